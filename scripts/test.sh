@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite: installs dependencies, builds twice (plain with
+# -Werror, and with ASan+UBSan), runs `meson test` on both, and ends with
+# one line "N passed, N failed" counting every test case of both builds.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh || exit 1
+
+passed=0 failed=0
+run_build() { # DIR MESON-OPTIONS…
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1
+  fi
+  ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C "$dir" --print-errorlogs
+  local rc=$?
+  # Count the TAP lines of every test program (one per test case).
+  local log="$dir/meson-logs/testlog.txt"
+  passed=$((passed + $(grep -cE '^ok [0-9]+' "$log")))
+  failed=$((failed + $(grep -cE '^not ok [0-9]+' "$log")))
+  return $rc
+}
+
+rc=0
+echo "== build (plain, -Werror)"
+run_build build || rc=1
+echo "== build-asan (AddressSanitizer + UndefinedBehaviorSanitizer)"
+run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false || rc=1
+if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
+  failed=1 # a build or a test program failed outside any test case
+fi
+echo "$passed passed, $failed failed"
+exit $rc

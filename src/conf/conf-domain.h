@@ -1,0 +1,235 @@
+/* conf-domain.h: the in-memory form of a libvirt-style domain definition.
+ *
+ * The conf layer is pure: it turns XML text into these structs and back, and
+ * validates what a user wrote.  It never touches files, sockets or the host.
+ *
+ * Ownership: a VnicConfDomain owns every device in `devices`, and the libxml2
+ * document the definition was parsed from.  Each device keeps a borrowed
+ * pointer to its source element in that document so that what vnic does not
+ * model (unknown attributes and children of known elements, whole elements
+ * vnic merely carries along) is written back verbatim.  See docs/xml.md.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+G_BEGIN_DECLS
+
+#define VNIC_CONF_ERROR (vnic_conf_error_quark())
+GQuark vnic_conf_error_quark(void);
+
+typedef enum {
+    VNIC_CONF_ERROR_XML,         /* not well-formed XML */
+    VNIC_CONF_ERROR_MISSING,     /* a required element or attribute is absent */
+    VNIC_CONF_ERROR_INVALID,     /* a value is malformed or out of range */
+    VNIC_CONF_ERROR_UNSUPPORTED, /* valid libvirt XML that vnic refuses */
+    VNIC_CONF_ERROR_CONFLICT,    /* two parts of the definition contradict */
+} VnicConfErrorCode;
+
+/* A yes/no setting the user may leave unsaid. */
+typedef enum {
+    VNIC_TRISTATE_ABSENT = 0,
+    VNIC_TRISTATE_YES,
+    VNIC_TRISTATE_NO,
+} VnicTristate;
+
+typedef enum {
+    VNIC_MACHINE_PC,  /* i440fx: pci-root, conventional PCI */
+    VNIC_MACHINE_Q35, /* q35: pcie-root */
+} VnicMachineFamily;
+
+typedef struct {
+    gboolean set;     /* FALSE: no <address>, the planner chooses */
+    guint domain;
+    guint bus;
+    guint slot;
+    guint function;
+    VnicTristate multifunction;
+} VnicConfPciAddr;
+
+typedef enum {
+    VNIC_CONF_DEV_DISK,
+    VNIC_CONF_DEV_CONTROLLER,
+    VNIC_CONF_DEV_INTERFACE,
+    VNIC_CONF_DEV_VIDEO,
+    VNIC_CONF_DEV_SOUND,
+    VNIC_CONF_DEV_MEMBALLOON,
+    VNIC_CONF_DEV_RNG,
+    VNIC_CONF_DEV_WATCHDOG,
+    VNIC_CONF_DEV_SERIAL,
+    VNIC_CONF_DEV_CONSOLE,
+    VNIC_CONF_DEV_CHANNEL,
+    VNIC_CONF_DEV_INPUT,
+    VNIC_CONF_DEV_OTHER,  /* carried verbatim, never a PCI device (graphics, …) */
+} VnicConfDeviceKind;
+
+typedef enum {
+    VNIC_CONF_CONTROLLER_PCI,
+    VNIC_CONF_CONTROLLER_USB,
+    VNIC_CONF_CONTROLLER_VIRTIO_SERIAL,
+    VNIC_CONF_CONTROLLER_SCSI,
+    VNIC_CONF_CONTROLLER_SATA,
+    VNIC_CONF_CONTROLLER_IDE,
+} VnicConfControllerType;
+
+typedef enum {
+    VNIC_CONF_PCI_MODEL_NONE = 0,       /* not a PCI controller */
+    VNIC_CONF_PCI_MODEL_PCI_ROOT,
+    VNIC_CONF_PCI_MODEL_PCIE_ROOT,
+    VNIC_CONF_PCI_MODEL_PCI_BRIDGE,
+    VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT,
+    VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE,
+    VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE,
+} VnicConfPciModel;
+
+typedef struct {
+    VnicConfControllerType type;
+    guint index;
+    char *model;              /* the model attribute as written, or NULL */
+    VnicConfPciModel pci_model;
+    char *model_name;         /* <model name='…'/>, PCI controllers only */
+    gint chassis;             /* <target> values; -1 when absent */
+    gint port;
+    gint bus_nr;
+    gint chassis_nr;          /* pci-bridge <target chassisNr>; -1 when absent */
+    VnicTristate hotplug;     /* <target hotplug='on|off'/> */
+    guint ports;              /* virtio-serial ports=, 0 when absent */
+} VnicConfController;
+
+typedef enum {
+    VNIC_CONF_NIC_ETHERNET,
+    VNIC_CONF_NIC_BRIDGE,
+    VNIC_CONF_NIC_DIRECT,
+} VnicConfNicType;
+
+typedef struct {
+    VnicConfNicType type;
+    gboolean has_mac;
+    guint8 mac[6];
+    char *source;             /* bridge name (bridge) or lower device (direct) */
+    char *source_mode;        /* direct only: bridge, vepa, private, passthrough */
+    char *target_dev;         /* host-side name, NULL when vnic picks one */
+    char *model;              /* virtio, e1000, e1000e, rtl8139, … */
+    guint queues;             /* <driver queues>, 0 when absent */
+    VnicTristate link_up;     /* <link state='up|down'/> */
+    guint mtu;                /* <mtu size>, 0 when absent */
+    guint acpi_index;         /* <acpi index>, 0 when absent */
+    /* vnic's own knob <vnic:unplug guest='allow|deny'/>, see docs/xml.md;
+     * NO means the guest must not be able to unplug this NIC. */
+    VnicTristate guest_unplug;
+} VnicConfNic;
+
+typedef struct {
+    char *bus;                /* virtio, sata, scsi, ide, usb */
+    char *target_dev;
+    char *source_file;
+} VnicConfDisk;
+
+typedef struct {
+    VnicConfDeviceKind kind;
+    xmlNode *node;            /* borrowed source element, NULL if vnic made it */
+    char *model;              /* model type for video/sound/… ; NULL if none */
+    char *alias;              /* <alias name>, NULL when absent */
+    VnicConfPciAddr addr;
+    gboolean added_by_vnic;   /* a controller or default the planner added */
+    char *bus;                /* input only: bus='ps2|usb|virtio|none'; else NULL */
+    xmlDoc *doc;              /* owned: the source of a device parsed on its own
+                               * (vnic_conf_interface_parse), else NULL */
+    VnicConfNic *nic;                /* kind == INTERFACE */
+    VnicConfController *controller;  /* kind == CONTROLLER */
+    VnicConfDisk *disk;              /* kind == DISK */
+} VnicConfDevice;
+
+typedef struct {
+    xmlDoc *doc;              /* owned: the parsed source, NULL when built */
+    char *type;               /* qemu, kvm */
+    char *name;
+    char *uuid;
+    guint64 memory_kib;
+    guint64 current_memory_kib;
+    guint vcpus;
+    char *arch;
+    char *machine;            /* as written: pc, q35, pc-i440fx-7.2, … */
+    VnicMachineFamily family;
+    char *kernel;
+    char *initrd;
+    char *cmdline;
+    gboolean acpi;            /* <features><acpi/> present */
+    char *emulator;
+    /* vnic's per-domain settings, <vnic:hotplug spare-ports='N'
+     * guest-unplug='allow|deny' acpi-index='auto|off'/> (docs/xml.md) */
+    VnicTristate guest_unplug;  /* default for NICs without their own setting */
+    gint spare_ports;           /* q35 hot-plug root ports, -1 = default */
+    gboolean auto_acpi_index;   /* number NICs' acpi-index 1, 2, … */
+    GPtrArray *devices;       /* of VnicConfDevice*, document order, owned */
+} VnicConfDomain;
+
+typedef enum {
+    VNIC_CONF_FORMAT_STATUS = 0,          /* everything, runtime data included */
+    VNIC_CONF_FORMAT_INACTIVE = 1 << 0,   /* no runtime-only data */
+    VNIC_CONF_FORMAT_MIGRATABLE = 1 << 1, /* what a migration destination may see */
+} VnicConfFormatFlags;
+
+VnicConfDomain *vnic_conf_domain_new(void);
+void vnic_conf_domain_free(VnicConfDomain *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicConfDomain, vnic_conf_domain_free)
+
+VnicConfDevice *vnic_conf_device_new(VnicConfDeviceKind kind);
+void vnic_conf_device_free(VnicConfDevice *dev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicConfDevice, vnic_conf_device_free)
+
+/* Parses and validates a domain.  Returns NULL and sets @error (naming the
+ * element, attribute and value) on any problem.  libvirt's implicit devices
+ * (root PCI controller, USB controller, memballoon) are added as libvirt
+ * adds them; see vnic_conf_domain_add_defaults(). */
+VnicConfDomain *vnic_conf_domain_parse(const char *xml, gsize len, GError **error);
+
+/* Parses one <interface> element (attach-device).  The result is not tied to
+ * any domain; @def's machine family is used for machine-specific checks, and
+ * a MAC address, ACPI index or alias already used in @def is refused
+ * (CONFLICT).  @def may be NULL (then pc, no conflict checks).  The device
+ * owns its document (dev->doc), so it can be added to def->devices as is. */
+VnicConfDevice *vnic_conf_interface_parse(const VnicConfDomain *def, const char *xml,
+                                          gsize len, GError **error);
+
+/* Returns newly allocated XML text.  Never fails for a parsed domain. */
+char *vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags);
+char *vnic_conf_device_format(const VnicConfDevice *dev, VnicConfFormatFlags flags);
+
+/* Adds libvirt's implicit devices.  Idempotent; the parser calls it. */
+void vnic_conf_domain_add_defaults(VnicConfDomain *def);
+
+/* Lookup helpers. */
+VnicConfDevice *vnic_conf_domain_find_controller(const VnicConfDomain *def,
+                                                 VnicConfControllerType type, guint index);
+gboolean vnic_conf_device_is_nic(const VnicConfDevice *dev);
+
+/* TRUE when @dev occupies a PCI function, so it has or needs a PCI address:
+ * virtio disks, NICs, rng, non-root PCI controllers, other controllers
+ * except usb model='none', video except none/ramfb, ich6/ich9/ac97/es1370
+ * sound, memballoon except none, i6300esb watchdogs, virtio input.
+ * Chipset functions (ide on pc, sata index 0 on q35, piix3-uhci) count too;
+ * where they sit is the planner's business. */
+gboolean vnic_conf_device_is_pci(const VnicConfDevice *dev);
+
+/* TRUE when @name is one vnic (like libvirt) generates: vnet*, macvtap*,
+ * macvlan*, vif*.  Such names are runtime-only. */
+gboolean vnic_conf_name_is_autogenerated(const char *name);
+
+/* "52:54:00:12:34:56"; returns FALSE on anything else. */
+gboolean vnic_conf_mac_parse(const char *text, guint8 mac[6]);
+char *vnic_conf_mac_format(const guint8 mac[6]);
+
+/* Gives every NIC without a MAC one in 52:54:00:xx:xx:xx, unique within the
+ * domain.  The randomness comes from the caller so the layer stays pure. */
+void vnic_conf_domain_assign_macs(VnicConfDomain *def, GRand *rand);
+
+/* A short human label used in messages: "interface #2 (52:54:00:…)". */
+char *vnic_conf_device_describe(const VnicConfDomain *def, const VnicConfDevice *dev);
+
+const char *vnic_conf_device_kind_to_string(VnicConfDeviceKind kind);
+const char *vnic_conf_pci_model_to_string(VnicConfPciModel model);
+const char *vnic_conf_controller_type_to_string(VnicConfControllerType type);
+
+G_END_DECLS

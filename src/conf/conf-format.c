@@ -1,0 +1,187 @@
+/* conf-format.c: a VnicConfDomain back into libvirt-style XML text.
+ *
+ * Builds an output tree: the parsed <domain> element's attributes and
+ * children are copied (everything vnic does not model comes out as it went
+ * in), then the modeled fields are written into it (name, uuid, memory,
+ * vcpu, os, acpi, <vnic:hotplug>) and <devices> is rebuilt from
+ * def->devices in their order (see conf-format-device.c).  A domain built by
+ * code, without a document, gets every element from its fields.
+ *
+ * Never fails and never changes @def; the result is stable: formatting what
+ * parsing the output gives yields the same text.
+ */
+#include "conf/conf-priv.h"
+
+static const char *const domain_order[] = {
+    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
+    "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+    "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo",
+    "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff",
+    "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap",
+    "launchSecurity", "vnic:hotplug", NULL,
+};
+
+static const char *const os_order[] = {
+    "type", "firmware", "loader", "nvram", "init", "initarg", "initenv", "initdir", "inituser",
+    "initgroup", "kernel", "initrd", "cmdline", "shim", "dtb", "acpi", "boot", "bootmenu",
+    "smbios", "bios", NULL,
+};
+
+static const char *const features_order[] = {
+    "acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "xen", "pvspinlock",
+    "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm",
+    "nested-hv", "msrs", "ccf-assist", "cfpc", "sbbc", "ibs", "tcg", "async-teardown", NULL,
+};
+
+/* The output <domain>: a copy of the parsed one (attributes, namespace
+ * declarations, element children; <devices> without its children), or a
+ * new element. */
+static xmlNode *
+start_root(const VnicConfDomain *def, xmlDoc *out)
+{
+    xmlNode *src = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
+    xmlNode *root;
+
+    if (src == NULL) {
+        root = xmlNewDocNode(out, NULL, (const xmlChar *) "domain", NULL);
+        xmlDocSetRootElement(out, root);
+        return root;
+    }
+    root = xmlDocCopyNode(src, out, 2);
+    xmlDocSetRootElement(out, root);
+    for (xmlNode *cur = src->children; cur != NULL; cur = cur->next) {
+        if (cur->type == XML_ELEMENT_NODE)
+            xmlAddChild(root, xmlDocCopyNode(cur, out, vnic_conf_xml_is(cur, "devices") ? 2 : 1));
+    }
+    return root;
+}
+
+static void
+format_general(const VnicConfDomain *def, xmlNode *root)
+{
+    guint64 current = def->current_memory_kib != 0 ? def->current_memory_kib : def->memory_kib;
+    g_autofree char *memory = g_strdup_printf("%" G_GUINT64_FORMAT, def->memory_kib);
+    g_autofree char *current_text = g_strdup_printf("%" G_GUINT64_FORMAT, current);
+    g_autofree char *vcpus = g_strdup_printf("%u", def->vcpus != 0 ? def->vcpus : 1);
+
+    vnic_conf_xml_set_prop(root, "type", def->type != NULL ? def->type : "qemu");
+    vnic_conf_xml_order_props(root, (const char *const[]) { "type", "id", NULL });
+    vnic_conf_xml_set_child_text(root, domain_order, "name", def->name);
+    vnic_conf_xml_set_child_text(root, domain_order, "uuid", def->uuid);
+    vnic_conf_xml_set_child_text(root, domain_order, "memory", memory);
+    vnic_conf_xml_set_child_prop(root, domain_order, "memory", "unit", "KiB");
+    vnic_conf_xml_set_child_text(root, domain_order, "currentMemory", current_text);
+    vnic_conf_xml_set_child_prop(root, domain_order, "currentMemory", "unit", "KiB");
+    vnic_conf_xml_set_child_text(root, domain_order, "vcpu", vcpus);
+}
+
+static void
+format_os(const VnicConfDomain *def, xmlNode *root)
+{
+    xmlNode *os = vnic_conf_xml_ensure(root, "os", domain_order);
+    const char *machine = def->machine;
+    xmlNode *type;
+
+    if (machine == NULL)
+        machine = def->family == VNIC_MACHINE_Q35 ? "q35" : "pc";
+    vnic_conf_xml_set_child_text(os, os_order, "type", "hvm");
+    type = vnic_conf_xml_find(os, "type");
+    vnic_conf_xml_set_prop(type, "arch", def->arch != NULL ? def->arch : "x86_64");
+    vnic_conf_xml_set_prop(type, "machine", machine);
+    vnic_conf_xml_set_child_text(os, os_order, "kernel", def->kernel);
+    vnic_conf_xml_set_child_text(os, os_order, "initrd", def->initrd);
+    vnic_conf_xml_set_child_text(os, os_order, "cmdline", def->cmdline);
+}
+
+static void
+format_features(const VnicConfDomain *def, xmlNode *root)
+{
+    xmlNode *features = vnic_conf_xml_find(root, "features");
+
+    if (def->acpi) {
+        if (features == NULL)
+            features = vnic_conf_xml_ensure(root, "features", domain_order);
+        vnic_conf_xml_ensure(features, "acpi", features_order);
+        return;
+    }
+    if (features == NULL)
+        return;
+    vnic_conf_xml_remove(vnic_conf_xml_find(features, "acpi"));
+    if (features->children == NULL && features->properties == NULL)
+        vnic_conf_xml_remove(features);
+}
+
+static void
+format_devices(const VnicConfDomain *def, xmlNode *root, VnicConfFormatFlags flags)
+{
+    xmlNode *devices = vnic_conf_xml_ensure(root, "devices", domain_order);
+
+    if (def->emulator != NULL)
+        xmlNewTextChild(devices, NULL, (const xmlChar *) "emulator",
+                        (const xmlChar *) def->emulator);
+    for (guint i = 0; i < def->devices->len; i++)
+        vnic_conf_format_device_node(g_ptr_array_index(def->devices, i), root->doc, devices,
+                                     flags);
+}
+
+/* Whether the output has vnic elements, which are then declared on the root
+ * (as libvirt declares xmlns:qemu there). */
+static gboolean
+uses_vnic_ns(const VnicConfDomain *def)
+{
+    if (def->spare_ports >= 0 || def->guest_unplug != VNIC_TRISTATE_ABSENT ||
+        def->auto_acpi_index)
+        return TRUE;
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+
+        if (vnic_conf_device_is_nic(dev) && dev->nic->guest_unplug != VNIC_TRISTATE_ABSENT)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+format_hotplug(const VnicConfDomain *def, xmlNode *root)
+{
+    xmlNode *hotplug = vnic_conf_xml_find(root, "vnic:hotplug");
+    g_autofree char *spare = NULL;
+    g_autofree char *acpi = NULL;
+
+    if (hotplug == NULL && def->spare_ports < 0 && def->guest_unplug == VNIC_TRISTATE_ABSENT &&
+        !def->auto_acpi_index)
+        return;
+    if (hotplug == NULL)
+        hotplug = vnic_conf_xml_ensure(root, "vnic:hotplug", domain_order);
+    if (def->spare_ports >= 0)
+        spare = g_strdup_printf("%d", def->spare_ports);
+    if (def->auto_acpi_index)
+        acpi = g_strdup("auto");
+    else if (xmlHasNsProp(hotplug, (const xmlChar *) "acpi-index", NULL) != NULL)
+        acpi = g_strdup("off");
+    vnic_conf_xml_set_prop(hotplug, "spare-ports", spare);
+    vnic_conf_xml_set_prop(hotplug, "guest-unplug",
+                           def->guest_unplug == VNIC_TRISTATE_ABSENT ? NULL
+                           : def->guest_unplug == VNIC_TRISTATE_YES  ? "allow" : "deny");
+    vnic_conf_xml_set_prop(hotplug, "acpi-index", acpi);
+}
+
+char *
+vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags)
+{
+    g_autoptr(xmlDoc) out = NULL;
+    xmlNode *root;
+
+    g_return_val_if_fail(def != NULL, NULL);
+
+    out = xmlNewDoc((const xmlChar *) "1.0");
+    root = start_root(def, out);
+    if (uses_vnic_ns(def))
+        vnic_conf_xml_vnic_ns(root);
+    format_general(def, root);
+    format_os(def, root);
+    format_features(def, root);
+    format_devices(def, root, flags);
+    format_hotplug(def, root);
+    return vnic_conf_xml_serialize(root);
+}

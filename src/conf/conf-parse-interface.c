@@ -1,0 +1,244 @@
+/* conf-parse-interface.c: <interface> into VnicConfNic.
+ *
+ * Models what vnic needs to plug a NIC (type, MAC, source, host-side name,
+ * model, queues, link state, MTU, ACPI index, vnic's <vnic:unplug>); all
+ * other children and attributes stay in the element and are written back
+ * verbatim.  Defaults are libvirt's: direct mode vepa, model rtl8139 on x86.
+ * Checks that span several NICs (duplicate MACs, ACPI indexes) are done by
+ * the caller, which sees the whole domain.
+ */
+#include "conf/conf-priv.h"
+
+#include <string.h>
+
+/* libvirt 9 on x86 picks rtl8139 when QEMU has it (it always does here). */
+#define VNIC_CONF_DEFAULT_NIC_MODEL "rtl8139"
+
+static gboolean
+parse_type(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    static const char *const types[] = { "ethernet", "bridge", "direct", NULL };
+    g_autofree char *type = NULL;
+
+    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
+                                   error))
+        return FALSE;
+    if (type == NULL)
+        return vnic_conf_xml_missing_attr(node, "type", error);
+    if (strcmp(type, "bridge") == 0)
+        nic->type = VNIC_CONF_NIC_BRIDGE;
+    else if (strcmp(type, "direct") == 0)
+        nic->type = VNIC_CONF_NIC_DIRECT;
+    else
+        nic->type = VNIC_CONF_NIC_ETHERNET;
+    return TRUE;
+}
+
+static gboolean
+parse_mac(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    g_autofree char *text = NULL;
+    xmlNode *mac;
+
+    if (!vnic_conf_xml_single_child(node, "mac", &mac, error))
+        return FALSE;
+    if (mac == NULL)
+        return TRUE;
+    text = vnic_conf_xml_prop(mac, "address");
+    if (text == NULL)
+        return vnic_conf_xml_missing_attr(mac, "address", error);
+    if (!vnic_conf_mac_parse(text, nic->mac)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "invalid MAC address '%s' in <mac address>: expected six hex pairs "
+                    "separated by ':'",
+                    text);
+        return FALSE;
+    }
+    if (nic->mac[0] & 0x01) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "MAC address '%s' in <mac address> is a multicast address: a NIC needs "
+                    "a unicast one",
+                    text);
+        return FALSE;
+    }
+    nic->has_mac = TRUE;
+    return TRUE;
+}
+
+/* A required, non-empty attribute of <source>. */
+static gboolean
+source_attr(xmlNode *source, const char *attr, char **out, GError **error)
+{
+    *out = vnic_conf_xml_prop(source, attr);
+    if (*out == NULL)
+        return vnic_conf_xml_missing_attr(source, attr, error);
+    if (**out == '\0') {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "invalid value '' for <source %s>: it must not be empty", attr);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_source(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    static const char *const modes[] = { "bridge", "vepa", "private", "passthrough", NULL };
+    xmlNode *source;
+
+    if (!vnic_conf_xml_single_child(node, "source", &source, error))
+        return FALSE;
+    if (nic->type == VNIC_CONF_NIC_ETHERNET)
+        return TRUE;
+    if (source == NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
+                    "<interface type='%s'> has no <source> element",
+                    vnic_conf_nic_type_to_string(nic->type));
+        return FALSE;
+    }
+    if (nic->type == VNIC_CONF_NIC_BRIDGE)
+        return source_attr(source, "bridge", &nic->source, error);
+    if (!source_attr(source, "dev", &nic->source, error) ||
+        !vnic_conf_xml_prop_choice(source, "mode", modes, VNIC_CONF_ERROR_INVALID,
+                                   &nic->source_mode, error))
+        return FALSE;
+    if (nic->source_mode == NULL)
+        nic->source_mode = g_strdup("vepa");
+    return TRUE;
+}
+
+static gboolean
+ifname_is_valid(const char *name)
+{
+    gsize len = strlen(name);
+
+    if (len == 0 || len > 15 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return FALSE;
+    for (const char *p = name; *p != '\0'; p++) {
+        if (*p == '/' || g_ascii_isspace(*p))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_target(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    xmlNode *target;
+
+    if (!vnic_conf_xml_single_child(node, "target", &target, error))
+        return FALSE;
+    if (target == NULL)
+        return TRUE;
+    nic->target_dev = vnic_conf_xml_prop(target, "dev");
+    if (nic->target_dev != NULL && !ifname_is_valid(nic->target_dev)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "invalid value '%s' for <target dev>: a host interface name has 1 to 15 "
+                    "characters, no '/' and no blanks",
+                    nic->target_dev);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_model(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    static const char *const models[] = { "virtio", "virtio-transitional",
+                                          "virtio-non-transitional", "e1000", "e1000e",
+                                          "rtl8139", "vmxnet3", "ne2k_pci", "pcnet", NULL };
+    xmlNode *model;
+
+    if (!vnic_conf_xml_single_child(node, "model", &model, error))
+        return FALSE;
+    if (model == NULL) {
+        nic->model = g_strdup(VNIC_CONF_DEFAULT_NIC_MODEL);
+        return TRUE;
+    }
+    if (!vnic_conf_xml_prop_choice(model, "type", models, VNIC_CONF_ERROR_UNSUPPORTED,
+                                   &nic->model, error))
+        return FALSE;
+    if (nic->model == NULL)
+        return vnic_conf_xml_missing_attr(model, "type", error);
+    return TRUE;
+}
+
+/* <child attr='N'/> with N in [min, max]; the attribute is required when
+ * the element is there. */
+static gboolean
+parse_child_uint(xmlNode *node, const char *child_name, const char *attr, gboolean required,
+                 guint64 min, guint64 max, guint *out, GError **error)
+{
+    xmlNode *child;
+    guint64 value = 0;
+    gboolean present = FALSE;
+
+    if (!vnic_conf_xml_single_child(node, child_name, &child, error))
+        return FALSE;
+    if (child == NULL)
+        return TRUE;
+    if (!vnic_conf_xml_prop_uint(child, attr, FALSE, min, max, &value, &present, error))
+        return FALSE;
+    if (!present && required)
+        return vnic_conf_xml_missing_attr(child, attr, error);
+    *out = (guint) value;
+    return TRUE;
+}
+
+static gboolean
+parse_tuning(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    xmlNode *link;
+
+    if (!parse_child_uint(node, "driver", "queues", FALSE, 1, 256, &nic->queues, error) ||
+        !parse_child_uint(node, "mtu", "size", TRUE, 68, 65535, &nic->mtu, error) ||
+        !parse_child_uint(node, "acpi", "index", TRUE, 1, 16383, &nic->acpi_index, error) ||
+        !vnic_conf_xml_single_child(node, "link", &link, error))
+        return FALSE;
+    if (link != NULL &&
+        !vnic_conf_xml_prop_tristate(link, "state", "up", "down", &nic->link_up, error))
+        return FALSE;
+    if (nic->queues > 1 && !g_str_has_prefix(nic->model, "virtio")) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<driver queues='%u'> needs a virtio model, not <model type='%s'>",
+                    nic->queues, nic->model);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* <vnic:unplug guest='allow|deny'/>: whether the guest may unplug it. */
+static gboolean
+parse_unplug(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    static const char *const attrs[] = { "guest", NULL };
+    gboolean seen = FALSE;
+
+    for (xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
+        if (!vnic_conf_xml_is_vnic(cur) || strcmp((const char *) cur->name, "unplug") != 0)
+            continue;
+        if (seen) {
+            g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                        "<interface> has more than one <vnic:unplug> element");
+            return FALSE;
+        }
+        seen = TRUE;
+        if (!vnic_conf_xml_check_attrs(cur, attrs, error) ||
+            !vnic_conf_xml_prop_tristate(cur, "guest", "allow", "deny", &nic->guest_unplug,
+                                         error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                          GError **error)
+{
+    VnicConfNic *nic = dev->nic;
+
+    return parse_type(node, nic, error) && parse_mac(node, nic, error) &&
+           parse_source(node, nic, error) && parse_target(node, nic, error) &&
+           parse_model(node, nic, error) && parse_tuning(node, nic, error) &&
+           parse_unplug(node, nic, error);
+}

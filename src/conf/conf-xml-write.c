@@ -1,0 +1,373 @@
+/* conf-xml-write.c: tree edits and the serializer used to format XML.
+ *
+ * The formatter builds an output tree (copies of parsed elements with
+ * vnic's fields written into them) and hands it to
+ * vnic_conf_xml_serialize(), which writes it the way libvirt does:
+ * two-space indentation, single-quoted attributes (namespace declarations
+ * after the attributes, as libvirt writes its root), empty elements as <x/>, no XML declaration, comments and processing instructions dropped.
+ * An element holding text (mixed content) is written on one line exactly as
+ * it is, so parse(serialize(tree)) gives the same tree back.
+ *
+ * Namespaces are written where they are needed, not where the tree happens
+ * to keep them: a declaration an ancestor already made is not repeated, and
+ * a prefix used but not declared inside the written subtree is declared on
+ * the element using it.
+ */
+#include "conf/conf-xml-util.h"
+
+#include <string.h>
+
+/* ---- tree edits ---------------------------------------------------------- */
+
+static gboolean
+key_matches(const xmlNode *node, const char *key)
+{
+    if (g_str_has_prefix(key, "vnic:"))
+        return vnic_conf_xml_is_vnic(node) && strcmp((const char *) node->name, key + 5) == 0;
+    return vnic_conf_xml_is(node, key);
+}
+
+static int
+rank_of_key(const char *const *order, const char *key)
+{
+    for (int i = 0; order != NULL && order[i] != NULL; i++) {
+        if (strcmp(order[i], key) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static int
+rank_of_node(const char *const *order, const xmlNode *node)
+{
+    for (int i = 0; order != NULL && order[i] != NULL; i++) {
+        if (key_matches(node, order[i]))
+            return i;
+    }
+    return -1;
+}
+
+xmlNs *
+vnic_conf_xml_vnic_ns(xmlNode *parent)
+{
+    xmlNs *ns = xmlSearchNsByHref(parent->doc, parent, (const xmlChar *) VNIC_CONF_NS);
+    xmlNode *top = parent;
+
+    if (ns != NULL)
+        return ns;
+    while (top->parent != NULL && top->parent->type == XML_ELEMENT_NODE)
+        top = top->parent;
+    ns = xmlNewNs(top, (const xmlChar *) VNIC_CONF_NS, (const xmlChar *) "vnic");
+    for (guint i = 1; ns == NULL && i < 100; i++) {
+        g_autofree char *prefix = g_strdup_printf("vnic%u", i);
+
+        ns = xmlNewNs(top, (const xmlChar *) VNIC_CONF_NS, (const xmlChar *) prefix);
+    }
+    return ns;
+}
+
+xmlNode *
+vnic_conf_xml_find(const xmlNode *parent, const char *key)
+{
+    for (xmlNode *cur = parent->children; cur != NULL; cur = cur->next) {
+        if (key_matches(cur, key))
+            return cur;
+    }
+    return NULL;
+}
+
+xmlNode *
+vnic_conf_xml_ensure(xmlNode *parent, const char *key, const char *const *order)
+{
+    xmlNode *child = vnic_conf_xml_find(parent, key);
+    int rank = rank_of_key(order, key);
+    gboolean in_vnic = g_str_has_prefix(key, "vnic:");
+
+    if (child != NULL)
+        return child;
+    child = xmlNewDocNode(parent->doc, in_vnic ? vnic_conf_xml_vnic_ns(parent) : NULL,
+                          (const xmlChar *) (in_vnic ? key + 5 : key), NULL);
+    for (xmlNode *cur = parent->children; rank >= 0 && cur != NULL; cur = cur->next) {
+        if (rank_of_node(order, cur) > rank)
+            return xmlAddPrevSibling(cur, child);
+    }
+    return xmlAddChild(parent, child);
+}
+
+void
+vnic_conf_xml_set_prop(xmlNode *node, const char *attr, const char *value)
+{
+    if (value != NULL)
+        xmlSetNsProp(node, NULL, (const xmlChar *) attr, (const xmlChar *) value);
+    else
+        xmlUnsetNsProp(node, NULL, (const xmlChar *) attr);
+}
+
+void
+vnic_conf_xml_set_child_prop(xmlNode *parent, const char *const *order, const char *key,
+                             const char *attr, const char *value)
+{
+    xmlNode *child;
+
+    if (value != NULL) {
+        vnic_conf_xml_set_prop(vnic_conf_xml_ensure(parent, key, order), attr, value);
+        return;
+    }
+    child = vnic_conf_xml_find(parent, key);
+    if (child == NULL)
+        return;
+    xmlUnsetNsProp(child, NULL, (const xmlChar *) attr);
+    if (child->properties == NULL && child->children == NULL)
+        vnic_conf_xml_remove(child);
+}
+
+void
+vnic_conf_xml_set_child_text(xmlNode *parent, const char *const *order, const char *key,
+                             const char *text)
+{
+    xmlNode *child;
+
+    if (text == NULL) {
+        vnic_conf_xml_remove(vnic_conf_xml_find(parent, key));
+        return;
+    }
+    child = vnic_conf_xml_ensure(parent, key, order);
+    while (child->children != NULL)
+        vnic_conf_xml_remove(child->children);
+    if (*text != '\0')
+        xmlAddChild(child, xmlNewDocText(child->doc, (const xmlChar *) text));
+}
+
+void
+vnic_conf_xml_remove(xmlNode *node)
+{
+    if (node == NULL)
+        return;
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+}
+
+void
+vnic_conf_xml_clear_props(xmlNode *node)
+{
+    while (node->properties != NULL)
+        xmlRemoveProp(node->properties);
+}
+
+void
+vnic_conf_xml_order_props(xmlNode *node, const char *const *order)
+{
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+    xmlAttr *prev = NULL;
+
+    for (guint i = 0; order[i] != NULL; i++) {
+        for (xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
+            if (attr->ns == NULL && strcmp((const char *) attr->name, order[i]) == 0)
+                g_ptr_array_add(sorted, attr);
+        }
+    }
+    for (xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
+        if (!g_ptr_array_find(sorted, attr, NULL))
+            g_ptr_array_add(sorted, attr);
+    }
+    node->properties = NULL;
+    for (guint i = 0; i < sorted->len; i++) {
+        xmlAttr *attr = g_ptr_array_index(sorted, i);
+
+        attr->prev = prev;
+        attr->next = NULL;
+        if (prev != NULL)
+            prev->next = attr;
+        else
+            node->properties = attr;
+        prev = attr;
+    }
+}
+
+/* ---- serializer ---------------------------------------------------------- */
+
+typedef struct {
+    GString *out;
+    const xmlNode *top;   /* the element being written; nothing above is in scope */
+} Writer;
+
+typedef struct {
+    const xmlChar *prefix;
+    const xmlChar *href;
+} NsDecl;
+
+static void
+write_escaped(GString *out, const char *text, gboolean in_attr)
+{
+    for (const char *p = text; *p != '\0'; p++) {
+        switch (*p) {
+        case '&': g_string_append(out, "&amp;"); break;
+        case '<': g_string_append(out, "&lt;"); break;
+        case '>': g_string_append(out, "&gt;"); break;
+        case '\'': g_string_append(out, "&apos;"); break;
+        case '"': g_string_append(out, "&quot;"); break;
+        case '\r': g_string_append(out, "&#13;"); break;
+        case '\n': g_string_append(out, in_attr ? "&#10;" : "\n"); break;
+        case '\t': g_string_append(out, in_attr ? "&#9;" : "\t"); break;
+        default: g_string_append_c(out, *p); break;
+        }
+    }
+}
+
+/* The declaration of @prefix in scope at @from (within the written tree). */
+static const xmlNs *
+lookup_prefix(const Writer *w, const xmlNode *from, const xmlChar *prefix)
+{
+    for (const xmlNode *cur = from; cur != NULL && cur->type == XML_ELEMENT_NODE;
+         cur = cur->parent) {
+        for (const xmlNs *ns = cur->nsDef; ns != NULL; ns = ns->next) {
+            if (xmlStrEqual(ns->prefix, prefix))
+                return ns;
+        }
+        if (cur == w->top)
+            break;
+    }
+    return NULL;
+}
+
+/* Whether @prefix is bound to @href once @decls are written on an element
+ * whose parent scope is @scope.  An empty @href means "no namespace". */
+static gboolean
+is_bound(const Writer *w, const GArray *decls, const xmlNode *scope, const xmlChar *prefix,
+         const xmlChar *href)
+{
+    const xmlNs *ns;
+
+    for (guint i = 0; i < decls->len; i++) {
+        const NsDecl *d = &g_array_index(decls, NsDecl, i);
+
+        if (xmlStrEqual(d->prefix, prefix))
+            return xmlStrEqual(d->href, href);
+    }
+    ns = scope != NULL ? lookup_prefix(w, scope, prefix) : NULL;
+    if (ns == NULL)
+        return prefix == NULL && (href == NULL || *href == '\0');
+    return xmlStrEqual(ns->href, href);
+}
+
+static void
+need_ns(const Writer *w, GArray *decls, const xmlNode *scope, const xmlNs *ns)
+{
+    NsDecl d = { ns != NULL ? ns->prefix : NULL,
+                 ns != NULL ? ns->href : (const xmlChar *) "" };
+
+    if (d.prefix != NULL && xmlStrEqual(d.prefix, (const xmlChar *) "xml"))
+        return;
+    if (!is_bound(w, decls, scope, d.prefix, d.href))
+        g_array_append_val(decls, d);
+}
+
+static void
+collect_ns_decls(const Writer *w, const xmlNode *node, GArray *decls)
+{
+    const xmlNode *scope = node == w->top ? NULL : node->parent;
+
+    for (const xmlNs *ns = node->nsDef; ns != NULL; ns = ns->next) {
+        if (!is_bound(w, decls, scope, ns->prefix, ns->href)) {
+            NsDecl d = { ns->prefix, ns->href };
+
+            g_array_append_val(decls, d);
+        }
+    }
+    need_ns(w, decls, scope, node->ns);
+    for (const xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
+        if (attr->ns != NULL)
+            need_ns(w, decls, scope, attr->ns);
+    }
+}
+
+static void
+write_qname(GString *out, const xmlNs *ns, const xmlChar *name)
+{
+    if (ns != NULL && ns->prefix != NULL)
+        g_string_append_printf(out, "%s:", (const char *) ns->prefix);
+    g_string_append(out, (const char *) name);
+}
+
+static void
+write_start_tag(const Writer *w, const xmlNode *node)
+{
+    g_autoptr(GArray) decls = g_array_new(FALSE, FALSE, sizeof(NsDecl));
+
+    collect_ns_decls(w, node, decls);
+    g_string_append_c(w->out, '<');
+    write_qname(w->out, node->ns, node->name);
+    for (const xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
+        xmlChar *value = xmlNodeGetContent((const xmlNode *) attr);
+
+        g_string_append_c(w->out, ' ');
+        write_qname(w->out, attr->ns, attr->name);
+        g_string_append(w->out, "='");
+        write_escaped(w->out, value != NULL ? (const char *) value : "", TRUE);
+        g_string_append_c(w->out, '\'');
+        xmlFree(value);
+    }
+    for (guint i = 0; i < decls->len; i++) {
+        const NsDecl *d = &g_array_index(decls, NsDecl, i);
+
+        g_string_append(w->out, d->prefix != NULL ? " xmlns:" : " xmlns");
+        if (d->prefix != NULL)
+            g_string_append(w->out, (const char *) d->prefix);
+        g_string_append(w->out, "='");
+        write_escaped(w->out, d->href != NULL ? (const char *) d->href : "", TRUE);
+        g_string_append_c(w->out, '\'');
+    }
+}
+
+static gboolean
+is_text(const xmlNode *node)
+{
+    return (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) &&
+           node->content != NULL && *node->content != '\0';
+}
+
+static gboolean
+is_written(const xmlNode *node)
+{
+    return node->type == XML_ELEMENT_NODE || is_text(node);
+}
+
+static void
+write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_line)
+{
+    gboolean any = FALSE, mixed = in_line;
+
+    for (const xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
+        any = any || is_written(cur);
+        mixed = mixed || is_text(cur);
+    }
+    if (!in_line)
+        g_string_append_printf(w->out, "%*s", (int) depth * 2, "");
+    write_start_tag(w, node);
+    if (!any) {
+        g_string_append(w->out, in_line ? "/>" : "/>\n");
+        return;
+    }
+    g_string_append(w->out, mixed ? ">" : ">\n");
+    for (const xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
+        if (cur->type == XML_ELEMENT_NODE)
+            write_element(w, cur, depth + 1, mixed);
+        else if (is_text(cur))
+            write_escaped(w->out, (const char *) cur->content, FALSE);
+    }
+    if (!mixed)
+        g_string_append_printf(w->out, "%*s", (int) depth * 2, "");
+    g_string_append(w->out, "</");
+    write_qname(w->out, node->ns, node->name);
+    g_string_append(w->out, in_line ? ">" : ">\n");
+}
+
+char *
+vnic_conf_xml_serialize(const xmlNode *node)
+{
+    Writer w = { g_string_new(NULL), node };
+
+    g_return_val_if_fail(node != NULL && node->type == XML_ELEMENT_NODE, NULL);
+    write_element(&w, node, 0, FALSE);
+    return g_string_free(w.out, FALSE);
+}

@@ -1,0 +1,499 @@
+/* test-conf-errors.c: every validation error of the conf layer.
+ *
+ * One table row per rule: the XML (a whole document, or device elements put
+ * into a minimal domain of the given machine), the expected VNIC_CONF_ERROR
+ * code, and strings the message must contain: the element, the attribute
+ * and the offending value, and the device ("interface #2") when there is one.
+ */
+#include "test-conf-util.h"
+
+typedef struct {
+    const char *name;
+    const char *machine;      /* NULL: xml is a whole document */
+    const char *xml;
+    VnicConfErrorCode code;
+    const char *needles[5];
+} ErrorCase;
+
+#define VNIC_XMLNS " xmlns:vnic='urn:x-vnic:domain:1'"
+#define NAME_MEM "<name>t</name><memory>65536</memory>"
+#define OS_PC "<os><type>hvm</type></os>"
+#define DOMAIN(inner) "<domain type='qemu'" VNIC_XMLNS ">" inner "</domain>"
+#define NIC(inner) "<interface type='ethernet'>" inner "</interface>"
+#define MAC1 "<mac address='52:54:00:00:00:01'/>"
+
+static const ErrorCase domain_cases[] = {
+    { "xml/not-well-formed", NULL, "<domain type='qemu'><name>t</name>", VNIC_CONF_ERROR_XML,
+      { "XML error", NULL } },
+    { "xml/doctype", NULL,
+      "<!DOCTYPE domain [<!ENTITY x 'y'>]><domain type='qemu'>" NAME_MEM OS_PC "</domain>",
+      VNIC_CONF_ERROR_XML, { "DOCTYPE", NULL } },
+    { "xml/undeclared-prefix", NULL,
+      "<domain type='qemu'>" NAME_MEM OS_PC "<vnic:hotplug/></domain>", VNIC_CONF_ERROR_XML,
+      { "vnic", NULL } },
+    { "xml/empty", NULL, "", VNIC_CONF_ERROR_XML, { NULL } },
+    { "root/not-domain", NULL, "<interface type='ethernet'/>", VNIC_CONF_ERROR_INVALID,
+      { "<interface>", "<domain>", NULL } },
+    { "root/namespaced", NULL, "<domain xmlns='urn:example' type='qemu'>" NAME_MEM OS_PC "</domain>",
+      VNIC_CONF_ERROR_INVALID, { "<domain>", "'urn:example'", NULL } },
+    { "root/no-type", NULL, "<domain>" NAME_MEM OS_PC "</domain>", VNIC_CONF_ERROR_MISSING,
+      { "<domain>", "type", NULL } },
+    { "root/type-xen", NULL, "<domain type='xen'>" NAME_MEM OS_PC "</domain>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<domain type>", "'xen'", NULL } },
+    { "name/missing", NULL, DOMAIN("<memory>65536</memory>" OS_PC), VNIC_CONF_ERROR_MISSING,
+      { "<name>", NULL } },
+    { "name/empty", NULL, DOMAIN("<name></name><memory>1</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<name>", "''", NULL } },
+    { "name/slash", NULL, DOMAIN("<name>a/b</name><memory>1</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<name>", "'a/b'", NULL } },
+    { "name/duplicate", NULL, DOMAIN("<name>a</name><name>b</name><memory>1</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<name>", "more than one", NULL } },
+    { "uuid/short", NULL, DOMAIN(NAME_MEM "<uuid>1234</uuid>" OS_PC), VNIC_CONF_ERROR_INVALID,
+      { "<uuid>", "'1234'", NULL } },
+    { "uuid/bad-dashes", NULL,
+      DOMAIN(NAME_MEM "<uuid>5f0e5b8e52b1-4b7e-9a3c-2d0c-6f1a7b01</uuid>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<uuid>", "'5f0e5b8e52b1-4b7e-9a3c-2d0c-6f1a7b01'", NULL } },
+    { "uuid/not-hex", NULL,
+      DOMAIN(NAME_MEM "<uuid>5f0e5b8e-52b1-4b7e-9a3c-2d0c6f1a7bzz</uuid>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<uuid>", "7bzz'", NULL } },
+    { "memory/missing", NULL, DOMAIN("<name>t</name>" OS_PC), VNIC_CONF_ERROR_MISSING,
+      { "<memory>", NULL } },
+    { "memory/unit", NULL, DOMAIN("<name>t</name><memory unit='parsecs'>1</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<memory unit>", "'parsecs'", NULL } },
+    { "memory/unit-kx", NULL, DOMAIN("<name>t</name><memory unit='kx'>1</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<memory unit>", "'kx'", NULL } },
+    { "memory/not-number", NULL, DOMAIN("<name>t</name><memory>lots</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<memory>", "'lots'", NULL } },
+    { "memory/negative", NULL, DOMAIN("<name>t</name><memory>-5</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<memory>", "'-5'", NULL } },
+    { "memory/overflow", NULL,
+      DOMAIN("<name>t</name><memory unit='EiB'>99999</memory>" OS_PC), VNIC_CONF_ERROR_INVALID,
+      { "<memory>", "'99999'", NULL } },
+    { "memory/zero", NULL, DOMAIN("<name>t</name><memory>0</memory>" OS_PC),
+      VNIC_CONF_ERROR_INVALID, { "<memory>", "'0'", NULL } },
+    { "current-memory/exceeds", NULL,
+      DOMAIN("<name>t</name><memory unit='MiB'>1</memory>"
+             "<currentMemory unit='MiB'>2</currentMemory>" OS_PC),
+      VNIC_CONF_ERROR_CONFLICT, { "<currentMemory>", "2048", "<memory>", "1024", NULL } },
+    { "current-memory/bad", NULL,
+      DOMAIN(NAME_MEM "<currentMemory>some</currentMemory>" OS_PC), VNIC_CONF_ERROR_INVALID,
+      { "<currentMemory>", "'some'", NULL } },
+    { "vcpu/zero", NULL, DOMAIN(NAME_MEM "<vcpu>0</vcpu>" OS_PC), VNIC_CONF_ERROR_INVALID,
+      { "<vcpu>", "'0'", NULL } },
+    { "vcpu/text", NULL, DOMAIN(NAME_MEM "<vcpu>two</vcpu>" OS_PC), VNIC_CONF_ERROR_INVALID,
+      { "<vcpu>", "'two'", NULL } },
+    { "os/missing", NULL, DOMAIN(NAME_MEM), VNIC_CONF_ERROR_MISSING, { "<os>", NULL } },
+    { "os/no-type", NULL, DOMAIN(NAME_MEM "<os><kernel>k</kernel></os>"),
+      VNIC_CONF_ERROR_MISSING, { "<os>", "<type>", NULL } },
+    { "os/type-linux", NULL, DOMAIN(NAME_MEM "<os><type>linux</type></os>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<type>", "'linux'", NULL } },
+    { "os/arch", NULL, DOMAIN(NAME_MEM "<os><type arch='i686'>hvm</type></os>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "arch", "'i686'", NULL } },
+    { "os/machine-microvm", NULL, DOMAIN(NAME_MEM "<os><type machine='microvm'>hvm</type></os>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<type machine>", "'microvm'", NULL } },
+    { "os/machine-isapc", NULL, DOMAIN(NAME_MEM "<os><type machine='isapc'>hvm</type></os>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "machine", "'isapc'", NULL } },
+    { "os/machine-pc-i440fx-empty", NULL,
+      DOMAIN(NAME_MEM "<os><type machine='pc-i440fx-'>hvm</type></os>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "machine", "'pc-i440fx-'", NULL } },
+    { "os/machine-virt", NULL, DOMAIN(NAME_MEM "<os><type machine='virt'>hvm</type></os>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "machine", "'virt'", NULL } },
+    { "vnic/unknown-element", NULL,
+      "<domain type='qemu' xmlns:v='urn:x-vnic:domain:1'>" NAME_MEM OS_PC "<v:turbo/></domain>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<v:turbo>", "urn:x-vnic:domain:1", NULL } },
+    { "vnic/hotplug-spare-range", NULL,
+      DOMAIN(NAME_MEM OS_PC "<vnic:hotplug spare-ports='300'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<vnic:hotplug spare-ports>", "'300'", NULL } },
+    { "vnic/hotplug-spare-text", NULL,
+      DOMAIN(NAME_MEM OS_PC "<vnic:hotplug spare-ports='many'/>"), VNIC_CONF_ERROR_INVALID,
+      { "spare-ports", "'many'", NULL } },
+    { "vnic/hotplug-guest-unplug", NULL,
+      DOMAIN(NAME_MEM OS_PC "<vnic:hotplug guest-unplug='maybe'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<vnic:hotplug guest-unplug>", "'maybe'", NULL } },
+    { "vnic/hotplug-acpi-index", NULL,
+      DOMAIN(NAME_MEM OS_PC "<vnic:hotplug acpi-index='on'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<vnic:hotplug acpi-index>", "'on'", NULL } },
+    { "vnic/hotplug-unknown-attr", NULL,
+      DOMAIN(NAME_MEM OS_PC "<vnic:hotplug color='red'/>"), VNIC_CONF_ERROR_UNSUPPORTED,
+      { "'color'", "<vnic:hotplug>", NULL } },
+    { "vnic/hotplug-duplicate", NULL,
+      DOMAIN(NAME_MEM OS_PC "<vnic:hotplug/><vnic:hotplug/>"), VNIC_CONF_ERROR_INVALID,
+      { "<vnic:hotplug>", "more than one", NULL } },
+    { "devices/duplicate-emulator", "pc", "<emulator>/a</emulator><emulator>/b</emulator>",
+      VNIC_CONF_ERROR_INVALID, { "<emulator>", "more than one", NULL } },
+};
+
+static const ErrorCase device_cases[] = {
+    /* the element table: refused and unknown elements */
+    { "refused/hostdev", "pc", "<hostdev mode='subsystem' type='pci'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "hostdev #1", "<hostdev>", "PCI address", NULL } },
+    { "refused/filesystem", "pc", "<filesystem type='mount'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<filesystem>", NULL } },
+    { "refused/shmem", "pc", "<shmem name='x'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<shmem>", NULL } },
+    { "refused/iommu", "q35", "<iommu model='intel'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<iommu>", NULL } },
+    { "refused/vsock", "pc", "<vsock model='virtio'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<vsock>", NULL } },
+    { "refused/memory", "pc", "<memory model='dimm'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<memory>", NULL } },
+    { "refused/crypto", "pc", "<crypto model='virtio'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<crypto>", NULL } },
+    { "refused/pstore", "pc", "<pstore backend='acpi-erst'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<pstore>", NULL } },
+    { "refused/nvram", "pc", "<nvram/>", VNIC_CONF_ERROR_UNSUPPORTED, { "<nvram>", NULL } },
+    { "refused/unknown", "pc", "<frobnicator/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<frobnicator>", "silently", NULL } },
+    { "refused/foreign-namespace", "pc", "<x:thing xmlns:x='urn:example'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<x:thing>", NULL } },
+    { "vnic/unknown-in-disk", "pc",
+      "<disk type='file'><target dev='vda'/><vnic:unplug guest='deny'/></disk>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "disk #1", "<vnic:unplug>", "<disk>", NULL } },
+    /* disk */
+    { "disk/type-network", "pc", "<disk type='network'><target dev='vda'/></disk>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "disk #1", "<disk type>", "'network'", NULL } },
+    { "disk/device-floppy", "pc", "<disk type='file' device='floppy'><target dev='fda'/></disk>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<disk device>", "'floppy'", NULL } },
+    { "disk/no-target", "pc", "<disk type='file'><source file='/x'/></disk>",
+      VNIC_CONF_ERROR_MISSING, { "<disk>", "<target>", NULL } },
+    { "disk/target-no-dev", "pc", "<disk type='file'><target bus='virtio'/></disk>",
+      VNIC_CONF_ERROR_MISSING, { "<target>", "dev", NULL } },
+    { "disk/bus-xen", "pc", "<disk type='file'><target dev='xvda' bus='xen'/></disk>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<target bus>", "'xen'", NULL } },
+    { "disk/bus-unknown-prefix", "pc", "<disk type='file'><target dev='xvda'/></disk>",
+      VNIC_CONF_ERROR_INVALID, { "<target dev='xvda'>", "bus", NULL } },
+    { "disk/ide-on-q35", "q35", "<disk type='file'><target dev='hda'/></disk>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "disk #1", "'hda'", "ide", NULL } },
+    { "disk/sata-with-pci-address", "pc",
+      "<disk type='file'><target dev='sda' bus='sata'/>"
+      "<address type='pci' domain='0' bus='0' slot='5' function='0'/></disk>",
+      VNIC_CONF_ERROR_CONFLICT, { "disk #1", "<address type='pci'>", "bus='sata'", NULL } },
+    { "disk/virtio-with-drive-address", "pc",
+      "<disk type='file'><target dev='vda'/><address type='drive' controller='0'/></disk>",
+      VNIC_CONF_ERROR_CONFLICT, { "<address type='drive'>", "bus='virtio'", NULL } },
+    /* controller */
+    { "controller/no-type", "pc", "<controller index='0'/>", VNIC_CONF_ERROR_MISSING,
+      { "controller #1", "<controller>", "type", NULL } },
+    { "controller/type-ccid", "pc", "<controller type='ccid' index='0'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<controller type>", "'ccid'", NULL } },
+    { "controller/type-xenbus", "pc", "<controller type='xenbus'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "'xenbus'", NULL } },
+    { "controller/type-fdc", "pc", "<controller type='fdc'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "'fdc'", NULL } },
+    { "controller/index-text", "pc", "<controller type='usb' index='one'/>",
+      VNIC_CONF_ERROR_INVALID, { "<controller index>", "'one'", NULL } },
+    { "controller/index-range", "pc", "<controller type='usb' index='256'/>",
+      VNIC_CONF_ERROR_INVALID, { "<controller index>", "'256'", NULL } },
+    { "controller/pci-switch", "q35",
+      "<controller type='pci' index='1' model='pcie-switch-upstream-port'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<controller model>", "'pcie-switch-upstream-port'",
+                                     "planner", NULL } },
+    { "controller/pci-expander", "pc", "<controller type='pci' index='1' model='pci-expander-bus'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "'pci-expander-bus'", "planner", NULL } },
+    { "controller/pci-no-model", "pc", "<controller type='pci' index='1'/>",
+      VNIC_CONF_ERROR_MISSING, { "controller #1", "index='1'", "model", NULL } },
+    { "controller/pci-no-model-no-index", "pc",
+      "<controller type='pci' index='0' model='pci-root'/><controller type='pci'/>",
+      VNIC_CONF_ERROR_MISSING, { "controller #2", "index='1'", "model", NULL } },
+    { "controller/pci-index0-not-root", "pc", "<controller type='pci' index='0' model='pci-bridge'/>",
+      VNIC_CONF_ERROR_CONFLICT, { "index='0'", "'pci-bridge'", "'pci-root'", NULL } },
+    { "controller/pci-index0-q35-bridge", "q35",
+      "<controller type='pci' index='0' model='pcie-root-port'/>", VNIC_CONF_ERROR_CONFLICT,
+      { "index='0'", "'pcie-root-port'", "'pcie-root'", NULL } },
+    { "controller/pcie-root-on-pc", "pc", "<controller type='pci' index='0' model='pcie-root'/>",
+      VNIC_CONF_ERROR_CONFLICT, { "<controller model='pcie-root'>", "pc", NULL } },
+    { "controller/pci-root-on-q35", "q35", "<controller type='pci' index='0' model='pci-root'/>",
+      VNIC_CONF_ERROR_CONFLICT, { "<controller model='pci-root'>", "q35", NULL } },
+    { "controller/root-not-index0", "pc", "<controller type='pci' index='2' model='pci-root'/>",
+      VNIC_CONF_ERROR_INVALID, { "index='2'", "'pci-root'", "index 0", NULL } },
+    { "controller/root-port-on-pc", "pc",
+      "<controller type='pci' index='1' model='pcie-root-port'/>", VNIC_CONF_ERROR_CONFLICT,
+      { "controller #1", "'pcie-root-port'", "q35", NULL } },
+    { "controller/dmi-bridge-on-pc", "pc",
+      "<controller type='pci' index='1' model='dmi-to-pci-bridge'/>", VNIC_CONF_ERROR_CONFLICT,
+      { "'dmi-to-pci-bridge'", NULL } },
+    { "controller/pcie-pci-bridge-on-pc", "pc",
+      "<controller type='pci' index='1' model='pcie-to-pci-bridge'/>", VNIC_CONF_ERROR_CONFLICT,
+      { "'pcie-to-pci-bridge'", NULL } },
+    { "controller/ide-on-q35", "q35", "<controller type='ide' index='0'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<controller type='ide'>", "q35", NULL } },
+    { "controller/duplicate", "pc",
+      "<controller type='usb' index='0'/><controller type='usb' index='0'/>",
+      VNIC_CONF_ERROR_CONFLICT, { "controller #2", "type='usb' index='0'", "controller #1", NULL } },
+    { "controller/duplicate-pci", "q35",
+      "<controller type='pci' index='1' model='pcie-root-port'/>"
+      "<controller type='pci' index='1' model='pcie-root-port'/>",
+      VNIC_CONF_ERROR_CONFLICT, { "type='pci' index='1'", NULL } },
+    { "controller/usb-model", "pc", "<controller type='usb' index='0' model='qusb'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<controller model>", "'qusb'", NULL } },
+    { "controller/scsi-model", "pc", "<controller type='scsi' model='ibmvscsi'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<controller model>", "'ibmvscsi'", NULL } },
+    { "controller/sata-model", "pc", "<controller type='sata' model='piix4'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<controller model>", "'piix4'", NULL } },
+    { "controller/virtio-serial-ports", "pc", "<controller type='virtio-serial' ports='0'/>",
+      VNIC_CONF_ERROR_INVALID, { "<controller ports>", "'0'", NULL } },
+    { "controller/target-port", "q35",
+      "<controller type='pci' index='1' model='pcie-root-port'><target port='0x100'/></controller>",
+      VNIC_CONF_ERROR_INVALID, { "<target port>", "'0x100'", NULL } },
+    { "controller/target-chassis", "q35",
+      "<controller type='pci' index='1' model='pcie-root-port'><target chassis='x1'/></controller>",
+      VNIC_CONF_ERROR_INVALID, { "<target chassis>", "'x1'", NULL } },
+    { "controller/target-chassisnr", "pc",
+      "<controller type='pci' index='1' model='pci-bridge'><target chassisNr='0'/></controller>",
+      VNIC_CONF_ERROR_INVALID, { "<target chassisNr>", "'0'", NULL } },
+    { "controller/target-busnr", "pc",
+      "<controller type='pci' index='1' model='pci-bridge'><target busNr='255'/></controller>",
+      VNIC_CONF_ERROR_INVALID, { "<target busNr>", "'255'", NULL } },
+    { "controller/target-hotplug", "q35",
+      "<controller type='pci' index='1' model='pcie-root-port'><target hotplug='maybe'/></controller>",
+      VNIC_CONF_ERROR_INVALID, { "<target hotplug>", "'maybe'", NULL } },
+    { "controller/root-with-address", "pc",
+      "<controller type='pci' index='0' model='pci-root'>"
+      "<address type='pci' domain='0' bus='0' slot='3' function='0'/></controller>",
+      VNIC_CONF_ERROR_CONFLICT, { "<address type='pci'>", "pci-root", NULL } },
+    { "controller/usb-none-with-address", "pc",
+      "<controller type='usb' index='0' model='none'>"
+      "<address type='pci' domain='0' bus='0' slot='3' function='0'/></controller>",
+      VNIC_CONF_ERROR_CONFLICT, { "<address type='pci'>", "model='none'", NULL } },
+    /* interface */
+    { "interface/no-type", "pc", "<interface/>", VNIC_CONF_ERROR_MISSING,
+      { "interface #1", "<interface>", "type", NULL } },
+    { "interface/type-network", "pc", "<interface type='network'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "interface #1", "<interface type>", "'network'", NULL } },
+    { "interface/type-user", "pc", "<interface type='user'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "'user'", NULL } },
+    { "interface/type-vhostuser", "pc", "<interface type='vhostuser'/>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "'vhostuser'", NULL } },
+    { "interface/type-hostdev", "pc", "<interface type='hostdev'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "'hostdev'", NULL } },
+    { "interface/mac-invalid", "pc",
+      NIC(MAC1) NIC("<mac address='zz:00:00:00:00:01'/>"), VNIC_CONF_ERROR_INVALID,
+      { "interface #2", "<mac address>", "'zz:00:00:00:00:01'", NULL } },
+    { "interface/mac-short", "pc", NIC("<mac address='52:54:00:00:01'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<mac address>", "'52:54:00:00:01'", NULL } },
+    { "interface/mac-dashes", "pc", NIC("<mac address='52-54-00-00-00-01'/>"),
+      VNIC_CONF_ERROR_INVALID, { "'52-54-00-00-00-01'", NULL } },
+    { "interface/mac-multicast", "pc", NIC("<mac address='01:00:5e:00:00:01'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<mac address>", "'01:00:5e:00:00:01'", "multicast", NULL } },
+    { "interface/mac-no-address", "pc", NIC("<mac/>"), VNIC_CONF_ERROR_MISSING,
+      { "<mac>", "address", NULL } },
+    { "interface/mac-duplicate", "pc",
+      NIC(MAC1) NIC("<mac address='52:54:00:00:00:02'/>") NIC("<mac address='52:54:00:00:00:01'/>"),
+      VNIC_CONF_ERROR_CONFLICT,
+      { "interface #3", "<mac address='52:54:00:00:00:01'>", "interface #1", NULL } },
+    { "interface/mac-duplicate-case", "pc",
+      NIC(MAC1) NIC("<mac address='52:54:00:00:00:0A'/>") NIC("<mac address='52:54:00:00:00:0a'/>"),
+      VNIC_CONF_ERROR_CONFLICT, { "interface #3", "'52:54:00:00:00:0a'", "interface #2", NULL } },
+    { "interface/mac-twice", "pc", NIC(MAC1 MAC1), VNIC_CONF_ERROR_INVALID,
+      { "<mac>", "more than one", NULL } },
+    { "interface/bridge-no-source", "pc", "<interface type='bridge'/>", VNIC_CONF_ERROR_MISSING,
+      { "<interface type='bridge'>", "<source>", NULL } },
+    { "interface/bridge-no-bridge", "pc",
+      "<interface type='bridge'><source dev='eth0'/></interface>", VNIC_CONF_ERROR_MISSING,
+      { "<source>", "bridge", NULL } },
+    { "interface/bridge-empty", "pc",
+      "<interface type='bridge'><source bridge=''/></interface>", VNIC_CONF_ERROR_INVALID,
+      { "<source bridge>", "''", NULL } },
+    { "interface/direct-no-dev", "pc",
+      "<interface type='direct'><source mode='vepa'/></interface>", VNIC_CONF_ERROR_MISSING,
+      { "<source>", "dev", NULL } },
+    { "interface/direct-mode", "pc",
+      "<interface type='direct'><source dev='eth0' mode='bogus'/></interface>",
+      VNIC_CONF_ERROR_INVALID, { "<source mode>", "'bogus'", NULL } },
+    { "interface/target-long", "pc", NIC("<target dev='averyveryverylongname'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<target dev>", "'averyveryverylongname'", NULL } },
+    { "interface/target-slash", "pc", NIC("<target dev='tap/0'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<target dev>", "'tap/0'", NULL } },
+    { "interface/target-blank", "pc", NIC("<target dev='tap 0'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<target dev>", "'tap 0'", NULL } },
+    { "interface/target-empty", "pc", NIC("<target dev=''/>"), VNIC_CONF_ERROR_INVALID,
+      { "<target dev>", "''", NULL } },
+    { "interface/model", "pc", NIC("<model type='ne2k_isa'/>"), VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<model type>", "'ne2k_isa'", NULL } },
+    { "interface/model-no-type", "pc", NIC("<model/>"), VNIC_CONF_ERROR_MISSING,
+      { "<model>", "type", NULL } },
+    { "interface/queues-zero", "pc", NIC("<model type='virtio'/><driver queues='0'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<driver queues>", "'0'", NULL } },
+    { "interface/queues-range", "pc", NIC("<model type='virtio'/><driver queues='257'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<driver queues>", "'257'", "256", NULL } },
+    { "interface/queues-text", "pc", NIC("<driver queues='four'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<driver queues>", "'four'", NULL } },
+    { "interface/queues-not-virtio", "pc", NIC("<model type='e1000'/><driver queues='4'/>"),
+      VNIC_CONF_ERROR_CONFLICT, { "<driver queues='4'>", "'e1000'", NULL } },
+    { "interface/link", "pc", NIC("<link state='sideways'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<link state>", "'sideways'", NULL } },
+    { "interface/mtu-low", "pc", NIC("<mtu size='67'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<mtu size>", "'67'", NULL } },
+    { "interface/mtu-high", "pc", NIC("<mtu size='65536'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<mtu size>", "'65536'", NULL } },
+    { "interface/mtu-no-size", "pc", NIC("<mtu/>"), VNIC_CONF_ERROR_MISSING,
+      { "<mtu>", "size", NULL } },
+    { "interface/acpi-zero", "pc", NIC("<acpi index='0'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<acpi index>", "'0'", NULL } },
+    { "interface/acpi-range", "pc", NIC("<acpi index='16384'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<acpi index>", "'16384'", NULL } },
+    { "interface/acpi-no-index", "pc", NIC("<acpi/>"), VNIC_CONF_ERROR_MISSING,
+      { "<acpi>", "index", NULL } },
+    { "interface/acpi-duplicate", "pc",
+      NIC("<acpi index='3'/>") NIC("<acpi index='4'/>") NIC("<acpi index='3'/>"),
+      VNIC_CONF_ERROR_CONFLICT, { "interface #3", "<acpi index='3'>", "interface #1", NULL } },
+    { "interface/unplug-value", "pc", NIC("<vnic:unplug guest='never'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<vnic:unplug guest>", "'never'", NULL } },
+    { "interface/unplug-attr", "pc", NIC("<vnic:unplug host='deny'/>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "'host'", "<vnic:unplug>", NULL } },
+    { "interface/unplug-twice", "pc", NIC("<vnic:unplug/><vnic:unplug/>"),
+      VNIC_CONF_ERROR_INVALID, { "<vnic:unplug>", "more than one", NULL } },
+    { "interface/vnic-unknown", "pc", NIC("<vnic:speed mbps='10'/>"),
+      VNIC_CONF_ERROR_UNSUPPORTED, { "<vnic:speed>", "<interface>", NULL } },
+    /* alias and address, on any device */
+    { "alias/no-name", "pc", NIC("<alias/>"), VNIC_CONF_ERROR_MISSING, { "<alias>", "name", NULL } },
+    { "alias/empty", "pc", NIC("<alias name=''/>"), VNIC_CONF_ERROR_INVALID,
+      { "<alias name>", "''", NULL } },
+    { "alias/duplicate", "pc",
+      NIC("<alias name='ua-x'/>") "<video><alias name='ua-x'/></video>", VNIC_CONF_ERROR_CONFLICT,
+      { "video #1", "<alias name='ua-x'>", "interface #1", NULL } },
+    { "address/no-type", "pc", NIC("<address bus='0'/>"), VNIC_CONF_ERROR_MISSING,
+      { "<address>", "type", NULL } },
+    { "address/domain", "pc", NIC("<address type='pci' domain='0x0001' bus='0' slot='3'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<address domain>", "'0x0001'", NULL } },
+    { "address/bus", "pc", NIC("<address type='pci' bus='256' slot='3'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<address bus>", "'256'", NULL } },
+    { "address/slot", "pc", NIC("<address type='pci' slot='0x20'/>"), VNIC_CONF_ERROR_INVALID,
+      { "<address slot>", "'0x20'", NULL } },
+    { "address/function", "pc", NIC("<address type='pci' slot='3' function='8'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<address function>", "'8'", NULL } },
+    { "address/hex-garbage", "pc", NIC("<address type='pci' slot='0xg'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<address slot>", "'0xg'", NULL } },
+    { "address/multifunction", "pc", NIC("<address type='pci' slot='3' multifunction='yes'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<address multifunction>", "'yes'", NULL } },
+    { "address/ccw", "pc", NIC("<address type='ccw' cssid='0xfe'/>"), VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<address type>", "'ccw'", NULL } },
+    { "address/spapr-vio", "pc", NIC("<address type='spapr-vio'/>"), VNIC_CONF_ERROR_UNSUPPORTED,
+      { "'spapr-vio'", NULL } },
+    { "address/virtio-mmio", "pc", "<rng model='virtio'><address type='virtio-mmio'/></rng>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "rng #1", "'virtio-mmio'", NULL } },
+    { "address/twice", "pc", NIC("<address type='pci' slot='3'/><address type='pci' slot='4'/>"),
+      VNIC_CONF_ERROR_INVALID, { "<address>", "more than one", NULL } },
+    { "address/graphics-pci", "pc",
+      "<graphics type='vnc'><address type='pci' slot='5'/></graphics>", VNIC_CONF_ERROR_CONFLICT,
+      { "graphics #1", "<address type='pci'>", "<graphics>", NULL } },
+    /* the other device kinds */
+    { "video/model", "pc", "<video><model type='vmvga'/></video>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "video #1", "<model type>", "'vmvga'", NULL } },
+    { "video/ramfb-pci", "q35",
+      "<video><model type='ramfb'/><address type='pci' slot='4'/></video>",
+      VNIC_CONF_ERROR_CONFLICT, { "<address type='pci'>", "model='ramfb'", NULL } },
+    { "sound/no-model", "pc", "<sound/>", VNIC_CONF_ERROR_MISSING,
+      { "sound #1", "<sound>", "model", NULL } },
+    { "sound/model", "pc", "<sound model='ich7'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<sound model>", "'ich7'", NULL } },
+    { "sound/sb16-pci", "pc", "<sound model='sb16'><address type='pci' slot='4'/></sound>",
+      VNIC_CONF_ERROR_CONFLICT, { "model='sb16'", NULL } },
+    { "memballoon/no-model", "pc", "<memballoon/>", VNIC_CONF_ERROR_MISSING,
+      { "memballoon #1", "<memballoon>", "model", NULL } },
+    { "memballoon/xen", "pc", "<memballoon model='xen'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<memballoon model>", "'xen'", NULL } },
+    { "memballoon/none-pci", "pc",
+      "<memballoon model='none'><address type='pci' slot='4'/></memballoon>",
+      VNIC_CONF_ERROR_CONFLICT, { "model='none'", NULL } },
+    { "rng/no-model", "pc", "<rng><backend model='random'>/dev/urandom</backend></rng>",
+      VNIC_CONF_ERROR_MISSING, { "rng #1", "<rng>", "model", NULL } },
+    { "rng/model", "pc", "<rng model='egd'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<rng model>", "'egd'", NULL } },
+    { "watchdog/model", "pc", "<watchdog model='diag288'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "watchdog #1", "<watchdog model>", "'diag288'", NULL } },
+    { "watchdog/no-model", "pc", "<watchdog action='reset'/>", VNIC_CONF_ERROR_MISSING,
+      { "<watchdog>", "model", NULL } },
+    { "watchdog/itco-on-pc", "pc", "<watchdog model='itco'/>", VNIC_CONF_ERROR_CONFLICT,
+      { "<watchdog model='itco'>", "q35", NULL } },
+    { "watchdog/ib700-pci", "pc",
+      "<watchdog model='ib700'><address type='pci' slot='4'/></watchdog>",
+      VNIC_CONF_ERROR_CONFLICT, { "watchdog #1", "<address type='pci'>", "model='ib700'", NULL } },
+    { "serial/pci-serial", "pc", "<serial type='pty'><target type='pci-serial'/></serial>",
+      VNIC_CONF_ERROR_UNSUPPORTED, { "serial #1", "<target type>", "'pci-serial'", NULL } },
+    { "serial/pci-address", "pc", "<serial type='pty'><address type='pci' slot='4'/></serial>",
+      VNIC_CONF_ERROR_CONFLICT, { "serial #1", "<address type='pci'>", NULL } },
+    { "input/no-type", "pc", "<input bus='usb'/>", VNIC_CONF_ERROR_MISSING,
+      { "input #1", "<input>", "type", NULL } },
+    { "input/type", "pc", "<input type='joystick'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<input type>", "'joystick'", NULL } },
+    { "input/bus", "pc", "<input type='mouse' bus='xen'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+      { "<input bus>", "'xen'", NULL } },
+    { "input/ps2-pci", "pc", "<input type='mouse' bus='ps2'><address type='pci' slot='4'/></input>",
+      VNIC_CONF_ERROR_CONFLICT, { "input #1", "<address type='pci'>", "bus='ps2'", NULL } },
+    { "input/virtio-usb-address", "pc",
+      "<input type='tablet' bus='virtio'><address type='usb' bus='0' port='1'/></input>",
+      VNIC_CONF_ERROR_CONFLICT, { "<address type='usb'>", "bus='virtio'", NULL } },
+};
+
+static void
+test_error_case(gconstpointer data)
+{
+    const ErrorCase *c = data;
+    g_autofree char *xml = c->machine != NULL ? tc_domain_xml(c->machine, c->xml) : g_strdup(c->xml);
+
+    tc_assert_parse_error(xml, c->code, c->needles);
+}
+
+/* A lone <interface>: its own errors, and clashes with the domain. */
+static void
+test_interface_snippet_errors(void)
+{
+    g_autoptr(VnicConfDomain) def =
+        tc_parse_devices("pc", NIC(MAC1 "<acpi index='5'/><alias name='ua-a'/>"));
+    static const struct {
+        const char *xml;
+        VnicConfErrorCode code;
+        const char *needles[3];
+    } cases[] = {
+        { "<disk type='file'/>", VNIC_CONF_ERROR_INVALID, { "<disk>", "<interface>", NULL } },
+        { "<interface type='ethernet'", VNIC_CONF_ERROR_XML, { "XML", NULL } },
+        { NIC("<mac address='52:54:00:00:00:01'/>"), VNIC_CONF_ERROR_CONFLICT,
+          { "interface: ", "'52:54:00:00:00:01'", "interface #1" } },
+        { NIC("<acpi index='5'/>"), VNIC_CONF_ERROR_CONFLICT, { "<acpi index='5'>", NULL } },
+        { NIC("<alias name='ua-a'/>"), VNIC_CONF_ERROR_CONFLICT, { "'ua-a'", NULL } },
+        { "<interface type='network'/>", VNIC_CONF_ERROR_UNSUPPORTED,
+          { "interface: ", "'network'", NULL } },
+        { NIC("<vnic:unplug guest='deny'/>"), VNIC_CONF_ERROR_XML, { "vnic", NULL } },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VnicConfDevice) dev =
+            vnic_conf_interface_parse(def, cases[i].xml, strlen(cases[i].xml), &error);
+
+        g_assert_null(dev);
+        g_assert_error(error, VNIC_CONF_ERROR, (gint) cases[i].code);
+        for (guint j = 0; j < G_N_ELEMENTS(cases[i].needles) && cases[i].needles[j]; j++)
+            g_assert_nonnull(strstr(error->message, cases[i].needles[j]));
+    }
+}
+
+/* A failed parse leaves the caller's error untouched but for the one set. */
+static void
+test_error_has_no_def(void)
+{
+    g_autoptr(GError) error = NULL;
+    const char *xml = "<domain type='qemu'/>";
+
+    g_assert_null(vnic_conf_domain_parse(xml, strlen(xml), &error));
+    g_assert_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING);
+    g_assert_null(vnic_conf_domain_parse(xml, strlen(xml), NULL));
+}
+
+void
+test_conf_errors_register(void)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(domain_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/conf/error/%s", domain_cases[i].name);
+
+        g_test_add_data_func(path, &domain_cases[i], test_error_case);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(device_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/conf/error/%s", device_cases[i].name);
+
+        g_test_add_data_func(path, &device_cases[i], test_error_case);
+    }
+    g_test_add_func("/conf/error/interface-snippet", test_interface_snippet_errors);
+    g_test_add_func("/conf/error/no-def", test_error_has_no_def);
+}
