@@ -1,0 +1,364 @@
+/* pci-plan.c: the planner's frame, shared by both policies.
+ *
+ * vnic_pci_plan works in three phases so a failure changes nothing:
+ *   1. build the address set from the definition and check every address
+ *      the user wrote (pci-validate.c);
+ *   2. let the policy choose addresses, recording them in the planner and
+ *      creating new controllers in the planner's own list;
+ *   3. only then write the addresses into the devices and hand the new
+ *      controllers over to the definition.
+ */
+#include "pci/pci-priv.h"
+
+G_DEFINE_QUARK(vnic-pci-error-quark, vnic_pci_error)
+
+const char *
+vnic_pci_policy_to_string(VnicPciPolicy policy)
+{
+    return policy == VNIC_PCI_POLICY_LIBVIRT ? "libvirt" : "nic-first";
+}
+
+gboolean
+vnic_pci_policy_from_string(const char *text, VnicPciPolicy *policy)
+{
+    if (g_strcmp0(text, "nic-first") == 0)
+        *policy = VNIC_PCI_POLICY_NIC_FIRST;
+    else if (g_strcmp0(text, "libvirt") == 0)
+        *policy = VNIC_PCI_POLICY_LIBVIRT;
+    else
+        return FALSE;
+    return TRUE;
+}
+
+char *
+vnic_pci_addr_format(const VnicConfPciAddr *addr)
+{
+    return g_strdup_printf("%04x:%02x:%02x.%x", addr->domain, addr->bus, addr->slot,
+                           addr->function);
+}
+
+void
+vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr)
+{
+    VnicConfPciAddr *a = g_memdup2(addr, sizeof(*addr));
+    guint fn = vnic_pci_classify(p->def, dev).auto_function;
+
+    if (fn != 0 && a->function == 0)
+        a->function = fn;
+    vnic_pci_addrset_mark(p->set, a, dev);
+    g_hash_table_insert(p->placed, dev, a);
+}
+
+/* The first video device goes to its chipset slot when that is free, as
+ * libvirt does (pc 00:02.0, q35 00:01.0). */
+void
+vnic_pci_planner_place_primary_video(VnicPciPlanner *p, guint slot)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
+        VnicConfPciAddr a = { .set = TRUE, .slot = slot };
+
+        if (vnic_pci_device_is_primary_video(p->def, dev) && vnic_pci_planner_needs_address(p, dev) &&
+            vnic_pci_addrset_slot_is_empty(p->set, 0, slot))
+            vnic_pci_planner_place(p, dev, &a);
+    }
+}
+
+gboolean
+vnic_pci_planner_needs_address(VnicPciPlanner *p, const VnicConfDevice *dev)
+{
+    return !dev->addr.set && !g_hash_table_contains(p->placed, dev) &&
+           vnic_pci_classify(p->def, dev).is_pci;
+}
+
+/* libvirt's <model name>: the QEMU device that implements a controller. */
+static const char *
+qemu_model_name(VnicConfPciModel model)
+{
+    switch (model) {
+    case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
+        return "pcie-pci-bridge";
+    case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
+        return "i82801b11-bridge";
+    default:
+        return vnic_conf_pci_model_to_string(model);
+    }
+}
+
+/* Creates a controller with the next free index; the caller places it.
+ * Returns NULL when the 256 bus numbers are used up. */
+VnicConfDevice *
+vnic_pci_planner_add_controller(VnicPciPlanner *p, VnicConfPciModel model)
+{
+    guint index = vnic_pci_addrset_next_index(p->set);
+    VnicConfDevice *dev;
+
+    if (index >= VNIC_PCI_MAX_BUSES)
+        return NULL;
+    dev = vnic_conf_device_new(VNIC_CONF_DEV_CONTROLLER);
+    dev->added_by_vnic = TRUE;
+    dev->controller->type = VNIC_CONF_CONTROLLER_PCI;
+    dev->controller->index = index;
+    dev->controller->pci_model = model;
+    dev->controller->model = g_strdup(vnic_conf_pci_model_to_string(model));
+    dev->controller->chassis = dev->controller->port = -1;
+    dev->controller->bus_nr = dev->controller->chassis_nr = -1;
+    g_ptr_array_add(p->added, dev);
+    vnic_pci_addrset_add_bus(p->set, index, model, dev);
+    return dev;
+}
+
+/* Packs root ports 8 to a slot on pcie.0, as libvirt does: chassis is the
+ * controller index, port is slot << 3 | function. */
+gboolean
+vnic_pci_place_root_ports(VnicPciPlanner *p, GPtrArray *ports, GError **error)
+{
+    VnicConfPciAddr slot = { 0 };
+    guint fn = 8;
+
+    for (guint i = 0; i < ports->len; i++) {
+        VnicConfDevice *port = g_ptr_array_index(ports, i);
+        VnicConfPciAddr a;
+
+        if (fn == 8) {
+            if (!vnic_pci_addrset_find_slot(p->set, 0, 2, VNIC_PCI_CONNECT_ROOT_PORT, &slot)) {
+                g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
+                            "no room for %u more pcie-root-ports: pcie.0 has no free slot "
+                            "left (8 ports fit in each slot)", ports->len - i);
+                return FALSE;
+            }
+            fn = 0;
+        }
+        a = slot;
+        a.function = fn++;
+        /* function 0 of a packed slot announces the other functions */
+        if (a.function == 0 && i + 1 < ports->len)
+            a.multifunction = VNIC_TRISTATE_YES;
+        vnic_pci_planner_place(p, port, &a);
+    }
+    return TRUE;
+}
+
+static void
+place_builtins(VnicPciPlanner *p)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
+        VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+
+        if (cls.is_pci && cls.has_builtin && !dev->addr.set &&
+            vnic_pci_addrset_is_free(p->set, 0, cls.builtin.slot, cls.builtin.function))
+            vnic_pci_planner_place(p, dev, &cls.builtin);
+    }
+}
+
+static guint libvirt_default_spare_ports(const VnicConfDomain *def);
+
+/* Spare root ports: the caller's number, else the domain's, else the
+ * policy's default.  libvirt's default is one spare, only when it added
+ * ports itself and the user gave no PCI controllers. */
+static void
+resolve_spare_ports(VnicPciPlanner *p, const VnicPciPlanOptions *opts)
+{
+    const VnicConfDomain *def = p->def;
+
+    p->spare_only_if_added = FALSE;
+    if (opts->spare_ports >= 0)
+        p->spare_ports = (guint)opts->spare_ports;
+    else if (def->spare_ports >= 0)
+        p->spare_ports = (guint)def->spare_ports;
+    else if (opts->policy == VNIC_PCI_POLICY_NIC_FIRST)
+        p->spare_ports = VNIC_PCI_DEFAULT_SPARE_PORTS;
+    else {
+        p->spare_ports = libvirt_default_spare_ports(def);
+        p->spare_only_if_added = TRUE;
+    }
+}
+
+static guint
+libvirt_default_spare_ports(const VnicConfDomain *def)
+{
+    /* libvirt adds one spare port, and only when the user gave no PCI
+     * controllers of their own. */
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER &&
+            d->controller->type == VNIC_CONF_CONTROLLER_PCI && d->controller->index > 0)
+            return 0;
+    }
+    return 1;
+}
+
+static gboolean
+check_root(const VnicConfDomain *def, GError **error)
+{
+    const VnicConfDevice *root = vnic_conf_domain_find_controller(def, VNIC_CONF_CONTROLLER_PCI, 0);
+    VnicConfPciModel want = def->family == VNIC_MACHINE_Q35 ? VNIC_CONF_PCI_MODEL_PCIE_ROOT
+                                                            : VNIC_CONF_PCI_MODEL_PCI_ROOT;
+
+    if (!root || root->controller->pci_model != want) {
+        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_ADDRESS,
+                    "controller pci index 0 must be a %s on machine '%s'",
+                    vnic_conf_pci_model_to_string(want), def->machine);
+        return FALSE;
+    }
+    if (root->addr.set) {
+        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_ADDRESS,
+                    "controller pci index 0 (%s) is the root bus and takes no <address>",
+                    vnic_conf_pci_model_to_string(want));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* pc can only switch ACPI hot-plug off for the whole root bus
+ * (PIIX4_PM.acpi-root-pci-hotplug), so a per-NIC setting that differs from
+ * the domain's cannot be honoured there. */
+static gboolean
+check_pc_unplug_settings(const VnicConfDomain *def, GError **error)
+{
+    gboolean domain_denies = def->guest_unplug == VNIC_TRISTATE_NO;
+
+    if (def->family != VNIC_MACHINE_PC)
+        return TRUE;
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        g_autofree char *what = NULL;
+
+        if (d->kind != VNIC_CONF_DEV_INTERFACE || d->nic->guest_unplug == VNIC_TRISTATE_ABSENT ||
+            vnic_pci_nic_denies_guest_unplug(def, d) == domain_denies)
+            continue;
+        what = vnic_conf_device_describe(def, d);
+        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                    "%s: <vnic:unplug guest='%s'/> is impossible on machine '%s': i440fx can "
+                    "only disable ACPI hot-plug for the whole root bus; set "
+                    "<vnic:hotplug guest-unplug='deny'/> on the domain (no hot-plug on pci.0 "
+                    "at all) or use a q35 machine",
+                    what, domain_denies ? "allow" : "deny", def->machine);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* What libvirt fills in for PCI controllers the user left bare: the QEMU
+ * model name, root ports' chassis (the index) and port (slot << 3 |
+ * function of the port itself), pci-bridges' chassisNr (the index). */
+static void
+complete_controllers(VnicConfDomain *def)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        VnicConfController *c = d->controller;
+
+        if (d->kind != VNIC_CONF_DEV_CONTROLLER || c->type != VNIC_CONF_CONTROLLER_PCI ||
+            !d->addr.set)
+            continue;
+        if (!c->model_name)
+            c->model_name = g_strdup(qemu_model_name(c->pci_model));
+        if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT) {
+            if (c->chassis < 0)
+                c->chassis = (gint)c->index;
+            if (c->port < 0)
+                c->port = (gint)(d->addr.slot << 3 | d->addr.function);
+        }
+        if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE && c->chassis_nr < 0)
+            c->chassis_nr = (gint)c->index;
+    }
+}
+
+static void
+number_acpi_indexes(VnicConfDomain *def)
+{
+    guint next = vnic_pci_next_acpi_index(def);
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_INTERFACE && d->nic->acpi_index == 0)
+            d->nic->acpi_index = next++;
+    }
+}
+
+static gint
+added_first(gconstpointer a, gconstpointer b)
+{
+    const VnicConfDevice *x = *(VnicConfDevice *const *)a, *y = *(VnicConfDevice *const *)b;
+    return (gint)x->controller->index - (gint)y->controller->index;
+}
+
+/* Phase 3: nothing below can fail. */
+static void
+apply(VnicPciPlanner *p)
+{
+    GHashTableIter iter;
+    gpointer key, value;
+    guint insert_at = 0;
+
+    g_hash_table_iter_init(&iter, p->placed);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        ((VnicConfDevice *)key)->addr = *(VnicConfPciAddr *)value;
+
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(p->def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI)
+            insert_at = i + 1;
+    }
+    g_ptr_array_sort(p->added, added_first);
+    for (guint i = 0; i < p->added->len; i++)
+        g_ptr_array_insert(p->def->devices, (gint)(insert_at + i),
+                           g_steal_pointer(&p->added->pdata[i]));
+    g_ptr_array_set_size(p->added, 0);
+
+    if (p->def->family == VNIC_MACHINE_PC && p->def->guest_unplug == VNIC_TRISTATE_NO) {
+        VnicConfDevice *root = vnic_conf_domain_find_controller(p->def, VNIC_CONF_CONTROLLER_PCI, 0);
+        root->controller->hotplug = VNIC_TRISTATE_NO;
+    }
+    complete_controllers(p->def);
+    if (p->def->auto_acpi_index)
+        number_acpi_indexes(p->def);
+}
+
+gboolean
+vnic_pci_plan(VnicConfDomain *def, const VnicPciPlanOptions *opts, GError **error)
+{
+    g_autoptr(VnicPciAddrSet) set = NULL;
+    g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func((GDestroyNotify)vnic_conf_device_free);
+    g_autoptr(GHashTable) placed = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    VnicPciPlanner p;
+    gboolean ok;
+
+    if (!check_root(def, error) || !check_pc_unplug_settings(def, error))
+        return FALSE;
+    set = vnic_pci_addrset_new(def);
+    if (def->family == VNIC_MACHINE_PC && def->guest_unplug == VNIC_TRISTATE_NO)
+        set->buses[0].hotplug = FALSE;
+    if (!vnic_pci_validate_user_addresses(set, error))
+        return FALSE;
+    vnic_pci_reserve_chipset(set);
+
+    p = (VnicPciPlanner){ .set = set, .def = def, .added = added, .placed = placed };
+    resolve_spare_ports(&p, opts);
+    place_builtins(&p);
+    if (opts->policy == VNIC_PCI_POLICY_LIBVIRT)
+        ok = vnic_pci_plan_libvirt(&p, error);
+    else if (def->family == VNIC_MACHINE_Q35)
+        ok = vnic_pci_plan_nic_first_q35(&p, error);
+    else
+        ok = vnic_pci_plan_nic_first_pc(&p, error);
+    if (!ok)
+        return FALSE;
+    apply(&p);
+    return TRUE;
+}
+
+guint
+vnic_pci_next_acpi_index(const VnicConfDomain *def)
+{
+    guint highest = 0;
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_INTERFACE)
+            highest = MAX(highest, d->nic->acpi_index);
+    }
+    return highest + 1;
+}

@@ -1,0 +1,119 @@
+/* test-pci-libvirt.c: the libvirt policy against libvirt 9.0 itself.
+ *
+ * tests/data/libvirt holds inputs (NAME.in.xml) and what a real libvirt 9.0
+ * made of them (NAME.libvirt.xml, or NAME.error.txt where it refused); see
+ * its README.md.  For each case, every PCI device must get the address
+ * libvirt gave it, every controller libvirt added must be added with the
+ * same index, model and numbering, and nothing more.  Where libvirt refused
+ * a layout that fits, vnic must plan it. */
+#include "test-pci-helpers.h"
+
+#include <string.h>
+
+static char *
+data_path(const char *name, const char *suffix)
+{
+    g_autofree char *file = g_strconcat(name, suffix, NULL);
+    return g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt", file, NULL);
+}
+
+/* A key that finds "the same device" in two definitions. */
+static char *
+device_key(const VnicConfDomain *def, const VnicConfDevice *dev)
+{
+    guint ordinal = 0;
+
+    if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->nic->has_mac) {
+        g_autofree char *mac = vnic_conf_mac_format(dev->nic->mac);
+        return g_strdup_printf("interface %s", mac);
+    }
+    if (dev->kind == VNIC_CONF_DEV_CONTROLLER)
+        return g_strdup_printf("controller %d/%u", dev->controller->type, dev->controller->index);
+    for (guint i = 0; i < def->devices->len && g_ptr_array_index(def->devices, i) != dev; i++)
+        ordinal += ((VnicConfDevice *)g_ptr_array_index(def->devices, i))->kind == dev->kind;
+    return g_strdup_printf("%s #%u", vnic_conf_device_kind_to_string(dev->kind), ordinal);
+}
+
+static GHashTable *
+index_devices(const VnicConfDomain *def)
+{
+    GHashTable *map = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->addr.set)
+            g_hash_table_insert(map, device_key(def, d), (gpointer)d);
+    }
+    return map;
+}
+
+static void
+assert_same_device(const char *key, const VnicConfDevice *want, const VnicConfDevice *got)
+{
+    g_autofree char *w = vnic_pci_addr_format(&want->addr);
+    g_autofree char *g = got ? vnic_pci_addr_format(&got->addr) : g_strdup("nothing");
+
+    if (!got || strcmp(w, g) != 0)
+        g_error("%s: libvirt %s, vnic %s", key, w, g);
+    if ((want->addr.multifunction == VNIC_TRISTATE_YES) != (got->addr.multifunction == VNIC_TRISTATE_YES))
+        g_error("%s: multifunction differs", key);
+    if (want->kind == VNIC_CONF_DEV_CONTROLLER) {
+        g_assert_cmpint(want->controller->pci_model, ==, got->controller->pci_model);
+        g_assert_cmpint(want->controller->chassis, ==, got->controller->chassis);
+        g_assert_cmpint(want->controller->port, ==, got->controller->port);
+        g_assert_cmpstr(want->controller->model_name, ==, got->controller->model_name);
+    }
+}
+
+static void
+test_case(gconstpointer data)
+{
+    const char *name = data;
+    g_autofree char *in_path = data_path(name, ".in.xml");
+    g_autofree char *out_path = data_path(name, ".libvirt.xml");
+    g_autofree char *in = NULL, *out = NULL;
+    g_autoptr(VnicConfDomain) ours = NULL, theirs = NULL;
+    g_autoptr(GHashTable) want = NULL, got = NULL;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_assert_true(g_file_get_contents(in_path, &in, NULL, NULL));
+    ours = plan_xml(in, VNIC_PCI_POLICY_LIBVIRT, -1);
+    assert_unique_addresses(ours);
+    if (!g_file_get_contents(out_path, &out, NULL, NULL))
+        return; /* libvirt refused it (NAME.error.txt); vnic planned it */
+    theirs = parse_or_die(out);
+    want = index_devices(theirs);
+    got = index_devices(ours);
+    g_hash_table_iter_init(&iter, want);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        assert_same_device(key, value, g_hash_table_lookup(got, key));
+    g_assert_cmpuint(g_hash_table_size(got), ==, g_hash_table_size(want));
+}
+
+static gint
+by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+register_libvirt_tests(void)
+{
+    g_autofree char *dir_path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt", NULL);
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *file;
+
+    g_assert_nonnull(dir);
+    while ((file = g_dir_read_name(dir))) {
+        if (g_str_has_suffix(file, ".in.xml"))
+            g_ptr_array_add(names, g_strndup(file, strlen(file) - strlen(".in.xml")));
+    }
+    g_ptr_array_sort(names, by_name);
+    g_assert_cmpuint(names->len, >=, 20);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree char *path = g_strdup_printf("/pci/libvirt/%s", (char *)names->pdata[i]);
+        g_test_add_data_func_full(path, g_strdup(names->pdata[i]), test_case, g_free);
+    }
+}

@@ -1,0 +1,118 @@
+/* test-pci-validate.c: every rule for user-given addresses, on both machine
+ * types; each error must name the device, the address and the rule. */
+#include "test-pci-helpers.h"
+
+#include <string.h>
+
+#define ADDR(bus, slot, fn) \
+    "<address type='pci' domain='0x0000' bus='" bus "' slot='" slot "' function='" fn "'/>"
+#define NIC_AT(addr) "<interface type='ethernet'><model type='virtio'/>" addr "</interface>"
+
+typedef struct {
+    const char *name;
+    const char *machine;
+    const char *devices;
+    VnicPciErrorCode code;
+    const char *expect[3];   /* substrings of the message */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+    { "duplicate", "pc",
+      NIC_AT(ADDR("0x00", "0x05", "0x0")) NIC_AT(ADDR("0x00", "0x05", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "interface #2", "0000:00:05.0", "already used by interface #1" } },
+    { "pc-slot-0", "pc", NIC_AT(ADDR("0x00", "0x00", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "interface #1", "0000:00:00.0", "host bridge" } },
+    { "q35-slot-0", "q35", NIC_AT(ADDR("0x00", "0x00", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "interface #1", "host bridge" } },
+    { "pc-piix3-slot", "pc", NIC_AT(ADDR("0x00", "0x01", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "0000:00:01.0", "PIIX3" } },
+    { "q35-ich9-slot", "q35", NIC_AT(ADDR("0x00", "0x1f", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "0000:00:1f.0", "ICH9" } },
+    { "no-such-controller", "pc", NIC_AT(ADDR("0x05", "0x01", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "interface #1", "no PCI controller with index 5" } },
+    { "root-port-slot-1", "q35",
+      "<controller type='pci' index='1' model='pcie-root-port'/>" NIC_AT(ADDR("0x01", "0x01", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "0000:01:01.0", "slots 0 to 0" } },
+    { "bridge-slot-0", "pc",
+      "<controller type='pci' index='1' model='pci-bridge'/>" NIC_AT(ADDR("0x01", "0x00", "0x0")),
+      VNIC_PCI_ERROR_ADDRESS, { "0000:01:00.0", "slots 1 to 31" } },
+    { "root-port-on-bridge", "q35",
+      "<controller type='pci' index='1' model='dmi-to-pci-bridge'/>"
+      "<controller type='pci' index='2' model='pcie-root-port'>" ADDR("0x01", "0x02", "0x0") "</controller>",
+      VNIC_PCI_ERROR_ADDRESS, { "controller", "pcie-root-port cannot plug into a dmi-to-pci-bridge" } },
+    { "bridge-on-pcie-root", "q35",
+      "<controller type='pci' index='1' model='pci-bridge'>" ADDR("0x00", "0x03", "0x0") "</controller>",
+      VNIC_PCI_ERROR_ADDRESS, { "pci-bridge cannot plug into a pcie-root" } },
+    { "controller-loop", "pc",
+      "<controller type='pci' index='1' model='pci-bridge'>" ADDR("0x02", "0x01", "0x0") "</controller>"
+      "<controller type='pci' index='2' model='pci-bridge'>" ADDR("0x01", "0x01", "0x0") "</controller>",
+      VNIC_PCI_ERROR_ADDRESS, { "lower index" } },
+    { "function-without-multifunction", "pc",
+      NIC_AT(ADDR("0x00", "0x05", "0x0")) NIC_AT(ADDR("0x00", "0x05", "0x1")),
+      VNIC_PCI_ERROR_ADDRESS, { "interface #2", "0000:00:05.1", "multifunction='on'" } },
+    { "function-without-function-0", "pc", NIC_AT(ADDR("0x00", "0x05", "0x3")),
+      VNIC_PCI_ERROR_ADDRESS, { "0000:00:05.3", "function 0 of this slot is empty" } },
+    { "q35-denied-on-hotplug-port", "q35",
+      "<controller type='pci' index='1' model='pcie-root-port'/>"
+      "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
+      "<vnic:unplug guest='deny'/>" ADDR("0x01", "0x00", "0x0") "</interface>",
+      VNIC_PCI_ERROR_UNPLUG, { "interface #1", "guest unplug is denied", "hot-pluggable" } },
+    { "pc-per-device-deny", "pc",
+      "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
+      "<vnic:unplug guest='deny'/></interface>",
+      VNIC_PCI_ERROR_UNPLUG, { "interface #1", "impossible", "whole root bus" } },
+};
+
+static void
+test_bad_case(gconstpointer data)
+{
+    const BadCase *c = data;
+    g_autofree char *xml = domain_xml(c->machine, "<features><acpi/></features>", c->devices);
+    g_autofree char *msg = plan_error(xml, VNIC_PCI_POLICY_NIC_FIRST, -1, c->code);
+
+    for (guint i = 0; i < G_N_ELEMENTS(c->expect) && c->expect[i]; i++) {
+        if (!strstr(msg, c->expect[i]))
+            g_error("message \"%s\" lacks \"%s\"", msg, c->expect[i]);
+    }
+    /* the libvirt policy applies the same rules */
+    g_free(plan_error(xml, VNIC_PCI_POLICY_LIBVIRT, -1, c->code));
+}
+
+/* Things that look odd but are allowed for user-given addresses, as in
+ * libvirt: an integrated endpoint on pcie.0, a legacy NIC in a PCIe port. */
+static void
+test_lenient_endpoint_placement(void)
+{
+    g_autofree char *xml = domain_xml("q35", "<features><acpi/></features>",
+        NIC_AT(ADDR("0x00", "0x05", "0x0"))
+        "<controller type='pci' index='1' model='pcie-root-port'/>"
+        "<interface type='ethernet'><model type='e1000'/>" ADDR("0x01", "0x00", "0x0") "</interface>");
+    g_autoptr(VnicConfDomain) def = plan_xml(xml, VNIC_PCI_POLICY_NIC_FIRST, 0);
+
+    assert_addr(nth(def, VNIC_CONF_DEV_INTERFACE, 0), "0000:00:05.0");
+    assert_name(def, nth(def, VNIC_CONF_DEV_INTERFACE, 0), "enp0s5");
+    assert_addr(nth(def, VNIC_CONF_DEV_INTERFACE, 1), "0000:01:00.0");
+}
+
+static void
+test_multifunction_allowed(void)
+{
+    g_autofree char *xml = domain_xml("pc", "<features><acpi/></features>",
+        "<interface type='ethernet'><model type='virtio'/>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0' multifunction='on'/>"
+        "</interface>" NIC_AT(ADDR("0x00", "0x05", "0x1")));
+    g_autoptr(VnicConfDomain) def = plan_xml(xml, VNIC_PCI_POLICY_NIC_FIRST, -1);
+
+    assert_addr(nth(def, VNIC_CONF_DEV_INTERFACE, 1), "0000:00:05.1");
+}
+
+void
+register_validate_tests(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/pci/validate/%s", bad_cases[i].name);
+        g_test_add_data_func(path, &bad_cases[i], test_bad_case);
+    }
+    g_test_add_func("/pci/validate/lenient-endpoints", test_lenient_endpoint_placement);
+    g_test_add_func("/pci/validate/multifunction-allowed", test_multifunction_allowed);
+}
