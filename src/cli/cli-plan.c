@@ -14,6 +14,7 @@
 
 typedef struct {
     char *policy;
+    VnicPciPolicy policy_value;
     gint spare_ports;
     gboolean names;
     gboolean json;
@@ -195,6 +196,11 @@ parse_args(int *argc, char ***argv, PlanArgs *args, GError **error)
                     "expected exactly one domain XML file (see --help)");
         return FALSE;
     }
+    if (args->policy && !vnic_pci_policy_from_string(args->policy, &args->policy_value)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--policy must be 'nic-first' or 'libvirt', not '%s'", args->policy);
+        return FALSE;
+    }
     if (args->spare_ports < -1 || args->spare_ports > 255) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--spare-ports must be between 0 and 255, not %d", args->spare_ports);
@@ -206,17 +212,12 @@ parse_args(int *argc, char ***argv, PlanArgs *args, GError **error)
 static VnicConfDomain *
 load_and_plan(const char *path, const PlanArgs *args, GError **error)
 {
-    VnicPciPlanOptions opts = { .spare_ports = args->spare_ports };
+    VnicPciPlanOptions opts = { .policy = args->policy_value, .spare_ports = args->spare_ports };
     g_autofree char *text = NULL;
     gsize len;
     g_autoptr(VnicConfDomain) def = NULL;
     g_autoptr(GRand) rand = g_rand_new();
 
-    if (args->policy && !vnic_pci_policy_from_string(args->policy, &opts.policy)) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--policy must be 'nic-first' or 'libvirt', not '%s'", args->policy);
-        return NULL;
-    }
     if (!g_file_get_contents(path, &text, &len, error))
         return NULL;
     if (!(def = vnic_conf_domain_parse(text, len, error)))

@@ -48,7 +48,7 @@ add_pc_bridges(VnicPciPlanner *p, guint devices, GError **error)
     guint free_root = vnic_pci_addrset_free_slot_count(p->set, 0);
     guint bridges = 0;
 
-    if (devices + 1 > free_root)
+    if (devices > 0 && devices + 1 > free_root)
         bridges = (devices + 1 - free_root + 30) / 31;
     while (free_root + 30 * bridges < devices)
         bridges++;

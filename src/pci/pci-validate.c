@@ -58,7 +58,7 @@ check_bus_and_slot(VnicPciAddrSet *set, const VnicConfDevice *dev, const VnicPci
                               def->family == VNIC_MACHINE_PC ? "PIIX3" : "ICH9");
         return fail(error, VNIC_PCI_ERROR_ADDRESS, def, dev, a, why);
     }
-    if (dev->kind == VNIC_CONF_DEV_CONTROLLER) {
+    if (dev->kind == VNIC_CONF_DEV_CONTROLLER && dev->controller->type == VNIC_CONF_CONTROLLER_PCI) {
         if (!vnic_pci_bus_accepts(bus->model, cls->connect)) {
             why = g_strdup_printf("a %s cannot plug into a %s",
                                   vnic_conf_pci_model_to_string(dev->controller->pci_model),

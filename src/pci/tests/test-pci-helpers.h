@@ -23,3 +23,4 @@ void assert_unique_addresses(const VnicConfDomain *def);
 void register_placement_tests(void);
 void register_validate_tests(void);
 void register_libvirt_tests(void);
+void register_replan_tests(void);

@@ -11,5 +11,6 @@ main(int argc, char **argv)
     register_placement_tests();
     register_validate_tests();
     register_libvirt_tests();
+    register_replan_tests();
     return g_test_run();
 }
