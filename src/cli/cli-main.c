@@ -1,17 +1,44 @@
-/* cli-main.c: `vnic VERB …` dispatch and the shared error printer. */
+/* cli-main.c: `vnic [-c SOCKET] VERB …`: global options, dispatch, the
+ * usage text and the shared error printer.
+ *
+ * Owns the choice of the control socket (-c, else $VNIC_SOCKET, else
+ * VNIC_CLI_DEFAULT_SOCKET) and the exit status of a bad global command
+ * line.  Verbs parse their own options.
+ */
 #include "cli/cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 typedef struct {
     const char *name;
-    int (*run)(int argc, char **argv);
+    int (*run)(const VnicCliContext *ctx, int argc, char **argv);
+    const char *synopsis;
     const char *summary;
 } Verb;
 
 static const Verb verbs[] = {
-    { "plan", vnic_cli_plan, "plan PCI addresses for a domain XML file (offline)" },
+    { "define", vnic_cli_define,
+      "define FILE [--policy nic-first|libvirt] [--spare-ports N] [--json]",
+      "store the domain in FILE (relative paths are made absolute)" },
+    { "undefine", vnic_cli_undefine, "undefine DOM", "remove a domain that is shut off" },
+    { "start", vnic_cli_start, "start DOM [--json]", "start a domain; returns once QEMU runs" },
+    { "destroy", vnic_cli_destroy, "destroy DOM", "kill a domain's QEMU at once" },
+    { "shutdown", vnic_cli_shutdown, "shutdown DOM [--timeout SECONDS]",
+      "power a guest off and wait for it (vnicd's default: 60 s)" },
+    { "list", vnic_cli_list, "list [--all] [--name] [--json]",
+      "list running domains, or all with --all" },
+    { "dumpxml", vnic_cli_dumpxml, "dumpxml DOM [--inactive|--migratable] [--json]",
+      "print a domain's XML" },
+    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]", "list a domain's NICs" },
+    { "pci", vnic_cli_pci, "pci DOM [--json]",
+      "print a domain's PCI slot map, guest names and the next NIC's slot" },
+    { "events", vnic_cli_events, "events [--json] [--count N] [--timeout SECONDS]",
+      "print vnicd's events, one a line, until interrupted, N events or the timeout" },
+    { "plan", vnic_cli_plan,
+      "plan FILE [--policy nic-first|libvirt] [--spare-ports N] [--names] [--json]",
+      "plan PCI addresses for a domain XML file (offline, no vnicd)" },
 };
 
 int
@@ -21,28 +48,114 @@ vnic_cli_fail(const char *verb, int status, const char *message)
     return status;
 }
 
+int
+vnic_cli_failf(const char *verb, int status, const char *format, ...)
+{
+    g_autofree char *message = NULL;
+    va_list ap;
+
+    va_start(ap, format);
+    message = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    return vnic_cli_fail(verb, status, message);
+}
+
 static int
 usage(FILE *out, int status)
 {
-    fprintf(out, "Usage: vnic VERB [OPTION…]\n\nVerbs:\n");
+    fputs("Usage: vnic [-c SOCKET] VERB [OPTION…] [ARG…]\n"
+          "\n"
+          "Manages the NICs of QEMU guests through vnicd.\n"
+          "\n"
+          "Global options (before the verb):\n"
+          "  -c, --connect SOCKET  vnicd's control socket; default: $VNIC_SOCKET,\n"
+          "                        else " VNIC_CLI_DEFAULT_SOCKET "\n"
+          "  -h, --help            show this help\n"
+          "\n"
+          "Verbs:\n", out);
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
-        fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    fprintf(out, "\n'vnic VERB --help' describes a verb's options.\n");
+        fprintf(out, "  %s\n      %s\n", verbs[i].synopsis, verbs[i].summary);
+    fputs("\n"
+          "DOM is a domain name.  --json prints vnicd's answer as JSON.\n"
+          "'vnic VERB --help' describes a verb's options.\n"
+          "\n"
+          "Exit status:\n"
+          "  0  success\n"
+          "  1  vnicd refused the request or it failed; stderr says\n"
+          "     'vnic VERB: CLASS: description', CLASS being the API's error class\n"
+          "     (DomainNotFound, InvalidState, …); nothing is printed on stdout\n"
+          "  2  bad command line\n"
+          "  3  cannot reach vnicd: its socket is missing or refuses connections\n",
+          out);
     return status;
+}
+
+/* Reads the global options into @ctx; returns the index of the verb, or
+ * -1 with *@status set. */
+static int
+parse_global(int argc, char **argv, VnicCliContext *ctx, int *status)
+{
+    int i = 1;
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *arg = argv[i];
+
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            *status = usage(stdout, VNIC_CLI_EXIT_OK);
+            return -1;
+        } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--connect") == 0) {
+            ctx->socket = ++i < argc ? argv[i] : NULL;
+        } else if (g_str_has_prefix(arg, "--connect=")) {
+            ctx->socket = arg + strlen("--connect=");
+        } else if (g_str_has_prefix(arg, "-c")) {
+            ctx->socket = arg + 2;
+        } else {
+            fprintf(stderr, "vnic: unknown option '%s'\n", arg);
+            *status = usage(stderr, VNIC_CLI_EXIT_USAGE);
+            return -1;
+        }
+        if (ctx->socket == NULL || *ctx->socket == '\0') {
+            fprintf(stderr, "vnic: option %s needs a socket path\n", arg);
+            *status = VNIC_CLI_EXIT_USAGE;
+            return -1;
+        }
+    }
+    if (i == argc) {
+        *status = usage(stderr, VNIC_CLI_EXIT_USAGE);
+        return -1;
+    }
+    return i;
+}
+
+static const char *
+default_socket(void)
+{
+    const char *env = g_getenv("VNIC_SOCKET");
+
+    return env != NULL && *env != '\0' ? env : VNIC_CLI_DEFAULT_SOCKET;
 }
 
 int
 main(int argc, char **argv)
 {
-    if (argc < 2)
-        return usage(stderr, VNIC_CLI_EXIT_USAGE);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0)
+    VnicCliContext ctx = { 0 };
+    int status = VNIC_CLI_EXIT_OK;
+    int v = parse_global(argc, argv, &ctx, &status);
+    g_autofree char *prgname = NULL;
+
+    if (v < 0)
+        return status;
+    if (ctx.socket == NULL)
+        ctx.socket = default_socket();
+    if (strcmp(argv[v], "help") == 0)
         return usage(stdout, VNIC_CLI_EXIT_OK);
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++) {
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[v], verbs[i].name) != 0)
+            continue;
+        prgname = g_strdup_printf("vnic %s", verbs[i].name);
+        g_set_prgname(prgname);
+        return verbs[i].run(&ctx, argc - v, argv + v);
     }
-    fprintf(stderr, "vnic: unknown verb '%s'\n", argv[1]);
+    fprintf(stderr, "vnic: unknown verb '%s'\n", argv[v]);
     return usage(stderr, VNIC_CLI_EXIT_USAGE);
 }

@@ -91,6 +91,7 @@ vnic_conf_device_free(VnicConfDevice *dev)
     g_free(dev->model);
     g_free(dev->alias);
     g_free(dev->bus);
+    g_free(dev->source_path);
     if (dev->doc != NULL)
         xmlFreeDoc(dev->doc);
     g_free(dev);

@@ -134,6 +134,8 @@ typedef struct {
     VnicConfPciAddr addr;
     gboolean added_by_vnic;   /* a controller or default the planner added */
     char *bus;                /* input only: bus='ps2|usb|virtio|none'; else NULL */
+    char *source_path;        /* serial, console, channel: the first <source path>
+                               * (file, unix socket, host device), else NULL */
     xmlDoc *doc;              /* owned: the source of a device parsed on its own
                                * (vnic_conf_interface_parse), else NULL */
     VnicConfNic *nic;                /* kind == INTERFACE */
@@ -197,6 +199,14 @@ VnicConfDevice *vnic_conf_interface_parse(const VnicConfDomain *def, const char 
 char *vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags);
 char *vnic_conf_device_format(const VnicConfDevice *dev, VnicConfFormatFlags flags);
 
+/* Makes the relative file paths of @def absolute against @base_dir (an
+ * absolute directory): <kernel>, <initrd>, each disk's <source file|dev>,
+ * each serial, console and channel <source path>.  Absolute paths and
+ * unset fields stay as they are; "." and ".." are resolved textually,
+ * nothing on disk is looked at.  For a client that hands a definition to a
+ * daemon whose working directory is unrelated. */
+void vnic_conf_domain_absolutize_paths(VnicConfDomain *def, const char *base_dir);
+
 /* Adds libvirt's implicit devices.  Idempotent; the parser calls it. */
 void vnic_conf_domain_add_defaults(VnicConfDomain *def);
 
@@ -224,6 +234,12 @@ char *vnic_conf_mac_format(const guint8 mac[6]);
 /* Gives every NIC without a MAC one in 52:54:00:xx:xx:xx, unique within the
  * domain.  The randomness comes from the caller so the layer stays pure. */
 void vnic_conf_domain_assign_macs(VnicConfDomain *def, GRand *rand);
+
+/* Gives every device without an <alias> libvirt's device id (net0,
+ * virtio-disk0, pci.3, …) for a running domain.  Idempotent. */
+void vnic_conf_domain_assign_aliases(VnicConfDomain *def);
+/* "netN" with the lowest N no device uses. */
+char *vnic_conf_domain_next_nic_alias(const VnicConfDomain *def);
 
 /* A short human label used in messages: "interface #2 (52:54:00:…)". */
 char *vnic_conf_device_describe(const VnicConfDomain *def, const VnicConfDevice *dev);

@@ -2,7 +2,7 @@
  *
  * A device parsed from XML is written as a copy of its source element with
  * vnic's modeled fields written into it: an existing child (<mac>,
- * <target>, <address>, …) is updated in place, a missing one is inserted at
+ * <target>, <source>, <address>, …) is updated in place, a missing one is inserted at
  * libvirt's canonical position, and children and attributes vnic does not
  * model stay as they were.  A device without a source element (added by
  * vnic or built by code) gets a fresh element from its fields.
@@ -32,6 +32,8 @@ static const char *const disk_order[] = {
     "encryption", DEVICE_INFO_ORDER, NULL,
 };
 static const char *const video_order[] = { "driver", "model", DEVICE_INFO_ORDER, NULL };
+static const char *const chardev_order[] = { "source", "protocol", "log", "target",
+                                             DEVICE_INFO_ORDER, NULL };
 static const char *const other_order[] = { DEVICE_INFO_ORDER, NULL };
 
 static gboolean
@@ -48,6 +50,9 @@ order_for(VnicConfDeviceKind kind)
     case VNIC_CONF_DEV_CONTROLLER: return controller_order;
     case VNIC_CONF_DEV_DISK: return disk_order;
     case VNIC_CONF_DEV_VIDEO: return video_order;
+    case VNIC_CONF_DEV_SERIAL:
+    case VNIC_CONF_DEV_CONSOLE:
+    case VNIC_CONF_DEV_CHANNEL: return chardev_order;
     default: return other_order;
     }
 }
@@ -236,6 +241,11 @@ vnic_conf_format_device_node(const VnicConfDevice *dev, xmlDoc *doc, xmlNode *pa
     case VNIC_CONF_DEV_RNG:
     case VNIC_CONF_DEV_WATCHDOG:
         vnic_conf_xml_set_prop(node, "model", dev->model);
+        break;
+    case VNIC_CONF_DEV_SERIAL:
+    case VNIC_CONF_DEV_CONSOLE:
+    case VNIC_CONF_DEV_CHANNEL:
+        vnic_conf_xml_set_child_prop(node, order, "source", "path", dev->source_path);
         break;
     case VNIC_CONF_DEV_INPUT:
         vnic_conf_xml_set_prop(node, "bus", dev->bus);

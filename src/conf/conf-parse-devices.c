@@ -169,13 +169,27 @@ parse_watchdog(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, 
     return TRUE;
 }
 
+/* Console, channel (and serial, below): the path of the first <source>,
+ * when the character device has one (file, unix, dev, pipe).  A udp device
+ * has two <source> elements, hence the first rather than the only one. */
+static gboolean
+parse_chardev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    xmlNode *source = vnic_conf_xml_child(node, "source");
+
+    if (source != NULL)
+        dev->source_path = vnic_conf_xml_prop(source, "path");
+    return TRUE;
+}
+
 static gboolean
 parse_serial(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
 {
     xmlNode *target;
     g_autofree char *type = NULL;
 
-    if (!vnic_conf_xml_single_child(node, "target", &target, error))
+    if (!parse_chardev(ctx, node, dev, error) ||
+        !vnic_conf_xml_single_child(node, "target", &target, error))
         return FALSE;
     if (target != NULL)
         type = vnic_conf_xml_prop(target, "type");
@@ -230,8 +244,8 @@ static const DeviceEntry device_table[] = {
     { "rng", VNIC_CONF_DEV_RNG, parse_rng },
     { "watchdog", VNIC_CONF_DEV_WATCHDOG, parse_watchdog },
     { "serial", VNIC_CONF_DEV_SERIAL, parse_serial },
-    { "console", VNIC_CONF_DEV_CONSOLE, NULL },
-    { "channel", VNIC_CONF_DEV_CHANNEL, NULL },
+    { "console", VNIC_CONF_DEV_CONSOLE, parse_chardev },
+    { "channel", VNIC_CONF_DEV_CHANNEL, parse_chardev },
     { "input", VNIC_CONF_DEV_INPUT, parse_input },
     /* carried verbatim, never PCI */
     { "graphics", VNIC_CONF_DEV_OTHER, NULL },

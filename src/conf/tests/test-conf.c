@@ -2,7 +2,8 @@
  *
  * The tests live in test-conf-parse.c (what parsing yields), test-conf-errors.c
  * (every validation error: domain, code and message) and test-conf-format.c
- * (output, flags, round trips, interface snippets, MAC assignment).
+ * (output, flags, round trips, interface snippets, MAC assignment) and
+ * test-conf-paths.c (relative paths made absolute).
  */
 #include "test-conf-util.h"
 
@@ -15,6 +16,8 @@ main(int argc, char **argv)
     test_conf_parse_register();
     test_conf_errors_register();
     test_conf_format_register();
+    test_conf_paths_register();
+    test_conf_aliases_register();
     ret = g_test_run();
     /* libxml2's global state, so LeakSanitizer reports only real leaks */
     xmlCleanupParser();

@@ -24,3 +24,4 @@ void register_placement_tests(void);
 void register_validate_tests(void);
 void register_libvirt_tests(void);
 void register_replan_tests(void);
+void register_json_tests(void);

@@ -1,7 +1,8 @@
 /* test-pci.c: the pci layer's test program.
  *
- * Placement rules, validation errors, guest names, capacity, and libvirt
- * 9.0's own addresses for the inputs in tests/data/libvirt. */
+ * Placement rules, validation errors, guest names, capacity, libvirt 9.0's
+ * own addresses for the inputs in tests/data/libvirt, and the slot map as
+ * JSON. */
 #include "test-pci-helpers.h"
 
 int
@@ -12,5 +13,6 @@ main(int argc, char **argv)
     register_validate_tests();
     register_libvirt_tests();
     register_replan_tests();
+    register_json_tests();
     return g_test_run();
 }

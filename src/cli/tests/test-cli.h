@@ -1,0 +1,14 @@
+/* test-cli.h: registration of the CLI tests and shared assertions. */
+#pragma once
+
+#include "test-cli-fake.h"
+
+void test_cli_basic_register(void);
+void test_cli_verbs_register(void);
+void test_cli_events_register(void);
+void test_cli_pci_register(void);
+
+/* Asserts that @text contains @needle. */
+void tc_assert_contains(const char *text, const char *needle);
+/* Asserts that the JSON text @text equals the JSON text @want (as trees). */
+void tc_assert_json_eq(const char *text, const char *want);
