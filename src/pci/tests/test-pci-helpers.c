@@ -4,9 +4,9 @@
 #include <string.h>
 
 
-static const char *const DOMAIN_HEAD =
-    "<domain type='qemu'><name>t</name><memory unit='MiB'>128</memory>"
-    "<os><type arch='x86_64' machine='%s'>hvm</type></os>%s<devices>";
+#define DOMAIN_HEAD \
+    "<domain type='qemu'><name>t</name><memory unit='MiB'>128</memory>" \
+    "<os><type arch='x86_64' machine='%s'>hvm</type></os>%s<devices>"
 
 char *
 domain_xml(const char *machine, const char *extra_top, const char *devices)

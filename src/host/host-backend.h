@@ -1,0 +1,117 @@
+/* host-backend.h: the host side of a guest NIC, created and owned by vnicd.
+ *
+ * For an <interface> vnic creates the host device itself and hands QEMU
+ * only file descriptors, so QEMU never needs privileges:
+ *   ethernet  a tap (TUNSETIFF, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, IFF_MULTI_QUEUE
+ *             when <driver queues> > 1), brought up, MTU applied;
+ *   bridge    the same tap, enslaved to <source bridge> over netlink;
+ *   direct    a macvtap on <source dev> in <source mode>, its MAC set to the
+ *             guest NIC's, up, and its /dev/tapN opened once per queue.
+ * Names: <target dev> when given (refused if a link of that name exists),
+ * else the lowest free vnetN / macvtapN, chosen atomically by the kernel.
+ *
+ * Ownership: every link vnic creates is described by a VnicHostLink (name,
+ * ifindex, kind).  vnic_host_link_delete() deletes a link only if a link
+ * with exactly that name AND ifindex (and kind) still exists: a link someone
+ * else created under a recycled name or number is never touched.
+ *
+ * Taps are not persistent: a tap lives as long as some fd on it is open.
+ * Once QEMU holds the fds (and vnicd closed its own) the tap lives as long as
+ * QEMU, across vnicd restarts, and disappears when QEMU exits or crashes, so
+ * a dead QEMU cannot leak taps.  macvtaps stay until deleted.
+ *
+ * A macvtap's queues are opened from its character device: /dev/tap<ifindex>
+ * when that node is this macvtap's device (major:minor from
+ * /sys/class/net/<name>/macvtap/tap<ifindex>/dev), else a private node made
+ * with mknod in /dev and unlinked at once.  So /sys must show vnicd's
+ * network namespace (as it does for a daemon in the host's namespace).
+ *
+ * Threads: every call opens its own netlink socket; calls may run
+ * concurrently from several threads.  Nothing here logs above g_debug.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/conf-domain.h"
+
+G_BEGIN_DECLS
+
+#define VNIC_HOST_ERROR (vnic_host_error_quark())
+GQuark vnic_host_error_quark(void);
+
+/* Codes are API (see vnic_host_error_code_to_string()): add at the end only.
+ * Messages name the device and the step: "creating tap 'vnet3': Operation
+ * not permitted", "enslaving 'vnet0' to bridge 'br0': …". */
+typedef enum {
+    VNIC_HOST_ERROR_FAILED,       /* a syscall or netlink request failed (errno text in message) */
+    VNIC_HOST_ERROR_EXISTS,       /* <target dev> names a link that exists and is not ours */
+    VNIC_HOST_ERROR_NOT_FOUND,    /* <source bridge|dev> does not exist */
+    VNIC_HOST_ERROR_INVALID,      /* e.g. <source bridge> is not a bridge */
+} VnicHostErrorCode;
+
+/* "failed", "exists", "not-found", "invalid". */
+const char *vnic_host_error_code_to_string(VnicHostErrorCode code);
+gboolean vnic_host_error_code_from_string(const char *name, VnicHostErrorCode *code);
+
+typedef enum {
+    VNIC_HOST_LINK_TAP,
+    VNIC_HOST_LINK_MACVTAP,
+} VnicHostLinkKind;
+
+/* A link vnic created.  Plain data, safe to copy into state files. */
+typedef struct {
+    char *name;
+    guint ifindex;
+    VnicHostLinkKind kind;
+} VnicHostLink;
+
+VnicHostLink *vnic_host_link_copy(const VnicHostLink *link);
+void vnic_host_link_free(VnicHostLink *link);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostLink, vnic_host_link_free)
+const char *vnic_host_link_kind_to_string(VnicHostLinkKind kind);
+gboolean vnic_host_link_kind_from_string(const char *text, VnicHostLinkKind *kind);
+
+/* A created backend: the link and the fds for QEMU (one per queue).  The
+ * backend owns the fds until vnic_host_backend_steal_fds(). */
+typedef struct _VnicHostBackend VnicHostBackend;
+
+/* Creates the backend for @nic.  On failure nothing is left behind (any link
+ * created is deleted, every fd closed) and @error says which step failed.
+ * The link is brought up unless <link state='down'>; a tap's MAC is the
+ * guest's with the first byte 0xFE (like libvirt), a macvtap's the guest's;
+ * a tap on a bridge without <mtu> takes the bridge's MTU (like libvirt).
+ * A given <target dev> that exists already is VNIC_HOST_ERROR_EXISTS. */
+VnicHostBackend *vnic_host_backend_create(const VnicConfNic *nic, GError **error);
+
+/* Frees the struct and closes fds still owned; does NOT delete the link
+ * (use vnic_host_link_delete with the link record for that).  A tap whose
+ * fds nobody else holds disappears with its last fd all the same. */
+void vnic_host_backend_free(VnicHostBackend *backend);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostBackend, vnic_host_backend_free)
+
+const VnicHostLink *vnic_host_backend_get_link(const VnicHostBackend *backend);
+/* The fds, still owned by the backend. */
+const int *vnic_host_backend_get_fds(const VnicHostBackend *backend, guint *n_fds);
+/* Hands the fds over to the caller (the backend forgets them); free the
+ * array with g_free. */
+int *vnic_host_backend_steal_fds(VnicHostBackend *backend, guint *n_fds);
+
+/* Deletes @link if a link with exactly its name and ifindex exists.
+ * Returns TRUE when the link is gone (deleted now, or already gone) and
+ * also when that ifindex now has another name or kind (renamed or not
+ * ours: left alone, nothing done); FALSE with @error when the deletion
+ * failed.  Never deletes anything else.  RTM_DELLINK also works on a tap
+ * whose fds QEMU still holds. */
+gboolean vnic_host_link_delete(const VnicHostLink *link, GError **error);
+
+/* TRUE when a link with exactly this name, ifindex and kind exists now
+ * (FALSE too when it cannot be checked). */
+gboolean vnic_host_link_exists(const VnicHostLink *link);
+
+/* Sets the admin state (IFF_UP) of an owned link (used when macvtap lower
+ * devices go away and come back, and for <link state='down'>).  A link
+ * that is gone or no longer ours is VNIC_HOST_ERROR_NOT_FOUND. */
+gboolean vnic_host_link_set_up(const VnicHostLink *link, gboolean up, GError **error);
+
+G_END_DECLS

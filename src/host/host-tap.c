@@ -1,0 +1,188 @@
+/* host-tap.c: the backends of <interface type='ethernet'> and type='bridge':
+ * a tap from /dev/net/tun, one fd per queue.
+ *
+ * Steps, each a possible failure that host-backend.c rolls back:
+ *   1. (bridge) check that <source bridge> exists and is a bridge, so a bad
+ *      definition fails before anything is created;
+ *   2. TUNSETIFF with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, IFF_MULTI_QUEUE when
+ *      there is more than one queue, and IFF_TUN_EXCL when the user named
+ *      the tap (<target dev>), so an existing link is never reused; without
+ *      a name the kernel picks the lowest free vnetN from the template
+ *      "vnet%d", atomically against every other creator;
+ *   3. one more TUNSETIFF on the same name per further queue;
+ *   4. the tap's MAC: the guest's with the first byte 0xFE, as libvirt does,
+ *      so a bridge never takes the guest's address as its own (no guest MAC:
+ *      the kernel's random one, first byte 0xFE too);
+ *   5. the MTU: <mtu size>, else, on a bridge, the bridge's (libvirt's rule:
+ *      a smaller port would lower the bridge's MTU);
+ *   6. (bridge) enslaving to the bridge;
+ *   7. up, unless <link state='down'>.
+ *
+ * Taps are never made persistent: see host-backend.c.  Must not: reuse an
+ * existing tap, or leave one behind on failure (closing our fds removes a
+ * tap nobody else holds; the rollback deletes it by netlink anyway).
+ */
+#include "host/host-priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <linux/if_tun.h>
+
+#define TAP_TEMPLATE "vnet%d"
+
+/* Opens one queue of tap @name into @backend and stores the name the kernel
+ * gave it in @actual. */
+static gboolean
+tap_open_queue(VnicHostBackend *backend, const char *name, gboolean exclusive, gboolean multi,
+               char actual[IFNAMSIZ], GError **error)
+{
+    struct ifreq ifr = { 0 };
+    vnic_autofd int fd = -1;
+    const char *step = backend->fds->len ? "adding a queue to" : "creating";
+
+    if (vnic_host_test_should_fail())
+        return vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, "injected failure", "%s tap '%s'", step,
+                              name);
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return vnic_host_fail_errno(error, VNIC_HOST_ERROR_FAILED, errno, "%s tap '%s'", step, name);
+
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    if (multi)
+        ifr.ifr_flags |= IFF_MULTI_QUEUE;
+    if (exclusive)
+        ifr.ifr_flags |= IFF_TUN_EXCL;
+    g_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int err = errno;
+
+        if (exclusive && (err == EBUSY || err == EEXIST))
+            return vnic_host_fail(error, VNIC_HOST_ERROR_EXISTS,
+                                  "a link with that name already exists", "%s tap '%s'",
+                                  step, name);
+        return vnic_host_fail_errno(error, VNIC_HOST_ERROR_FAILED, err, "%s tap '%s'", step,
+                                    name);
+    }
+    g_strlcpy(actual, ifr.ifr_name, IFNAMSIZ);
+    vnic_host_backend_add_fd(backend, &fd);
+    return TRUE;
+}
+
+/* Steps 2 and 3: the tap, its queues, and the link record. */
+static gboolean
+tap_create(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic *nic, rtnl_link **ret,
+           GError **error)
+{
+    guint queues = MAX(nic->queues, 1);
+    char name[IFNAMSIZ] = "";
+    g_autoptr(rtnl_link) link = NULL;
+
+    if (!tap_open_queue(backend, nic->target_dev ? nic->target_dev : TAP_TEMPLATE,
+                        nic->target_dev != NULL, queues > 1, name, error))
+        return FALSE;
+    for (guint i = 1; i < queues; i++) {
+        char again[IFNAMSIZ] = "";
+
+        if (!tap_open_queue(backend, name, FALSE, TRUE, again, error))
+            return FALSE;
+    }
+    if (!vnic_host_nl_get(nl, 0, name, &link, error))
+        return FALSE;
+    if (!link)
+        return vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, "it vanished",
+                              "looking up tap '%s' just created", name);
+    vnic_host_backend_set_link(backend, name, (guint)rtnl_link_get_ifindex(link),
+                               VNIC_HOST_LINK_TAP);
+    *ret = g_steal_pointer(&link);
+    return TRUE;
+}
+
+/* Step 1: the bridge's ifindex and MTU. */
+static gboolean
+tap_find_bridge(VnicHostNl *nl, const char *bridge, guint *ifindex, guint *mtu, GError **error)
+{
+    g_autoptr(rtnl_link) link = NULL;
+
+    if (!bridge) {
+        g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_INVALID,
+                    "interface of type bridge without <source bridge>");
+        return FALSE;
+    }
+    if (!vnic_host_nl_get(nl, 0, bridge, &link, error))
+        return FALSE;
+    if (!link) {
+        g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_NOT_FOUND,
+                    "bridge '%s' does not exist", bridge);
+        return FALSE;
+    }
+    if (g_strcmp0(rtnl_link_get_type(link), "bridge") != 0) {
+        g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_INVALID,
+                    "'%s' is not a bridge (link kind: %s)", bridge,
+                    rtnl_link_get_type(link) ? rtnl_link_get_type(link) : "none");
+        return FALSE;
+    }
+    *ifindex = (guint)rtnl_link_get_ifindex(link);
+    *mtu = rtnl_link_get_mtu(link);
+    return TRUE;
+}
+
+/* Step 4. */
+static gboolean
+tap_set_mac(VnicHostNl *nl, const VnicConfNic *nic, rtnl_link *link, GError **error)
+{
+    nl_addr *current = rtnl_link_get_addr(link);
+    guint8 mac[6] = { 0 };
+
+    if (nic->has_mac)
+        memcpy(mac, nic->mac, sizeof(mac));
+    else if (current && nl_addr_get_len(current) == sizeof(mac))
+        memcpy(mac, nl_addr_get_binary_addr(current), sizeof(mac));
+    else
+        return TRUE;
+    mac[0] = 0xFE;
+    return vnic_host_nl_set_mac(nl, (guint)rtnl_link_get_ifindex(link), rtnl_link_get_name(link),
+                                mac, error);
+}
+
+static gboolean
+tap_enslave(VnicHostNl *nl, guint ifindex, const char *name, guint bridge_ifindex,
+            const char *bridge, GError **error)
+{
+    g_autoptr(rtnl_link) changes = vnic_host_rtnl_link_new();
+
+    rtnl_link_set_master(changes, (int)bridge_ifindex);
+    return vnic_host_nl_change(nl, ifindex, changes, error, "enslaving '%s' to bridge '%s'", name,
+                               bridge);
+}
+
+gboolean
+vnic_host_tap_setup(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic *nic,
+                    GError **error)
+{
+    gboolean bridged = nic->type == VNIC_CONF_NIC_BRIDGE;
+    guint bridge_ifindex = 0, bridge_mtu = 0, mtu;
+    g_autoptr(rtnl_link) link = NULL;
+    const char *name;
+    guint ifindex;
+
+    if (bridged && !tap_find_bridge(nl, nic->source, &bridge_ifindex, &bridge_mtu, error))
+        return FALSE;
+    if (!tap_create(backend, nl, nic, &link, error))
+        return FALSE;
+    name = backend->link->name;
+    ifindex = backend->link->ifindex;
+    if (!tap_set_mac(nl, nic, link, error))
+        return FALSE;
+    mtu = nic->mtu ? nic->mtu : bridge_mtu;
+    if (mtu && mtu != rtnl_link_get_mtu(link) &&
+        !vnic_host_nl_set_mtu(nl, ifindex, name, mtu, error))
+        return FALSE;
+    if (bridged && !tap_enslave(nl, ifindex, name, bridge_ifindex, nic->source, error))
+        return FALSE;
+    if (nic->link_up != VNIC_TRISTATE_NO && !vnic_host_nl_set_up(nl, ifindex, name, TRUE, error))
+        return FALSE;
+    g_debug("tap '%s' (ifindex %u): %u queue(s)%s%s", name, ifindex, backend->fds->len,
+            bridged ? " on bridge " : "", bridged ? nic->source : "");
+    return TRUE;
+}
