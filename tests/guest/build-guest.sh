@@ -42,10 +42,13 @@ mkdir -p "$CACHE"
 KERNEL_META=linux-image-cloud-amd64
 # insmod order at boot: every module comes after the ones it depends on
 # (e.g. virtio_net needs virtio_ring, virtio and net_failover, which needs
-# failover; virtio_pci needs virtio_pci_{legacy,modern}_dev).
+# failover; virtio_pci needs virtio_pci_{legacy,modern}_dev).  evdev and
+# button (ACPI power button) let acpid turn QMP system_powerdown into a
+# poweroff: button reports KEY_POWER on an input device, evdev gives it a
+# /dev/input/event* node.
 MODULES="failover net_failover virtio_ring virtio virtio_pci_legacy_dev
 virtio_pci_modern_dev virtio_pci virtio_net virtio_blk virtio_balloon
-virtio_console"
+virtio_console evdev button"
 
 # One builder at a time per OUTDIR (parallel test runs share it).
 exec 9>"$OUT/.lock"

@@ -10,7 +10,8 @@
 #         QMP device_del -> DEVICE_DELETED, eth1 gone;
 #         guest-initiated unplug (slot power 0) of the NIC at 0x3;
 #   q35 : NIC behind pcie-root-port rp1 -> ID_NET_NAME_PATH=enp1s0;
-#         QMP hot-plug into root port rp2 -> eth1, ID_NET_NAME_PATH=enp2s0.
+#         QMP hot-plug into root port rp2 -> eth1, ID_NET_NAME_PATH=enp2s0;
+#         QMP system_powerdown (ACPI power button) -> the guest powers off.
 # Every QEMU is started with -S, driven over QMP and a unix-socket serial
 # console (the way a test harness would), and powered off at the end.
 #
@@ -167,9 +168,14 @@ class Guest:
         rc, out = self.sh(f"udevadm test-builtin net_id /sys/class/net/{ifname} 2>/dev/null")
         return dict(l.split("=", 1) for l in out.splitlines() if l.startswith("ID_NET_NAME"))
 
-    def poweroff(self):
+    def poweroff(self, acpi=False):
+        """`poweroff` in the guest, or with acpi=True the ACPI power button
+        (QMP system_powerdown, which the guest's acpid answers)."""
         try:
-            self.ser.sendall(b"poweroff\n")
+            if acpi:
+                self.qmp_cmd("system_powerdown")
+            else:
+                self.ser.sendall(b"poweroff\n")
             self.proc.wait(30)
         except Exception:
             pass
@@ -246,8 +252,10 @@ try:
     check("q35: device_del -> DEVICE_DELETED", "return" in r and ev is not None,
           f"{time.time()-t0:.2f}s {ev and ev['data']}")
 finally:
-    rc = g.poweroff()
-    check("q35: poweroff ends QEMU", rc == 0, f"rc={rc}")
+    t0 = time.time()
+    rc = g.poweroff(acpi=True)
+    check("q35: QMP system_powerdown (ACPI power button) ends QEMU", rc == 0,
+          f"rc={rc}, {time.time()-t0:.2f}s")
 
 # --------------------------------------------------- echo on (human mode) --
 g = Guest(["-machine", "pc"], echo=True)
