@@ -20,3 +20,14 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# QEMU runs as this unprivileged user (vnicd --qemu-user); it gets every
+# host resource as a file descriptor and reads only its kernel and initrd.
+if ! getent passwd vnic-qemu >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vnic-qemu
+fi
+# …and may open /dev/kvm for <domain type='kvm'> where KVM works: the QEMU
+# launcher gives QEMU this user's supplementary groups.
+if getent group kvm >/dev/null && ! id -nG vnic-qemu | tr ' ' '\n' | grep -qx kvm; then
+  usermod -a -G kvm vnic-qemu
+fi

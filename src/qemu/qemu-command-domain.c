@@ -1,0 +1,280 @@
+/* qemu-command-domain.c: domain-level options that come from XML the conf
+ * layer carries verbatim: <cpu>, <vcpu current>, <clock>, <on_*>, <pm>,
+ * <features><vmport>, and the chipset globals.
+ *
+ * What is honoured and what is refused is listed in qemu-command.c's
+ * table; this file implements those rows.  Pure.  Each function writes
+ * its options or fails with an error that names the element and value.
+ */
+#include "qemu/qemu-command-priv.h"
+
+#include <string.h>
+
+static gboolean
+unsupported(GError **error, const char *what, const char *value, const char *why)
+{
+    g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
+                "unsupported value '%s' for %s%s%s", value != NULL ? value : "", what,
+                why != NULL ? ": " : "", why != NULL ? why : "");
+    return FALSE;
+}
+
+/* <timer name='hpet' present='yes|no'/>: TRUE/FALSE in *@hpet, or -1. */
+static gboolean
+clock_hpet(xmlNode *root, gint *hpet, GError **error)
+{
+    xmlNode *clock = vnic_qemu_xml_child(root, "clock");
+
+    *hpet = -1;
+    for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
+        g_autofree char *name = NULL;
+        g_autofree char *present = NULL;
+
+        if (t->type != XML_ELEMENT_NODE || strcmp((const char *) t->name, "timer") != 0)
+            continue;
+        name = vnic_qemu_xml_prop(t, "name");
+        present = vnic_qemu_xml_prop(t, "present");
+        if (g_strcmp0(name, "hpet") != 0 || present == NULL)
+            continue;
+        if (strcmp(present, "yes") != 0 && strcmp(present, "no") != 0)
+            return unsupported(error, "<timer name='hpet' present>", present, NULL);
+        *hpet = strcmp(present, "yes") == 0;
+    }
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_build_machine(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    xmlNode *features = vnic_qemu_xml_child(root, "features");
+    g_autofree char *vmport = vnic_qemu_xml_prop(vnic_qemu_xml_child(features, "vmport"),
+                                                 "state");
+    g_autoptr(GString) s = g_string_new(NULL);
+    gint hpet;
+
+    if (!clock_hpet(root, &hpet, error))
+        return FALSE;
+    vnic_qemu_opt(s, NULL, b->def->machine != NULL ? b->def->machine : "pc");
+    vnic_qemu_opt(s, "accel", b->cmd->kvm ? "kvm" : "tcg");
+    vnic_qemu_opt(s, "usb", "off");
+    if (!b->def->acpi)
+        vnic_qemu_opt(s, "acpi", "off");
+    if (vmport != NULL) {
+        if (strcmp(vmport, "on") != 0 && strcmp(vmport, "off") != 0)
+            return unsupported(error, "<vmport state>", vmport, NULL);
+        vnic_qemu_opt(s, "vmport", vmport);
+    }
+    if (hpet >= 0)
+        vnic_qemu_opt(s, "hpet", hpet ? "on" : "off");
+    vnic_qemu_build_add_pair(b, "-machine", s);
+    return TRUE;
+}
+
+static gboolean
+cpu_features(xmlNode *cpu, GString *s, GError **error)
+{
+    for (xmlNode *f = cpu->children; f != NULL; f = f->next) {
+        g_autofree char *policy = NULL;
+        g_autofree char *name = NULL;
+
+        if (f->type != XML_ELEMENT_NODE || strcmp((const char *) f->name, "feature") != 0)
+            continue;
+        policy = vnic_qemu_xml_prop(f, "policy");
+        name = vnic_qemu_xml_prop(f, "name");
+        if (name == NULL)
+            return unsupported(error, "<cpu><feature name>", "", "a feature needs a name");
+        if (policy == NULL || strcmp(policy, "require") == 0 || strcmp(policy, "force") == 0)
+            vnic_qemu_opt(s, name, "on");
+        else if (strcmp(policy, "disable") == 0 || strcmp(policy, "forbid") == 0)
+            vnic_qemu_opt(s, name, "off");
+        else
+            return unsupported(error, "<cpu><feature policy>", policy,
+                               "the launcher cannot probe which features the host has");
+    }
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_build_cpu(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    static const char *const attrs[] = { "mode", "match", "check", "migratable", NULL };
+    static const char *const children[] = { "topology", "model", "feature", NULL };
+    xmlNode *cpu = vnic_qemu_xml_child(root, "cpu");
+    g_autofree char *mode = vnic_qemu_xml_prop(cpu, "mode");
+    g_autofree char *model = vnic_qemu_xml_child_text(cpu, "model");
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (cpu == NULL)
+        return TRUE;
+    if (!vnic_qemu_xml_check(b->def, NULL, cpu, attrs, children, error))
+        return FALSE;
+    if (g_strcmp0(mode, "host-passthrough") == 0 || g_strcmp0(mode, "host-model") == 0) {
+        if (!b->cmd->kvm)
+            return unsupported(error, "<cpu mode>", mode, "the host CPU needs type='kvm'");
+        vnic_qemu_opt(s, NULL, "host");
+    } else if (g_strcmp0(mode, "maximum") == 0) {
+        vnic_qemu_opt(s, NULL, "max");
+    } else if (mode != NULL && strcmp(mode, "custom") != 0) {
+        return unsupported(error, "<cpu mode>", mode, NULL);
+    } else if (model != NULL && *model != '\0') {
+        vnic_qemu_opt(s, NULL, model);
+    } else if (vnic_qemu_xml_child(cpu, "feature") != NULL) {
+        vnic_qemu_opt(s, NULL, "qemu64");
+    }
+    if (!cpu_features(cpu, s, error))
+        return FALSE;
+    if (s->len > 0)
+        vnic_qemu_build_add_pair(b, "-cpu", s);
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_build_smp(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    xmlNode *topo = vnic_qemu_xml_child(vnic_qemu_xml_child(root, "cpu"), "topology");
+    xmlNode *vcpu = vnic_qemu_xml_child(root, "vcpu");
+    guint64 max = b->def->vcpus != 0 ? b->def->vcpus : 1;
+    guint64 current, sockets, dies, cores, threads;
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (!vnic_qemu_xml_prop_uint(b->def, NULL, vcpu, "current", max, &current, error) ||
+        !vnic_qemu_xml_prop_uint(b->def, NULL, topo, "sockets", topo ? 1 : max, &sockets,
+                                 error) ||
+        !vnic_qemu_xml_prop_uint(b->def, NULL, topo, "dies", 1, &dies, error) ||
+        !vnic_qemu_xml_prop_uint(b->def, NULL, topo, "cores", 1, &cores, error) ||
+        !vnic_qemu_xml_prop_uint(b->def, NULL, topo, "threads", 1, &threads, error))
+        return FALSE;
+    if (current == 0 || current > max) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "invalid value '%" G_GUINT64_FORMAT "' for <vcpu current>: 1 to %"
+                    G_GUINT64_FORMAT, current, max);
+        return FALSE;
+    }
+    if (dies != 1)
+        return unsupported(error, "<topology dies>", "dies", "only 1 die per socket");
+    if (sockets * cores * threads != max) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "<cpu><topology> gives %" G_GUINT64_FORMAT " vCPUs but <vcpu> is %"
+                    G_GUINT64_FORMAT, sockets * cores * threads, max);
+        return FALSE;
+    }
+    vnic_qemu_opt_uint(s, NULL, current);
+    if (current != max)
+        vnic_qemu_opt_uint(s, "maxcpus", max);
+    vnic_qemu_opt_uint(s, "sockets", sockets);
+    vnic_qemu_opt_uint(s, "cores", cores);
+    vnic_qemu_opt_uint(s, "threads", threads);
+    vnic_qemu_build_add_pair(b, "-smp", s);
+    return TRUE;
+}
+
+/* One <timer> other than hpet (done by -machine). */
+static gboolean
+clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
+{
+    g_autofree char *name = vnic_qemu_xml_prop(t, "name");
+    g_autofree char *policy = vnic_qemu_xml_prop(t, "tickpolicy");
+    g_autofree char *present = vnic_qemu_xml_prop(t, "present");
+
+    if (!vnic_qemu_xml_check(b->def, NULL, t,
+                             (const char *const[]){ "name", "tickpolicy", "present", NULL },
+                             NULL, error))
+        return FALSE;
+    if (g_strcmp0(name, "hpet") == 0)
+        return TRUE;
+    if (g_strcmp0(present, "no") == 0)
+        return unsupported(error, "<timer present>", present, name);
+    if (g_strcmp0(name, "rtc") == 0) {
+        if (policy != NULL && strcmp(policy, "catchup") != 0 && strcmp(policy, "delay") != 0)
+            return unsupported(error, "<timer name='rtc' tickpolicy>", policy, NULL);
+        *slew = g_strcmp0(policy, "catchup") == 0;
+        return TRUE;
+    }
+    if (g_strcmp0(name, "pit") == 0) {
+        if (policy != NULL && strcmp(policy, "delay") != 0)
+            return unsupported(error, "<timer name='pit' tickpolicy>", policy, NULL);
+        if (policy != NULL && b->cmd->kvm) {
+            vnic_qemu_build_add(b, "-global");
+            vnic_qemu_build_add(b, "kvm-pit.lost_tick_policy=delay");
+        }
+        return TRUE;
+    }
+    return unsupported(error, "<timer name>", name, "the launcher handles rtc, pit and hpet");
+}
+
+gboolean
+vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    xmlNode *clock = vnic_qemu_xml_child(root, "clock");
+    g_autofree char *offset = vnic_qemu_xml_prop(clock, "offset");
+    g_autoptr(GString) s = g_string_new(NULL);
+    gboolean slew = FALSE;
+
+    if (!vnic_qemu_xml_check(b->def, NULL, clock, (const char *const[]){ "offset", NULL },
+                             (const char *const[]){ "timer", NULL }, error))
+        return FALSE;
+    if (offset != NULL && strcmp(offset, "utc") != 0 && strcmp(offset, "localtime") != 0)
+        return unsupported(error, "<clock offset>", offset, "use utc or localtime");
+    for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
+        if (t->type == XML_ELEMENT_NODE && !clock_timer(b, t, &slew, error))
+            return FALSE;
+    }
+    vnic_qemu_opt(s, "base", offset != NULL ? offset : "utc");
+    if (slew)
+        vnic_qemu_opt(s, "driftfix", "slew");
+    vnic_qemu_build_add_pair(b, "-rtc", s);
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_build_lifecycle(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    g_autofree char *poweroff = vnic_qemu_xml_child_text(root, "on_poweroff");
+    g_autofree char *reboot = vnic_qemu_xml_child_text(root, "on_reboot");
+
+    if (poweroff != NULL && strcmp(poweroff, "destroy") != 0)
+        return unsupported(error, "<on_poweroff>", poweroff, "QEMU exits when the guest "
+                           "powers off");
+    if (reboot != NULL && strcmp(reboot, "restart") != 0 && strcmp(reboot, "destroy") != 0)
+        return unsupported(error, "<on_reboot>", reboot, "use restart or destroy");
+    if (g_strcmp0(reboot, "destroy") == 0)
+        vnic_qemu_build_add(b, "-no-reboot");
+    return TRUE;
+}
+
+static void
+add_global(VnicQemuBuild *b, const char *device, const char *prop, const char *value)
+{
+    g_autofree char *arg = g_strdup_printf("%s.%s=%s", device, prop, value);
+
+    vnic_qemu_build_add(b, "-global");
+    vnic_qemu_build_add(b, arg);
+}
+
+gboolean
+vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    static const char *const states[] = { "suspend-to-mem", "suspend-to-disk", NULL };
+    static const char *const props[] = { "disable_s3", "disable_s4" };
+    const char *pm_dev = b->def->family == VNIC_MACHINE_PC ? "PIIX4_PM" : "ICH9-LPC";
+    const VnicConfDevice *root_bus =
+        vnic_conf_domain_find_controller(b->def, VNIC_CONF_CONTROLLER_PCI, 0);
+    xmlNode *pm = vnic_qemu_xml_child(root, "pm");
+
+    if (!vnic_qemu_xml_check(b->def, NULL, pm, NULL, states, error))
+        return FALSE;
+    for (guint i = 0; states[i] != NULL; i++) {
+        g_autofree char *enabled =
+            vnic_qemu_xml_prop(vnic_qemu_xml_child(pm, states[i]), "enabled");
+
+        if (enabled == NULL)
+            continue;
+        if (strcmp(enabled, "yes") != 0 && strcmp(enabled, "no") != 0)
+            return unsupported(error, "<pm> enabled", enabled, NULL);
+        add_global(b, pm_dev, props[i], strcmp(enabled, "no") == 0 ? "1" : "0");
+    }
+    if (b->def->family == VNIC_MACHINE_PC && root_bus != NULL &&
+        root_bus->controller->hotplug == VNIC_TRISTATE_NO)
+        add_global(b, "PIIX4_PM", "acpi-root-pci-hotplug", "off");
+    return TRUE;
+}

@@ -1,0 +1,478 @@
+/* qemu-command.c: the command line of one QEMU, top level.
+ *
+ * Owns the order of the arguments, the domain-level options (-name, -uuid,
+ * -machine, -cpu, -m, -smp, kernel boot, clock, lifecycle, power
+ * management, the monitor) and the argument helpers the device files
+ * share.  Pure: the domain and the runtime's fd numbering in, argv out.
+ *
+ * What the launcher does with each part of a domain (devices: see the
+ * tables in qemu-command-devices.c, qemu-command-misc.c, qemu-chardev.c):
+ *
+ *   element              handling
+ *   <domain type>        qemu: accel=tcg; kvm: accel=kvm (the launcher first
+ *                        checks that KVM runs guests here)
+ *   <name>, <uuid>       -name guest=…,debug-threads=on, -uuid
+ *   <memory>             -m size=<KiB>k
+ *   <currentMemory>      smaller than <memory>: `balloon` before `cont`; refused
+ *                        without a memballoon
+ *   <vcpu current>       -smp [current,]maxcpus=…,sockets=…,cores=…,threads=…;
+ *                        placement/cpuset ignored (host-side pinning)
+ *   <cpu>                <topology> (dies='1' only), mode custom + <model> →
+ *                        -cpu MODEL, host-passthrough/host-model → -cpu host
+ *                        (kvm only), maximum → -cpu max, <feature
+ *                        policy=require|force|disable|forbid>; others refused
+ *   <os>                 <kernel>/<initrd>/<cmdline> (absolute paths; initrd
+ *                        and cmdline need a kernel), <boot dev> → -boot order,
+ *                        <bootmenu>; <loader>, <nvram>, <smbios>, … refused
+ *   <features>           <acpi/> (absent: acpi=off), <vmport state>; <apic/>
+ *                        and <pae/> are always on for x86_64 guests; others
+ *                        (hyperv, kvm, smm, ioapic, …) refused
+ *   <clock offset>       utc/localtime → -rtc base=…; timers: rtc
+ *                        tickpolicy catchup → driftfix=slew, hpet present →
+ *                        hpet=on|off, pit ignored (only meaningful with an
+ *                        in-kernel PIT); other offsets and timers refused
+ *   <on_poweroff>        destroy (QEMU exits; the daemon sees the exit)
+ *   <on_reboot>          restart, or destroy → -no-reboot
+ *   <on_crash>           accepted, no effect: the launcher adds no pvpanic
+ *                        device, so QEMU never learns of a guest crash
+ *   <pm>                 suspend-to-mem/disk enabled → disable_s3/s4 globals
+ *   ignored              <title>, <description>, <metadata>, <cputune>,
+ *                        <numatune>, <memtune>, <blkiotune>, <resource>,
+ *                        <seclabel>: host-side policy the guest does not see,
+ *                        which vnic does not manage
+ *   refused              everything else (<iothreads>, <memoryBacking>,
+ *                        <sysinfo>, <maxMemory>, <qemu:commandline>, …)
+ *
+ * Argument order: domain options, the monitor, PCI controllers by index
+ * (a bus exists before anything plugs into it), the other controllers,
+ * then every other device in document order.
+ */
+#include "qemu/qemu-command-priv.h"
+
+#include <string.h>
+
+void
+vnic_qemu_build_add(VnicQemuBuild *b, const char *arg)
+{
+    g_ptr_array_add(b->cmd->argv, g_strdup(arg));
+}
+
+void
+vnic_qemu_build_add_pair(VnicQemuBuild *b, const char *option, GString *value)
+{
+    vnic_qemu_build_add(b, option);
+    vnic_qemu_build_add(b, value->str);
+}
+
+void
+vnic_qemu_opt(GString *s, const char *key, const char *value)
+{
+    if (s->len > 0)
+        g_string_append_c(s, ',');
+    if (key != NULL)
+        g_string_append_printf(s, "%s=", key);
+    /* QEMU's option syntax: a comma inside a value is written twice */
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == ',')
+            g_string_append_c(s, ',');
+        g_string_append_c(s, *p);
+    }
+}
+
+void
+vnic_qemu_opt_uint(GString *s, const char *key, guint64 value)
+{
+    char buf[32];
+
+    g_snprintf(buf, sizeof(buf), "%" G_GUINT64_FORMAT, value);
+    vnic_qemu_opt(s, key, buf);
+}
+
+gboolean
+vnic_qemu_opt_pci(VnicQemuBuild *b, const VnicConfDevice *dev, GString *s, GError **error)
+{
+    const VnicConfPciAddr *a = &dev->addr;
+    const char *bus;
+    char addr[16];
+
+    if (!a->set) {
+        vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "no PCI address: the domain must be planned first");
+        return FALSE;
+    }
+    bus = vnic_qemu_names_pci_bus(b->names, a->bus);
+    if (bus == NULL) {
+        vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "no PCI controller with index %u for <address bus='0x%02x'>",
+                            a->bus, a->bus);
+        return FALSE;
+    }
+    vnic_qemu_opt(s, "bus", bus);
+    if (a->function == 0)
+        g_snprintf(addr, sizeof(addr), "0x%x", a->slot);
+    else
+        g_snprintf(addr, sizeof(addr), "0x%x.0x%x", a->slot, a->function);
+    vnic_qemu_opt(s, "addr", addr);
+    if (a->multifunction == VNIC_TRISTATE_YES)
+        vnic_qemu_opt(s, "multifunction", "on");
+    return TRUE;
+}
+
+char *
+vnic_qemu_build_fdset(VnicQemuBuild *b, const VnicConfDevice *dev, VnicQemuFdKind kind,
+                      GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    guint n_fds = 0;
+    const int *fds = vnic_qemu_runtime_get_child_fds(b->rt, dev, kind, &n_fds);
+    guint set = b->next_fdset++;
+
+    if (n_fds != 1) {
+        vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "the runtime has no open file for this device");
+        return NULL;
+    }
+    vnic_qemu_opt_uint(s, "fd", (guint) fds[0]);
+    vnic_qemu_opt_uint(s, "set", set);
+    vnic_qemu_build_add_pair(b, "-add-fd", s);
+    return g_strdup_printf("/dev/fdset/%u", set);
+}
+
+/* ---- domain level ------------------------------------------------------ */
+
+static gboolean
+check_domain(const VnicConfDomain *def, GError **error)
+{
+    static const char *const attrs[] = { "type", "id", NULL };
+    static const char *const children[] = {
+        "name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "devices",
+        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm",
+        /* ignored: host-side policy, invisible to the guest */
+        "title", "description", "metadata", "cputune", "numatune", "memtune", "blkiotune",
+        "resource", "seclabel", NULL,
+    };
+    static const char *const os_children[] = { "type", "kernel", "initrd", "cmdline", "boot",
+                                               "bootmenu", NULL };
+    static const char *const features[] = { "acpi", "apic", "pae", "vmport", NULL };
+    xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
+
+    return vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
+           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"), NULL, os_children,
+                               error) &&
+           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "features"), NULL,
+                               features, error);
+}
+
+static void
+add_identity(VnicQemuBuild *b)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    vnic_qemu_opt(s, "guest", b->def->name);
+    vnic_qemu_opt(s, "debug-threads", "on");
+    vnic_qemu_build_add_pair(b, "-name", s);
+    if (b->def->uuid != NULL) {
+        vnic_qemu_build_add(b, "-uuid");
+        vnic_qemu_build_add(b, b->def->uuid);
+    }
+}
+
+static gboolean
+add_os(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    const VnicConfDomain *def = b->def;
+    const char *paths[] = { def->kernel, def->initrd };
+    static const char *const opts[] = { "-kernel", "-initrd" };
+    static const char *const elems[] = { "kernel", "initrd" };
+
+    if (def->kernel == NULL && (def->initrd != NULL || def->cmdline != NULL)) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "<os><%s> needs <os><kernel>", def->initrd != NULL ? "initrd" : "cmdline");
+        return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+        if (paths[i] == NULL)
+            continue;
+        if (!g_path_is_absolute(paths[i])) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                        "<os><%s> '%s' is not an absolute path (QEMU runs in /)", elems[i],
+                        paths[i]);
+            return FALSE;
+        }
+        vnic_qemu_build_add(b, opts[i]);
+        vnic_qemu_build_add(b, paths[i]);
+    }
+    if (def->cmdline != NULL) {
+        vnic_qemu_build_add(b, "-append");
+        vnic_qemu_build_add(b, def->cmdline);
+    }
+    return TRUE;
+}
+
+static gboolean
+add_boot_order(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    static const char *const devs[] = { "fd", "hd", "cdrom", "network", NULL };
+    static const char letters[] = "acdn";
+    xmlNode *os = vnic_qemu_xml_child(root, "os");
+    g_autofree char *menu = vnic_qemu_xml_prop(vnic_qemu_xml_child(os, "bootmenu"), "enable");
+    g_autoptr(GString) order = g_string_new(NULL);
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (xmlNode *c = os != NULL ? os->children : NULL; c != NULL; c = c->next) {
+        g_autofree char *dev = NULL;
+        guint i;
+
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *) c->name, "boot") != 0)
+            continue;
+        dev = vnic_qemu_xml_prop(c, "dev");
+        for (i = 0; devs[i] != NULL && g_strcmp0(dev, devs[i]) != 0; i++)
+            ;
+        if (devs[i] == NULL) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
+                        "unsupported value '%s' for <os><boot dev>", dev != NULL ? dev : "");
+            return FALSE;
+        }
+        g_string_append_c(order, letters[i]);
+    }
+    if (order->len > 0)
+        vnic_qemu_opt(s, "order", order->str);
+    if (menu != NULL)
+        vnic_qemu_opt(s, "menu", g_strcmp0(menu, "yes") == 0 ? "on" : "off");
+    if (s->len > 0)
+        vnic_qemu_build_add_pair(b, "-boot", s);
+    return TRUE;
+}
+
+static void
+add_memory(VnicQemuBuild *b)
+{
+    g_autofree char *size = g_strdup_printf("size=%" G_GUINT64_FORMAT "k", b->def->memory_kib);
+
+    vnic_qemu_build_add(b, "-m");
+    vnic_qemu_build_add(b, size);
+    if (b->def->current_memory_kib != 0 && b->def->current_memory_kib < b->def->memory_kib)
+        b->cmd->balloon_bytes = b->def->current_memory_kib * 1024;
+}
+
+static void
+add_monitor(VnicQemuBuild *b, int fd)
+{
+    g_autoptr(GString) chr = g_string_new("socket");
+    g_autoptr(GString) mon = g_string_new(NULL);
+
+    vnic_qemu_opt(chr, "id", "charmonitor");
+    vnic_qemu_opt_uint(chr, "fd", (guint) fd);
+    vnic_qemu_opt(chr, "server", "on");
+    vnic_qemu_opt(chr, "wait", "off");
+    vnic_qemu_build_add_pair(b, "-chardev", chr);
+    vnic_qemu_opt(mon, "chardev", "charmonitor");
+    vnic_qemu_opt(mon, "id", "monitor");
+    vnic_qemu_opt(mon, "mode", "control");
+    vnic_qemu_build_add_pair(b, "-mon", mon);
+}
+
+static gboolean
+add_domain_options(VnicQemuBuild *b, GError **error)
+{
+    xmlNode *root = b->def->doc != NULL ? xmlDocGetRootElement(b->def->doc) : NULL;
+    guint n_fds = 0;
+    const int *qmp = vnic_qemu_runtime_get_child_fds(b->rt, NULL, VNIC_QEMU_FD_MONITOR, &n_fds);
+
+    if (n_fds != 1) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "the runtime has no monitor socket");
+        return FALSE;
+    }
+    add_identity(b);
+    if (!vnic_qemu_build_machine(b, root, error) || !vnic_qemu_build_cpu(b, root, error))
+        return FALSE;
+    add_memory(b);
+    if (!vnic_qemu_build_smp(b, root, error))
+        return FALSE;
+    vnic_qemu_build_add(b, "-no-user-config");
+    vnic_qemu_build_add(b, "-nodefaults");
+    vnic_qemu_build_add(b, "-S");
+    vnic_qemu_build_add(b, "-display");
+    vnic_qemu_build_add(b, "none");
+    vnic_qemu_build_add(b, "-sandbox");
+    vnic_qemu_build_add(b, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                           "resourcecontrol=deny");
+    vnic_qemu_build_add(b, "-msg");
+    vnic_qemu_build_add(b, "timestamp=on");
+    add_monitor(b, qmp[0]);
+    return add_os(b, root, error) && add_boot_order(b, root, error) &&
+           vnic_qemu_build_clock(b, root, error) && vnic_qemu_build_lifecycle(b, root, error) &&
+           vnic_qemu_build_globals(b, root, error);
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static gint
+compare_pci_index(gconstpointer a, gconstpointer b)
+{
+    const VnicConfDevice *da = *(const VnicConfDevice *const *) a;
+    const VnicConfDevice *db = *(const VnicConfDevice *const *) b;
+
+    return (gint) da->controller->index - (gint) db->controller->index;
+}
+
+static gboolean
+add_device(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
+{
+    switch (dev->kind) {
+    case VNIC_CONF_DEV_CONTROLLER: return TRUE; /* done first */
+    case VNIC_CONF_DEV_DISK: return vnic_qemu_build_disk(b, dev, error);
+    case VNIC_CONF_DEV_INTERFACE: return vnic_qemu_build_nic(b, dev, error);
+    case VNIC_CONF_DEV_VIDEO: return vnic_qemu_build_video(b, dev, error);
+    case VNIC_CONF_DEV_SOUND: return vnic_qemu_build_sound(b, dev, error);
+    case VNIC_CONF_DEV_MEMBALLOON: return vnic_qemu_build_balloon(b, dev, error);
+    case VNIC_CONF_DEV_RNG: return vnic_qemu_build_rng(b, dev, error);
+    case VNIC_CONF_DEV_WATCHDOG: return vnic_qemu_build_watchdog(b, dev, error);
+    case VNIC_CONF_DEV_SERIAL:
+    case VNIC_CONF_DEV_CONSOLE:
+    case VNIC_CONF_DEV_CHANNEL: return vnic_qemu_build_chardev(b, dev, error);
+    case VNIC_CONF_DEV_INPUT: return vnic_qemu_build_input(b, dev, error);
+    case VNIC_CONF_DEV_OTHER: return vnic_qemu_build_other(b, dev, error);
+    }
+    g_return_val_if_reached(FALSE);
+}
+
+static gboolean
+add_devices(VnicQemuBuild *b, GError **error)
+{
+    const GPtrArray *devices = b->def->devices;
+    g_autoptr(GPtrArray) pci = g_ptr_array_new();
+
+    for (guint i = 0; i < devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(devices, i);
+
+        if (dev->kind == VNIC_CONF_DEV_CONTROLLER &&
+            dev->controller->type == VNIC_CONF_CONTROLLER_PCI)
+            g_ptr_array_add(pci, (gpointer) dev);
+    }
+    g_ptr_array_sort(pci, compare_pci_index);
+    for (guint i = 0; i < pci->len; i++) {
+        if (!vnic_qemu_build_controller(b, g_ptr_array_index(pci, i), error))
+            return FALSE;
+    }
+    for (guint i = 0; i < devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(devices, i);
+
+        if (dev->kind == VNIC_CONF_DEV_CONTROLLER &&
+            dev->controller->type != VNIC_CONF_CONTROLLER_PCI &&
+            !vnic_qemu_build_controller(b, dev, error))
+            return FALSE;
+    }
+    for (guint i = 0; i < devices->len; i++) {
+        if (!add_device(b, g_ptr_array_index(devices, i), error))
+            return FALSE;
+    }
+    if (b->watchdog_action != NULL) {
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        vnic_qemu_opt(s, "watchdog", b->watchdog_action);
+        vnic_qemu_build_add_pair(b, "-action", s);
+    }
+    return TRUE;
+}
+
+/* ---- the command ----------------------------------------------------------- */
+
+void
+vnic_qemu_pci_expect_free(VnicQemuPciExpect *exp)
+{
+    if (exp == NULL)
+        return;
+    g_free(exp->id);
+    g_free(exp->bus);
+    g_free(exp->what);
+    g_free(exp);
+}
+
+static void
+pty_free(VnicQemuPty *pty)
+{
+    g_free(pty->chardev);
+    g_free(pty->dev_id);
+    g_free(pty);
+}
+
+static VnicQemuCommand *
+command_new(void)
+{
+    VnicQemuCommand *cmd = g_new0(VnicQemuCommand, 1);
+
+    cmd->argv = g_ptr_array_new_with_free_func(g_free);
+    cmd->links_down = g_ptr_array_new_with_free_func(g_free);
+    cmd->ptys = g_ptr_array_new_with_free_func((GDestroyNotify) pty_free);
+    return cmd;
+}
+
+void
+vnic_qemu_command_free(VnicQemuCommand *cmd)
+{
+    if (cmd == NULL)
+        return;
+    g_ptr_array_unref(cmd->argv);
+    g_clear_pointer(&cmd->expected_pci, g_ptr_array_unref);
+    g_ptr_array_unref(cmd->links_down);
+    g_ptr_array_unref(cmd->ptys);
+    g_free(cmd);
+}
+
+#define VNIC_QEMU_DEFAULT_EMULATOR "/usr/bin/qemu-system-x86_64"
+
+VnicQemuCommand *
+vnic_qemu_command_build(const VnicConfDomain *def, const VnicQemuRuntime *rt, GError **error)
+{
+    g_autoptr(VnicQemuCommand) cmd = command_new();
+    const char *emulator = def->emulator != NULL ? def->emulator : VNIC_QEMU_DEFAULT_EMULATOR;
+    VnicQemuBuild b = { .def = def, .rt = rt, .cmd = cmd };
+    gboolean ok;
+
+    g_return_val_if_fail(def != NULL && rt != NULL, NULL);
+
+    if (!g_path_is_absolute(emulator)) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "<emulator> '%s' is not an absolute path", emulator);
+        return NULL;
+    }
+    cmd->kvm = g_strcmp0(def->type, "kvm") == 0;
+    b.names = vnic_qemu_names_new(def);
+    b.vs_ports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    vnic_qemu_build_add(&b, emulator);
+    ok = check_domain(def, error) && add_domain_options(&b, error) &&
+         vnic_qemu_chardev_reserve_ports(&b, error) && add_devices(&b, error);
+    vnic_qemu_names_free(b.names);
+    g_hash_table_unref(b.vs_ports);
+    g_free(b.watchdog_action);
+    if (!ok)
+        return NULL;
+    cmd->expected_pci = vnic_qemu_expected_pci(def, error);
+    if (cmd->expected_pci == NULL)
+        return NULL;
+    g_ptr_array_add(cmd->argv, NULL);
+    return g_steal_pointer(&cmd);
+}
+
+char *
+vnic_qemu_command_to_string(const VnicQemuCommand *cmd)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (guint i = 0; i < cmd->argv->len; i++) {
+        const char *arg = g_ptr_array_index(cmd->argv, i);
+        g_autofree char *quoted = NULL;
+
+        if (arg == NULL)
+            break;
+        quoted = g_shell_quote(arg);
+        if (s->len > 0)
+            g_string_append_c(s, ' ');
+        /* g_shell_quote quotes everything; keep plain words readable */
+        g_string_append(s, strpbrk(arg, " '\"\\$`!*?[]{}()<>|&;#~\t\n") || *arg == '\0'
+                               ? quoted : arg);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}

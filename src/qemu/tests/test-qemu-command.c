@@ -1,0 +1,386 @@
+/* test-qemu-command.c: QEMU's argv for planned domains, no QEMU involved.
+ *
+ * Golden files (data/NAME.args, one argument per line) for the shipped
+ * examples; VNIC_UPDATE_GOLDEN=1 rewrites them after a deliberate change.
+ * Targeted tests check one rule each: multiqueue, acpi-index, hot-plug off,
+ * refused elements, missing fds. */
+#include "test-qemu-helpers.h"
+
+#include <string.h>
+
+static void
+check_golden(const VnicQemuCommand *cmd, const char *name)
+{
+    g_autofree char *path =
+        g_build_filename(VNIC_SOURCE_DIR, "src", "qemu", "tests", "data", name, NULL);
+    g_autofree char *text = tq_argv_lines(cmd);
+    g_autofree char *expected = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (g_getenv("VNIC_UPDATE_GOLDEN") != NULL) {
+        g_assert_true(g_file_set_contents(path, text, -1, &error));
+        g_assert_no_error(error);
+    }
+    g_assert_true(g_file_get_contents(path, &expected, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(text, ==, expected);
+}
+
+static VnicQemuCommand *
+build_ok(const VnicConfDomain *def)
+{
+    g_autoptr(VnicQemuRuntime) rt = tq_describe_runtime(def);
+    g_autoptr(GError) error = NULL;
+    VnicQemuCommand *cmd = vnic_qemu_command_build(def, rt, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(cmd);
+    return cmd;
+}
+
+static void
+absolute_kernel(VnicConfDomain *def)
+{
+    g_free(def->kernel);
+    g_free(def->initrd);
+    def->kernel = g_strdup("/var/lib/vnic/guest/vmlinuz");
+    def->initrd = g_strdup("/var/lib/vnic/guest/initrd.img");
+}
+
+static void
+test_golden_cloudstack_pc(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_load_example("cloudstack-pc.xml");
+    g_autoptr(VnicQemuCommand) cmd = NULL;
+    const VnicQemuPciExpect *exp;
+
+    absolute_kernel(def);
+    cmd = build_ok(def);
+    check_golden(cmd, "cloudstack-pc.args");
+    g_assert_false(cmd->kvm);
+    g_assert_cmpuint(cmd->ptys->len, ==, 1);
+    g_assert_cmpstr(((VnicQemuPty *) g_ptr_array_index(cmd->ptys, 0))->dev_id, ==, "serial0");
+    /* every PCI function, chipset USB included, at its planned address */
+    g_assert_cmpuint(cmd->expected_pci->len, ==, 8);
+    exp = g_ptr_array_index(cmd->expected_pci, 3);
+    g_assert_cmpstr(exp->id, ==, "net0");
+    g_assert_cmpstr(exp->bus, ==, "pci.0");
+    g_assert_true(exp->on_root);
+    g_assert_cmpuint(exp->slot, ==, 3);
+}
+
+static void
+test_golden_q35(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_load_example("q35.xml");
+    g_autoptr(VnicQemuCommand) cmd = NULL;
+    gboolean behind_port = FALSE;
+
+    absolute_kernel(def);
+    cmd = build_ok(def);
+    check_golden(cmd, "q35.args");
+    /* the ICH9 SATA controller is part of the chipset: expected, no -device */
+    g_assert_null(tq_argv_find(cmd, "-device", "ahci"));
+    for (guint i = 0; i < cmd->expected_pci->len; i++) {
+        const VnicQemuPciExpect *exp = g_ptr_array_index(cmd->expected_pci, i);
+
+        if (g_strcmp0(exp->id, "net0") == 0) {
+            behind_port = !exp->on_root && g_str_has_prefix(exp->bus, "pci.");
+            g_assert_cmpuint(exp->slot, ==, 0);
+        }
+    }
+    g_assert_true(behind_port);
+}
+
+#define DOMAIN_HEAD(machine)                                                                \
+    "<domain type='qemu' xmlns:vnic='urn:x-vnic:domain:1'><name>t</name>"                  \
+    "<memory unit='MiB'>128</memory><os><type machine='" machine "'>hvm</type></os>"     \
+    "<features><acpi/></features>"
+
+static void
+test_multiqueue(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<devices><interface type='ethernet'><mac address='52:54:00:00:00:01'/>"
+        "<model type='virtio'/><driver queues='4'/></interface></devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+
+    /* monitor is fd 3, the four queues 4..7 */
+    g_assert_cmpstr(tq_argv_find(cmd, "-netdev", "tap"), ==,
+                    "tap,id=hostnet0,fds=4:5:6:7,vhost=off");
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "virtio-net-pci"), ==,
+                    "virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:00:00:01,mq=on,"
+                    "vectors=10,bus=pci.0,addr=0x3");
+}
+
+static void
+test_acpi_index_and_link(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("q35") "<devices><interface type='ethernet'>"
+        "<mac address='52:54:00:00:00:01'/><model type='e1000e'/><acpi index='7'/>"
+        "<link state='down'/><alias name='ua-web'/></interface></devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+    const char *dev = tq_argv_find(cmd, "-device", "e1000e");
+
+    g_assert_nonnull(dev);
+    g_assert_nonnull(strstr(dev, ",id=ua-web,"));
+    g_assert_nonnull(strstr(dev, ",acpi-index=7,"));
+    g_assert_nonnull(tq_argv_find(cmd, "-netdev", "id=hostua-web,"));
+    g_assert_cmpuint(cmd->links_down->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(cmd->links_down, 0), ==, "ua-web");
+}
+
+static void
+test_hotplug_off_pc(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<vnic:hotplug guest-unplug='deny'/><devices>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "</interface></devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+
+    g_assert_true(tq_argv_has(cmd, "PIIX4_PM.acpi-root-pci-hotplug=off"));
+}
+
+static void
+test_hotplug_off_root_port(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("q35") "<devices><controller type='pci' index='1' model='pcie-root-port'>"
+        "<target chassis='1' port='0x10' hotplug='off'/></controller>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='1' slot='0'/></interface></devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+    const char *port = tq_argv_find(cmd, "-device", "pcie-root-port");
+
+    g_assert_nonnull(port);
+    g_assert_true(g_str_has_prefix(port, "pcie-root-port,port=0x10,chassis=1,id=pci.1,"
+                                         "bus=pcie.0,addr=0x"));
+    g_assert_true(g_str_has_suffix(port, ",hotplug=off"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "netdev=hostnet0,id=net0,mac=52:54:00:00:00:"
+                                                  "01,bus=pci.1,addr=0x0"));
+    g_assert_false(tq_argv_has(cmd, "PIIX4_PM.acpi-root-pci-hotplug=off"));
+}
+
+static void
+test_kvm_and_acpi_off(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        "<domain type='kvm'><name>k</name><memory unit='MiB'>64</memory>"
+        "<os><type machine='pc'>hvm</type></os><devices/></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+
+    g_assert_true(cmd->kvm);
+    g_assert_nonnull(tq_argv_find(cmd, "-machine", "pc,accel=kvm,usb=off,acpi=off"));
+}
+
+typedef struct {
+    const char *devices;      /* inside <devices> */
+    VnicQemuErrorCode code;
+    const char *needle;
+} RefusedCase;
+
+static const RefusedCase refused_cases[] = {
+    { "<graphics type='vnc' port='-1'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "<graphics type='vnc'>" },
+    { "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='4555'/></serial>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "unsupported value 'tcp' for <serial type>" },
+    { "<channel type='unix'><source mode='connect' path='/tmp/x'/>"
+      "<target type='virtio' name='a'/></channel>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<source mode>" },
+    { "<serial type='file'><source path='/tmp/x'/><target type='usb-serial'/></serial>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "usb-serial" },
+    { "<interface type='bridge'><mac address='52:54:00:00:00:09'/><source bridge='br0'/>"
+      "<bandwidth><inbound average='1000'/></bandwidth></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<bandwidth> in <interface>" },
+    { "<interface type='ethernet'><mac address='52:54:00:00:00:09'/><model type='virtio'/>"
+      "<driver name='vhost'/></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "'vhost' for <driver name>" },
+    { "<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
+      "<source file='/x.vmdk'/><target dev='vda' bus='virtio'/></disk>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "'vmdk' for <driver type>" },
+    { "<disk type='file' device='disk'><source file='/x.img'/><target dev='sda' bus='usb'/>"
+      "</disk>", VNIC_QEMU_ERROR_UNSUPPORTED, "'usb' for <target bus>" },
+    { "<disk type='file' device='disk'><source file='/x.img'/><target dev='vda'/>"
+      "<iotune><total_bytes_sec>1</total_bytes_sec></iotune></disk>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<iotune> in <disk>" },
+    { "<console type='pty'><target type='serial' port='0'/></console>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "needs a <serial> with that port" },
+    { "<input type='passthrough' bus='virtio'><source evdev='/dev/input/event0'/></input>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<source> in <input>" },
+    { "<rng model='virtio'><backend model='egd' type='tcp'/></rng>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "'egd' for <backend model>" },
+    { "<watchdog model='i6300esb' action='dump'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "'dump' for <watchdog action>" },
+    { "<sound model='pcspk'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "'pcspk' for <sound model>" },
+    { "<tpm model='tpm-crb'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "<tpm> is not supported" },
+};
+
+static void
+test_refused(gconstpointer data)
+{
+    const RefusedCase *c = data;
+    g_autofree char *xml = g_strdup_printf(DOMAIN_HEAD("pc") "<devices>%s</devices></domain>",
+                                           c->devices);
+    g_autoptr(VnicConfDomain) def = tq_parse(xml);
+
+    tq_assert_build_fails(def, c->code, c->needle);
+}
+
+static void
+test_refused_domain_level(void)
+{
+    static const char *const cases[][2] = {
+        { "<memoryBacking><hugepages/></memoryBacking>", "<memoryBacking> in <domain>" },
+        { "<clock offset='variable'/>", "'variable' for <clock offset>" },
+        { "<on_poweroff>preserve</on_poweroff>", "'preserve' for <on_poweroff>" },
+        { "<cpu mode='host-passthrough'/>", "needs type='kvm'" },
+        { "<sysinfo type='smbios'/>", "<sysinfo> in <domain>" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *xml = g_strdup_printf(DOMAIN_HEAD("pc") "%s<devices/></domain>",
+                                               cases[i][0]);
+        g_autoptr(VnicConfDomain) def = tq_parse(xml);
+
+        tq_assert_build_fails(def, VNIC_QEMU_ERROR_UNSUPPORTED, cases[i][1]);
+    }
+}
+
+static void
+test_honoured_domain_level(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<vcpu current='2'>4</vcpu><cpu mode='custom'><model>Nehalem</model>"
+        "<topology sockets='2' cores='2' threads='1'/><feature policy='disable' name='x2apic'/>"
+        "</cpu><clock offset='localtime'><timer name='rtc' tickpolicy='catchup'/>"
+        "<timer name='hpet' present='no'/></clock><on_reboot>destroy</on_reboot>"
+        "<pm><suspend-to-mem enabled='no'/></pm><devices/></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+
+    g_assert_true(tq_argv_has(cmd, "2,maxcpus=4,sockets=2,cores=2,threads=1"));
+    g_assert_true(tq_argv_has(cmd, "Nehalem,x2apic=off"));
+    g_assert_true(tq_argv_has(cmd, "base=localtime,driftfix=slew"));
+    g_assert_true(tq_argv_has(cmd, "pc,accel=tcg,usb=off,hpet=off"));
+    g_assert_true(tq_argv_has(cmd, "-no-reboot"));
+    g_assert_true(tq_argv_has(cmd, "PIIX4_PM.disable_s3=1"));
+}
+
+static void
+test_missing_fds_and_plan(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<devices><interface type='ethernet'><mac address='52:54:00:00:00:01'/>"
+        "<model type='virtio'/><driver queues='2'/></interface></devices></domain>");
+    g_autoptr(VnicQemuRuntime) rt = vnic_qemu_runtime_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicQemuCommand) cmd = NULL;
+
+    vnic_qemu_runtime_add_fds(rt, NULL, VNIC_QEMU_FD_MONITOR, NULL, 1);
+    vnic_qemu_runtime_add_fds(rt, tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0), VNIC_QEMU_FD_TAP,
+                              NULL, 1);
+    cmd = vnic_qemu_command_build(def, rt, &error);
+    g_assert_null(cmd);
+    g_assert_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "needs 2 tap fd(s)"));
+
+    tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0)->addr.set = FALSE;
+    tq_assert_build_fails(def, VNIC_QEMU_ERROR_INVALID, "the domain must be planned first");
+}
+
+static void
+test_relative_kernel(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_load_example("cloudstack-pc.xml");
+
+    tq_assert_build_fails(def, VNIC_QEMU_ERROR_INVALID, "is not an absolute path");
+    g_clear_pointer(&def->kernel, g_free);
+    tq_assert_build_fails(def, VNIC_QEMU_ERROR_INVALID, "needs <os><kernel>");
+}
+
+static void
+test_storage_and_chardevs(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("q35") "<devices>"
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/>"
+        "<source file='/img/a.qcow2'/><target dev='sda' bus='sata'/><serial>S1</serial>"
+        "<boot order='1'/></disk>"
+        "<disk type='file' device='cdrom'><target dev='sdb' bus='sata'/><readonly/></disk>"
+        "<controller type='scsi' model='virtio-scsi'/>"
+        "<disk type='block' device='disk'><source dev='/dev/sdz'/><target dev='sdc' bus='scsi'/>"
+        "<address type='drive' controller='0' bus='0' target='0' unit='3'/></disk>"
+        "<serial type='file'><source path='/var/log/c.log' append='on'/></serial>"
+        "<console type='pty'><target type='virtio'/></console>"
+        "<channel type='unix'><source mode='bind' path='/run/x.sock'/>"
+        "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+        "</devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+
+    g_assert_nonnull(tq_argv_find(cmd, "-blockdev", "\"filename\":\"/dev/fdset/0\""));
+    g_assert_nonnull(tq_argv_find(cmd, "-blockdev", "\"driver\":\"qcow2\""));
+    g_assert_nonnull(tq_argv_find(cmd, "-blockdev", "\"backing\":null"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "ide-hd,bus=ide.0,drive=vnic-0-format,"
+                                                  "id=sata0-0-0,bootindex=1,serial=S1,"
+                                                  "write-cache=on"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "ide-cd,bus=ide.1,id=sata0-0-1"));
+    g_assert_nonnull(tq_argv_find(cmd, "-blockdev", "\"driver\":\"host_device\""));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "scsi-hd,bus=scsi0.0,channel=0,scsi-id=0,"
+                                                  "lun=3,drive=vnic-2-format,id=scsi0-0-0-3"));
+    g_assert_nonnull(tq_argv_find(cmd, "-chardev", "file,id=charserial0,path=/dev/fdset/"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "virtconsole,chardev=charconsole0,"
+                                                  "id=console0,bus=virtio-serial0.0,nr=0"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "virtserialport,chardev=charchannel0,"
+                                                  "id=channel0,bus=virtio-serial0.0,nr=1,"
+                                                  "name=org.qemu.guest_agent.0"));
+}
+
+static void
+test_names(void)
+{
+    g_assert_cmpint(vnic_qemu_disk_index("vda"), ==, 0);
+    g_assert_cmpint(vnic_qemu_disk_index("vdz"), ==, 25);
+    g_assert_cmpint(vnic_qemu_disk_index("vdaa"), ==, 26);
+    g_assert_cmpint(vnic_qemu_disk_index("hdc"), ==, 2);
+    g_assert_cmpint(vnic_qemu_disk_index("vda1"), ==, -1);
+    g_assert_cmpint(vnic_qemu_disk_index("nvme0"), ==, -1);
+    g_assert_cmpstr(vnic_qemu_error_code_to_string(VNIC_QEMU_ERROR_VERIFY), ==, "verify");
+}
+
+static void
+test_alias_numbering(void)
+{
+    /* a user alias taking net0 pushes the unaliased NIC to net1, as
+     * vnic_conf_domain_assign_aliases() does */
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<devices>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><alias name='net0'/>"
+        "</interface></devices></domain>");
+    g_autofree char *first = vnic_qemu_device_id(def, tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0));
+
+    g_assert_cmpstr(first, ==, "net1");
+}
+
+void
+test_qemu_command_register(void)
+{
+    g_test_add_func("/qemu/command/golden/cloudstack-pc", test_golden_cloudstack_pc);
+    g_test_add_func("/qemu/command/golden/q35", test_golden_q35);
+    g_test_add_func("/qemu/command/multiqueue", test_multiqueue);
+    g_test_add_func("/qemu/command/acpi-index-link", test_acpi_index_and_link);
+    g_test_add_func("/qemu/command/hotplug-off/pc", test_hotplug_off_pc);
+    g_test_add_func("/qemu/command/hotplug-off/root-port", test_hotplug_off_root_port);
+    g_test_add_func("/qemu/command/kvm-acpi-off", test_kvm_and_acpi_off);
+    for (guint i = 0; i < G_N_ELEMENTS(refused_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/qemu/command/refused/%u", i);
+        g_test_add_data_func(path, &refused_cases[i], test_refused);
+    }
+    g_test_add_func("/qemu/command/refused/domain-level", test_refused_domain_level);
+    g_test_add_func("/qemu/command/domain-level", test_honoured_domain_level);
+    g_test_add_func("/qemu/command/missing-fds-unplanned", test_missing_fds_and_plan);
+    g_test_add_func("/qemu/command/relative-kernel", test_relative_kernel);
+    g_test_add_func("/qemu/command/storage-chardevs", test_storage_and_chardevs);
+    g_test_add_func("/qemu/command/names", test_names);
+    g_test_add_func("/qemu/command/alias-numbering", test_alias_numbering);
+}
