@@ -35,6 +35,8 @@ next_numbered(const VnicConfDomain *def, const char *prefix)
 static char *
 controller_alias(const VnicConfController *c)
 {
+    if (c->type == VNIC_CONF_CONTROLLER_PCI && c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT)
+        return g_strdup("pcie.0"); /* QEMU's name for q35's root bus */
     if (c->type == VNIC_CONF_CONTROLLER_PCI)
         return g_strdup_printf("pci.%u", c->index);
     if (c->type == VNIC_CONF_CONTROLLER_USB && c->index == 0)

@@ -12,14 +12,13 @@
 #include <libxml/tree.h>
 
 #include "conf/conf-domain.h"
+#include "conf/conf-xml-cleanup.h"
 
 G_BEGIN_DECLS
 
 /* vnic's own XML namespace; any prefix may be bound to it. */
 #define VNIC_CONF_NS "urn:x-vnic:domain:1"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
 
 /* Parses @xml (not NUL-terminated necessarily).  No network, no DTD, no
  * external entities; a document with a DOCTYPE is refused.  Blank text

@@ -1,0 +1,214 @@
+/* daemon-api-request.c: from one line to a command, and who may ask.
+ *
+ * Everything a client sends is untrusted: the line must be a JSON object
+ * with a string "execute" naming a known command, "arguments" if present
+ * must be an object, and the peer must be allowed on its socket.  Every
+ * refusal is a GError the server turns into an error reply.
+ */
+#include "daemon/daemon-api-priv.h"
+
+#include "daemon/daemon-error.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const VnicApiCommand *
+find_command(const VnicApiServer *server, const char *name)
+{
+    for (gsize i = 0; i < server->n_commands; i++) {
+        if (strcmp(server->commands[i].name, name) == 0)
+            return &server->commands[i];
+    }
+    return NULL;
+}
+
+static JsonObject *
+parse_object(const char *line, gsize len, GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(GError) parse_error = NULL;
+    JsonNode *root;
+
+    if (!g_utf8_validate(line, (gssize)len, NULL)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                    "request is not valid UTF-8");
+        return NULL;
+    }
+    if (!json_parser_load_from_data(parser, line, (gssize)len, &parse_error)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                    "request is not valid JSON: %s", parse_error->message);
+        return NULL;
+    }
+    root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                    "request must be a JSON object");
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
+/* Fills @r (id, command, arguments) and returns the command to run, or
+ * NULL with @error.  The id is taken first so even refusals echo it. */
+const VnicApiCommand *
+vnic_api_parse_request(ApiConnection *c, const char *line, gsize len, VnicApiRequest *r,
+                       GError **error)
+{
+    g_autoptr(JsonObject) obj = parse_object(line, len, error);
+    JsonNode *execute, *args;
+    const VnicApiCommand *cmd;
+
+    if (!obj)
+        return NULL;
+    if (json_object_has_member(obj, "id"))
+        r->id = json_node_copy(json_object_get_member(obj, "id"));
+    execute = json_object_get_member(obj, "execute");
+    if (!execute || !JSON_NODE_HOLDS_VALUE(execute) ||
+        json_node_get_value_type(execute) != G_TYPE_STRING) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                    "request needs a string member \"execute\"");
+        return NULL;
+    }
+    r->command = g_strdup(json_node_get_string(execute));
+    args = json_object_get_member(obj, "arguments");
+    if (args && !JSON_NODE_HOLDS_OBJECT(args)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "\"arguments\" of '%s' must be an object", r->command);
+        return NULL;
+    }
+    r->args = args ? json_object_ref(json_node_get_object(args)) : json_object_new();
+    if (!c->allowed) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_PERMISSION_DENIED,
+                    "this socket serves only root and the daemon's own user");
+        return NULL;
+    }
+    cmd = find_command(c->server, r->command);
+    if (!cmd) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_COMMAND_NOT_FOUND,
+                    "unknown command '%s'", r->command);
+        return NULL;
+    }
+    if (c->read_only && !cmd->query) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_PERMISSION_DENIED,
+                    "'%s' changes state: the read-only socket serves queries only", r->command);
+        return NULL;
+    }
+    return cmd;
+}
+
+/* The control socket serves root and the daemon's own uid (SO_PEERCRED);
+ * the read-only socket anyone who can reach it. */
+gboolean
+vnic_api_peer_allowed(GSocketConnection *conn, gboolean read_only)
+{
+    g_autoptr(GCredentials) creds = NULL;
+    uid_t uid;
+
+    if (read_only)
+        return TRUE;
+    creds = g_socket_get_credentials(g_socket_connection_get_socket(conn), NULL);
+    if (!creds)
+        return FALSE;
+    uid = g_credentials_get_unix_user(creds, NULL);
+    return uid == 0 || uid == getuid();
+}
+
+/* A socket file nobody listens on is left over from a daemon that died:
+ * remove it.  One that answers belongs to a running daemon: refuse. */
+gboolean
+vnic_api_remove_stale_socket(const char *path, GError **error)
+{
+    g_autoptr(GSocketClient) client = NULL;
+    g_autoptr(GSocketConnection) conn = NULL;
+    g_autoptr(GSocketAddress) addr = NULL;
+    struct stat st;
+
+    if (lstat(path, &st) < 0)
+        return TRUE;
+    if (!S_ISSOCK(st.st_mode)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                    "%s exists and is not a socket", path);
+        return FALSE;
+    }
+    client = g_socket_client_new();
+    addr = g_unix_socket_address_new(path);
+    conn = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL, NULL);
+    if (conn) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                    "another vnicd is already serving %s", path);
+        return FALSE;
+    }
+    unlink(path);
+    return TRUE;
+}
+
+static JsonNode *
+arg_member(VnicApiRequest *request, const char *name)
+{
+    return json_object_get_member(request->args, name);
+}
+
+static gboolean
+wrong_type(GError **error, const char *name, const char *want)
+{
+    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                "argument '%s' must be %s", name, want);
+    return FALSE;
+}
+
+gboolean
+vnic_api_arg_string(VnicApiRequest *request, const char *name, gboolean required,
+                    const char **out, GError **error)
+{
+    JsonNode *n = arg_member(request, name);
+
+    if (!n) {
+        if (!required)
+            return TRUE;
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "missing argument '%s'", name);
+        return FALSE;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return wrong_type(error, name, "a string");
+    *out = json_node_get_string(n);
+    return TRUE;
+}
+
+gboolean
+vnic_api_arg_int(VnicApiRequest *request, const char *name, gint64 min, gint64 max, gint64 *out,
+                 GError **error)
+{
+    JsonNode *n = arg_member(request, name);
+    gint64 v;
+
+    if (!n)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+        return wrong_type(error, name, "an integer");
+    v = json_node_get_int(n);
+    if (v < min || v > max) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "argument '%s' must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
+                    ", not %" G_GINT64_FORMAT, name, min, max, v);
+        return FALSE;
+    }
+    *out = v;
+    return TRUE;
+}
+
+gboolean
+vnic_api_arg_bool(VnicApiRequest *request, const char *name, gboolean *out, GError **error)
+{
+    JsonNode *n = arg_member(request, name);
+
+    if (!n)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+        return wrong_type(error, name, "true or false");
+    *out = json_node_get_boolean(n);
+    return TRUE;
+}

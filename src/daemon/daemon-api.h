@@ -1,0 +1,67 @@
+/* daemon-api.h: the JSON-lines API server (docs/api.md).
+ *
+ * The server owns its listening sockets and client connections; it knows
+ * nothing about domains.  A request is handed to the command's handler,
+ * which completes it exactly once — now or later, from any callback — with
+ * vnic_api_request_return() or vnic_api_request_error().  Replies go out in
+ * request order per connection, whatever order handlers finish in.  A
+ * request whose connection closed meanwhile completes into the void.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Longest request line accepted: a domain with 1000 NICs is ~250 KiB. */
+#define VNIC_API_MAX_LINE (4u * 1024 * 1024)
+
+typedef struct _VnicApiServer VnicApiServer;
+typedef struct _VnicApiRequest VnicApiRequest;
+
+typedef void (*VnicApiHandler)(VnicApiRequest *request, gpointer user_data);
+
+typedef struct {
+    const char *name;
+    VnicApiHandler handler;
+    gboolean query;           /* served on the read-only socket too */
+} VnicApiCommand;
+
+/* @commands must outlive the server (a static table). */
+VnicApiServer *vnic_api_server_new(const VnicApiCommand *commands, gsize n_commands,
+                                   gpointer user_data);
+void vnic_api_server_free(VnicApiServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicApiServer, vnic_api_server_free)
+
+/* Binds a unix socket at @path (replacing a stale one) with @mode and
+ * serves it.  A read-only socket serves only query commands; a control
+ * socket only peers running as root or as the daemon's user. */
+gboolean vnic_api_server_listen(VnicApiServer *server, const char *path, gboolean read_only,
+                                guint mode, GError **error);
+
+/* Sends an event to every subscribed connection.  Takes @data. */
+void vnic_api_server_emit(VnicApiServer *server, const char *event, JsonObject *data);
+
+/* The request's "arguments" (an empty object when absent); borrowed. */
+JsonObject *vnic_api_request_get_arguments(VnicApiRequest *request);
+const char *vnic_api_request_get_command(VnicApiRequest *request);
+
+/* Completes the request.  Takes @result (NULL means {}). */
+void vnic_api_request_return(VnicApiRequest *request, JsonNode *result);
+void vnic_api_request_return_object(VnicApiRequest *request, JsonObject *result);
+void vnic_api_request_error(VnicApiRequest *request, const GError *error);
+
+/* From now on the request's connection receives events. */
+void vnic_api_request_subscribe(VnicApiRequest *request);
+
+/* Typed arguments.  A missing required argument or a wrong type sets a
+ * VNIC_DAEMON_ERROR_INVALID_ARGUMENTS error naming it.  *out is untouched
+ * when the argument is absent and optional. */
+gboolean vnic_api_arg_string(VnicApiRequest *request, const char *name, gboolean required,
+                             const char **out, GError **error);
+gboolean vnic_api_arg_int(VnicApiRequest *request, const char *name, gint64 min, gint64 max,
+                          gint64 *out, GError **error);
+gboolean vnic_api_arg_bool(VnicApiRequest *request, const char *name, gboolean *out,
+                           GError **error);
+
+G_END_DECLS

@@ -1,0 +1,279 @@
+/* daemon-commands.c: the API's commands (docs/api.md) and their handlers.
+ *
+ * Queries answer at once from the registry.  Commands that change a domain
+ * are queued as jobs on it (daemon-domain.c), so they never overlap on one
+ * domain.  Handlers only check arguments and dispatch; the work lives in
+ * daemon-lifecycle.c (QEMU) and daemon-hotplug.c (NICs).
+ */
+#include "daemon/daemon-hotplug.h"
+#include "pci/pci-json.h"
+
+#include <string.h>
+
+static VnicDaemon *
+daemon_of(gpointer data)
+{
+    return data;
+}
+
+static void
+fail(VnicApiRequest *request, GError *error)
+{
+    vnic_api_request_error(request, error);
+    g_error_free(error);
+}
+
+/* The domain named by the "name" argument, or NULL after replying. */
+static VnicDomain *
+domain_arg(VnicApiRequest *request, VnicDaemon *daemon)
+{
+    GError *error = NULL;
+    const char *name = NULL;
+    VnicDomain *dom;
+
+    if (!vnic_api_arg_string(request, "name", TRUE, &name, &error) ||
+        !(dom = vnic_daemon_lookup(daemon, name, &error))) {
+        fail(request, error);
+        return NULL;
+    }
+    return dom;
+}
+
+static void
+cmd_query_version(VnicApiRequest *request, gpointer data)
+{
+    JsonObject *ret = json_object_new();
+
+    json_object_set_string_member(ret, "version", VNIC_VERSION);
+    vnic_api_request_return_object(request, ret);
+}
+
+static void
+cmd_subscribe_events(VnicApiRequest *request, gpointer data)
+{
+    vnic_api_request_subscribe(request);
+    vnic_api_request_return(request, NULL);
+}
+
+static JsonObject *
+domain_summary(const VnicDomain *dom)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "name", dom->name);
+    if (dom->config->uuid)
+        json_object_set_string_member(o, "uuid", dom->config->uuid);
+    json_object_set_string_member(o, "state", vnic_domain_state_to_string(dom->state));
+    if (dom->process)
+        json_object_set_int_member(o, "pid", vnic_daemon_process_pid(dom));
+    return o;
+}
+
+static gint
+by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(VnicDomain *const *)a)->name, (*(VnicDomain *const *)b)->name);
+}
+
+static void
+cmd_list(VnicApiRequest *request, gpointer data)
+{
+    VnicDaemon *daemon = daemon_of(data);
+    GError *error = NULL;
+    gboolean all = FALSE;
+    g_autoptr(GPtrArray) doms = g_ptr_array_new();
+    JsonArray *list = json_array_new();
+    JsonObject *ret = json_object_new();
+
+    if (!vnic_api_arg_bool(request, "all", &all, &error)) {
+        json_array_unref(list);
+        json_object_unref(ret);
+        fail(request, error);
+        return;
+    }
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        g_ptr_array_add(doms, value);
+    g_ptr_array_sort(doms, by_name);
+    for (guint i = 0; i < doms->len; i++) {
+        const VnicDomain *dom = g_ptr_array_index(doms, i);
+        if (all || dom->state != VNIC_DOMAIN_SHUT_OFF)
+            json_array_add_object_element(list, domain_summary(dom));
+    }
+    json_object_set_array_member(ret, "domains", list);
+    vnic_api_request_return_object(request, ret);
+}
+
+static gboolean
+parse_format_flags(const char *text, VnicConfFormatFlags *flags, GError **error)
+{
+    if (!text || strcmp(text, "status") == 0)
+        *flags = VNIC_CONF_FORMAT_STATUS;
+    else if (strcmp(text, "inactive") == 0)
+        *flags = VNIC_CONF_FORMAT_INACTIVE;
+    else if (strcmp(text, "migratable") == 0)
+        *flags = VNIC_CONF_FORMAT_MIGRATABLE | VNIC_CONF_FORMAT_INACTIVE;
+    else {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "argument 'flags' must be 'status', 'inactive' or 'migratable', not '%s'", text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+cmd_dumpxml(VnicApiRequest *request, gpointer data)
+{
+    VnicDomain *dom = domain_arg(request, data);
+    const char *flags_text = NULL;
+    VnicConfFormatFlags flags;
+    GError *error = NULL;
+    const VnicConfDomain *def;
+    g_autofree char *xml = NULL;
+    JsonObject *ret;
+
+    if (!dom)
+        return;
+    if (!vnic_api_arg_string(request, "flags", FALSE, &flags_text, &error) ||
+        !parse_format_flags(flags_text, &flags, &error)) {
+        fail(request, error);
+        return;
+    }
+    /* the live definition while running, unless the config is asked for */
+    def = dom->live && !(flags_text && strcmp(flags_text, "inactive") == 0) ? dom->live : dom->config;
+    xml = vnic_conf_domain_format(def, flags);
+    ret = json_object_new();
+    json_object_set_string_member(ret, "xml", xml);
+    vnic_api_request_return_object(request, ret);
+}
+
+static const VnicConfDomain *
+current_def(const VnicDomain *dom)
+{
+    return dom->live ? dom->live : dom->config;
+}
+
+static void
+cmd_pci(VnicApiRequest *request, gpointer data)
+{
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (dom)
+        vnic_api_request_return(request, vnic_pci_slot_map_to_json(current_def(dom)));
+}
+
+static void
+cmd_domiflist(VnicApiRequest *request, gpointer data)
+{
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (dom)
+        vnic_api_request_return_object(request, vnic_daemon_interfaces_json(current_def(dom)));
+}
+
+static void
+cmd_define(VnicApiRequest *request, gpointer data)
+{
+    VnicDaemon *daemon = daemon_of(data);
+    GError *error = NULL;
+    VnicDomain *dom = vnic_daemon_define(daemon, request, &error);
+    JsonObject *ret;
+
+    if (!dom) {
+        fail(request, error);
+        return;
+    }
+    ret = json_object_new();
+    json_object_set_string_member(ret, "name", dom->name);
+    if (dom->config->uuid)
+        json_object_set_string_member(ret, "uuid", dom->config->uuid);
+    vnic_api_request_return_object(request, ret);
+}
+
+static void
+undefine_job(VnicDomain *dom, VnicApiRequest *request)
+{
+    VnicDaemon *daemon = dom->daemon;
+
+    if (dom->state != VNIC_DOMAIN_SHUT_OFF) {
+        GError *error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                                    "domain '%s' is %s: destroy or shut it down first", dom->name,
+                                    vnic_domain_state_to_string(dom->state));
+        fail(request, error);
+        vnic_domain_job_done(dom);
+        return;
+    }
+    vnic_state_remove_config(daemon, dom->name);
+    g_hash_table_steal(daemon->domains, dom->name);
+    dom->undefined = TRUE;
+    vnic_daemon_emit(daemon, "DOMAIN_UNDEFINED", dom->name, NULL);
+    vnic_api_request_return(request, NULL);
+    vnic_domain_job_done(dom);
+}
+
+static void
+queue_on_domain(VnicApiRequest *request, gpointer data, VnicJobFunc job)
+{
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (dom)
+        vnic_domain_job_queue(dom, job, request);
+}
+
+static void
+cmd_undefine(VnicApiRequest *request, gpointer data)
+{
+    queue_on_domain(request, data, undefine_job);
+}
+
+static void
+cmd_start(VnicApiRequest *request, gpointer data)
+{
+    queue_on_domain(request, data, vnic_domain_start_job);
+}
+
+static void
+cmd_destroy(VnicApiRequest *request, gpointer data)
+{
+    queue_on_domain(request, data, vnic_domain_destroy_job);
+}
+
+static void
+cmd_shutdown(VnicApiRequest *request, gpointer data)
+{
+    queue_on_domain(request, data, vnic_domain_shutdown_job);
+}
+
+static void
+cmd_attach(VnicApiRequest *request, gpointer data)
+{
+    queue_on_domain(request, data, vnic_domain_attach_job);
+}
+
+static void
+cmd_detach(VnicApiRequest *request, gpointer data)
+{
+    queue_on_domain(request, data, vnic_domain_detach_job);
+}
+
+const VnicApiCommand vnic_daemon_commands[] = {
+    { "query-version", cmd_query_version, TRUE },
+    { "subscribe-events", cmd_subscribe_events, TRUE },
+    { "list", cmd_list, TRUE },
+    { "dumpxml", cmd_dumpxml, TRUE },
+    { "domiflist", cmd_domiflist, TRUE },
+    { "pci", cmd_pci, TRUE },
+    { "define", cmd_define, FALSE },
+    { "undefine", cmd_undefine, FALSE },
+    { "start", cmd_start, FALSE },
+    { "destroy", cmd_destroy, FALSE },
+    { "shutdown", cmd_shutdown, FALSE },
+    { "attach-interface", cmd_attach, FALSE },
+    { "attach-device", cmd_attach, FALSE },
+    { "detach-interface", cmd_detach, FALSE },
+    { "detach-device", cmd_detach, FALSE },
+};
+const gsize vnic_daemon_n_commands = G_N_ELEMENTS(vnic_daemon_commands);

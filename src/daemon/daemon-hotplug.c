@@ -1,0 +1,232 @@
+/* daemon-hotplug.c: attaching NICs to a domain (live and/or config).
+ *
+ * Live attach, as one job on the domain:
+ *   parse + validate the <interface> against the live definition → address
+ *   (the given one, checked, or the next hot-plug slot) → id and acpi-index
+ *   → host backend (into the ledger) → getfd → netdev_add → device_add
+ *   (qemu-hotplug.c, which undoes its own steps) → the NIC joins the live
+ *   definition and the status file.
+ * Until the last step nothing outside the job's own context has changed
+ * except the ledger entry, which a failure removes with its link, so a
+ * failed attach leaves the domain exactly as it was.
+ */
+#include "daemon/daemon-hotplug.h"
+
+typedef struct {
+    VnicDomain *dom;
+    VnicApiRequest *request;
+    gboolean live;
+    gboolean config;
+    char *xml;                /* the <interface> as asked for */
+    VnicConfDevice *dev;      /* the live NIC while it is being plugged */
+    VnicOwnedLink *owned;     /* its ledger entry, once the backend exists */
+    gint64 started_us;
+    gint64 backend_us;
+} Attach;
+
+static void
+attach_free(Attach *a)
+{
+    g_free(a->xml);
+    vnic_conf_device_free(a->dev);
+    g_free(a);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Attach, attach_free)
+
+static void
+finish(Attach *a, const GError *error, JsonObject *ret)
+{
+    VnicDomain *dom = a->dom;
+
+    if (error)
+        vnic_api_request_error(a->request, error);
+    else
+        vnic_api_request_return_object(a->request, ret);
+    attach_free(a);
+    vnic_domain_job_done(dom);
+}
+
+/* ---- the definition side ------------------------------------------------ */
+
+/* Parses @xml as a NIC for @def and gives it what it lacks: a MAC, an
+ * address (checked when given), an acpi-index when the domain numbers
+ * them.  The device is not added to @def. */
+static VnicConfDevice *
+prepare_nic(const VnicConfDomain *def, const char *xml, const VnicConfPciAddr *prefer,
+            GError **error)
+{
+    g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, xml, strlen(xml), error);
+    g_autoptr(GRand) rand = g_rand_new();
+
+    if (!dev || !vnic_hotplug_check_unplug_setting(def, dev, error))
+        return NULL;
+    if (!dev->nic->has_mac)
+        vnic_hotplug_assign_mac(def, dev, rand);
+    if (!dev->addr.set && prefer && vnic_pci_check_hotplug_address(def, prefer, NULL))
+        dev->addr = *prefer;
+    if (dev->addr.set ? !vnic_pci_check_hotplug_address(def, &dev->addr, error)
+                      : !vnic_pci_next_nic_address(def, &dev->addr, error))
+        return NULL;
+    if (def->auto_acpi_index && dev->nic->acpi_index == 0)
+        dev->nic->acpi_index = vnic_pci_next_acpi_index(def);
+    return g_steal_pointer(&dev);
+}
+
+static gboolean
+attach_config(VnicDomain *dom, const char *xml, const VnicConfPciAddr *prefer, GError **error)
+{
+    VnicConfDevice *dev = prepare_nic(dom->config, xml, prefer, error);
+
+    if (!dev)
+        return FALSE;
+    g_ptr_array_add(dom->config->devices, dev);
+    if (!vnic_state_write_config(dom->daemon, dom, error)) {
+        g_ptr_array_remove(dom->config->devices, dev);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static JsonObject *
+attach_result(Attach *a, const VnicQemuHotplugTimings *t, const VnicConfDevice *dev,
+              const VnicConfDomain *def)
+{
+    JsonObject *ret = json_object_new(), *timings = json_object_new();
+    g_autofree char *mac = vnic_conf_mac_format(dev->nic->mac);
+    g_autofree char *addr = vnic_pci_addr_format(&dev->addr);
+    g_autoptr(VnicPciGuestNames) names = vnic_pci_predict_names(def, &dev->addr, dev->nic->acpi_index);
+
+    json_object_set_string_member(ret, "alias", dev->alias ? dev->alias : "");
+    json_object_set_string_member(ret, "mac", mac);
+    json_object_set_string_member(ret, "address", addr);
+    json_object_set_string_member(ret, "guest-name", vnic_pci_guest_names_preferred(names));
+    if (dev->nic->target_dev)
+        json_object_set_string_member(ret, "target", dev->nic->target_dev);
+    if (t) {
+        json_object_set_int_member(timings, "backend-us", a->backend_us);
+        json_object_set_int_member(timings, "getfd-us", t->getfd_us);
+        json_object_set_int_member(timings, "netdev-add-us", t->netdev_add_us);
+        json_object_set_int_member(timings, "device-add-us", t->device_add_us);
+        json_object_set_int_member(timings, "total-us", g_get_monotonic_time() - a->started_us);
+    }
+    json_object_set_object_member(ret, "timings", timings);
+    return ret;
+}
+
+/* ---- the live side ------------------------------------------------------ */
+
+/* Undoes the backend of a failed live attach: link and ledger entry. */
+static void
+drop_backend(Attach *a)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!a->owned)
+        return;
+    if (!vnic_host_link_delete(a->owned->link, &error))
+        g_warning("domain '%s': %s", a->dom->name, error->message);
+    g_ptr_array_remove(a->dom->links, a->owned);
+    a->owned = NULL;
+}
+
+static void
+plugged(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    Attach *a = data;
+    VnicDomain *dom = a->dom;
+    VnicQemuHotplugTimings t = { 0 };
+    VnicConfDevice *dev;
+    JsonObject *ret, *ev;
+
+    if (!vnic_qemu_hotplug_nic_finish(res, &t, &error)) {
+        drop_backend(a);
+        finish(a, error, NULL);
+        return;
+    }
+    dev = g_steal_pointer(&a->dev);
+    g_ptr_array_add(dom->live->devices, dev);
+    if (!vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    ret = attach_result(a, &t, dev, dom->live);
+    ev = attach_result(a, NULL, dev, dom->live);
+    json_object_remove_member(ev, "timings");
+    vnic_daemon_emit(dom->daemon, "DEVICE_ADDED", dom->name, ev);
+    if (a->config && !attach_config(dom, a->xml, &dev->addr, &error)) {
+        g_prefix_error(&error, "attached to the running guest, but not to the config: ");
+        json_object_unref(ret);
+        finish(a, error, NULL);
+        return;
+    }
+    finish(a, NULL, ret);
+}
+
+/* Creates the backend and starts the QMP sequence.  FALSE: nothing to undo
+ * but what drop_backend() undoes. */
+static gboolean
+plug_live(Attach *a, GError **error)
+{
+    VnicDomain *dom = a->dom;
+    g_autoptr(VnicHostBackend) backend = NULL;
+    g_autofree int *fds = NULL;
+    guint n_fds;
+    gint64 t0;
+    const char *fail_step = NULL;
+
+    if (!(a->dev = prepare_nic(dom->live, a->xml, NULL, error)))
+        return FALSE;
+    a->dev->alias = vnic_conf_domain_next_nic_alias(dom->live);
+    t0 = g_get_monotonic_time();
+    if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
+        return FALSE;
+    a->backend_us = g_get_monotonic_time() - t0;
+    a->owned = g_new0(VnicOwnedLink, 1);
+    a->owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
+    a->owned->alias = g_strdup(a->dev->alias);
+    g_ptr_array_add(dom->links, a->owned);
+    g_free(a->dev->nic->target_dev);
+    a->dev->nic->target_dev = g_strdup(a->owned->link->name);
+    if (!vnic_state_write_status(dom, error))
+        return FALSE;
+    /* "x-fail-step" (tests only) makes QEMU refuse that step */
+    if (!vnic_api_arg_string(a->request, "x-fail-step", FALSE, &fail_step, error))
+        return FALSE;
+    fds = vnic_host_backend_steal_fds(backend, &n_fds);
+    /* the QMP sequence takes the fds whatever happens */
+    vnic_qemu_hotplug_nic_async(vnic_qemu_process_get_qmp(dom->process), dom->live, a->dev, fds,
+                                n_fds, fail_step, NULL, plugged, a);
+    return TRUE;
+}
+
+void
+vnic_domain_attach_job(VnicDomain *dom, VnicApiRequest *request)
+{
+    g_autoptr(Attach) a = g_new0(Attach, 1);
+    g_autoptr(GError) error = NULL;
+
+    a->dom = dom;
+    a->request = request;
+    a->started_us = g_get_monotonic_time();
+    if (!vnic_hotplug_resolve_flags(dom, request, &a->live, &a->config, &error) ||
+        !(a->xml = vnic_hotplug_request_xml(dom, request, &error))) {
+        finish(g_steal_pointer(&a), error, NULL);
+        return;
+    }
+    if (a->live) {
+        if (!plug_live(a, &error)) {
+            drop_backend(a);
+            finish(g_steal_pointer(&a), error, NULL);
+            return;
+        }
+        g_steal_pointer(&a); /* plugged() finishes it */
+        return;
+    }
+    if (!attach_config(dom, a->xml, NULL, &error)) {
+        finish(g_steal_pointer(&a), error, NULL);
+    } else {
+        const VnicConfDevice *added = g_ptr_array_index(dom->config->devices,
+                                                        dom->config->devices->len - 1);
+        JsonObject *ret = attach_result(a, NULL, added, dom->config);
+        finish(g_steal_pointer(&a), NULL, ret);
+    }
+}

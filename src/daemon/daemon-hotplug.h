@@ -1,0 +1,37 @@
+/* daemon-hotplug.h: shared by the daemon's attach and detach files. */
+#pragma once
+
+#include "daemon/daemon-lifecycle.h"
+#include "qemu/qemu-hotplug.h"
+
+/* virsh's --live/--config: neither means live when running, else config.
+ * InvalidState for live on a domain that is not running. */
+gboolean vnic_hotplug_resolve_flags(VnicDomain *dom, VnicApiRequest *request, gboolean *live,
+                                    gboolean *config, GError **error);
+
+/* The <interface> XML of an attach request: "xml" (attach-device), built
+ * from attach-interface's arguments, or the NIC detached earlier with this
+ * MAC (replug). */
+char *vnic_hotplug_request_xml(VnicDomain *dom, VnicApiRequest *request, GError **error);
+
+/* A hot-plugged NIC must not ask for what hot-plug cannot give: a denied
+ * guest unplug needs an integrated endpoint (q35) or the whole root bus
+ * (pc), neither of which takes hot-plug. */
+gboolean vnic_hotplug_check_unplug_setting(const VnicConfDomain *def, const VnicConfDevice *dev,
+                                           GError **error);
+
+/* Gives @dev a 52:54:00 MAC that no NIC of @def has. */
+void vnic_hotplug_assign_mac(const VnicConfDomain *def, VnicConfDevice *dev, GRand *rand);
+
+/* Remembers a detached NIC (by MAC) so `replug` can bring it back. */
+void vnic_hotplug_remember(VnicDomain *dom, const VnicConfDevice *dev);
+
+/* daemon-hotplug.c / daemon-unplug.c: the jobs. */
+void vnic_domain_attach_job(VnicDomain *dom, VnicApiRequest *request);
+void vnic_domain_detach_job(VnicDomain *dom, VnicApiRequest *request);
+
+/* Ends unplugs still waiting when QEMU is gone. */
+void vnic_domain_abort_unplugs(VnicDomain *dom);
+
+/* QEMU events about devices, registered on every QEMU's monitor. */
+void vnic_domain_watch_devices(VnicDomain *dom);

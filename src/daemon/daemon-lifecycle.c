@@ -1,0 +1,354 @@
+/* daemon-lifecycle.c: starting a domain, and everything that ends one.
+ *
+ * start: live definition (config + aliases) → runtime pieces (sockets,
+ * disks, log) → one host backend per NIC, each recorded in the domain's
+ * ledger and in the status file before QEMU exists → QEMU started, its
+ * PCI devices verified against the plan, running.  Any failure undoes all
+ * of it: links deleted (by the ledger), files removed, state shut off.
+ *
+ * Whatever ends QEMU — destroy, a guest shutdown, a crash — ends in
+ * on_qemu_exit(), the one place that cleans up after a domain.
+ */
+#include "daemon/daemon-hotplug.h"
+
+#include <glib/gstdio.h>
+
+#define DESTROY_GRACE_MS 3000
+#define DEFAULT_SHUTDOWN_TIMEOUT_S 60
+
+typedef struct {
+    VnicDomain *dom;
+    VnicApiRequest *request;
+} JobCtx;
+
+static JobCtx *
+job_ctx_new(VnicDomain *dom, VnicApiRequest *request)
+{
+    JobCtx *ctx = g_new0(JobCtx, 1);
+
+    ctx->dom = dom;
+    ctx->request = request;
+    return ctx;
+}
+
+/* Replies to the job's request (if any) and ends the job. */
+static void
+job_finish(VnicDomain *dom, VnicApiRequest *request, const GError *error, JsonObject *ret)
+{
+    if (request && error)
+        vnic_api_request_error(request, error);
+    else if (request)
+        vnic_api_request_return_object(request, ret ? ret : json_object_new());
+    else if (ret)
+        json_object_unref(ret);
+    vnic_domain_job_done(dom);
+}
+
+static VnicConfDomain *
+copy_definition(const VnicConfDomain *def, GError **error)
+{
+    g_autofree char *xml = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_STATUS);
+    return vnic_conf_domain_parse(xml, strlen(xml), error);
+}
+
+/* Deletes every link in the ledger; those already gone are fine.  Returns
+ * FALSE if one could not be deleted (it stays in the ledger). */
+gboolean
+vnic_domain_delete_links(VnicDomain *dom)
+{
+    gboolean ok = TRUE;
+
+    for (guint i = dom->links->len; i > 0; i--) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
+        g_autoptr(GError) error = NULL;
+
+        if (vnic_host_link_delete(o->link, &error)) {
+            g_ptr_array_remove_index(dom->links, i - 1);
+        } else {
+            g_warning("domain '%s': %s", dom->name, error->message);
+            ok = FALSE;
+        }
+    }
+    return ok;
+}
+
+/* Back to shut off: the ledger's links, the status file and run dir. */
+void
+vnic_domain_cleanup(VnicDomain *dom)
+{
+    g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
+
+    vnic_domain_delete_links(dom);
+    vnic_state_remove_status(dom);
+    g_rmdir(run_dir);
+    g_clear_pointer(&dom->live, vnic_conf_domain_free);
+    dom->state = VNIC_DOMAIN_SHUT_OFF;
+    dom->pid = 0;
+}
+
+/* ---- start ------------------------------------------------------------ */
+
+/* Creates the NICs' host backends and hands their fds to the runtime.
+ * Each link goes into the ledger the moment it exists. */
+static gboolean
+create_backends(VnicDomain *dom, VnicQemuRuntime *rt, GError **error)
+{
+    for (guint i = 0; i < dom->live->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
+        g_autoptr(VnicHostBackend) backend = NULL;
+        g_autofree int *fds = NULL;
+        VnicOwnedLink *owned;
+        guint n_fds;
+
+        if (dev->kind != VNIC_CONF_DEV_INTERFACE)
+            continue;
+        if (!(backend = vnic_host_backend_create(dev->nic, error))) {
+            g_autofree char *what = vnic_conf_device_describe(dom->live, dev);
+            g_prefix_error(error, "%s: ", what);
+            return FALSE;
+        }
+        owned = g_new0(VnicOwnedLink, 1);
+        owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
+        owned->alias = g_strdup(dev->alias);
+        g_ptr_array_add(dom->links, owned);
+        g_free(dev->nic->target_dev);
+        dev->nic->target_dev = g_strdup(owned->link->name);
+        fds = vnic_host_backend_steal_fds(backend, &n_fds);
+        vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, fds, n_fds);
+    }
+    return TRUE;
+}
+
+static gboolean
+prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_cmd, GError **error)
+{
+    g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
+    g_autofree char *log_path = vnic_state_log_path(dom);
+    g_autofree char *log_dir = g_path_get_dirname(log_path);
+    g_autoptr(VnicQemuRuntime) rt = NULL;
+
+    if (!(dom->live = copy_definition(dom->config, error)))
+        return FALSE;
+    vnic_conf_domain_assign_aliases(dom->live);
+    if (g_mkdir_with_parents(run_dir, 0700) < 0 || g_mkdir_with_parents(log_dir, 0700) < 0) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s",
+                    run_dir, g_strerror(errno));
+        return FALSE;
+    }
+    if (!(rt = vnic_qemu_runtime_prepare(dom->live, run_dir, log_path, error)))
+        return FALSE;
+    dom->state = VNIC_DOMAIN_STARTING;
+    if (!create_backends(dom, rt, error) || !vnic_state_write_status(dom, error) ||
+        !(*ret_cmd = vnic_qemu_command_build(dom->live, rt, error))) {
+        vnic_qemu_runtime_remove_files(rt);
+        return FALSE;
+    }
+    *ret_rt = g_steal_pointer(&rt);
+    return TRUE;
+}
+
+
+static void
+start_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree JobCtx *ctx = data;
+    VnicDomain *dom = ctx->dom;
+    g_autoptr(GError) error = NULL;
+    VnicQemuProcess *proc = vnic_qemu_process_start_finish(res, &error);
+    JsonObject *ret;
+
+    if (!proc) {
+        vnic_domain_cleanup(dom);
+        job_finish(dom, ctx->request, error, NULL);
+        return;
+    }
+    dom->process = proc;
+    dom->pid = vnic_qemu_process_get_pid(proc);
+    vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
+    vnic_domain_watch_devices(dom);
+    vnic_qemu_process_apply_ptys(proc, dom->live);
+    dom->state = VNIC_DOMAIN_RUNNING;
+    if (!vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    ret = json_object_new();
+    json_object_set_int_member(ret, "pid", dom->pid);
+    vnic_daemon_emit(dom->daemon, "DOMAIN_STARTED", dom->name, json_object_ref(ret));
+    job_finish(dom, ctx->request, NULL, ret);
+}
+
+void
+vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
+{
+    g_autoptr(GError) error = NULL;
+    VnicQemuRuntime *rt = NULL;
+    VnicQemuCommand *cmd = NULL;
+    VnicQemuLaunchOptions opts = { .uid = dom->daemon->qemu_uid, .gid = dom->daemon->qemu_gid };
+
+    if (dom->state != VNIC_DOMAIN_SHUT_OFF) {
+        error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                            "domain '%s' is already %s", dom->name,
+                            vnic_domain_state_to_string(dom->state));
+        job_finish(dom, request, error, NULL);
+        return;
+    }
+    if (!prepare_start(dom, &rt, &cmd, &error)) {
+        vnic_domain_cleanup(dom);
+        job_finish(dom, request, error, NULL);
+        return;
+    }
+    dom->stop_reason = NULL;
+    vnic_qemu_process_start_async(cmd, rt, &opts, NULL, start_done, job_ctx_new(dom, request));
+}
+
+/* ---- the end of QEMU ---------------------------------------------------- */
+
+static gboolean
+free_process_later(gpointer data)
+{
+    vnic_qemu_process_free(data);
+    return G_SOURCE_REMOVE;
+}
+
+static const char *
+exit_reason(const VnicDomain *dom, const VnicQemuExit *exit)
+{
+    if (dom->stop_reason)
+        return dom->stop_reason;
+    /* QEMU exits 0 when the guest powers itself off */
+    if (exit->known && !exit->signaled && exit->code == 0)
+        return "shutdown";
+    return exit->known ? "crashed" : "gone";
+}
+
+/* QEMU is gone, whoever ended it: clean up, tell subscribers, and finish a
+ * shutdown that was waiting for this. */
+void
+vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, gpointer data)
+{
+    VnicDomain *dom = data;
+    JsonObject *ev = json_object_new();
+    const char *reason = exit_reason(dom, exit);
+
+    g_message("domain '%s': QEMU %d is gone (%s)", dom->name, dom->pid, reason);
+    /* the process object is still in its own callback: free it afterwards */
+    g_idle_add(free_process_later, proc);
+    dom->process = NULL;
+    vnic_domain_abort_unplugs(dom);
+    vnic_domain_cleanup(dom);
+    json_object_set_string_member(ev, "reason", reason);
+    vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
+    dom->stop_reason = NULL;
+    if (dom->shutdown_request) {
+        VnicApiRequest *request = g_steal_pointer(&dom->shutdown_request);
+        g_clear_handle_id(&dom->shutdown_timeout_id, g_source_remove);
+        job_finish(dom, request, NULL, NULL);
+    }
+}
+
+static gboolean
+check_running(VnicDomain *dom, VnicApiRequest *request)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (dom->state == VNIC_DOMAIN_RUNNING && dom->process)
+        return TRUE;
+    error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                        "domain '%s' is not running (%s)", dom->name,
+                        vnic_domain_state_to_string(dom->state));
+    job_finish(dom, request, error, NULL);
+    return FALSE;
+}
+
+static void
+kill_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree JobCtx *ctx = data;
+    g_autoptr(GError) error = NULL;
+
+    /* on success vnic_domain_on_qemu_exit() has run and cleaned up already */
+    if (!vnic_qemu_process_kill_finish(res, &error))
+        ctx->dom->state = VNIC_DOMAIN_RUNNING;
+    job_finish(ctx->dom, ctx->request, error, NULL);
+}
+
+void
+vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request)
+{
+    if (!check_running(dom, request))
+        return;
+    dom->stop_reason = "destroyed";
+    dom->state = VNIC_DOMAIN_STOPPING;
+    vnic_qemu_process_kill_async(dom->process, DESTROY_GRACE_MS, NULL, kill_done,
+                                 job_ctx_new(dom, request));
+}
+
+static gboolean
+shutdown_timed_out(gpointer data)
+{
+    VnicDomain *dom = data;
+    VnicApiRequest *request = g_steal_pointer(&dom->shutdown_request);
+    g_autoptr(GError) error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_TIMEOUT,
+                                          "domain '%s' did not power off within %u s; it keeps "
+                                          "running (use destroy to stop it at once)",
+                                          dom->name, dom->shutdown_timeout_s);
+
+    dom->shutdown_timeout_id = 0;
+    dom->stop_reason = NULL;
+    dom->state = VNIC_DOMAIN_RUNNING;
+    job_finish(dom, request, error, NULL);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+powerdown_sent(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree JobCtx *ctx = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    VnicDomain *dom = ctx->dom;
+
+    if (ret || !dom->shutdown_request)
+        return; /* now wait for vnic_domain_on_qemu_exit() or the timeout */
+    g_clear_handle_id(&dom->shutdown_timeout_id, g_source_remove);
+    dom->shutdown_request = NULL;
+    dom->stop_reason = NULL;
+    dom->state = VNIC_DOMAIN_RUNNING;
+    job_finish(dom, ctx->request, error, NULL);
+}
+
+void
+vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request)
+{
+    gint64 timeout = DEFAULT_SHUTDOWN_TIMEOUT_S;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_api_arg_int(request, "timeout", 1, 3600, &timeout, &error)) {
+        job_finish(dom, request, error, NULL);
+        return;
+    }
+    if (!check_running(dom, request))
+        return;
+    dom->stop_reason = "shutdown";
+    dom->state = VNIC_DOMAIN_STOPPING;
+    dom->shutdown_request = request;
+    dom->shutdown_timeout_s = (guint)timeout;
+    dom->shutdown_timeout_id = g_timeout_add_seconds((guint)timeout, shutdown_timed_out, dom);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "system_powerdown",
+                                  NULL, NULL, 0, 5000, NULL, powerdown_sent,
+                                  job_ctx_new(dom, request));
+}
+
+/* The daemon is exiting: let go of the domain, QEMU keeps running. */
+void
+vnic_domain_release(VnicDomain *dom)
+{
+    g_clear_handle_id(&dom->shutdown_timeout_id, g_source_remove);
+    g_clear_pointer(&dom->process, vnic_qemu_process_free);
+    vnic_domain_free(dom);
+}
+
+gint
+vnic_daemon_process_pid(const VnicDomain *dom)
+{
+    return dom->pid;
+}

@@ -1,0 +1,31 @@
+/* daemon-lifecycle.h: the daemon files that drive QEMU share this. */
+#pragma once
+
+#include "daemon/daemon.h"
+#include "qemu/qemu-process.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Deletes every link in @dom's ledger that still exists; FALSE if one
+ * could not be deleted (it stays in the ledger). */
+gboolean vnic_domain_delete_links(VnicDomain *dom);
+
+/* Back to shut off after QEMU is gone: links, status file, run dir. */
+void vnic_domain_cleanup(VnicDomain *dom);
+
+/* QEMU is gone, whoever ended it: cleans up, emits DOMAIN_STOPPED, ends a
+ * shutdown waiting for it.  The exit func of every VnicQemuProcess. */
+void vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, gpointer data);
+
+/* After a re-attach: drops from the live definition the NICs QEMU no
+ * longer has (query-pci) and cleans up after them, then ends the job. */
+void vnic_domain_reconcile(VnicDomain *dom);
+
+/* daemon-reattach.c: the status file's description of QEMU. */
+void vnic_state_append_process_attrs(GString *s, VnicDomain *dom);
+void vnic_state_append_owned(GString *s, VnicDomain *dom);
+
+/* daemon-reconcile.c: removes NIC @dev from the live definition, deletes its
+ * host link and emits DEVICE_REMOVED (@initiator "host" or "guest"). */
+void vnic_domain_forget_nic(VnicDomain *dom, VnicConfDevice *dev, const char *initiator);

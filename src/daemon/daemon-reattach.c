@@ -1,0 +1,285 @@
+/* daemon-reattach.c: finding running guests again after vnicd restarts.
+ *
+ * The status file of each running domain names QEMU's pid and start time
+ * (so a recycled pid is not mistaken for it), its monitor socket, the files
+ * it owns and the ledger of host links.  For each, a re-attach job is
+ * queued on the domain, so requests for it wait until it is known:
+ *   - QEMU still there: connect its monitor, then reconcile the live
+ *     definition with query-pci (a NIC that disappeared while vnicd was
+ *     down is cleaned up as if its DEVICE_DELETED had been seen);
+ *   - QEMU gone: delete the ledger's links, remove its files, shut off.
+ * A domain caught half-started (state 'starting') is killed and cleaned.
+ */
+#include "daemon/daemon-hotplug.h"
+
+#include "conf/conf-xml-cleanup.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+
+typedef struct {
+    GPid pid;
+    guint64 start_time;
+    char *qmp_path;
+    char *log_path;
+    GPtrArray *owned;         /* char*, NULL-terminated */
+    gboolean was_starting;
+} StatusProcess;
+
+static void
+status_process_free(StatusProcess *sp)
+{
+    g_free(sp->qmp_path);
+    g_free(sp->log_path);
+    g_ptr_array_unref(sp->owned);
+    g_free(sp);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StatusProcess, status_process_free)
+
+static void
+append_attr(GString *s, const char *name, const char *value)
+{
+    g_autofree char *escaped = g_markup_escape_text(value, -1);
+    g_string_append_printf(s, " %s='%s'", name, escaped);
+}
+
+/* The <domstatus> attributes describing QEMU: pid, start time, monitor. */
+void
+vnic_state_append_process_attrs(GString *s, VnicDomain *dom)
+{
+    if (!dom->process)
+        return;
+    g_string_append_printf(s, " pid='%d' starttime='%" G_GUINT64_FORMAT "'", dom->pid,
+                           vnic_qemu_process_get_start_time(dom->process));
+    append_attr(s, "qmp", vnic_qemu_process_get_qmp_path(dom->process));
+    if (vnic_qemu_process_get_log_path(dom->process))
+        append_attr(s, "log", vnic_qemu_process_get_log_path(dom->process));
+}
+
+/* One <owned path='…'/> line per file QEMU's runtime created. */
+void
+vnic_state_append_owned(GString *s, VnicDomain *dom)
+{
+    const char *const *owned = dom->process ? vnic_qemu_process_get_owned_paths(dom->process) : NULL;
+
+    for (; owned && *owned; owned++) {
+        g_string_append(s, "  <owned");
+        append_attr(s, "path", *owned);
+        g_string_append(s, "/>\n");
+    }
+}
+
+static char *
+prop(xmlNode *node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    char *copy = v ? g_strdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return copy;
+}
+
+static char *
+node_to_string(xmlDoc *doc, xmlNode *node)
+{
+    g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+
+    xmlNodeDump(buf, doc, node, 0, 0);
+    return g_strdup((const char *)xmlBufferContent(buf));
+}
+
+static VnicOwnedLink *
+parse_link(xmlNode *node)
+{
+    g_autofree char *ifindex = prop(node, "ifindex"), *kind = prop(node, "kind");
+    VnicOwnedLink *o = g_new0(VnicOwnedLink, 1);
+
+    o->link = g_new0(VnicHostLink, 1);
+    o->link->name = prop(node, "name");
+    o->link->ifindex = ifindex ? (guint)g_ascii_strtoull(ifindex, NULL, 10) : 0;
+    if (!kind || !vnic_host_link_kind_from_string(kind, &o->link->kind))
+        o->link->kind = VNIC_HOST_LINK_TAP;
+    o->alias = prop(node, "alias");
+    return o;
+}
+
+/* The live definition inside a status document. */
+static VnicConfDomain *
+parse_live(xmlDoc *doc, GError **error)
+{
+    for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"domain")) {
+            g_autofree char *xml = node_to_string(doc, n);
+            return vnic_conf_domain_parse(xml, strlen(xml), error);
+        }
+    }
+    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "no <domain> in it");
+    return NULL;
+}
+
+/* Fills @sp and @dom's ledger from the status document. */
+static StatusProcess *
+parse_process(VnicDomain *dom, xmlDoc *doc)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    g_autofree char *state = prop(root, "state"), *pid = prop(root, "pid");
+    g_autofree char *start = prop(root, "starttime");
+    StatusProcess *sp = g_new0(StatusProcess, 1);
+
+    sp->owned = g_ptr_array_new_with_free_func(g_free);
+    sp->was_starting = g_strcmp0(state, "running") != 0;
+    sp->pid = pid ? (GPid)g_ascii_strtoll(pid, NULL, 10) : 0;
+    sp->start_time = start ? g_ascii_strtoull(start, NULL, 10) : 0;
+    sp->qmp_path = prop(root, "qmp");
+    sp->log_path = prop(root, "log");
+    for (xmlNode *n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrEqual(n->name, (const xmlChar *)"owned"))
+            g_ptr_array_add(sp->owned, prop(n, "path"));
+        else if (xmlStrEqual(n->name, (const xmlChar *)"link"))
+            g_ptr_array_add(dom->links, parse_link(n));
+    }
+    g_ptr_array_add(sp->owned, NULL);
+    return sp;
+}
+
+/* ---- the re-attach -------------------------------------------------------- */
+
+typedef struct {
+    VnicDomain *dom;
+    StatusProcess *sp;
+} Reattach;
+
+static void
+gone_while_down(VnicDomain *dom, StatusProcess *sp, const char *why)
+{
+    JsonObject *ev = json_object_new();
+
+    g_message("domain '%s': %s; cleaning up", dom->name, why);
+    vnic_qemu_remove_paths((const char *const *)sp->owned->pdata);
+    if (sp->qmp_path)
+        g_unlink(sp->qmp_path);
+    vnic_domain_cleanup(dom);
+    json_object_set_string_member(ev, "reason", "gone-while-daemon-down");
+    vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
+}
+
+static void
+attach_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree Reattach *r = data;
+    g_autoptr(StatusProcess) sp = r->sp;
+    g_autoptr(GError) error = NULL;
+    VnicDomain *dom = r->dom;
+    VnicQemuProcess *proc = vnic_qemu_process_attach_finish(res, &error);
+
+    if (!proc) {
+        gone_while_down(dom, sp, error->message);
+        vnic_domain_job_done(dom);
+        return;
+    }
+    dom->process = proc;
+    dom->state = VNIC_DOMAIN_RUNNING;
+    vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
+    vnic_domain_watch_devices(dom);
+    g_message("domain '%s': re-attached to QEMU %d", dom->name, dom->pid);
+    vnic_domain_reconcile(dom); /* ends the job */
+}
+
+/* A half-started QEMU (-S, never verified) is not worth keeping. */
+static void
+kill_half_started(StatusProcess *sp)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (sp->pid > 0 && sp->start_time != 0 &&
+        vnic_qemu_proc_start_time(sp->pid, &error) == sp->start_time)
+        kill(sp->pid, SIGKILL);
+}
+
+/* Occupies the domain's job slot until QEMU is found or cleaned up, so
+ * requests for it wait. */
+static void
+reattach(VnicDomain *dom, StatusProcess *sp)
+{
+    Reattach *r;
+    VnicQemuAttachInfo info = {
+        .pid = sp->pid, .start_time = sp->start_time, .qmp_path = sp->qmp_path,
+        .log_path = sp->log_path, .owned_paths = (const char *const *)sp->owned->pdata,
+    };
+
+    dom->job_running = TRUE;
+    dom->pid = sp->pid;
+    dom->state = VNIC_DOMAIN_RUNNING;
+    if (sp->was_starting || !sp->qmp_path) {
+        kill_half_started(sp);
+        gone_while_down(dom, sp, "it was still starting when vnicd stopped");
+        status_process_free(sp);
+        vnic_domain_job_done(dom);
+        return;
+    }
+    r = g_new0(Reattach, 1);
+    r->dom = dom;
+    r->sp = sp;
+    vnic_qemu_process_attach_async(&info, NULL, attach_done, r);
+}
+
+static VnicDomain *
+domain_for(VnicDaemon *daemon, VnicConfDomain *live, GError **error)
+{
+    VnicDomain *dom = g_hash_table_lookup(daemon->domains, live->name);
+    VnicConfDomain *config;
+
+    if (dom)
+        return dom;
+    /* running without a config (its file was lost): keep it defined */
+    {
+        g_autofree char *xml = vnic_conf_domain_format(live, VNIC_CONF_FORMAT_INACTIVE);
+        if (!(config = vnic_conf_domain_parse(xml, strlen(xml), error)))
+            return NULL;
+    }
+    dom = vnic_domain_new(daemon, config);
+    g_hash_table_insert(daemon->domains, g_strdup(dom->name), dom);
+    vnic_state_write_config(daemon, dom, NULL);
+    return dom;
+}
+
+static void
+load_status_file(VnicDaemon *daemon, const char *path)
+{
+    g_autofree char *text = NULL;
+    gsize len;
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicConfDomain) live = NULL;
+    VnicDomain *dom;
+
+    if (!g_file_get_contents(path, &text, &len, &error) ||
+        !(doc = xmlReadMemory(text, (int)len, path, NULL, XML_PARSE_NONET)) ||
+        !xmlStrEqual(xmlDocGetRootElement(doc)->name, (const xmlChar *)"domstatus") ||
+        !(live = parse_live(doc, &error)) || !(dom = domain_for(daemon, live, &error))) {
+        g_warning("ignoring status file %s: %s", path, error ? error->message : "not a <domstatus>");
+        return;
+    }
+    if (dom->live) {
+        g_warning("ignoring status file %s: domain '%s' has one already", path, dom->name);
+        return;
+    }
+    dom->live = g_steal_pointer(&live);
+    reattach(dom, parse_process(dom, doc));
+}
+
+void
+vnic_state_load_status(VnicDaemon *daemon)
+{
+    g_autofree char *dir_path = g_build_filename(daemon->opts.run_dir, "domains", NULL);
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+    const char *file;
+
+    while (dir && (file = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(dir_path, file, NULL);
+        if (g_str_has_suffix(file, ".xml"))
+            load_status_file(daemon, path);
+    }
+}

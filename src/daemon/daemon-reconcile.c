@@ -1,0 +1,104 @@
+/* daemon-reconcile.c: the live definition against what QEMU really has.
+ *
+ * After a re-attach, a NIC may have gone while vnicd was not looking (the
+ * guest ejected it, or an unplug vnicd had asked for completed).  QEMU's
+ * query-pci is the truth: every NIC of the live definition whose id QEMU no
+ * longer lists is forgotten exactly as if its DEVICE_DELETED had arrived.
+ */
+#include "daemon/daemon-lifecycle.h"
+
+/* Adds every qdev_id in a query-pci "devices" list, bridges included. */
+static void
+collect_ids(JsonArray *devices, GHashTable *ids)
+{
+    for (guint i = 0; devices && i < json_array_get_length(devices); i++) {
+        JsonObject *d = json_array_get_object_element(devices, i);
+        JsonObject *bridge;
+
+        if (!d)
+            continue;
+        if (json_object_has_member(d, "qdev_id"))
+            g_hash_table_add(ids, g_strdup(json_object_get_string_member(d, "qdev_id")));
+        bridge = json_object_has_member(d, "pci_bridge") ? json_object_get_object_member(d, "pci_bridge")
+                                                         : NULL;
+        if (bridge && json_object_has_member(bridge, "devices"))
+            collect_ids(json_object_get_array_member(bridge, "devices"), ids);
+    }
+}
+
+static GHashTable *
+qemu_ids(JsonNode *ret)
+{
+    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    JsonArray *buses = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+
+    for (guint i = 0; buses && i < json_array_get_length(buses); i++) {
+        JsonObject *bus = json_array_get_object_element(buses, i);
+        if (bus && json_object_has_member(bus, "devices"))
+            collect_ids(json_object_get_array_member(bus, "devices"), ids);
+    }
+    return ids;
+}
+
+/* Removes @dev (a NIC of the live definition) and its host link, and tells
+ * subscribers.  @initiator: "host" or "guest". */
+void
+vnic_domain_forget_nic(VnicDomain *dom, VnicConfDevice *dev, const char *initiator)
+{
+    JsonObject *ev = json_object_new();
+    g_autofree char *mac = dev->nic->has_mac ? vnic_conf_mac_format(dev->nic->mac) : NULL;
+    g_autofree char *addr = dev->addr.set ? vnic_pci_addr_format(&dev->addr) : NULL;
+
+    json_object_set_string_member(ev, "alias", dev->alias ? dev->alias : "");
+    json_object_set_string_member(ev, "mac", mac ? mac : "");
+    json_object_set_string_member(ev, "address", addr ? addr : "");
+    json_object_set_string_member(ev, "initiator", initiator);
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        g_autoptr(GError) error = NULL;
+
+        if (g_strcmp0(o->alias, dev->alias) != 0)
+            continue;
+        if (vnic_host_link_delete(o->link, &error))
+            g_ptr_array_remove_index(dom->links, i);
+        else
+            g_warning("domain '%s': %s", dom->name, error->message);
+        break;
+    }
+    g_ptr_array_remove(dom->live->devices, dev);
+    vnic_daemon_emit(dom->daemon, "DEVICE_REMOVED", dom->name, ev);
+}
+
+static void
+query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VnicDomain *dom = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    g_autoptr(GHashTable) ids = NULL;
+
+    if (!ret) {
+        g_warning("domain '%s': query-pci after re-attach: %s", dom->name, error->message);
+        vnic_domain_job_done(dom);
+        return;
+    }
+    ids = qemu_ids(ret);
+    for (guint i = dom->live->devices->len; i > 0; i--) {
+        VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i - 1);
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->alias &&
+            !g_hash_table_contains(ids, dev->alias)) {
+            g_message("domain '%s': %s vanished while vnicd was down", dom->name, dev->alias);
+            vnic_domain_forget_nic(dom, dev, "guest");
+        }
+    }
+    if (!vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    vnic_domain_job_done(dom);
+}
+
+void
+vnic_domain_reconcile(VnicDomain *dom)
+{
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "query-pci", NULL, NULL,
+                                  0, 5000, NULL, query_pci_done, dom);
+}

@@ -1,0 +1,158 @@
+/* daemon-state.c: what vnicd keeps on disk, and reading it back.
+ *
+ * Config: <state-dir>/domains/NAME.xml, the planned definition in inactive
+ * form.  Status: <run-dir>/domains/NAME.xml while the domain runs:
+ *
+ *   <domstatus state='running' pid='…' starttime='…' qmp='…'>
+ *     <link name='vnet0' ifindex='7' kind='tap' alias='net0'/>   (the ledger)
+ *     <domain …> the live definition, status form </domain>
+ *   </domstatus>
+ *
+ * The status is written before QEMU is launched (state 'starting', with the
+ * links already created) so a daemon killed at any moment leaves a record
+ * of everything it owns.  Files are replaced atomically: a reader sees the
+ * old or the new content, never half.
+ */
+#include "daemon/daemon-lifecycle.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <libxml/parser.h>
+
+static char *
+config_path(VnicDaemon *daemon, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+    return g_build_filename(daemon->opts.state_dir, "domains", file, NULL);
+}
+
+static char *
+status_path(VnicDomain *dom)
+{
+    g_autofree char *file = g_strconcat(dom->name, ".xml", NULL);
+    return g_build_filename(dom->daemon->opts.run_dir, "domains", file, NULL);
+}
+
+char *
+vnic_state_domain_run_dir(VnicDomain *dom)
+{
+    return g_build_filename(dom->daemon->opts.run_dir, "domains", dom->name, NULL);
+}
+
+char *
+vnic_state_log_path(VnicDomain *dom)
+{
+    g_autofree char *file = g_strconcat(dom->name, ".log", NULL);
+    return g_build_filename(dom->daemon->opts.run_dir, "logs", file, NULL);
+}
+
+static gboolean
+write_atomically(const char *path, const char *text, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        int err = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "creating %s: %s", dir,
+                    g_strerror(err));
+        return FALSE;
+    }
+    return g_file_set_contents_full(path, text, -1,
+                                    G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                    0600, error);
+}
+
+gboolean
+vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error)
+{
+    g_autofree char *path = config_path(daemon, dom->name);
+    g_autofree char *xml = vnic_conf_domain_format(dom->config, VNIC_CONF_FORMAT_INACTIVE);
+
+    return write_atomically(path, xml, error);
+}
+
+void
+vnic_state_remove_config(VnicDaemon *daemon, const char *name)
+{
+    g_autofree char *path = config_path(daemon, name);
+    g_unlink(path);
+}
+
+gboolean
+vnic_state_write_status(VnicDomain *dom, GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    g_autofree char *path = status_path(dom);
+    g_autofree char *xml = vnic_conf_domain_format(dom->live, VNIC_CONF_FORMAT_STATUS);
+
+    g_string_append_printf(s, "<domstatus state='%s'", vnic_domain_state_to_string(dom->state));
+    vnic_state_append_process_attrs(s, dom);
+    g_string_append(s, ">\n");
+    vnic_state_append_owned(s, dom);
+    for (guint i = 0; i < dom->links->len; i++) {
+        const VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        g_autofree char *name = g_markup_escape_text(o->link->name, -1);
+        g_autofree char *alias = g_markup_escape_text(o->alias ? o->alias : "", -1);
+        g_string_append_printf(s, "  <link name='%s' ifindex='%u' kind='%s' alias='%s'/>\n", name,
+                               o->link->ifindex, vnic_host_link_kind_to_string(o->link->kind),
+                               alias);
+    }
+    g_string_append(s, xml);
+    g_string_append(s, "</domstatus>\n");
+    return write_atomically(path, s->str, error);
+}
+
+void
+vnic_state_remove_status(VnicDomain *dom)
+{
+    g_autofree char *path = status_path(dom);
+    g_autofree char *dir = vnic_state_domain_run_dir(dom);
+
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+static VnicConfDomain *
+load_config_file(const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    gsize len;
+    VnicConfDomain *def;
+
+    if (!g_file_get_contents(path, &text, &len, error))
+        return NULL;
+    def = vnic_conf_domain_parse(text, len, error);
+    if (!def)
+        g_prefix_error(error, "%s: ", path);
+    return def;
+}
+
+/* Reads every config, then re-attaches to or cleans up after every domain
+ * that has a status file.  A broken file is skipped with a warning; the
+ * daemon still starts. */
+gboolean
+vnic_state_load(VnicDaemon *daemon, GError **error)
+{
+    g_autofree char *dir_path = g_build_filename(daemon->opts.state_dir, "domains", NULL);
+    g_autoptr(GDir) dir = NULL;
+    const char *file;
+
+    if (g_mkdir_with_parents(dir_path, 0700) < 0 ||
+        !(dir = g_dir_open(dir_path, 0, error)))
+        return FALSE;
+    while ((file = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(dir_path, file, NULL);
+        g_autoptr(GError) local = NULL;
+        VnicConfDomain *def;
+
+        if (!g_str_has_suffix(file, ".xml"))
+            continue;
+        if (!(def = load_config_file(path, &local))) {
+            g_warning("ignoring domain config: %s", local->message);
+            continue;
+        }
+        g_hash_table_insert(daemon->domains, g_strdup(def->name), vnic_domain_new(daemon, def));
+    }
+    vnic_state_load_status(daemon);
+    return TRUE;
+}

@@ -1,0 +1,423 @@
+/* daemon-unplug.c: NICs leaving a running guest, whoever asked.
+ *
+ * A host-initiated detach sends device_del and waits, as a job, for QEMU's
+ * DEVICE_DELETED for that device id (QEMU 7.2 sends a second one for the
+ * virtio backend path, without "device": ignored).  If the guest takes
+ * longer than the request's timeout the reply says the unplug is still in
+ * progress and the job ends; the pending unplug stays recorded and
+ * completes whenever the event comes.  An event nobody asked for is a
+ * guest-initiated unplug.  Either way the end is the same:
+ *   netdev_del → the owned link deleted → the NIC leaves the live
+ *   definition (its slot is free again) → DEVICE_REMOVED.
+ */
+#include "daemon/daemon-hotplug.h"
+
+#include <string.h>
+
+#define DEFAULT_UNPLUG_TIMEOUT_S 5
+
+typedef struct {
+    VnicDomain *dom;
+    char *alias;
+    VnicApiRequest *request;  /* NULL once answered (timed out) */
+    guint timeout_id;
+    gboolean config;          /* also remove the NIC from the config */
+    guint8 mac[6];
+    gint64 sent_us;           /* device_del sent */
+    gint64 deleted_us;        /* DEVICE_DELETED seen */
+} VnicPendingUnplug;
+
+static void
+pending_free(VnicPendingUnplug *p)
+{
+    g_clear_handle_id(&p->timeout_id, g_source_remove);
+    g_free(p->alias);
+    g_free(p);
+}
+
+static VnicConfDevice *
+find_nic(const VnicConfDomain *def, const guint8 *mac, const char *target)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind != VNIC_CONF_DEV_INTERFACE)
+            continue;
+        if ((mac && d->nic->has_mac && memcmp(d->nic->mac, mac, 6) == 0) ||
+            (target && g_strcmp0(d->nic->target_dev, target) == 0))
+            return d;
+    }
+    return NULL;
+}
+
+static VnicConfDevice *
+find_by_alias(const VnicConfDomain *def, const char *alias)
+{
+    for (guint i = 0; def && i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_INTERFACE && g_strcmp0(d->alias, alias) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+static gboolean
+remove_from_config(VnicDomain *dom, const guint8 mac[6], GError **error)
+{
+    VnicConfDevice *dev = find_nic(dom->config, mac, NULL);
+
+    if (!dev)
+        return TRUE;
+    g_ptr_array_remove(dom->config->devices, dev);
+    return vnic_state_write_config(dom->daemon, dom, error);
+}
+
+static JsonObject *
+completed_object(gboolean completed, const char *message)
+{
+    JsonObject *ret = json_object_new();
+
+    json_object_set_boolean_member(ret, "completed", completed);
+    if (message)
+        json_object_set_string_member(ret, "message", message);
+    return ret;
+}
+
+static void
+reply_completed(VnicApiRequest *request, gboolean completed, const char *message)
+{
+    vnic_api_request_return_object(request, completed_object(completed, message));
+}
+
+/* How long the guest took (device_del → DEVICE_DELETED) and how long vnic
+ * took after that (netdev_del, link, state, event). */
+static void
+reply_done(VnicPendingUnplug *p)
+{
+    JsonObject *ret = completed_object(TRUE, NULL), *t = json_object_new();
+    g_autofree char *mac = vnic_conf_mac_format(p->mac);
+
+    json_object_set_string_member(ret, "alias", p->alias);
+    json_object_set_string_member(ret, "mac", mac);
+
+    json_object_set_int_member(t, "guest-us", p->deleted_us - p->sent_us);
+    json_object_set_int_member(t, "cleanup-us", g_get_monotonic_time() - p->deleted_us);
+    json_object_set_object_member(ret, "timings", t);
+    vnic_api_request_return_object(p->request, ret);
+}
+
+/* ---- completion ----------------------------------------------------------- */
+
+typedef struct {
+    VnicDomain *dom;
+    char *alias;
+    VnicPendingUnplug *pending; /* taken from dom->unplugs, or NULL (guest) */
+} Completion;
+
+static void
+netdev_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Completion *c = data;
+    VnicDomain *dom = c->dom;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    VnicConfDevice *dev = find_by_alias(dom->live, c->alias);
+
+    if (!ret)
+        g_debug("domain '%s': netdev_del host%s: %s", dom->name, c->alias, error->message);
+    if (dev) {
+        vnic_hotplug_remember(dom, dev);
+        vnic_domain_forget_nic(dom, dev, c->pending ? "host" : "guest");
+        if (!vnic_state_write_status(dom, &error))
+            g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    }
+    if (c->pending && c->pending->config && !remove_from_config(dom, c->pending->mac, &error))
+        g_warning("domain '%s': %s", dom->name, error->message);
+    if (c->pending && c->pending->request) {
+        reply_done(c->pending);
+        c->pending->request = NULL;
+        pending_free(c->pending);
+        g_free(c->alias);
+        g_free(c);
+        vnic_domain_job_done(dom);
+        return;
+    }
+    if (c->pending)
+        pending_free(c->pending);
+    g_free(c->alias);
+    g_free(c);
+}
+
+/* DEVICE_DELETED for one of our NICs: finish its unplug. */
+static void
+device_deleted(VnicDomain *dom, const char *alias)
+{
+    Completion *c;
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autofree char *netdev = g_strconcat("host", alias, NULL);
+
+    if (!dom->process || !find_by_alias(dom->live, alias))
+        return;
+    c = g_new0(Completion, 1);
+    c->dom = dom;
+    c->alias = g_strdup(alias);
+    if (dom->unplugs && g_hash_table_steal_extended(dom->unplugs, alias, NULL, (gpointer *)&c->pending)) {
+        g_clear_handle_id(&c->pending->timeout_id, g_source_remove);
+        c->pending->deleted_us = g_get_monotonic_time();
+    }
+    json_object_set_string_member(args, "id", netdev);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "netdev_del", args,
+                                  NULL, 0, 5000, NULL, netdev_deleted, c);
+}
+
+/* The guest refused (QEMU ≥ 6.2 reports it): the waiting detach fails. */
+static void
+unplug_refused(VnicDomain *dom, const char *alias)
+{
+    VnicPendingUnplug *p = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!dom->unplugs || !g_hash_table_steal_extended(dom->unplugs, alias, NULL, (gpointer *)&p))
+        return;
+    if (p->request) {
+        error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                            "the guest refused to release %s (DEVICE_UNPLUG_GUEST_ERROR)", alias);
+        vnic_api_request_error(p->request, error);
+        p->request = NULL;
+        pending_free(p);
+        vnic_domain_job_done(dom);
+        return;
+    }
+    pending_free(p);
+}
+
+static void
+on_device_event(VnicQmpClient *client, const char *event, JsonObject *data, gint64 ts,
+                gpointer user_data)
+{
+    VnicDomain *dom = user_data;
+    const char *alias = json_object_has_member(data, "device")
+                            ? json_object_get_string_member(data, "device") : NULL;
+
+    if (!alias) /* the virtio backend's own DEVICE_DELETED: only a path */
+        return;
+    if (g_strcmp0(event, "DEVICE_DELETED") == 0)
+        device_deleted(dom, alias);
+    else if (g_strcmp0(event, "DEVICE_UNPLUG_GUEST_ERROR") == 0)
+        unplug_refused(dom, alias);
+}
+
+/* QEMU is gone: unplugs still waiting end with it. */
+void
+vnic_domain_abort_unplugs(VnicDomain *dom)
+{
+    GHashTableIter iter;
+    gpointer value;
+    VnicApiRequest *waiting = NULL;
+
+    if (!dom->unplugs)
+        return;
+    g_hash_table_iter_init(&iter, dom->unplugs);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VnicPendingUnplug *p = value;
+        if (p->request)
+            waiting = g_steal_pointer(&p->request);
+    }
+    g_hash_table_remove_all(dom->unplugs);
+    if (waiting) {
+        /* the NIC went with QEMU: that is an unplug too */
+        reply_completed(waiting, TRUE, "the domain stopped");
+        vnic_domain_job_done(dom);
+    }
+}
+
+void
+vnic_domain_watch_devices(VnicDomain *dom)
+{
+    VnicQmpClient *qmp = vnic_qemu_process_get_qmp(dom->process);
+
+    vnic_qmp_client_add_event_handler(qmp, "DEVICE_DELETED", on_device_event, dom, NULL);
+    vnic_qmp_client_add_event_handler(qmp, "DEVICE_UNPLUG_GUEST_ERROR", on_device_event, dom, NULL);
+}
+
+/* ---- the detach job ----------------------------------------------------- */
+
+typedef struct {
+    VnicDomain *dom;
+    VnicApiRequest *request;
+    VnicPendingUnplug *pending;
+} DeviceDel;
+
+static gboolean
+unplug_timed_out(gpointer data)
+{
+    VnicPendingUnplug *p = data;
+    g_autofree char *msg = g_strdup_printf("unplug of %s is still in progress: the guest has not "
+                                           "released it yet; it completes (and DEVICE_REMOVED is "
+                                           "sent) when it does", p->alias);
+    JsonObject *ret = completed_object(FALSE, msg);
+
+    p->timeout_id = 0;
+    json_object_set_string_member(ret, "alias", p->alias);
+    vnic_api_request_return_object(p->request, ret);
+    p->request = NULL;
+    vnic_domain_job_done(p->dom);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree DeviceDel *d = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    VnicDomain *dom = d->dom;
+
+    if (!ret) {
+        g_prefix_error(&error, "device_del: ");
+        g_hash_table_remove(dom->unplugs, d->pending->alias);
+        vnic_api_request_error(d->request, error);
+        vnic_domain_job_done(dom);
+    }
+    /* else: wait for DEVICE_DELETED (device_deleted) or the timeout */
+}
+
+/* Which NIC a detach names: "mac" or "target", or the MAC in "xml". */
+static gboolean
+detach_target(VnicApiRequest *request, guint8 mac[6], gboolean *has_mac, const char **target,
+              GError **error)
+{
+    const char *xml = NULL, *mac_text = NULL;
+    g_autoptr(VnicConfDevice) dev = NULL;
+
+    *has_mac = FALSE;
+    if (strcmp(vnic_api_request_get_command(request), "detach-device") == 0) {
+        if (!vnic_api_arg_string(request, "xml", TRUE, &xml, error) ||
+            !(dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), error)))
+            return FALSE;
+        if (!dev->nic->has_mac) {
+            g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                        "detach-device: the <interface> needs a <mac address> to say which NIC");
+            return FALSE;
+        }
+        memcpy(mac, dev->nic->mac, 6);
+        *has_mac = TRUE;
+        return TRUE;
+    }
+    if (!vnic_api_arg_string(request, "mac", FALSE, &mac_text, error) ||
+        !vnic_api_arg_string(request, "target", FALSE, target, error))
+        return FALSE;
+    if (mac_text && !(*has_mac = vnic_conf_mac_parse(mac_text, mac))) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "argument 'mac': invalid MAC address '%s'", mac_text);
+        return FALSE;
+    }
+    if (!*has_mac && !*target) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "detach-interface needs 'mac' or 'target'");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Whether this NIC may be unplugged at all. */
+static gboolean
+check_detachable(const VnicDomain *dom, const VnicConfDevice *dev, GError **error)
+{
+    const VnicConfDomain *def = dom->live;
+    VnicTristate t = dev->nic->guest_unplug != VNIC_TRISTATE_ABSENT ? dev->nic->guest_unplug
+                                                                     : def->guest_unplug;
+    g_autofree char *what = vnic_conf_device_describe(def, dev);
+
+    if (t == VNIC_TRISTATE_NO)
+        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                    "%s: its unplug is forbidden (guest-unplug='deny'): it stays until the "
+                    "domain stops; remove it with --config", what);
+    else if (dev->addr.function != 0 || dev->addr.multifunction == VNIC_TRISTATE_YES)
+        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                    "%s: a multifunction device cannot be hot-unplugged", what);
+    else if (def->family == VNIC_MACHINE_Q35 && dev->addr.bus == 0)
+        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                    "%s: it is an integrated endpoint on pcie.0, which has no hot-plug", what);
+    else
+        return TRUE;
+    return FALSE;
+}
+
+static gboolean
+start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboolean config,
+             GError **error)
+{
+    gint64 timeout = DEFAULT_UNPLUG_TIMEOUT_S;
+    g_autoptr(JsonObject) args = json_object_new();
+    VnicPendingUnplug *p;
+    DeviceDel *d;
+
+    if (!vnic_api_arg_int(request, "timeout", 0, 3600, &timeout, error) ||
+        !check_detachable(dom, dev, error))
+        return FALSE;
+    if (!dom->unplugs)
+        dom->unplugs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                             (GDestroyNotify)pending_free);
+    if (g_hash_table_contains(dom->unplugs, dev->alias)) {
+        g_autofree char *msg = g_strdup_printf("unplug of %s is already in progress", dev->alias);
+        reply_completed(request, FALSE, msg);
+        vnic_domain_job_done(dom);
+        return TRUE;
+    }
+    p = g_new0(VnicPendingUnplug, 1);
+    p->dom = dom;
+    p->alias = g_strdup(dev->alias);
+    p->request = request;
+    p->config = config;
+    memcpy(p->mac, dev->nic->mac, 6);
+    p->timeout_id = g_timeout_add_seconds((guint)MAX(timeout, 1), unplug_timed_out, p);
+    p->sent_us = g_get_monotonic_time();
+    g_hash_table_insert(dom->unplugs, p->alias, p);
+    d = g_new0(DeviceDel, 1);
+    *d = (DeviceDel){ dom, request, p };
+    json_object_set_string_member(args, "id", dev->alias);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "device_del", args, NULL,
+                                  0, 5000, NULL, device_del_sent, d);
+    return TRUE;
+}
+
+/* Starts or does the detach; FALSE with @error when refused.  On TRUE the
+ * request is answered now or by the pending unplug. */
+static gboolean
+detach(VnicDomain *dom, VnicApiRequest *request, GError **error)
+{
+    gboolean live, config, has_mac;
+    const char *target = NULL;
+    guint8 mac[6];
+    VnicConfDevice *dev;
+
+    if (!vnic_hotplug_resolve_flags(dom, request, &live, &config, error) ||
+        !detach_target(request, mac, &has_mac, &target, error))
+        return FALSE;
+    dev = find_nic(live ? dom->live : dom->config, has_mac ? mac : NULL, target);
+    if (!dev) {
+        g_autofree char *which = has_mac ? vnic_conf_mac_format(mac) : g_strdup(target);
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "domain '%s' has no interface %s '%s'%s", dom->name,
+                    has_mac ? "with MAC" : "with target", which, live ? "" : " in its config");
+        return FALSE;
+    }
+    if (live)
+        return start_unplug(dom, request, dev, config, error);
+    if (!remove_from_config(dom, dev->nic->mac, error))
+        return FALSE;
+    reply_completed(request, TRUE, NULL);
+    vnic_domain_job_done(dom);
+    return TRUE;
+}
+
+void
+vnic_domain_detach_job(VnicDomain *dom, VnicApiRequest *request)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!detach(dom, request, &error)) {
+        vnic_api_request_error(request, error);
+        vnic_domain_job_done(dom);
+    }
+}

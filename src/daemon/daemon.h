@@ -1,0 +1,126 @@
+/* daemon.h: vnicd's state, shared by the daemon's files.
+ *
+ * Ownership: the VnicDaemon owns the API server and every VnicDomain (in
+ * `domains`, by name).  A VnicDomain owns its persistent config, its live
+ * definition while running, the QEMU process handle and the ledger of host
+ * links it created.  All of it lives on the one GMainLoop thread.
+ *
+ * Files: <state-dir>/domains/NAME.xml is the config (inactive XML);
+ * <run-dir>/domains/NAME.xml the status while running (pid, QMP socket,
+ * owned links, the live XML); <run-dir>/domains/NAME/ holds the sockets;
+ * <run-dir>/logs/NAME.log QEMU's stderr, kept after the domain stops.
+ * Every file is written atomically (temp file, fsync, rename).
+ */
+#pragma once
+
+#include "conf/conf-domain.h"
+#include "daemon/daemon-api.h"
+#include "daemon/daemon-error.h"
+#include "host/host-backend.h"
+#include "pci/pci-plan.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VNIC_DOMAIN_SHUT_OFF,
+    VNIC_DOMAIN_STARTING,
+    VNIC_DOMAIN_RUNNING,
+    VNIC_DOMAIN_PAUSED,
+    VNIC_DOMAIN_STOPPING,
+} VnicDomainState;
+
+typedef struct _VnicDaemon VnicDaemon;
+typedef struct _VnicDomain VnicDomain;
+typedef struct _VnicQemuProcess VnicQemuProcess;
+
+/* A unit of work on one domain; jobs of a domain run one at a time. */
+typedef void (*VnicJobFunc)(VnicDomain *dom, VnicApiRequest *request);
+
+typedef struct {
+    VnicJobFunc func;
+    VnicApiRequest *request;
+} VnicJob;
+
+/* A host link the domain created, and which NIC it backs. */
+typedef struct {
+    VnicHostLink *link;
+    char *alias;              /* the NIC's device id (net0, …) */
+} VnicOwnedLink;
+
+struct _VnicDomain {
+    VnicDaemon *daemon;       /* borrowed back-pointer */
+    char *name;
+    VnicConfDomain *config;   /* planned persistent definition */
+    VnicConfDomain *live;     /* planned running definition, NULL when shut off */
+    VnicDomainState state;
+    VnicQemuProcess *process; /* NULL when shut off */
+    GPtrArray *links;         /* VnicOwnedLink*: the ownership ledger */
+    GQueue jobs;              /* VnicJob*, waiting */
+    gboolean job_running;
+    gboolean dispatching;     /* inside run_next(): see daemon-domain.c */
+    gboolean undefined;       /* removed from the registry; freed when idle */
+    const char *stop_reason;  /* why QEMU is going away, for DOMAIN_STOPPED */
+    GPid pid;                 /* QEMU's pid while it runs (also before re-attach) */
+    VnicApiRequest *shutdown_request;  /* a shutdown waiting for QEMU to exit */
+    guint shutdown_timeout_id;
+    guint shutdown_timeout_s;
+    GHashTable *removed;      /* MAC text → <interface> XML of NICs detached (replug) */
+    GHashTable *unplugs;      /* alias → VnicPendingUnplug*: device_del sent, no event yet */
+    guint device_events_id;   /* QMP handler for DEVICE_DELETED */
+};
+
+typedef struct {
+    char *state_dir;
+    char *run_dir;
+    char *socket_path;
+    char *ro_socket_path;
+    char *qemu_user;          /* QEMU runs as this user ("root": no switch) */
+} VnicDaemonOptions;
+
+struct _VnicDaemon {
+    VnicDaemonOptions opts;
+    VnicApiServer *api;
+    GHashTable *domains;      /* name → VnicDomain*, owned */
+    GMainLoop *loop;
+    uid_t qemu_uid;
+    gid_t qemu_gid;
+};
+
+/* daemon-domain.c */
+VnicDomain *vnic_domain_new(VnicDaemon *daemon, VnicConfDomain *config);
+void vnic_domain_free(VnicDomain *dom);
+const char *vnic_domain_state_to_string(VnicDomainState state);
+VnicDomain *vnic_daemon_lookup(VnicDaemon *daemon, const char *name, GError **error);
+void vnic_domain_job_queue(VnicDomain *dom, VnicJobFunc func, VnicApiRequest *request);
+void vnic_domain_job_done(VnicDomain *dom);
+void vnic_owned_link_free(VnicOwnedLink *owned);
+void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
+                      JsonObject *data);
+
+/* daemon-define.c */
+VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error);
+JsonObject *vnic_daemon_interfaces_json(const VnicConfDomain *def);
+
+/* daemon-state.c */
+gboolean vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error);
+void vnic_state_remove_config(VnicDaemon *daemon, const char *name);
+gboolean vnic_state_write_status(VnicDomain *dom, GError **error);
+void vnic_state_remove_status(VnicDomain *dom);
+char *vnic_state_domain_run_dir(VnicDomain *dom);
+char *vnic_state_log_path(VnicDomain *dom);
+gboolean vnic_state_load(VnicDaemon *daemon, GError **error);
+
+/* daemon-commands.c */
+extern const VnicApiCommand vnic_daemon_commands[];
+extern const gsize vnic_daemon_n_commands;
+
+/* daemon-lifecycle.c: start, destroy, shutdown, re-attach */
+void vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request);
+void vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request);
+void vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request);
+void vnic_state_load_status(VnicDaemon *daemon);
+/* Frees a domain when the daemon exits: QEMU keeps running. */
+void vnic_domain_release(VnicDomain *dom);
+gint vnic_daemon_process_pid(const VnicDomain *dom);
+
+G_END_DECLS

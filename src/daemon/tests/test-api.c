@@ -1,0 +1,249 @@
+/* test-api.c: the API server against clients that misbehave.
+ *
+ * Runs the server in-process with a small command table and talks to it
+ * over its real unix socket from a client thread, the way any client
+ * would: bad JSON, unknown commands, wrong argument types, a 10 MB line,
+ * pipelined requests finishing out of order, the read-only socket. */
+#include "daemon/daemon-api.h"
+#include "daemon/daemon-error.h"
+
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+typedef struct {
+    GMainLoop *loop;
+    char *dir;
+    char *rw_path;
+    char *ro_path;
+    GPtrArray *replies;       /* lines the client read */
+    GThreadFunc script;
+    VnicApiServer *server;
+} Fixture;
+
+static Fixture *current;
+
+static gboolean
+finish_later(gpointer data)
+{
+    VnicApiRequest *request = data;
+    JsonObject *ret = json_object_new();
+
+    json_object_set_string_member(ret, "slow", "done");
+    vnic_api_request_return_object(request, ret);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+cmd_slow(VnicApiRequest *request, gpointer data)
+{
+    g_timeout_add(100, finish_later, request);
+}
+
+static void
+cmd_echo(VnicApiRequest *request, gpointer data)
+{
+    const char *text = NULL;
+    gint64 n = 0;
+    GError *error = NULL;
+    JsonObject *ret;
+
+    if (!vnic_api_arg_string(request, "text", TRUE, &text, &error) ||
+        !vnic_api_arg_int(request, "n", 0, 10, &n, &error)) {
+        vnic_api_request_error(request, error);
+        g_error_free(error);
+        return;
+    }
+    ret = json_object_new();
+    json_object_set_string_member(ret, "text", text);
+    json_object_set_int_member(ret, "n", n);
+    vnic_api_request_return_object(request, ret);
+}
+
+static void
+cmd_poke(VnicApiRequest *request, gpointer data)
+{
+    vnic_api_request_subscribe(request);
+    vnic_api_request_return(request, NULL);
+    vnic_api_server_emit(current->server, "POKED", json_object_new());
+}
+
+static const VnicApiCommand commands[] = {
+    { "echo", cmd_echo, TRUE },
+    { "slow", cmd_slow, TRUE },
+    { "poke", cmd_poke, FALSE },
+};
+
+/* ---- the client side (a thread, blocking I/O) -------------------------- */
+
+static GSocketConnection *
+client_connect(const char *path)
+{
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
+    GSocketConnection *conn = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL, NULL);
+
+    g_assert_nonnull(conn);
+    return conn;
+}
+
+static void
+client_send(GSocketConnection *conn, const char *text, gsize len)
+{
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    g_assert_true(g_output_stream_write_all(out, text, len, NULL, NULL, NULL));
+}
+
+static char *
+client_read_line(GSocketConnection *conn)
+{
+    GInputStream *raw = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+    GString *line = g_string_new(NULL);
+    char c;
+
+    while (g_input_stream_read(raw, &c, 1, NULL, NULL) == 1 && c != '\n')
+        g_string_append_c(line, c);
+    return g_string_free(line, FALSE);
+}
+
+static void
+expect(GSocketConnection *conn, const char *needle)
+{
+    g_autofree char *line = client_read_line(conn);
+
+    if (!strstr(line, needle))
+        g_error("reply '%s' lacks '%s'", line, needle);
+}
+
+static gpointer
+script_hostile(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    gsize big = 10 * 1024 * 1024;
+    char *huge = g_malloc(big + 1);
+
+    client_send(conn, "this is not json\n", 17);
+    expect(conn, "\"class\":\"InvalidRequest\"");
+    client_send(conn, "[1,2]\n", 6);
+    expect(conn, "InvalidRequest");
+    client_send(conn, "{\"execute\":\"nope\",\"id\":3}\n", 26);
+    expect(conn, "\"class\":\"CommandNotFound\"");
+    client_send(conn, "{\"execute\":\"echo\",\"arguments\":{\"text\":5},\"id\":4}\n", 49);
+    expect(conn, "InvalidArguments");
+    client_send(conn, "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"n\":99}}\n", 51);
+    expect(conn, "between 0 and 10");
+    client_send(conn, "{\"execute\":\"echo\",\"arguments\":[]}\n", 34);
+    expect(conn, "must be an object");
+    /* a 10 MB line: refused once, the rest of it skipped */
+    memset(huge, 'a', big);
+    huge[big] = '\n';
+    client_send(conn, huge, big + 1);
+    expect(conn, "longer than");
+    g_free(huge);
+    /* and the connection still works */
+    client_send(conn, "{\"execute\":\"echo\",\"arguments\":{\"text\":\"still here\"},\"id\":\"x\"}\n", 62);
+    expect(conn, "\"return\":{\"text\":\"still here\",\"n\":0},\"id\":\"x\"");
+    g_object_unref(conn);
+    return NULL;
+}
+
+static gpointer
+script_order(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    const char *two = "{\"execute\":\"slow\",\"id\":1}\n{\"execute\":\"echo\",\"arguments\":{\"text\":\"fast\"},\"id\":2}\n";
+
+    client_send(conn, two, strlen(two));
+    expect(conn, "\"id\":1");   /* the slow one first, although the fast one finished first */
+    expect(conn, "\"id\":2");
+    g_object_unref(conn);
+    return NULL;
+}
+
+static gpointer
+script_read_only(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->ro_path);
+    const char *poke = "{\"execute\":\"poke\"}\n";
+    const char *echo = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"q\"}}\n";
+
+    client_send(conn, poke, strlen(poke));
+    expect(conn, "PermissionDenied");
+    client_send(conn, echo, strlen(echo));
+    expect(conn, "\"return\"");
+    g_object_unref(conn);
+    return NULL;
+}
+
+static gpointer
+script_events(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    const char *poke = "{\"execute\":\"poke\",\"id\":9}\n";
+
+    client_send(conn, poke, strlen(poke));
+    expect(conn, "\"id\":9");
+    expect(conn, "\"event\":\"POKED\"");
+    g_object_unref(conn);
+    return NULL;
+}
+
+static gboolean
+quit_when_done(gpointer data)
+{
+    g_main_loop_quit(current->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer
+run_script(gpointer data)
+{
+    current->script(NULL);
+    g_idle_add(quit_when_done, NULL);
+    return NULL;
+}
+
+static void
+run(GThreadFunc script)
+{
+    Fixture f = { 0 };
+    g_autoptr(GError) error = NULL;
+    GThread *thread;
+
+    current = &f;
+    f.dir = g_dir_make_tmp("vnic-api-XXXXXX", NULL);
+    f.rw_path = g_build_filename(f.dir, "api.sock", NULL);
+    f.ro_path = g_build_filename(f.dir, "api-ro.sock", NULL);
+    f.loop = g_main_loop_new(NULL, FALSE);
+    f.script = script;
+    f.server = vnic_api_server_new(commands, G_N_ELEMENTS(commands), NULL);
+    g_assert_true(vnic_api_server_listen(f.server, f.rw_path, FALSE, 0600, &error));
+    g_assert_true(vnic_api_server_listen(f.server, f.ro_path, TRUE, 0666, &error));
+    thread = g_thread_new("client", run_script, NULL);
+    g_main_loop_run(f.loop);
+    g_thread_join(thread);
+    vnic_api_server_free(f.server);
+    g_assert_false(g_file_test(f.rw_path, G_FILE_TEST_EXISTS)); /* sockets removed */
+    g_rmdir(f.dir);
+    g_free(f.rw_path);
+    g_free(f.ro_path);
+    g_free(f.dir);
+    g_main_loop_unref(f.loop);
+}
+
+static void test_hostile(void) { run(script_hostile); }
+static void test_order(void) { run(script_order); }
+static void test_read_only(void) { run(script_read_only); }
+static void test_events(void) { run(script_events); }
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/api/hostile-requests", test_hostile);
+    g_test_add_func("/api/replies-in-order", test_order);
+    g_test_add_func("/api/read-only-socket", test_read_only);
+    g_test_add_func("/api/events", test_events);
+    return g_test_run();
+}
