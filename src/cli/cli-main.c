@@ -34,6 +34,22 @@ static const Verb verbs[] = {
     { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]", "list a domain's NICs" },
     { "pci", vnic_cli_pci, "pci DOM [--json]",
       "print a domain's PCI slot map, guest names and the next NIC's slot" },
+    { "attach-interface", vnic_cli_attach_interface,
+      "attach-interface DOM --type ethernet|bridge|direct [--source DEV] [--mode MODE]\n"
+      "    [--model MODEL] [--mac MAC] [--target NAME] [--acpi-index N] [--live] [--config]\n"
+      "    [--json]\n"
+      "  attach-interface DOM --replug --mac MAC [--live] [--config] [--json]",
+      "hot-plug a new NIC, or re-attach the one detached earlier with that MAC" },
+    { "attach-device", vnic_cli_attach_device,
+      "attach-device DOM FILE [--live] [--config] [--json]",
+      "hot-plug the NIC described by the <interface> element in FILE" },
+    { "detach-interface", vnic_cli_detach_interface,
+      "detach-interface DOM (--mac MAC | --target NAME) [--timeout SECONDS] [--live]\n"
+      "    [--config] [--json]",
+      "hot-unplug a NIC; exit 0 also when the guest has not released it yet" },
+    { "detach-device", vnic_cli_detach_device,
+      "detach-device DOM FILE [--timeout SECONDS] [--live] [--config] [--json]",
+      "hot-unplug the NIC whose MAC the <interface> element in FILE gives" },
     { "events", vnic_cli_events, "events [--json] [--count N] [--timeout SECONDS]",
       "print vnicd's events, one a line, until interrupted, N events or the timeout" },
     { "plan", vnic_cli_plan,
@@ -77,6 +93,9 @@ usage(FILE *out, int status)
         fprintf(out, "  %s\n      %s\n", verbs[i].synopsis, verbs[i].summary);
     fputs("\n"
           "DOM is a domain name.  --json prints vnicd's answer as JSON.\n"
+          "--live and --config choose what a hot-plug verb changes: the running guest,\n"
+          "the stored config, or with both both; with neither, the running guest if it\n"
+          "runs, else the config.\n"
           "'vnic VERB --help' describes a verb's options.\n"
           "\n"
           "Exit status:\n"

@@ -141,6 +141,18 @@ vnic_cli_json_int(JsonObject *obj, const char *member, gint64 *out)
     return TRUE;
 }
 
+gboolean
+vnic_cli_json_bool(JsonObject *obj, const char *member, gboolean *out)
+{
+    JsonNode *node = obj != NULL ? json_object_get_member(obj, member) : NULL;
+
+    if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+        json_node_get_value_type(node) != G_TYPE_BOOLEAN)
+        return FALSE;
+    *out = json_node_get_boolean(node);
+    return TRUE;
+}
+
 JsonObject *
 vnic_cli_json_object(JsonNode *node)
 {

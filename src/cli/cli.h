@@ -44,6 +44,11 @@ int vnic_cli_list(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domiflist(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_pci(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-hotplug.c */
+int vnic_cli_attach_interface(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_attach_device(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_detach_interface(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 
@@ -93,6 +98,7 @@ gboolean vnic_cli_print_slot_map(JsonNode *map);
  * is absent or of another type. */
 const char *vnic_cli_json_string(JsonObject *obj, const char *member);
 gboolean vnic_cli_json_int(JsonObject *obj, const char *member, gint64 *out);
+gboolean vnic_cli_json_bool(JsonObject *obj, const char *member, gboolean *out);
 JsonObject *vnic_cli_json_object(JsonNode *node);
 
 /* cli-plan.c: checks --policy (NULL: not given, *@ret_policy untouched) and

@@ -31,6 +31,19 @@ tc_assert_json_eq(const char *text, const char *want)
         g_error("JSON differs:\n%s\nwant:\n%s", text, want);
 }
 
+void
+tc_assert_arguments(FakeVnicd *fake, const char *command, const char *want)
+{
+    g_autoptr(JsonObject) args = fake_vnicd_last_arguments(fake, command);
+    g_autoptr(JsonNode) node = NULL;
+    g_autofree char *text = NULL;
+
+    g_assert_nonnull(args);
+    node = json_node_init_object(json_node_alloc(), args);
+    text = json_to_string(node, FALSE);
+    tc_assert_json_eq(text, want);
+}
+
 static void
 test_help(void)
 {

@@ -9,20 +9,6 @@
 
 #define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
-/* Asserts the last @command request carried exactly the JSON @want. */
-static void
-assert_arguments(FakeVnicd *fake, const char *command, const char *want)
-{
-    g_autoptr(JsonObject) args = fake_vnicd_last_arguments(fake, command);
-    g_autoptr(JsonNode) node = NULL;
-    g_autofree char *text = NULL;
-
-    g_assert_nonnull(args);
-    node = json_node_init_object(json_node_alloc(), args);
-    text = json_to_string(node, FALSE);
-    tc_assert_json_eq(text, want);
-}
-
 static void
 test_lifecycle(void)
 {
@@ -39,7 +25,7 @@ test_lifecycle(void)
 
         cli_assert_status(start, 0);
         g_assert_cmpstr(start->out, ==, "Domain 'web1' started\n");
-        assert_arguments(fake, "start", "{\"name\": \"web1\"}");
+        tc_assert_arguments(fake, "start", "{\"name\": \"web1\"}");
         cli_assert_status(start_json, 0);
         tc_assert_json_eq(start_json->out, "{\"pid\": 4242}");
         cli_assert_status(undefine, 0);
@@ -50,13 +36,13 @@ test_lifecycle(void)
 
         cli_assert_status(plain, 0);
         g_assert_cmpstr(plain->out, ==, "Domain 'web1' shut down\n");
-        assert_arguments(fake, "shutdown", "{\"name\": \"web1\"}");
+        tc_assert_arguments(fake, "shutdown", "{\"name\": \"web1\"}");
     }
     {
         g_autoptr(CliRun) timed = cli_run_c(sock, ARGS("shutdown", "web1", "--timeout", "5"));
 
         cli_assert_status(timed, 0);
-        assert_arguments(fake, "shutdown", "{\"name\": \"web1\", \"timeout\": 5}");
+        tc_assert_arguments(fake, "shutdown", "{\"name\": \"web1\", \"timeout\": 5}");
     }
 }
 
@@ -110,10 +96,10 @@ test_list(void)
                     "-------------------------------\n"
                     " 4242   web1           running\n"
                     " -      db             shut off\n");
-    assert_arguments(fake, "list", "{\"all\": false}");
+    tc_assert_arguments(fake, "list", "{\"all\": false}");
     all = cli_run_c(sock, ARGS("list", "--all"));
     cli_assert_status(all, 0);
-    assert_arguments(fake, "list", "{\"all\": true}");
+    tc_assert_arguments(fake, "list", "{\"all\": true}");
     names = cli_run_c(sock, ARGS("list", "--all", "--name"));
     cli_assert_status(names, 0);
     g_assert_cmpstr(names->out, ==, "web1\ndb\n");
@@ -158,20 +144,20 @@ test_dumpxml(void)
 
         cli_assert_status(live, 0);
         g_assert_cmpstr(live->out, ==, "<domain/>\n");
-        assert_arguments(fake, "dumpxml", "{\"name\": \"web1\"}");
+        tc_assert_arguments(fake, "dumpxml", "{\"name\": \"web1\"}");
     }
     {
         g_autoptr(CliRun) inactive = cli_run_c(sock, ARGS("dumpxml", "--inactive", "web1"));
 
         cli_assert_status(inactive, 0);
-        assert_arguments(fake, "dumpxml", "{\"name\": \"web1\", \"flags\": \"inactive\"}");
+        tc_assert_arguments(fake, "dumpxml", "{\"name\": \"web1\", \"flags\": \"inactive\"}");
     }
     {
         g_autoptr(CliRun) migratable = cli_run_c(sock, ARGS("dumpxml", "web1", "--migratable"));
         g_autoptr(CliRun) json = NULL;
 
         cli_assert_status(migratable, 0);
-        assert_arguments(fake, "dumpxml", "{\"name\": \"web1\", \"flags\": \"migratable\"}");
+        tc_assert_arguments(fake, "dumpxml", "{\"name\": \"web1\", \"flags\": \"migratable\"}");
         json = cli_run_c(sock, ARGS("dumpxml", "web1", "--json"));
         cli_assert_status(json, 0);
         tc_assert_json_eq(json->out, "{\"xml\": \"<domain/>\"}");
@@ -223,7 +209,7 @@ test_domiflist(void)
                     "----------\n"
                     "vnet0      bridge    br0     virtio  52:54:00:00:00:01  0000:00:03.0  ens3\n"
                     "vnet1      ethernet  -       e1000   52:54:00:00:00:02  0000:00:04.0  ens4\n");
-    assert_arguments(fake, "domiflist", "{\"name\": \"web1\"}");
+    tc_assert_arguments(fake, "domiflist", "{\"name\": \"web1\"}");
     json = cli_run_c(sock, ARGS("domiflist", "web1", "--json"));
     cli_assert_status(json, 0);
     g_assert_true(g_str_has_prefix(json->out, "{"));

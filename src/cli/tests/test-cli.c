@@ -4,7 +4,8 @@
  * test-cli-basic.c: help, bad command lines, which socket, an unreachable
  * or misbehaving daemon; test-cli-verbs.c: each verb's output and request;
  * test-cli-events.c: events with --count/--timeout; test-cli-pci.c: the
- * slot map table against `vnic plan --names`.
+ * slot map table against `vnic plan --names`; test-cli-hotplug.c: the
+ * attach and detach verbs.
  */
 #include "test-cli.h"
 
@@ -16,5 +17,6 @@ main(int argc, char **argv)
     test_cli_verbs_register();
     test_cli_events_register();
     test_cli_pci_register();
+    test_cli_hotplug_register();
     return g_test_run();
 }

@@ -1,0 +1,480 @@
+/* cli-hotplug.c: the hot-plug verbs attach-interface, attach-device,
+ * detach-interface and detach-device (docs/api.md, "Hot-plug").
+ *
+ * Each checks its command line, sends one command carrying only what was
+ * given (live and config only when set, so that vnicd applies virsh's
+ * default: the running guest if it runs, else the config) and prints one
+ * virsh-like line, or with --json vnicd's answer as it came.
+ *
+ * The XML verbs read FILE and parse it with the conf layer before vnicd is
+ * asked, so a broken <interface> fails early with the message vnicd would
+ * give (exit 1, class InvalidXML); the file's text is sent as it is.
+ *
+ * A detach answered {"completed": false, "message"} is no error: the guest
+ * has not released the device yet and the unplug goes on (virsh's "Device
+ * detach request sent successfully"); the message is printed, exit 0.  An
+ * answer lacking what the line shows still exits 0, since the change was
+ * made: the line leaves out what is missing.
+ */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/conf-domain.h"
+
+/* libvirt's range for <acpi index>, which the conf layer enforces too. */
+#define ACPI_INDEX_MAX 16383
+
+/* Every hot-plug verb's --live, --config and --json. */
+typedef struct {
+    gboolean live;
+    gboolean config;
+    gboolean json;
+} HotplugFlags;
+
+#define HOTPLUG_FLAG_ENTRIES(f)                                                               \
+    { "live", 0, 0, G_OPTION_ARG_NONE, &(f)->live,                                             \
+      "change the running guest (refused when it is shut off)", NULL },                 \
+    { "config", 0, 0, G_OPTION_ARG_NONE, &(f)->config,                                         \
+      "change the stored config, used from the next start", NULL },                           \
+    { "json", 0, 0, G_OPTION_ARG_NONE, &(f)->json, "print vnicd's answer as JSON", NULL }
+
+#define HOTPLUG_TARGET_HELP                                                                   \
+    "Without --live and --config: the running guest if it runs, else the config;\n"           \
+    "with both: both."
+
+#define DETACH_WAIT_HELP                                                                      \
+    "vnicd waits up to --timeout seconds (its default: 5) for the guest to release the\n"     \
+    "NIC.  If the guest has not by then, vnicd's message is printed and the exit status\n"   \
+    "is still 0: the unplug completes when the guest lets go (DEVICE_REMOVED in\n"            \
+    "'vnic events')."
+
+typedef struct {
+    char *type;
+    char *source;
+    char *mode;
+    char *model;
+    char *mac;
+    char *target;
+    gint acpi_index;           /* G_MININT: not given */
+    gboolean replug;
+    HotplugFlags flags;
+} AttachIfOptions;
+
+static void
+attach_if_options_clear(AttachIfOptions *o)
+{
+    g_free(o->type);
+    g_free(o->source);
+    g_free(o->mode);
+    g_free(o->model);
+    g_free(o->mac);
+    g_free(o->target);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AttachIfOptions, attach_if_options_clear)
+
+typedef struct {
+    char *mac;
+    char *target;
+    gint timeout;              /* G_MININT: not given */
+    HotplugFlags flags;
+} DetachIfOptions;
+
+static void
+detach_if_options_clear(DetachIfOptions *o)
+{
+    g_free(o->mac);
+    g_free(o->target);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DetachIfOptions, detach_if_options_clear)
+
+/* Sets a command line error (the caller prints it, exit USAGE); FALSE. */
+static gboolean G_GNUC_PRINTF(2, 3)
+usage_error(GError **error, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_propagate_error(error, g_error_new_valist(G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                                                format, ap));
+    va_end(ap);
+    return FALSE;
+}
+
+/* Checks --mac and rewrites it as vnicd writes MACs (lower case). */
+static gboolean
+canonical_mac(char **mac, GError **error)
+{
+    guint8 bytes[6];
+
+    if (!vnic_conf_mac_parse(*mac, bytes))
+        return usage_error(error, "invalid --mac '%s': expected six hex pairs separated by ':'",
+                           *mac);
+    if (bytes[0] & 0x01)
+        return usage_error(error, "--mac '%s' is a multicast address: a NIC needs a unicast one",
+                           *mac);
+    g_free(*mac);
+    *mac = vnic_conf_mac_format(bytes);
+    return TRUE;
+}
+
+static gboolean
+check_timeout(gint timeout, GError **error)
+{
+    if (timeout != G_MININT && timeout < 0)
+        return usage_error(error, "--timeout must be 0 or more seconds, not %d", timeout);
+    return TRUE;
+}
+
+/* {"name": @name}, plus live and config when given. */
+static JsonObject *
+hotplug_arguments(const char *name, const HotplugFlags *flags)
+{
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, "name", name);
+    if (flags->live)
+        json_object_set_boolean_member(args, "live", TRUE);
+    if (flags->config)
+        json_object_set_boolean_member(args, "config", TRUE);
+    return args;
+}
+
+/* What a NIC's host side is called in the attach line. */
+static const char *
+host_kind(const char *type)
+{
+    if (type == NULL)
+        return "interface";
+    return strcmp(type, "direct") == 0 ? "macvtap" : "tap";
+}
+
+/* "Interface attached: net2 52:54:00:… at 0000:00:05.0, guest name ens5
+ * (host tap vnet2)", without the parts vnicd's answer lacks. */
+static void
+print_attached(JsonNode *ret, const char *kind)
+{
+    JsonObject *obj = vnic_cli_json_object(ret);
+    const char *alias = vnic_cli_json_string(obj, "alias");
+    const char *mac = vnic_cli_json_string(obj, "mac");
+    const char *address = vnic_cli_json_string(obj, "address");
+    const char *guest = vnic_cli_json_string(obj, "guest-name");
+    const char *target = vnic_cli_json_string(obj, "target");
+    g_autoptr(GString) line = g_string_new("Interface attached:");
+
+    if (alias != NULL)
+        g_string_append_printf(line, " %s", alias);
+    if (mac != NULL)
+        g_string_append_printf(line, " %s", mac);
+    if (address != NULL)
+        g_string_append_printf(line, " at %s", address);
+    if (guest != NULL)
+        g_string_append_printf(line, ", guest name %s", guest);
+    if (target != NULL)
+        g_string_append_printf(line, " (host %s %s)", kind, target);
+    printf("%s\n", line->str);
+}
+
+/* "Interface detached: net2" once the unplug completed, else vnicd's
+ * message.  @what names the NIC when the answer has no alias. */
+static void
+print_detached(JsonNode *ret, const char *what)
+{
+    JsonObject *obj = vnic_cli_json_object(ret);
+    const char *alias = vnic_cli_json_string(obj, "alias");
+    const char *message = vnic_cli_json_string(obj, "message");
+    gboolean completed = FALSE;
+
+    if (alias == NULL)
+        alias = what;
+    if (vnic_cli_json_bool(obj, "completed", &completed) && completed)
+        printf("Interface detached: %s\n", alias);
+    else if (message != NULL)
+        printf("%s\n", message);
+    else
+        printf("Detach request for %s sent; the unplug completes when the guest releases it\n",
+               alias);
+}
+
+/* Runs @verb (the API command of the same name) with @arguments; prints
+ * the answer as JSON, or through @print with @data. */
+static int
+hotplug_call(const VnicCliContext *ctx, const char *verb, JsonObject *arguments,
+             const HotplugFlags *flags, void (*print)(JsonNode *, const char *),
+             const char *data)
+{
+    g_autoptr(JsonNode) ret = NULL;
+    int status = vnic_cli_call(ctx, verb, verb, arguments, &ret);
+
+    if (status != VNIC_CLI_EXIT_OK)
+        return status;
+    if (flags->json)
+        vnic_cli_print_json(ret);
+    else
+        print(ret, data);
+    return VNIC_CLI_EXIT_OK;
+}
+
+/* FILE's text, after checking it is an <interface> vnicd will accept as
+ * XML; *@ret_dev gets the parsed device.  NULL after printing the error
+ * (exit 1, as for define: FILE is input, not the command line). */
+static char *
+load_interface(const char *verb, const char *path, VnicConfDevice **ret_dev, int *status)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicConfDevice) dev = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(path, &text, &len, &error)) {
+        *status = vnic_cli_fail(verb, VNIC_CLI_EXIT_FAILED, error->message);
+        return NULL;
+    }
+    if (!(dev = vnic_conf_interface_parse(NULL, text, len, &error))) {
+        *status = vnic_cli_failf(verb, VNIC_CLI_EXIT_FAILED, "InvalidXML: %s", error->message);
+        return NULL;
+    }
+    *ret_dev = g_steal_pointer(&dev);
+    return g_steal_pointer(&text);
+}
+
+/* ---- attach-interface ------------------------------------------------- */
+
+static gboolean
+check_attach_interface(AttachIfOptions *o, GError **error)
+{
+    static const char *const types[] = { "ethernet", "bridge", "direct", NULL };
+    static const char *const modes[] = { "vepa", "bridge", "private", "passthrough", NULL };
+
+    if (o->type == NULL && !o->replug)
+        return usage_error(error, "--type is required (ethernet, bridge or direct), "
+                                  "unless --replug is given");
+    if (o->replug && o->mac == NULL)
+        return usage_error(error, "--replug needs --mac, the MAC address of the NIC detached "
+                                  "earlier");
+    if (o->type != NULL && !g_strv_contains(types, o->type))
+        return usage_error(error, "invalid --type '%s': expected ethernet, bridge or direct",
+                           o->type);
+    if (o->mode != NULL && !g_strv_contains(modes, o->mode))
+        return usage_error(error, "invalid --mode '%s': expected vepa, bridge, private or "
+                                  "passthrough", o->mode);
+    if (o->mode != NULL && o->type != NULL && strcmp(o->type, "direct") != 0)
+        return usage_error(error, "--mode is a macvtap mode, for --type direct, not '%s'",
+                           o->type);
+    if (o->acpi_index != G_MININT && (o->acpi_index < 1 || o->acpi_index > ACPI_INDEX_MAX))
+        return usage_error(error, "invalid --acpi-index %d: expected 1 to %d", o->acpi_index,
+                           ACPI_INDEX_MAX);
+    return o->mac == NULL || canonical_mac(&o->mac, error);
+}
+
+static gboolean
+parse_attach_interface(int *argc, char ***argv, AttachIfOptions *o, int *status)
+{
+    static const VnicCliVerbSpec spec = {
+        "attach-interface", "DOM", "a domain name", 1,
+        "Hot-plugs a new NIC built from the options, as virsh attach-interface: --type is\n"
+        "required, --source names the bridge (bridge) or the lower device (direct).\n"
+        "With --replug, re-attaches the NIC with MAC --mac that was detached earlier, in\n"
+        "its slot and with its MAC.\n" HOTPLUG_TARGET_HELP,
+    };
+    const GOptionEntry entries[] = {
+        { "type", 0, 0, G_OPTION_ARG_STRING, &o->type,
+          "ethernet (own tap), bridge (tap in a bridge) or direct (macvtap)",
+          "TYPE" },
+        { "source", 0, 0, G_OPTION_ARG_STRING, &o->source,
+          "the bridge (bridge) or the lower device (direct)", "DEV" },
+        { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
+          "direct: vepa (default), bridge, private or passthrough", "MODE" },
+        { "model", 0, 0, G_OPTION_ARG_STRING, &o->model,
+          "virtio (vnicd's default), e1000, e1000e, rtl8139, …", "MODEL" },
+        { "mac", 0, 0, G_OPTION_ARG_STRING, &o->mac,
+          "MAC address (default: vnicd picks one); for --replug, the NIC's", "MAC" },
+        { "target", 0, 0, G_OPTION_ARG_STRING, &o->target,
+          "host interface name (default: vnetN, macvtapN)", "NAME" },
+        { "acpi-index", 0, 0, G_OPTION_ARG_INT, &o->acpi_index,
+          "ACPI index, 1 to 16383: the guest names the NIC enoN", "N" },
+        { "replug", 0, 0, G_OPTION_ARG_NONE, &o->replug,
+          "re-attach the NIC detached earlier that had MAC --mac", NULL },
+        HOTPLUG_FLAG_ENTRIES(&o->flags),
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_cli_parse_options(&spec, entries, argc, argv, status))
+        return FALSE;
+    if (!check_attach_interface(o, &error)) {
+        *status = vnic_cli_fail(spec.verb, VNIC_CLI_EXIT_USAGE, error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static JsonObject *
+attach_interface_arguments(const char *name, const AttachIfOptions *o)
+{
+    JsonObject *args = hotplug_arguments(name, &o->flags);
+    const struct {
+        const char *member;
+        const char *value;
+    } strings[] = {
+        { "type", o->type },   { "source", o->source }, { "mode", o->mode },
+        { "model", o->model }, { "mac", o->mac },       { "target", o->target },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(strings); i++) {
+        if (strings[i].value != NULL)
+            json_object_set_string_member(args, strings[i].member, strings[i].value);
+    }
+    if (o->acpi_index != G_MININT)
+        json_object_set_int_member(args, "acpi-index", o->acpi_index);
+    if (o->replug)
+        json_object_set_boolean_member(args, "replug", TRUE);
+    return args;
+}
+
+int
+vnic_cli_attach_interface(const VnicCliContext *ctx, int argc, char **argv)
+{
+    g_auto(AttachIfOptions) o = { .acpi_index = G_MININT };
+    g_autoptr(JsonObject) arguments = NULL;
+    int status;
+
+    if (!parse_attach_interface(&argc, &argv, &o, &status))
+        return status;
+    arguments = attach_interface_arguments(argv[1], &o);
+    return hotplug_call(ctx, "attach-interface", arguments, &o.flags, print_attached,
+                        host_kind(o.type));
+}
+
+/* ---- attach-device ---------------------------------------------------- */
+
+int
+vnic_cli_attach_device(const VnicCliContext *ctx, int argc, char **argv)
+{
+    static const VnicCliVerbSpec spec = {
+        "attach-device", "DOM FILE", "a domain name and an XML file", 2,
+        "Hot-plugs the NIC described in FILE, one <interface> element as in a domain's\n"
+        "XML; an <address> in it places the NIC, else vnicd picks the slot.\n"
+        HOTPLUG_TARGET_HELP,
+    };
+    HotplugFlags flags = { 0 };
+    const GOptionEntry entries[] = {
+        HOTPLUG_FLAG_ENTRIES(&flags),
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(VnicConfDevice) dev = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(JsonObject) arguments = NULL;
+    int status;
+
+    if (!vnic_cli_parse_options(&spec, entries, &argc, &argv, &status) ||
+        !(xml = load_interface(spec.verb, argv[2], &dev, &status)))
+        return status;
+    arguments = hotplug_arguments(argv[1], &flags);
+    json_object_set_string_member(arguments, "xml", xml);
+    return hotplug_call(ctx, spec.verb, arguments, &flags, print_attached,
+                        dev->nic->type == VNIC_CONF_NIC_DIRECT ? "macvtap" : "tap");
+}
+
+/* ---- detach-interface ------------------------------------------------- */
+
+static gboolean
+check_detach_interface(DetachIfOptions *o, GError **error)
+{
+    if (o->mac == NULL && o->target == NULL)
+        return usage_error(error, "expected --mac MAC or --target NAME to name the NIC");
+    if (o->mac != NULL && o->target != NULL)
+        return usage_error(error, "--mac and --target exclude each other");
+    if (!check_timeout(o->timeout, error))
+        return FALSE;
+    return o->mac == NULL || canonical_mac(&o->mac, error);
+}
+
+static gboolean
+parse_detach_interface(int *argc, char ***argv, DetachIfOptions *o, int *status)
+{
+    static const VnicCliVerbSpec spec = {
+        "detach-interface", "DOM", "a domain name", 1,
+        "Hot-unplugs the NIC with MAC --mac, or with host interface --target.\n"
+        DETACH_WAIT_HELP "\n" HOTPLUG_TARGET_HELP,
+    };
+    const GOptionEntry entries[] = {
+        { "mac", 0, 0, G_OPTION_ARG_STRING, &o->mac, "the NIC's MAC address", "MAC" },
+        { "target", 0, 0, G_OPTION_ARG_STRING, &o->target,
+          "the NIC's host interface (vnet2, macvtap0, …)", "NAME" },
+        { "timeout", 0, 0, G_OPTION_ARG_INT, &o->timeout,
+          "how long vnicd waits for the guest (its default: 5)", "SECONDS" },
+        HOTPLUG_FLAG_ENTRIES(&o->flags),
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_cli_parse_options(&spec, entries, argc, argv, status))
+        return FALSE;
+    if (!check_detach_interface(o, &error)) {
+        *status = vnic_cli_fail(spec.verb, VNIC_CLI_EXIT_USAGE, error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+int
+vnic_cli_detach_interface(const VnicCliContext *ctx, int argc, char **argv)
+{
+    g_auto(DetachIfOptions) o = { .timeout = G_MININT };
+    g_autoptr(JsonObject) arguments = NULL;
+    int status;
+
+    if (!parse_detach_interface(&argc, &argv, &o, &status))
+        return status;
+    arguments = hotplug_arguments(argv[1], &o.flags);
+    if (o.mac != NULL)
+        json_object_set_string_member(arguments, "mac", o.mac);
+    else
+        json_object_set_string_member(arguments, "target", o.target);
+    if (o.timeout != G_MININT)
+        json_object_set_int_member(arguments, "timeout", o.timeout);
+    return hotplug_call(ctx, "detach-interface", arguments, &o.flags, print_detached,
+                        o.mac != NULL ? o.mac : o.target);
+}
+
+/* ---- detach-device ---------------------------------------------------- */
+
+int
+vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv)
+{
+    static const VnicCliVerbSpec spec = {
+        "detach-device", "DOM FILE", "a domain name and an XML file", 2,
+        "Hot-unplugs the NIC described in FILE, one <interface> element; vnicd finds the\n"
+        "NIC by the MAC address in it.\n" DETACH_WAIT_HELP "\n" HOTPLUG_TARGET_HELP,
+    };
+    HotplugFlags flags = { 0 };
+    gint timeout = G_MININT;
+    const GOptionEntry entries[] = {
+        { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+          "how long vnicd waits for the guest (its default: 5)", "SECONDS" },
+        HOTPLUG_FLAG_ENTRIES(&flags),
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicConfDevice) dev = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *what = NULL;
+    g_autoptr(JsonObject) arguments = NULL;
+    int status;
+
+    if (!vnic_cli_parse_options(&spec, entries, &argc, &argv, &status))
+        return status;
+    if (!check_timeout(timeout, &error))
+        return vnic_cli_fail(spec.verb, VNIC_CLI_EXIT_USAGE, error->message);
+    if (!(xml = load_interface(spec.verb, argv[2], &dev, &status)))
+        return status;
+    arguments = hotplug_arguments(argv[1], &flags);
+    json_object_set_string_member(arguments, "xml", xml);
+    if (timeout != G_MININT)
+        json_object_set_int_member(arguments, "timeout", timeout);
+    what = dev->nic->has_mac ? vnic_conf_mac_format(dev->nic->mac) : g_strdup(argv[2]);
+    return hotplug_call(ctx, spec.verb, arguments, &flags, print_detached, what);
+}
