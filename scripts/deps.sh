@@ -8,6 +8,7 @@ packages=(
   build-essential meson ninja-build pkg-config
   libglib2.0-dev libxml2-dev libjson-glib-dev libnl-route-3-dev
   qemu-system-x86   # the QMP tests talk to a real QEMU
+  python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge
 )
 
 missing=()

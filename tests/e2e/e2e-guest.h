@@ -1,0 +1,31 @@
+/* e2e-guest.h: what the test guest says about itself, over its console. */
+#pragma once
+
+#include <glib.h>
+
+#include "e2e-console.h"
+
+G_BEGIN_DECLS
+
+/* One network interface of the guest and the names systemd-udev's net_id
+ * builtin gives it (NULL when it gives none of that kind). */
+typedef struct {
+    char *ifname;   /* kernel name, e.g. eth0 */
+    char *mac;      /* lower case */
+    char *onboard;  /* ID_NET_NAME_ONBOARD, enoN */
+    char *slot;     /* ID_NET_NAME_SLOT, ensN */
+    char *path;     /* ID_NET_NAME_PATH, enpXsY */
+} E2eGuestNic;
+
+void e2e_guest_nic_free(E2eGuestNic *nic);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(E2eGuestNic, e2e_guest_nic_free)
+
+/* Every interface but lo, with `udevadm test-builtin net_id` run on it. */
+GPtrArray *e2e_guest_nics(E2eConsole *console, GError **error);
+/* The guest NIC with this MAC (any case), or NULL. */
+const E2eGuestNic *e2e_guest_nics_find_mac(GPtrArray *nics, const char *mac);
+/* The name udev would pick with the default NamePolicy (onboard, then slot,
+ * then path), or NULL. */
+const char *e2e_guest_nic_preferred(const E2eGuestNic *nic);
+
+G_END_DECLS
