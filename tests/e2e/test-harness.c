@@ -190,6 +190,7 @@ test_guest_pc(void)
                               &out, &status, &error),
               "%s", error->message);
     E2E_CHECK(strstr(out, "ID_NET_NAME_SLOT=ens3\n") != NULL, "net_id of eth0 at slot 3:\n%s", out);
+    g_clear_pointer(&out, g_free);
     g_autoptr(GPtrArray) nics = e2e_guest_nics(con, &error);
     E2E_CHECK_NO_ERROR(error, "listing guest NICs");
     const E2eGuestNic *nic = e2e_guest_nics_find_mac(nics, "52:54:00:E2:E0:03");
