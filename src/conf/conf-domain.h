@@ -235,12 +235,6 @@ char *vnic_conf_mac_format(const guint8 mac[6]);
  * domain.  The randomness comes from the caller so the layer stays pure. */
 void vnic_conf_domain_assign_macs(VnicConfDomain *def, GRand *rand);
 
-/* Gives every device without an <alias> libvirt's device id (net0,
- * virtio-disk0, pci.3, …) for a running domain.  Idempotent. */
-void vnic_conf_domain_assign_aliases(VnicConfDomain *def);
-/* "netN" with the lowest N no device uses. */
-char *vnic_conf_domain_next_nic_alias(const VnicConfDomain *def);
-
 /* A short human label used in messages: "interface #2 (52:54:00:…)". */
 char *vnic_conf_device_describe(const VnicConfDomain *def, const VnicConfDevice *dev);
 

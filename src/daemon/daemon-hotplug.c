@@ -175,7 +175,7 @@ plug_live(Attach *a, GError **error)
 
     if (!(a->dev = prepare_nic(dom->live, a->xml, NULL, error)))
         return FALSE;
-    a->dev->alias = vnic_conf_domain_next_nic_alias(dom->live);
+    a->dev->alias = vnic_qemu_next_nic_id(dom->live);
     t0 = g_get_monotonic_time();
     if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
         return FALSE;

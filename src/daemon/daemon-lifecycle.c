@@ -129,7 +129,7 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
 
     if (!(dom->live = copy_definition(dom->config, error)))
         return FALSE;
-    vnic_conf_domain_assign_aliases(dom->live);
+    vnic_qemu_assign_ids(dom->live);
     if (g_mkdir_with_parents(run_dir, 0700) < 0 || g_mkdir_with_parents(log_dir, 0700) < 0) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s",
                     run_dir, g_strerror(errno));

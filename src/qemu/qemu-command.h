@@ -126,6 +126,12 @@ char *vnic_qemu_command_to_string(const VnicQemuCommand *cmd);
  * that get no id (ps2 inputs, <graphics>, …). */
 char *vnic_qemu_device_id(const VnicConfDomain *def, const VnicConfDevice *dev);
 
+/* Writes every device's id into its <alias> where it has none, so status
+ * XML, QMP commands and events all name devices alike (a running domain). */
+void vnic_qemu_assign_ids(VnicConfDomain *def);
+/* "netN" with the lowest N no device of @def uses: a hot-plugged NIC's id. */
+char *vnic_qemu_next_nic_id(const VnicConfDomain *def);
+
 /* The PCI functions @def's devices occupy, as vnic_qemu_command_build()
  * lists them in expected_pci (VnicQemuPciExpect*, owned). */
 GPtrArray *vnic_qemu_expected_pci(const VnicConfDomain *def, GError **error);

@@ -3,8 +3,8 @@
  * A device's id is its <alias> when it has one; otherwise libvirt's name
  * (net0, virtio-disk0, sata0-0-1, pci.3, usb, virtio-serial0, balloon0,
  * serial0, channel0, …) with the lowest number no alias of the domain
- * already uses, exactly as vnic_conf_domain_assign_aliases() fills them in
- * for a running domain.  Buses: the root is pci.0 (pc) or pcie.0 (q35)
+ * already uses; vnic_qemu_assign_ids() writes them into a running
+ * domain's <alias> elements.  Buses: the root is pci.0 (pc) or pcie.0 (q35)
  * whatever its alias; any other PCI bus is named after its controller's
  * id; the chipset's IDE/AHCI buses are "ide.N".
  *
@@ -126,6 +126,8 @@ numbered(VnicQemuNames *names, const char *prefix)
 static char *
 controller_id(const VnicConfController *c)
 {
+    if (c->type == VNIC_CONF_CONTROLLER_PCI && c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT)
+        return g_strdup("pcie.0"); /* QEMU's name for q35's root bus */
     if (c->type == VNIC_CONF_CONTROLLER_PCI)
         return g_strdup_printf("pci.%u", c->index);
     if ((c->type == VNIC_CONF_CONTROLLER_USB || c->type == VNIC_CONF_CONTROLLER_IDE) &&
@@ -261,4 +263,35 @@ vnic_qemu_device_id(const VnicConfDomain *def, const VnicConfDevice *dev)
 
     names = vnic_qemu_names_new(def);
     return g_strdup(vnic_qemu_names_get(names, dev));
+}
+
+void
+vnic_qemu_assign_ids(VnicConfDomain *def)
+{
+    g_autoptr(VnicQemuNames) names = vnic_qemu_names_new(def);
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+        const char *id = vnic_qemu_names_get(names, dev);
+
+        if (dev->alias == NULL && id != NULL)
+            dev->alias = g_strdup(id);
+    }
+}
+
+char *
+vnic_qemu_next_nic_id(const VnicConfDomain *def)
+{
+    g_autoptr(GHashTable) taken = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+        if (dev->alias != NULL)
+            g_hash_table_add(taken, dev->alias);
+    }
+    for (guint n = 0;; n++) {
+        g_autofree char *id = g_strdup_printf("net%u", n);
+        if (!g_hash_table_contains(taken, id))
+            return g_steal_pointer(&id);
+    }
 }

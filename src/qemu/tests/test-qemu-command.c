@@ -350,8 +350,7 @@ test_names(void)
 static void
 test_alias_numbering(void)
 {
-    /* a user alias taking net0 pushes the unaliased NIC to net1, as
-     * vnic_conf_domain_assign_aliases() does */
+    /* a user alias taking net0 pushes the unaliased NIC to net1 */
     g_autoptr(VnicConfDomain) def = tq_parse(
         DOMAIN_HEAD("pc") "<devices>"
         "<interface type='ethernet'><mac address='52:54:00:00:00:01'/></interface>"
@@ -362,10 +361,36 @@ test_alias_numbering(void)
     g_assert_cmpstr(first, ==, "net1");
 }
 
+/* A running domain's aliases: libvirt's ids, kept once given, and the
+ * next hot-plugged NIC gets the lowest free netN. */
+static void
+test_assign_ids(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("q35") "<devices>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/></interface>"
+        "<disk type='file' device='disk'><source file='/x'/><target dev='vda' bus='virtio'/></disk>"
+        "</devices></domain>");
+    g_autofree char *next = NULL;
+
+    vnic_qemu_assign_ids(def);
+    vnic_qemu_assign_ids(def);
+    g_assert_cmpstr(tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0)->alias, ==, "net0");
+    g_assert_cmpstr(tq_nth(def, VNIC_CONF_DEV_INTERFACE, 1)->alias, ==, "net1");
+    g_assert_cmpstr(tq_nth(def, VNIC_CONF_DEV_DISK, 0)->alias, ==, "virtio-disk0");
+    g_assert_cmpstr(vnic_conf_domain_find_controller(def, VNIC_CONF_CONTROLLER_PCI, 0)->alias, ==,
+                    "pcie.0");
+    g_assert_cmpstr(tq_nth(def, VNIC_CONF_DEV_MEMBALLOON, 0)->alias, ==, "balloon0");
+    next = vnic_qemu_next_nic_id(def);
+    g_assert_cmpstr(next, ==, "net2");
+}
+
 void
 test_qemu_command_register(void)
 {
     g_test_add_func("/qemu/command/golden/cloudstack-pc", test_golden_cloudstack_pc);
+    g_test_add_func("/qemu/command/assign-ids", test_assign_ids);
     g_test_add_func("/qemu/command/golden/q35", test_golden_q35);
     g_test_add_func("/qemu/command/multiqueue", test_multiqueue);
     g_test_add_func("/qemu/command/acpi-index-link", test_acpi_index_and_link);
