@@ -5,6 +5,7 @@
 
 #include "qemu/qemu-command-priv.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 typedef struct {
@@ -16,6 +17,9 @@ typedef struct {
     guint n_fds;
     guint getfd_done;         /* fds QEMU holds under our names */
     gboolean netdev_done;
+    guint adds_pending;       /* netdev_add and device_add replies still due */
+    gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
+    gboolean flush_close;
     char *fail_step;
     gint64 step_started;
     VnicQemuHotplugTimings timings;
@@ -51,17 +55,28 @@ failing(const Hotplug *h, const char *step)
     return g_strcmp0(h->fail_step, step) == 0;
 }
 
-static void step_done(GObject *source, GAsyncResult *res, gpointer data);
+static void getfd_done(GObject *source, GAsyncResult *res, gpointer data);
+static void add_done(GObject *source, GAsyncResult *res, gpointer data);
+static void undo_done(GObject *source, GAsyncResult *res, gpointer data);
 static void undo_next(GTask *task);
 
 static void
-send(GTask *task, const char *command, JsonObject *args, const int *fd)
+send(GTask *task, const char *command, JsonObject *args, const int *fd, GAsyncReadyCallback cb)
+{
+    vnic_qmp_client_execute_async(((Hotplug *)g_task_get_task_data(task))->qmp, command, args, fd,
+                                  fd ? 1 : 0, 10000, g_task_get_cancellable(task), cb,
+                                  g_object_ref(task));
+}
+
+static void
+fail(GTask *task, const char *step, const GError *error)
 {
     Hotplug *h = g_task_get_task_data(task);
 
-    h->step_started = g_get_monotonic_time();
-    vnic_qmp_client_execute_async(h->qmp, command, args, fd, fd ? 1 : 0, 10000,
-                                  g_task_get_cancellable(task), step_done, task);
+    if (h->error)
+        return; /* the first failure is the one reported */
+    h->error = g_error_copy(error);
+    g_prefix_error(&h->error, "hot-plug of %s failed at %s: ", h->alias, step);
 }
 
 static void
@@ -74,14 +89,14 @@ send_getfd(GTask *task)
     json_object_set_string_member(args, "fdname", name);
     if (failing(h, VNIC_QEMU_STEP_GETFD))
         json_object_set_boolean_member(args, "x-vnic-fault", TRUE);
-    send(task, "getfd", args, &h->fds[h->getfd_done]);
+    h->step_started = g_get_monotonic_time();
+    send(task, "getfd", args, &h->fds[h->getfd_done], getfd_done);
 }
 
-static void
-send_netdev_add(GTask *task)
+static JsonObject *
+netdev_args(Hotplug *h)
 {
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(JsonObject) args = json_object_new();
+    JsonObject *args = json_object_new();
     g_autoptr(GString) names = g_string_new(NULL);
 
     for (guint i = 0; i < h->n_fds; i++) {
@@ -94,74 +109,105 @@ send_netdev_add(GTask *task)
     json_object_set_boolean_member(args, "vhost", FALSE);
     if (failing(h, VNIC_QEMU_STEP_NETDEV_ADD))
         json_object_set_boolean_member(args, "x-vnic-fault", TRUE);
-    send(task, "netdev_add", args, NULL);
+    return args;
 }
 
+/* netdev_add and device_add go out back to back: QMP runs them in order,
+ * and if netdev_add fails device_add fails too (no such netdev), so
+ * nothing is lost by not waiting — but a round trip is saved. */
 static void
-send_device_add(GTask *task)
+send_adds(GTask *task)
 {
     Hotplug *h = g_task_get_task_data(task);
+    g_autoptr(JsonObject) netdev = netdev_args(h);
 
     if (failing(h, VNIC_QEMU_STEP_DEVICE_ADD))
         json_object_set_string_member(h->device_args, "x-vnic-fault", "1");
-    send(task, "device_add", h->device_args, NULL);
-}
-
-/* Moves the sequence on after a successful step. */
-static void
-advance(GTask *task, const char *command)
-{
-    Hotplug *h = g_task_get_task_data(task);
-    gint64 took = g_get_monotonic_time() - h->step_started;
-
-    if (g_strcmp0(command, "getfd") == 0) {
-        h->timings.getfd_us += took;
-        if (++h->getfd_done < h->n_fds)
-            send_getfd(task);
-        else
-            send_netdev_add(task);
-    } else if (g_strcmp0(command, "netdev_add") == 0) {
-        h->timings.netdev_add_us = took;
-        h->netdev_done = TRUE;
-        send_device_add(task);
-    } else {
-        h->timings.device_add_us = took;
-        g_task_return_boolean(task, TRUE);
-        g_object_unref(task);
-    }
-}
-
-static const char *
-step_of(const Hotplug *h)
-{
-    if (h->netdev_done)
-        return VNIC_QEMU_STEP_DEVICE_ADD;
-    return h->getfd_done < h->n_fds ? VNIC_QEMU_STEP_GETFD : VNIC_QEMU_STEP_NETDEV_ADD;
+    h->step_started = g_get_monotonic_time();
+    h->adds_pending = 2;
+    send(task, "netdev_add", netdev, NULL, add_done);
+    send(task, "device_add", h->device_args, NULL, add_done);
 }
 
 static void
-step_done(GObject *source, GAsyncResult *res, gpointer data)
+getfd_done(GObject *source, GAsyncResult *res, gpointer data)
 {
-    GTask *task = data;
+    g_autoptr(GTask) task = data;
     Hotplug *h = g_task_get_task_data(task);
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
 
-    if (h->error) { /* a reply while undoing: keep going back */
+    h->timings.getfd_us += g_get_monotonic_time() - h->step_started;
+    if (!ret) {
+        /* QEMU may refuse getfd before taking the fd it came with; it then
+         * keeps it until the next fd arrives: flush it (undo_next) */
+        h->flush_fd = TRUE;
+        fail(task, VNIC_QEMU_STEP_GETFD, error);
+        undo_next(task);
+    } else if (++h->getfd_done < h->n_fds) {
+        send_getfd(task);
+    } else {
+        send_adds(task);
+    }
+}
+
+static void
+add_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    Hotplug *h = g_task_get_task_data(task);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    gboolean netdev = h->adds_pending == 2; /* replies come in order */
+    gint64 now = g_get_monotonic_time();
+
+    if (netdev) {
+        h->timings.netdev_add_us = now - h->step_started;
+        h->netdev_done = ret != NULL;
+        if (ret)
+            h->getfd_done = 0; /* netdev_add took the fds out of the monitor */
+    } else {
+        h->timings.device_add_us = now - h->step_started - h->timings.netdev_add_us;
+    }
+    if (!ret)
+        fail(task, netdev ? VNIC_QEMU_STEP_NETDEV_ADD : VNIC_QEMU_STEP_DEVICE_ADD, error);
+    if (--h->adds_pending > 0)
+        return;
+    if (h->error) {
         undo_next(task);
         return;
     }
-    if (ret) {
-        advance(task, step_of(h));
-        return;
-    }
-    h->error = g_error_copy(error);
-    g_prefix_error(&h->error, "hot-plug of %s failed at %s: ", h->alias, step_of(h));
+    g_task_return_boolean(task, TRUE);
+}
+
+static void
+undo_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    if (!ret)
+        g_debug("hot-plug undo: %s", error->message);
     undo_next(task);
 }
 
-/* Undoes the last step that succeeded; when nothing is left, fails the
- * task with the first error. */
+/* Hands QEMU a throwaway fd under a name we then close: this makes it let
+ * go of an fd it kept from a refused getfd. */
+static void
+send_flush(GTask *task)
+{
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    g_autoptr(JsonObject) args = json_object_new();
+
+    json_object_set_string_member(args, "fdname", "vnic-flush");
+    send(task, "getfd", args, null_fd >= 0 ? &null_fd : NULL, undo_done);
+    if (null_fd >= 0)
+        close(null_fd); /* the client sent its own copy */
+}
+
+/* Undoes the last step that succeeded, one command at a time; when
+ * nothing is left, fails the task with the first error. */
 static void
 undo_next(GTask *task)
 {
@@ -170,16 +216,22 @@ undo_next(GTask *task)
 
     if (h->netdev_done) {
         h->netdev_done = FALSE;
-        h->getfd_done = 0; /* netdev_add took the fds out of the monitor */
         json_object_set_string_member(args, "id", h->netdev);
-        send(task, "netdev_del", args, NULL);
+        send(task, "netdev_del", args, NULL, undo_done);
     } else if (h->getfd_done > 0) {
         g_autofree char *name = fdname(h, --h->getfd_done);
         json_object_set_string_member(args, "fdname", name);
-        send(task, "closefd", args, NULL);
+        send(task, "closefd", args, NULL, undo_done);
+    } else if (h->flush_fd) {
+        h->flush_fd = FALSE;
+        h->flush_close = TRUE;
+        send_flush(task);
+    } else if (h->flush_close) {
+        h->flush_close = FALSE;
+        json_object_set_string_member(args, "fdname", "vnic-flush");
+        send(task, "closefd", args, NULL, undo_done);
     } else {
         g_task_return_error(task, g_steal_pointer(&h->error));
-        g_object_unref(task);
     }
 }
 
@@ -213,6 +265,7 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
         return;
     }
     send_getfd(task);
+    g_object_unref(task); /* each command in flight holds its own reference */
 }
 
 gboolean
