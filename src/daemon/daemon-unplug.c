@@ -107,23 +107,35 @@ reply_done(VnicPendingUnplug *p)
 
 /* ---- completion ----------------------------------------------------------- */
 
+/* netdev_del and the deletion of the host link run at the same time: both
+ * wait for the kernel to tear a device down (an RCU grace period each), so
+ * one after the other would double the wait.  The link is deleted in a
+ * worker thread, so the main loop keeps serving meanwhile. */
 typedef struct {
     VnicDomain *dom;
     char *alias;
     VnicPendingUnplug *pending; /* taken from dom->unplugs, or NULL (guest) */
+    VnicOwnedLink *owned;       /* the ledger entry being deleted, or NULL */
+    guint waiting;              /* netdev_del and link deletion still due */
 } Completion;
 
 static void
-netdev_deleted(GObject *source, GAsyncResult *res, gpointer data)
+completion_free(Completion *c)
 {
-    Completion *c = data;
+    if (c->pending)
+        pending_free(c->pending);
+    g_free(c->alias);
+    g_free(c);
+}
+
+/* Both halves are done: the NIC leaves the definition, the client hears. */
+static void
+complete(Completion *c)
+{
     VnicDomain *dom = c->dom;
     g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
     VnicConfDevice *dev = find_by_alias(dom->live, c->alias);
 
-    if (!ret)
-        g_debug("domain '%s': netdev_del host%s: %s", dom->name, c->alias, error->message);
     if (dev) {
         vnic_hotplug_remember(dom, dev);
         vnic_domain_forget_nic(dom, dev, c->pending ? "host" : "guest");
@@ -135,16 +147,72 @@ netdev_deleted(GObject *source, GAsyncResult *res, gpointer data)
     if (c->pending && c->pending->request) {
         reply_done(c->pending);
         c->pending->request = NULL;
-        pending_free(c->pending);
-        g_free(c->alias);
-        g_free(c);
+        completion_free(c);
         vnic_domain_job_done(dom);
         return;
     }
-    if (c->pending)
-        pending_free(c->pending);
-    g_free(c->alias);
-    g_free(c);
+    completion_free(c);
+}
+
+static void
+netdev_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Completion *c = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    if (!ret)
+        g_debug("domain '%s': netdev_del host%s: %s", c->dom->name, c->alias, error->message);
+    if (--c->waiting == 0)
+        complete(c);
+}
+
+static void
+delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    GError *error = NULL;
+
+    if (vnic_host_link_delete(data, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+link_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Completion *c = data;
+    g_autoptr(GError) error = NULL;
+
+    /* on failure the ledger keeps the link and forget_nic() tries again */
+    if (g_task_propagate_boolean(G_TASK(res), &error))
+        g_ptr_array_remove(c->dom->links, c->owned);
+    else
+        g_warning("domain '%s': %s", c->dom->name, error->message);
+    if (--c->waiting == 0)
+        complete(c);
+}
+
+static void
+delete_link_async(Completion *c)
+{
+    GTask *task = g_task_new(NULL, NULL, link_deleted, c);
+
+    g_task_set_task_data(task, vnic_host_link_copy(c->owned->link),
+                         (GDestroyNotify)vnic_host_link_free);
+    g_task_run_in_thread(task, delete_link_thread);
+    g_object_unref(task);
+}
+
+static VnicOwnedLink *
+owned_link(VnicDomain *dom, const char *alias)
+{
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        if (g_strcmp0(o->alias, alias) == 0)
+            return o;
+    }
+    return NULL;
 }
 
 /* DEVICE_DELETED for one of our NICs: finish its unplug. */
@@ -165,6 +233,11 @@ device_deleted(VnicDomain *dom, const char *alias)
         c->pending->deleted_us = g_get_monotonic_time();
     }
     json_object_set_string_member(args, "id", netdev);
+    c->waiting = 1;
+    if ((c->owned = owned_link(dom, alias))) {
+        c->waiting++;
+        delete_link_async(c);
+    }
     vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "netdev_del", args,
                                   NULL, 0, 5000, NULL, netdev_deleted, c);
 }
