@@ -286,6 +286,8 @@ read_done(GObject *source, GAsyncResult *res, gpointer data)
 
     if (!c->closed) {
         if (n <= 0) {
+            if (n < 0)
+                g_debug("api: read failed: %s", error->message);
             connection_close(c);
         } else {
             g_byte_array_append(c->inbuf, c->readbuf, (guint)n);
@@ -338,6 +340,10 @@ vnic_api_server_new(const VnicApiCommand *commands, gsize n_commands, gpointer u
     server->n_commands = n_commands;
     server->user_data = user_data;
     server->service = g_socket_service_new();
+    /* inactive until every socket is added: adding a socket to an active
+     * service cancels its pending accept, and a connection that operation
+     * had already taken is dropped (the client sees a reset) */
+    g_socket_service_stop(server->service);
     server->paths = g_ptr_array_new_with_free_func(g_free);
     server->markers = g_ptr_array_new_with_free_func(g_object_unref);
     g_signal_connect(server->service, "incoming", G_CALLBACK(on_incoming), server);
@@ -389,6 +395,11 @@ vnic_api_server_listen(VnicApiServer *server, const char *path, gboolean read_on
     }
     chmod(path, mode);
     g_ptr_array_add(server->paths, g_strdup(path));
-    g_socket_service_start(server->service);
     return TRUE;
+}
+
+void
+vnic_api_server_start(VnicApiServer *server)
+{
+    g_socket_service_start(server->service);
 }

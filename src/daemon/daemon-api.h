@@ -39,6 +39,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicApiServer, vnic_api_server_free)
 gboolean vnic_api_server_listen(VnicApiServer *server, const char *path, gboolean read_only,
                                 guint mode, GError **error);
 
+/* Starts accepting connections on every socket added so far.  Add all
+ * sockets first. */
+void vnic_api_server_start(VnicApiServer *server);
+
 /* Sends an event to every subscribed connection.  Takes @data. */
 void vnic_api_server_emit(VnicApiServer *server, const char *event, JsonObject *data);
 

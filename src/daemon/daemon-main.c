@@ -100,8 +100,11 @@ setup(VnicDaemon *daemon, GError **error)
     /* state first: a restarted daemon answers with its guests re-attached */
     if (!vnic_state_load(daemon, error))
         return FALSE;
-    return vnic_api_server_listen(daemon->api, daemon->opts.socket_path, FALSE, 0600, error) &&
-           vnic_api_server_listen(daemon->api, daemon->opts.ro_socket_path, TRUE, 0666, error);
+    if (!vnic_api_server_listen(daemon->api, daemon->opts.socket_path, FALSE, 0600, error) ||
+        !vnic_api_server_listen(daemon->api, daemon->opts.ro_socket_path, TRUE, 0666, error))
+        return FALSE;
+    vnic_api_server_start(daemon->api);
+    return TRUE;
 }
 
 static void

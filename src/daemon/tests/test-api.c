@@ -92,7 +92,10 @@ static void
 client_send(GSocketConnection *conn, const char *text, gsize len)
 {
     GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
-    g_assert_true(g_output_stream_write_all(out, text, len, NULL, NULL, NULL));
+    g_autoptr(GError) error = NULL;
+
+    g_output_stream_write_all(out, text, len, NULL, NULL, &error);
+    g_assert_no_error(error);
 }
 
 static char *
@@ -102,8 +105,13 @@ client_read_line(GSocketConnection *conn)
     GString *line = g_string_new(NULL);
     char c;
 
-    while (g_input_stream_read(raw, &c, 1, NULL, NULL) == 1 && c != '\n')
+    g_autoptr(GError) error = NULL;
+    gssize n;
+
+    while ((n = g_input_stream_read(raw, &c, 1, NULL, &error)) == 1 && c != '\n')
         g_string_append_c(line, c);
+    if (n < 0)
+        g_error("reading a reply: %s", error->message);
     return g_string_free(line, FALSE);
 }
 
@@ -220,6 +228,7 @@ run(GThreadFunc script)
     f.server = vnic_api_server_new(commands, G_N_ELEMENTS(commands), NULL);
     g_assert_true(vnic_api_server_listen(f.server, f.rw_path, FALSE, 0600, &error));
     g_assert_true(vnic_api_server_listen(f.server, f.ro_path, TRUE, 0666, &error));
+    vnic_api_server_start(f.server);
     thread = g_thread_new("client", run_script, NULL);
     g_main_loop_run(f.loop);
     g_thread_join(thread);
