@@ -73,7 +73,9 @@ child_spawn(const char *const *argv, const char *const *env_add, const char *out
     E2eChild *child = g_new0(E2eChild, 1);
     child->proc = proc;
     child->ctx = g_main_context_new();
-    child->pid = (GPid)atoi(g_subprocess_get_identifier(proc));
+    /* NULL once a quick child (ip, …) has already exited and been reaped */
+    const char *id = g_subprocess_get_identifier(proc);
+    child->pid = id != NULL ? (GPid)atoi(id) : 0;
     g_main_context_push_thread_default(child->ctx);
     g_subprocess_wait_async(proc, NULL, on_child_waited, child);
     g_main_context_pop_thread_default(child->ctx);
