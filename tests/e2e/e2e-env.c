@@ -133,6 +133,8 @@ make_tmp_root(void)
 
 /* The guard (a child of the program, in its own session so a signal to the
  * test's process group does not reach it). */
+static pid_t test_pid; /* the test program's pid, for the guard */
+
 G_GNUC_NORETURN static void
 guard_main(int read_fd)
 {
@@ -150,7 +152,10 @@ guard_main(int read_fd)
     char c;
     while (read(read_fd, &c, 1) < 0 && errno == EINTR)
         ;
-    guint killed = e2e_proc_kill_matching(env.tmp_root);
+    /* QEMU gets its files as fds, so its command line need not name the
+     * temp dir; it does name the domain, which ends in the test's pid */
+    g_autofree char *guest = g_strdup_printf("-%d,debug-threads", (int)test_pid);
+    guint killed = e2e_proc_kill_matching(env.tmp_root) + e2e_proc_kill_matching(guest);
     if (killed > 0)
         g_printerr("e2e guard: killed %u leftover process(es) of %s\n", killed, env.tmp_root);
     g_autofree char *mark = g_build_filename(env.tmp_root, PASSED_MARK, NULL);
@@ -169,6 +174,7 @@ start_guard(void)
         cannot_run(g_strdup_printf("pipe2: %s", g_strerror(errno)));
     fflush(stdout);
     fflush(stderr);
+    test_pid = getpid();
     pid_t pid = fork();
     if (pid < 0)
         cannot_run(g_strdup_printf("fork: %s", g_strerror(errno)));

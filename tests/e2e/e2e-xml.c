@@ -160,7 +160,9 @@ e2e_xml_prepare(const char *example, const char *tag, GError **error)
     g_autoptr(E2eDomainXml) dom = g_new0(E2eDomainXml, 1);
     xmlNode *name = child_or_new(root, "name");
     g_autofree char *old_name = text_of(name);
-    dom->name = tag != NULL ? g_strdup_printf("%s-%d-%s", old_name, (int)getpid(), tag)
+    /* the pid last: the guard finds a crashed run's QEMUs by "-PID," in
+     * their -name guest=… argument */
+    dom->name = tag != NULL ? g_strdup_printf("%s-%s-%d", old_name, tag, (int)getpid())
                             : g_strdup_printf("%s-%d", old_name, (int)getpid());
     dom->uuid = g_uuid_string_random();
     dom->dir = e2e_tmp_dir(dom->name);
