@@ -130,6 +130,28 @@ drop_backend(Attach *a)
 }
 
 static void
+link_set(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    if (!ret)
+        g_warning("set_link: %s", error->message);
+}
+
+/* <link state='down'/>: the guest sees no carrier until it is set up. */
+static void
+set_link_down(VnicDomain *dom, const char *alias)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+
+    json_object_set_string_member(args, "name", alias);
+    json_object_set_boolean_member(args, "up", FALSE);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "set_link", args, NULL,
+                                  0, 5000, NULL, link_set, NULL);
+}
+
+static void
 plugged(GObject *source, GAsyncResult *res, gpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -146,6 +168,8 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
     }
     dev = g_steal_pointer(&a->dev);
     g_ptr_array_add(dom->live->devices, dev);
+    if (dev->nic->link_up == VNIC_TRISTATE_NO)
+        set_link_down(dom, dev->alias);
     if (!vnic_state_write_status(dom, &error))
         g_warning("domain '%s': writing status: %s", dom->name, error->message);
     ret = attach_result(a, &t, dev, dom->live);

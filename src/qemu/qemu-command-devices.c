@@ -559,31 +559,45 @@ nic_device_opts(VnicQemuBuild *b, const VnicConfDevice *dev, gboolean virtio, GS
     return TRUE;
 }
 
+/* What an <interface> may contain for vnic to honour it, cold-plugged or
+ * hot-plugged: anything else is refused, never silently dropped. */
 gboolean
-vnic_qemu_build_nic(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
+vnic_qemu_nic_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
 {
     static const char *const children[] = { "mac", "source", "target", "model", "driver",
                                             "link", "mtu", "alias", "acpi", "address",
                                             "boot", "rom", NULL };
     static const char *const driver_attrs[] = { "name", "queues", "rx_queue_size",
                                                 "tx_queue_size", NULL };
+    xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
+    g_autofree char *driver_name = vnic_qemu_xml_prop(driver, "name");
+
+    if (!vnic_qemu_xml_check(def, dev, dev->node, (const char *const[]){ "type", NULL }, children,
+                             error) ||
+        !vnic_qemu_xml_check(def, dev, driver, driver_attrs, NULL, error))
+        return FALSE;
+    if (driver_name != NULL && strcmp(driver_name, "qemu") != 0) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "unsupported value '%s' for <driver name>: vnic runs virtio-net in "
+                            "QEMU (vhost=off, there is no vhost-net)", driver_name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_build_nic(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
+{
     const VnicConfNic *nic = dev->nic;
     const char *id = vnic_qemu_names_get(b->names, dev);
     g_autofree char *netdev = g_strconcat("host", id, NULL);
-    xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
-    g_autofree char *driver_name = vnic_qemu_xml_prop(driver, "name");
     g_autofree char *mac = NULL;
     g_autofree char *qdriver = NULL;
     g_autoptr(GString) s = NULL;
     gboolean virtio = g_str_has_prefix(nic->model != NULL ? nic->model : "", "virtio");
 
-    if (!vnic_qemu_xml_check(b->def, dev, dev->node, (const char *const[]){ "type", NULL },
-                             children, error) ||
-        !vnic_qemu_xml_check(b->def, dev, driver, driver_attrs, NULL, error))
+    if (!vnic_qemu_nic_check(b->def, dev, error))
         return FALSE;
-    if (driver_name != NULL && strcmp(driver_name, "qemu") != 0)
-        return refuse(error, b, dev, "<driver name>", driver_name,
-                      "vnic runs virtio-net in QEMU (vhost=off, there is no vhost-net)");
     if (!nic->has_mac) {
         vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
                             "no MAC address: assign one before starting");

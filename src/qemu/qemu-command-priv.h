@@ -32,6 +32,9 @@ const char *vnic_qemu_names_controller(const VnicQemuNames *names, VnicConfContr
  * else the controller's id; NULL when no PCI controller has that index. */
 const char *vnic_qemu_names_pci_bus(const VnicQemuNames *names, guint index);
 
+/* qemu-command-devices.c: the <interface> holds only what vnic honours. */
+gboolean vnic_qemu_nic_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error);
+
 /* TRUE for the chipset's own functions, which get no -device: the PIIX3
  * IDE of pc (ide controller 0) and the ICH9 AHCI of q35 (sata 0). */
 gboolean vnic_qemu_is_chipset(const VnicConfDomain *def, const VnicConfDevice *dev);

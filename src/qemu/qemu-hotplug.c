@@ -291,6 +291,28 @@ nic_driver(const char *model)
     return g_strdup(model);
 }
 
+/* What the <interface> says beyond the modeled fields, as the cold-plug
+ * command line honours it (qemu-command-devices.c): ROM and queue sizes. */
+static void
+nic_node_args(const VnicConfDevice *dev, JsonObject *args)
+{
+    xmlNode *rom = vnic_qemu_xml_child(dev->node, "rom");
+    xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
+    g_autofree char *enabled = vnic_qemu_xml_prop(rom, "enabled");
+    g_autofree char *bar = vnic_qemu_xml_prop(rom, "bar");
+    const char *const sizes[] = { "rx_queue_size", "tx_queue_size" };
+
+    if (g_strcmp0(enabled, "no") == 0)
+        json_object_set_string_member(args, "romfile", "");
+    else if (bar != NULL)
+        json_object_set_int_member(args, "rombar", g_strcmp0(bar, "off") == 0 ? 0 : 1);
+    for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        g_autofree char *v = vnic_qemu_xml_prop(driver, sizes[i]);
+        if (v != NULL)
+            json_object_set_int_member(args, sizes[i], (gint64)g_ascii_strtoull(v, NULL, 10));
+    }
+}
+
 JsonObject *
 vnic_qemu_nic_device_args(const VnicConfDomain *def, const VnicConfDevice *dev,
                           const char *netdev_id, GError **error)
@@ -305,6 +327,8 @@ vnic_qemu_nic_device_args(const VnicConfDomain *def, const VnicConfDevice *dev,
                                                : g_strdup_printf("0x%x", dev->addr.slot);
     JsonObject *args;
 
+    if (!vnic_qemu_nic_check(def, dev, error))
+        return NULL;
     if (!dev->addr.set || !bus) {
         g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
                     "hot-plug of %s: no PCI controller with index %u", dev->alias, dev->addr.bus);
@@ -325,5 +349,6 @@ vnic_qemu_nic_device_args(const VnicConfDomain *def, const VnicConfDevice *dev,
     }
     if (nic->mtu)
         json_object_set_int_member(args, "host_mtu", nic->mtu);
+    nic_node_args(dev, args);
     return args;
 }

@@ -5,6 +5,7 @@
  * Targeted tests check one rule each: multiqueue, acpi-index, hot-plug off,
  * refused elements, missing fds. */
 #include "test-qemu-helpers.h"
+#include "qemu/qemu-hotplug.h"
 
 #include <string.h>
 
@@ -386,9 +387,45 @@ test_assign_ids(void)
     g_assert_cmpstr(next, ==, "net2");
 }
 
+/* A hot-plugged NIC gets what its cold-plugged twin would get, and what
+ * vnic cannot honour is refused, as on the command line. */
+static void
+test_hotplug_device_args(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(DOMAIN_HEAD("pc") "<devices></devices></domain>");
+    const char *good = "<interface type='ethernet'><mac address='52:54:00:00:00:09'/>"
+                       "<model type='virtio'/><rom enabled='no'/><acpi index='4'/>"
+                       "<driver queues='2' rx_queue_size='512'/>"
+                       "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>"
+                       "</interface>";
+    const char *bad = "<interface type='ethernet'><model type='virtio'/>"
+                      "<bandwidth><inbound average='1000'/></bandwidth></interface>";
+    g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, good, strlen(good), NULL);
+    g_autoptr(VnicConfDevice) shaped = vnic_conf_interface_parse(def, bad, strlen(bad), NULL);
+    g_autoptr(JsonObject) args = NULL;
+    g_autoptr(GError) error = NULL;
+
+    vnic_qemu_assign_ids(def);
+    dev->alias = g_strdup("net0");
+    args = vnic_qemu_nic_device_args(def, dev, "hostnet0", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(json_object_get_string_member(args, "driver"), ==, "virtio-net-pci");
+    g_assert_cmpstr(json_object_get_string_member(args, "bus"), ==, "pci.0");
+    g_assert_cmpstr(json_object_get_string_member(args, "addr"), ==, "0x5");
+    g_assert_cmpstr(json_object_get_string_member(args, "romfile"), ==, "");
+    g_assert_cmpint(json_object_get_int_member(args, "acpi-index"), ==, 4);
+    g_assert_cmpint(json_object_get_int_member(args, "rx_queue_size"), ==, 512);
+    g_assert_true(json_object_get_boolean_member(args, "mq"));
+    shaped->alias = g_strdup("net1");
+    g_assert_null(vnic_qemu_nic_device_args(def, shaped, "hostnet1", &error));
+    g_assert_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED);
+    g_assert_nonnull(strstr(error->message, "bandwidth"));
+}
+
 void
 test_qemu_command_register(void)
 {
+    g_test_add_func("/qemu/hotplug/device-args", test_hotplug_device_args);
     g_test_add_func("/qemu/command/golden/cloudstack-pc", test_golden_cloudstack_pc);
     g_test_add_func("/qemu/command/assign-ids", test_assign_ids);
     g_test_add_func("/qemu/command/golden/q35", test_golden_q35);
