@@ -2,43 +2,12 @@
  *
  * After a re-attach, a NIC may have gone while vnicd was not looking (the
  * guest ejected it, or an unplug vnicd had asked for completed).  QEMU's
- * query-pci is the truth: every NIC of the live definition whose id QEMU no
- * longer lists is forgotten exactly as if its DEVICE_DELETED had arrived.
+ * query-pci is the truth (vnic_qemu_query_pci_gone, the same reading the
+ * start-up check uses): every NIC of the live definition QEMU no longer
+ * has is forgotten exactly as if its DEVICE_DELETED had arrived.  NICs
+ * behind a root port the guest has not enumerated yet are not judged.
  */
 #include "daemon/daemon-lifecycle.h"
-
-/* Adds every qdev_id in a query-pci "devices" list, bridges included. */
-static void
-collect_ids(JsonArray *devices, GHashTable *ids)
-{
-    for (guint i = 0; devices && i < json_array_get_length(devices); i++) {
-        JsonObject *d = json_array_get_object_element(devices, i);
-        JsonObject *bridge;
-
-        if (!d)
-            continue;
-        if (json_object_has_member(d, "qdev_id"))
-            g_hash_table_add(ids, g_strdup(json_object_get_string_member(d, "qdev_id")));
-        bridge = json_object_has_member(d, "pci_bridge") ? json_object_get_object_member(d, "pci_bridge")
-                                                         : NULL;
-        if (bridge && json_object_has_member(bridge, "devices"))
-            collect_ids(json_object_get_array_member(bridge, "devices"), ids);
-    }
-}
-
-static GHashTable *
-qemu_ids(JsonNode *ret)
-{
-    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    JsonArray *buses = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
-
-    for (guint i = 0; buses && i < json_array_get_length(buses); i++) {
-        JsonObject *bus = json_array_get_object_element(buses, i);
-        if (bus && json_object_has_member(bus, "devices"))
-            collect_ids(json_object_get_array_member(bus, "devices"), ids);
-    }
-    return ids;
-}
 
 /* Removes @dev (a NIC of the live definition) and its host link, and tells
  * subscribers.  @initiator: "host" or "guest". */
@@ -75,18 +44,20 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
     VnicDomain *dom = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
-    g_autoptr(GHashTable) ids = NULL;
+    g_autoptr(GPtrArray) expected = NULL;
+    g_autoptr(GPtrArray) gone = NULL;
 
     if (!ret) {
         g_warning("domain '%s': query-pci after re-attach: %s", dom->name, error->message);
         vnic_domain_job_done(dom);
         return;
     }
-    ids = qemu_ids(ret);
+    expected = vnic_qemu_expected_pci(dom->live, NULL);
+    gone = expected ? vnic_qemu_query_pci_gone(expected, ret) : g_ptr_array_new();
     for (guint i = dom->live->devices->len; i > 0; i--) {
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i - 1);
         if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->alias &&
-            !g_hash_table_contains(ids, dev->alias)) {
+            g_ptr_array_find_with_equal_func(gone, dev->alias, g_str_equal, NULL)) {
             g_message("domain '%s': %s vanished while vnicd was down", dom->name, dev->alias);
             vnic_domain_forget_nic(dom, dev, "guest");
         }

@@ -126,6 +126,12 @@ char *vnic_qemu_command_to_string(const VnicQemuCommand *cmd);
  * that get no id (ps2 inputs, <graphics>, …). */
 char *vnic_qemu_device_id(const VnicConfDomain *def, const VnicConfDevice *dev);
 
+/* The ids of @expected rows QEMU no longer has, per a query-pci reply: the
+ * row's bus is in the reply but no device there or elsewhere has its id.
+ * Rows behind bridges the reply does not list (the guest has not
+ * enumerated them yet) are not judged.  Ids are borrowed from @expected. */
+GPtrArray *vnic_qemu_query_pci_gone(const GPtrArray *expected, JsonNode *query_pci);
+
 /* Writes every device's id into its <alias> where it has none, so status
  * XML, QMP commands and events all name devices alike (a running domain). */
 void vnic_qemu_assign_ids(VnicConfDomain *def);

@@ -193,6 +193,45 @@ check_unplanned(const GPtrArray *expected, const Reply *r, GError **error)
     return TRUE;
 }
 
+/* Walks query-pci's root bus (bus 0: pc and q35 have no other root). */
+static void
+collect_root(Reply *r, JsonArray *buses)
+{
+    for (guint i = 0; i < json_array_get_length(buses); i++) {
+        JsonObject *bus = element_object(buses, i);
+
+        if (bus != NULL && json_object_get_int_member_with_default(bus, "bus", -1) == 0)
+            collect(r, member_array(bus, "devices"), NULL, 0);
+    }
+}
+
+GPtrArray *
+vnic_qemu_query_pci_gone(const GPtrArray *expected, JsonNode *query_pci)
+{
+    JsonArray *buses = JSON_NODE_HOLDS_ARRAY(query_pci) ? json_node_get_array(query_pci) : NULL;
+    g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(Seen));
+    g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) ids = g_hash_table_new(g_str_hash, g_str_equal);
+    Reply r = { seen, listed };
+    GPtrArray *gone = g_ptr_array_new();
+
+    if (buses == NULL)
+        return gone;
+    collect_root(&r, buses);
+    for (guint i = 0; i < seen->len; i++)
+        g_hash_table_add(ids, (gpointer)g_array_index(seen, Seen, i).qdev_id);
+    for (guint i = 0; i < expected->len; i++) {
+        VnicQemuPciExpect *exp = g_ptr_array_index(expected, i);
+
+        /* behind a bridge the reply does not list, absence proves nothing */
+        if (exp->id == NULL || (!exp->on_root && !g_hash_table_contains(listed, exp->bus)))
+            continue;
+        if (!g_hash_table_contains(ids, exp->id))
+            g_ptr_array_add(gone, exp->id);
+    }
+    return gone;
+}
+
 gboolean
 vnic_qemu_verify_query_pci(const GPtrArray *expected, JsonNode *query_pci,
                            GPtrArray **ret_unseen, GError **error)
@@ -210,13 +249,7 @@ vnic_qemu_verify_query_pci(const GPtrArray *expected, JsonNode *query_pci,
                     "query-pci did not return a list of buses");
         return FALSE;
     }
-    for (guint i = 0; i < json_array_get_length(buses); i++) {
-        JsonObject *bus = element_object(buses, i);
-
-        /* bus 0 is the root; pc and q35 have no other root bus */
-        if (bus != NULL && json_object_get_int_member_with_default(bus, "bus", -1) == 0)
-            collect(&r, member_array(bus, "devices"), NULL, 0);
-    }
+    collect_root(&r, buses);
     for (guint i = 0; i < expected->len; i++) {
         VnicQemuPciExpect *exp = g_ptr_array_index(expected, i);
 

@@ -55,6 +55,25 @@ parse(const char *text)
     return node;
 }
 
+/* What a re-attached vnicd may forget: only what query-pci proves gone. */
+static void
+test_gone(void)
+{
+    g_autoptr(GPtrArray) rows = q35_expected();
+    /* after boot: net0 behind pci.1 is there, pci.2's bus is listed but empty */
+    g_autoptr(JsonNode) booted = parse(
+        "[{\"bus\": 0, \"devices\": [" BRIDGE(2, 0, "pci.1", 1, ", \"devices\": [" DEV(0, 0, "net0") "]")
+        "," BRIDGE(2, 1, "pci.2", 2, ", \"devices\": []") "," DEV(31, 2, "") "]}]");
+    g_autoptr(JsonNode) early = parse(prelaunch);
+    g_autoptr(GPtrArray) gone = vnic_qemu_query_pci_gone(rows, booted);
+    g_autoptr(GPtrArray) not_judged = vnic_qemu_query_pci_gone(rows, early);
+
+    g_assert_cmpuint(gone->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(gone, 0), ==, "net1");
+    /* before the firmware enumerated the root ports, nothing behind them is judged */
+    g_assert_cmpuint(not_judged->len, ==, 0);
+}
+
 static void
 test_prelaunch(void)
 {
@@ -160,6 +179,7 @@ void
 test_qemu_verify_register(void)
 {
     g_test_add_func("/qemu/verify/prelaunch", test_prelaunch);
+    g_test_add_func("/qemu/verify/gone", test_gone);
     g_test_add_func("/qemu/verify/after-boot", test_after_boot);
     g_test_add_func("/qemu/verify/mismatches", test_mismatches);
     g_test_add_func("/qemu/verify/expected-from-plan", test_expected_from_plan);
