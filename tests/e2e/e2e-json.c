@@ -148,6 +148,27 @@ e2e_json_get_string(JsonObject *object, const char *member)
 }
 
 JsonObject *
+e2e_json_member_object(JsonObject *object, const char *member)
+{
+    JsonNode *n = object != NULL ? json_object_get_member(object, member) : NULL;
+    return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+JsonArray *
+e2e_json_member_array(JsonObject *object, const char *member)
+{
+    JsonNode *n = object != NULL ? json_object_get_member(object, member) : NULL;
+    return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+JsonObject *
+e2e_json_array_object(JsonArray *array, guint i)
+{
+    JsonNode *n = json_array_get_element(array, i);
+    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+JsonObject *
 e2e_api_call(E2eJsonConn *conn, const char *execute, const char *args_json, double timeout_s,
              GError **error)
 {

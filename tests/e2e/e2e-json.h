@@ -27,6 +27,11 @@ char *e2e_json_to_string(JsonNode *node, gboolean pretty);
 char *e2e_json_object_to_string(JsonObject *object);
 /* A string member, or NULL when absent or not a string. */
 const char *e2e_json_get_string(JsonObject *object, const char *member);
+/* The object/array member, or the array's i-th element as an object; NULL
+ * when absent or of another type (borrowed). */
+JsonObject *e2e_json_member_object(JsonObject *object, const char *member);
+JsonArray *e2e_json_member_array(JsonObject *object, const char *member);
+JsonObject *e2e_json_array_object(JsonArray *array, guint i);
 
 /* One vnicd API request on `conn`: sends
  * {"execute": EXECUTE, "arguments": ARGS, "id": N} (ARGS_JSON is JSON text

@@ -85,13 +85,6 @@ json_list(JsonNode *node, const char *member)
     return m != NULL && JSON_NODE_HOLDS_ARRAY(m) ? json_node_get_array(m) : NULL;
 }
 
-static JsonObject *
-array_object(JsonArray *a, guint i)
-{
-    JsonNode *n = json_array_get_element(a, i);
-    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
 /* A name in pci's "names": the string, or NULL for null/absent. */
 static const char *
 predicted_name(JsonObject *names, const char *kind)
@@ -112,7 +105,7 @@ list_entry(gboolean all, const char *name, GError **error)
         return NULL;
     }
     for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
-        JsonObject *d = array_object(domains, i);
+        JsonObject *d = e2e_json_array_object(domains, i);
         if (g_strcmp0(e2e_json_get_string(d, "name"), name) == 0)
             return json_object_ref(d);
     }
@@ -216,7 +209,7 @@ check_names(Dom *dom)
 
     guint predicted = 0;
     for (guint i = 0; i < json_array_get_length(devices); i++) {
-        JsonObject *dev = array_object(devices, i);
+        JsonObject *dev = e2e_json_array_object(devices, i);
         const char *mac = e2e_json_get_string(dev, "mac");
         JsonNode *names_node = dev != NULL ? json_object_get_member(dev, "names") : NULL;
         if (mac == NULL || names_node == NULL || !JSON_NODE_HOLDS_OBJECT(names_node))
@@ -280,7 +273,7 @@ check_queries(Dom *dom)
     g_clear_pointer(&dom->taps, g_ptr_array_unref);
     dom->taps = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < json_array_get_length(ifaces); i++) {
-        JsonObject *ifc = array_object(ifaces, i);
+        JsonObject *ifc = e2e_json_array_object(ifaces, i);
         const char *mac = e2e_json_get_string(ifc, "mac");
         const char *target = e2e_json_get_string(ifc, "target");
         const char *guest_name = e2e_json_get_string(ifc, "guest-name");

@@ -172,27 +172,6 @@ result_object(E2eCmdResult *r, GError **error)
     return json_object_ref(json_node_get_object(node));
 }
 
-static JsonObject *
-member_object(JsonObject *o, const char *member)
-{
-    JsonNode *m = o != NULL ? json_object_get_member(o, member) : NULL;
-    return m != NULL && JSON_NODE_HOLDS_OBJECT(m) ? json_node_get_object(m) : NULL;
-}
-
-static JsonArray *
-member_array(JsonObject *o, const char *member)
-{
-    JsonNode *m = o != NULL ? json_object_get_member(o, member) : NULL;
-    return m != NULL && JSON_NODE_HOLDS_ARRAY(m) ? json_node_get_array(m) : NULL;
-}
-
-static JsonObject *
-array_object(JsonArray *a, guint i)
-{
-    JsonNode *n = json_array_get_element(a, i);
-    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
 static gboolean
 mac_eq(const char *a, const char *b)
 {
@@ -222,8 +201,8 @@ predict_next(Dom *dom, Prediction *p, GError **error)
     g_autoptr(JsonObject) pci = result_object(r, error);
     if (pci == NULL)
         return FALSE;
-    JsonObject *next = member_object(pci, "next-nic");
-    JsonObject *names = member_object(next, "names");
+    JsonObject *next = e2e_json_member_object(pci, "next-nic");
+    JsonObject *names = e2e_json_member_object(next, "names");
     if (names == NULL || e2e_json_get_string(names, "preferred") == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     "vnic pci %s --json: no next-nic.names.preferred:\n%s", dom->xml->name, r->out);
@@ -241,9 +220,9 @@ pci_device_of_mac(Dom *dom, const char *mac, GError **error)
 {
     g_autoptr(E2eCmdResult) r = vnic("pci", dom->xml->name, "--json", NULL);
     g_autoptr(JsonObject) pci = result_object(r, error);
-    JsonArray *devices = member_array(pci, "devices");
+    JsonArray *devices = e2e_json_member_array(pci, "devices");
     for (guint i = 0; devices != NULL && i < json_array_get_length(devices); i++) {
-        JsonObject *d = array_object(devices, i);
+        JsonObject *d = e2e_json_array_object(devices, i);
         if (mac_eq(e2e_json_get_string(d, "mac"), mac))
             return json_object_ref(d);
     }
@@ -257,14 +236,14 @@ domiflist_mac(Dom *dom, const char *mac, guint *out_count, GError **error)
 {
     g_autoptr(E2eCmdResult) r = vnic("domiflist", dom->xml->name, "--json", NULL);
     g_autoptr(JsonObject) o = result_object(r, error);
-    JsonArray *ifaces = member_array(o, "interfaces");
+    JsonArray *ifaces = e2e_json_member_array(o, "interfaces");
     if (o != NULL && ifaces == NULL)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "domiflist --json: no interfaces:\n%s",
                     r->out);
     if (out_count != NULL)
         *out_count = ifaces != NULL ? json_array_get_length(ifaces) : 0;
     for (guint i = 0; ifaces != NULL && i < json_array_get_length(ifaces); i++) {
-        JsonObject *ifc = array_object(ifaces, i);
+        JsonObject *ifc = e2e_json_array_object(ifaces, i);
         if (mac_eq(e2e_json_get_string(ifc, "mac"), mac))
             return json_object_ref(ifc);
     }
@@ -505,7 +484,7 @@ detach_mac(Dom *dom, const char *mac, GError **error)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: not completed:\n%s", r->command, r->out);
         return FALSE;
     }
-    JsonObject *t = member_object(o, "timings");
+    JsonObject *t = e2e_json_member_object(o, "timings");
     if (t != NULL)
         g_test_message("%s: detach %s: guest %.1f ms, cleanup %.1f ms", dom->xml->name, mac,
                        json_object_get_int_member_with_default(t, "guest-us", 0) / 1e3,
@@ -553,7 +532,7 @@ plug_checked(Dom *dom, const char *want, GError **error, const char *a1, const c
                     nic->ifname, or_none(nic->onboard), or_none(nic->slot), or_none(nic->path));
         return NULL;
     }
-    JsonObject *t = member_object(ret, "timings");
+    JsonObject *t = e2e_json_member_object(ret, "timings");
     g_test_message("%s: hot-plugged %s at %s -> guest %s, %s (vnicd: %.1f ms)", dom->xml->name, mac,
                    address, nic->ifname, p.preferred,
                    t ? json_object_get_int_member_with_default(t, "total-us", 0) / 1e3 : -1.0);
@@ -597,9 +576,9 @@ running_pid(const char *name, GError **error)
 {
     g_autoptr(E2eCmdResult) r = vnic("list", "--json", NULL);
     g_autoptr(JsonObject) o = result_object(r, error);
-    JsonArray *domains = member_array(o, "domains");
+    JsonArray *domains = e2e_json_member_array(o, "domains");
     for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
-        JsonObject *d = array_object(domains, i);
+        JsonObject *d = e2e_json_array_object(domains, i);
         if (g_strcmp0(e2e_json_get_string(d, "name"), name) == 0 &&
             g_strcmp0(e2e_json_get_string(d, "state"), "running") == 0)
             return (GPid)json_object_get_int_member_with_default(d, "pid", 0);
@@ -1001,7 +980,7 @@ test_rollback(void)
         g_autoptr(JsonObject) reply = e2e_daemon_api(S.daemon, "attach-interface", args, &error);
         E2E_CHECK_NO_ERROR(error, "attach-interface");
         g_autofree char *text = e2e_json_object_to_string(reply);
-        JsonObject *err = member_object(reply, "error");
+        JsonObject *err = e2e_json_member_object(reply, "error");
         E2E_CHECK(err != NULL, "x-fail-step %s: no error: %s", steps[i], text);
         E2E_CHECK(g_strcmp0(e2e_json_get_string(err, "class"), "QemuError") == 0,
                   "x-fail-step %s: class %s: %s", steps[i], e2e_json_get_string(err, "class"), text);
@@ -1122,7 +1101,7 @@ test_guest_unplug(void)
     g_autoptr(JsonNode) ev_node = e2e_json_parse(g_strstrip(out), &error);
     E2E_CHECK_NO_ERROR(error, "vnic events --json output");
     JsonObject *ev = JSON_NODE_HOLDS_OBJECT(ev_node) ? json_node_get_object(ev_node) : NULL;
-    JsonObject *data = member_object(ev, "data");
+    JsonObject *data = e2e_json_member_object(ev, "data");
     E2E_CHECK(g_strcmp0(e2e_json_get_string(ev, "event"), "DEVICE_REMOVED") == 0 &&
                   g_strcmp0(e2e_json_get_string(data, "initiator"), "guest") == 0 &&
                   mac_eq(e2e_json_get_string(data, "mac"), mac) &&
@@ -1151,7 +1130,7 @@ test_refusals(void)
     E2E_CHECK_NO_ERROR(error, "vnic pci --json");
     E2E_CHECK(dev != NULL, "vnic pci --json does not list %s", DENY_NIC_MAC);
     const char *address = e2e_json_get_string(dev, "address");
-    const char *want = e2e_json_get_string(member_object(dev, "names"), "preferred");
+    const char *want = e2e_json_get_string(e2e_json_member_object(dev, "names"), "preferred");
     E2E_CHECK(g_str_has_prefix(or_none(address), "0000:00:") && g_str_has_prefix(or_none(want), "enp0s"),
               "the deny NIC is at %s, predicted %s: not an integrated endpoint on pcie.0", or_none(address),
               or_none(want));
