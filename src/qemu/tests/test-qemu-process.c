@@ -445,6 +445,28 @@ test_multiqueue(Fixture *f, gconstpointer data)
     kill_and_free(r.proc, &rec);
 }
 
+/* Starts @file with the plan changed by @mutate after the argv was built:
+ * the start must fail verification, with a message holding @needles, and
+ * leave nothing behind (the teardown checks: no QEMU, no socket, no fd). */
+static void
+expect_verify_failure(Fixture *f, const char *file, MutateFunc mutate,
+                      const char *const *needles)
+{
+    g_autoptr(VnicConfDomain) def = NULL;
+    Result r = { 0 };
+
+    if (skipped(f))
+        return;
+    def = load(f, file);
+    start(f, def, mutate, &r);
+    g_assert_null(r.proc);
+    g_assert_error(r.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
+    g_test_message("%s", r.error->message);
+    for (; *needles; needles++)
+        g_assert_nonnull(strstr(r.error->message, *needles));
+    g_clear_error(&r.error);
+}
+
 static void
 move_first_nic(VnicConfDomain *def, VnicQemuCommand *cmd)
 {
@@ -457,21 +479,9 @@ move_first_nic(VnicConfDomain *def, VnicQemuCommand *cmd)
 static void
 test_wrong_plan(Fixture *f, gconstpointer data)
 {
-    g_autoptr(VnicConfDomain) def = NULL;
-    Result r = { 0 };
-
-    if (skipped(f))
-        return;
-    def = load(f, "cloudstack-pc.xml");
-    start(f, def, move_first_nic, &r);
-    g_assert_null(r.proc);
-    g_assert_error(r.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
-    g_test_message("%s", r.error->message);
-    g_assert_nonnull(strstr(r.error->message, "QEMU start failed at query-pci: "));
-    g_assert_nonnull(strstr(r.error->message, "slot 0x0a"));
-    g_assert_nonnull(strstr(r.error->message, "('net0')"));
-    g_clear_error(&r.error);
-    /* the teardown checks: no QEMU, no socket, no fd */
+    expect_verify_failure(f, "cloudstack-pc.xml", move_first_nic,
+                          (const char *const[]){ "QEMU start failed at query-pci: ", "slot 0x0a",
+                                                 "('net0')", NULL });
 }
 
 static void
@@ -488,20 +498,10 @@ swap_port_nics(VnicConfDomain *def, VnicQemuCommand *cmd)
 static void
 test_wrong_plan_behind_port(Fixture *f, gconstpointer data)
 {
-    g_autoptr(VnicConfDomain) def = NULL;
-    Result r = { 0 };
-
-    if (skipped(f))
-        return;
-    def = load(f, "q35.xml");
-    start(f, def, swap_port_nics, &r);
-    g_assert_null(r.proc);
-    g_assert_error(r.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
-    g_test_message("%s", r.error->message);
-    g_assert_nonnull(strstr(r.error->message, "QEMU start failed at qom-get: "));
-    g_assert_nonnull(strstr(r.error->message, "('net0') on pci.1 slot 0x00 function 0, the plan "
-                                              "puts it on pci.2"));
-    g_clear_error(&r.error);
+    expect_verify_failure(f, "q35.xml", swap_port_nics,
+                          (const char *const[]){ "QEMU start failed at qom-get: ",
+                                                 "('net0') on pci.1 slot 0x00 function 0, the plan "
+                                                 "puts it on pci.2", NULL });
 }
 
 static void
