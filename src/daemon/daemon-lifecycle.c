@@ -125,6 +125,8 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
     g_autofree char *log_path = vnic_state_log_path(dom);
     g_autofree char *log_dir = g_path_get_dirname(log_path);
+    /* libvirt keeps varstores in its state dir too: the guest's, not the run's */
+    g_autofree char *nvram_dir = g_build_filename(dom->daemon->opts.state_dir, "nvram", NULL);
     g_autoptr(VnicQemuRuntime) rt = NULL;
 
     if (!(dom->live = copy_definition(dom->config, error)))
@@ -137,6 +139,10 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     }
     if (!(rt = vnic_qemu_runtime_prepare(dom->live, run_dir, log_path, error)))
         return FALSE;
+    if (!vnic_qemu_runtime_prepare_firmware(rt, dom->live, nvram_dir, error)) {
+        vnic_qemu_runtime_remove_files(rt);
+        return FALSE;
+    }
     dom->state = VNIC_DOMAIN_STARTING;
     if (!create_backends(dom, rt, error) || !vnic_state_write_status(dom, error) ||
         !(*ret_cmd = vnic_qemu_command_build(dom->live, rt, error))) {
@@ -158,6 +164,7 @@ start_done(GObject *source, GAsyncResult *res, gpointer data)
     JsonObject *ret;
 
     if (!proc) {
+        g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
         job_finish(dom, ctx->request, error, NULL);
         return;
@@ -192,6 +199,7 @@ vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
         return;
     }
     if (!prepare_start(dom, &rt, &cmd, &error)) {
+        g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
         job_finish(dom, request, error, NULL);
         return;

@@ -15,8 +15,11 @@
  *
  *   target                                 device
  *   serial, target isa-serial (default)    isa-serial,index=<port>
- *   console, target serial (default)       none: the serial with that port
- *                                          (refused if there is none)
+ *   console, target serial (default)       none: the serial with that port;
+ *                                          without one, an isa-serial of its
+ *                                          own (libvirt adds that serial)
+ *   <log file append>                      logfile=/dev/fdset/S[,logappend=on]:
+ *                                          vnic opens the file
  *   console, target virtio                 virtconsole on virtio-serialN.B
  *   channel, target virtio                 virtserialport,name=… on virtio-serialN.B
  *   others  (usb-serial, guestfwd, xen, sclp, …) refused.
@@ -40,6 +43,7 @@ void
 vnic_qemu_chardev_clear(VnicQemuChardev *chr)
 {
     g_clear_pointer(&chr->name, g_free);
+    g_clear_pointer(&chr->log_file, g_free);
 }
 
 static gboolean
@@ -155,14 +159,11 @@ parse_target(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChard
         return TRUE;
     }
     if (dev->kind == VNIC_CONF_DEV_CONSOLE && (type == NULL || strcmp(type, "serial") == 0)) {
-        chr->target = VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS;
         chr->serial = find_serial(def, chr->port);
-        if (chr->serial == NULL) {
-            vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                                "<target type='serial' port='%u'> needs a <serial> with that "
-                                "port: the QEMU launcher does not add one", chr->port);
-            return FALSE;
-        }
+        /* no <serial> behind it: like libvirt, which adds that serial to
+         * the XML, the console is an isa-serial of its own */
+        chr->target = chr->serial != NULL ? VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS
+                                          : VNIC_QEMU_CHR_TARGET_ISA_SERIAL;
         return TRUE;
     }
     if ((dev->kind == VNIC_CONF_DEV_CONSOLE || dev->kind == VNIC_CONF_DEV_CHANNEL) &&
@@ -184,12 +185,26 @@ vnic_qemu_chardev_parse(const VnicConfDomain *def, const VnicConfDevice *dev,
                         VnicQemuChardev *chr, GError **error)
 {
     static const char *const attrs[] = { "type", "tty", NULL };
-    static const char *const children[] = { "source", "target", "alias", "address", NULL };
+    static const char *const children[] = { "source", "target", "alias", "address", "log",
+                                            NULL };
+    xmlNode *log = vnic_qemu_xml_child(dev->node, "log");
+    g_autofree char *append = vnic_qemu_xml_prop(log, "append");
 
     memset(chr, 0, sizeof(*chr));
     chr->vs_controller = chr->vs_bus = chr->vs_port = -1;
     if (!vnic_qemu_xml_check(def, dev, dev->node, attrs, children, error) ||
+        !vnic_qemu_xml_check(def, dev, log, (const char *const[]){ "file", "append", NULL },
+                             NULL, error) ||
         !parse_backend(def, dev, chr, error) || !parse_target(def, dev, chr, error)) {
+        vnic_qemu_chardev_clear(chr);
+        return FALSE;
+    }
+    chr->log_file = vnic_qemu_xml_prop(log, "file");
+    chr->log_append = g_strcmp0(append, "on") == 0;
+    if (log != NULL && (chr->log_file == NULL || !g_path_is_absolute(chr->log_file))) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "<log file> '%s' is not an absolute path",
+                            chr->log_file != NULL ? chr->log_file : "");
         vnic_qemu_chardev_clear(chr);
         return FALSE;
     }
@@ -270,6 +285,15 @@ add_backend(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuChardev *
         pty->chardev = g_strdup(chr_id);
         pty->dev_id = g_strdup(vnic_qemu_names_get(b->names, dev));
         g_ptr_array_add(b->cmd->ptys, pty);
+    }
+    if (chr->log_file != NULL) {
+        g_autofree char *log = vnic_qemu_build_fdset(b, dev, VNIC_QEMU_FD_CHARDEV_LOG, error);
+
+        if (log == NULL)
+            return FALSE;
+        vnic_qemu_opt(s, "logfile", log);
+        if (chr->log_append)
+            vnic_qemu_opt(s, "logappend", "on");
     }
     vnic_qemu_build_add_pair(b, "-chardev", s);
     return TRUE;

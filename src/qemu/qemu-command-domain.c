@@ -94,37 +94,92 @@ cpu_features(xmlNode *cpu, GString *s, GError **error)
     return TRUE;
 }
 
+/* The CPU flags of <timer name='kvmclock|hypervclock' present>, as libvirt
+ * writes them (also under TCG, where QEMU drops kvmclock with a warning). */
+static gboolean
+clock_cpu_flags(xmlNode *root, GString *s, GError **error)
+{
+    static const char *const timers[] = { "kvmclock", "hypervclock" };
+    static const char *const flags[] = { "kvmclock", "hv-time" };
+    xmlNode *clock = vnic_qemu_xml_child(root, "clock");
+
+    for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
+        g_autofree char *name = NULL;
+        g_autofree char *present = NULL;
+
+        if (t->type != XML_ELEMENT_NODE || strcmp((const char *) t->name, "timer") != 0)
+            continue;
+        name = vnic_qemu_xml_prop(t, "name");
+        present = vnic_qemu_xml_prop(t, "present");
+        for (guint i = 0; i < G_N_ELEMENTS(timers); i++) {
+            if (g_strcmp0(name, timers[i]) != 0 || present == NULL)
+                continue;
+            if (strcmp(present, "yes") != 0 && strcmp(present, "no") != 0)
+                return unsupported(error, "<timer present>", present, name);
+            vnic_qemu_opt(s, flags[i], strcmp(present, "yes") == 0 ? "on" : "off");
+        }
+    }
+    return TRUE;
+}
+
+/* The -cpu model: "host" (KVM), "max" for host-model under TCG (libvirt
+ * expands the CPU it probed from QEMU's "max"; vnic does not probe and
+ * lets QEMU give the same), the <model>, or "qemu64" when only flags are
+ * set.  NULL: QEMU's default. */
+static gboolean
+cpu_model(VnicQemuBuild *b, xmlNode *cpu, const char **ret, GError **error)
+{
+    g_autofree char *mode = vnic_qemu_xml_prop(cpu, "mode");
+    g_autofree char *model = vnic_qemu_xml_child_text(cpu, "model");
+
+    *ret = NULL;
+    if (g_strcmp0(mode, "host-passthrough") == 0 && !b->cmd->kvm)
+        return unsupported(error, "<cpu mode>", mode,
+                           "the host CPU needs type='kvm' (libvirt refuses it for TCG too)");
+    if (g_strcmp0(mode, "host-passthrough") == 0 || g_strcmp0(mode, "host-model") == 0)
+        *ret = b->cmd->kvm ? "host" : "max";
+    else if (g_strcmp0(mode, "maximum") == 0)
+        *ret = "max";
+    else if (mode != NULL && strcmp(mode, "custom") != 0)
+        return unsupported(error, "<cpu mode>", mode, NULL);
+    else if (model != NULL && *model != '\0')
+        *ret = g_intern_string(model);
+    return TRUE;
+}
+
 gboolean
 vnic_qemu_build_cpu(VnicQemuBuild *b, xmlNode *root, GError **error)
 {
     static const char *const attrs[] = { "mode", "match", "check", "migratable", NULL };
-    static const char *const children[] = { "topology", "model", "feature", NULL };
+    static const char *const children[] = { "topology", "model", "feature", "vendor", "cache",
+                                            NULL };
     xmlNode *cpu = vnic_qemu_xml_child(root, "cpu");
-    g_autofree char *mode = vnic_qemu_xml_prop(cpu, "mode");
-    g_autofree char *model = vnic_qemu_xml_child_text(cpu, "model");
+    g_autofree char *cache = vnic_qemu_xml_prop(vnic_qemu_xml_child(cpu, "cache"), "mode");
+    g_autoptr(GString) flags = g_string_new(NULL);
     g_autoptr(GString) s = g_string_new(NULL);
+    const char *model = NULL;
 
-    if (cpu == NULL)
+    if (!vnic_qemu_xml_check(b->def, NULL, cpu, attrs, children, error) ||
+        !cpu_model(b, cpu, &model, error))
+        return FALSE;
+    if (cache != NULL && strcmp(cache, "passthrough") == 0 && !b->cmd->kvm)
+        return unsupported(error, "<cpu><cache mode>", cache, "needs type='kvm'");
+    if (cache != NULL && strcmp(cache, "passthrough") != 0 && strcmp(cache, "disable") != 0 &&
+        strcmp(cache, "emulate") != 0)
+        return unsupported(error, "<cpu><cache mode>", cache, NULL);
+    if ((cpu != NULL && !cpu_features(cpu, flags, error)) ||
+        !clock_cpu_flags(root, flags, error))
+        return FALSE;
+    if (model == NULL && flags->len == 0)
         return TRUE;
-    if (!vnic_qemu_xml_check(b->def, NULL, cpu, attrs, children, error))
-        return FALSE;
-    if (g_strcmp0(mode, "host-passthrough") == 0 || g_strcmp0(mode, "host-model") == 0) {
-        if (!b->cmd->kvm)
-            return unsupported(error, "<cpu mode>", mode, "the host CPU needs type='kvm'");
-        vnic_qemu_opt(s, NULL, "host");
-    } else if (g_strcmp0(mode, "maximum") == 0) {
-        vnic_qemu_opt(s, NULL, "max");
-    } else if (mode != NULL && strcmp(mode, "custom") != 0) {
-        return unsupported(error, "<cpu mode>", mode, NULL);
-    } else if (model != NULL && *model != '\0') {
-        vnic_qemu_opt(s, NULL, model);
-    } else if (vnic_qemu_xml_child(cpu, "feature") != NULL) {
-        vnic_qemu_opt(s, NULL, "qemu64");
-    }
-    if (!cpu_features(cpu, s, error))
-        return FALSE;
-    if (s->len > 0)
-        vnic_qemu_build_add_pair(b, "-cpu", s);
+    vnic_qemu_opt(s, NULL, model != NULL ? model : "qemu64");
+    if (g_strcmp0(cache, "passthrough") == 0)
+        vnic_qemu_opt(s, "host-cache-info", "on");
+    else if (g_strcmp0(cache, "disable") == 0)
+        vnic_qemu_opt(s, "l3-cache", "off");
+    if (flags->len > 0)
+        g_string_append_printf(s, ",%s", flags->str);
+    vnic_qemu_build_add_pair(b, "-cpu", s);
     return TRUE;
 }
 
@@ -170,17 +225,21 @@ vnic_qemu_build_smp(VnicQemuBuild *b, xmlNode *root, GError **error)
 
 /* One <timer> other than hpet (done by -machine). */
 static gboolean
-clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
+clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, const char **track, GError **error)
 {
     g_autofree char *name = vnic_qemu_xml_prop(t, "name");
     g_autofree char *policy = vnic_qemu_xml_prop(t, "tickpolicy");
     g_autofree char *present = vnic_qemu_xml_prop(t, "present");
+    g_autofree char *trk = vnic_qemu_xml_prop(t, "track");
 
     if (!vnic_qemu_xml_check(b->def, NULL, t,
-                             (const char *const[]){ "name", "tickpolicy", "present", NULL },
+                             (const char *const[]){ "name", "tickpolicy", "present", "track",
+                                                    NULL },
                              NULL, error))
         return FALSE;
-    if (g_strcmp0(name, "hpet") == 0)
+    /* hpet: -machine; kvmclock, hypervclock: -cpu flags */
+    if (g_strcmp0(name, "hpet") == 0 || g_strcmp0(name, "kvmclock") == 0 ||
+        g_strcmp0(name, "hypervclock") == 0)
         return TRUE;
     if (g_strcmp0(present, "no") == 0)
         return unsupported(error, "<timer present>", present, name);
@@ -188,6 +247,16 @@ clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
         if (policy != NULL && strcmp(policy, "catchup") != 0 && strcmp(policy, "delay") != 0)
             return unsupported(error, "<timer name='rtc' tickpolicy>", policy, NULL);
         *slew = g_strcmp0(policy, "catchup") == 0;
+        /* libvirt's mapping: guest time, the host's wall clock, or the
+         * host's monotonic clock; boot is QEMU's default */
+        if (trk != NULL && strcmp(trk, "guest") == 0)
+            *track = "vm";
+        else if (trk != NULL && strcmp(trk, "wall") == 0)
+            *track = "host";
+        else if (trk != NULL && strcmp(trk, "realtime") == 0)
+            *track = "rt";
+        else if (trk != NULL && strcmp(trk, "boot") != 0)
+            return unsupported(error, "<timer name='rtc' track>", trk, NULL);
         return TRUE;
     }
     if (g_strcmp0(name, "pit") == 0) {
@@ -199,7 +268,8 @@ clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
         }
         return TRUE;
     }
-    return unsupported(error, "<timer name>", name, "the launcher handles rtc, pit and hpet");
+    return unsupported(error, "<timer name>", name,
+                       "the launcher handles rtc, pit, hpet, kvmclock and hypervclock");
 }
 
 gboolean
@@ -209,6 +279,7 @@ vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error)
     g_autofree char *offset = vnic_qemu_xml_prop(clock, "offset");
     g_autoptr(GString) s = g_string_new(NULL);
     gboolean slew = FALSE;
+    const char *track = NULL;
 
     if (!vnic_qemu_xml_check(b->def, NULL, clock, (const char *const[]){ "offset", NULL },
                              (const char *const[]){ "timer", NULL }, error))
@@ -216,10 +287,12 @@ vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error)
     if (offset != NULL && strcmp(offset, "utc") != 0 && strcmp(offset, "localtime") != 0)
         return unsupported(error, "<clock offset>", offset, "use utc or localtime");
     for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
-        if (t->type == XML_ELEMENT_NODE && !clock_timer(b, t, &slew, error))
+        if (t->type == XML_ELEMENT_NODE && !clock_timer(b, t, &slew, &track, error))
             return FALSE;
     }
     vnic_qemu_opt(s, "base", offset != NULL ? offset : "utc");
+    if (track != NULL)
+        vnic_qemu_opt(s, "clock", track);
     if (slew)
         vnic_qemu_opt(s, "driftfix", "slew");
     vnic_qemu_build_add_pair(b, "-rtc", s);

@@ -105,6 +105,8 @@ typedef struct {
     gint vs_controller;       /* <address type='virtio-serial'>, -1 when absent */
     gint vs_bus;
     gint vs_port;
+    char *log_file;           /* <log file>, or NULL */
+    gboolean log_append;      /* <log append='on'> */
 } VnicQemuChardev;
 
 void vnic_qemu_chardev_clear(VnicQemuChardev *chr);
@@ -149,6 +151,26 @@ gboolean vnic_qemu_build_smp(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_lifecycle(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error);
+
+/* qemu-command-boot.c: firmware, kernel boot, <sysinfo>. */
+gboolean vnic_qemu_build_boot(VnicQemuBuild *b, xmlNode *root, GError **error);
+
+/* What <os firmware> / <loader> / <nvram> ask for. */
+typedef struct {
+    gboolean pflash;          /* a pflash loader (given, or chosen for firmware='efi') */
+    char *loader;             /* the <loader> path, NULL: chosen from the descriptors */
+    gboolean loader_readonly;
+    gboolean secure;          /* <loader secure='yes'>: SMM */
+    gboolean has_nvram;       /* a read-only loader has a separate varstore */
+    char *nvram;              /* the <nvram> path, NULL: vnic's default */
+    char *nvram_template;     /* <nvram template>, NULL: the descriptor's */
+} VnicQemuFirmware;
+
+/* Reads @def's firmware choice; UNSUPPORTED for what the launcher cannot
+ * run (rom loaders, stateless, firmware other than efi/bios). */
+gboolean vnic_qemu_boot_firmware(const VnicConfDomain *def, VnicQemuFirmware *fw,
+                                 GError **error);
+void vnic_qemu_firmware_clear(VnicQemuFirmware *fw);
 
 /* qemu-command-devices.c: one -device (and its backends) per call. */
 gboolean vnic_qemu_build_controller(VnicQemuBuild *b, const VnicConfDevice *dev,
@@ -196,6 +218,7 @@ struct _VnicQemuRuntime {
     int log_fd;                 /* QEMU's stdout and stderr; -1 when none */
     gint64 log_start;           /* log size before this start: error tails begin here */
     GPtrArray *owned;           /* VnicQemuOwnedFile*: what vnic created */
+    gboolean firmware_smm;      /* the chosen UEFI firmware needs SMM */
 };
 
 void vnic_qemu_owned_file_free(VnicQemuOwnedFile *file);

@@ -146,19 +146,20 @@ check_domain(const VnicConfDomain *def, GError **error)
     static const char *const attrs[] = { "type", "id", NULL };
     static const char *const children[] = {
         "name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "devices",
-        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm",
+        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "sysinfo",
         /* ignored: host-side policy, invisible to the guest */
         "title", "description", "metadata", "cputune", "numatune", "memtune", "blkiotune",
         "resource", "seclabel", NULL,
     };
     static const char *const os_children[] = { "type", "kernel", "initrd", "cmdline", "boot",
-                                               "bootmenu", NULL };
+                                               "bootmenu", "loader", "nvram", "smbios",
+                                               "firmware", NULL };
     static const char *const features[] = { "acpi", "apic", "pae", "vmport", NULL };
     xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
 
     return vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
-           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"), NULL, os_children,
-                               error) &&
+           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"),
+                               (const char *const[]){ "firmware", NULL }, os_children, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "features"), NULL,
                                features, error);
 }
@@ -175,38 +176,6 @@ add_identity(VnicQemuBuild *b)
         vnic_qemu_build_add(b, "-uuid");
         vnic_qemu_build_add(b, b->def->uuid);
     }
-}
-
-static gboolean
-add_os(VnicQemuBuild *b, xmlNode *root, GError **error)
-{
-    const VnicConfDomain *def = b->def;
-    const char *paths[] = { def->kernel, def->initrd };
-    static const char *const opts[] = { "-kernel", "-initrd" };
-    static const char *const elems[] = { "kernel", "initrd" };
-
-    if (def->kernel == NULL && (def->initrd != NULL || def->cmdline != NULL)) {
-        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
-                    "<os><%s> needs <os><kernel>", def->initrd != NULL ? "initrd" : "cmdline");
-        return FALSE;
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
-        if (paths[i] == NULL)
-            continue;
-        if (!g_path_is_absolute(paths[i])) {
-            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
-                        "<os><%s> '%s' is not an absolute path (QEMU runs in /)", elems[i],
-                        paths[i]);
-            return FALSE;
-        }
-        vnic_qemu_build_add(b, opts[i]);
-        vnic_qemu_build_add(b, paths[i]);
-    }
-    if (def->cmdline != NULL) {
-        vnic_qemu_build_add(b, "-append");
-        vnic_qemu_build_add(b, def->cmdline);
-    }
-    return TRUE;
 }
 
 static gboolean
@@ -301,7 +270,7 @@ add_domain_options(VnicQemuBuild *b, GError **error)
     vnic_qemu_build_add(b, "-msg");
     vnic_qemu_build_add(b, "timestamp=on");
     add_monitor(b, qmp[0]);
-    return add_os(b, root, error) && add_boot_order(b, root, error) &&
+    return vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
            vnic_qemu_build_clock(b, root, error) && vnic_qemu_build_lifecycle(b, root, error) &&
            vnic_qemu_build_globals(b, root, error);
 }

@@ -50,7 +50,16 @@ typedef enum {
     VNIC_QEMU_FD_CHARDEV_FILE,   /* a file opened for writing: serial, console, channel */
     VNIC_QEMU_FD_DISK,           /* a disk's image or block device */
     VNIC_QEMU_FD_TAP,            /* an interface's tap/macvtap queues, one fd each */
+    /* domain-level files (no device): QEMU, unprivileged, never opens them by path */
+    VNIC_QEMU_FD_KERNEL,         /* <os><kernel>: a sealed memfd copy (/proc/self/fd/N) */
+    VNIC_QEMU_FD_INITRD,         /* <os><initrd>: likewise */
+    VNIC_QEMU_FD_LOADER,         /* <os><loader type='pflash'>, read-only or read-write */
+    VNIC_QEMU_FD_NVRAM,          /* <os><nvram>, read-write */
+    VNIC_QEMU_FD_CHARDEV_LOG,    /* a serial/console's <log file>, opened for appending */
 } VnicQemuFdKind;
+
+/* TRUE for the kinds that belong to the domain, not to a device. */
+gboolean vnic_qemu_fd_kind_is_domain(VnicQemuFdKind kind);
 
 /* What vnic hands one QEMU: for each device (borrowed pointer into the
  * domain, which must outlive the runtime) the fds of one kind, numbered as
@@ -66,7 +75,8 @@ VnicQemuRuntime *vnic_qemu_runtime_new(void);
 void vnic_qemu_runtime_free(VnicQemuRuntime *rt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicQemuRuntime, vnic_qemu_runtime_free)
 
-/* Records @n_fds fds of @kind for @dev (NULL for VNIC_QEMU_FD_MONITOR) and
+/* Records @n_fds fds of @kind for @dev (NULL for the monitor and the
+ * other domain-level kinds) and
  * gives them the next child numbers.  When @fds is not NULL the runtime
  * takes them (each is set to -1) and passes them to QEMU at launch; NULL
  * only describes the numbering (tests).  Adding a second set for the same
@@ -118,6 +128,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicQemuCommand, vnic_qemu_command_free)
  * or fds the runtime lacks. */
 VnicQemuCommand *vnic_qemu_command_build(const VnicConfDomain *def, const VnicQemuRuntime *rt,
                                          GError **error);
+
+/* Adds to @rt (without fds) the domain-level files vnic would open for
+ * @def: kernel, initrd, firmware, varstore, chardev logs.  For tests and
+ * vnic_qemu_domain_check(). */
+void vnic_qemu_runtime_describe_domain(VnicQemuRuntime *rt, const VnicConfDomain *def);
+/* A runtime describing every fd vnic would hand @def's QEMU (no files). */
+VnicQemuRuntime *vnic_qemu_runtime_describe(const VnicConfDomain *def);
+
+/* Refuses, at define, a planned domain the launcher cannot run: builds its
+ * command against vnic_qemu_runtime_describe(), so the error is the one
+ * start would give (VNIC_QEMU_ERROR_UNSUPPORTED/_INVALID).  Pure: host
+ * resources (files, KVM, firmware descriptors) are checked at start. */
+gboolean vnic_qemu_domain_check(const VnicConfDomain *def, GError **error);
 
 /* The argv as one shell-quoted line, for logs and tests. */
 char *vnic_qemu_command_to_string(const VnicQemuCommand *cmd);

@@ -124,6 +124,13 @@ prepare_chardev(VnicQemuRuntime *rt, VnicConfDomain *def, VnicConfDevice *dev,
         if (ok)
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_CHARDEV_FILE, &fd, 1);
     }
+    if (ok && chr.log_file != NULL && chr.target != VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS) {
+        fd = open(chr.log_file, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+                                (chr.log_append ? O_APPEND : O_TRUNC), 0600);
+        ok = fd >= 0 || host_error(error, def, dev, errno, "open the <log file>", chr.log_file);
+        if (ok)
+            vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_CHARDEV_LOG, &fd, 1);
+    }
     vnic_qemu_chardev_clear(&chr);
     return ok;
 }
@@ -232,7 +239,7 @@ vnic_qemu_runtime_prepare(VnicConfDomain *def, const char *run_dir, const char *
             ok = prepare_disk(rt, def, dev, error);
     }
     if (ok)
-        ok = prepare_log(rt, log_path, error);
+        ok = vnic_qemu_prepare_kernel(rt, def, error) && prepare_log(rt, log_path, error);
     if (!ok) {
         vnic_qemu_runtime_remove_files(rt);
         for (guint i = 0; i < auto_pathed->len; i++)

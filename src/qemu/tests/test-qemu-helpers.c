@@ -70,6 +70,8 @@ tq_describe_runtime(const VnicConfDomain *def)
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, NULL,
                                       MAX(dev->nic->queues, 1));
     }
+    /* last, so the device fds keep the numbers the golden files show */
+    vnic_qemu_runtime_describe_domain(rt, def);
     return rt;
 }
 
