@@ -32,6 +32,8 @@ static const Verb verbs[] = {
     { "dumpxml", vnic_cli_dumpxml, "dumpxml DOM [--inactive|--migratable] [--json]",
       "print a domain's XML" },
     { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]", "list a domain's NICs" },
+    { "vncdisplay", vnic_cli_vncdisplay, "vncdisplay DOM [--json]",
+      "print where a running domain's VNC server listens (127.0.0.1:0)" },
     { "pci", vnic_cli_pci, "pci DOM [--json]",
       "print a domain's PCI slot map, guest names and the next NIC's slot" },
     { "attach-interface", vnic_cli_attach_interface,

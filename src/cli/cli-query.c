@@ -1,4 +1,4 @@
-/* cli-query.c: the read-only verbs: list, dumpxml, domiflist, pci.
+/* cli-query.c: the read-only verbs: list, dumpxml, domiflist, vncdisplay, pci.
  *
  * Each sends one query and prints the answer as virsh would (a table, the
  * XML) or, with --json, the API's return value as it came.  A return value
@@ -201,6 +201,32 @@ vnic_cli_domiflist(const VnicCliContext *ctx, int argc, char **argv)
         return bad_answer("domiflist");
     else
         print_interfaces(nics);
+    return VNIC_CLI_EXIT_OK;
+}
+
+int
+vnic_cli_vncdisplay(const VnicCliContext *ctx, int argc, char **argv)
+{
+    static const VnicCliVerbSpec spec = {
+        "vncdisplay", "DOM", "a domain name", 1,
+        "Prints where a running domain's VNC server listens, as virsh does:\n"
+        "ADDRESS:DISPLAY (127.0.0.1:0), or :DISPLAY for every address.",
+    };
+    gboolean json = FALSE;
+    g_autoptr(JsonNode) ret = NULL;
+    const char *display;
+    int status;
+
+    if ((status = name_query(ctx, &spec, argc, argv, &json, &ret)) != VNIC_CLI_EXIT_OK ||
+        ret == NULL)
+        return status;
+    display = vnic_cli_json_string(vnic_cli_json_object(ret), "display");
+    if (json)
+        vnic_cli_print_json(ret);
+    else if (display == NULL)
+        return bad_answer("vncdisplay");
+    else
+        printf("%s\n", display);
     return VNIC_CLI_EXIT_OK;
 }
 

@@ -156,6 +156,33 @@ current_def(const VnicDomain *dom)
     return dom->live ? dom->live : dom->config;
 }
 
+/* Like virsh vncdisplay: only a running domain has a display. */
+static void
+cmd_vncdisplay(VnicApiRequest *request, gpointer data)
+{
+    VnicDomain *dom = domain_arg(request, data);
+    GError *error = NULL;
+    g_autofree char *display = NULL;
+    JsonObject *ret;
+
+    if (!dom)
+        return;
+    if (!dom->live || dom->state != VNIC_DOMAIN_RUNNING) {
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                                  "domain '%s' is not running", dom->name));
+        return;
+    }
+    if (!(display = vnic_qemu_vnc_display(dom->live, &error))) {
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                                  "domain '%s': %s", dom->name, error->message));
+        g_error_free(error);
+        return;
+    }
+    ret = json_object_new();
+    json_object_set_string_member(ret, "display", display);
+    vnic_api_request_return_object(request, ret);
+}
+
 static void
 cmd_pci(VnicApiRequest *request, gpointer data)
 {
@@ -265,6 +292,7 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "list", cmd_list, TRUE },
     { "dumpxml", cmd_dumpxml, TRUE },
     { "domiflist", cmd_domiflist, TRUE },
+    { "vncdisplay", cmd_vncdisplay, TRUE },
     { "pci", cmd_pci, TRUE },
     { "define", cmd_define, FALSE },
     { "undefine", cmd_undefine, FALSE },

@@ -16,6 +16,7 @@ vnic_qemu_runtime_describe_domain(VnicQemuRuntime *rt, const VnicConfDomain *def
 
     g_return_if_fail(rt != NULL && def != NULL);
 
+    rt->describing = TRUE; /* no ports are chosen in a described runtime */
     if (def->kernel != NULL)
         vnic_qemu_runtime_add_fds(rt, NULL, VNIC_QEMU_FD_KERNEL, NULL, 1);
     if (def->initrd != NULL)
@@ -43,6 +44,7 @@ vnic_qemu_runtime_describe(const VnicConfDomain *def)
 {
     VnicQemuRuntime *rt = vnic_qemu_runtime_new();
 
+    rt->describing = TRUE;
     vnic_qemu_runtime_add_fds(rt, NULL, VNIC_QEMU_FD_MONITOR, NULL, 1);
     vnic_qemu_runtime_describe_domain(rt, def);
     for (guint i = 0; i < def->devices->len; i++) {

@@ -128,6 +128,7 @@ typedef struct {
     gboolean audiodev;        /* -audiodev none,id=audio1 written */
     char *watchdog_action;    /* the -action watchdog= value, once */
     GHashTable *vs_ports;     /* "virtio-serial0.0:1" → TRUE: used virtserialport numbers */
+    gboolean has_vnc;         /* one -vnc written */
 } VnicQemuBuild;
 
 void vnic_qemu_build_add(VnicQemuBuild *b, const char *arg);
@@ -171,6 +172,18 @@ typedef struct {
 gboolean vnic_qemu_boot_firmware(const VnicConfDomain *def, VnicQemuFirmware *fw,
                                  GError **error);
 void vnic_qemu_firmware_clear(VnicQemuFirmware *fw);
+
+/* qemu-command-graphics.c */
+typedef struct {
+    char *address;            /* TCP listen address (default 127.0.0.1), or NULL */
+    char *socket;             /* <listen type='socket' socket>, or NULL */
+    gboolean none;            /* <listen type='none'> */
+} VnicQemuListen;
+
+/* Where <graphics> @node listens. */
+gboolean vnic_qemu_graphics_listen(const xmlNode *node, VnicQemuListen *l, GError **error);
+void vnic_qemu_listen_clear(VnicQemuListen *l);
+gboolean vnic_qemu_build_graphics(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
 
 /* qemu-command-devices.c: one -device (and its backends) per call. */
 gboolean vnic_qemu_build_controller(VnicQemuBuild *b, const VnicConfDevice *dev,
@@ -219,6 +232,7 @@ struct _VnicQemuRuntime {
     gint64 log_start;           /* log size before this start: error tails begin here */
     GPtrArray *owned;           /* VnicQemuOwnedFile*: what vnic created */
     gboolean firmware_smm;      /* the chosen UEFI firmware needs SMM */
+    gboolean describing;        /* vnic_qemu_runtime_describe(): ports are not chosen yet */
 };
 
 void vnic_qemu_owned_file_free(VnicQemuOwnedFile *file);

@@ -367,6 +367,15 @@ pty_free(VnicQemuPty *pty)
     g_free(pty);
 }
 
+static void
+qmp_step_free(VnicQemuQmpStep *step)
+{
+    g_free(step->command);
+    if (step->args != NULL)
+        json_object_unref(step->args);
+    g_free(step);
+}
+
 static VnicQemuCommand *
 command_new(void)
 {
@@ -375,6 +384,7 @@ command_new(void)
     cmd->argv = g_ptr_array_new_with_free_func(g_free);
     cmd->links_down = g_ptr_array_new_with_free_func(g_free);
     cmd->ptys = g_ptr_array_new_with_free_func((GDestroyNotify) pty_free);
+    cmd->before_cont = g_ptr_array_new_with_free_func((GDestroyNotify) qmp_step_free);
     return cmd;
 }
 
@@ -387,6 +397,7 @@ vnic_qemu_command_free(VnicQemuCommand *cmd)
     g_clear_pointer(&cmd->expected_pci, g_ptr_array_unref);
     g_ptr_array_unref(cmd->links_down);
     g_ptr_array_unref(cmd->ptys);
+    g_ptr_array_unref(cmd->before_cont);
     g_free(cmd);
 }
 

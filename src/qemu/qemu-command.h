@@ -108,6 +108,13 @@ typedef struct {
     char *dev_id;    /* the device using it: "serial0" */
 } VnicQemuPty;
 
+/* A QMP command the launcher sends after the PCI check, before `cont`. */
+typedef struct {
+    char *command;
+    JsonObject *args;         /* owned; NULL: none */
+    gboolean secret;          /* args hold a password: never logged */
+} VnicQemuQmpStep;
+
 typedef struct {
     GPtrArray *argv;          /* char*, NULL-terminated, argv[0] is the emulator */
     gboolean kvm;             /* accel=kvm: the launcher checks KVM first */
@@ -115,6 +122,7 @@ typedef struct {
     GPtrArray *links_down;    /* char*: NIC ids to set_link down before cont */
     guint64 balloon_bytes;    /* > 0: `balloon` to this size before cont */
     GPtrArray *ptys;          /* VnicQemuPty* */
+    GPtrArray *before_cont;   /* VnicQemuQmpStep*: passwords, balloon stats, … */
 } VnicQemuCommand;
 
 void vnic_qemu_command_free(VnicQemuCommand *cmd);
@@ -141,6 +149,12 @@ VnicQemuRuntime *vnic_qemu_runtime_describe(const VnicConfDomain *def);
  * start would give (VNIC_QEMU_ERROR_UNSUPPORTED/_INVALID).  Pure: host
  * resources (files, KVM, firmware descriptors) are checked at start. */
 gboolean vnic_qemu_domain_check(const VnicConfDomain *def, GError **error);
+
+/* Where @def's VNC server listens, as `virsh vncdisplay` prints it:
+ * "127.0.0.1:0", ":0" for a wildcard address, "[::1]:1".  NULL with an
+ * INVALID error when there is no TCP VNC server or no port yet (a
+ * definition with autoport that is not running). */
+char *vnic_qemu_vnc_display(const VnicConfDomain *def, GError **error);
 
 /* The argv as one shell-quoted line, for logs and tests. */
 char *vnic_qemu_command_to_string(const VnicQemuCommand *cmd);

@@ -239,7 +239,8 @@ vnic_qemu_runtime_prepare(VnicConfDomain *def, const char *run_dir, const char *
             ok = prepare_disk(rt, def, dev, error);
     }
     if (ok)
-        ok = vnic_qemu_prepare_kernel(rt, def, error) && prepare_log(rt, log_path, error);
+        ok = vnic_qemu_prepare_kernel(rt, def, error) && vnic_qemu_prepare_graphics(def, error) &&
+             prepare_log(rt, log_path, error);
     if (!ok) {
         vnic_qemu_runtime_remove_files(rt);
         for (guint i = 0; i < auto_pathed->len; i++)

@@ -52,6 +52,10 @@ gboolean vnic_qemu_process_signal(VnicQemuProcess *proc, int sig, GError **error
 gboolean vnic_qemu_prepare_kernel(VnicQemuRuntime *rt, const VnicConfDomain *def,
                                   GError **error);
 
+/* qemu-prepare-graphics.c: a free port for each autoport <graphics>,
+ * written into its port= attribute. */
+gboolean vnic_qemu_prepare_graphics(VnicConfDomain *def, GError **error);
+
 /* qemu-host.c */
 int vnic_qemu_pidfd_open(GPid pid);
 int vnic_qemu_pidfd_send_signal(int pidfd, int sig);

@@ -2,7 +2,8 @@
  *
  * Owns vnic_qemu_process_start_async(), one GTask whose steps are
  *   kvm check → spawn (-S) → monitor connect → query-pci [→ qom-get for
- *   devices behind bridges] → set_link down → balloon → query-chardev → cont.
+ *   devices behind bridges] → set_link down → balloon → query-chardev →
+ *   setup (the command's before_cont: set_password, qom-set) → cont.
  * QMP steps that send several commands send them at once (the client
  * matches replies by id) and go on when the last reply is in.
  *
@@ -252,12 +253,28 @@ on_chardevs(GTask *task, guint index, JsonNode *value)
     }
 }
 
+/* What the command asks for before the guest runs: passwords, balloon
+ * statistics.  The step name never shows a password. */
+static void
+setup_step(GTask *task)
+{
+    StartData *d = g_task_get_task_data(task);
+
+    batch_begin(task, "setup", NULL, cont_step);
+    for (guint i = 0; i < d->cmd->before_cont->len; i++) {
+        const VnicQemuQmpStep *step = g_ptr_array_index(d->cmd->before_cont, i);
+
+        batch_send(task, step->command, step->args, i);
+    }
+    batch_end(task);
+}
+
 static void
 chardev_step(GTask *task)
 {
     StartData *d = g_task_get_task_data(task);
 
-    batch_begin(task, "query-chardev", on_chardevs, cont_step);
+    batch_begin(task, "query-chardev", on_chardevs, setup_step);
     if (d->cmd->ptys->len > 0)
         batch_send(task, "query-chardev", NULL, 0);
     batch_end(task);

@@ -183,7 +183,7 @@ typedef struct {
 } RefusedCase;
 
 static const RefusedCase refused_cases[] = {
-    { "<graphics type='vnc' port='-1'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "<graphics type='vnc'>" },
+    { "<graphics type='sdl'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "'sdl' for <graphics type>" },
     { "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='4555'/></serial>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "unsupported value 'tcp' for <serial type>" },
     { "<channel type='unix'><source mode='connect' path='/tmp/x'/>"
