@@ -11,7 +11,10 @@
  */
 #include "daemon/daemon-hotplug.h"
 
+#include "host/host-cgroup.h"
+
 #include <glib/gstdio.h>
+#include <string.h>
 
 #define DESTROY_GRACE_MS 3000
 #define DEFAULT_SHUTDOWN_TIMEOUT_S 60
@@ -72,13 +75,25 @@ vnic_domain_delete_links(VnicDomain *dom)
     return ok;
 }
 
-/* Back to shut off: the ledger's links, the status file and run dir. */
+/* The name of @dom's cgroup: its name, unless that cannot be a directory. */
+static const char *
+cgroup_name(const VnicDomain *dom)
+{
+    if (strchr(dom->name, '/') == NULL && dom->name[0] != '.')
+        return dom->name;
+    return dom->config->uuid;
+}
+
+/* Back to shut off: the ledger's links, the cgroup, the status file and run dir. */
 void
 vnic_domain_cleanup(VnicDomain *dom)
 {
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
+    g_autoptr(GError) error = NULL;
 
     vnic_domain_delete_links(dom);
+    if (!vnic_host_cgroup_remove(cgroup_name(dom), &error))
+        g_warning("domain '%s': %s", dom->name, error->message);
     vnic_state_remove_status(dom);
     g_rmdir(run_dir);
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
@@ -119,8 +134,34 @@ create_backends(VnicDomain *dom, VnicQemuRuntime *rt, GError **error)
     return TRUE;
 }
 
+/* <cputune>: a cgroup QEMU joins before it execs. */
 static gboolean
-prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_cmd, GError **error)
+prepare_cgroup(VnicDomain *dom, VnicQemuLaunchOptions *opts, GError **error)
+{
+    VnicQemuCpuTune tune;
+    g_autofree char *path = NULL;
+    int fd;
+
+    if (!vnic_qemu_cputune(dom->live, &tune, error))
+        return FALSE;
+    if (!tune.set)
+        return TRUE;
+    fd = vnic_host_cgroup_create(cgroup_name(dom),
+                                 &(VnicHostCpuTune){ .shares = tune.shares,
+                                                     .period_us = tune.period_us,
+                                                     .quota_us = tune.quota_us },
+                                 &path, error);
+    if (fd < 0)
+        return FALSE;
+    g_debug("domain '%s': QEMU runs in cgroup %s", dom->name, path);
+    opts->join_cgroup = TRUE;
+    opts->cgroup_procs_fd = fd;
+    return TRUE;
+}
+
+static gboolean
+prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_cmd,
+              VnicQemuLaunchOptions *opts, GError **error)
 {
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
     g_autofree char *log_path = vnic_state_log_path(dom);
@@ -146,6 +187,11 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     dom->state = VNIC_DOMAIN_STARTING;
     if (!create_backends(dom, rt, error) || !vnic_state_write_status(dom, error) ||
         !(*ret_cmd = vnic_qemu_command_build(dom->live, rt, error))) {
+        vnic_qemu_runtime_remove_files(rt);
+        return FALSE;
+    }
+    if (!prepare_cgroup(dom, opts, error)) {
+        g_clear_pointer(ret_cmd, vnic_qemu_command_free);
         vnic_qemu_runtime_remove_files(rt);
         return FALSE;
     }
@@ -198,7 +244,7 @@ vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
         job_finish(dom, request, error, NULL);
         return;
     }
-    if (!prepare_start(dom, &rt, &cmd, &error)) {
+    if (!prepare_start(dom, &rt, &cmd, &opts, &error)) {
         g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
         job_finish(dom, request, error, NULL);

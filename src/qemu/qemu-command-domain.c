@@ -351,3 +351,67 @@ vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error)
         add_global(b, "PIIX4_PM", "acpi-root-pci-hotplug", "off");
     return TRUE;
 }
+
+/* ---- <cputune> ------------------------------------------------------------ */
+
+/* <cputune><@elem> in [@min, @max] (or -1 when @unlimited); 0 when absent. */
+static gboolean
+cputune_value(xmlNode *cputune, const char *elem, gint64 min, gint64 max, gboolean unlimited,
+              gint64 *ret, GError **error)
+{
+    g_autofree char *text = vnic_qemu_xml_child_text(cputune, elem);
+    char *end = NULL;
+    gint64 v;
+
+    *ret = 0;
+    if (text == NULL)
+        return TRUE;
+    v = g_ascii_strtoll(g_strstrip(text), &end, 10);
+    if (end == text || *end != '\0' || ((v < min || v > max) && !(unlimited && v == -1))) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "invalid value '%s' for <cputune><%s>: %" G_GINT64_FORMAT " to %"
+                    G_GINT64_FORMAT "%s", text, elem, min, max, unlimited ? " or -1" : "");
+        return FALSE;
+    }
+    *ret = v;
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_cputune(const VnicConfDomain *def, VnicQemuCpuTune *tune, GError **error)
+{
+    static const char *const refused[] = { "emulator_period", "emulator_quota",
+                                           "iothread_period", "iothread_quota", NULL };
+    xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
+    xmlNode *cputune = vnic_qemu_xml_child(root, "cputune");
+    gint64 shares, period, quota, gperiod, gquota;
+    guint64 vcpus = def->vcpus != 0 ? def->vcpus : 1;
+
+    memset(tune, 0, sizeof(*tune));
+    for (guint i = 0; refused[i] != NULL; i++) {
+        if (vnic_qemu_xml_child(cputune, refused[i]) != NULL) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
+                        "<cputune><%s> is not supported: vnic limits the whole QEMU in one "
+                        "cgroup, not its emulator or I/O threads apart", refused[i]);
+            return FALSE;
+        }
+    }
+    if (!cputune_value(cputune, "shares", 2, 262144, FALSE, &shares, error) ||
+        !cputune_value(cputune, "period", 1000, 1000000, FALSE, &period, error) ||
+        !cputune_value(cputune, "quota", 1000, 17592186044415, TRUE, &quota, error) ||
+        !cputune_value(cputune, "global_period", 1000, 1000000, FALSE, &gperiod, error) ||
+        !cputune_value(cputune, "global_quota", 1000, 17592186044415, TRUE, &gquota, error))
+        return FALSE;
+    tune->shares = (guint64) shares;
+    /* <quota> is per vCPU: the whole QEMU gets it once per vCPU, unless
+     * <global_quota> says what the whole domain gets */
+    tune->period_us = (guint64) (gperiod != 0 ? gperiod : period);
+    if (gquota != 0)
+        tune->quota_us = gquota;
+    else if (quota > 0)
+        tune->quota_us = (gint64) MIN((guint64) quota * vcpus, (guint64) G_MAXINT64 / 2);
+    else
+        tune->quota_us = quota;
+    tune->set = tune->shares != 0 || tune->period_us != 0 || tune->quota_us != 0;
+    return TRUE;
+}

@@ -129,6 +129,7 @@ typedef struct {
     char *watchdog_action;    /* the -action watchdog= value, once */
     GHashTable *vs_ports;     /* "virtio-serial0.0:1" → TRUE: used virtserialport numbers */
     gboolean has_vnc;         /* one -vnc written */
+    GHashTable *iothreads;    /* iothread ids (GSIZE_TO_POINTER) of <iothreads>/<iothreadids> */
 } VnicQemuBuild;
 
 void vnic_qemu_build_add(VnicQemuBuild *b, const char *arg);

@@ -146,7 +146,8 @@ check_domain(const VnicConfDomain *def, GError **error)
     static const char *const attrs[] = { "type", "id", NULL };
     static const char *const children[] = {
         "name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "devices",
-        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "sysinfo",
+        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "sysinfo", "iothreads",
+        "iothreadids",
         /* ignored: host-side policy, invisible to the guest */
         "title", "description", "metadata", "cputune", "numatune", "memtune", "blkiotune",
         "resource", "seclabel", NULL,
@@ -224,6 +225,48 @@ add_memory(VnicQemuBuild *b)
         b->cmd->balloon_bytes = b->def->current_memory_kib * 1024;
 }
 
+/* <iothreads>N</iothreads> (ids 1..N) or <iothreadids><iothread id>:
+ * -object iothread,id=iothreadK for each. */
+static gboolean
+add_iothreads(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    g_autofree char *count = vnic_qemu_xml_child_text(root, "iothreads");
+    xmlNode *ids = vnic_qemu_xml_child(root, "iothreadids");
+    guint64 n = count != NULL ? g_ascii_strtoull(count, NULL, 10) : 0;
+    g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+    for (xmlNode *c = ids != NULL ? ids->children : NULL; c != NULL; c = c->next) {
+        guint64 id;
+
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *) c->name, "iothread") != 0)
+            continue;
+        if (!vnic_qemu_xml_prop_uint(b->def, NULL, c, "id", 0, &id, error))
+            return FALSE;
+        if (id == 0 || g_hash_table_contains(b->iothreads, GSIZE_TO_POINTER(id))) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                        "invalid value '%" G_GUINT64_FORMAT "' for <iothreadids><iothread id>: "
+                        "ids are unique and > 0", id);
+            return FALSE;
+        }
+        g_hash_table_add(b->iothreads, GSIZE_TO_POINTER(id));
+        g_array_append_val(list, id);
+    }
+    /* libvirt numbers the threads <iothreadids> does not name from 1 up */
+    for (guint64 id = 1; list->len < n && id < G_MAXUINT32; id++) {
+        if (!g_hash_table_contains(b->iothreads, GSIZE_TO_POINTER(id))) {
+            g_hash_table_add(b->iothreads, GSIZE_TO_POINTER(id));
+            g_array_append_val(list, id);
+        }
+    }
+    for (guint i = 0; i < list->len; i++) {
+        g_autofree char *arg = g_strdup_printf("iothread,id=iothread%" G_GUINT64_FORMAT,
+                                               g_array_index(list, guint64, i));
+        vnic_qemu_build_add(b, "-object");
+        vnic_qemu_build_add(b, arg);
+    }
+    return TRUE;
+}
+
 static void
 add_monitor(VnicQemuBuild *b, int fd)
 {
@@ -270,7 +313,7 @@ add_domain_options(VnicQemuBuild *b, GError **error)
     vnic_qemu_build_add(b, "-msg");
     vnic_qemu_build_add(b, "timestamp=on");
     add_monitor(b, qmp[0]);
-    return vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
+    return add_iothreads(b, root, error) && vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
            vnic_qemu_build_clock(b, root, error) && vnic_qemu_build_lifecycle(b, root, error) &&
            vnic_qemu_build_globals(b, root, error);
 }
@@ -419,13 +462,17 @@ vnic_qemu_command_build(const VnicConfDomain *def, const VnicQemuRuntime *rt, GE
         return NULL;
     }
     cmd->kvm = g_strcmp0(def->type, "kvm") == 0;
+    if (!vnic_qemu_cputune(def, &(VnicQemuCpuTune){ 0 }, error))
+        return NULL;
     b.names = vnic_qemu_names_new(def);
     b.vs_ports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    b.iothreads = g_hash_table_new(g_direct_hash, g_direct_equal);
     vnic_qemu_build_add(&b, emulator);
     ok = check_domain(def, error) && add_domain_options(&b, error) &&
          vnic_qemu_chardev_reserve_ports(&b, error) && add_devices(&b, error);
     vnic_qemu_names_free(b.names);
     g_hash_table_unref(b.vs_ports);
+    g_hash_table_unref(b.iothreads);
     g_free(b.watchdog_action);
     if (!ok)
         return NULL;

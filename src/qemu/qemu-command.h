@@ -150,6 +150,19 @@ VnicQemuRuntime *vnic_qemu_runtime_describe(const VnicConfDomain *def);
  * resources (files, KVM, firmware descriptors) are checked at start. */
 gboolean vnic_qemu_domain_check(const VnicConfDomain *def, GError **error);
 
+/* What <cputune> asks of the whole QEMU, for the host's cgroup: <shares>,
+ * the period and the quota (<quota> per vCPU times the vCPUs, or
+ * <global_quota>; -1: unlimited).  INVALID for values libvirt refuses,
+ * UNSUPPORTED for the emulator/iothread limits. */
+typedef struct {
+    gboolean set;             /* anything to enforce */
+    guint64 shares;           /* 0: unset */
+    guint64 period_us;        /* 0: unset */
+    gint64 quota_us;          /* 0: unset, -1: unlimited */
+} VnicQemuCpuTune;
+
+gboolean vnic_qemu_cputune(const VnicConfDomain *def, VnicQemuCpuTune *tune, GError **error);
+
 /* Where @def's VNC server listens, as `virsh vncdisplay` prints it:
  * "127.0.0.1:0", ":0" for a wildcard address, "[::1]:1".  NULL with an
  * INVALID error when there is no TCP VNC server or no port yet (a

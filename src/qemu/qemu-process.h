@@ -92,6 +92,8 @@ typedef struct {
     uid_t uid;                 /* QEMU's user and group; both 0: stay root */
     gid_t gid;
     guint timeout_ms;          /* monitor connect and each start command; 0: 30 s */
+    gboolean join_cgroup;      /* the child joins cgroup_procs_fd's cgroup before exec */
+    int cgroup_procs_fd;       /* with join_cgroup: an fd on cgroup.procs (taken) */
 } VnicQemuLaunchOptions;
 
 typedef struct _VnicQemuProcess VnicQemuProcess;

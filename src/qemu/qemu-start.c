@@ -54,6 +54,8 @@ struct _StartData {
 static void
 start_data_free(StartData *d)
 {
+    if (d->opts.join_cgroup)
+        close(d->opts.cgroup_procs_fd);
     vnic_qemu_command_free(d->cmd);
     vnic_qemu_runtime_free(d->rt);
     vnic_qemu_process_free(d->proc);
@@ -418,6 +420,7 @@ typedef struct {
     gid_t gid;
     gid_t *groups;
     int n_groups;
+    int cgroup_fd;             /* -1: stay in vnicd's cgroup */
 } ChildSetup;
 
 static void
@@ -441,6 +444,9 @@ child_setup(gpointer user_data)
     /* its own session: QEMU outlives vnicd and its terminal (no PDEATHSIG) */
     if (setsid() < 0)
         child_die("setsid");
+    /* join the domain's cgroup while still root, before QEMU runs at all */
+    if (cs->cgroup_fd >= 0 && write(cs->cgroup_fd, "0\n", 2) != 2)
+        child_die("join the domain's cgroup");
     if (!cs->switch_user)
         return;
     if (setgroups((size_t) cs->n_groups, cs->groups) < 0)
@@ -461,7 +467,7 @@ child_setup_init(ChildSetup *cs, const VnicQemuLaunchOptions *opts)
     int n = 64;
 
     *cs = (ChildSetup){ .switch_user = opts->uid != 0 || opts->gid != 0, .uid = opts->uid,
-                        .gid = opts->gid };
+                        .gid = opts->gid, .cgroup_fd = opts->join_cgroup ? opts->cgroup_procs_fd : -1 };
     if (!cs->switch_user || getpwuid_r(opts->uid, &pw, buf, sizeof(buf), &found) != 0 ||
         found == NULL)
         return;
@@ -542,6 +548,10 @@ spawn(StartData *d, GError **error)
                                          error);
     g_clear_object(&launcher); /* closes our copies: QEMU alone holds the sockets */
     g_free(cs.groups);
+    if (d->opts.join_cgroup) {
+        close(d->opts.cgroup_procs_fd);
+        d->opts.join_cgroup = FALSE;
+    }
     if (child == NULL) {
         g_prefix_error(error, "cannot run %s: ", (const char *) d->cmd->argv->pdata[0]);
         return FALSE;
