@@ -115,7 +115,7 @@ json_path(JsonObject *o, const char *a, const char *b, const char *c)
     JsonObject *x = o;
     const char *keys[] = { a, b };
 
-    for (guint i = 0; i < G_N_ELEMENTS(keys) && x != NULL; i++) {
+    for (guint i = 0; i < G_N_ELEMENTS(keys) && keys[i] != NULL && x != NULL; i++) {
         JsonNode *n = json_object_get_member(x, keys[i]);
         x = n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
     }

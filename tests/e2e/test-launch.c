@@ -1,0 +1,523 @@
+/* test-launch.c: what the QEMU launcher runs, end to end (meson test 'e2e-launch').
+ *
+ * One vnicd; the domain-level XML CloudStack, nova and virt-install send,
+ * checked where a user would look:
+ *
+ *   refuse-at-define  `vnic define` of a domain with <graphics type='sdl'>
+ *                     exits 1 with class Unsupported naming the element and
+ *                     value; nothing is stored
+ *   pc-start          a pc guest whose kernel and initrd sit in a 0700
+ *                     directory, mode 0600 (only root reads them), with
+ *                     <sysinfo>, <cputune>, <iothreads>, VNC with a password,
+ *                     balloon stats, <serial><log file>, kvmclock, host-model,
+ *                     on_* and <pm>: it boots
+ *   pc-sysinfo        the guest's /sys/class/dmi/id shows <sysinfo>'s values
+ *   pc-cgroup         QEMU runs in a cgroup with <cputune>'s shares and quota
+ *   pc-vnc            `vnic vncdisplay` prints 127.0.0.1:N; port 5900+N in the
+ *                     namespace answers with the RFB banner
+ *   pc-serial-log     the <log file> holds the guest's console output
+ *   pc-destroy        destroy: the cgroup is gone
+ *   uefi-boot         a q35 guest with <loader type='pflash'> OVMF and an
+ *                     <nvram template> that does not exist yet: vnicd creates
+ *                     it (0600, the template's size), the guest boots the
+ *                     kernel through OVMF and sees /sys/firmware/efi
+ *   efi-auto          <os firmware='efi'>: QEMU gets two pflash drives and the
+ *                     varstore appears in vnicd's state dir
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+typedef struct {
+    char *name;
+    char *dir;
+    char *xml_path;
+    char *serial_path;
+    E2eConsole *console;
+    GPid pid;
+    gboolean booted;
+} Dom;
+
+static struct {
+    E2eDaemon *daemon;
+    Dom pc, uefi;
+    char *cgroup_dir;
+} S;
+
+#define NEED(cond, what)                                                  \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            g_test_skip("needs " what ", which failed");                  \
+            return;                                                       \
+        }                                                                 \
+    } while (0)
+
+static const char *const SYSINFO_PRODUCT = "vnic-h3-product";
+static const char *const SYSINFO_SERIAL = "VNIC-SN-0042";
+
+/* --- helpers ------------------------------------------------------------------------ */
+
+static gboolean
+ensure_daemon(GError **error)
+{
+    if (S.daemon != NULL)
+        return TRUE;
+    S.daemon = e2e_daemon_new(NULL);
+    return e2e_daemon_start(S.daemon, error);
+}
+
+static void
+dom_init(Dom *dom, const char *tag)
+{
+    dom->name = g_strdup_printf("launch-%s-%d", tag, (int) getpid());
+    dom->dir = e2e_tmp_dir(tag);
+    dom->xml_path = g_build_filename(dom->dir, "domain.xml", NULL);
+    dom->serial_path = g_build_filename(dom->dir, "serial.sock", NULL);
+}
+
+/* Copies the guest's kernel and initrd into a directory only root may
+ * enter, as files only root may read. */
+static gboolean
+root_only_boot_files(const char *dir, char **kernel, char **initrd, GError **error)
+{
+    g_autofree char *boot = g_build_filename(dir, "boot", NULL);
+    const char *names[] = { "vmlinuz", "initrd.img" };
+    char **out[] = { kernel, initrd };
+
+    if (g_mkdir_with_parents(boot, 0700) < 0 || chmod(boot, 0700) < 0 || chmod(dir, 0700) < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "mkdir %s: %s", boot,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *src = g_build_filename(e2e_guest_dir(), names[i], NULL);
+        g_autofree char *data = NULL;
+        gsize len;
+
+        *out[i] = g_build_filename(boot, names[i], NULL);
+        if (!g_file_get_contents(src, &data, &len, error) ||
+            !g_file_set_contents_full(*out[i], data, (gssize) len, G_FILE_SET_CONTENTS_NONE,
+                                      0600, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+define_xml(Dom *dom, const char *xml, GError **error)
+{
+    g_autoptr(E2eCmdResult) r = NULL;
+
+    if (!g_file_set_contents(dom->xml_path, xml, -1, error))
+        return FALSE;
+    r = e2e_daemon_vnic(S.daemon, "define", dom->xml_path, NULL);
+    if (r->status != 0) {
+        g_autofree char *desc = e2e_cmd_result_describe(r);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", desc);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* `vnic start` in the background, connecting to the console as soon as
+ * vnicd has created its socket. */
+static gboolean
+start_and_connect(Dom *dom, GError **error)
+{
+    g_autoptr(E2eCmd) cmd = e2e_daemon_vnic_spawn(S.daemon, "start", dom->name, NULL);
+    g_autoptr(E2eCmdResult) r = NULL;
+    gint64 deadline = e2e_deadline(90);
+
+    while (dom->console == NULL && e2e_ms_left(deadline) > 0) {
+        if (g_file_test(dom->serial_path, G_FILE_TEST_EXISTS))
+            dom->console = e2e_console_connect(dom->serial_path, 2, NULL);
+        else if (e2e_cmd_done(cmd))
+            break;
+        else
+            g_usleep(10 * 1000);
+    }
+    r = e2e_cmd_finish(g_steal_pointer(&cmd), 90);
+    if (r->status != 0) {
+        g_autofree char *desc = e2e_cmd_result_describe(r);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", desc);
+        return FALSE;
+    }
+    if (dom->console == NULL)
+        dom->console = e2e_console_connect(dom->serial_path, 5, error);
+    return dom->console != NULL;
+}
+
+/* QEMU's pid from `vnic list --json`. */
+static GPid
+qemu_pid(const char *name, GError **error)
+{
+    g_autoptr(JsonNode) list = e2e_daemon_vnic_json(S.daemon, error, "list", "--json", NULL);
+    JsonArray *domains = NULL;
+
+    if (list == NULL)
+        return 0;
+    if (JSON_NODE_HOLDS_OBJECT(list) &&
+        json_object_has_member(json_node_get_object(list), "domains"))
+        domains = json_object_get_array_member(json_node_get_object(list), "domains");
+    for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
+        JsonObject *d = e2e_json_array_object(domains, i);
+
+        if (g_strcmp0(e2e_json_get_string(d, "name"), name) == 0 &&
+            json_object_has_member(d, "pid"))
+            return (GPid) json_object_get_int_member(d, "pid");
+    }
+    return 0;
+}
+
+static char *
+guest_output(Dom *dom, const char *command, GError **error)
+{
+    char *out = NULL;
+    int status = -1;
+
+    if (!e2e_console_run(dom->console, command, 20, &out, &status, error))
+        return NULL;
+    if (status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "guest `%s`: exit %d: %s", command,
+                    status, out);
+        g_free(out);
+        return NULL;
+    }
+    return g_strstrip(out);
+}
+
+/* --- refuse at define --------------------------------------------------------------- */
+
+static void
+test_refuse_at_define(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = e2e_tmp_dir("refused");
+    g_autofree char *path = g_build_filename(dir, "sdl.xml", NULL);
+    g_autofree char *name = g_strdup_printf("launch-sdl-%d", (int) getpid());
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+        "<devices><graphics type='sdl'/></devices></domain>", name);
+
+    E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
+    E2E_CHECK(g_file_set_contents(path, xml, -1, &error), "%s", error->message);
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "define", path, NULL);
+    E2E_CHECK(r->status == 1, "define of <graphics type='sdl'> should fail with exit 1: %s",
+              e2e_cmd_result_describe(r));
+    E2E_CHECK(strstr(r->err, "Unsupported") != NULL && strstr(r->err, "'sdl'") != NULL &&
+                  strstr(r->err, "<graphics type>") != NULL,
+              "the refusal names class, element and value: %s", r->err);
+    g_autoptr(E2eCmdResult) list = e2e_daemon_vnic(S.daemon, "list", "--all", "--name", NULL);
+    E2E_CHECK(strstr(list->out, name) == NULL, "a refused domain was stored: %s", list->out);
+}
+
+/* --- the pc guest -------------------------------------------------------------------- */
+
+static char *
+pc_xml(const Dom *dom, const char *kernel, const char *initrd)
+{
+    return g_strdup_printf(
+        "<domain type='qemu'><name>%s</name><memory unit='MiB'>256</memory>"
+        "<currentMemory unit='MiB'>256</currentMemory><vcpu placement='static'>1</vcpu>"
+        "<iothreads>2</iothreads><resource><partition>/machine</partition></resource>"
+        "<cputune><shares>512</shares><period>100000</period><quota>50000</quota></cputune>"
+        "<sysinfo type='smbios'><system><entry name='manufacturer'>vnic</entry>"
+        "<entry name='product'>%s</entry><entry name='serial'>%s</entry>"
+        "<entry name='family'>Virtual Machine</entry></system></sysinfo>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>%s</kernel><initrd>%s</initrd>"
+        "<cmdline>console=ttyS0 quiet panic=-1 vnic.echo=0</cmdline><boot dev='hd'/>"
+        "<smbios mode='sysinfo'/></os>"
+        "<features><acpi/><apic/><pae/></features><cpu mode='host-model'/>"
+        "<clock offset='utc'><timer name='kvmclock' present='yes'/>"
+        "<timer name='rtc' tickpolicy='catchup'/><timer name='pit' tickpolicy='delay'/>"
+        "<timer name='hpet' present='no'/></clock>"
+        "<on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>"
+        "<on_crash>destroy</on_crash>"
+        "<pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>"
+        "<devices><serial type='unix'><source mode='bind' path='%s'/>"
+        "<log file='%s/serial.log' append='off'/><target port='0'/></serial>"
+        "<console type='unix'><source mode='bind' path='%s'/><target type='serial' port='0'/>"
+        "</console>"
+        "<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='h3-secret'>"
+        "<listen type='address' address='127.0.0.1'/></graphics>"
+        "<video><model type='cirrus'/></video>"
+        "<memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>",
+        dom->name, SYSINFO_PRODUCT, SYSINFO_SERIAL, kernel, initrd, dom->serial_path, dom->dir,
+        dom->serial_path);
+}
+
+static void
+test_pc_start(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *kernel = NULL;
+    g_autofree char *initrd = NULL;
+    g_autofree char *xml = NULL;
+
+    E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
+    dom_init(&S.pc, "pc");
+    E2E_CHECK(root_only_boot_files(S.pc.dir, &kernel, &initrd, &error), "%s", error->message);
+    xml = pc_xml(&S.pc, kernel, initrd);
+    E2E_CHECK(define_xml(&S.pc, xml, &error), "define: %s", error->message);
+    E2E_CHECK(start_and_connect(&S.pc, &error), "start: %s", error->message);
+    E2E_CHECK(e2e_console_wait_ready(S.pc.console, 120, &error), "boot: %s", error->message);
+    S.pc.booted = TRUE;
+    S.pc.pid = qemu_pid(S.pc.name, &error);
+    E2E_CHECK(S.pc.pid > 0, "no QEMU pid in vnic list: %s", error ? error->message : "");
+}
+
+static void
+test_pc_sysinfo(void)
+{
+    NEED(S.pc.booted, "/e2e/launch/pc-start");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *product = guest_output(&S.pc, "cat /sys/class/dmi/id/product_name", &error);
+
+    E2E_CHECK_NO_ERROR(error, "product_name");
+    E2E_CHECK(g_strcmp0(product, SYSINFO_PRODUCT) == 0, "guest product_name '%s', want '%s'",
+              product, SYSINFO_PRODUCT);
+    g_autofree char *serial = guest_output(&S.pc, "cat /sys/class/dmi/id/product_serial", &error);
+    E2E_CHECK_NO_ERROR(error, "product_serial");
+    E2E_CHECK(g_strcmp0(serial, SYSINFO_SERIAL) == 0, "guest product_serial '%s', want '%s'",
+              serial, SYSINFO_SERIAL);
+}
+
+/* The directory of @pid's cpu cgroup: v1 "N:cpu,cpuacct:/path" or v2 "0::/path". */
+static char *
+cpu_cgroup_dir(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int) pid);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], ":", 3);
+        g_auto(GStrv) ctrls = NULL;
+
+        if (g_strv_length(f) != 3)
+            continue;
+        ctrls = g_strsplit(f[1], ",", -1);
+        if (g_strv_contains((const char *const *) ctrls, "cpu") &&
+            g_file_test("/sys/fs/cgroup/cpu/cpu.shares", G_FILE_TEST_EXISTS))
+            return g_build_filename("/sys/fs/cgroup/cpu", f[2], NULL);
+    }
+    for (guint i = 0; lines[i] != NULL; i++) {
+        if (g_str_has_prefix(lines[i], "0::"))
+            return g_build_filename("/sys/fs/cgroup", lines[i] + 3, NULL);
+    }
+    return NULL;
+}
+
+static char *
+read_trimmed(const char *dir, const char *file)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    return g_strstrip(text);
+}
+
+static void
+test_pc_cgroup(void)
+{
+    NEED(S.pc.booted, "/e2e/launch/pc-start");
+    S.cgroup_dir = cpu_cgroup_dir(S.pc.pid);
+    E2E_CHECK(S.cgroup_dir != NULL && strstr(S.cgroup_dir, S.pc.name) != NULL,
+              "QEMU %d is not in a cgroup of its domain: %s", (int) S.pc.pid, S.cgroup_dir);
+    if (g_file_test("/sys/fs/cgroup/cpu/cpu.shares", G_FILE_TEST_EXISTS)) {
+        g_autofree char *shares = read_trimmed(S.cgroup_dir, "cpu.shares");
+        g_autofree char *quota = read_trimmed(S.cgroup_dir, "cpu.cfs_quota_us");
+        g_autofree char *period = read_trimmed(S.cgroup_dir, "cpu.cfs_period_us");
+
+        E2E_CHECK(g_strcmp0(shares, "512") == 0, "cpu.shares %s, want 512", shares);
+        E2E_CHECK(g_strcmp0(quota, "50000") == 0, "cpu.cfs_quota_us %s, want 50000", quota);
+        E2E_CHECK(g_strcmp0(period, "100000") == 0, "cpu.cfs_period_us %s", period);
+    } else {
+        g_autofree char *max = read_trimmed(S.cgroup_dir, "cpu.max");
+        g_autofree char *weight = read_trimmed(S.cgroup_dir, "cpu.weight");
+
+        E2E_CHECK(g_strcmp0(max, "50000 100000") == 0, "cpu.max '%s'", max);
+        E2E_CHECK(g_strcmp0(weight, "20") == 0, "cpu.weight '%s' (shares 512)", weight);
+    }
+}
+
+static void
+test_pc_vnc(void)
+{
+    NEED(S.pc.booted, "/e2e/launch/pc-start");
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "vncdisplay", S.pc.name, NULL);
+    E2E_CHECK(r->status == 0, "vncdisplay: %s", e2e_cmd_result_describe(r));
+    g_autofree char *display = g_strstrip(g_strdup(r->out));
+    E2E_CHECK(g_str_has_prefix(display, "127.0.0.1:"), "vncdisplay printed '%s'", display);
+    guint n = (guint) g_ascii_strtoull(display + strlen("127.0.0.1:"), NULL, 10);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(5900 + n) };
+    char banner[13] = { 0 };
+    gsize got = 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval tv = { .tv_sec = 10 };
+
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    E2E_CHECK(connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0, "connect 127.0.0.1:%u: %s",
+              5900 + n, g_strerror(errno));
+    while (got < 12) {
+        ssize_t k = read(fd, banner + got, 12 - got);
+        if (k <= 0)
+            break;
+        got += (gsize) k;
+    }
+    close(fd);
+    E2E_CHECK(strcmp(banner, "RFB 003.008\n") == 0, "VNC banner '%s'", banner);
+    /* the password reached QEMU over QMP, never on its command line */
+    g_autofree char *cmdline = e2e_proc_cmdline(S.pc.pid);
+    E2E_CHECK(cmdline != NULL && strstr(cmdline, "h3-secret") == NULL &&
+                  strstr(cmdline, "password=on") != NULL,
+              "QEMU's command line: %s", cmdline);
+}
+
+static void
+test_pc_serial_log(void)
+{
+    NEED(S.pc.booted, "/e2e/launch/pc-start");
+    g_autofree char *path = g_build_filename(S.pc.dir, "serial.log", NULL);
+    g_autofree char *text = NULL;
+
+    E2E_CHECK(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
+    E2E_CHECK(strstr(text, "VNIC-GUEST-READY") != NULL, "%s lacks the guest's output: %.300s",
+              path, text);
+}
+
+static void
+test_pc_destroy(void)
+{
+    NEED(S.pc.booted, "/e2e/launch/pc-start");
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "destroy", S.pc.name, NULL);
+    E2E_CHECK(r->status == 0, "destroy: %s", e2e_cmd_result_describe(r));
+    E2E_CHECK(S.cgroup_dir == NULL || !g_file_test(S.cgroup_dir, G_FILE_TEST_EXISTS),
+              "cgroup %s is left after destroy", S.cgroup_dir);
+}
+
+/* --- UEFI ------------------------------------------------------------------------------ */
+
+#define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+static void
+test_uefi_boot(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *nvram = NULL;
+    g_autofree char *xml = NULL;
+    struct stat st, tmpl;
+
+    if (!g_file_test(OVMF_CODE, G_FILE_TEST_EXISTS)) {
+        g_test_fail_printf("%s is missing: apt-get install ovmf", OVMF_CODE);
+        return;
+    }
+    E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
+    dom_init(&S.uefi, "uefi");
+    nvram = g_build_filename(S.uefi.dir, "nvram", "uefi_VARS.fd", NULL);
+    xml = g_strdup_printf(
+        "<domain type='qemu'><name>%s</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type>"
+        "<loader readonly='yes' type='pflash'>" OVMF_CODE "</loader>"
+        "<nvram template='" OVMF_VARS "'>%s</nvram>"
+        "<kernel>%s/vmlinuz</kernel><initrd>%s/initrd.img</initrd>"
+        "<cmdline>console=ttyS0 quiet panic=-1 vnic.echo=0</cmdline></os>"
+        "<features><acpi/><apic/></features>"
+        "<devices><serial type='unix'><source mode='bind' path='%s'/><target port='0'/></serial>"
+        "<memballoon model='none'/></devices></domain>",
+        S.uefi.name, nvram, e2e_guest_dir(), e2e_guest_dir(), S.uefi.serial_path);
+    E2E_CHECK(define_xml(&S.uefi, xml, &error), "define: %s", error->message);
+    E2E_CHECK(!g_file_test(nvram, G_FILE_TEST_EXISTS), "the varstore exists before start");
+    E2E_CHECK(start_and_connect(&S.uefi, &error), "start: %s", error->message);
+    E2E_CHECK(stat(nvram, &st) == 0 && stat(OVMF_VARS, &tmpl) == 0, "no varstore %s", nvram);
+    E2E_CHECK((st.st_mode & 0777) == 0600 && st.st_size == tmpl.st_size,
+              "varstore mode %o size %lld", st.st_mode & 0777, (long long) st.st_size);
+    /* OVMF under TCG takes a while before it hands over to the kernel */
+    E2E_CHECK(e2e_console_wait_ready(S.uefi.console, 180, &error), "boot: %s", error->message);
+    S.uefi.booted = TRUE;
+    g_autofree char *efi = guest_output(&S.uefi, "test -d /sys/firmware/efi && echo efi", &error);
+    E2E_CHECK_NO_ERROR(error, "/sys/firmware/efi");
+    E2E_CHECK(g_strcmp0(efi, "efi") == 0, "the guest did not boot through UEFI: '%s'", efi);
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "destroy", S.uefi.name, NULL);
+    E2E_CHECK(r->status == 0, "destroy: %s", e2e_cmd_result_describe(r));
+    E2E_CHECK(g_file_test(nvram, G_FILE_TEST_EXISTS), "the varstore went with the guest");
+}
+
+static void
+test_efi_auto(void)
+{
+    g_autoptr(GError) error = NULL;
+    Dom dom = { 0 };
+    g_autofree char *xml = NULL;
+    g_autofree char *vars = NULL;
+
+    E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
+    dom_init(&dom, "efi");
+    xml = g_strdup_printf(
+        "<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
+        "<os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type></os>"
+        "<features><acpi/></features>"
+        "<devices><serial type='unix'><source mode='bind' path='%s'/><target port='0'/></serial>"
+        "<memballoon model='none'/></devices></domain>",
+        dom.name, dom.serial_path);
+    E2E_CHECK(define_xml(&dom, xml, &error), "define: %s", error->message);
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "start", dom.name, NULL);
+    E2E_CHECK(r->status == 0, "start: %s", e2e_cmd_result_describe(r));
+    GPid pid = qemu_pid(dom.name, &error);
+    g_autofree char *cmdline = pid > 0 ? e2e_proc_cmdline(pid) : NULL;
+    E2E_CHECK(cmdline != NULL && strstr(cmdline, "pflash0=vnic-pflash0-format") != NULL &&
+                  strstr(cmdline, "pflash1=vnic-pflash1-format") != NULL,
+              "QEMU has no pflash pair: %s", cmdline);
+    vars = g_strdup_printf("%s/nvram/%s_VARS.fd", e2e_daemon_state_dir(S.daemon), dom.name);
+    E2E_CHECK(g_file_test(vars, G_FILE_TEST_EXISTS), "no varstore %s", vars);
+    g_autoptr(E2eCmdResult) d = e2e_daemon_vnic(S.daemon, "destroy", dom.name, NULL);
+    E2E_CHECK(d->status == 0, "destroy: %s", e2e_cmd_result_describe(d));
+}
+
+static void
+print_diagnostics(void)
+{
+    if (S.daemon != NULL) {
+        g_autofree char *tail = e2e_daemon_log_tail(S.daemon, 40);
+        g_printerr("--- vnicd.log (tail)\n%s\n", tail);
+    }
+    for (Dom *d = &S.pc; d <= &S.uefi; d++) {
+        if (d->console != NULL) {
+            g_autofree char *t = e2e_console_transcript(d->console, 2000);
+            g_printerr("--- console of %s\n%s\n", d->name, t);
+        }
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    e2e_init(&argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNIC | E2E_NEED_VNICD);
+    g_test_add_func("/e2e/launch/refuse-at-define", test_refuse_at_define);
+    g_test_add_func("/e2e/launch/pc-start", test_pc_start);
+    g_test_add_func("/e2e/launch/pc-sysinfo", test_pc_sysinfo);
+    g_test_add_func("/e2e/launch/pc-cgroup", test_pc_cgroup);
+    g_test_add_func("/e2e/launch/pc-vnc", test_pc_vnc);
+    g_test_add_func("/e2e/launch/pc-serial-log", test_pc_serial_log);
+    g_test_add_func("/e2e/launch/pc-destroy", test_pc_destroy);
+    g_test_add_func("/e2e/launch/uefi-boot", test_uefi_boot);
+    g_test_add_func("/e2e/launch/efi-auto", test_efi_auto);
+    int rc = e2e_finish();
+    if (rc != 0)
+        print_diagnostics();
+    return rc;
+}
