@@ -124,8 +124,10 @@ build_vnc(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuListen *l, 
     if (l->none) {
         g_string_append(s, "none");
     } else if (l->socket != NULL) {
-        g_string_append(s, "unix:");
-        vnic_qemu_opt(s, NULL, l->socket);
+        g_autoptr(GString) path = g_string_new(NULL);
+
+        vnic_qemu_opt(path, NULL, l->socket); /* commas doubled */
+        g_string_append_printf(s, "unix:%s", path->str);
     } else {
         g_autofree char *addr = NULL;
 
