@@ -1,6 +1,7 @@
 /* qemu-command-domain.c: domain-level options that come from XML the conf
  * layer carries verbatim: <cpu>, <vcpu current>, <clock>, <on_*>, <pm>,
- * <features><vmport>, and the chipset globals.
+ * <features><vmport>, <cputune> (checked here, enforced by the host's
+ * cgroup), and the chipset globals.
  *
  * What is honoured and what is refused is listed in qemu-command.c's
  * table; this file implements those rows.  Pure.  Each function writes
@@ -66,6 +67,8 @@ vnic_qemu_build_machine(VnicQemuBuild *b, xmlNode *root, GError **error)
     }
     if (hpet >= 0)
         vnic_qemu_opt(s, "hpet", hpet ? "on" : "off");
+    if (!vnic_qemu_features_machine(b, root, s, error))
+        return FALSE;
     vnic_qemu_build_add_pair(b, "-machine", s);
     return TRUE;
 }
@@ -168,7 +171,7 @@ vnic_qemu_build_cpu(VnicQemuBuild *b, xmlNode *root, GError **error)
         strcmp(cache, "emulate") != 0)
         return unsupported(error, "<cpu><cache mode>", cache, NULL);
     if ((cpu != NULL && !cpu_features(cpu, flags, error)) ||
-        !clock_cpu_flags(root, flags, error))
+        !clock_cpu_flags(root, flags, error) || !vnic_qemu_features_cpu(b, root, flags, error))
         return FALSE;
     if (model == NULL && flags->len == 0)
         return TRUE;

@@ -174,6 +174,14 @@ gboolean vnic_qemu_boot_firmware(const VnicConfDomain *def, VnicQemuFirmware *fw
                                  GError **error);
 void vnic_qemu_firmware_clear(VnicQemuFirmware *fw);
 
+/* qemu-command-features.c: <features> as -cpu flags (appended to @flags),
+ * -machine options (appended to @machine) and devices. */
+gboolean vnic_qemu_features_cpu(VnicQemuBuild *b, xmlNode *root, GString *flags,
+                                GError **error);
+gboolean vnic_qemu_features_machine(VnicQemuBuild *b, xmlNode *root, GString *machine,
+                                    GError **error);
+gboolean vnic_qemu_features_devices(VnicQemuBuild *b, xmlNode *root, GError **error);
+
 /* qemu-command-graphics.c */
 typedef struct {
     char *address;            /* TCP listen address (default 127.0.0.1), or NULL */

@@ -155,7 +155,8 @@ check_domain(const VnicConfDomain *def, GError **error)
     static const char *const os_children[] = { "type", "kernel", "initrd", "cmdline", "boot",
                                                "bootmenu", "loader", "nvram", "smbios",
                                                "firmware", NULL };
-    static const char *const features[] = { "acpi", "apic", "pae", "vmport", NULL };
+    static const char *const features[] = { "acpi", "apic", "pae", "vmport", "hyperv", "kvm",
+                                            "pvspinlock", "pmu", "smm", "vmcoreinfo", NULL };
     xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
 
     return vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
@@ -315,7 +316,8 @@ add_domain_options(VnicQemuBuild *b, GError **error)
     add_monitor(b, qmp[0]);
     return add_iothreads(b, root, error) && vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
            vnic_qemu_build_clock(b, root, error) && vnic_qemu_build_lifecycle(b, root, error) &&
-           vnic_qemu_build_globals(b, root, error);
+           vnic_qemu_build_globals(b, root, error) &&
+           vnic_qemu_features_devices(b, root, error);
 }
 
 /* ---- devices ------------------------------------------------------------- */

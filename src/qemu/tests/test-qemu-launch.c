@@ -269,6 +269,28 @@ test_cputune(void)
                        VNIC_QEMU_ERROR_UNSUPPORTED, "<cputune><emulator_quota>");
 }
 
+static void
+test_features(void)
+{
+    g_autoptr(VnicQemuCommand) cmd = build(
+        "<domain type='qemu'><name>t</name><memory unit='MiB'>128</memory>"
+        "<os><type machine='q35'>hvm</type></os><features><acpi/><apic/><pae/>"
+        "<hyperv mode='custom'><relaxed state='on'/><vapic state='on'/>"
+        "<spinlocks state='on' retries='8191'/><synic state='off'/></hyperv>"
+        "<kvm><hidden state='on'/></kvm><vmcoreinfo state='on'/><smm state='on'/>"
+        "<pmu state='off'/></features><devices/></domain>");
+
+    /* what libvirt 9.0 writes for the same XML under TCG */
+    g_assert_true(tq_argv_has(cmd, "qemu64,hv-relaxed=on,hv-vapic=on,hv-spinlocks=0x1fff,"
+                                   "kvm=off,pmu=off"));
+    g_assert_nonnull(tq_argv_find(cmd, "-machine", "q35,accel=tcg,usb=off,smm=on"));
+    g_assert_true(tq_argv_has(cmd, "vmcoreinfo"));
+    assert_check_fails("<domain type='qemu'><name>t</name><memory unit='MiB'>128</memory>"
+                       "<os><type machine='pc'>hvm</type></os><features><hyperv>"
+                       "<vpindex state='on'/></hyperv></features><devices/></domain>",
+                       VNIC_QEMU_ERROR_UNSUPPORTED, "needs type='kvm'");
+}
+
 /* What CloudStack and nova send at domain level passes the check. */
 static void
 test_check_accepts_tools_xml(void)
@@ -310,5 +332,6 @@ test_qemu_launch_register(void)
     g_test_add_func("/qemu/launch/chardevs", test_chardevs);
     g_test_add_func("/qemu/launch/balloon-stats", test_balloon_stats);
     g_test_add_func("/qemu/launch/cputune", test_cputune);
+    g_test_add_func("/qemu/launch/features", test_features);
     g_test_add_func("/qemu/launch/check-tools-xml", test_check_accepts_tools_xml);
 }
