@@ -10,7 +10,8 @@
  *                                         on a socket vnic bound and listens on
  *   file    path [append]                 -add-fd + -chardev file,path=/dev/fdset/S
  *   null    –                             -chardev null
- *   others  (tcp, udp, dev, pipe, stdio, vc, spicevmc, …, unix mode='connect')
+ *   spicevmc (channel, with SPICE graphics) -chardev spicevmc,name=vdagent
+ *   others  (tcp, udp, dev, pipe, stdio, vc, spiceport, …, unix mode='connect')
  *           refused: QEMU would have to open or connect something itself.
  *
  *   target                                 device
@@ -51,7 +52,7 @@ parse_backend(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChar
               GError **error)
 {
     static const char *const source_attrs[] = { "mode", "path", "append", NULL };
-    static const char *const types[] = { "pty", "unix", "file", "null", NULL };
+    static const char *const types[] = { "pty", "unix", "file", "null", "spicevmc", NULL };
     const char *elem = vnic_conf_device_kind_to_string(dev->kind);
     g_autofree char *type = vnic_qemu_xml_prop(dev->node, "type");
     xmlNode *source = vnic_qemu_xml_child(dev->node, "source");
@@ -64,13 +65,20 @@ parse_backend(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChar
     if (types[i] == NULL) {
         vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "unsupported value '%s' for <%s type>: the QEMU launcher handles "
-                            "pty, unix (mode='bind'), file and null",
+                            "pty, unix (mode='bind'), file, null and spicevmc",
                             type != NULL ? type : "", elem);
         return FALSE;
     }
     chr->backend = (VnicQemuChrBackend) i;
     if (!vnic_qemu_xml_check(def, dev, source, source_attrs, NULL, error))
         return FALSE;
+    if (chr->backend == VNIC_QEMU_CHR_SPICEVMC &&
+        (dev->kind != VNIC_CONF_DEV_CHANNEL || !vnic_qemu_has_spice(def))) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<%s type='spicevmc'> needs to be a <channel> and a "
+                            "<graphics type='spice'>", elem);
+        return FALSE;
+    }
     if (chr->backend == VNIC_QEMU_CHR_UNIX && g_strcmp0(mode, "bind") != 0) {
         vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "unsupported value '%s' for <source mode>: vnic listens on the "
@@ -255,13 +263,15 @@ static gboolean
 add_backend(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuChardev *chr,
             const char *chr_id, GError **error)
 {
-    static const char *const backends[] = { "pty", "socket", "file", "null" };
+    static const char *const backends[] = { "pty", "socket", "file", "null", "spicevmc" };
     g_autoptr(GString) s = g_string_new(backends[chr->backend]);
     g_autofree char *fdset = NULL;
     const int *fds;
     guint n_fds = 0;
 
     vnic_qemu_opt(s, "id", chr_id);
+    if (chr->backend == VNIC_QEMU_CHR_SPICEVMC)
+        vnic_qemu_opt(s, "name", "vdagent");
     if (chr->backend == VNIC_QEMU_CHR_UNIX) {
         fds = vnic_qemu_runtime_get_child_fds(b->rt, dev, VNIC_QEMU_FD_CHARDEV_SOCKET, &n_fds);
         if (n_fds != 1) {

@@ -151,8 +151,26 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
         return refuse(error, b, dev, "<controller ports>", "ports", "only xhci has a port count");
     s = g_string_new(models[i][1]);
     if (master != NULL) {
-        g_autofree char *bus = g_strdup_printf(
-            "%s.0", vnic_qemu_names_controller(b->names, VNIC_CONF_CONTROLLER_USB, c->index));
+        const char *master_id =
+            vnic_qemu_names_controller(b->names, VNIC_CONF_CONTROLLER_USB, c->index);
+        g_autofree char *bus = NULL;
+
+        if (master_id == NULL) {
+            /* a companion numbered apart from its master (an XML without
+             * index=): the first USB controller that is no companion */
+            for (guint j = 0; master_id == NULL && j < b->def->devices->len; j++) {
+                const VnicConfDevice *d = g_ptr_array_index(b->def->devices, j);
+
+                if (d->kind == VNIC_CONF_DEV_CONTROLLER &&
+                    d->controller->type == VNIC_CONF_CONTROLLER_USB &&
+                    vnic_qemu_xml_child(d->node, "master") == NULL)
+                    master_id = vnic_qemu_names_get(b->names, d);
+            }
+        }
+        if (master_id == NULL)
+            return refuse(error, b, dev, "<controller type='usb'><master>", "startport",
+                          "no USB controller to be the companion of");
+        bus = g_strdup_printf("%s.0", master_id);
         vnic_qemu_opt(s, "masterbus", bus);
         vnic_qemu_opt_uint(s, "firstport", start);
     } else {

@@ -26,8 +26,8 @@
  *               virtio-mouse/tablet/keyboard-pci*; passthrough, evdev, bus
  *               none refused
  *   others      <audio type='none'>: nothing (it is what -audiodev none
- *               does); <graphics>: qemu-command-graphics.c; <hub>, <redirdev>, <smartcard>, <tpm>, <panic>,
- *               <lease>, <parallel> refused
+ *               does); <graphics>, <redirdev>: qemu-command-graphics.c;
+ *               <hub>, <smartcard>, <tpm>, <panic>, <lease>, <parallel> refused
  */
 #include "qemu/qemu-command-priv.h"
 
@@ -417,6 +417,8 @@ vnic_qemu_build_other(VnicQemuBuild *b, const VnicConfDevice *dev, GError **erro
         return TRUE;
     if (strcmp(elem, "graphics") == 0)
         return vnic_qemu_build_graphics(b, dev, error);
+    if (strcmp(elem, "redirdev") == 0)
+        return vnic_qemu_build_redirdev(b, dev, error);
     if (strcmp(elem, "graphics") == 0 || strcmp(elem, "audio") == 0) {
         vnic_qemu_set_error(error, b->def, NULL, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "<%s type='%s'> is not supported: vnic runs QEMU without %s", elem,

@@ -86,6 +86,7 @@ typedef enum {
     VNIC_QEMU_CHR_UNIX,   /* vnic binds and listens, QEMU gets the fd */
     VNIC_QEMU_CHR_FILE,   /* vnic opens, QEMU gets the fd through an fdset */
     VNIC_QEMU_CHR_NULL,
+    VNIC_QEMU_CHR_SPICEVMC, /* QEMU's SPICE server (channel: vdagent) */
 } VnicQemuChrBackend;
 
 typedef enum {
@@ -193,6 +194,10 @@ typedef struct {
 gboolean vnic_qemu_graphics_listen(const xmlNode *node, VnicQemuListen *l, GError **error);
 void vnic_qemu_listen_clear(VnicQemuListen *l);
 gboolean vnic_qemu_build_graphics(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
+/* <redirdev bus='usb' type='spicevmc'>: a usb-redir on the SPICE server. */
+gboolean vnic_qemu_build_redirdev(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
+/* TRUE when @def has a <graphics type='spice'>. */
+gboolean vnic_qemu_has_spice(const VnicConfDomain *def);
 
 /* qemu-command-devices.c: one -device (and its backends) per call. */
 gboolean vnic_qemu_build_controller(VnicQemuBuild *b, const VnicConfDevice *dev,

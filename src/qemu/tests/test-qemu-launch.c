@@ -213,6 +213,43 @@ test_graphics(void)
 }
 
 static void
+test_spice_channels(void)
+{
+    g_autoptr(VnicQemuCommand) cmd = build(
+        HEAD("q35", "") "<devices><controller type='usb' index='0' model='qemu-xhci'/>"
+        "<controller type='virtio-serial' index='0'/>"
+        "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>"
+        "<graphics type='spice' port='5905' autoport='no'><image compression='off'/>"
+        "<clipboard copypaste='no'/></graphics>"
+        "<redirdev bus='usb' type='spicevmc'/><redirdev bus='usb' type='spicevmc'/>"
+        "</devices></domain>");
+
+    g_assert_true(tq_argv_has(cmd, "spicevmc,id=charchannel0,name=vdagent"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "name=com.redhat.spice.0"));
+    g_assert_true(tq_argv_has(cmd, "port=5905,addr=127.0.0.1,disable-ticketing=on,"
+                                   "image-compression=off,disable-copy-paste=on,"
+                                   "seamless-migration=on"));
+    g_assert_true(tq_argv_has(cmd, "spicevmc,id=charredir1,name=usbredir"));
+    g_assert_true(tq_argv_has(cmd, "usb-redir,chardev=charredir1,id=redir1,bus=usb.0"));
+    assert_check_fails(HEAD("pc", "") "<devices><redirdev bus='usb' type='spicevmc'/>"
+                       "</devices></domain>",
+                       VNIC_QEMU_ERROR_UNSUPPORTED, "over SPICE only");
+}
+
+/* virt-install's USB companions come without index=: they still find
+ * their master. */
+static void
+test_usb_companions(void)
+{
+    g_autoptr(VnicQemuCommand) cmd = build(
+        HEAD("pc", "") "<devices><controller type='usb' model='ich9-ehci1'/>"
+        "<controller type='usb' model='ich9-uhci1'><master startport='0'/></controller>"
+        "</devices></domain>");
+
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "ich9-usb-uhci1,masterbus=usb.0,firstport=0"));
+}
+
+static void
 test_chardevs(void)
 {
     g_autoptr(VnicQemuCommand) cmd = build(
@@ -330,6 +367,8 @@ test_qemu_launch_register(void)
     g_test_add_func("/qemu/launch/iothreads", test_iothreads);
     g_test_add_func("/qemu/launch/graphics", test_graphics);
     g_test_add_func("/qemu/launch/chardevs", test_chardevs);
+    g_test_add_func("/qemu/launch/spice-channels", test_spice_channels);
+    g_test_add_func("/qemu/launch/usb-companions", test_usb_companions);
     g_test_add_func("/qemu/launch/balloon-stats", test_balloon_stats);
     g_test_add_func("/qemu/launch/cputune", test_cputune);
     g_test_add_func("/qemu/launch/features", test_features);
