@@ -1,7 +1,7 @@
 /* qemu-command.c: the command line of one QEMU, top level.
  *
  * Owns the order of the arguments, the domain-level options (-name, -uuid,
- * -machine, -cpu, -m, -smp, kernel boot, clock, lifecycle, power
+ * -machine, -cpu, -m, -smp, iothreads, clock, lifecycle, power
  * management, the monitor) and the argument helpers the device files
  * share.  Pure: the domain and the runtime's fd numbering in, argv out.
  *
@@ -17,31 +17,40 @@
  *                        without a memballoon
  *   <vcpu current>       -smp [current,]maxcpus=…,sockets=…,cores=…,threads=…;
  *                        placement/cpuset ignored (host-side pinning)
- *   <cpu>                <topology> (dies='1' only), mode custom + <model> →
- *                        -cpu MODEL, host-passthrough/host-model → -cpu host
- *                        (kvm only), maximum → -cpu max, <feature
- *                        policy=require|force|disable|forbid>; others refused
- *   <os>                 <kernel>/<initrd>/<cmdline> (absolute paths; initrd
- *                        and cmdline need a kernel), <boot dev> → -boot order,
- *                        <bootmenu>; <loader>, <nvram>, <smbios>, … refused
+ *   <cpu>                <topology> (dies='1' only); host-passthrough: -cpu host
+ *                        (kvm; refused for TCG, as libvirt does); host-model:
+ *                        -cpu host (kvm) or max (TCG); maximum → max; custom
+ *                        <model> + <feature policy>; <cache mode>
+ *   <os>                 kernel/initrd as memfds, firmware, <sysinfo>:
+ *                        qemu-command-boot.c; <boot dev> → -boot order,
+ *                        <bootmenu>
+ *   <sysinfo>            qemu-command-boot.c (-smbios, -fw_cfg)
  *   <features>           <acpi/> (absent: acpi=off), <vmport state>; <apic/>
- *                        and <pae/> are always on for x86_64 guests; others
- *                        (hyperv, kvm, smm, ioapic, …) refused
- *   <clock offset>       utc/localtime → -rtc base=…; timers: rtc
- *                        tickpolicy catchup → driftfix=slew, hpet present →
- *                        hpet=on|off, pit ignored (only meaningful with an
- *                        in-kernel PIT); other offsets and timers refused
+ *                        and <pae/> are always on for x86_64 guests; hyperv,
+ *                        kvm, pvspinlock, pmu, smm, vmcoreinfo:
+ *                        qemu-command-features.c; others refused
+ *   <clock offset>       utc/localtime → -rtc base=…; timers: rtc tickpolicy
+ *                        catchup → driftfix=slew, track → clock=vm|host|rt,
+ *                        hpet present → hpet=on|off, pit (kvm-pit policy
+ *                        with KVM), kvmclock/hypervclock → -cpu flags; other
+ *                        offsets and timers refused
+ *   <iothreads>          -object iothread,id=iothreadN (<iothreadids> ids,
+ *                        else 1..N)
  *   <on_poweroff>        destroy (QEMU exits; the daemon sees the exit)
  *   <on_reboot>          restart, or destroy → -no-reboot
  *   <on_crash>           accepted, no effect: the launcher adds no pvpanic
  *                        device, so QEMU never learns of a guest crash
  *   <pm>                 suspend-to-mem/disk enabled → disable_s3/s4 globals
- *   ignored              <title>, <description>, <metadata>, <cputune>,
- *                        <numatune>, <memtune>, <blkiotune>, <resource>,
- *                        <seclabel>: host-side policy the guest does not see,
- *                        which vnic does not manage
- *   refused              everything else (<iothreads>, <memoryBacking>,
- *                        <sysinfo>, <maxMemory>, <qemu:commandline>, …)
+ *   <cputune>            checked here (vnic_qemu_cputune), enforced by the
+ *                        daemon in a cgroup (host-cgroup.h); emulator/iothread
+ *                        limits refused; pinning ignored
+ *   <graphics>           qemu-command-graphics.c (VNC, SPICE)
+ *   ignored              <title>, <description>, <metadata>, <numatune>,
+ *                        <memtune>, <blkiotune>, <resource>, <seclabel>:
+ *                        host-side policy the guest does not see, which vnic
+ *                        does not manage
+ *   refused              everything else (<memoryBacking>, <maxMemory>,
+ *                        <qemu:commandline>, …)
  *
  * Argument order: domain options, the monitor, PCI controllers by index
  * (a bus exists before anything plugs into it), the other controllers,

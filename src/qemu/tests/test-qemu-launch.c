@@ -351,9 +351,34 @@ test_check_accepts_tools_xml(void)
         "<target type='serial' port='0'/></console>"
         "<graphics type='vnc' autoport='yes' listen='0.0.0.0' passwd='p'/>"
         "<memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>");
+    g_autoptr(VnicConfDomain) nova = tq_parse(
+        "<domain type='qemu'><uuid>8f1c6a40-6a39-4d1e-9b76-3c41f0c1a2b3</uuid>"
+        "<name>instance-00000001</name><memory>524288</memory><vcpu>1</vcpu>"
+        "<metadata><nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'>"
+        "<nova:name>vm1</nova:name></nova:instance></metadata>"
+        "<sysinfo type='smbios'><system><entry name='manufacturer'>OpenStack Foundation</entry>"
+        "<entry name='product'>OpenStack Nova</entry><entry name='version'>27.0.0</entry>"
+        "<entry name='serial'>8f1c6a40-6a39-4d1e-9b76-3c41f0c1a2b3</entry>"
+        "<entry name='uuid'>8f1c6a40-6a39-4d1e-9b76-3c41f0c1a2b3</entry>"
+        "<entry name='family'>Virtual Machine</entry></system></sysinfo>"
+        "<os><type machine='q35'>hvm</type><boot dev='hd'/><smbios mode='sysinfo'/></os>"
+        "<features><acpi/><apic/><vmcoreinfo/></features>"
+        "<clock offset='utc'><timer name='pit' tickpolicy='delay'/>"
+        "<timer name='rtc' tickpolicy='catchup'/><timer name='hpet' present='no'/></clock>"
+        "<cpu mode='host-model' match='exact'><topology sockets='1' cores='1' threads='1'/></cpu>"
+        "<devices><disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/>"
+        "<source file='/var/lib/nova/instances/x/disk'/><target dev='vda' bus='virtio'/></disk>"
+        "<serial type='pty'><log file='/var/lib/nova/instances/x/console.log' append='off'/>"
+        "</serial><graphics type='vnc' autoport='yes' listen='0.0.0.0'/>"
+        "<video><model type='virtio'/></video><input type='tablet' bus='usb'/>"
+        "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+        "<controller type='usb' index='0'/>"
+        "<memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>");
     g_autoptr(GError) error = NULL;
 
     g_assert_true(vnic_qemu_domain_check(def, &error));
+    g_assert_no_error(error);
+    g_assert_true(vnic_qemu_domain_check(nova, &error));
     g_assert_no_error(error);
 }
 
