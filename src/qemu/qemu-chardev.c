@@ -19,8 +19,9 @@
  *   console, target serial (default)       none: the serial with that port;
  *                                          without one, an isa-serial of its
  *                                          own (libvirt adds that serial)
- *   <log file append>                      logfile=/dev/fdset/S[,logappend=on]:
- *                                          vnic opens the file
+ *   <log file append>                      logfile=/dev/fdset/S,logappend=on:
+ *                                          vnic opens the file (truncated
+ *                                          unless append='on')
  *   console, target virtio                 virtconsole on virtio-serialN.B
  *   channel, target virtio                 virtserialport,name=… on virtio-serialN.B
  *   others  (usb-serial, guestfwd, xen, sclp, …) refused.
@@ -188,6 +189,53 @@ parse_target(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChard
     return FALSE;
 }
 
+/* The <log> of the console that shows serial @serial, or NULL. */
+static xmlNode *
+console_log_of(const VnicConfDomain *def, const VnicConfDevice *serial)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        xmlNode *target = vnic_qemu_xml_child(d->node, "target");
+        g_autofree char *type = vnic_qemu_xml_prop(target, "type");
+        guint64 port = 0;
+
+        if (d->kind != VNIC_CONF_DEV_CONSOLE || (type != NULL && strcmp(type, "serial") != 0) ||
+            !vnic_qemu_xml_prop_uint(def, d, target, "port", 0, &port, NULL) ||
+            find_serial(def, (guint) port) != serial)
+            continue;
+        return vnic_qemu_xml_child(d->node, "log");
+    }
+    return NULL;
+}
+
+/* A console that shows a serial logs through it: libvirt writes the same
+ * <log> into both; a serial without one takes the console's. */
+static gboolean
+merge_console_log(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChardev *chr,
+                  GError **error)
+{
+    xmlNode *console_log;
+
+    if (chr->target == VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS && chr->log_file != NULL) {
+        g_autofree char *serial_log = vnic_qemu_xml_prop(
+            vnic_qemu_xml_child(chr->serial->node, "log"), "file");
+
+        if (serial_log != NULL && strcmp(serial_log, chr->log_file) != 0) {
+            vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                                "<log file='%s'> differs from the <log> of the serial it "
+                                "shows: QEMU logs a serial to one file", chr->log_file);
+            return FALSE;
+        }
+    } else if (dev->kind == VNIC_CONF_DEV_SERIAL && chr->log_file == NULL &&
+               (console_log = console_log_of(def, dev)) != NULL) {
+        g_autofree char *append = vnic_qemu_xml_prop(console_log, "append");
+
+        chr->log_file = vnic_qemu_xml_prop(console_log, "file");
+        chr->log_append = g_strcmp0(append, "on") == 0;
+    }
+    return TRUE;
+}
+
 gboolean
 vnic_qemu_chardev_parse(const VnicConfDomain *def, const VnicConfDevice *dev,
                         VnicQemuChardev *chr, GError **error)
@@ -213,6 +261,10 @@ vnic_qemu_chardev_parse(const VnicConfDomain *def, const VnicConfDevice *dev,
         vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_INVALID,
                             "<log file> '%s' is not an absolute path",
                             chr->log_file != NULL ? chr->log_file : "");
+        vnic_qemu_chardev_clear(chr);
+        return FALSE;
+    }
+    if (!merge_console_log(def, dev, chr, error)) {
         vnic_qemu_chardev_clear(chr);
         return FALSE;
     }
@@ -301,9 +353,10 @@ add_backend(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuChardev *
 
         if (log == NULL)
             return FALSE;
+        /* vnicd truncated the file unless append='on': QEMU only appends
+         * (libvirt does the same) */
         vnic_qemu_opt(s, "logfile", log);
-        if (chr->log_append)
-            vnic_qemu_opt(s, "logappend", "on");
+        vnic_qemu_opt(s, "logappend", "on");
     }
     vnic_qemu_build_add_pair(b, "-chardev", s);
     return TRUE;

@@ -125,8 +125,8 @@ prepare_chardev(VnicQemuRuntime *rt, VnicConfDomain *def, VnicConfDevice *dev,
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_CHARDEV_FILE, &fd, 1);
     }
     if (ok && chr.log_file != NULL && chr.target != VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS) {
-        fd = open(chr.log_file, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
-                                (chr.log_append ? O_APPEND : O_TRUNC), 0600);
+        fd = open(chr.log_file, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_APPEND |
+                                (chr.log_append ? 0 : O_TRUNC), 0600);
         ok = fd >= 0 || host_error(error, def, dev, errno, "open the <log file>", chr.log_file);
         if (ok)
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_CHARDEV_LOG, &fd, 1);

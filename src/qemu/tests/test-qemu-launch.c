@@ -261,6 +261,19 @@ test_chardevs(void)
     g_assert_nonnull(tq_argv_find(cmd, "-chardev", "pty,id=charconsole0,logfile=/dev/fdset/0,"
                                                    "logappend=on"));
     g_assert_nonnull(tq_argv_find(cmd, "-add-fd", "set=0"));
+    {
+        /* a console showing a serial logs through the serial */
+        g_autoptr(VnicQemuCommand) both = build(
+            HEAD("pc", "") "<devices><serial type='pty'><target port='0'/></serial>"
+            "<console type='pty'><target type='serial' port='0'/><log file='/l.log'/></console>"
+            "</devices></domain>");
+
+        g_assert_nonnull(tq_argv_find(both, "-chardev", "pty,id=charserial0,logfile=/dev/fdset/0"));
+    }
+    assert_check_fails(HEAD("pc", "") "<devices><serial type='pty'><target port='0'/>"
+                       "<log file='/a.log'/></serial><console type='pty'><target type='serial' "
+                       "port='0'/><log file='/b.log'/></console></devices></domain>",
+                       VNIC_QEMU_ERROR_UNSUPPORTED, "differs from the <log>");
 }
 
 static void
