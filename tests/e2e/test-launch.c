@@ -6,6 +6,8 @@
  *   refuse-at-define  `vnic define` of a domain with <graphics type='sdl'>
  *                     exits 1 with class Unsupported naming the element and
  *                     value; nothing is stored
+ *   failed-start-logged  a start that fails (no kernel file) says why, and
+ *                     vnicd's log has "domain 'X': start failed: …"
  *   pc-start          a pc guest whose kernel and initrd sit in a 0700
  *                     directory, mode 0600 (only root reads them), with
  *                     <sysinfo>, <cputune>, <iothreads>, VNC with a password,
@@ -216,6 +218,32 @@ test_refuse_at_define(void)
               "the refusal names class, element and value: %s", r->err);
     g_autoptr(E2eCmdResult) list = e2e_daemon_vnic(S.daemon, "list", "--all", "--name", NULL);
     E2E_CHECK(strstr(list->out, name) == NULL, "a refused domain was stored: %s", list->out);
+}
+
+/* A start that fails says why, to the client and in vnicd's log. */
+static void
+test_failed_start_logged(void)
+{
+    g_autoptr(GError) error = NULL;
+    Dom dom = { 0 };
+    g_autofree char *xml = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *needle = NULL;
+
+    E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
+    dom_init(&dom, "nokernel");
+    xml = g_strdup_printf(
+        "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>%s/missing-vmlinuz</kernel></os>"
+        "<devices/></domain>", dom.name, dom.dir);
+    E2E_CHECK(define_xml(&dom, xml, &error), "define: %s", error->message);
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "start", dom.name, NULL);
+    E2E_CHECK(r->status == 1 && strstr(r->err, "missing-vmlinuz") != NULL,
+              "start without a kernel: %s", e2e_cmd_result_describe(r));
+    E2E_CHECK(g_file_get_contents(e2e_daemon_log_path(S.daemon), &log, NULL, NULL), "no vnicd.log");
+    needle = g_strdup_printf("domain '%s': start failed: ", dom.name);
+    E2E_CHECK(strstr(log, needle) != NULL && strstr(strstr(log, needle), "missing-vmlinuz") != NULL,
+              "vnicd.log does not say why %s failed to start", dom.name);
 }
 
 /* --- the pc guest -------------------------------------------------------------------- */
@@ -508,6 +536,7 @@ main(int argc, char **argv)
 {
     e2e_init(&argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNIC | E2E_NEED_VNICD);
     g_test_add_func("/e2e/launch/refuse-at-define", test_refuse_at_define);
+    g_test_add_func("/e2e/launch/failed-start-logged", test_failed_start_logged);
     g_test_add_func("/e2e/launch/pc-start", test_pc_start);
     g_test_add_func("/e2e/launch/pc-sysinfo", test_pc_sysinfo);
     g_test_add_func("/e2e/launch/pc-cgroup", test_pc_cgroup);
