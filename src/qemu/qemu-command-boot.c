@@ -2,9 +2,11 @@
  *
  * Owns the <os> rows of qemu-command.c's table and <sysinfo>:
  *
- *   <kernel>, <initrd>   -kernel/-initrd /proc/self/fd/N: vnic hands QEMU a
- *                        sealed copy (memfd), so a kernel only root can
- *                        read still boots under the unprivileged QEMU
+ *   <kernel>, <initrd>   -kernel/-initrd /proc/self/fd/N: vnic hands QEMU the
+ *                        open file (world-readable) or a sealed memfd copy
+ *                        of it, so a kernel only root can read, in a
+ *                        directory only root may enter, still boots under
+ *                        the unprivileged QEMU
  *   <cmdline>            -append
  *   <loader type='pflash'> / firmware='efi'
  *                        -blockdev file on /dev/fdset/N (+ raw format node),
@@ -79,7 +81,7 @@ add_kernel(VnicQemuBuild *b, GError **error)
         }
         if ((fd = domain_fd(b, kinds[i], elems[i], error)) == NULL)
             return FALSE;
-        /* QEMU fopen()s these: /proc/self/fd reopens the memfd vnic made */
+        /* QEMU fopen()s these: /proc/self/fd reopens what vnic opened */
         proc = g_strdup_printf("/proc/self/fd/%d", fd[0]);
         vnic_qemu_build_add(b, opts[i]);
         vnic_qemu_build_add(b, proc);

@@ -51,7 +51,7 @@ typedef enum {
     VNIC_QEMU_FD_DISK,           /* a disk's image or block device */
     VNIC_QEMU_FD_TAP,            /* an interface's tap/macvtap queues, one fd each */
     /* domain-level files (no device): QEMU, unprivileged, never opens them by path */
-    VNIC_QEMU_FD_KERNEL,         /* <os><kernel>: a sealed memfd copy (/proc/self/fd/N) */
+    VNIC_QEMU_FD_KERNEL,         /* <os><kernel>: the file, or a memfd copy (/proc/self/fd/N) */
     VNIC_QEMU_FD_INITRD,         /* <os><initrd>: likewise */
     VNIC_QEMU_FD_LOADER,         /* <os><loader type='pflash'>, read-only or read-write */
     VNIC_QEMU_FD_NVRAM,          /* <os><nvram>, read-write */

@@ -1,9 +1,9 @@
 /* qemu-prepare-boot.c: the files a guest boots from, opened by vnic.
  *
- * Owns the domain-level fds of a runtime: the kernel and initrd (copied
- * into sealed memfds, so QEMU, unprivileged, reads them through
- * /proc/self/fd whatever the permissions of the originals and their
- * directories), the pflash firmware and its varstore (opened here; the
+ * Owns the domain-level fds of a runtime: the kernel and initrd (QEMU,
+ * unprivileged, reopens them through /proc/self/fd: the file itself when
+ * it is world-readable, whatever its directories allow, else a sealed
+ * memfd copy), the pflash firmware and its varstore (opened here; the
  * varstore is created from its template when missing, like libvirt does),
  * and the serials' <log file>s.  Firmware for <os firmware='efi'> is
  * chosen from QEMU's firmware descriptors (/usr/share/qemu/firmware,
@@ -29,9 +29,12 @@ host_error(GError **error, int err, const char *what, const char *path)
     return FALSE;
 }
 
-/* A sealed memfd holding a copy of @path. */
+/* An fd QEMU can reopen through /proc/self/fd/N: the file itself when
+ * anyone may read it (the magic link skips the directories' permissions,
+ * not the file's), else a sealed memfd holding a copy, which costs its
+ * size in memory for the guest's life. */
 static int
-memfd_copy(const char *path, const char *elem, GError **error)
+boot_fd(const char *path, const char *elem, GError **error)
 {
     int src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     struct stat st;
@@ -49,6 +52,8 @@ memfd_copy(const char *path, const char *elem, GError **error)
                     "%s '%s' is not a regular file", elem, path);
         return -1;
     }
+    if ((st.st_mode & S_IROTH) != 0)
+        return src;
     fd = memfd_create("vnic-boot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) {
         err = errno;
@@ -87,7 +92,7 @@ vnic_qemu_prepare_kernel(VnicQemuRuntime *rt, const VnicConfDomain *def, GError 
 
         if (paths[i] == NULL)
             continue;
-        if ((fd = memfd_copy(paths[i], elems[i], error)) < 0)
+        if ((fd = boot_fd(paths[i], elems[i], error)) < 0)
             return FALSE;
         vnic_qemu_runtime_add_fds(rt, NULL, kinds[i], &fd, 1);
     }

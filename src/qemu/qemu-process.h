@@ -61,7 +61,7 @@ guint64 vnic_qemu_proc_start_time(GPid pid, GError **error);
  *   - each disk's image or block device, opened read-write (read-only for
  *     <readonly/> and cdroms); a qcow2 image with a backing or external
  *     data file is refused (QEMU would open it by path);
- *   - the kernel and initrd copied into sealed memfds;
+ *   - the kernel and initrd (the files, or memfd copies of root-only ones);
  *   - each serial/console <log file> opened for appending;
  *   - @log_path opened for appending (QEMU's stdout and stderr).
  * @run_dir must exist.  On failure nothing is left behind.  The runtime

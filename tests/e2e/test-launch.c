@@ -19,7 +19,8 @@
  *                     namespace answers with the RFB banner
  *   pc-serial-log     the <log file> holds the guest's console output
  *   pc-destroy        destroy: the cgroup is gone
- *   uefi-boot         a q35 guest with <loader type='pflash'> OVMF and an
+ *   uefi-boot         a q35 guest (kernel and initrd world-readable in a 0700
+ *                     directory) with <loader type='pflash'> OVMF and an
  *                     <nvram template> that does not exist yet: vnicd creates
  *                     it (0600, the template's size), the guest boots the
  *                     kernel through OVMF and sees /sys/firmware/efi
@@ -84,9 +85,9 @@ dom_init(Dom *dom, const char *tag)
 }
 
 /* Copies the guest's kernel and initrd into a directory only root may
- * enter, as files only root may read. */
+ * enter, as files of @mode (0600: only root may read them). */
 static gboolean
-root_only_boot_files(const char *dir, char **kernel, char **initrd, GError **error)
+root_only_boot_files(const char *dir, int mode, char **kernel, char **initrd, GError **error)
 {
     g_autofree char *boot = g_build_filename(dir, "boot", NULL);
     const char *names[] = { "vmlinuz", "initrd.img" };
@@ -105,7 +106,7 @@ root_only_boot_files(const char *dir, char **kernel, char **initrd, GError **err
         *out[i] = g_build_filename(boot, names[i], NULL);
         if (!g_file_get_contents(src, &data, &len, error) ||
             !g_file_set_contents_full(*out[i], data, (gssize) len, G_FILE_SET_CONTENTS_NONE,
-                                      0600, error))
+                                      mode, error))
             return FALSE;
     }
     return TRUE;
@@ -291,7 +292,8 @@ test_pc_start(void)
 
     E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
     dom_init(&S.pc, "pc");
-    E2E_CHECK(root_only_boot_files(S.pc.dir, &kernel, &initrd, &error), "%s", error->message);
+    E2E_CHECK(root_only_boot_files(S.pc.dir, 0600, &kernel, &initrd, &error), "%s",
+              error->message);
     xml = pc_xml(&S.pc, kernel, initrd);
     E2E_CHECK(define_xml(&S.pc, xml, &error), "define: %s", error->message);
     E2E_CHECK(start_and_connect(&S.pc, &error), "start: %s", error->message);
@@ -448,6 +450,8 @@ test_uefi_boot(void)
     g_autoptr(GError) error = NULL;
     g_autofree char *nvram = NULL;
     g_autofree char *xml = NULL;
+    g_autofree char *kernel = NULL;
+    g_autofree char *initrd = NULL;
     struct stat st, tmpl;
 
     if (!g_file_test(OVMF_CODE, G_FILE_TEST_EXISTS)) {
@@ -456,18 +460,21 @@ test_uefi_boot(void)
     }
     E2E_CHECK(ensure_daemon(&error), "vnicd: %s", error->message);
     dom_init(&S.uefi, "uefi");
+    /* world-readable files in a directory QEMU's user cannot enter */
+    E2E_CHECK(root_only_boot_files(S.uefi.dir, 0644, &kernel, &initrd, &error), "%s",
+              error->message);
     nvram = g_build_filename(S.uefi.dir, "nvram", "uefi_VARS.fd", NULL);
     xml = g_strdup_printf(
         "<domain type='qemu'><name>%s</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
         "<os><type arch='x86_64' machine='q35'>hvm</type>"
         "<loader readonly='yes' type='pflash'>" OVMF_CODE "</loader>"
         "<nvram template='" OVMF_VARS "'>%s</nvram>"
-        "<kernel>%s/vmlinuz</kernel><initrd>%s/initrd.img</initrd>"
+        "<kernel>%s</kernel><initrd>%s</initrd>"
         "<cmdline>console=ttyS0 quiet panic=-1 vnic.echo=0</cmdline></os>"
         "<features><acpi/><apic/></features>"
         "<devices><serial type='unix'><source mode='bind' path='%s'/><target port='0'/></serial>"
         "<memballoon model='none'/></devices></domain>",
-        S.uefi.name, nvram, e2e_guest_dir(), e2e_guest_dir(), S.uefi.serial_path);
+        S.uefi.name, nvram, kernel, initrd, S.uefi.serial_path);
     E2E_CHECK(define_xml(&S.uefi, xml, &error), "define: %s", error->message);
     E2E_CHECK(!g_file_test(nvram, G_FILE_TEST_EXISTS), "the varstore exists before start");
     E2E_CHECK(start_and_connect(&S.uefi, &error), "start: %s", error->message);
