@@ -54,4 +54,19 @@ vnc_shut_off() {
   [ $? = 1 ] && grep -qF "vnic vncdisplay: InvalidState: domain 'cs' is not running" "$tmp/err"
 }
 check "vncdisplay of a shut-off domain: InvalidState" vnc_shut_off
+no_passwd() {
+  "$vnic" -c "$tmp/s.sock" dumpxml cs >"$tmp/out" 2>"$tmp/err" && grep -q "<graphics type='vnc'" "$tmp/out" &&
+    ! grep -q "passwd=" "$tmp/out"
+}
+check "dumpxml leaves the VNC password out" no_passwd
+with_passwd() {
+  "$vnic" -c "$tmp/s.sock" dumpxml cs --security-info >"$tmp/out" 2>"$tmp/err" &&
+    grep -q "passwd='x'" "$tmp/out"
+}
+check "dumpxml --security-info has it" with_passwd
+ro_refused() {
+  "$vnic" -c "$tmp/s-ro.sock" dumpxml cs --security-info >"$tmp/out" 2>"$tmp/err"
+  [ $? = 1 ] && grep -qF "PermissionDenied" "$tmp/err"
+}
+check "the read-only socket does not serve --security-info" ro_refused
 echo "1..$n"

@@ -107,9 +107,11 @@ vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv)
         "dumpxml", "DOM", "a domain name", 1,
         "Prints a domain's XML: its live state when it runs, else its config.",
     };
-    gboolean inactive = FALSE, migratable = FALSE, json = FALSE;
+    gboolean inactive = FALSE, migratable = FALSE, json = FALSE, secure = FALSE;
     const GOptionEntry entries[] = {
         { "inactive", 0, 0, G_OPTION_ARG_NONE, &inactive, "the config, no runtime data", NULL },
+        { "security-info", 0, 0, G_OPTION_ARG_NONE, &secure,
+          "include passwords (<graphics passwd>), as virsh --security-info", NULL },
         { "migratable", 0, 0, G_OPTION_ARG_NONE, &migratable,
           "what a migration destination may see", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print vnicd's answer as JSON", NULL },
@@ -128,6 +130,8 @@ vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv)
     json_object_set_string_member(arguments, "name", argv[1]);
     if (inactive || migratable)
         json_object_set_string_member(arguments, "flags", inactive ? "inactive" : "migratable");
+    if (secure)
+        json_object_set_boolean_member(arguments, "security-info", TRUE);
     if ((status = vnic_cli_call(ctx, "dumpxml", "dumpxml", arguments, &ret)) != VNIC_CLI_EXIT_OK)
         return status;
     xml = vnic_cli_json_string(vnic_cli_json_object(ret), "xml");

@@ -124,11 +124,32 @@ parse_format_flags(const char *text, VnicConfFormatFlags *flags, GError **error)
     return TRUE;
 }
 
+/* @def as XML without the <graphics passwd> values, as libvirt writes it
+ * without VIR_DOMAIN_XML_SECURE. */
+static char *
+format_without_secrets(const VnicConfDomain *def, VnicConfFormatFlags flags)
+{
+    g_autofree char *full = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_STATUS);
+    g_autoptr(VnicConfDomain) copy = vnic_conf_domain_parse(full, strlen(full), NULL);
+
+    if (copy == NULL)
+        return NULL;
+    for (guint i = 0; i < copy->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(copy->devices, i);
+
+        if (dev->kind == VNIC_CONF_DEV_OTHER && dev->node != NULL &&
+            xmlStrcmp(dev->node->name, (const xmlChar *) "graphics") == 0)
+            xmlUnsetProp(dev->node, (const xmlChar *) "passwd");
+    }
+    return vnic_conf_domain_format(copy, flags);
+}
+
 static void
 cmd_dumpxml(VnicApiRequest *request, gpointer data)
 {
     VnicDomain *dom = domain_arg(request, data);
     const char *flags_text = NULL;
+    gboolean secure = FALSE;
     VnicConfFormatFlags flags;
     GError *error = NULL;
     const VnicConfDomain *def;
@@ -138,13 +159,24 @@ cmd_dumpxml(VnicApiRequest *request, gpointer data)
     if (!dom)
         return;
     if (!vnic_api_arg_string(request, "flags", FALSE, &flags_text, &error) ||
-        !parse_format_flags(flags_text, &flags, &error)) {
+        !parse_format_flags(flags_text, &flags, &error) ||
+        !vnic_api_arg_bool(request, "security-info", &secure, &error)) {
         fail(request, error);
+        return;
+    }
+    if (secure && vnic_api_request_is_read_only(request)) {
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_PERMISSION_DENIED,
+                                  "'security-info' is not served on the read-only socket"));
         return;
     }
     /* the live definition while running, unless the config is asked for */
     def = dom->live && !(flags_text && strcmp(flags_text, "inactive") == 0) ? dom->live : dom->config;
-    xml = vnic_conf_domain_format(def, flags);
+    xml = secure ? vnic_conf_domain_format(def, flags) : format_without_secrets(def, flags);
+    if (xml == NULL) { /* cannot happen: the same XML parsed before */
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                                  "domain '%s': cannot reparse its XML", dom->name));
+        return;
+    }
     ret = json_object_new();
     json_object_set_string_member(ret, "xml", xml);
     vnic_api_request_return_object(request, ret);

@@ -415,6 +415,11 @@ test_pc_vnc(void)
     E2E_CHECK(cmdline != NULL && strstr(cmdline, "h3-secret") == NULL &&
                   strstr(cmdline, "password=on") != NULL,
               "QEMU's command line: %s", cmdline);
+    /* nor dumpxml, unless asked for (virsh --security-info) */
+    g_autoptr(E2eCmdResult) x = e2e_daemon_vnic(S.daemon, "dumpxml", S.pc.name, NULL);
+    E2E_CHECK(x->status == 0 && strstr(x->out, "h3-secret") == NULL &&
+                  strstr(x->out, "port='59") != NULL,
+              "dumpxml shows the password or no chosen port: %s", x->out);
 }
 
 static void
