@@ -1,5 +1,9 @@
 /* qemu-check.c: can the launcher run this domain?  Asked at define.
  *
+ * Every fd kind vnic_qemu_command_build() asks the runtime for must be
+ * described here too (a new NIC backend included), or define refuses
+ * what start would run.  The unit tests' runtimes come from here as well.
+ *
  * Owns vnic_qemu_domain_check(): it builds the command line against a
  * runtime that only describes the fds vnic would hand QEMU (numbers, no
  * files), so everything vnic_qemu_command_build() refuses is refused at
@@ -46,7 +50,6 @@ vnic_qemu_runtime_describe(const VnicConfDomain *def)
 
     rt->describing = TRUE;
     vnic_qemu_runtime_add_fds(rt, NULL, VNIC_QEMU_FD_MONITOR, NULL, 1);
-    vnic_qemu_runtime_describe_domain(rt, def);
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
         VnicQemuChardev chr;
@@ -62,11 +65,17 @@ vnic_qemu_runtime_describe(const VnicConfDomain *def)
             vnic_qemu_chardev_clear(&chr);
         } else if (dev->kind == VNIC_CONF_DEV_DISK && dev->disk->source_file != NULL) {
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_DISK, NULL, 1);
-        } else if (dev->kind == VNIC_CONF_DEV_INTERFACE) {
-            vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, NULL,
-                                      MAX(dev->nic->queues, 1));
         }
     }
+    /* the NICs' backends after the other devices, as the daemon adds them */
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+            vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, NULL,
+                                      MAX(dev->nic->queues, 1));
+    }
+    vnic_qemu_runtime_describe_domain(rt, def);
     return rt;
 }
 
