@@ -152,6 +152,9 @@ vnic_host_cgroup_create(const char *name, const VnicHostCpuTune *tune, char **re
     }
     parent = g_build_filename(v2 ? V2_ROOT : V1_ROOT, v2 ? "vnic.slice" : "vnic", NULL);
     dir = g_build_filename(parent, name, NULL);
+    /* a leftover of an earlier run would keep limits this start may not
+     * set: start from a fresh cgroup (an rmdir of a busy one just fails) */
+    g_rmdir(dir);
     ok = (!v2 || v2_enable_cpu(V2_ROOT, error)) && mkdir_ok(parent, error) &&
          (!v2 || v2_enable_cpu(parent, error)) && mkdir_ok(dir, error);
     if (ok)
