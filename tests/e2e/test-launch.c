@@ -84,6 +84,17 @@ dom_init(Dom *dom, const char *tag)
     dom->serial_path = g_build_filename(dom->dir, "serial.sock", NULL);
 }
 
+static void
+dom_clear(Dom *dom)
+{
+    g_clear_pointer(&dom->name, g_free);
+    g_clear_pointer(&dom->dir, g_free);
+    g_clear_pointer(&dom->xml_path, g_free);
+    g_clear_pointer(&dom->serial_path, g_free);
+    g_clear_pointer(&dom->console, e2e_console_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Dom, dom_clear)
+
 /* Copies the guest's kernel and initrd into a directory only root may
  * enter, as files of @mode (0600: only root may read them). */
 static gboolean
@@ -226,7 +237,7 @@ static void
 test_failed_start_logged(void)
 {
     g_autoptr(GError) error = NULL;
-    Dom dom = { 0 };
+    g_auto(Dom) dom = { 0 };
     g_autofree char *xml = NULL;
     g_autofree char *log = NULL;
     g_autofree char *needle = NULL;
@@ -501,7 +512,7 @@ static void
 test_efi_auto(void)
 {
     g_autoptr(GError) error = NULL;
-    Dom dom = { 0 };
+    g_auto(Dom) dom = { 0 };
     g_autofree char *xml = NULL;
     g_autofree char *vars = NULL;
 
@@ -560,5 +571,18 @@ main(int argc, char **argv)
     int rc = e2e_finish();
     if (rc != 0)
         print_diagnostics();
+    dom_clear(&S.pc);
+    dom_clear(&S.uefi);
+    g_free(S.cgroup_dir);
+    if (S.daemon != NULL) {
+        int code = -1;
+
+        /* SIGTERM: vnicd exits 0 (and a sanitizer build reports its leaks) */
+        if (!e2e_daemon_stop(S.daemon, &code, NULL) || code != 0) {
+            g_printerr("vnicd did not exit 0 on SIGTERM (%d)\n", code);
+            rc = 1;
+        }
+    }
+    g_clear_pointer(&S.daemon, e2e_daemon_free);
     return rc;
 }
