@@ -275,6 +275,59 @@ clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, const char **track, GE
                        "the launcher handles rtc, pit, hpet, kvmclock and hypervclock");
 }
 
+/* -rtc base=: utc, localtime; offset='variable': the start time (the
+ * runtime's clock, in UTC) plus adjustment seconds, and for basis='localtime'
+ * plus the host's UTC offset then, as a date QEMU counts on from (vnic does
+ * not follow the guest's later RTC changes); offset='timezone': localtime
+ * with TZ set for QEMU. */
+static gboolean
+clock_base(VnicQemuBuild *b, xmlNode *clock, char **ret, GError **error)
+{
+    g_autofree char *offset = vnic_qemu_xml_prop(clock, "offset");
+    g_autofree char *basis = vnic_qemu_xml_prop(clock, "basis");
+    g_autofree char *adjustment = vnic_qemu_xml_prop(clock, "adjustment");
+    g_autofree char *tz = vnic_qemu_xml_prop(clock, "timezone");
+    g_autoptr(GDateTime) then = NULL;
+    gint64 adj = 0;
+    char *end = NULL;
+
+    if (offset == NULL || strcmp(offset, "utc") == 0 || strcmp(offset, "localtime") == 0) {
+        *ret = g_strdup(offset != NULL ? offset : "utc");
+        return TRUE;
+    }
+    if (strcmp(offset, "timezone") == 0) {
+        if (tz == NULL || *tz == '\0' || *tz == '/' || strstr(tz, "..") != NULL ||
+            strspn(tz, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-/") !=
+                strlen(tz))
+            return unsupported(error, "<clock timezone>", tz, "a zone name such as Europe/Paris");
+        g_free(b->cmd->tz);
+        b->cmd->tz = g_steal_pointer(&tz);
+        *ret = g_strdup("localtime");
+        return TRUE;
+    }
+    if (strcmp(offset, "variable") != 0)
+        return unsupported(error, "<clock offset>", offset,
+                           "use utc, localtime, variable or timezone");
+    if (basis != NULL && strcmp(basis, "utc") != 0 && strcmp(basis, "localtime") != 0)
+        return unsupported(error, "<clock basis>", basis, "use utc or localtime");
+    if (adjustment != NULL) {
+        adj = g_ascii_strtoll(adjustment, &end, 10);
+        if (end == adjustment || *end != '\0' || adj < -G_MAXINT32 * 100LL ||
+            adj > G_MAXINT32 * 100LL) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                        "invalid value '%s' for <clock adjustment>: seconds", adjustment);
+            return FALSE;
+        }
+    }
+    if (g_strcmp0(basis, "localtime") == 0)
+        adj += b->rt->local_offset_s;
+    then = g_date_time_new_from_unix_utc(b->rt->now_utc + adj);
+    if (then == NULL)
+        return unsupported(error, "<clock adjustment>", adjustment, "out of range");
+    *ret = g_date_time_format(then, "%Y-%m-%dT%H:%M:%S");
+    return TRUE;
+}
+
 gboolean
 vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error)
 {
@@ -284,16 +337,19 @@ vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error)
     gboolean slew = FALSE;
     const char *track = NULL;
 
-    if (!vnic_qemu_xml_check(b->def, NULL, clock, (const char *const[]){ "offset", NULL },
-                             (const char *const[]){ "timer", NULL }, error))
+    g_autofree char *base = NULL;
+
+    if (!vnic_qemu_xml_check(b->def, NULL, clock,
+                             (const char *const[]){ "offset", "adjustment", "basis", "timezone",
+                                                    NULL },
+                             (const char *const[]){ "timer", NULL }, error) ||
+        !clock_base(b, clock, &base, error))
         return FALSE;
-    if (offset != NULL && strcmp(offset, "utc") != 0 && strcmp(offset, "localtime") != 0)
-        return unsupported(error, "<clock offset>", offset, "use utc or localtime");
     for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
         if (t->type == XML_ELEMENT_NODE && !clock_timer(b, t, &slew, &track, error))
             return FALSE;
     }
-    vnic_qemu_opt(s, "base", offset != NULL ? offset : "utc");
+    vnic_qemu_opt(s, "base", base);
     if (track != NULL)
         vnic_qemu_opt(s, "clock", track);
     if (slew)

@@ -247,6 +247,8 @@ struct _VnicQemuRuntime {
     GPtrArray *owned;           /* VnicQemuOwnedFile*: what vnic created */
     gboolean firmware_smm;      /* the chosen UEFI firmware needs SMM */
     gboolean describing;        /* vnic_qemu_runtime_describe(): ports are not chosen yet */
+    gint64 now_utc;             /* the start's wall clock (unix seconds), for <clock offset='variable'> */
+    gint64 local_offset_s;      /* the host's UTC offset then */
 };
 
 void vnic_qemu_owned_file_free(VnicQemuOwnedFile *file);

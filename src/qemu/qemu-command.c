@@ -29,11 +29,13 @@
  *                        and <pae/> are always on for x86_64 guests; hyperv,
  *                        kvm, pvspinlock, pmu, smm, vmcoreinfo:
  *                        qemu-command-features.c; others refused
- *   <clock offset>       utc/localtime → -rtc base=…; timers: rtc tickpolicy
+ *   <clock offset>       utc/localtime → -rtc base=…; variable → base=the
+ *                        start time + adjustment (basis localtime: + the
+ *                        host's offset); timezone → localtime, TZ=…; timers: rtc tickpolicy
  *                        catchup → driftfix=slew, track → clock=vm|host|rt,
  *                        hpet present → hpet=on|off, pit (kvm-pit policy
  *                        with KVM), kvmclock/hypervclock → -cpu flags; other
- *                        offsets and timers refused
+ *                        timers refused
  *   <iothreads>          -object iothread,id=iothreadN (<iothreadids> ids,
  *                        else 1..N)
  *   <on_poweroff>        destroy (QEMU exits; the daemon sees the exit)
@@ -452,6 +454,7 @@ vnic_qemu_command_free(VnicQemuCommand *cmd)
     g_ptr_array_unref(cmd->links_down);
     g_ptr_array_unref(cmd->ptys);
     g_ptr_array_unref(cmd->before_cont);
+    g_free(cmd->tz);
     g_free(cmd);
 }
 

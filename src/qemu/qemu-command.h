@@ -123,6 +123,7 @@ typedef struct {
     guint64 balloon_bytes;    /* > 0: `balloon` to this size before cont */
     GPtrArray *ptys;          /* VnicQemuPty* */
     GPtrArray *before_cont;   /* VnicQemuQmpStep*: passwords, balloon stats, … */
+    char *tz;                 /* TZ for QEMU (<clock offset='timezone'>), or NULL */
 } VnicQemuCommand;
 
 void vnic_qemu_command_free(VnicQemuCommand *cmd);

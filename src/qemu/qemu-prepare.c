@@ -226,6 +226,12 @@ vnic_qemu_runtime_prepare(VnicConfDomain *def, const char *run_dir, const char *
 
     g_return_val_if_fail(def != NULL && run_dir != NULL && log_path != NULL, NULL);
 
+    {
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+
+        rt->now_utc = g_date_time_to_unix(now);
+        rt->local_offset_s = g_date_time_get_utc_offset(now) / G_USEC_PER_SEC;
+    }
     rt->qmp_path = g_build_filename(run_dir, "qmp.sock", NULL);
     ok = listen_unix(rt, def, NULL, rt->qmp_path, &fd, error);
     if (ok)

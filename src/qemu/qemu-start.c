@@ -531,7 +531,8 @@ log_header(StartData *d)
 static gboolean
 spawn(StartData *d, GError **error)
 {
-    static const char *const env[] = { "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    g_autofree char *tz = d->cmd->tz != NULL ? g_strconcat("TZ=", d->cmd->tz, NULL) : NULL;
+    const char *const env[] = { "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", tz, NULL };
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     ChildSetup cs;
     GSubprocess *child;

@@ -233,7 +233,7 @@ test_refused_domain_level(void)
 {
     static const char *const cases[][2] = {
         { "<memoryBacking><hugepages/></memoryBacking>", "<memoryBacking> in <domain>" },
-        { "<clock offset='variable'/>", "'variable' for <clock offset>" },
+        { "<clock offset='absolute'/>", "'absolute' for <clock offset>" },
         { "<on_poweroff>preserve</on_poweroff>", "'preserve' for <on_poweroff>" },
         { "<cpu mode='host-passthrough'/>", "needs type='kvm'" },
         { "<sysinfo type='smbios'><memory/></sysinfo>", "<memory> in <sysinfo" },

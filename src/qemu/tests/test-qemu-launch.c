@@ -137,6 +137,25 @@ test_timers_and_cpu(void)
 }
 
 static void
+test_clock_offsets(void)
+{
+    /* a described runtime's clock is the epoch: base = 0 + adjustment */
+    g_autoptr(VnicQemuCommand) variable = build(
+        HEAD("pc", "") "<clock offset='variable' adjustment='3661' basis='utc'/><devices/>"
+        "</domain>");
+    g_autoptr(VnicQemuCommand) zone = build(
+        HEAD("pc", "") "<clock offset='timezone' timezone='Europe/Paris'/><devices/></domain>");
+
+    g_assert_true(tq_argv_has(variable, "base=1970-01-01T01:01:01"));
+    g_assert_null(variable->tz);
+    g_assert_true(tq_argv_has(zone, "base=localtime"));
+    g_assert_cmpstr(zone->tz, ==, "Europe/Paris");
+    assert_check_fails(HEAD("pc", "") "<clock offset='timezone' timezone='../../etc/x'/>"
+                       "<devices/></domain>",
+                       VNIC_QEMU_ERROR_UNSUPPORTED, "<clock timezone>");
+}
+
+static void
 test_iothreads(void)
 {
     g_autoptr(VnicQemuCommand) cmd = build(
@@ -402,6 +421,7 @@ test_qemu_launch_register(void)
     g_test_add_func("/qemu/launch/firmware", test_firmware);
     g_test_add_func("/qemu/launch/sysinfo", test_sysinfo);
     g_test_add_func("/qemu/launch/timers-cpu", test_timers_and_cpu);
+    g_test_add_func("/qemu/launch/clock-offsets", test_clock_offsets);
     g_test_add_func("/qemu/launch/iothreads", test_iothreads);
     g_test_add_func("/qemu/launch/graphics", test_graphics);
     g_test_add_func("/qemu/launch/chardevs", test_chardevs);
