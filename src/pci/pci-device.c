@@ -170,7 +170,7 @@ vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev)
         cls.connect = g_strcmp0(dev->model, "virtio") == 0 ? native : VNIC_PCI_CONNECT_PCI;
         break;
     case VNIC_CONF_DEV_INPUT:
-        cls.is_pci = dev->addr.set || g_strcmp0(dev->model, "virtio") == 0;
+        cls.is_pci = dev->addr.set || g_strcmp0(dev->bus, "virtio") == 0;
         cls.group = VNIC_PCI_GROUP_INPUT;
         cls.connect = native;
         break;

@@ -5,7 +5,8 @@
  * its README.md.  For each case, every PCI device must get the address
  * libvirt gave it, every controller libvirt added must be added with the
  * same index, model and numbering, and nothing more.  Where libvirt refused
- * a layout that fits, vnic must plan it. */
+ * a layout that fits, vnic must plan it; where it refused for a reason that
+ * holds for vnic too (err-NAME), vnic must refuse it. */
 #include "test-pci-helpers.h"
 
 #include <string.h>
@@ -65,6 +66,21 @@ assert_same_device(const char *key, const VnicConfDevice *want, const VnicConfDe
     }
 }
 
+/* err-NAME: libvirt refuses it for a reason that holds for vnic too, so
+ * vnic refuses it as well, at parse (define) or plan time. */
+static void
+assert_refused(const char *xml)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicConfDomain) def = vnic_conf_domain_parse(xml, strlen(xml), &error);
+    VnicPciPlanOptions opts = { .policy = VNIC_PCI_POLICY_LIBVIRT, .spare_ports = -1 };
+
+    if (def != NULL)
+        g_assert_false(vnic_pci_plan(def, &opts, &error));
+    g_assert_nonnull(error);
+    g_test_message("refused: %s", error->message);
+}
+
 static void
 test_case(gconstpointer data)
 {
@@ -78,6 +94,10 @@ test_case(gconstpointer data)
     gpointer key, value;
 
     g_assert_true(g_file_get_contents(in_path, &in, NULL, NULL));
+    if (g_str_has_prefix(name, "err-")) {
+        assert_refused(in);
+        return;
+    }
     ours = plan_xml(in, VNIC_PCI_POLICY_LIBVIRT, -1);
     assert_unique_addresses(ours);
     if (!g_file_get_contents(out_path, &out, NULL, NULL))
