@@ -78,9 +78,17 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         cls->is_pci = TRUE;
         cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
                                                        : VNIC_PCI_CONNECT_PCI;
-        /* EHCI is function 7 of its slot, leaving 0–2 to UHCI companions */
+        /* EHCI is function 7 of its slot, its UHCI companions 0–2; the set
+         * shares one slot, on q35 the ICH9's own (00:1d, then 00:1a) */
         if (g_strcmp0(c->model, "ich9-ehci1") == 0)
             cls->auto_function = 7;
+        else if (c->usb_companion && g_str_has_prefix(c->model, "ich9-uhci"))
+            cls->auto_function = (guint)(c->model[strlen("ich9-uhci")] - '1');
+        if (q35 && c->index < 2 && cls->auto_function < 8 &&
+            (cls->auto_function != 0 || c->usb_companion)) {
+            cls->has_builtin = TRUE;
+            cls->builtin = builtin_addr(c->index == 0 ? 0x1d : 0x1a, cls->auto_function);
+        }
         if (!q35 && c->index == 0 &&
             (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
             cls->has_builtin = TRUE;
@@ -199,4 +207,13 @@ vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice
     if (t == VNIC_TRISTATE_ABSENT)
         t = def->guest_unplug;
     return t == VNIC_TRISTATE_NO;
+}
+
+gboolean
+vnic_pci_device_is_usb2_set(const VnicConfDevice *dev)
+{
+    const VnicConfController *c = dev->controller;
+
+    return dev->kind == VNIC_CONF_DEV_CONTROLLER && c->type == VNIC_CONF_CONTROLLER_USB &&
+           (g_strcmp0(c->model, "ich9-ehci1") == 0 || c->usb_companion);
 }

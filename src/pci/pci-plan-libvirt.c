@@ -40,12 +40,41 @@ out_of_buses(GError **error)
     return FALSE;
 }
 
+/* Free slots where auto-placement may put a PCI endpoint: the root bus and
+ * every bridge the user gave (libvirt fills those before it adds one,
+ * measured: pc-userbridge, pc-userbridge65).  A dmi-to-pci-bridge takes
+ * no endpoints (see vnic_pci_bus_accepts). */
+static guint
+free_hotplug_pci_slots(VnicPciPlanner *p)
+{
+    guint n = 0;
+
+    for (guint b = 0; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+        if (bus->exists && (bus->accepts & VNIC_PCI_CONNECT_PCI))
+            n += vnic_pci_addrset_free_slot_count(p->set, b);
+    }
+    return n;
+}
+
+static gboolean
+has_bus_taking_bridges(VnicPciPlanner *p)
+{
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+        if (bus->exists && (bus->model == VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE ||
+                            bus->model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* pc: b bridges where libvirt's first pass would add them, plus as many as
  * it takes for the layout to fit (libvirt fails there instead). */
 static gboolean
 add_pc_bridges(VnicPciPlanner *p, guint devices, GError **error)
 {
-    guint free_root = vnic_pci_addrset_free_slot_count(p->set, 0);
+    guint free_root = free_hotplug_pci_slots(p);
     guint bridges = 0;
 
     if (devices > 0 && devices + 1 > free_root)
@@ -79,11 +108,23 @@ empty_user_ports(VnicPciPlanner *p)
 static gboolean
 add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
 {
-    guint user_free = empty_user_ports(p), added = 0, bridge_room = 0;
+    guint user_free = empty_user_ports(p), added = 0;
+    guint bridge_room = free_hotplug_pci_slots(p); /* pcie.0 takes no endpoints */
+    g_autoptr(GPtrArray) demand = g_ptr_array_new();
 
-    for (guint i = 0; i < order->len; i++) {
-        VnicPciConnect c = vnic_pci_classify(p->def, g_ptr_array_index(order, i)).connect;
+    /* controllers added for buses user addresses named come first, like
+     * every controller in libvirt's passes */
+    for (guint i = 0; i < p->added->len; i++)
+        g_ptr_array_add(demand, g_ptr_array_index(p->added, i));
+    for (guint i = 0; i < order->len; i++)
+        g_ptr_array_add(demand, g_ptr_array_index(order, i));
+    for (guint i = 0; i < demand->len; i++) {
+        VnicPciConnect c = vnic_pci_classify(p->def, g_ptr_array_index(demand, i)).connect;
 
+        /* a pcie-to-pci-bridge needs a root port like a PCIe device; when
+         * the user gave none libvirt refuses (q35-pcie2pci), we add one */
+        if (c == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+            c = VNIC_PCI_CONNECT_PCIE;
         if (c == VNIC_PCI_CONNECT_PCIE && user_free > 0) {
             user_free--;
         } else if (c == VNIC_PCI_CONNECT_PCIE) {
@@ -92,6 +133,13 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
             added++;
         } else if (c == VNIC_PCI_CONNECT_PCI && bridge_room > 0) {
             bridge_room--;
+        } else if (c == VNIC_PCI_CONNECT_PCI && has_bus_taking_bridges(p)) {
+            /* behind the user's dmi-to-pci-bridge (no hot-plug, so no
+             * endpoints) libvirt adds a pci-bridge (q35-dmionly) */
+            if (!vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCI_BRIDGE))
+                return out_of_buses(error);
+            added++;
+            bridge_room = 30;
         } else if (c == VNIC_PCI_CONNECT_PCI) {
             if (!vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT) ||
                 !vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
@@ -114,6 +162,8 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
 static gboolean
 find_lowest(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAddr *addr)
 {
+    if (vnic_pci_find_dmi_slot(p, connect, addr))
+        return TRUE;
     if (connect == VNIC_PCI_CONNECT_ROOT_PORT) {
         const VnicPciBus *root = &p->set->buses[0];
         for (guint s = root->min_slot; s <= root->max_slot; s++) {

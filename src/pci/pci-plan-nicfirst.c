@@ -115,21 +115,30 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
     return TRUE;
 }
 
-/* Places user-defined controllers that came without an address. */
+/* Places the controllers that came without an address, the user's and
+ * those added for buses a user address named (pci-plan-gaps.c), by index
+ * so a bridge's parent is placed before it. */
 static gboolean
 place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
 {
-    for (guint i = 0; i < p->def->devices->len; i++) {
-        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
-        VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        VnicConfDevice *dev = (VnicConfDevice *)p->set->buses[b].controller;
+        VnicPciDevClass cls;
         VnicConfPciAddr a;
         gboolean found;
 
-        if (cls.group != VNIC_PCI_GROUP_CONTROLLER_PCI || !vnic_pci_planner_needs_address(p, dev))
+        if (!p->set->buses[b].exists || !dev || !vnic_pci_planner_needs_address(p, dev))
             continue;
+        cls = vnic_pci_classify(p->def, dev);
         if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT)
             continue; /* packed with the planner's own ports (q35) */
-        found = high ? find_bridge_slot(p, &a) : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
+        if (vnic_pci_find_dmi_slot(p, cls.connect, &a))
+            found = TRUE;
+        else if (cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+            continue; /* needs a root port: placed with the port devices */
+        else
+            found = high ? find_bridge_slot(p, &a)
+                         : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
         if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,

@@ -28,6 +28,9 @@ device_key(const VnicConfDomain *def, const VnicConfDevice *dev)
         g_autofree char *mac = vnic_conf_mac_format(dev->nic->mac);
         return g_strdup_printf("interface %s", mac);
     }
+    /* the members of a USB2 set share an index; their models tell them apart */
+    if (dev->kind == VNIC_CONF_DEV_CONTROLLER && dev->controller->type == VNIC_CONF_CONTROLLER_USB)
+        return g_strdup_printf("controller usb %u %s", dev->controller->index, dev->controller->model);
     if (dev->kind == VNIC_CONF_DEV_CONTROLLER)
         return g_strdup_printf("controller %d/%u", dev->controller->type, dev->controller->index);
     for (guint i = 0; i < def->devices->len && g_ptr_array_index(def->devices, i) != dev; i++)
