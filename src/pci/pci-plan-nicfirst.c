@@ -24,9 +24,12 @@ collect(VnicPciPlanner *p, GPtrArray *nics, GPtrArray *others)
     for (guint g = 0; g < VNIC_PCI_GROUP_COUNT; g++) {
         for (guint i = 0; i < p->def->devices->len; i++) {
             VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
-            if (!vnic_pci_planner_needs_address(p, dev) ||
-                vnic_pci_classify(p->def, dev).group != g)
+            VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+
+            if (!vnic_pci_planner_needs_address(p, dev) || cls.group != g)
                 continue;
+            if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT)
+                continue; /* the user's root ports: collect_user_ports() */
             g_ptr_array_add(g == VNIC_PCI_GROUP_NIC ? nics : others, dev);
         }
     }
@@ -276,6 +279,18 @@ vnic_pci_plan_nic_first_q35(VnicPciPlanner *p, GError **error)
     }
 
     collect_user_ports(p, free_ports, new_ports);
+    if (p->spare_is_default && free_ports->len > 0) {
+        /* The root ports the user listed (virt-install, nova: 8–14 bare
+         * <controller model='pcie-root-port'/>) are the hot-plug capacity
+         * they asked for: NICs take them first, the rest stay spare, and
+         * other devices get ports of their own after them. */
+        guint spare = free_ports->len > on_ports ? free_ports->len - on_ports : 0;
+
+        g_ptr_array_remove_range(port_devs, on_ports, p->spare_ports);
+        for (guint i = 0; i < spare; i++)
+            g_ptr_array_insert(port_devs, (gint)on_ports, NULL);
+        p->spare_ports = spare;
+    }
     if (!check_q35_capacity(p, on_ports, port_devs->len - on_ports - p->spare_ports,
                             free_ports->len, error))
         return FALSE;

@@ -223,8 +223,10 @@ resolve_spare_ports(VnicPciPlanner *p, const VnicPciPlanOptions *opts)
         p->spare_ports = (guint)opts->spare_ports;
     else if (def->spare_ports >= 0)
         p->spare_ports = (guint)def->spare_ports;
-    else if (opts->policy == VNIC_PCI_POLICY_NIC_FIRST)
+    else if (opts->policy == VNIC_PCI_POLICY_NIC_FIRST) {
         p->spare_ports = VNIC_PCI_DEFAULT_SPARE_PORTS;
+        p->spare_is_default = TRUE;
+    }
     else {
         p->spare_ports = libvirt_default_spare_ports(def);
         p->spare_only_if_added = TRUE;

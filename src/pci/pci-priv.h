@@ -112,6 +112,7 @@ typedef struct {
     GHashTable *placed;        /* VnicConfDevice* → VnicConfPciAddr*, owned values */
     guint spare_ports;
     gboolean spare_only_if_added; /* libvirt's default: a spare only if it added ports */
+    gboolean spare_is_default;    /* nobody asked for a number: the policy's default */
 } VnicPciPlanner;
 
 void vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr);
