@@ -115,9 +115,24 @@ test_listed_ports_names(void)
     tc_assert_contains(plan->out, "\nnext hot-plugged NIC: 0000:04:00.0 → enp4s0\n");
 }
 
+/* An address libvirt keeps with a warning: planned, and said on stderr. */
+static void
+test_plan_warning(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "pc-nofn0.in.xml", NULL);
+    g_autoptr(CliRun) plan = cli_run(NULL, NULL, ARGS("plan", path, "--names"));
+
+    cli_assert_status(plan, 0);
+    tc_assert_contains(plan->err, "vnic plan: warning: interface #1 (52:54:00:00:00:01): "
+                                  "address 0000:00:06.1: function 0 of this slot is empty");
+    tc_assert_contains(plan->out, "0000:00:06.1   interface #1");
+}
+
 void
 test_cli_pci_register(void)
 {
+    g_test_add_func("/cli/pci/plan-warning", test_plan_warning);
     g_test_add_func("/cli/pci/listed-ports-names", test_listed_ports_names);
     g_test_add_func("/cli/pci/same-as-plan", test_same_as_plan);
     g_test_add_func("/cli/pci/no-next-nic", test_no_next_nic);
