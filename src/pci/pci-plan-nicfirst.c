@@ -28,8 +28,9 @@ collect(VnicPciPlanner *p, GPtrArray *nics, GPtrArray *others)
 
             if (!vnic_pci_planner_needs_address(p, dev) || cls.group != g)
                 continue;
-            if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT)
-                continue; /* the user's root ports: collect_user_ports() */
+            if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT ||
+                cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+                continue; /* root ports: collect_user_ports(); bridges: place_bridges() */
             g_ptr_array_add(g == VNIC_PCI_GROUP_NIC ? nics : others, dev);
         }
     }
@@ -77,13 +78,14 @@ free_pci_slots(VnicPciPlanner *p)
  * (by index), the root bus last, so new bridges nest under the first one
  * rather than eat the root slots that give NICs their ensN names. */
 static gboolean
-find_bridge_slot(VnicPciPlanner *p, VnicConfPciAddr *addr)
+find_bridge_slot(VnicPciPlanner *p, guint below, VnicConfPciAddr *addr)
 {
     for (guint n = 1; n <= VNIC_PCI_MAX_BUSES; n++) {
         guint b = n % VNIC_PCI_MAX_BUSES;
         const VnicPciBus *bus = &p->set->buses[b];
 
-        if (!bus->exists || !(bus->accepts & VNIC_PCI_CONNECT_PCI_BRIDGE))
+        /* a bridge plugs into a bus with a lower index than its own */
+        if (!bus->exists || !(bus->accepts & VNIC_PCI_CONNECT_PCI_BRIDGE) || b >= below)
             continue;
         for (guint s = bus->max_slot; s >= MAX(bus->min_slot, b == 0 ? PC_FIRST_NIC_SLOT : 1); s--) {
             if (vnic_pci_addrset_slot_is_empty(p->set, b, s)) {
@@ -104,7 +106,7 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
         VnicConfPciAddr a;
         VnicConfDevice *bridge;
 
-        if (!find_bridge_slot(p, &a) ||
+        if (!find_bridge_slot(p, VNIC_PCI_MAX_BUSES, &a) ||
             !(bridge = vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCI_BRIDGE))) {
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
                         "%u PCI devices do not fit on machine '%s': only %u slots can be "
@@ -140,7 +142,7 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
         else if (cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
             continue; /* needs a root port: placed with the port devices */
         else
-            found = high ? find_bridge_slot(p, &a)
+            found = high ? find_bridge_slot(p, b, &a)
                          : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
         if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
@@ -243,6 +245,66 @@ check_q35_capacity(VnicPciPlanner *p, guint nics, guint others, guint have, GErr
     return FALSE;
 }
 
+static gboolean
+has_user_root_ports(const VnicConfDomain *def)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The root ports the user listed (virt-install, nova: 8–14 bare <controller
+ * model='pcie-root-port'/>) are the hot-plug capacity they asked for: NICs
+ * take them first and the rest stay spare, instead of the default 8 more.
+ * When the NICs use them all up, the default spares are added after them,
+ * so planning the planned XML again changes nothing. */
+static void
+use_listed_ports_as_spares(VnicPciPlanner *p, GPtrArray *free_ports, GPtrArray *port_devs,
+                           guint on_ports)
+{
+    guint spare;
+
+    if (!p->spare_is_default || !has_user_root_ports(p->def) || free_ports->len <= on_ports)
+        return;
+    spare = free_ports->len - on_ports;
+    g_ptr_array_remove_range(port_devs, on_ports, p->spare_ports);
+    for (guint i = 0; i < spare; i++)
+        g_ptr_array_insert(port_devs, (gint)on_ports, NULL);
+    p->spare_ports = spare;
+}
+
+/* pcie-to-pci-bridges without an address (the user's, or added for a bus
+ * a user address named) need a root port: an empty one with a lower index
+ * when there is one, else one of their own after the other devices. */
+static void
+place_bridges(VnicPciPlanner *p, GPtrArray *free_ports, GPtrArray *port_devs)
+{
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        VnicConfDevice *ctrl = (VnicConfDevice *)p->set->buses[b].controller;
+        gboolean placed = FALSE;
+
+        if (!p->set->buses[b].exists || p->set->buses[b].model != VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE ||
+            !ctrl || !vnic_pci_planner_needs_address(p, ctrl))
+            continue;
+        for (guint i = 0; i < free_ports->len && !placed; i++) {
+            guint port = GPOINTER_TO_UINT(g_ptr_array_index(free_ports, i));
+            VnicConfPciAddr a = { .set = TRUE, .bus = port };
+
+            if (port < b) {
+                vnic_pci_planner_place(p, ctrl, &a);
+                g_ptr_array_remove_index(free_ports, i);
+                placed = TRUE;
+            }
+        }
+        if (!placed)
+            g_ptr_array_add(port_devs, ctrl);
+    }
+}
+
 gboolean
 vnic_pci_plan_nic_first_q35(VnicPciPlanner *p, GError **error)
 {
@@ -279,18 +341,8 @@ vnic_pci_plan_nic_first_q35(VnicPciPlanner *p, GError **error)
     }
 
     collect_user_ports(p, free_ports, new_ports);
-    if (p->spare_is_default && free_ports->len > 0) {
-        /* The root ports the user listed (virt-install, nova: 8–14 bare
-         * <controller model='pcie-root-port'/>) are the hot-plug capacity
-         * they asked for: NICs take them first, the rest stay spare, and
-         * other devices get ports of their own after them. */
-        guint spare = free_ports->len > on_ports ? free_ports->len - on_ports : 0;
-
-        g_ptr_array_remove_range(port_devs, on_ports, p->spare_ports);
-        for (guint i = 0; i < spare; i++)
-            g_ptr_array_insert(port_devs, (gint)on_ports, NULL);
-        p->spare_ports = spare;
-    }
+    place_bridges(p, free_ports, port_devs);
+    use_listed_ports_as_spares(p, free_ports, port_devs, on_ports);
     if (!check_q35_capacity(p, on_ports, port_devs->len - on_ports - p->spare_ports,
                             free_ports->len, error))
         return FALSE;

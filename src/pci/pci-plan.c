@@ -363,6 +363,46 @@ mark_multifunction_slots(VnicPciPlanner *p)
     }
 }
 
+static void
+swap_bus_indexes(VnicConfDomain *def, guint a, guint b)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->addr.set && (d->addr.bus == a || d->addr.bus == b))
+            d->addr.bus = d->addr.bus == a ? b : a;
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            (d->controller->index == a || d->controller->index == b))
+            d->controller->index = d->controller->index == a ? b : a;
+    }
+}
+
+/* A controller must plug into a bus with a lower index (QEMU creates the
+ * buses in index order).  The one case a plan breaks that: a
+ * pcie-to-pci-bridge the user listed without root ports gets a root port
+ * the planner added, with a higher index; the two swap their indexes (and
+ * every address on those buses follows).  libvirt refuses such a domain. */
+static void
+fix_index_order(VnicConfDomain *def)
+{
+    for (guint round = 0; round < VNIC_PCI_MAX_BUSES; round++) {
+        gboolean swapped = FALSE;
+
+        for (guint i = 0; i < def->devices->len && !swapped; i++) {
+            VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+            if (d->kind == VNIC_CONF_DEV_CONTROLLER &&
+                d->controller->type == VNIC_CONF_CONTROLLER_PCI && d->addr.set &&
+                d->addr.bus >= d->controller->index) {
+                swap_bus_indexes(def, d->controller->index, d->addr.bus);
+                swapped = TRUE;
+            }
+        }
+        if (!swapped)
+            return;
+    }
+}
+
 /* Phase 3: nothing below can fail. */
 static void
 apply(VnicPciPlanner *p)
@@ -386,6 +426,7 @@ apply(VnicPciPlanner *p)
                            g_steal_pointer(&p->added->pdata[i]));
     g_ptr_array_set_size(p->added, 0);
 
+    fix_index_order(p->def);
     if (p->def->family == VNIC_MACHINE_PC && p->def->guest_unplug == VNIC_TRISTATE_NO) {
         VnicConfDevice *root = vnic_conf_domain_find_controller(p->def, VNIC_CONF_CONTROLLER_PCI, 0);
         root->controller->hotplug = VNIC_TRISTATE_NO;

@@ -169,8 +169,13 @@ test_replan_is_stable(gconstpointer data)
 void
 register_replan_tests(void)
 {
-    static const char *const names[] = { "cloudstack-pc", "pc-full", "pc-useraddr", "pc-nics61",
-                                         "q35-basic", "q35-full", "q35-e1000", "q35-userports" };
+    static const char *const names[] = {
+        "cloudstack-pc", "pc-full", "pc-useraddr", "pc-nics61", "q35-basic", "q35-full",
+        "q35-e1000", "q35-userports", "q35-userports2", "pc-graphics", "pc-usb2-nomaster",
+        "q35-usb2", "q35-dmi", "q35-listedports", "q35-pcie2pci", "q35-port-pcie2pci",
+        "pc-busgap", "q35-busgap-pci", "q35-busgap-pci1", "pc-userbridge", "pc-vinput",
+        "pc-primary2",
+    };
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *path = g_strdup_printf("/pci/replan-is-stable/%s", names[i]);
