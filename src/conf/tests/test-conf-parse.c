@@ -447,7 +447,7 @@ static void
 test_other_kinds(void)
 {
     g_autoptr(VnicConfDomain) def = tc_parse_devices(
-        "q35", "<video/><video><model type='ramfb'/></video><video><model type='bochs'/></video>"
+        "q35", "<video/><video><model type='ramfb'/></video><video><model type='qxl'/></video>"
                "<sound model='ich9'/><sound model='usb'/><sound model='es1370'/>"
                "<watchdog model='itco'/><watchdog model='i6300esb'/><watchdog model='ib700'/>"
                "<memballoon model='virtio-transitional'/>"
@@ -467,7 +467,7 @@ test_other_kinds(void)
     } want[] = {
         { VNIC_CONF_DEV_VIDEO, "cirrus", NULL, TRUE },
         { VNIC_CONF_DEV_VIDEO, "ramfb", NULL, FALSE },
-        { VNIC_CONF_DEV_VIDEO, "bochs", NULL, TRUE },
+        { VNIC_CONF_DEV_VIDEO, "qxl", NULL, TRUE },
         { VNIC_CONF_DEV_SOUND, "ich9", NULL, TRUE },
         { VNIC_CONF_DEV_SOUND, "usb", NULL, FALSE },
         { VNIC_CONF_DEV_SOUND, "es1370", NULL, TRUE },
