@@ -40,6 +40,36 @@ nic_model_is_pcie(const char *model)
     return model_is_virtio(model) || model_is(model, pcie);
 }
 
+/* USB controllers: xhci is PCIe on q35, the rest conventional PCI; the
+ * PIIX3 UHCI is pc's chipset function 01.2; an ICH9 USB2 set shares a slot. */
+static void
+classify_usb(gboolean q35, const VnicConfController *c, VnicPciDevClass *cls)
+{
+    static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
+
+    if (g_strcmp0(c->model, "none") == 0)
+        return;
+    cls->is_pci = TRUE;
+    cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
+                                                   : VNIC_PCI_CONNECT_PCI;
+    /* EHCI is function 7 of its slot, its UHCI companions 0–2; the set
+     * shares one slot, on q35 the ICH9's own (00:1d, then 00:1a) */
+    if (g_strcmp0(c->model, "ich9-ehci1") == 0)
+        cls->auto_function = 7;
+    else if (c->usb_companion && g_str_has_prefix(c->model, "ich9-uhci"))
+        cls->auto_function = (guint)(c->model[strlen("ich9-uhci")] - '1');
+    if (q35 && c->index < 2 && cls->auto_function < 8 &&
+        (cls->auto_function != 0 || c->usb_companion)) {
+        cls->has_builtin = TRUE;
+        cls->builtin = builtin_addr(c->index == 0 ? 0x1d : 0x1a, cls->auto_function);
+    }
+    if (!q35 && c->index == 0 &&
+        (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
+        cls->has_builtin = TRUE;
+        cls->builtin = builtin_addr(1, 2);
+    }
+}
+
 static void
 classify_controller(const VnicConfDomain *def, const VnicConfController *c,
                     VnicPciDevClass *cls)
@@ -71,31 +101,9 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         }
         cls->is_pci = TRUE;
         return;
-    case VNIC_CONF_CONTROLLER_USB: {
-        static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
-        if (g_strcmp0(c->model, "none") == 0)
-            return;
-        cls->is_pci = TRUE;
-        cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
-                                                       : VNIC_PCI_CONNECT_PCI;
-        /* EHCI is function 7 of its slot, its UHCI companions 0–2; the set
-         * shares one slot, on q35 the ICH9's own (00:1d, then 00:1a) */
-        if (g_strcmp0(c->model, "ich9-ehci1") == 0)
-            cls->auto_function = 7;
-        else if (c->usb_companion && g_str_has_prefix(c->model, "ich9-uhci"))
-            cls->auto_function = (guint)(c->model[strlen("ich9-uhci")] - '1');
-        if (q35 && c->index < 2 && cls->auto_function < 8 &&
-            (cls->auto_function != 0 || c->usb_companion)) {
-            cls->has_builtin = TRUE;
-            cls->builtin = builtin_addr(c->index == 0 ? 0x1d : 0x1a, cls->auto_function);
-        }
-        if (!q35 && c->index == 0 &&
-            (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
-            cls->has_builtin = TRUE;
-            cls->builtin = builtin_addr(1, 2);
-        }
+    case VNIC_CONF_CONTROLLER_USB:
+        classify_usb(q35, c, cls);
         return;
-    }
     case VNIC_CONF_CONTROLLER_VIRTIO_SERIAL:
         cls->is_pci = TRUE;
         cls->connect = q35 ? VNIC_PCI_CONNECT_PCIE : VNIC_PCI_CONNECT_PCI;
