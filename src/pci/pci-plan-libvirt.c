@@ -69,6 +69,14 @@ has_bus_taking_bridges(VnicPciPlanner *p)
     return FALSE;
 }
 
+static gboolean
+bridge_has_parent(VnicPciPlanner *p, const VnicConfDevice *bridge)
+{
+    VnicConfPciAddr a;
+
+    return vnic_pci_find_controller_slot(p, bridge, VNIC_PCI_CONNECT_PCI_BRIDGE, &a);
+}
+
 /* pc: b bridges where libvirt's first pass would add them, plus as many as
  * it takes for the layout to fit (libvirt fails there instead). */
 static gboolean
@@ -125,6 +133,18 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
          * the user gave none libvirt refuses (q35-pcie2pci), we add one */
         if (c == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
             c = VNIC_PCI_CONNECT_PCIE;
+        /* a pci-bridge with no PCI bus to plug into (libvirt puts it on
+         * itself and refuses, q35-pcibridge-only) gets a root port and a
+         * pcie-to-pci-bridge like a PCI device */
+        if (c == VNIC_PCI_CONNECT_PCI_BRIDGE &&
+            !bridge_has_parent(p, g_ptr_array_index(demand, i))) {
+            if (!vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT) ||
+                !vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
+                return out_of_buses(error);
+            added += 2;
+            bridge_room += 30;
+            continue;
+        }
         if (c == VNIC_PCI_CONNECT_PCIE && user_free > 0) {
             user_free--;
         } else if (c == VNIC_PCI_CONNECT_PCIE) {
@@ -188,9 +208,17 @@ place_in_order(VnicPciPlanner *p, GPtrArray *devs, GError **error)
 {
     for (guint i = 0; i < devs->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(devs, i);
+        VnicPciConnect connect = vnic_pci_classify(p->def, dev).connect;
         VnicConfPciAddr a;
+        gboolean found;
 
-        if (!find_lowest(p, vnic_pci_classify(p->def, dev).connect, &a)) {
+        if (dev->kind == VNIC_CONF_DEV_CONTROLLER &&
+            dev->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            connect != VNIC_PCI_CONNECT_ROOT_PORT && !vnic_pci_find_dmi_slot(p, connect, &a))
+            found = vnic_pci_find_controller_slot(p, dev, connect, &a);
+        else
+            found = find_lowest(p, connect, &a);
+        if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
                         "%s: no free PCI slot it can plug into", what);

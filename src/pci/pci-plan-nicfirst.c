@@ -120,6 +120,21 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
     return TRUE;
 }
 
+/* q35: a pci-bridge with no PCI bus to plug into gets a pcie-to-pci-bridge
+ * (which place_bridges() then puts on a root port); libvirt refuses such a
+ * domain (q35-pcibridge-only). */
+static gboolean
+find_q35_controller_slot(VnicPciPlanner *p, const VnicConfDevice *dev, VnicPciConnect connect,
+                         VnicConfPciAddr *a)
+{
+    if (vnic_pci_find_controller_slot(p, dev, connect, a))
+        return TRUE;
+    if (connect != VNIC_PCI_CONNECT_PCI_BRIDGE ||
+        !vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
+        return FALSE;
+    return vnic_pci_find_controller_slot(p, dev, connect, a);
+}
+
 /* Places the controllers that came without an address, the user's and
  * those added for buses a user address named (pci-plan-gaps.c), by index
  * so a bridge's parent is placed before it. */
@@ -141,9 +156,10 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
             found = TRUE;
         else if (cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
             continue; /* needs a root port: placed with the port devices */
+        else if (high)
+            found = find_bridge_slot(p, b, &a);
         else
-            found = high ? find_bridge_slot(p, b, &a)
-                         : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
+            found = find_q35_controller_slot(p, dev, cls.connect, &a);
         if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,

@@ -122,6 +122,35 @@ vnic_pci_find_dmi_slot(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAdd
     return TRUE;
 }
 
+/* Whether controller @ctrl may plug into bus @b: a bus with a lower index,
+ * or a root port / pcie-to-pci-bridge the planner added (those sit on
+ * pcie.0 or a root port, never below @ctrl, and fix_index_order() swaps the
+ * indexes afterwards).  Never its own bus. */
+static gboolean
+may_plug_into(const VnicPciPlanner *p, const VnicConfDevice *ctrl, guint b)
+{
+    const VnicPciBus *bus = &p->set->buses[b];
+
+    if (b < ctrl->controller->index)
+        return TRUE;
+    return b != ctrl->controller->index && bus->controller != NULL &&
+           bus->controller->added_by_vnic &&
+           (bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
+            bus->model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE);
+}
+
+gboolean
+vnic_pci_find_controller_slot(VnicPciPlanner *p, const VnicConfDevice *ctrl,
+                              VnicPciConnect connect, VnicConfPciAddr *addr)
+{
+    for (guint b = 0; b < VNIC_PCI_MAX_BUSES; b++) {
+        if (p->set->buses[b].exists && may_plug_into(p, ctrl, b) &&
+            vnic_pci_addrset_find_slot(p->set, b, 0, connect, addr))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* libvirt's <model name>: the QEMU device that implements a controller. */
 static const char *
 qemu_model_name(VnicConfPciModel model)

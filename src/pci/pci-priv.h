@@ -126,6 +126,10 @@ gboolean vnic_pci_place_root_ports(VnicPciPlanner *p, GPtrArray *ports, GError *
 /* A dmi-to-pci-bridge goes to 00:1e.0 when that is free, as libvirt puts
  * it; FALSE for anything else. */
 gboolean vnic_pci_find_dmi_slot(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAddr *addr);
+/* The lowest free slot accepting @connect on a bus controller @ctrl may
+ * plug into (not its own, not one that will sit below it). */
+gboolean vnic_pci_find_controller_slot(VnicPciPlanner *p, const VnicConfDevice *ctrl,
+                                       VnicPciConnect connect, VnicConfPciAddr *addr);
 VnicConfDevice *vnic_pci_planner_add_controller_at(VnicPciPlanner *p, VnicConfPciModel model,
                                                    guint index);
 /* pci-plan-gaps.c: libvirt's controllers for user addresses on buses

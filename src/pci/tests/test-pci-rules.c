@@ -137,9 +137,67 @@ test_pcie_to_pci_bridge_alone(gconstpointer data)
     assert_unique_addresses(def);
 }
 
+/* Whatever the input, a planned PCI controller plugs into a bus with a
+ * lower index (QEMU creates buses in index order), under both policies:
+ * checked on every accepted case of tests/data/libvirt. */
+static void
+test_controllers_below_parents(void)
+{
+    g_autofree char *dir_path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt", NULL);
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+    const char *file;
+
+    g_assert_nonnull(dir);
+    while ((file = g_dir_read_name(dir))) {
+        g_autofree char *rel = NULL;
+
+        if (!g_str_has_suffix(file, ".in.xml") || g_str_has_prefix(file, "err-"))
+            continue;
+        rel = g_build_filename("tests", "data", "libvirt", file, NULL);
+        for (VnicPciPolicy policy = NIC_FIRST; policy <= LIBVIRT; policy++) {
+            g_autoptr(VnicConfDomain) def = plan_file(rel, policy);
+
+            for (guint i = 0; i < def->devices->len; i++) {
+                const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+                if (d->kind == VNIC_CONF_DEV_CONTROLLER &&
+                    d->controller->type == VNIC_CONF_CONTROLLER_PCI && d->addr.set &&
+                    d->addr.bus >= d->controller->index)
+                    g_error("%s (%s): pci controller %u on bus %u", file,
+                            vnic_pci_policy_to_string(policy), d->controller->index, d->addr.bus);
+            }
+        }
+    }
+}
+
+/* libvirt puts a q35 pci-bridge with no PCI bus to go to on itself and
+ * refuses; vnic gives it a root port and a pcie-to-pci-bridge. */
+static void
+test_lone_pci_bridge(gconstpointer data)
+{
+    g_autoptr(VnicConfDomain) def = plan_file(DATA("q35-pcibridge-only"), GPOINTER_TO_INT(data));
+
+    g_assert_cmpuint(count_pci_controllers(def, VNIC_CONF_PCI_MODEL_PCI_BRIDGE), ==, 1);
+    g_assert_cmpuint(count_pci_controllers(def, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE), ==, 1);
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE) {
+            const VnicConfDevice *parent = vnic_conf_domain_find_controller(
+                def, VNIC_CONF_CONTROLLER_PCI, d->addr.bus);
+            g_assert_nonnull(parent);
+            g_assert_cmpint(parent->controller->pci_model, ==, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE);
+        }
+    }
+    assert_unique_addresses(def);
+}
+
 void
 register_rules_tests(void)
 {
+    g_test_add_func("/pci/rules/controllers-below-parents", test_controllers_below_parents);
+    g_test_add_data_func("/pci/rules/lone-pci-bridge/nic-first", GINT_TO_POINTER(NIC_FIRST),
+                         test_lone_pci_bridge);
+    g_test_add_data_func("/pci/rules/lone-pci-bridge/libvirt", GINT_TO_POINTER(LIBVIRT),
+                         test_lone_pci_bridge);
     static const char *const pc_usb2[] = { DATA("pc-usb2-nomaster"), "10" };
     static const char *const q35_usb2[] = { DATA("q35-usb2"), "1d" };
 
