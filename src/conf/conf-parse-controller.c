@@ -1,10 +1,12 @@
 /* conf-parse-controller.c: <controller> into VnicConfController.
  *
  * Owns which controller types and models vnic accepts, libvirt's default
- * models (usb by machine, scsi lsilogic), the lowest-unused-index rule for
+ * models (usb piix3-uhci, scsi lsilogic), the lowest-unused-index rule for
  * controllers written without an index, and the checks that need all
  * controllers at once: the root PCI controller matching the machine, and
- * no two controllers of one type sharing an index.
+ * no two controllers of one type sharing an index, except the ICH9 USB2
+ * companions of an ich9-ehci1 (whose <master startport> is filled in as
+ * libvirt does); and usb ports= (qemu-xhci: at most 15).
  */
 #include "conf/conf-priv.h"
 

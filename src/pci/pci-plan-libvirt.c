@@ -10,7 +10,10 @@
  * Where libvirt is simply wrong we do better and say so here: its first
  * pass on pc keeps one slot back for a bridge and then refuses layouts that
  * fit (59 NICs fails while 58 and 60 work).  We add one more pci-bridge
- * instead of failing.
+ * instead of failing.  On q35 it refuses a pcie-to-pci-bridge listed
+ * without root ports, and a pci-bridge with no PCI bus to plug into (it
+ * puts it on itself); we add the root port (and pcie-to-pci-bridge) they
+ * need.
  */
 #include "pci/pci-priv.h"
 

@@ -8,7 +8,9 @@
  *        when the root bus is full) in the highest free slots;
  *   q35: one root port per NIC first, then the spare ports, then ports for
  *        the other PCIe devices; legacy PCI devices and NICs whose guest
- *        unplug is denied become integrated endpoints on pcie.0.
+ *        unplug is denied become integrated endpoints on pcie.0.  Root
+ *        ports the user listed are the hot-plug room: NICs take them in
+ *        index order, the rest stay spare (use_listed_ports_as_spares).
  */
 #include "pci/pci-priv.h"
 

@@ -6,7 +6,9 @@
  * wrote the XML by hand.  Endpoints are judged leniently like libvirt does
  * for user-given addresses (a PCI device may sit in a PCIe slot and the
  * reverse); controllers strictly, since a bridge in the wrong kind of slot
- * does not work at all.
+ * does not work at all.  What libvirt keeps with a warning (a function
+ * without function 0, a free function of the chipset slot) is kept and
+ * the warning recorded in the address set for the caller to log.
  */
 #include "pci/pci-priv.h"
 
