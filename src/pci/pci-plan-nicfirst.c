@@ -224,7 +224,22 @@ place_integrated(VnicPciPlanner *p, VnicConfDevice *dev, GError **error)
     return FALSE;
 }
 
-/* Empty root ports the user defined, in index order. */
+/* Root ports in the order the guest numbers their buses: ports with an
+ * address by slot and function on pcie.0, then the unaddressed ones by
+ * index (they are packed in that order). */
+static gint
+by_guest_order(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const VnicPciAddrSet *set = data;
+    guint ia = GPOINTER_TO_UINT(*(gconstpointer *)a), ib = GPOINTER_TO_UINT(*(gconstpointer *)b);
+    const VnicConfDevice *ca = set->buses[ia].controller, *cb = set->buses[ib].controller;
+    guint ka = ca->addr.set && ca->addr.bus == 0 ? ca->addr.slot * 8 + ca->addr.function : 256 + ia;
+    guint kb = cb->addr.set && cb->addr.bus == 0 ? cb->addr.slot * 8 + cb->addr.function : 256 + ib;
+
+    return (gint)ka - (gint)kb;
+}
+
+/* Empty root ports the user defined, in the guest's bus order. */
 static void
 collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
 {
@@ -239,6 +254,7 @@ collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
         if (vnic_pci_addrset_slot_is_empty(p->set, b, 0) && bus->hotplug)
             g_ptr_array_add(ports, GUINT_TO_POINTER(b));
     }
+    g_ptr_array_sort_with_data(ports, by_guest_order, p->set);
 }
 
 static gboolean

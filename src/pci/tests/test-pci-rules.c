@@ -34,6 +34,30 @@ test_listed_ports_in_order(void)
     assert_unique_addresses(def);
 }
 
+/* Ports with addresses in reverse slot order: the NICs still get the
+ * guest's first buses in order (enp1s0, enp2s0). */
+static void
+test_listed_ports_guest_order(void)
+{
+    g_autofree char *xml = domain_xml("q35", "<features><acpi/></features>",
+        "<controller type='pci' index='1' model='pcie-root-port'>"
+        "<address type='pci' bus='0' slot='2' function='2'/></controller>"
+        "<controller type='pci' index='2' model='pcie-root-port'>"
+        "<address type='pci' bus='0' slot='2' function='1'/></controller>"
+        "<controller type='pci' index='3' model='pcie-root-port'>"
+        "<address type='pci' bus='0' slot='2' function='0' multifunction='on'/></controller>"
+        "<interface type='ethernet'><model type='virtio'/></interface>"
+        "<interface type='ethernet'><model type='virtio'/></interface>"
+        "<memballoon model='none'/><controller type='usb' model='none'/>");
+    g_autoptr(VnicConfDomain) def = plan_xml(xml, NIC_FIRST, -1);
+    g_autofree char *next = next_name(def, NULL);
+
+    assert_addr(nth(def, VNIC_CONF_DEV_INTERFACE, 0), "0000:03:00.0");
+    assert_name(def, nth(def, VNIC_CONF_DEV_INTERFACE, 0), "enp1s0");
+    assert_name(def, nth(def, VNIC_CONF_DEV_INTERFACE, 1), "enp2s0");
+    g_assert_cmpstr(next, ==, "enp3s0");
+}
+
 /* Seven hot-plugs fill the seven spare listed ports, in name order. */
 static void
 test_listed_ports_capacity(void)
@@ -203,6 +227,7 @@ register_rules_tests(void)
 
     g_test_add_func("/pci/rules/listed-ports-in-order", test_listed_ports_in_order);
     g_test_add_func("/pci/rules/listed-ports-capacity", test_listed_ports_capacity);
+    g_test_add_func("/pci/rules/listed-ports-guest-order", test_listed_ports_guest_order);
     g_test_add_func("/pci/rules/listed-ports-explicit-spares", test_listed_ports_explicit_spares);
     g_test_add_data_func("/pci/rules/graphics-video/nic-first", GINT_TO_POINTER(NIC_FIRST),
                          test_graphics_adds_video);
