@@ -42,9 +42,27 @@ nic_model_is_pcie(const char *model)
 
 /* USB controllers: xhci is PCIe on q35, the rest conventional PCI; the
  * PIIX3 UHCI is pc's chipset function 01.2; an ICH9 USB2 set shares a slot. */
-static void
-classify_usb(gboolean q35, const VnicConfController *c, VnicPciDevClass *cls)
+/* Whether the USB2 set of @index has its first UHCI companion: only such
+ * a set goes to the ICH9's own slot on q35 (a lone EHCI does not,
+ * measured: q35-ehci-alone). */
+static gboolean
+set_has_uhci1(const VnicConfDomain *def, guint index)
 {
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_USB &&
+            d->controller->index == index && d->controller->usb_companion &&
+            g_strcmp0(d->controller->model, "ich9-uhci1") == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+classify_usb(const VnicConfDomain *def, const VnicConfController *c, VnicPciDevClass *cls)
+{
+    gboolean q35 = def->family == VNIC_MACHINE_Q35;
     static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
 
     if (g_strcmp0(c->model, "none") == 0)
@@ -53,13 +71,14 @@ classify_usb(gboolean q35, const VnicConfController *c, VnicPciDevClass *cls)
     cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
                                                    : VNIC_PCI_CONNECT_PCI;
     /* EHCI is function 7 of its slot, its UHCI companions 0–2; the set
-     * shares one slot, on q35 the ICH9's own (00:1d, then 00:1a) */
+     * shares one slot, on q35 the ICH9's own for the first two sets (00:1d,
+     * 00:1a; measured: q35-usb2-two, q35-usb2-three) */
     if (g_strcmp0(c->model, "ich9-ehci1") == 0)
         cls->auto_function = 7;
     else if (c->usb_companion && g_str_has_prefix(c->model, "ich9-uhci"))
         cls->auto_function = (guint)(c->model[strlen("ich9-uhci")] - '1');
-    if (q35 && c->index < 2 && cls->auto_function < 8 &&
-        (cls->auto_function != 0 || c->usb_companion)) {
+    if (q35 && c->index < 2 && (cls->auto_function != 0 || c->usb_companion) &&
+        set_has_uhci1(def, c->index)) {
         cls->has_builtin = TRUE;
         cls->builtin = builtin_addr(c->index == 0 ? 0x1d : 0x1a, cls->auto_function);
     }
@@ -102,7 +121,7 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         cls->is_pci = TRUE;
         return;
     case VNIC_CONF_CONTROLLER_USB:
-        classify_usb(q35, c, cls);
+        classify_usb(def, c, cls);
         return;
     case VNIC_CONF_CONTROLLER_VIRTIO_SERIAL:
         cls->is_pci = TRUE;
