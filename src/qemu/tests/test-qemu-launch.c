@@ -255,19 +255,6 @@ test_spice_channels(void)
                        VNIC_QEMU_ERROR_UNSUPPORTED, "over SPICE only");
 }
 
-/* virt-install's USB companions come without index=: they still find
- * their master. */
-static void
-test_usb_companions(void)
-{
-    g_autoptr(VnicQemuCommand) cmd = build(
-        HEAD("pc", "") "<devices><controller type='usb' model='ich9-ehci1'/>"
-        "<controller type='usb' model='ich9-uhci1'><master startport='0'/></controller>"
-        "</devices></domain>");
-
-    g_assert_nonnull(tq_argv_find(cmd, "-device", "ich9-usb-uhci1,masterbus=usb.0,firstport=0"));
-}
-
 static void
 test_chardevs(void)
 {
@@ -426,7 +413,6 @@ test_qemu_launch_register(void)
     g_test_add_func("/qemu/launch/graphics", test_graphics);
     g_test_add_func("/qemu/launch/chardevs", test_chardevs);
     g_test_add_func("/qemu/launch/spice-channels", test_spice_channels);
-    g_test_add_func("/qemu/launch/usb-companions", test_usb_companions);
     g_test_add_func("/qemu/launch/balloon-stats", test_balloon_stats);
     g_test_add_func("/qemu/launch/cputune", test_cputune);
     g_test_add_func("/qemu/launch/features", test_features);
