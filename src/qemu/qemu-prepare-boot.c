@@ -232,10 +232,11 @@ choose_firmware(const VnicConfDomain *def, VnicQemuFirmware *fw, GError **error)
         if (fw->loader != NULL ? strcmp(fw->loader, exe) != 0
                                : !descriptor_features(o, os, fw->secure))
             continue;
-        if (fw->loader == NULL) {
+        if (fw->loader == NULL)
             fw->loader = g_strdup(exe);
-            fw->secure = json_strv_has(o, "features", "requires-smm");
-        }
+        /* a Secure Boot build that needs SMM does not boot without it,
+         * whatever <loader secure> says */
+        fw->secure = fw->secure || json_strv_has(o, "features", "requires-smm");
         if (fw->nvram_template == NULL && vars != NULL)
             fw->nvram_template = g_strdup(vars);
         return TRUE;
