@@ -82,6 +82,32 @@ port_free(const char *address, guint port)
     return ok;
 }
 
+/* Sets @node's port= right after its type=, where libvirt writes it. */
+static void
+set_port(xmlNode *node, const char *value)
+{
+    xmlAttr *port = xmlHasProp(node, (const xmlChar *) "port");
+    xmlAttr *type = xmlHasProp(node, (const xmlChar *) "type");
+
+    if (port != NULL) {
+        xmlSetProp(node, (const xmlChar *) "port", (const xmlChar *) value);
+        return;
+    }
+    port = xmlNewProp(node, (const xmlChar *) "port", (const xmlChar *) value);
+    if (type == NULL || port == NULL || type->next == port)
+        return;
+    /* unlink from the end of the list, relink after type= */
+    if (port->prev != NULL)
+        port->prev->next = port->next;
+    if (port->next != NULL)
+        port->next->prev = port->prev;
+    port->prev = type;
+    port->next = type->next;
+    if (type->next != NULL)
+        type->next->prev = port;
+    type->next = port;
+}
+
 static gboolean
 choose_port(VnicConfDomain *def, VnicConfDevice *dev, const char *address, GError **error)
 {
@@ -92,7 +118,7 @@ choose_port(VnicConfDomain *def, VnicConfDevice *dev, const char *address, GErro
             continue;
         port_given(port);
         g_snprintf(value, sizeof(value), "%u", port);
-        xmlSetProp(dev->node, (const xmlChar *) "port", (const xmlChar *) value);
+        set_port(dev->node, value);
         return TRUE;
     }
     vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_HOST,

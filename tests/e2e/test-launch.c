@@ -25,7 +25,8 @@
  *                     it (0600, the template's size), the guest boots the
  *                     kernel through OVMF and sees /sys/firmware/efi
  *   efi-auto          <os firmware='efi'>: QEMU gets two pflash drives and the
- *                     varstore appears in vnicd's state dir
+ *                     varstore appears in vnicd's state dir; its autoport
+ *                     SPICE server listens on the port dumpxml shows
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -523,6 +524,7 @@ test_efi_auto(void)
         "<os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type></os>"
         "<features><acpi/></features>"
         "<devices><serial type='unix'><source mode='bind' path='%s'/><target port='0'/></serial>"
+        "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>"
         "<memballoon model='none'/></devices></domain>",
         dom.name, dom.serial_path);
     E2E_CHECK(define_xml(&dom, xml, &error), "define: %s", error->message);
@@ -535,6 +537,18 @@ test_efi_auto(void)
               "QEMU has no pflash pair: %s", cmdline);
     vars = g_strdup_printf("%s/nvram/%s_VARS.fd", e2e_daemon_state_dir(S.daemon), dom.name);
     E2E_CHECK(g_file_test(vars, G_FILE_TEST_EXISTS), "no varstore %s", vars);
+    /* the SPICE server listens on the port vnicd chose and wrote into the XML */
+    g_autoptr(E2eCmdResult) x = e2e_daemon_vnic(S.daemon, "dumpxml", dom.name, NULL);
+    const char *port = x->status == 0 ? strstr(x->out, "<graphics type='spice' port='") : NULL;
+    E2E_CHECK(port != NULL, "no chosen SPICE port in dumpxml: %s", x->out);
+    guint n = (guint) g_ascii_strtoull(port + strlen("<graphics type='spice' port='"), NULL, 10);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(n) };
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    gboolean connected = n >= 5900 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+    close(fd);
+    E2E_CHECK(connected, "nothing listens on SPICE port %u", n);
     g_autoptr(E2eCmdResult) d = e2e_daemon_vnic(S.daemon, "destroy", dom.name, NULL);
     E2E_CHECK(d->status == 0, "destroy: %s", e2e_cmd_result_describe(d));
 }
