@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DESTROY_GRACE_MS 3000
 #define DEFAULT_SHUTDOWN_TIMEOUT_S 60
@@ -84,6 +85,43 @@ cgroup_name(const VnicDomain *dom)
     return dom->config->uuid;
 }
 
+/* RUN_DIR/qemu/NAME: the directory of the sockets QEMU binds itself
+ * (<graphics><listen type='socket'> without a path), owned by QEMU's user. */
+static char *
+qemu_socket_dir(const VnicDomain *dom)
+{
+    return g_build_filename(dom->daemon->opts.run_dir, "qemu", dom->name, NULL);
+}
+
+static gboolean
+make_qemu_socket_dir(VnicDomain *dom, const char *dir, GError **error)
+{
+    g_autofree char *parent = g_path_get_dirname(dir);
+
+    /* QEMU's user must pass through the parent to reach its own directory */
+    if (g_mkdir_with_parents(parent, 0755) < 0 || g_mkdir_with_parents(dir, 0700) < 0 ||
+        chown(dir, dom->daemon->qemu_uid, dom->daemon->qemu_gid) < 0) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s", dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+remove_qemu_socket_dir(const VnicDomain *dom)
+{
+    g_autofree char *dir = qemu_socket_dir(dom);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
 /* Back to shut off: the ledger's links, the cgroup, the status file and run dir. */
 void
 vnic_domain_cleanup(VnicDomain *dom)
@@ -94,6 +132,7 @@ vnic_domain_cleanup(VnicDomain *dom)
     vnic_domain_delete_links(dom);
     if (!vnic_host_cgroup_remove(cgroup_name(dom), &error))
         g_warning("domain '%s': %s", dom->name, error->message);
+    remove_qemu_socket_dir(dom);
     vnic_state_remove_status(dom);
     g_rmdir(run_dir);
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
@@ -170,9 +209,14 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     g_autofree char *nvram_dir = g_build_filename(dom->daemon->opts.state_dir, "nvram", NULL);
     g_autoptr(VnicQemuRuntime) rt = NULL;
 
+    g_autofree char *qemu_dir = qemu_socket_dir(dom);
+
     if (!(dom->live = copy_definition(dom->config, error)))
         return FALSE;
     vnic_qemu_assign_ids(dom->live);
+    if (vnic_qemu_graphics_default_sockets(dom->live, qemu_dir) &&
+        !make_qemu_socket_dir(dom, qemu_dir, error))
+        return FALSE;
     if (g_mkdir_with_parents(run_dir, 0700) < 0 || g_mkdir_with_parents(log_dir, 0700) < 0) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s",
                     run_dir, g_strerror(errno));

@@ -7,7 +7,9 @@
  *           or <listen type='address' address>, default 127.0.0.1 (libvirt's
  *           vnc_listen); <listen type='none'> → -vnc none; <listen
  *           type='socket' socket> → -vnc unix:PATH (QEMU binds it: the
- *           directory must be writable by QEMU's user).  passwd= →
+ *           directory must be writable by QEMU's user; without socket=
+ *           vnicd picks RUN_DIR/qemu/NAME/vnc.sock in a directory QEMU's
+ *           user owns, vnic_qemu_graphics_default_sockets()).  passwd= →
  *           password=on and `set_password` before `cont`: the password never
  *           reaches the command line.  keymap → -k.  websocket → websocket=.
  *   spice   -spice port=…,addr=… (or unix=on,addr=PATH); password like
@@ -53,10 +55,10 @@ vnic_qemu_graphics_listen(const xmlNode *node, VnicQemuListen *l, GError **error
         }
     } else if (g_strcmp0(type, "socket") == 0) {
         l->socket = vnic_qemu_xml_prop(listen, "socket");
-        if (l->socket == NULL || !g_path_is_absolute(l->socket)) {
-            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
-                        "<graphics><listen type='socket'> needs an absolute socket= path "
-                        "(vnic does not choose one)");
+        l->socket_auto = l->socket == NULL;
+        if (l->socket != NULL && !g_path_is_absolute(l->socket)) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                        "<graphics><listen socket='%s'> is not an absolute path", l->socket);
             vnic_qemu_listen_clear(l);
             return FALSE;
         }
@@ -66,7 +68,7 @@ vnic_qemu_graphics_listen(const xmlNode *node, VnicQemuListen *l, GError **error
         vnic_qemu_listen_clear(l);
         return refuse(error, "<graphics><listen type>", type, "use address, socket or none");
     }
-    if (l->address == NULL && l->socket == NULL)
+    if (l->address == NULL && l->socket == NULL && !l->socket_auto)
         l->address = g_strdup("127.0.0.1");
     return TRUE;
 }
@@ -103,6 +105,26 @@ graphics_port(VnicQemuBuild *b, const VnicConfDevice *dev, const char *attr, gui
     return TRUE;
 }
 
+/* The socket path: given, or the one vnicd chose at start; a placeholder
+ * while only checking a definition. */
+static gboolean
+listen_socket(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuListen *l,
+              const char **ret, GError **error)
+{
+    if (l->socket != NULL) {
+        *ret = l->socket;
+        return TRUE;
+    }
+    if (!b->rt->describing) {
+        vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "<listen type='socket'> has no socket= path: vnicd picks it at "
+                            "start (vnic_qemu_graphics_default_sockets)");
+        return FALSE;
+    }
+    *ret = "/chosen-at-start.sock";
+    return TRUE;
+}
+
 static void
 add_password(VnicQemuBuild *b, const char *protocol, const char *password)
 {
@@ -127,10 +149,13 @@ build_vnc(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuListen *l, 
 
     if (l->none) {
         g_string_append(s, "none");
-    } else if (l->socket != NULL) {
+    } else if (l->socket != NULL || l->socket_auto) {
         g_autoptr(GString) path = g_string_new(NULL);
+        const char *sock;
 
-        vnic_qemu_opt(path, NULL, l->socket); /* commas doubled */
+        if (!listen_socket(b, dev, l, &sock, error))
+            return FALSE;
+        vnic_qemu_opt(path, NULL, sock); /* commas doubled */
         g_string_append_printf(s, "unix:%s", path->str);
     } else {
         g_autofree char *addr = NULL;
@@ -217,9 +242,13 @@ build_spice(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuListen *l
     if (l->none) {
         return refuse(error, "<graphics type='spice'><listen type>", "none",
                       "a SPICE server needs a port or a socket");
-    } else if (l->socket != NULL) {
+    } else if (l->socket != NULL || l->socket_auto) {
+        const char *sock;
+
+        if (!listen_socket(b, dev, l, &sock, error))
+            return FALSE;
         vnic_qemu_opt(s, "unix", "on");
-        vnic_qemu_opt(s, "addr", l->socket);
+        vnic_qemu_opt(s, "addr", sock);
     } else {
         if (!graphics_port(b, dev, "port", 5900, &port, error))
             return FALSE;
@@ -382,4 +411,34 @@ vnic_qemu_build_redirdev(VnicQemuBuild *b, const VnicConfDevice *dev, GError **e
     vnic_qemu_opt(s, "bus", qbus);
     vnic_qemu_build_add_pair(b, "-device", s);
     return TRUE;
+}
+
+gboolean
+vnic_qemu_graphics_default_sockets(VnicConfDomain *def, const char *dir)
+{
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+        xmlNode *listen;
+        g_autofree char *ltype = NULL;
+        g_autofree char *gtype = NULL;
+        g_autofree char *file = NULL;
+        g_autofree char *path = NULL;
+
+        if (dev->kind != VNIC_CONF_DEV_OTHER || dev->node == NULL ||
+            strcmp((const char *) dev->node->name, "graphics") != 0)
+            continue;
+        listen = vnic_qemu_xml_child(dev->node, "listen");
+        ltype = vnic_qemu_xml_prop(listen, "type");
+        if (g_strcmp0(ltype, "socket") != 0 || xmlHasProp(listen, (const xmlChar *) "socket"))
+            continue;
+        /* libvirt's names, in a directory of the domain's own */
+        gtype = vnic_qemu_xml_prop(dev->node, "type");
+        file = g_strdup_printf("%s.sock", gtype != NULL ? gtype : "graphics");
+        path = g_build_filename(dir, file, NULL);
+        xmlSetProp(listen, (const xmlChar *) "socket", (const xmlChar *) path);
+        any = TRUE;
+    }
+    return any;
 }

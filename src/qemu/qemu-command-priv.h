@@ -187,6 +187,7 @@ gboolean vnic_qemu_features_devices(VnicQemuBuild *b, xmlNode *root, GError **er
 typedef struct {
     char *address;            /* TCP listen address (default 127.0.0.1), or NULL */
     char *socket;             /* <listen type='socket' socket>, or NULL */
+    gboolean socket_auto;     /* <listen type='socket'> without socket=: vnicd picks it */
     gboolean none;            /* <listen type='none'> */
 } VnicQemuListen;
 

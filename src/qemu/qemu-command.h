@@ -170,6 +170,11 @@ gboolean vnic_qemu_cputune(const VnicConfDomain *def, VnicQemuCpuTune *tune, GEr
  * definition with autoport that is not running). */
 char *vnic_qemu_vnc_display(const VnicConfDomain *def, GError **error);
 
+/* Fills in socket= for each <graphics><listen type='socket'> without one:
+ * @dir/vnc.sock, @dir/spice.sock (a directory QEMU's user may write: QEMU
+ * binds these itself).  TRUE when it filled in any. */
+gboolean vnic_qemu_graphics_default_sockets(VnicConfDomain *def, const char *dir);
+
 /* The argv as one shell-quoted line, for logs and tests. */
 char *vnic_qemu_command_to_string(const VnicQemuCommand *cmd);
 

@@ -26,7 +26,9 @@
  *                     kernel through OVMF and sees /sys/firmware/efi
  *   efi-auto          <os firmware='efi'>: QEMU gets two pflash drives and the
  *                     varstore appears in vnicd's state dir; its autoport
- *                     SPICE server listens on the port dumpxml shows
+ *                     SPICE server listens on the port dumpxml shows, its
+ *                     VNC server on the unix socket vnicd chose (gone after
+ *                     destroy)
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -525,6 +527,7 @@ test_efi_auto(void)
         "<features><acpi/></features>"
         "<devices><serial type='unix'><source mode='bind' path='%s'/><target port='0'/></serial>"
         "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>"
+        "<graphics type='vnc'><listen type='socket'/></graphics>"
         "<memballoon model='none'/></devices></domain>",
         dom.name, dom.serial_path);
     E2E_CHECK(define_xml(&dom, xml, &error), "define: %s", error->message);
@@ -549,8 +552,34 @@ test_efi_auto(void)
     gboolean connected = n >= 5900 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
     close(fd);
     E2E_CHECK(connected, "nothing listens on SPICE port %u", n);
+    /* the VNC socket vnicd chose (QEMU binds it) answers with the banner */
+    const char *sock = strstr(x->out, "<listen type='socket' socket='");
+    E2E_CHECK(sock != NULL, "no VNC socket path in dumpxml: %s", x->out);
+    g_autofree char *sock_path = g_strndup(sock + strlen("<listen type='socket' socket='"),
+                                           strcspn(sock + strlen("<listen type='socket' socket='"),
+                                                   "'"));
+    g_autoptr(GError) cerr = NULL;
+    int ufd = e2e_unix_connect(sock_path, 10, &cerr);
+    char banner[13] = { 0 };
+    gsize got = 0;
+
+    E2E_CHECK(ufd >= 0, "connect %s: %s", sock_path, cerr ? cerr->message : "");
+    struct timeval utv = { .tv_sec = 10 };
+
+    fcntl(ufd, F_SETFL, fcntl(ufd, F_GETFL) & ~O_NONBLOCK);
+    setsockopt(ufd, SOL_SOCKET, SO_RCVTIMEO, &utv, sizeof(utv));
+    while (got < 12) {
+        ssize_t k = read(ufd, banner + got, 12 - got);
+        if (k <= 0)
+            break;
+        got += (gsize) k;
+    }
+    close(ufd);
+    E2E_CHECK(strcmp(banner, "RFB 003.008\n") == 0, "VNC banner on %s: '%s'", sock_path, banner);
     g_autoptr(E2eCmdResult) d = e2e_daemon_vnic(S.daemon, "destroy", dom.name, NULL);
     E2E_CHECK(d->status == 0, "destroy: %s", e2e_cmd_result_describe(d));
+    g_autofree char *sock_dir = g_path_get_dirname(sock_path);
+    E2E_CHECK(!g_file_test(sock_dir, G_FILE_TEST_EXISTS), "%s is left after destroy", sock_dir);
 }
 
 static void

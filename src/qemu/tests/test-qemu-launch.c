@@ -226,6 +226,22 @@ test_graphics(void)
         g_assert_cmpstr(any, ==, ":1");
         g_assert_cmpstr(lo, ==, "127.0.0.1:2");
     }
+    {
+        /* <listen type='socket'/>: defined fine, the path is vnicd's choice at start */
+        g_autoptr(VnicConfDomain) def = tq_parse(HEAD("pc", "") "<devices><graphics "
+                                                 "type='vnc'><listen type='socket'/></graphics>"
+                                                 "</devices></domain>");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VnicQemuCommand) cmd = NULL;
+        g_autoptr(VnicQemuRuntime) rt = vnic_qemu_runtime_new();
+
+        g_assert_true(vnic_qemu_domain_check(def, &error));
+        g_assert_true(vnic_qemu_graphics_default_sockets(def, "/run/vnic/qemu/t"));
+        vnic_qemu_runtime_add_fds(rt, NULL, VNIC_QEMU_FD_MONITOR, NULL, 1);
+        cmd = vnic_qemu_command_build(def, rt, &error);
+        g_assert_no_error(error);
+        g_assert_true(tq_argv_has(cmd, "unix:/run/vnic/qemu/t/vnc.sock"));
+    }
     assert_check_fails(HEAD("pc", "") "<devices><graphics type='spice' tlsPort='5901'/>"
                        "</devices></domain>",
                        VNIC_QEMU_ERROR_UNSUPPORTED, "tlsPort");
