@@ -1,8 +1,9 @@
 /* daemon-lifecycle.c: starting a domain, and everything that ends one.
  *
- * start: live definition (config + aliases) → runtime pieces (sockets,
- * disks, log) → one host backend per NIC, each recorded in the domain's
- * ledger and in the status file before QEMU exists → QEMU started, its
+ * start: live definition (config + aliases, sockets QEMU binds) → runtime
+ * pieces (sockets, disks, boot files, firmware, log) → one host backend per
+ * NIC, each recorded in the domain's ledger and in the status file before
+ * QEMU exists → the <cputune> cgroup → QEMU started (in that cgroup), its
  * PCI devices verified against the plan, running.  Any failure undoes all
  * of it: links deleted (by the ledger), files removed, state shut off.
  *
@@ -207,9 +208,8 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     g_autofree char *log_dir = g_path_get_dirname(log_path);
     /* libvirt keeps varstores in its state dir too: the guest's, not the run's */
     g_autofree char *nvram_dir = g_build_filename(dom->daemon->opts.state_dir, "nvram", NULL);
-    g_autoptr(VnicQemuRuntime) rt = NULL;
-
     g_autofree char *qemu_dir = qemu_socket_dir(dom);
+    g_autoptr(VnicQemuRuntime) rt = NULL;
 
     if (!(dom->live = copy_definition(dom->config, error)))
         return FALSE;
