@@ -175,6 +175,9 @@ gboolean vnic_qemu_boot_firmware(const VnicConfDomain *def, VnicQemuFirmware *fw
                                  GError **error);
 void vnic_qemu_firmware_clear(VnicQemuFirmware *fw);
 
+/* qemu-command-affinity.c: <vcpu cpuset>, <emulatorpin>, <vcpupin>. */
+gboolean vnic_qemu_build_affinity(VnicQemuBuild *b, xmlNode *root, GError **error);
+
 /* qemu-command-features.c: <features> as -cpu flags (appended to @flags),
  * -machine options (appended to @machine) and devices. */
 gboolean vnic_qemu_features_cpu(VnicQemuBuild *b, xmlNode *root, GString *flags,

@@ -16,7 +16,7 @@
  *   <currentMemory>      smaller than <memory>: `balloon` before `cont`; refused
  *                        without a memballoon
  *   <vcpu current>       -smp [current,]maxcpus=…,sockets=…,cores=…,threads=…;
- *                        placement/cpuset ignored (host-side pinning)
+ *                        placement has no effect; cpuset pins (affinity)
  *   <cpu>                <topology> (dies='1' only); host-passthrough: -cpu host
  *                        (kvm; refused for TCG, as libvirt does); host-model:
  *                        -cpu host (kvm) or max (TCG); maximum → max; custom
@@ -45,7 +45,8 @@
  *   <pm>                 suspend-to-mem/disk enabled → disable_s3/s4 globals
  *   <cputune>            checked here (vnic_qemu_cputune), enforced by the
  *                        daemon in a cgroup (host-cgroup.h); emulator/iothread
- *                        limits refused; pinning ignored
+ *                        limits refused; <vcpu cpuset>, <emulatorpin>,
+ *                        <vcpupin>: qemu-command-affinity.c
  *   <graphics>           qemu-command-graphics.c (VNC, SPICE)
  *   ignored              <title>, <description>, <metadata>, <numatune>,
  *                        <memtune>, <blkiotune>, <resource>, <seclabel>:
@@ -325,7 +326,8 @@ add_domain_options(VnicQemuBuild *b, GError **error)
     vnic_qemu_build_add(b, "-msg");
     vnic_qemu_build_add(b, "timestamp=on");
     add_monitor(b, qmp[0]);
-    return add_iothreads(b, root, error) && vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
+    return add_iothreads(b, root, error) && vnic_qemu_build_affinity(b, root, error) &&
+           vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
            vnic_qemu_build_clock(b, root, error) && vnic_qemu_build_lifecycle(b, root, error) &&
            vnic_qemu_build_globals(b, root, error) &&
            vnic_qemu_features_devices(b, root, error);
@@ -441,6 +443,7 @@ command_new(void)
     cmd->links_down = g_ptr_array_new_with_free_func(g_free);
     cmd->ptys = g_ptr_array_new_with_free_func((GDestroyNotify) pty_free);
     cmd->before_cont = g_ptr_array_new_with_free_func((GDestroyNotify) qmp_step_free);
+    cmd->vcpu_affinity = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
     return cmd;
 }
 
@@ -455,6 +458,8 @@ vnic_qemu_command_free(VnicQemuCommand *cmd)
     g_ptr_array_unref(cmd->ptys);
     g_ptr_array_unref(cmd->before_cont);
     g_free(cmd->tz);
+    g_clear_pointer(&cmd->process_affinity, g_array_unref);
+    g_ptr_array_unref(cmd->vcpu_affinity);
     g_free(cmd);
 }
 

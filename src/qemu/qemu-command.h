@@ -124,6 +124,8 @@ typedef struct {
     GPtrArray *ptys;          /* VnicQemuPty* */
     GPtrArray *before_cont;   /* VnicQemuQmpStep*: passwords, balloon stats, … */
     char *tz;                 /* TZ for QEMU (<clock offset='timezone'>), or NULL */
+    GArray *process_affinity; /* guint host CPUs for the whole QEMU, or NULL (any) */
+    GPtrArray *vcpu_affinity; /* per vCPU index: GArray of guint host CPUs, or NULL */
 } VnicQemuCommand;
 
 void vnic_qemu_command_free(VnicQemuCommand *cmd);

@@ -15,6 +15,7 @@
  *                     on_* and <pm>: it boots
  *   pc-sysinfo        the guest's /sys/class/dmi/id shows <sysinfo>'s values
  *   pc-cgroup         QEMU runs in a cgroup with <cputune>'s shares and quota
+ *   pc-pinning        <vcpu cpuset='0'> pins QEMU, <vcpupin> its vCPU thread
  *   pc-vnc            `vnic vncdisplay` prints 127.0.0.1:N; port 5900+N in the
  *                     namespace answers with the RFB banner
  *   pc-serial-log     the <log file> holds the guest's console output
@@ -65,6 +66,8 @@ static struct {
     } while (0)
 
 static const char *const SYSINFO_PRODUCT = "vnic-h3-product";
+/* the vCPU's own host CPU: 1 where there is one (the process is on 0) */
+#define VCPU_HOST_CPU (g_get_num_processors() > 1 ? "1" : "0")
 static const char *const SYSINFO_SERIAL = "VNIC-SN-0042";
 
 /* --- helpers ------------------------------------------------------------------------ */
@@ -268,9 +271,10 @@ pc_xml(const Dom *dom, const char *kernel, const char *initrd)
 {
     return g_strdup_printf(
         "<domain type='qemu'><name>%s</name><memory unit='MiB'>256</memory>"
-        "<currentMemory unit='MiB'>256</currentMemory><vcpu placement='static'>1</vcpu>"
+        "<currentMemory unit='MiB'>256</currentMemory><vcpu placement='static' cpuset='0'>1</vcpu>"
         "<iothreads>2</iothreads><resource><partition>/machine</partition></resource>"
-        "<cputune><shares>512</shares><period>100000</period><quota>50000</quota></cputune>"
+        "<cputune><shares>512</shares><period>100000</period><quota>50000</quota>"
+        "<vcpupin vcpu='0' cpuset='%s'/></cputune>"
         "<sysinfo type='smbios'><system><entry name='manufacturer'>vnic</entry>"
         "<entry name='product'>%s</entry><entry name='serial'>%s</entry>"
         "<entry name='family'>Virtual Machine</entry></system></sysinfo>"
@@ -292,8 +296,8 @@ pc_xml(const Dom *dom, const char *kernel, const char *initrd)
         "<listen type='address' address='127.0.0.1'/></graphics>"
         "<video><model type='cirrus'/></video>"
         "<memballoon model='virtio'><stats period='10'/></memballoon></devices></domain>",
-        dom->name, SYSINFO_PRODUCT, SYSINFO_SERIAL, kernel, initrd, dom->serial_path, dom->dir,
-        dom->serial_path);
+        dom->name, VCPU_HOST_CPU, SYSINFO_PRODUCT, SYSINFO_SERIAL, kernel, initrd,
+        dom->serial_path, dom->dir, dom->serial_path);
 }
 
 static void
@@ -395,6 +399,46 @@ test_pc_cgroup(void)
         E2E_CHECK(g_strcmp0(max, "50000 100000") == 0, "cpu.max '%s'", max);
         E2E_CHECK(g_strcmp0(weight, "20") == 0, "cpu.weight '%s' (shares 512)", weight);
     }
+}
+
+/* Cpus_allowed_list of /proc/PID/task/TID/status (TID 0: the process). */
+static char *
+allowed_cpus(GPid pid, const char *tid)
+{
+    g_autofree char *path = tid != NULL ? g_strdup_printf("/proc/%d/task/%s/status", (int) pid, tid)
+                                        : g_strdup_printf("/proc/%d/status", (int) pid);
+    g_autofree char *text = NULL;
+    const char *line;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) ||
+        (line = strstr(text, "Cpus_allowed_list:")) == NULL)
+        return NULL;
+    line += strlen("Cpus_allowed_list:");
+    return g_strstrip(g_strndup(line, strcspn(line, "\n")));
+}
+
+/* <vcpu cpuset='0'> pins QEMU, <vcpupin> its vCPU thread ("CPU 0/TCG"). */
+static void
+test_pc_pinning(void)
+{
+    NEED(S.pc.booted, "/e2e/launch/pc-start");
+    g_autofree char *process = allowed_cpus(S.pc.pid, NULL);
+    g_autofree char *dir = g_strdup_printf("/proc/%d/task", (int) S.pc.pid);
+    g_autoptr(GDir) tasks = g_dir_open(dir, 0, NULL);
+    g_autofree char *vcpu = NULL;
+    const char *tid;
+
+    E2E_CHECK(g_strcmp0(process, "0") == 0, "QEMU may run on CPUs '%s', <vcpu cpuset> is 0",
+              process);
+    while (tasks != NULL && vcpu == NULL && (tid = g_dir_read_name(tasks)) != NULL) {
+        g_autofree char *comm_path = g_strdup_printf("%s/%s/comm", dir, tid);
+        g_autofree char *comm = NULL;
+
+        if (g_file_get_contents(comm_path, &comm, NULL, NULL) && g_str_has_prefix(comm, "CPU 0/"))
+            vcpu = allowed_cpus(S.pc.pid, tid);
+    }
+    E2E_CHECK(g_strcmp0(vcpu, VCPU_HOST_CPU) == 0, "vCPU 0's thread may run on '%s', want %s",
+              vcpu, VCPU_HOST_CPU);
 }
 
 static void
@@ -606,6 +650,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/launch/pc-start", test_pc_start);
     g_test_add_func("/e2e/launch/pc-sysinfo", test_pc_sysinfo);
     g_test_add_func("/e2e/launch/pc-cgroup", test_pc_cgroup);
+    g_test_add_func("/e2e/launch/pc-pinning", test_pc_pinning);
     g_test_add_func("/e2e/launch/pc-vnc", test_pc_vnc);
     g_test_add_func("/e2e/launch/pc-serial-log", test_pc_serial_log);
     g_test_add_func("/e2e/launch/pc-destroy", test_pc_destroy);

@@ -363,6 +363,31 @@ test_features(void)
                        VNIC_QEMU_ERROR_UNSUPPORTED, "needs type='kvm'");
 }
 
+static void
+test_affinity(void)
+{
+    g_autoptr(VnicQemuCommand) cmd = build(
+        HEAD("pc", "") "<vcpu placement='static' cpuset='0-3,^1'>2</vcpu><cputune>"
+        "<vcpupin vcpu='1' cpuset='2'/><emulatorpin cpuset='0'/></cputune><devices/></domain>");
+    const GArray *v0, *v1;
+
+    g_assert_nonnull(cmd->process_affinity);
+    g_assert_cmpuint(cmd->process_affinity->len, ==, 1);
+    g_assert_cmpuint(g_array_index(cmd->process_affinity, guint, 0), ==, 0);
+    g_assert_cmpuint(cmd->vcpu_affinity->len, ==, 2);
+    v0 = g_ptr_array_index(cmd->vcpu_affinity, 0); /* <vcpu cpuset>: 0, 2, 3 */
+    v1 = g_ptr_array_index(cmd->vcpu_affinity, 1);
+    g_assert_cmpuint(v0->len, ==, 3);
+    g_assert_cmpuint(g_array_index(v0, guint, 1), ==, 2);
+    g_assert_cmpuint(v1->len, ==, 1);
+    g_assert_cmpuint(g_array_index(v1, guint, 0), ==, 2);
+    assert_check_fails(HEAD("pc", "") "<vcpu cpuset='1-x'>1</vcpu><devices/></domain>",
+                       VNIC_QEMU_ERROR_INVALID, "'1-x' for <vcpu cpuset>");
+    assert_check_fails(HEAD("pc", "") "<cputune><vcpupin vcpu='3' cpuset='0'/></cputune>"
+                       "<devices/></domain>",
+                       VNIC_QEMU_ERROR_INVALID, "'3' for <vcpupin vcpu>");
+}
+
 /* What CloudStack and nova send at domain level passes the check. */
 static void
 test_check_accepts_tools_xml(void)
@@ -432,5 +457,6 @@ test_qemu_launch_register(void)
     g_test_add_func("/qemu/launch/balloon-stats", test_balloon_stats);
     g_test_add_func("/qemu/launch/cputune", test_cputune);
     g_test_add_func("/qemu/launch/features", test_features);
+    g_test_add_func("/qemu/launch/affinity", test_affinity);
     g_test_add_func("/qemu/launch/check-tools-xml", test_check_accepts_tools_xml);
 }
