@@ -26,7 +26,7 @@ pci_model_is_root(VnicConfPciModel model)
 static VnicConfPciModel
 pci_model_from_string(const char *model)
 {
-    for (guint i = VNIC_CONF_PCI_MODEL_PCI_ROOT; i <= VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE; i++) {
+    for (guint i = VNIC_CONF_PCI_MODEL_PCI_ROOT; vnic_conf_pci_model_names[i] != NULL; i++) {
         if (strcmp(vnic_conf_pci_model_to_string(i), model) == 0)
             return i;
     }
@@ -39,6 +39,9 @@ pci_model_needs_pcie(VnicConfPciModel model)
     return model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
            model == VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE ||
            model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT ||
            model == VNIC_CONF_PCI_MODEL_PCIE_ROOT;
 }
 
@@ -90,6 +93,13 @@ parse_pci(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ctrl, 
                     "<controller model='%s'> needs a q35 machine: a pc (i440fx) machine has "
                     "conventional PCI only",
                     ctrl->model);
+        return FALSE;
+    }
+    if (ctx->family == VNIC_MACHINE_Q35 &&
+        ctrl->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<controller model='pci-expander-bus'> needs a pc (i440fx) machine: on "
+                    "q35 use 'pcie-expander-bus'");
         return FALSE;
     }
     if (ctx->family == VNIC_MACHINE_Q35 && ctrl->pci_model == VNIC_CONF_PCI_MODEL_PCI_ROOT) {
@@ -148,6 +158,9 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
             return FALSE;
         ctrl->ports = (guint) ports;
         return TRUE;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return TRUE; /* not PCI: carried along */
     case VNIC_CONF_CONTROLLER_IDE:
         if (ctx->family == VNIC_MACHINE_Q35) {
             g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,

@@ -34,6 +34,7 @@ required_choice(const xmlNode *node, const char *attr, const char *const *allowe
     return TRUE;
 }
 
+/* libvirt's bus for a target name without bus= (virDiskNameToBusDeviceIndex). */
 static const char *
 bus_from_target_dev(const char *dev)
 {
@@ -43,6 +44,8 @@ bus_from_target_dev(const char *dev)
         return "scsi";
     if (g_str_has_prefix(dev, "hd"))
         return "ide";
+    if (g_str_has_prefix(dev, "fd"))
+        return "fdc";
     return NULL;
 }
 
@@ -50,7 +53,7 @@ static gboolean
 parse_disk_target(const VnicConfParseCtx *ctx, xmlNode *target, VnicConfDisk *disk,
                   GError **error)
 {
-    static const char *const buses[] = { "virtio", "sata", "scsi", "ide", "usb", NULL };
+    static const char *const buses[] = { "virtio", "sata", "scsi", "ide", "usb", "fdc", NULL };
 
     disk->target_dev = vnic_conf_xml_prop(target, "dev");
     if (disk->target_dev == NULL)
@@ -78,32 +81,73 @@ parse_disk_target(const VnicConfParseCtx *ctx, xmlNode *target, VnicConfDisk *di
     return TRUE;
 }
 
+/* A floppy lives on the floppy controller and nothing else does, as
+ * libvirt checks. */
+static gboolean
+check_disk_bus(const VnicConfDisk *disk, GError **error)
+{
+    gboolean floppy = strcmp(disk->device, "floppy") == 0;
+    gboolean fdc = strcmp(disk->bus, "fdc") == 0;
+
+    if (floppy == fdc)
+        return TRUE;
+    g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                "<disk device='%s'> with <target dev='%s' bus='%s'> is not possible: %s",
+                disk->device, disk->target_dev, disk->bus,
+                floppy ? "a floppy needs bus 'fdc'" : "bus 'fdc' takes floppies only");
+    return FALSE;
+}
+
+/* The medium: file and block disks name it in <source file|dev>; a cdrom
+ * or floppy without a <source>, or with an empty one (CloudStack writes
+ * <source file=''/> for an empty ISO slot), is a drive with no medium.
+ * Other types (network, volume, nvme, vhostuser, dir) stay in the node. */
+static void
+parse_disk_source(xmlNode *source, VnicConfDisk *disk)
+{
+    gboolean removable = strcmp(disk->device, "cdrom") == 0 || strcmp(disk->device, "floppy") == 0;
+
+    if (source != NULL && strcmp(disk->type, "file") == 0)
+        disk->source_file = vnic_conf_xml_prop(source, "file");
+    else if (source != NULL && strcmp(disk->type, "block") == 0)
+        disk->source_file = vnic_conf_xml_prop(source, "dev");
+    if (disk->source_file != NULL && *disk->source_file == '\0')
+        g_clear_pointer(&disk->source_file, g_free);
+    if (removable && disk->source_file == NULL &&
+        (strcmp(disk->type, "file") == 0 || strcmp(disk->type, "block") == 0))
+        disk->no_medium = TRUE;
+}
+
 static gboolean
 parse_disk(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
 {
-    static const char *const types[] = { "file", "block", NULL };
-    static const char *const devices[] = { "disk", "cdrom", NULL };
-    g_autofree char *type = NULL;
-    g_autofree char *device = NULL;
+    static const char *const types[] = { "file", "block", "network", "volume", "nvme",
+                                         "vhostuser", "dir", NULL };
+    static const char *const devices[] = { "disk", "cdrom", "floppy", "lun", NULL };
+    VnicConfDisk *disk = dev->disk;
     xmlNode *target, *source;
 
-    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
+    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &disk->type,
                                    error) ||
-        !vnic_conf_xml_prop_choice(node, "device", devices, VNIC_CONF_ERROR_UNSUPPORTED, &device,
-                                   error) ||
+        !vnic_conf_xml_prop_choice(node, "device", devices, VNIC_CONF_ERROR_UNSUPPORTED,
+                                   &disk->device, error) ||
         !vnic_conf_xml_single_child(node, "target", &target, error) ||
         !vnic_conf_xml_single_child(node, "source", &source, error))
         return FALSE;
+    if (disk->type == NULL)
+        disk->type = g_strdup("file");
+    if (disk->device == NULL)
+        disk->device = g_strdup("disk");
     if (target == NULL) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
                     "<disk> has no <target> element");
         return FALSE;
     }
-    if (!parse_disk_target(ctx, target, dev->disk, error))
+    if (!parse_disk_target(ctx, target, disk, error) || !check_disk_bus(disk, error))
         return FALSE;
-    if (source != NULL)
-        dev->disk->source_file =
-            vnic_conf_xml_prop(source, g_strcmp0(type, "block") == 0 ? "dev" : "file");
+    parse_disk_source(source, disk);
+    disk->readonly = strcmp(disk->device, "cdrom") == 0 ||
+                     vnic_conf_xml_child(node, "readonly") != NULL;
     return TRUE;
 }
 
@@ -186,20 +230,195 @@ static gboolean
 parse_serial(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
 {
     xmlNode *target;
-    g_autofree char *type = NULL;
 
     if (!parse_chardev(ctx, node, dev, error) ||
         !vnic_conf_xml_single_child(node, "target", &target, error))
         return FALSE;
     if (target != NULL)
-        type = vnic_conf_xml_prop(target, "type");
-    if (g_strcmp0(type, "pci-serial") == 0) {
+        dev->target_type = vnic_conf_xml_prop(target, "type");
+    return TRUE;
+}
+
+/* The host address of a PCI hostdev, <source><address domain bus slot
+ * function/>.  The host's domain may be non-zero, unlike the guest's. */
+static gboolean
+parse_hostdev_source(xmlNode *node, VnicConfHostdev *hostdev, GError **error)
+{
+    xmlNode *source, *address;
+    guint64 domain = 0, bus = 0, slot = 0, function = 0;
+
+    if (!vnic_conf_xml_single_child(node, "source", &source, error))
+        return FALSE;
+    if (source == NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
+                    "<hostdev type='pci'> has no <source> element");
+        return FALSE;
+    }
+    if (!vnic_conf_xml_single_child(source, "address", &address, error))
+        return FALSE;
+    if (address == NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
+                    "<hostdev type='pci'> has no <source><address>: which host device?");
+        return FALSE;
+    }
+    if (!vnic_conf_xml_prop_uint(address, "domain", TRUE, 0, G_MAXUINT16, &domain, NULL, error) ||
+        !vnic_conf_xml_prop_uint(address, "bus", TRUE, 0, 255, &bus, NULL, error) ||
+        !vnic_conf_xml_prop_uint(address, "slot", TRUE, 0, 31, &slot, NULL, error) ||
+        !vnic_conf_xml_prop_uint(address, "function", TRUE, 0, 7, &function, NULL, error))
+        return FALSE;
+    hostdev->has_source_addr = TRUE;
+    hostdev->source_addr = (VnicConfPciAddr){ .set = TRUE, .domain = (guint) domain,
+                                              .bus = (guint) bus, .slot = (guint) slot,
+                                              .function = (guint) function };
+    return TRUE;
+}
+
+/* <hostdev>: a PCI device when it is a PCI host device, an mdev of model
+ * vfio-pci or a vhost-scsi host (scsi_host), as libvirt places them. */
+static gboolean
+parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const modes[] = { "subsystem", "capabilities", NULL };
+    static const char *const subsys_types[] = { "usb", "pci", "scsi", "scsi_host", "mdev", NULL };
+    static const char *const caps_types[] = { "storage", "misc", "net", NULL };
+    VnicConfHostdev *hostdev = dev->hostdev;
+    gboolean subsys;
+
+    if (!vnic_conf_xml_prop_choice(node, "mode", modes, VNIC_CONF_ERROR_UNSUPPORTED,
+                                   &hostdev->mode, error))
+        return FALSE;
+    if (hostdev->mode == NULL)
+        hostdev->mode = g_strdup("subsystem");
+    subsys = strcmp(hostdev->mode, "subsystem") == 0;
+    if (!required_choice(node, "type", subsys ? subsys_types : caps_types, &hostdev->type, error) ||
+        (subsys && !vnic_conf_xml_prop_choice(node, "model",
+                                              (const char *const[]){ "vfio-pci", "vfio-ccw",
+                                                                     "vfio-ap", NULL },
+                                              VNIC_CONF_ERROR_UNSUPPORTED, &dev->model, error)))
+        return FALSE;
+    if (!subsys) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "unsupported value 'pci-serial' for <target type>: a PCI serial port "
-                    "needs a PCI address vnic does not plan");
+                    "unsupported value 'capabilities' for <hostdev mode>: libvirt's QEMU driver "
+                    "takes mode='subsystem' only");
+        return FALSE;
+    }
+    if (strcmp(hostdev->type, "mdev") == 0 && g_strcmp0(dev->model, "vfio-pci") != 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "unsupported value '%s' for <hostdev type='mdev' model>: an x86 machine "
+                    "takes vfio-pci mediated devices only",
+                    dev->model != NULL ? dev->model : "");
+        return FALSE;
+    }
+    if (strcmp(hostdev->type, "pci") == 0)
+        return parse_hostdev_source(node, hostdev, error);
+    return TRUE;
+}
+
+/* <filesystem>: virtio-fs (driver type='virtiofs') or virtio-9p, both
+ * virtio PCI devices.  The model is the driver type (NULL: 9p's default
+ * 'path'). */
+static gboolean
+parse_filesystem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                 GError **error)
+{
+    static const char *const types[] = { "mount", "block", "file", "template", "ram", "bind",
+                                         "volume", NULL };
+    static const char *const drivers[] = { "path", "handle", "loop", "nbd", "ploop", "virtiofs",
+                                           NULL };
+    g_autofree char *type = NULL;
+    xmlNode *driver;
+
+    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
+                                   error) ||
+        !vnic_conf_xml_single_child(node, "driver", &driver, error))
+        return FALSE;
+    if (type != NULL && strcmp(type, "mount") != 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "unsupported value '%s' for <filesystem type>: libvirt's QEMU driver takes "
+                    "type='mount' only",
+                    type);
+        return FALSE;
+    }
+    if (driver != NULL && !vnic_conf_xml_prop_choice(driver, "type", drivers,
+                                                     VNIC_CONF_ERROR_UNSUPPORTED, &dev->model,
+                                                     error))
+        return FALSE;
+    return TRUE;
+}
+
+static gboolean
+parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const models[] = { "virtio", "virtio-transitional",
+                                          "virtio-non-transitional", NULL };
+
+    if (!vnic_conf_xml_prop_choice(node, "model", models, VNIC_CONF_ERROR_UNSUPPORTED,
+                                   &dev->model, error))
+        return FALSE;
+    if (dev->model == NULL)
+        dev->model = g_strdup("virtio");
+    return TRUE;
+}
+
+static gboolean
+parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                    GError **error)
+{
+    static const char *const models[] = { "dimm", "nvdimm", "virtio-pmem", "virtio-mem",
+                                          "sgx-epc", NULL };
+
+    return required_choice(node, "model", models, &dev->model, error);
+}
+
+/* <iommu>: intel and virtio need q35 (libvirt refuses them on pc at
+ * define); smmuv3 is ARM's. */
+static gboolean
+parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const models[] = { "intel", "smmuv3", "virtio", NULL };
+
+    if (!required_choice(node, "model", models, &dev->model, error))
+        return FALSE;
+    if (strcmp(dev->model, "smmuv3") == 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "unsupported value 'smmuv3' for <iommu model>: it exists on ARM virt "
+                    "machines only");
+        return FALSE;
+    }
+    if (ctx->family == VNIC_MACHINE_PC) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<iommu model='%s'> needs a q35 machine, as libvirt says", dev->model);
         return FALSE;
     }
     return TRUE;
+}
+
+static gboolean
+parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const models[] = { "ivshmem", "ivshmem-plain", "ivshmem-doorbell", NULL };
+    g_autofree char *name = vnic_conf_xml_prop(node, "name");
+    xmlNode *model;
+
+    if (name == NULL)
+        return vnic_conf_xml_missing_attr(node, "name", error);
+    if (!vnic_conf_xml_single_child(node, "model", &model, error))
+        return FALSE;
+    if (model != NULL && !vnic_conf_xml_prop_choice(model, "type", models,
+                                                    VNIC_CONF_ERROR_UNSUPPORTED, &dev->model,
+                                                    error))
+        return FALSE;
+    if (dev->model == NULL)
+        dev->model = g_strdup("ivshmem-plain");
+    return TRUE;
+}
+
+static gboolean
+parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const models[] = { "virtio", NULL };
+
+    return required_choice(node, "model", models, &dev->model, error);
 }
 
 static gboolean
@@ -247,6 +466,13 @@ static const DeviceEntry device_table[] = {
     { "console", VNIC_CONF_DEV_CONSOLE, parse_chardev },
     { "channel", VNIC_CONF_DEV_CHANNEL, parse_chardev },
     { "input", VNIC_CONF_DEV_INPUT, parse_input },
+    { "hostdev", VNIC_CONF_DEV_HOSTDEV, parse_hostdev },
+    { "filesystem", VNIC_CONF_DEV_FILESYSTEM, parse_filesystem },
+    { "vsock", VNIC_CONF_DEV_VSOCK, parse_vsock },
+    { "memory", VNIC_CONF_DEV_MEMORY, parse_memory_device },
+    { "iommu", VNIC_CONF_DEV_IOMMU, parse_iommu },
+    { "shmem", VNIC_CONF_DEV_SHMEM, parse_shmem },
+    { "crypto", VNIC_CONF_DEV_CRYPTO, parse_crypto },
     /* carried verbatim, never PCI */
     { "graphics", VNIC_CONF_DEV_OTHER, NULL },
     { "audio", VNIC_CONF_DEV_OTHER, NULL },
@@ -259,11 +485,9 @@ static const DeviceEntry device_table[] = {
     { "parallel", VNIC_CONF_DEV_OTHER, NULL },
 };
 
-/* Known libvirt devices vnic refuses: it cannot plan their PCI addresses. */
-static const char *const refused_devices[] = {
-    "hostdev", "filesystem", "shmem", "iommu", "vsock", "memory", "crypto", "pstore", "nvram",
-    NULL,
-};
+/* Elements libvirt 9.0 on x86 does not take: pstore is newer than 9.0 (9.0
+ * drops it without a word, which vnic will not do), nvram is PPC's. */
+static const char *const refused_devices[] = { "pstore", "nvram", NULL };
 
 static const DeviceEntry *
 find_entry(const xmlNode *node, GError **error)
@@ -276,7 +500,7 @@ find_entry(const xmlNode *node, GError **error)
     }
     if (node->ns == NULL && g_strv_contains(refused_devices, (const char *) node->name)) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "<%s> is not supported: vnic cannot plan its PCI address",
+                    "<%s> is not supported: libvirt 9.0 does not take it on x86 machines",
                     (const char *) node->name);
         return NULL;
     }
@@ -343,7 +567,8 @@ parse_pci_address(xmlNode *node, VnicConfPciAddr *addr, GError **error)
 static gboolean
 parse_address(xmlNode *node, VnicConfPciAddr *addr, char **other_type, GError **error)
 {
-    static const char *const carried[] = { "drive", "virtio-serial", "usb", "isa", "ccid", NULL };
+    static const char *const carried[] = { "drive", "virtio-serial", "usb", "isa", "ccid",
+                                           "dimm", NULL };
     g_autofree char *type = NULL;
     xmlNode *address;
 
@@ -362,7 +587,7 @@ parse_address(xmlNode *node, VnicConfPciAddr *addr, char **other_type, GError **
     }
     g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
                 "unsupported value '%s' for <address type>: vnic plans PCI addresses only "
-                "(and carries drive, virtio-serial, usb, isa and ccid addresses along)",
+                "(and carries drive, virtio-serial, usb, isa, ccid and dimm addresses along)",
                 type);
     return FALSE;
 }

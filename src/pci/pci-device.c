@@ -68,6 +68,18 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
             cls->connect = VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE;
             break;
+        case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+            cls->connect = VNIC_PCI_CONNECT_PCI_EXPANDER;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+            cls->connect = VNIC_PCI_CONNECT_PCIE_EXPANDER;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+            cls->connect = VNIC_PCI_CONNECT_SWITCH_UPSTREAM;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
+            cls->connect = VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM;
+            break;
         }
         cls->is_pci = TRUE;
         return;
@@ -112,6 +124,57 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         cls->has_builtin = cls->is_pci;
         cls->builtin = builtin_addr(1, 1);
         return;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return; /* ISA and USB devices */
+    }
+}
+
+/* The devices vnic places but does not run (docs/xml.md): which ones are
+ * PCI follows vnic_conf_device_is_pci(); how they plug in was measured
+ * with libvirt 9.0 on q35 (tests/data/libvirt/q35-alldev). */
+static void
+classify_more(const VnicConfDomain *def, const VnicConfDevice *dev, VnicPciDevClass *cls)
+{
+    VnicPciConnect native = def->family == VNIC_MACHINE_Q35 ? VNIC_PCI_CONNECT_PCIE
+                                                            : VNIC_PCI_CONNECT_PCI;
+
+    cls->is_pci = vnic_conf_device_is_pci(dev);
+    cls->connect = native;
+    switch (dev->kind) {
+    case VNIC_CONF_DEV_HOSTDEV:
+        /* libvirt reads a host device's config space to tell; one it cannot
+         * read (not there at define) is taken for PCIe, and so do we */
+        cls->group = VNIC_PCI_GROUP_HOSTDEV;
+        break;
+    case VNIC_CONF_DEV_FILESYSTEM:
+        cls->group = VNIC_PCI_GROUP_FILESYSTEM;
+        break;
+    case VNIC_CONF_DEV_VSOCK:
+        cls->group = VNIC_PCI_GROUP_VSOCK;
+        break;
+    case VNIC_CONF_DEV_MEMORY:
+        cls->group = VNIC_PCI_GROUP_MEMORY;
+        break;
+    case VNIC_CONF_DEV_CRYPTO:
+        cls->group = VNIC_PCI_GROUP_CRYPTO;
+        break;
+    case VNIC_CONF_DEV_IOMMU:
+        /* an integrated endpoint on pcie.0, never behind a port */
+        cls->group = VNIC_PCI_GROUP_IOMMU;
+        cls->connect = VNIC_PCI_CONNECT_INTEGRATED;
+        break;
+    case VNIC_CONF_DEV_SHMEM:
+        cls->group = VNIC_PCI_GROUP_SHMEM;
+        cls->connect = VNIC_PCI_CONNECT_PCI;
+        break;
+    case VNIC_CONF_DEV_SERIAL:
+        cls->group = VNIC_PCI_GROUP_SERIAL;
+        cls->connect = VNIC_PCI_CONNECT_PCI;
+        break;
+    default:
+        cls->is_pci = FALSE;
+        break;
     }
 }
 
@@ -175,6 +238,7 @@ vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev)
         cls.connect = native;
         break;
     default:
+        classify_more(def, dev, &cls);
         break;
     }
     return cls;

@@ -48,6 +48,13 @@ add_pc_bridges(VnicPciPlanner *p, guint devices, GError **error)
     guint free_root = vnic_pci_addrset_free_slot_count(p->set, 0);
     guint bridges = 0;
 
+    /* a pci-expander-bus is another root bus: libvirt counts its slots */
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        if (p->set->buses[b].exists &&
+            p->set->buses[b].model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS)
+            free_root += vnic_pci_addrset_free_slot_count(p->set, b);
+    }
+
     if (devices > 0 && devices + 1 > free_root)
         bridges = (devices + 1 - free_root + 30) / 31;
     while (free_root + 30 * bridges < devices)
@@ -66,8 +73,9 @@ empty_user_ports(VnicPciPlanner *p)
 
     for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
         const VnicPciBus *bus = &p->set->buses[b];
-        n += bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT && bus->hotplug &&
-             vnic_pci_addrset_slot_is_empty(p->set, b, 0);
+        gboolean port = bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
+                        bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT;
+        n += bus->exists && port && bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0);
     }
     return n;
 }
@@ -83,6 +91,10 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
 
     for (guint i = 0; i < order->len; i++) {
         VnicPciConnect c = vnic_pci_classify(p->def, g_ptr_array_index(order, i)).connect;
+
+        /* a switch's upstream port takes a port like a PCIe endpoint */
+        if (c == VNIC_PCI_CONNECT_SWITCH_UPSTREAM)
+            c = VNIC_PCI_CONNECT_PCIE;
 
         if (c == VNIC_PCI_CONNECT_PCIE && user_free > 0) {
             user_free--;

@@ -80,6 +80,14 @@ qemu_model_name(VnicConfPciModel model)
         return "pcie-pci-bridge";
     case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
         return "i82801b11-bridge";
+    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+        return "pxb";
+    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+        return "pxb-pcie";
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+        return "x3130-upstream";
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
+        return "xio3130-downstream";
     default:
         return vnic_conf_pci_model_to_string(model);
     }
@@ -260,6 +268,13 @@ complete_controllers(VnicConfDomain *def)
                 c->chassis = (gint)c->index;
             if (c->port < 0)
                 c->port = (gint)(d->addr.slot << 3 | d->addr.function);
+        }
+        /* a downstream port's port number is its slot on the switch */
+        if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT) {
+            if (c->chassis < 0)
+                c->chassis = (gint)c->index;
+            if (c->port < 0)
+                c->port = (gint)d->addr.slot;
         }
         if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE && c->chassis_nr < 0)
             c->chassis_nr = (gint)c->index;

@@ -24,7 +24,9 @@
  *                      scsi-hd/scsi-cd; cdrom without source: an empty drive;
  *                      <driver cache discard io='threads'>, <readonly>,
  *                      <shareable>, <serial>, <boot order>; bus usb, virtio
- *                      cdroms, other formats, <iotune>, <encryption>, … refused
+ *                      cdroms, other formats, <iotune>, <encryption>, … refused;
+ *                      types network/volume/nvme/vhostuser/dir and devices
+ *                      floppy and lun are parsed and placed but refused here
  *   interface          -netdev tap,fd=N (fds=a:b:… for <driver queues>),vhost=off on
  *                      the fds the host layer made (ethernet, bridge, direct alike)
  *                      + the model's device with mac, acpi-index, host_mtu
@@ -232,6 +234,8 @@ vnic_qemu_build_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError *
     static const char *const children[] = { "model", "target", "address", "alias", "master",
                                             "driver", NULL };
 
+    if (vnic_qemu_controller_is_refused(dev->controller))
+        return vnic_qemu_build_refused_controller(b, dev, error);
     if (!vnic_qemu_xml_check(b->def, dev, dev->node, attrs, children, error))
         return FALSE;
     if (vnic_qemu_is_chipset(b->def, dev))
@@ -458,6 +462,14 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
     g_autoptr(GString) s = g_string_new(NULL);
     DiskOptions o;
 
+    if (strcmp(disk->type, "file") != 0 && strcmp(disk->type, "block") != 0)
+        return refuse(error, b, dev, "<disk type>", disk->type,
+                      "the QEMU launcher opens local files and block devices only");
+    if (strcmp(disk->device, "floppy") == 0 || strcmp(disk->device, "lun") == 0)
+        return refuse(error, b, dev, "<disk device>", disk->device,
+                      strcmp(disk->device, "lun") == 0
+                          ? "vnic does not pass SCSI LUNs through"
+                          : "vnic runs no floppy drives");
     if (!vnic_qemu_xml_check(b->def, dev, dev->node, attrs, children, error) ||
         !vnic_qemu_xml_check(b->def, dev, vnic_qemu_xml_child(dev->node, "source"),
                              (const char *const[]){ "file", "dev", "index", NULL }, NULL,
