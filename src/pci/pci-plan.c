@@ -281,6 +281,38 @@ complete_controllers(VnicConfDomain *def)
     }
 }
 
+static gboolean
+is_expander(const VnicConfDevice *d)
+{
+    return d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+           (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS);
+}
+
+/* libvirt's default <target busNr> for an expander bus: two below the
+ * lowest one any expander has (256 when none has one), in document order,
+ * so the guest's numbers for the buses behind each stay apart
+ * (tests/data/libvirt/pc-pxb-busnr: 98 and 96 next to a given 100). */
+static void
+number_expander_buses(VnicConfDomain *def)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        gint lowest = 256;
+
+        if (!is_expander(d) || d->controller->bus_nr >= 0)
+            continue;
+        for (guint j = 0; j < def->devices->len; j++) {
+            const VnicConfDevice *o = g_ptr_array_index(def->devices, j);
+
+            if (is_expander(o) && o->controller->bus_nr >= 0)
+                lowest = MIN(lowest, o->controller->bus_nr);
+        }
+        if (lowest > 2)
+            d->controller->bus_nr = lowest - 2;
+    }
+}
+
 static void
 number_acpi_indexes(VnicConfDomain *def)
 {
@@ -328,6 +360,7 @@ apply(VnicPciPlanner *p)
         root->controller->hotplug = VNIC_TRISTATE_NO;
     }
     complete_controllers(p->def);
+    number_expander_buses(p->def);
     if (p->def->auto_acpi_index)
         number_acpi_indexes(p->def);
 }

@@ -62,6 +62,7 @@ assert_same_device(const char *key, const VnicConfDevice *want, const VnicConfDe
         g_assert_cmpint(want->controller->chassis, ==, got->controller->chassis);
         g_assert_cmpint(want->controller->port, ==, got->controller->port);
         g_assert_cmpstr(want->controller->model_name, ==, got->controller->model_name);
+        g_assert_cmpint(want->controller->bus_nr, ==, got->controller->bus_nr);
     }
 }
 
