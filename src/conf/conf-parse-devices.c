@@ -89,6 +89,20 @@ check_disk_bus(const VnicConfDisk *disk, GError **error)
     gboolean floppy = strcmp(disk->device, "floppy") == 0;
     gboolean fdc = strcmp(disk->bus, "fdc") == 0;
 
+    if (strcmp(disk->device, "cdrom") == 0 && strcmp(disk->bus, "virtio") == 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<disk device='cdrom'> with <target dev='%s' bus='virtio'> is not "
+                    "possible: virtio disks have no removable media",
+                    disk->target_dev);
+        return FALSE;
+    }
+    if (strcmp(disk->device, "lun") == 0 && strcmp(disk->type, "block") != 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<disk type='%s' device='lun'> is not possible: a LUN is a host block "
+                    "device (type='block')",
+                    disk->type);
+        return FALSE;
+    }
     if (floppy == fdc)
         return TRUE;
     g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
@@ -239,188 +253,6 @@ parse_serial(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GE
     return TRUE;
 }
 
-/* The host address of a PCI hostdev, <source><address domain bus slot
- * function/>.  The host's domain may be non-zero, unlike the guest's. */
-static gboolean
-parse_hostdev_source(xmlNode *node, VnicConfHostdev *hostdev, GError **error)
-{
-    xmlNode *source, *address;
-    guint64 domain = 0, bus = 0, slot = 0, function = 0;
-
-    if (!vnic_conf_xml_single_child(node, "source", &source, error))
-        return FALSE;
-    if (source == NULL) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
-                    "<hostdev type='pci'> has no <source> element");
-        return FALSE;
-    }
-    if (!vnic_conf_xml_single_child(source, "address", &address, error))
-        return FALSE;
-    if (address == NULL) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
-                    "<hostdev type='pci'> has no <source><address>: which host device?");
-        return FALSE;
-    }
-    if (!vnic_conf_xml_prop_uint(address, "domain", TRUE, 0, G_MAXUINT16, &domain, NULL, error) ||
-        !vnic_conf_xml_prop_uint(address, "bus", TRUE, 0, 255, &bus, NULL, error) ||
-        !vnic_conf_xml_prop_uint(address, "slot", TRUE, 0, 31, &slot, NULL, error) ||
-        !vnic_conf_xml_prop_uint(address, "function", TRUE, 0, 7, &function, NULL, error))
-        return FALSE;
-    hostdev->has_source_addr = TRUE;
-    hostdev->source_addr = (VnicConfPciAddr){ .set = TRUE, .domain = (guint) domain,
-                                              .bus = (guint) bus, .slot = (guint) slot,
-                                              .function = (guint) function };
-    return TRUE;
-}
-
-/* <hostdev>: a PCI device when it is a PCI host device, an mdev of model
- * vfio-pci or a vhost-scsi host (scsi_host), as libvirt places them. */
-static gboolean
-parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
-{
-    static const char *const modes[] = { "subsystem", "capabilities", NULL };
-    static const char *const subsys_types[] = { "usb", "pci", "scsi", "scsi_host", "mdev", NULL };
-    static const char *const caps_types[] = { "storage", "misc", "net", NULL };
-    VnicConfHostdev *hostdev = dev->hostdev;
-    gboolean subsys;
-
-    if (!vnic_conf_xml_prop_choice(node, "mode", modes, VNIC_CONF_ERROR_UNSUPPORTED,
-                                   &hostdev->mode, error))
-        return FALSE;
-    if (hostdev->mode == NULL)
-        hostdev->mode = g_strdup("subsystem");
-    subsys = strcmp(hostdev->mode, "subsystem") == 0;
-    if (!required_choice(node, "type", subsys ? subsys_types : caps_types, &hostdev->type, error) ||
-        (subsys && !vnic_conf_xml_prop_choice(node, "model",
-                                              (const char *const[]){ "vfio-pci", "vfio-ccw",
-                                                                     "vfio-ap", NULL },
-                                              VNIC_CONF_ERROR_UNSUPPORTED, &dev->model, error)))
-        return FALSE;
-    if (!subsys) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "unsupported value 'capabilities' for <hostdev mode>: libvirt's QEMU driver "
-                    "takes mode='subsystem' only");
-        return FALSE;
-    }
-    if (strcmp(hostdev->type, "mdev") == 0 && g_strcmp0(dev->model, "vfio-pci") != 0) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "unsupported value '%s' for <hostdev type='mdev' model>: an x86 machine "
-                    "takes vfio-pci mediated devices only",
-                    dev->model != NULL ? dev->model : "");
-        return FALSE;
-    }
-    if (strcmp(hostdev->type, "pci") == 0)
-        return parse_hostdev_source(node, hostdev, error);
-    return TRUE;
-}
-
-/* <filesystem>: virtio-fs (driver type='virtiofs') or virtio-9p, both
- * virtio PCI devices.  The model is the driver type (NULL: 9p's default
- * 'path'). */
-static gboolean
-parse_filesystem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
-                 GError **error)
-{
-    static const char *const types[] = { "mount", "block", "file", "template", "ram", "bind",
-                                         "volume", NULL };
-    static const char *const drivers[] = { "path", "handle", "loop", "nbd", "ploop", "virtiofs",
-                                           NULL };
-    g_autofree char *type = NULL;
-    xmlNode *driver;
-
-    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
-                                   error) ||
-        !vnic_conf_xml_single_child(node, "driver", &driver, error))
-        return FALSE;
-    if (type != NULL && strcmp(type, "mount") != 0) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "unsupported value '%s' for <filesystem type>: libvirt's QEMU driver takes "
-                    "type='mount' only",
-                    type);
-        return FALSE;
-    }
-    if (driver != NULL && !vnic_conf_xml_prop_choice(driver, "type", drivers,
-                                                     VNIC_CONF_ERROR_UNSUPPORTED, &dev->model,
-                                                     error))
-        return FALSE;
-    return TRUE;
-}
-
-static gboolean
-parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
-{
-    static const char *const models[] = { "virtio", "virtio-transitional",
-                                          "virtio-non-transitional", NULL };
-
-    if (!vnic_conf_xml_prop_choice(node, "model", models, VNIC_CONF_ERROR_UNSUPPORTED,
-                                   &dev->model, error))
-        return FALSE;
-    if (dev->model == NULL)
-        dev->model = g_strdup("virtio");
-    return TRUE;
-}
-
-static gboolean
-parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
-                    GError **error)
-{
-    static const char *const models[] = { "dimm", "nvdimm", "virtio-pmem", "virtio-mem",
-                                          "sgx-epc", NULL };
-
-    return required_choice(node, "model", models, &dev->model, error);
-}
-
-/* <iommu>: intel and virtio need q35 (libvirt refuses them on pc at
- * define); smmuv3 is ARM's. */
-static gboolean
-parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
-{
-    static const char *const models[] = { "intel", "smmuv3", "virtio", NULL };
-
-    if (!required_choice(node, "model", models, &dev->model, error))
-        return FALSE;
-    if (strcmp(dev->model, "smmuv3") == 0) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "unsupported value 'smmuv3' for <iommu model>: it exists on ARM virt "
-                    "machines only");
-        return FALSE;
-    }
-    if (ctx->family == VNIC_MACHINE_PC) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
-                    "<iommu model='%s'> needs a q35 machine, as libvirt says", dev->model);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
-parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
-{
-    static const char *const models[] = { "ivshmem", "ivshmem-plain", "ivshmem-doorbell", NULL };
-    g_autofree char *name = vnic_conf_xml_prop(node, "name");
-    xmlNode *model;
-
-    if (name == NULL)
-        return vnic_conf_xml_missing_attr(node, "name", error);
-    if (!vnic_conf_xml_single_child(node, "model", &model, error))
-        return FALSE;
-    if (model != NULL && !vnic_conf_xml_prop_choice(model, "type", models,
-                                                    VNIC_CONF_ERROR_UNSUPPORTED, &dev->model,
-                                                    error))
-        return FALSE;
-    if (dev->model == NULL)
-        dev->model = g_strdup("ivshmem-plain");
-    return TRUE;
-}
-
-static gboolean
-parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
-{
-    static const char *const models[] = { "virtio", NULL };
-
-    return required_choice(node, "model", models, &dev->model, error);
-}
-
 static gboolean
 parse_input(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
 {
@@ -466,13 +298,13 @@ static const DeviceEntry device_table[] = {
     { "console", VNIC_CONF_DEV_CONSOLE, parse_chardev },
     { "channel", VNIC_CONF_DEV_CHANNEL, parse_chardev },
     { "input", VNIC_CONF_DEV_INPUT, parse_input },
-    { "hostdev", VNIC_CONF_DEV_HOSTDEV, parse_hostdev },
-    { "filesystem", VNIC_CONF_DEV_FILESYSTEM, parse_filesystem },
-    { "vsock", VNIC_CONF_DEV_VSOCK, parse_vsock },
-    { "memory", VNIC_CONF_DEV_MEMORY, parse_memory_device },
-    { "iommu", VNIC_CONF_DEV_IOMMU, parse_iommu },
-    { "shmem", VNIC_CONF_DEV_SHMEM, parse_shmem },
-    { "crypto", VNIC_CONF_DEV_CRYPTO, parse_crypto },
+    { "hostdev", VNIC_CONF_DEV_HOSTDEV, vnic_conf_parse_hostdev },
+    { "filesystem", VNIC_CONF_DEV_FILESYSTEM, vnic_conf_parse_filesystem },
+    { "vsock", VNIC_CONF_DEV_VSOCK, vnic_conf_parse_vsock },
+    { "memory", VNIC_CONF_DEV_MEMORY, vnic_conf_parse_memory_device },
+    { "iommu", VNIC_CONF_DEV_IOMMU, vnic_conf_parse_iommu },
+    { "shmem", VNIC_CONF_DEV_SHMEM, vnic_conf_parse_shmem },
+    { "crypto", VNIC_CONF_DEV_CRYPTO, vnic_conf_parse_crypto },
     /* carried verbatim, never PCI */
     { "graphics", VNIC_CONF_DEV_OTHER, NULL },
     { "audio", VNIC_CONF_DEV_OTHER, NULL },

@@ -27,6 +27,25 @@ VnicConfDevice *vnic_conf_parse_device(const VnicConfParseCtx *ctx, xmlNode *nod
 gboolean vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node,
                                    VnicConfDevice *dev, GError **error);
 
+/* conf-parse-placed.c: devices vnic places but does not run */
+gboolean vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                                 GError **error);
+gboolean vnic_conf_parse_filesystem(const VnicConfParseCtx *ctx, xmlNode *node,
+                                    VnicConfDevice *dev, GError **error);
+gboolean vnic_conf_parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                               GError **error);
+gboolean vnic_conf_parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node,
+                                       VnicConfDevice *dev, GError **error);
+gboolean vnic_conf_parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                               GError **error);
+gboolean vnic_conf_parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                               GError **error);
+gboolean vnic_conf_parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                                GError **error);
+/* One IOMMU, one vsock, no PCI host device twice, virtio-fs only with
+ * shared memory.  Errors name the device. */
+gboolean vnic_conf_check_placed_devices(const VnicConfDomain *def, GError **error);
+
 /* conf-parse-controller.c */
 gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
                                     VnicConfDevice *dev, GError **error);
