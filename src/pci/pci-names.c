@@ -26,6 +26,7 @@ typedef struct {
     guint index;
     guint slot;
     guint function;
+    gint bus_nr;          /* an expander's busNr, else -1 */
 } ChildBus;
 
 static gint
@@ -36,7 +37,11 @@ child_cmp(gconstpointer a, gconstpointer b)
 }
 
 /* Depth-first, in slot/function order, like SeaBIOS' pci_bios_init_bus_rec:
- * each bridge found gets the next bus number before its own children. */
+ * each bridge found gets the next bus number before its own children.  An
+ * expander bus (pxb, pxb-pcie) is another root bus: it is numbered by its
+ * <target busNr>, its children from there, and it takes no number of its
+ * parent's sequence (from QEMU's and SeaBIOS' sources; not yet checked
+ * with a guest, as vnic does not start expanders). */
 static void
 enumerate(GArray **children, guint bus, gint *numbers, gint *next)
 {
@@ -47,6 +52,13 @@ enumerate(GArray **children, guint bus, gint *numbers, gint *next)
     g_array_sort(kids, child_cmp);
     for (guint i = 0; i < kids->len; i++) {
         ChildBus *c = &g_array_index(kids, ChildBus, i);
+        gint own = c->bus_nr;
+
+        if (own >= 0) {
+            numbers[c->index] = own;
+            enumerate(children, c->index, numbers, &own);
+            continue;
+        }
         numbers[c->index] = ++*next;
         enumerate(children, c->index, numbers, next);
     }
@@ -68,7 +80,10 @@ vnic_pci_guest_bus_numbers(const VnicConfDomain *def)
         if (d->kind != VNIC_CONF_DEV_CONTROLLER || d->controller->type != VNIC_CONF_CONTROLLER_PCI ||
             !d->addr.set || d->controller->index >= VNIC_PCI_MAX_BUSES)
             continue;
-        c = (ChildBus){ d->controller->index, d->addr.slot, d->addr.function };
+        c = (ChildBus){ d->controller->index, d->addr.slot, d->addr.function, -1 };
+        if (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS)
+            c.bus_nr = d->controller->bus_nr;
         if (!children[d->addr.bus])
             children[d->addr.bus] = g_array_new(FALSE, FALSE, sizeof(ChildBus));
         g_array_append_val(children[d->addr.bus], c);

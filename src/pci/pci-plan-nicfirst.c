@@ -115,6 +115,19 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
     return TRUE;
 }
 
+/* The highest free slot of the root bus (pc), for a pci-expander-bus. */
+static gboolean
+find_high_root_slot(VnicPciPlanner *p, VnicConfPciAddr *addr)
+{
+    for (guint s = VNIC_PCI_SLOTS - 1; s >= PC_FIRST_NIC_SLOT; s--) {
+        if (vnic_pci_addrset_slot_is_empty(p->set, 0, s)) {
+            *addr = (VnicConfPciAddr){ .set = TRUE, .slot = s };
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 /* Places user-defined controllers that came without an address. */
 static gboolean
 place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
@@ -129,7 +142,12 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
             continue;
         if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT)
             continue; /* packed with the planner's own ports (q35) */
-        found = high ? find_bridge_slot(p, &a) : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
+        if (high && cls.connect == VNIC_PCI_CONNECT_PCI_EXPANDER)
+            found = find_high_root_slot(p, &a); /* out of the NICs' way, like bridges */
+        else if (high)
+            found = find_bridge_slot(p, &a);
+        else
+            found = vnic_pci_addrset_find_any(p->set, cls.connect, &a);
         if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,

@@ -148,7 +148,9 @@ void
 register_replan_tests(void)
 {
     static const char *const names[] = { "cloudstack-pc", "pc-full", "pc-useraddr", "pc-nics61",
-                                         "q35-basic", "q35-full", "q35-e1000", "q35-userports" };
+                                         "q35-basic", "q35-full", "q35-e1000", "q35-userports",
+                                         "pc-alldev", "q35-alldev", "q35-hostdevs", "pc-pxb30",
+                                         "pc-pxb-busnr", "q35-pxb-busnr", "q35-switch" };
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *path = g_strdup_printf("/pci/replan-is-stable/%s", names[i]);
