@@ -445,6 +445,73 @@ test_multiqueue(Fixture *f, gconstpointer data)
     kill_and_free(r.proc, &rec);
 }
 
+/* The query-block entry of the drive QEMU calls @qdev, or NULL. */
+static JsonObject *
+find_block(JsonNode *blocks, const char *qdev)
+{
+    JsonArray *array = json_node_get_array(blocks);
+
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonObject *o = json_array_get_object_element(array, i);
+
+        if (g_strcmp0(json_object_get_string_member_with_default(o, "qdev", ""), qdev) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* CloudStack's empty ISO slot (<source file=''/>) and an inserted ISO, on
+ * pc's IDE and q35's SATA: QEMU shows empty, closed, removable drives and
+ * the ISO read-only. */
+static void
+test_cdroms(Fixture *f, gconstpointer data)
+{
+    static const char *const machines[][3] = {
+        { "pc", "hdc' bus='ide", "ide0-1-0" },
+        { "q35", "sdc' bus='sata", "sata0-0-2" },
+    };
+
+    if (skipped(f))
+        return;
+    for (guint m = 0; m < G_N_ELEMENTS(machines); m++) {
+        g_autofree char *iso = g_build_filename(f->dir, "a.iso", NULL);
+        g_autofree char *xml = g_strdup_printf(
+            "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+            "<os><type machine='%s'>hvm</type></os><features><acpi/></features><devices>"
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file=''/>"
+            "<target dev='%s'/><readonly/></disk>"
+            "<disk type='file' device='cdrom'><source file='%s'/><target dev='%s'/></disk>"
+            "</devices></domain>",
+            f->name, machines[m][0], machines[m][1], iso,
+            m == 0 ? "hdd' bus='ide" : "sdd' bus='sata");
+        g_autoptr(VnicConfDomain) def = NULL;
+        g_autoptr(JsonNode) blocks = NULL;
+        g_autofree char *iso_qdev = NULL;
+        JsonObject *empty, *full;
+        ExitRecord rec = { 0 };
+        Result r = { 0 };
+
+        g_assert_true(g_file_set_contents(iso, "not really an iso", -1, NULL));
+        def = tq_parse(xml);
+        start(f, def, NULL, &r);
+        g_assert_no_error(r.error);
+        vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+        blocks = execute(r.proc, "query-block");
+        empty = find_block(blocks, machines[m][2]);
+        g_assert_nonnull(empty);
+        g_assert_true(json_object_get_boolean_member(empty, "removable"));
+        g_assert_false(json_object_has_member(empty, "inserted"));
+        g_assert_false(json_object_get_boolean_member(empty, "tray_open"));
+        iso_qdev = m == 0 ? g_strdup("ide0-1-1") : g_strdup("sata0-0-3");
+        full = find_block(blocks, iso_qdev);
+        g_assert_nonnull(full);
+        g_assert_true(json_object_get_boolean_member(
+            json_object_get_object_member(full, "inserted"), "ro"));
+        kill_and_free(g_steal_pointer(&r.proc), &rec);
+        g_unlink(iso);
+    }
+}
+
 /* Starts @file with the plan changed by @mutate after the argv was built:
  * the start must fail verification, with a message holding @needles, and
  * leave nothing behind (the teardown checks: no QEMU, no socket, no fd). */
@@ -690,6 +757,7 @@ test_qemu_process_register(void)
     add("start-kill", test_start_kill);
     add("q35", test_q35);
     add("multiqueue", test_multiqueue);
+    add("cdroms", test_cdroms);
     add("wrong-plan", test_wrong_plan);
     add("wrong-plan-behind-port", test_wrong_plan_behind_port);
     add("exits-during-start", test_exits_during_start);
