@@ -33,40 +33,37 @@ vnic_pci_addrset_free(VnicPciAddrSet *set)
 gboolean
 vnic_pci_bus_accepts(VnicConfPciModel model, VnicPciConnect connect)
 {
-    VnicPciConnect ok = 0;
-
+    /* expanders, switch ports and integrated endpoints on the old buses */
+    if (((connect & VNIC_PCI_CONNECT_PCI_EXPANDER) && model == VNIC_CONF_PCI_MODEL_PCI_ROOT) ||
+        ((connect & (VNIC_PCI_CONNECT_PCIE_EXPANDER | VNIC_PCI_CONNECT_INTEGRATED)) &&
+         model == VNIC_CONF_PCI_MODEL_PCIE_ROOT) ||
+        ((connect & VNIC_PCI_CONNECT_SWITCH_UPSTREAM) &&
+         model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT))
+        return TRUE;
     switch (model) {
+    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:    /* another pci-root */
+        return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
+    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:   /* another pcie-root */
+        return (connect & (VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE)) != 0;
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+        return (connect & VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM) != 0;
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT: /* like a root port */
+        return (connect & (VNIC_PCI_CONNECT_PCIE | VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE |
+                           VNIC_PCI_CONNECT_SWITCH_UPSTREAM)) != 0;
     case VNIC_CONF_PCI_MODEL_PCI_ROOT:
-        ok = VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE | VNIC_PCI_CONNECT_PCI_EXPANDER;
-        break;
     case VNIC_CONF_PCI_MODEL_PCI_BRIDGE:
     case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
-    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
-        ok = VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE;
-        break;
+        return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT:
-        ok = VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE |
-             VNIC_PCI_CONNECT_PCIE_EXPANDER | VNIC_PCI_CONNECT_INTEGRATED;
-        break;
-    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
-        /* a new PCIe root bus: ports and bridges, like pcie-root */
-        ok = VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE;
-        break;
+        return (connect & (VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT:
-    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
-        ok = VNIC_PCI_CONNECT_PCIE | VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE |
-             VNIC_PCI_CONNECT_SWITCH_UPSTREAM;
-        break;
-    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
-        ok = VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM;
-        break;
+        return (connect & (VNIC_PCI_CONNECT_PCIE | VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
-        ok = VNIC_PCI_CONNECT_PCI;
-        break;
+        return (connect & VNIC_PCI_CONNECT_PCI) != 0;
     case VNIC_CONF_PCI_MODEL_NONE:
         break;
     }
-    return (ok & connect) != 0;
+    return FALSE;
 }
 
 void

@@ -77,6 +77,17 @@ empty_user_ports(VnicPciPlanner *p)
                         bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT;
         n += bus->exists && port && bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0);
     }
+    /* each switch upstream port still to be placed will take one of them
+     * (q35-switch).  libvirt adds no root port for one that finds none: it
+     * then plugs it into its own downstream port, a loop QEMU cannot
+     * build; we add none either, and the lower-index rule refuses it */
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+
+        if (n > 0 && bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT &&
+            bus->controller != NULL && vnic_pci_planner_needs_address(p, bus->controller))
+            n--;
+    }
     return n;
 }
 
@@ -91,10 +102,6 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
 
     for (guint i = 0; i < order->len; i++) {
         VnicPciConnect c = vnic_pci_classify(p->def, g_ptr_array_index(order, i)).connect;
-
-        /* a switch's upstream port takes a port like a PCIe endpoint */
-        if (c == VNIC_PCI_CONNECT_SWITCH_UPSTREAM)
-            c = VNIC_PCI_CONNECT_PCIE;
 
         if (c == VNIC_PCI_CONNECT_PCIE && user_free > 0) {
             user_free--;

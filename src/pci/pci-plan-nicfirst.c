@@ -115,19 +115,6 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
     return TRUE;
 }
 
-/* The highest free slot of the root bus (pc), for a pci-expander-bus. */
-static gboolean
-find_high_root_slot(VnicPciPlanner *p, VnicConfPciAddr *addr)
-{
-    for (guint s = VNIC_PCI_SLOTS - 1; s >= PC_FIRST_NIC_SLOT; s--) {
-        if (vnic_pci_addrset_slot_is_empty(p->set, 0, s)) {
-            *addr = (VnicConfPciAddr){ .set = TRUE, .slot = s };
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
 /* Places user-defined controllers that came without an address. */
 static gboolean
 place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
@@ -142,12 +129,7 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
             continue;
         if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT)
             continue; /* packed with the planner's own ports (q35) */
-        if (high && cls.connect == VNIC_PCI_CONNECT_PCI_EXPANDER)
-            found = find_high_root_slot(p, &a); /* out of the NICs' way, like bridges */
-        else if (high)
-            found = find_bridge_slot(p, &a);
-        else
-            found = vnic_pci_addrset_find_any(p->set, cls.connect, &a);
+        found = high ? find_bridge_slot(p, &a) : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
         if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
@@ -155,6 +137,32 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
             return FALSE;
         }
         vnic_pci_planner_place(p, dev, &a);
+    }
+    return TRUE;
+}
+
+/* A user's pci-expander-bus without an address: the highest free root
+ * slot, out of the NICs' way like the bridges (before place_user_controllers,
+ * whose bridge search would find the expander's own bus). */
+static gboolean
+place_pc_expanders(VnicPciPlanner *p, GError **error)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
+        guint s = VNIC_PCI_SLOTS - 1;
+
+        if (vnic_pci_classify(p->def, dev).connect != VNIC_PCI_CONNECT_PCI_EXPANDER ||
+            !vnic_pci_planner_needs_address(p, dev))
+            continue;
+        while (s >= PC_FIRST_NIC_SLOT && !vnic_pci_addrset_slot_is_empty(p->set, 0, s))
+            s--;
+        if (s < PC_FIRST_NIC_SLOT) {
+            g_autofree char *what = vnic_conf_device_describe(p->def, dev);
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
+                        "%s: no free slot on pci.0 for it", what);
+            return FALSE;
+        }
+        vnic_pci_planner_place(p, dev, &(VnicConfPciAddr){ .set = TRUE, .slot = s });
     }
     return TRUE;
 }
@@ -168,6 +176,8 @@ vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
     SlotCursor cursor = { 0 };
 
     vnic_pci_planner_place_primary_video(p, 2);
+    if (!place_pc_expanders(p, error))
+        return FALSE;
     if (!place_user_controllers(p, TRUE, error))
         return FALSE;
     collect(p, nics, others);

@@ -359,8 +359,8 @@ apply(VnicPciPlanner *p)
         VnicConfDevice *root = vnic_conf_domain_find_controller(p->def, VNIC_CONF_CONTROLLER_PCI, 0);
         root->controller->hotplug = VNIC_TRISTATE_NO;
     }
-    complete_controllers(p->def);
     number_expander_buses(p->def);
+    complete_controllers(p->def);
     if (p->def->auto_acpi_index)
         number_acpi_indexes(p->def);
 }
