@@ -103,6 +103,8 @@ by_name(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void register_replan_device_tests(void);
+
 void
 register_libvirt_tests(void)
 {
@@ -122,6 +124,7 @@ register_libvirt_tests(void)
         g_autofree char *path = g_strdup_printf("/pci/libvirt/%s", (char *)names->pdata[i]);
         g_test_add_data_func_full(path, g_strdup(names->pdata[i]), test_case, g_free);
     }
+    register_replan_device_tests();
 }
 
 /* Planning a planned domain changes nothing: what `vnic plan` prints can be
@@ -148,8 +151,20 @@ void
 register_replan_tests(void)
 {
     static const char *const names[] = { "cloudstack-pc", "pc-full", "pc-useraddr", "pc-nics61",
-                                         "q35-basic", "q35-full", "q35-e1000", "q35-userports",
-                                         "pc-alldev", "q35-alldev", "q35-hostdevs", "pc-pxb30",
+                                         "q35-basic", "q35-full", "q35-e1000", "q35-userports" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *path = g_strdup_printf("/pci/replan-is-stable/%s", names[i]);
+        g_test_add_data_func(path, names[i], test_replan_is_stable);
+    }
+}
+
+/* The same for the cases with the devices vnic places but does not run,
+ * expander buses and switches. */
+static void
+register_replan_device_tests(void)
+{
+    static const char *const names[] = { "pc-alldev", "q35-alldev", "q35-hostdevs", "pc-pxb30",
                                          "pc-pxb-busnr", "q35-pxb-busnr", "q35-switch" };
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
