@@ -38,10 +38,13 @@ child_cmp(gconstpointer a, gconstpointer b)
 
 /* Depth-first, in slot/function order, like SeaBIOS' pci_bios_init_bus_rec:
  * each bridge found gets the next bus number before its own children.  An
- * expander bus (pxb, pxb-pcie) is another root bus: it is numbered by its
- * <target busNr>, its children from there, and it takes no number of its
- * parent's sequence (from QEMU's and SeaBIOS' sources; not yet checked
- * with a guest, as vnic does not start expanders). */
+ * expander bus is another root bus numbered by its <target busNr>, and it
+ * takes no number of its parent's sequence.  QEMU 7.2's pxb (pc) puts a
+ * pci-bridge of its own in slot 0 of that root bus and hands out the
+ * bridge's secondary bus as "the expander's bus" (query-pci shows it), so
+ * what plugs into a pci-expander-bus is on busNr + 1; pxb-pcie has no
+ * such bridge.  Not yet checked with a guest: vnic does not start
+ * expanders. */
 static void
 enumerate(GArray **children, guint bus, gint *numbers, gint *next)
 {
@@ -81,9 +84,11 @@ vnic_pci_guest_bus_numbers(const VnicConfDomain *def)
             !d->addr.set || d->controller->index >= VNIC_PCI_MAX_BUSES)
             continue;
         c = (ChildBus){ d->controller->index, d->addr.slot, d->addr.function, -1 };
-        if (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
-            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS)
+        if (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS)
             c.bus_nr = d->controller->bus_nr;
+        if (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS &&
+            d->controller->bus_nr >= 0)
+            c.bus_nr = d->controller->bus_nr + 1; /* behind the pxb's own bridge */
         if (!children[d->addr.bus])
             children[d->addr.bus] = g_array_new(FALSE, FALSE, sizeof(ChildBus));
         g_array_append_val(children[d->addr.bus], c);
