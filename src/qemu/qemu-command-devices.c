@@ -4,7 +4,10 @@
  *   controller pci     pci-root/pcie-root: none (the machine's root bus);
  *                      pci-bridge (chassis_nr), pcie-root-port or ioh3420 (port,
  *                      chassis, hotplug=off), dmi-to-pci-bridge →
- *                      i82801b11-bridge, pcie-to-pci-bridge → pcie-pci-bridge;
+ *                      i82801b11-bridge, pcie-to-pci-bridge → pcie-pci-bridge,
+ *                      pcie-switch-upstream-port → x3130-upstream,
+ *                      pcie-switch-downstream-port → xio3130-downstream (port,
+ *                      chassis); expander buses refused (qemu-command-refused.c);
  *                      <target hotplug='off'> on a pci-bridge refused (QEMU can
  *                      only switch ACPI hot-plug off for every bridge)
  *   controller usb     piix3/piix4-usb-uhci, ich9-usb-ehci1, ich9-usb-uhci1-3
@@ -71,6 +74,8 @@ pci_controller_driver(VnicQemuBuild *b, const VnicConfDevice *dev, const char **
         [VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT] = { "pcie-root-port", "ioh3420", NULL },
         [VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE] = { "i82801b11-bridge", NULL },
         [VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE] = { "pcie-pci-bridge", NULL },
+        [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT] = { "x3130-upstream", NULL },
+        [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT] = { "xio3130-downstream", NULL },
     };
     const VnicConfController *c = dev->controller;
     const char *const *choices = names[c->pci_model];
@@ -110,6 +115,12 @@ build_pci_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
     if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT) {
         g_snprintf(port, sizeof(port), "0x%x",
                    c->port >= 0 ? (guint) c->port : (dev->addr.slot << 3) | dev->addr.function);
+        vnic_qemu_opt(s, "port", port);
+        vnic_qemu_opt_uint(s, "chassis", c->chassis >= 0 ? (guint) c->chassis : c->index);
+    }
+    /* a downstream port is numbered by its slot on the switch, as libvirt does */
+    if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT) {
+        g_snprintf(port, sizeof(port), "0x%x", c->port >= 0 ? (guint) c->port : dev->addr.slot);
         vnic_qemu_opt(s, "port", port);
         vnic_qemu_opt_uint(s, "chassis", c->chassis >= 0 ? (guint) c->chassis : c->index);
     }

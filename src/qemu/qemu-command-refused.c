@@ -17,10 +17,10 @@
  *   shmem        no ivshmem between guests
  *   crypto       no virtio-crypto backend
  *   controller   fdc and ccid (no floppies, no smartcards); the PCI models
- *                pci-expander-bus, pcie-expander-bus,
- *                pcie-switch-upstream-port, pcie-switch-downstream-port
- *                (placed, not started: the guest-side bus numbering vnic
- *                predicts NIC names from does not model them yet)
+ *                pci-expander-bus and pcie-expander-bus (placed, not started:
+ *                QEMU's pxb puts a bridge of its own on the new root bus
+ *                and shows it under the expander's id, which the start-up
+ *                check of the plan, matching by qdev id, cannot tell apart)
  */
 #include "qemu/qemu-command-priv.h"
 
@@ -107,8 +107,8 @@ vnic_qemu_build_refused_controller(VnicQemuBuild *b, const VnicConfDevice *dev, 
     }
     vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                         "<controller type='pci' model='%s'> is not supported by the QEMU "
-                        "launcher: vnic places devices behind it but does not start it, as "
-                        "its guest-side bus numbering is not modeled",
+                        "launcher: vnic places devices behind it but does not start "
+                        "expander buses",
                         vnic_conf_pci_model_to_string(c->pci_model));
     return FALSE;
 }
@@ -123,9 +123,7 @@ vnic_qemu_controller_is_refused(const VnicConfController *c)
         return TRUE;
     case VNIC_CONF_CONTROLLER_PCI:
         return c->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
-               c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS ||
-               c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT ||
-               c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT;
+               c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS;
     default:
         return FALSE;
     }

@@ -259,10 +259,6 @@ static const RefusedCase refused_cases[] = {
 static const RefusedCase refused_q35_cases[] = {
     { "<iommu model='virtio'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
       "iommu #1 (virtio): <iommu model='virtio'> is not supported by the QEMU launcher" },
-    { "<controller type='pci' index='1' model='pcie-root-port'/>"
-      "<controller type='pci' index='2' model='pcie-switch-upstream-port'/>"
-      "<controller type='pci' index='3' model='pcie-switch-downstream-port'/>",
-      VNIC_QEMU_ERROR_UNSUPPORTED, "model='pcie-switch-upstream-port'> is not supported" },
     { "<controller type='pci' model='pcie-expander-bus'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
       "model='pcie-expander-bus'> is not supported" },
     { "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.1'/>"
@@ -322,6 +318,29 @@ test_empty_cdroms(void)
     g_assert_null(tq_argv_find(pc_cmd, "-blockdev", "vnic-0-"));
     g_assert_true(tq_argv_has(q35_cmd, "ide-cd,bus=ide.2,id=sata0-0-2"));
     g_assert_null(tq_argv_find(q35_cmd, "-blockdev", "vnic-"));
+}
+
+/* A PCIe switch: the upstream port in a root port, downstream ports
+ * numbered by their slot, the NICs on the downstream ports (libvirt's
+ * plan of q35-switch). */
+static void
+test_pcie_switch(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "q35-switch.libvirt.xml", NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    g_autoptr(VnicQemuCommand) cmd = NULL;
+
+    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    def = tq_parse(xml);
+    cmd = build_ok(def);
+    g_assert_true(tq_argv_has(cmd, "x3130-upstream,id=pci.2,bus=pci.1,addr=0x0"));
+    g_assert_true(tq_argv_has(cmd, "xio3130-downstream,port=0x0,chassis=3,id=pci.3,bus=pci.2,"
+                                   "addr=0x0"));
+    g_assert_true(tq_argv_has(cmd, "xio3130-downstream,port=0x2,chassis=5,id=pci.5,bus=pci.2,"
+                                   "addr=0x2"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "bus=pci.3,addr=0x0"));
 }
 
 static void
@@ -539,6 +558,7 @@ test_qemu_command_register(void)
         g_test_add_data_func(path, &refused_q35_cases[i], test_refused_q35);
     }
     g_test_add_func("/qemu/command/empty-cdroms", test_empty_cdroms);
+    g_test_add_func("/qemu/command/pcie-switch", test_pcie_switch);
     g_test_add_func("/qemu/command/refused/domain-level", test_refused_domain_level);
     g_test_add_func("/qemu/command/domain-level", test_honoured_domain_level);
     g_test_add_func("/qemu/command/missing-fds-unplanned", test_missing_fds_and_plan);

@@ -512,6 +512,53 @@ test_cdroms(Fixture *f, gconstpointer data)
     }
 }
 
+static void
+swap_switch_nics(VnicConfDomain *def, VnicQemuCommand *cmd)
+{
+    VnicConfPciAddr a = tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0)->addr;
+
+    tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0)->addr = tq_nth(def, VNIC_CONF_DEV_INTERFACE, 1)->addr;
+    tq_nth(def, VNIC_CONF_DEV_INTERFACE, 1)->addr = a;
+    g_ptr_array_unref(cmd->expected_pci);
+    cmd->expected_pci = vnic_qemu_expected_pci(def, NULL);
+}
+
+/* libvirt's plan of a PCIe switch (tests/data/libvirt/q35-switch): QEMU
+ * builds it and the start-up check finds every NIC on its downstream port
+ * (through qom-get: before the guest runs, query-pci shows only pcie.0). */
+static void
+test_pcie_switch(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "q35-switch.libvirt.xml", NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    ExitRecord rec = { 0 };
+    Result r = { 0 }, again = { 0 };
+
+    if (skipped(f))
+        return;
+    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    def = tq_parse(xml);
+    g_free(def->name);
+    def->name = g_strdup(f->name);
+    start(f, def, NULL, &r);
+    g_assert_no_error(r.error);
+    vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+    assert_running(r.proc);
+    kill_and_free(g_steal_pointer(&r.proc), &rec);
+
+    /* and it does look behind the switch: a plan that moved a NIC to
+     * another downstream port after the argv was built is caught */
+    start(f, def, swap_switch_nics, &again);
+    g_assert_null(again.proc);
+    g_assert_error(again.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
+    g_test_message("%s", again.error->message);
+    g_assert_nonnull(strstr(again.error->message, "('net0') on pci.3 slot 0x00 function 0, the "
+                                                  "plan puts it on pci.4"));
+    g_clear_error(&again.error);
+}
+
 /* Starts @file with the plan changed by @mutate after the argv was built:
  * the start must fail verification, with a message holding @needles, and
  * leave nothing behind (the teardown checks: no QEMU, no socket, no fd). */
@@ -758,6 +805,7 @@ test_qemu_process_register(void)
     add("q35", test_q35);
     add("multiqueue", test_multiqueue);
     add("cdroms", test_cdroms);
+    add("pcie-switch", test_pcie_switch);
     add("wrong-plan", test_wrong_plan);
     add("wrong-plan-behind-port", test_wrong_plan_behind_port);
     add("exits-during-start", test_exits_during_start);
