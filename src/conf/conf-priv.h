@@ -27,6 +27,15 @@ VnicConfDevice *vnic_conf_parse_device(const VnicConfParseCtx *ctx, xmlNode *nod
 gboolean vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node,
                                    VnicConfDevice *dev, GError **error);
 
+/* conf-parse-controller.c */
+gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
+                                    VnicConfDevice *dev, GError **error);
+/* Gives controllers without an index one, then checks models and indexes
+ * against the machine and each other.  Errors name the controller. */
+gboolean vnic_conf_resolve_controllers(VnicConfDomain *def, GError **error);
+/* pci-root on pc, pcie-root on q35. */
+VnicConfPciModel vnic_conf_root_pci_model(VnicMachineFamily family);
+
 /* conf-parse-placed.c: devices vnic places but does not run */
 gboolean vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
                                  GError **error);
@@ -45,15 +54,6 @@ gboolean vnic_conf_parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, Vnic
 /* One IOMMU, one vsock, no PCI host device twice, virtio-fs only with
  * shared memory.  Errors name the device. */
 gboolean vnic_conf_check_placed_devices(const VnicConfDomain *def, GError **error);
-
-/* conf-parse-controller.c */
-gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
-                                    VnicConfDevice *dev, GError **error);
-/* Gives controllers without an index one, then checks models and indexes
- * against the machine and each other.  Errors name the controller. */
-gboolean vnic_conf_resolve_controllers(VnicConfDomain *def, GError **error);
-/* pci-root on pc, pcie-root on q35. */
-VnicConfPciModel vnic_conf_root_pci_model(VnicMachineFamily family);
 
 /* conf-domain.c: the names of the enums, shared by parser and formatter */
 extern const char *const vnic_conf_pci_model_names[];
