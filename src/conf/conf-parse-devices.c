@@ -279,6 +279,27 @@ parse_input(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GEr
     return TRUE;
 }
 
+/* <panic>: carried, but with libvirt 9.0's checks.  x86 has isa (the
+ * default) and hyperv; 9.0 knows no PCI panic device ('pvpanic' is an
+ * unknown model to it), and pseries and s390 belong to other machines. */
+static gboolean
+parse_panic(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const models[] = { "isa", "hyperv", "pseries", "s390", NULL };
+    g_autofree char *model = NULL;
+
+    if (!vnic_conf_xml_prop_choice(node, "model", models, VNIC_CONF_ERROR_UNSUPPORTED, &model,
+                                   error))
+        return FALSE;
+    if (model != NULL && (strcmp(model, "pseries") == 0 || strcmp(model, "s390") == 0)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "unsupported value '%s' for <panic model>: only %s guests have it", model,
+                    strcmp(model, "s390") == 0 ? "S390" : "pSeries");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 typedef struct {
     const char *name;
     VnicConfDeviceKind kind;
@@ -312,7 +333,7 @@ static const DeviceEntry device_table[] = {
     { "redirdev", VNIC_CONF_DEV_OTHER, NULL },
     { "smartcard", VNIC_CONF_DEV_OTHER, NULL },
     { "tpm", VNIC_CONF_DEV_OTHER, NULL },
-    { "panic", VNIC_CONF_DEV_OTHER, NULL },
+    { "panic", VNIC_CONF_DEV_OTHER, parse_panic },
     { "lease", VNIC_CONF_DEV_OTHER, NULL },
     { "parallel", VNIC_CONF_DEV_OTHER, NULL },
 };
