@@ -43,8 +43,7 @@ child_cmp(gconstpointer a, gconstpointer b)
  * pci-bridge of its own in slot 0 of that root bus and hands out the
  * bridge's secondary bus as "the expander's bus" (query-pci shows it), so
  * what plugs into a pci-expander-bus is on busNr + 1; pxb-pcie has no
- * such bridge.  Not yet checked with a guest: vnic does not start
- * expanders. */
+ * such bridge (both checked with the test guest: e2e-devices). */
 static void
 enumerate(GArray **children, guint bus, gint *numbers, gint *next)
 {

@@ -7,7 +7,9 @@
  *                      i82801b11-bridge, pcie-to-pci-bridge → pcie-pci-bridge,
  *                      pcie-switch-upstream-port → x3130-upstream,
  *                      pcie-switch-downstream-port → xio3130-downstream (port,
- *                      chassis); expander buses refused (qemu-command-refused.c);
+ *                      chassis), pci-expander-bus → pxb, pcie-expander-bus →
+ *                      pxb-pcie (bus_nr from <target busNr>, which planning
+ *                      fills in; <target node> is refused);
  *                      <target hotplug='off'> on a pci-bridge refused (QEMU can
  *                      only switch ACPI hot-plug off for every bridge)
  *   controller usb     piix3/piix4-usb-uhci, ich9-usb-ehci1, ich9-usb-uhci1-3
@@ -76,6 +78,8 @@ pci_controller_driver(VnicQemuBuild *b, const VnicConfDevice *dev, const char **
         [VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE] = { "pcie-pci-bridge", NULL },
         [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT] = { "x3130-upstream", NULL },
         [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT] = { "xio3130-downstream", NULL },
+        [VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS] = { "pxb", NULL },
+        [VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS] = { "pxb-pcie", NULL },
     };
     const VnicConfController *c = dev->controller;
     const char *const *choices = names[c->pci_model];
@@ -117,6 +121,21 @@ build_pci_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
                    c->port >= 0 ? (guint) c->port : (dev->addr.slot << 3) | dev->addr.function);
         vnic_qemu_opt(s, "port", port);
         vnic_qemu_opt_uint(s, "chassis", c->chassis >= 0 ? (guint) c->chassis : c->index);
+    }
+    if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
+        c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS) {
+        g_autofree char *node = vnic_qemu_xml_prop(vnic_qemu_xml_child(dev->node, "target"),
+                                                   "node");
+
+        if (node != NULL)
+            return refuse(error, b, dev, "<target node>", node,
+                          "vnic does not tie expander buses to NUMA nodes");
+        if (c->bus_nr < 0) {
+            vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                                "<target busNr> is missing: the domain must be planned first");
+            return FALSE;
+        }
+        vnic_qemu_opt_uint(s, "bus_nr", (guint) c->bus_nr);
     }
     /* a downstream port is numbered by its slot on the switch, as libvirt does */
     if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT) {

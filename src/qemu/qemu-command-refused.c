@@ -16,11 +16,7 @@
  *   iommu        no virtual IOMMU
  *   shmem        no ivshmem between guests
  *   crypto       no virtio-crypto backend
- *   controller   fdc and ccid (no floppies, no smartcards); the PCI models
- *                pci-expander-bus and pcie-expander-bus (placed, not started:
- *                QEMU's pxb puts a bridge of its own on the new root bus
- *                and shows it under the expander's id, which the start-up
- *                check of the plan, matching by qdev id, cannot tell apart)
+ *   controller   fdc and ccid (no floppies, no smartcards)
  */
 #include "qemu/qemu-command-priv.h"
 
@@ -96,20 +92,12 @@ vnic_qemu_build_refused_controller(VnicQemuBuild *b, const VnicConfDevice *dev, 
 {
     const VnicConfController *c = dev->controller;
 
-    if (c->type == VNIC_CONF_CONTROLLER_FDC || c->type == VNIC_CONF_CONTROLLER_CCID) {
-        vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                            "<controller type='%s'> is not supported by the QEMU launcher: %s",
-                            vnic_conf_controller_type_to_string(c->type),
-                            c->type == VNIC_CONF_CONTROLLER_FDC
-                                ? "vnic runs no floppy drives"
-                                : "vnic does not emulate smartcard readers");
-        return FALSE;
-    }
     vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                        "<controller type='pci' model='%s'> is not supported by the QEMU "
-                        "launcher: vnic places devices behind it but does not start "
-                        "expander buses",
-                        vnic_conf_pci_model_to_string(c->pci_model));
+                        "<controller type='%s'> is not supported by the QEMU launcher: %s",
+                        vnic_conf_controller_type_to_string(c->type),
+                        c->type == VNIC_CONF_CONTROLLER_FDC
+                            ? "vnic runs no floppy drives"
+                            : "vnic does not emulate smartcard readers");
     return FALSE;
 }
 
@@ -117,14 +105,5 @@ vnic_qemu_build_refused_controller(VnicQemuBuild *b, const VnicConfDevice *dev, 
 gboolean
 vnic_qemu_controller_is_refused(const VnicConfController *c)
 {
-    switch (c->type) {
-    case VNIC_CONF_CONTROLLER_FDC:
-    case VNIC_CONF_CONTROLLER_CCID:
-        return TRUE;
-    case VNIC_CONF_CONTROLLER_PCI:
-        return c->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
-               c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS;
-    default:
-        return FALSE;
-    }
+    return c->type == VNIC_CONF_CONTROLLER_FDC || c->type == VNIC_CONF_CONTROLLER_CCID;
 }

@@ -14,6 +14,11 @@
  *                (enp3s0, enp4s0: the switch's buses, numbered depth-first)
  *   dumpxml      one <devices> with the balloon, the cdrom still without a
  *                medium
+ *   expanders    a pc guest with a NIC on a pci-expander-bus (busNr 254)
+ *                and a q35 guest with one behind a root port on a
+ *                pcie-expander-bus (busNr 200): the guest names them as
+ *                vnic predicts (enp255s0: behind QEMU's own pxb bridge;
+ *                enp201s0)
  */
 #include <string.h>
 
@@ -162,6 +167,103 @@ test_dumpxml(void)
     E2E_CHECK(strstr(out, "<target dev='sdc' bus='sata'/>") != NULL, "no cdrom:\n%s", out);
 }
 
+/* Boots @xml_text (a domain with the guest's kernel), checks the names
+ * vnic predicts for its NICs against the guest's, destroys it. */
+static void
+check_expander_guest(const char *tag, const char *xml_text)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = e2e_tmp_dir(tag);
+    g_autofree char *path = g_build_filename(dir, "in.xml", NULL);
+    g_autoptr(E2eDomainXml) xml = NULL;
+    g_autoptr(E2eConsole) console = NULL;
+
+    E2E_CHECK(g_file_set_contents(path, xml_text, -1, &error), "%s", error->message);
+    xml = e2e_xml_prepare(path, tag, &error);
+    E2E_CHECK_NO_ERROR(error, path);
+    {
+        g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "define", xml->xml_path, NULL);
+        g_autofree char *desc = e2e_cmd_result_describe(r);
+        E2E_CHECK(r->status == 0, "%s", desc);
+    }
+    {
+        g_autoptr(E2eCmd) cmd = e2e_daemon_vnic_spawn(S.daemon, "start", xml->name, NULL);
+        gint64 deadline = e2e_deadline(90);
+        g_autoptr(E2eCmdResult) r = NULL;
+        g_autofree char *desc = NULL;
+
+        while (console == NULL && e2e_ms_left(deadline) > 0 && !e2e_cmd_done(cmd)) {
+            if (g_file_test(xml->serial_path, G_FILE_TEST_EXISTS))
+                console = e2e_console_connect(xml->serial_path, 2, NULL);
+            else
+                g_usleep(10 * 1000);
+        }
+        r = e2e_cmd_finish(g_steal_pointer(&cmd), 90);
+        desc = e2e_cmd_result_describe(r);
+        E2E_CHECK(r->status == 0, "%s", desc);
+    }
+    if (console == NULL)
+        console = e2e_console_connect(xml->serial_path, 5, &error);
+    E2E_CHECK_NO_ERROR(error, "the guest's console");
+    E2E_CHECK(e2e_console_wait_ready(console, 90, &error), "%s: %s", tag, error->message);
+
+    g_autoptr(JsonNode) pci = e2e_daemon_vnic_json(S.daemon, &error, "pci", xml->name, "--json", NULL);
+    E2E_CHECK_NO_ERROR(error, "vnic pci --json");
+    JsonArray *devices = devices_of(pci);
+    g_autoptr(GPtrArray) nics = e2e_guest_nics(console, &error);
+    E2E_CHECK_NO_ERROR(error, "listing the guest's NICs");
+    guint checked = 0;
+
+    for (guint i = 0; devices != NULL && i < json_array_get_length(devices); i++) {
+        JsonObject *dev = e2e_json_array_object(devices, i);
+        const char *mac = e2e_json_get_string(dev, "mac");
+        JsonNode *names_node = dev != NULL ? json_object_get_member(dev, "names") : NULL;
+        if (mac == NULL || names_node == NULL || !JSON_NODE_HOLDS_OBJECT(names_node))
+            continue;
+        const char *path_name = e2e_json_get_string(json_node_get_object(names_node), "path");
+        const E2eGuestNic *nic = e2e_guest_nics_find_mac(nics, mac);
+
+        E2E_CHECK(nic != NULL, "%s: NIC %s is not in the guest", tag, mac);
+        E2E_CHECK(g_strcmp0(path_name, nic->path) == 0, "%s: NIC %s at %s: vnic predicts %s, the guest has %s",
+                  tag, mac, e2e_json_get_string(dev, "address"), path_name,
+                  nic->path ? nic->path : "(none)");
+        g_test_message("%s: NIC %s at %s -> guest %s", tag, mac, e2e_json_get_string(dev, "address"),
+                       nic->path);
+        checked++;
+    }
+    E2E_CHECK(checked == nics->len && checked > 0, "%s: vnic pci: %u NICs, the guest: %u", tag, checked,
+              nics->len);
+    g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "destroy", xml->name, NULL);
+    E2E_CHECK(r->status == 0, "destroy %s", xml->name);
+}
+
+#define EXPANDER_DOMAIN(machine, devices)                                                          \
+    "<domain type='qemu'><name>x</name><memory unit='MiB'>256</memory><os>"                    \
+    "<type arch='x86_64' machine='" machine "'>hvm</type><kernel>build/guest/vmlinuz</kernel>" \
+    "<initrd>build/guest/initrd.img</initrd><cmdline>console=ttyS0 quiet panic=-1</cmdline>"   \
+    "</os><features><acpi/></features><devices><serial type='pty'/>" devices                  \
+    "<memballoon model='none'/></devices></domain>"
+
+static void
+test_expanders(void)
+{
+    NEED(S.daemon != NULL, "/e2e/devices/start");
+    check_expander_guest("pxb", EXPANDER_DOMAIN("pc",
+        "<controller type='pci' index='1' model='pci-expander-bus'/>"
+        "<interface type='ethernet'><mac address='52:54:00:5c:01:01'/><model type='virtio'/>"
+        "<address type='pci' bus='1' slot='0'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:5c:01:02'/><model type='virtio'/>"
+        "</interface>"));
+    if (g_test_failed())
+        return;
+    check_expander_guest("pxb-pcie", EXPANDER_DOMAIN("q35",
+        "<controller type='pci' index='1' model='pcie-expander-bus'><target busNr='200'/>"
+        "</controller><controller type='pci' index='2' model='pcie-root-port'>"
+        "<address type='pci' bus='1' slot='0'/></controller>"
+        "<interface type='ethernet'><mac address='52:54:00:5c:02:01'/><model type='virtio'/>"
+        "<address type='pci' bus='2' slot='0'/></interface>"));
+}
+
 static void
 print_diagnostics(void)
 {
@@ -183,6 +285,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/devices/placement", test_placement);
     g_test_add_func("/e2e/devices/guest-names", test_guest_names);
     g_test_add_func("/e2e/devices/dumpxml", test_dumpxml);
+    g_test_add_func("/e2e/devices/expanders", test_expanders);
     int rc = e2e_finish();
     if (rc != 0)
         print_diagnostics();

@@ -277,17 +277,16 @@ static const RefusedCase refused_cases[] = {
       "<controller type='fdc'> is not supported by the QEMU launcher" },
     { "<controller type='ccid'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
       "<controller type='ccid'> is not supported" },
-    { "<controller type='pci' model='pci-expander-bus'><target busNr='254'/></controller>",
-      VNIC_QEMU_ERROR_UNSUPPORTED,
-      "<controller type='pci' model='pci-expander-bus'> is not supported by the QEMU launcher" },
+    { "<controller type='pci' model='pci-expander-bus'><target busNr='254' node='0'/>"
+      "</controller>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "unsupported value '0' for <target node>: vnic does not tie "
+      "expander buses to NUMA nodes" },
 };
 
 /* The same on q35, for what only q35 takes. */
 static const RefusedCase refused_q35_cases[] = {
     { "<iommu model='virtio'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
       "iommu #1 (virtio): <iommu model='virtio'> is not supported by the QEMU launcher" },
-    { "<controller type='pci' model='pcie-expander-bus'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
-      "model='pcie-expander-bus'> is not supported" },
     { "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.1'/>"
       "</hostdev>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "vnic does not pass vhost-scsi targets through" },
@@ -368,6 +367,25 @@ test_pcie_switch(void)
     g_assert_true(tq_argv_has(cmd, "xio3130-downstream,port=0x2,chassis=5,id=pci.5,bus=pci.2,"
                                    "addr=0x2"));
     g_assert_nonnull(tq_argv_find(cmd, "-device", "bus=pci.3,addr=0x0"));
+}
+
+/* Expander buses with the busNr planning gave them (libvirt's default). */
+static void
+test_expander_buses(void)
+{
+    g_autoptr(VnicConfDomain) pc = tq_parse(
+        DOMAIN_HEAD("pc") "<devices><controller type='pci' index='1' model='pci-expander-bus'/>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='1' slot='0'/></interface></devices></domain>");
+    g_autoptr(VnicConfDomain) q35 = tq_parse(
+        DOMAIN_HEAD("q35") "<devices><controller type='pci' index='1' model='pcie-expander-bus'>"
+        "<target busNr='200'/></controller></devices></domain>");
+    g_autoptr(VnicQemuCommand) pc_cmd = build_ok(pc);
+    g_autoptr(VnicQemuCommand) q35_cmd = build_ok(q35);
+
+    g_assert_nonnull(tq_argv_find(pc_cmd, "-device", "pxb,bus_nr=254,id=pci.1,bus=pci.0,"));
+    g_assert_nonnull(tq_argv_find(pc_cmd, "-device", "bus=pci.1,addr=0x0"));
+    g_assert_nonnull(tq_argv_find(q35_cmd, "-device", "pxb-pcie,bus_nr=200,id=pci.1,bus=pcie.0,"));
 }
 
 static void
@@ -592,6 +610,7 @@ test_qemu_command_register(void)
     }
     g_test_add_func("/qemu/command/empty-cdroms", test_empty_cdroms);
     g_test_add_func("/qemu/command/pcie-switch", test_pcie_switch);
+    g_test_add_func("/qemu/command/expander-buses", test_expander_buses);
     g_test_add_func("/qemu/command/refused/domain-level", test_refused_domain_level);
     g_test_add_func("/qemu/command/domain-level", test_honoured_domain_level);
     g_test_add_func("/qemu/command/missing-fds-unplanned", test_missing_fds_and_plan);

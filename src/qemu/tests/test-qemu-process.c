@@ -559,6 +559,57 @@ test_pcie_switch(Fixture *f, gconstpointer data)
     g_clear_error(&again.error);
 }
 
+/* Expander buses: pxb on pc (what plugs in sits behind QEMU's own bridge,
+ * which shows under the expander's id too) and pxb-pcie on q35 with a root
+ * port on it; QEMU builds them and the start-up check finds the NICs, and
+ * a NIC the plan moved after the argv was built is caught. */
+static void
+test_expanders(Fixture *f, gconstpointer data)
+{
+    static const char *const devices[] = {
+        "<os><type machine='pc'>hvm</type></os><features><acpi/></features><devices>"
+        "<controller type='pci' index='1' model='pci-expander-bus'/>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='1' slot='0'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><model type='e1000'/>"
+        "<address type='pci' bus='1' slot='5'/></interface>",
+        "<os><type machine='q35'>hvm</type></os><features><acpi/></features><devices>"
+        "<controller type='pci' index='1' model='pcie-expander-bus'/>"
+        "<controller type='pci' index='2' model='pcie-root-port'>"
+        "<address type='pci' bus='1' slot='0'/></controller>"
+        "<controller type='pci' index='3' model='pcie-root-port'>"
+        "<address type='pci' bus='1' slot='1'/></controller>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='2' slot='0'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><model type='virtio'/>"
+        "<address type='pci' bus='3' slot='0'/></interface>",
+    };
+
+    if (skipped(f))
+        return;
+    for (gsize i = 0; i < G_N_ELEMENTS(devices); i++) {
+        g_autofree char *xml = g_strdup_printf(
+            "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>%s"
+            "</devices></domain>", f->name, devices[i]);
+        g_autoptr(VnicConfDomain) def = tq_parse(xml);
+        ExitRecord rec = { 0 };
+        Result r = { 0 }, again = { 0 };
+
+        start(f, def, NULL, &r);
+        g_assert_no_error(r.error);
+        vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+        assert_running(r.proc);
+        kill_and_free(g_steal_pointer(&r.proc), &rec);
+
+        start(f, def, swap_switch_nics, &again);
+        g_assert_null(again.proc);
+        g_assert_error(again.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
+        g_test_message("%s", again.error->message);
+        g_assert_nonnull(strstr(again.error->message, "('net0')"));
+        g_clear_error(&again.error);
+    }
+}
+
 /* Starts @file with the plan changed by @mutate after the argv was built:
  * the start must fail verification, with a message holding @needles, and
  * leave nothing behind (the teardown checks: no QEMU, no socket, no fd). */
@@ -806,6 +857,7 @@ test_qemu_process_register(void)
     add("multiqueue", test_multiqueue);
     add("cdroms", test_cdroms);
     add("pcie-switch", test_pcie_switch);
+    add("expanders", test_expanders);
     add("wrong-plan", test_wrong_plan);
     add("wrong-plan-behind-port", test_wrong_plan_behind_port);
     add("exits-during-start", test_exits_during_start);
