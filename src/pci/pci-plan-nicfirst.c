@@ -275,6 +275,11 @@ collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
         VnicPciBus *bus = &p->set->buses[b];
         VnicConfDevice *ctrl = (VnicConfDevice *)bus->controller;
 
+        /* a switch's downstream ports (placed with the user's controllers)
+         * serve like root ports */
+        if (bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT &&
+            bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0))
+            g_ptr_array_add(ports, GUINT_TO_POINTER(b));
         if (!bus->exists || bus->model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT)
             continue;
         if (vnic_pci_planner_needs_address(p, ctrl))

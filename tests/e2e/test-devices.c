@@ -19,6 +19,10 @@
  *                pcie-expander-bus (busNr 200): the guest names them as
  *                vnic predicts (enp255s0: behind QEMU's own pxb bridge;
  *                enp201s0)
+ *   switch-hotplug  nic-first on a switch with three downstream ports and
+ *                two NICs: a NIC hot-plugged with attach-interface lands on
+ *                the third downstream port and the guest names it enp5s0,
+ *                as predicted
  */
 #include <string.h>
 
@@ -167,10 +171,28 @@ test_dumpxml(void)
     E2E_CHECK(strstr(out, "<target dev='sdc' bus='sata'/>") != NULL, "no cdrom:\n%s", out);
 }
 
-/* Boots @xml_text (a domain with the guest's kernel), checks the names
- * vnic predicts for its NICs against the guest's, destroys it. */
+/* Waits up to 30 s for a NIC with @mac in the guest. */
+static gboolean
+wait_guest_mac(E2eConsole *console, const char *mac, GError **error)
+{
+    g_autofree char *cmd = g_strdup_printf(
+        "(for i in $(seq 60); do cat /sys/class/net/*/address | grep -qix '%s' && exit 0; "
+        "sleep 0.5; done; exit 1)", mac);
+    int status = -1;
+
+    if (!e2e_console_run(console, cmd, 40, NULL, &status, error))
+        return FALSE;
+    if (status != 0)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no NIC %s in the guest", mac);
+    return status == 0;
+}
+
+/* Boots @xml_text (a domain with the guest's kernel); with @hotplug_mac,
+ * hot-plugs a virtio NIC with that MAC (vnic attach-interface --live) and
+ * waits for the guest to see it; then checks the names vnic predicts for
+ * every NIC against the guest's, and destroys the domain. */
 static void
-check_expander_guest(const char *tag, const char *xml_text)
+check_expander_guest(const char *tag, const char *xml_text, const char *hotplug_mac)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *dir = e2e_tmp_dir(tag);
@@ -207,6 +229,15 @@ check_expander_guest(const char *tag, const char *xml_text)
     E2E_CHECK_NO_ERROR(error, "the guest's console");
     E2E_CHECK(e2e_console_wait_ready(console, 90, &error), "%s: %s", tag, error->message);
 
+    if (hotplug_mac != NULL) {
+        g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "attach-interface", xml->name,
+                                                     "--type", "ethernet", "--model", "virtio",
+                                                     "--mac", hotplug_mac, "--live", NULL);
+        g_autofree char *desc = e2e_cmd_result_describe(r);
+        E2E_CHECK(r->status == 0, "%s", desc);
+        g_test_message("%s: %s", tag, r->out);
+        E2E_CHECK(wait_guest_mac(console, hotplug_mac, &error), "%s: %s", tag, error->message);
+    }
     g_autoptr(JsonNode) pci = e2e_daemon_vnic_json(S.daemon, &error, "pci", xml->name, "--json", NULL);
     E2E_CHECK_NO_ERROR(error, "vnic pci --json");
     JsonArray *devices = devices_of(pci);
@@ -253,7 +284,7 @@ test_expanders(void)
         "<interface type='ethernet'><mac address='52:54:00:5c:01:01'/><model type='virtio'/>"
         "<address type='pci' bus='1' slot='0'/></interface>"
         "<interface type='ethernet'><mac address='52:54:00:5c:01:02'/><model type='virtio'/>"
-        "</interface>"));
+        "</interface>"), NULL);
     if (g_test_failed())
         return;
     check_expander_guest("pxb-pcie", EXPANDER_DOMAIN("q35",
@@ -261,7 +292,24 @@ test_expanders(void)
         "</controller><controller type='pci' index='2' model='pcie-root-port'>"
         "<address type='pci' bus='1' slot='0'/></controller>"
         "<interface type='ethernet'><mac address='52:54:00:5c:02:01'/><model type='virtio'/>"
-        "<address type='pci' bus='2' slot='0'/></interface>"));
+        "<address type='pci' bus='2' slot='0'/></interface>"), NULL);
+}
+
+/* nic-first on a switch with a spare downstream port: the boot NICs take the
+ * first two, a hot-plugged NIC the third, named in sequence (enp5s0). */
+static void
+test_switch_hotplug(void)
+{
+    NEED(S.daemon != NULL, "/e2e/devices/start");
+    check_expander_guest("switch-hotplug", EXPANDER_DOMAIN("q35",
+        "<controller type='pci' index='1' model='pcie-root-port'/>"
+        "<controller type='pci' index='2' model='pcie-switch-upstream-port'/>"
+        "<controller type='pci' index='3' model='pcie-switch-downstream-port'/>"
+        "<controller type='pci' index='4' model='pcie-switch-downstream-port'/>"
+        "<controller type='pci' index='5' model='pcie-switch-downstream-port'/>"
+        "<interface type='ethernet'><mac address='52:54:00:5c:03:01'/><model type='virtio'/>"
+        "</interface><interface type='ethernet'><mac address='52:54:00:5c:03:02'/>"
+        "<model type='virtio'/></interface>"), "52:54:00:5c:03:03");
 }
 
 static void
@@ -286,6 +334,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/devices/guest-names", test_guest_names);
     g_test_add_func("/e2e/devices/dumpxml", test_dumpxml);
     g_test_add_func("/e2e/devices/expanders", test_expanders);
+    g_test_add_func("/e2e/devices/switch-hotplug", test_switch_hotplug);
     int rc = e2e_finish();
     if (rc != 0)
         print_diagnostics();
