@@ -62,7 +62,8 @@ parse_hostdev_source(xmlNode *node, VnicConfHostdev *hostdev, GError **error)
 /* <hostdev>: a PCI device when it is a PCI host device, an mdev of model
  * vfio-pci or a vhost-scsi host (scsi_host), as libvirt places them. */
 gboolean
-vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                        GError **error)
 {
     static const char *const modes[] = { "subsystem", "capabilities", NULL };
     static const char *const subsys_types[] = { "usb", "pci", "scsi", "scsi_host", "mdev", NULL };
@@ -105,7 +106,7 @@ vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevi
  * 'path'). */
 gboolean
 vnic_conf_parse_filesystem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
-                 GError **error)
+                           GError **error)
 {
     static const char *const types[] = { "mount", "block", "file", "template", "ram", "bind",
                                          "volume", NULL };
@@ -141,7 +142,8 @@ vnic_conf_parse_filesystem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfD
 }
 
 gboolean
-vnic_conf_parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+vnic_conf_parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                      GError **error)
 {
     static const char *const models[] = { "virtio", "virtio-transitional",
                                           "virtio-non-transitional", NULL };
@@ -156,7 +158,7 @@ vnic_conf_parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice
 
 gboolean
 vnic_conf_parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
-                    GError **error)
+                              GError **error)
 {
     static const char *const models[] = { "dimm", "nvdimm", "virtio-pmem", "virtio-mem",
                                           "sgx-epc", NULL };
@@ -167,7 +169,8 @@ vnic_conf_parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node, VnicCo
 /* <iommu>: intel and virtio need q35 (libvirt refuses them on pc at
  * define); smmuv3 is ARM's. */
 gboolean
-vnic_conf_parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+vnic_conf_parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                      GError **error)
 {
     static const char *const models[] = { "intel", "smmuv3", "virtio", NULL };
 
@@ -188,7 +191,8 @@ vnic_conf_parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice
 }
 
 gboolean
-vnic_conf_parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+vnic_conf_parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                      GError **error)
 {
     static const char *const models[] = { "ivshmem", "ivshmem-plain", "ivshmem-doorbell", NULL };
     g_autofree char *name = vnic_conf_xml_prop(node, "name");
@@ -216,7 +220,8 @@ vnic_conf_parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice
 }
 
 gboolean
-vnic_conf_parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+vnic_conf_parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                       GError **error)
 {
     static const char *const models[] = { "virtio", NULL };
 
