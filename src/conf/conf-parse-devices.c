@@ -331,6 +331,7 @@ static const DeviceEntry device_table[] = {
     { "audio", VNIC_CONF_DEV_OTHER, NULL },
     { "hub", VNIC_CONF_DEV_OTHER, NULL },
     { "redirdev", VNIC_CONF_DEV_OTHER, NULL },
+    { "redirfilter", VNIC_CONF_DEV_OTHER, NULL },
     { "smartcard", VNIC_CONF_DEV_OTHER, NULL },
     { "tpm", VNIC_CONF_DEV_OTHER, NULL },
     { "panic", VNIC_CONF_DEV_OTHER, parse_panic },

@@ -170,7 +170,8 @@ test_placed_kinds(void)
         "<crypto model='virtio' type='qemu'><backend model='builtin'/></crypto>"
         "<serial type='pty'><target type='pci-serial'/></serial>"
         "<serial type='pty'><target type='isa-serial'/></serial>"
-        "<panic model='isa'/><controller type='fdc'/><controller type='ccid'/>");
+        "<panic model='isa'/><controller type='fdc'/><controller type='ccid'/>"
+        "<redirfilter><usbdev allow='yes'/></redirfilter>");
     static const struct {
         VnicConfDeviceKind kind;
         const char *model;
