@@ -169,7 +169,8 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
     static const char *const usb_models[] = { "piix3-uhci", "piix4-uhci", "ich9-ehci1",
                                               "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
                                               "qemu-xhci", "nec-xhci", "none", NULL };
-    static const char *const scsi_models[] = { "virtio-scsi", "lsilogic", "lsisas1068",
+    static const char *const scsi_models[] = { "virtio-scsi", "virtio-transitional",
+                                               "virtio-non-transitional", "lsilogic", "lsisas1068",
                                                "megasas", NULL };
     static const char *const sata_models[] = { "ahci", NULL };
     guint64 ports = 0;

@@ -165,6 +165,26 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
     }
 }
 
+/* model='virtio-transitional', wherever the device keeps its model. */
+static gboolean
+is_transitional(const VnicConfDevice *dev)
+{
+    const char *model = dev->model;
+    xmlChar *attr = NULL;
+    gboolean yes;
+
+    if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+        model = dev->nic->model;
+    else if (dev->kind == VNIC_CONF_DEV_CONTROLLER)
+        model = dev->controller->model;
+    else if (dev->kind == VNIC_CONF_DEV_DISK || dev->kind == VNIC_CONF_DEV_FILESYSTEM)
+        model = (const char *)(attr = dev->node != NULL ? xmlGetProp(dev->node, BAD_CAST "model")
+                                                        : NULL);
+    yes = g_strcmp0(model, "virtio-transitional") == 0;
+    xmlFree(attr);
+    return yes;
+}
+
 /* The devices vnic places but does not run (docs/xml.md): which ones are
  * PCI follows vnic_conf_device_is_pci(); how they plug in was measured
  * with libvirt 9.0 on q35 (tests/data/libvirt/q35-alldev). */
@@ -276,6 +296,11 @@ vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev)
         classify_more(def, dev, &cls);
         break;
     }
+    /* a transitional virtio device keeps its legacy I/O BAR, so libvirt
+     * puts it on conventional PCI, behind a pcie-to-pci-bridge on q35
+     * (tests/data/libvirt/q35-transitional) */
+    if (cls.connect == VNIC_PCI_CONNECT_PCIE && is_transitional(dev))
+        cls.connect = VNIC_PCI_CONNECT_PCI;
     return cls;
 }
 

@@ -559,6 +559,31 @@ test_pcie_switch(Fixture *f, gconstpointer data)
     g_clear_error(&again.error);
 }
 
+/* libvirt's plan of q35-transitional: transitional virtio devices behind
+ * the pcie-to-pci-bridge, a non-transitional one on a root port. */
+static void
+test_transitional(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "q35-transitional.libvirt.xml", NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    ExitRecord rec = { 0 };
+    Result r = { 0 };
+
+    if (skipped(f))
+        return;
+    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    def = tq_parse(xml);
+    g_free(def->name);
+    def->name = g_strdup(f->name);
+    start(f, def, NULL, &r);
+    g_assert_no_error(r.error);
+    vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+    assert_running(r.proc);
+    kill_and_free(g_steal_pointer(&r.proc), &rec);
+}
+
 /* Expander buses: pxb on pc (what plugs in sits behind QEMU's own bridge,
  * which shows under the expander's id too) and pxb-pcie on q35 with a root
  * port on it; QEMU builds them and the start-up check finds the NICs, and
@@ -858,6 +883,7 @@ test_qemu_process_register(void)
     add("cdroms", test_cdroms);
     add("pcie-switch", test_pcie_switch);
     add("expanders", test_expanders);
+    add("transitional", test_transitional);
     add("wrong-plan", test_wrong_plan);
     add("wrong-plan-behind-port", test_wrong_plan_behind_port);
     add("exits-during-start", test_exits_during_start);
