@@ -168,10 +168,13 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
 {
     static const char *const usb_models[] = { "piix3-uhci", "piix4-uhci", "ich9-ehci1",
                                               "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
-                                              "qemu-xhci", "nec-xhci", "none", NULL };
+                                              "qemu-xhci", "nec-xhci", "none",
+                                              /* also libvirt 9.0's on x86 */
+                                              "ehci", "pci-ohci", "vt82c686b-uhci", NULL };
     static const char *const scsi_models[] = { "virtio-scsi", "virtio-transitional",
                                                "virtio-non-transitional", "lsilogic", "lsisas1068",
-                                               "megasas", NULL };
+                                               "megasas", "vmpvscsi", "lsisas1078", "dc390",
+                                               "am53c974", "auto", NULL };
     static const char *const sata_models[] = { "ahci", NULL };
     guint64 ports = 0;
 
@@ -190,6 +193,9 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
     case VNIC_CONF_CONTROLLER_SCSI:
         if (!parse_model_choice(node, ctrl, scsi_models, error))
             return FALSE;
+        /* libvirt resolves 'auto' to its default at define, and writes that */
+        if (g_strcmp0(ctrl->model, "auto") == 0)
+            g_clear_pointer(&ctrl->model, g_free);
         if (ctrl->model == NULL)
             ctrl->model = g_strdup("lsilogic");
         return TRUE;

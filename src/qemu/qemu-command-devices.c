@@ -160,6 +160,7 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
         { "ich9-ehci1", "ich9-usb-ehci1" }, { "ich9-uhci1", "ich9-usb-uhci1" },
         { "ich9-uhci2", "ich9-usb-uhci2" }, { "ich9-uhci3", "ich9-usb-uhci3" },
         { "qemu-xhci", "qemu-xhci" },       { "nec-xhci", "nec-usb-xhci" },
+        { "ehci", "usb-ehci" },             { "pci-ohci", "pci-ohci" },
     };
     const VnicConfController *c = dev->controller;
     const char *model = c->model != NULL ? c->model
@@ -173,7 +174,11 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
     for (i = 0; i < G_N_ELEMENTS(models) && strcmp(model, models[i][0]) != 0; i++)
         ;
     if (i == G_N_ELEMENTS(models))
-        return refuse(error, b, dev, "<controller type='usb' model>", model, NULL);
+        return refuse(error, b, dev, "<controller type='usb' model>", model,
+                      strcmp(model, "vt82c686b-uhci") == 0
+                          ? "QEMU for x86 has no vt82c686b-usb-uhci (libvirt takes it at define "
+                            "all the same)"
+                          : NULL);
     if (!vnic_qemu_xml_prop_uint(b->def, dev, dev->node, "ports", 0, &ports, error))
         return FALSE;
     if (ports != 0 && !strstr(model, "xhci"))
@@ -220,7 +225,11 @@ build_other_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **err
 {
     static const char *const scsi[][2] = { { "lsilogic", "lsi" },
                                            { "lsisas1068", "mptsas1068" },
-                                           { "megasas", "megasas" } };
+                                           { "megasas", "megasas" },
+                                           { "vmpvscsi", "pvscsi" },
+                                           { "lsisas1078", "megasas-gen2" },
+                                           { "dc390", "dc390" },
+                                           { "am53c974", "am53c974" } };
     const VnicConfController *c = dev->controller;
     xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
     g_autofree char *name = NULL;

@@ -273,6 +273,8 @@ static const RefusedCase refused_cases[] = {
     { "<disk type='network' device='disk'><source protocol='nbd' name='x'>"
       "<host name='127.0.0.1' port='10809'/></source><target dev='vda'/></disk>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "disk #1 (vda): unsupported value 'network' for <disk type>" },
+    { "<controller type='usb' index='0' model='vt82c686b-uhci'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "'vt82c686b-uhci' for <controller type='usb' model>: QEMU for x86 has no" },
     { "<controller type='fdc'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
       "<controller type='fdc'> is not supported by the QEMU launcher" },
     { "<controller type='ccid'/>", VNIC_QEMU_ERROR_UNSUPPORTED,

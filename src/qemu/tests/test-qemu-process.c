@@ -559,29 +559,37 @@ test_pcie_switch(Fixture *f, gconstpointer data)
     g_clear_error(&again.error);
 }
 
-/* libvirt's plan of q35-transitional: transitional virtio devices behind
- * the pcie-to-pci-bridge, a non-transitional one on a root port. */
+/* libvirt's plans of q35-transitional (transitional virtio devices behind
+ * the pcie-to-pci-bridge, a non-transitional one on a root port) and
+ * pc-controllers (usb ehci and pci-ohci, the SCSI HBAs vmpvscsi,
+ * lsisas1078, dc390, am53c974, a transitional virtio-serial): QEMU runs
+ * them and the start-up check finds every device where the plan says. */
 static void
-test_transitional(Fixture *f, gconstpointer data)
+test_libvirt_plans(Fixture *f, gconstpointer data)
 {
-    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
-                                             "q35-transitional.libvirt.xml", NULL);
-    g_autofree char *xml = NULL;
-    g_autoptr(VnicConfDomain) def = NULL;
-    ExitRecord rec = { 0 };
-    Result r = { 0 };
+    static const char *const names[] = { "q35-transitional", "pc-controllers" };
 
     if (skipped(f))
         return;
-    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
-    def = tq_parse(xml);
-    g_free(def->name);
-    def->name = g_strdup(f->name);
-    start(f, def, NULL, &r);
-    g_assert_no_error(r.error);
-    vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
-    assert_running(r.proc);
-    kill_and_free(g_steal_pointer(&r.proc), &rec);
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *file = g_strconcat(names[i], ".libvirt.xml", NULL);
+        g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                                 file, NULL);
+        g_autofree char *xml = NULL;
+        g_autoptr(VnicConfDomain) def = NULL;
+        ExitRecord rec = { 0 };
+        Result r = { 0 };
+
+        g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+        def = tq_parse(xml);
+        g_free(def->name);
+        def->name = g_strdup(f->name);
+        start(f, def, NULL, &r);
+        g_assert_no_error(r.error);
+        vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+        assert_running(r.proc);
+        kill_and_free(g_steal_pointer(&r.proc), &rec);
+    }
 }
 
 /* Expander buses: pxb on pc (what plugs in sits behind QEMU's own bridge,
@@ -883,7 +891,7 @@ test_qemu_process_register(void)
     add("cdroms", test_cdroms);
     add("pcie-switch", test_pcie_switch);
     add("expanders", test_expanders);
-    add("transitional", test_transitional);
+    add("libvirt-plans", test_libvirt_plans);
     add("wrong-plan", test_wrong_plan);
     add("wrong-plan-behind-port", test_wrong_plan_behind_port);
     add("exits-during-start", test_exits_during_start);
