@@ -499,20 +499,20 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
                                             "shareable", "serial", "boot", "address",
                                             "alias", "backingStore", NULL };
     const VnicConfDisk *disk = dev->disk;
-    g_autofree char *device = vnic_qemu_xml_prop(dev->node, "device");
     g_autofree char *model = vnic_qemu_xml_prop(dev->node, "model");
-    gboolean cdrom = g_strcmp0(device, "cdrom") == 0;
-    gboolean readonly = cdrom || vnic_qemu_xml_child(dev->node, "readonly") != NULL;
+    gboolean cdrom = g_strcmp0(disk->device, "cdrom") == 0;
+    gboolean readonly = disk->readonly; /* <readonly/>, and every cdrom */
     g_autofree char *node = NULL;
     g_autoptr(GString) s = g_string_new(NULL);
     DiskOptions o;
 
-    if (strcmp(disk->type, "file") != 0 && strcmp(disk->type, "block") != 0)
+    /* NULL type/device: a disk built by code, file and disk */
+    if (disk->type != NULL && strcmp(disk->type, "file") != 0 && strcmp(disk->type, "block") != 0)
         return refuse(error, b, dev, "<disk type>", disk->type,
                       "the QEMU launcher opens local files and block devices only");
-    if (strcmp(disk->device, "floppy") == 0 || strcmp(disk->device, "lun") == 0)
+    if (g_strcmp0(disk->device, "floppy") == 0 || g_strcmp0(disk->device, "lun") == 0)
         return refuse(error, b, dev, "<disk device>", disk->device,
-                      strcmp(disk->device, "lun") == 0
+                      g_strcmp0(disk->device, "lun") == 0
                           ? "vnic does not pass SCSI LUNs through"
                           : "vnic runs no floppy drives");
     if (!vnic_qemu_xml_check(b->def, dev, dev->node, attrs, children, error) ||
@@ -524,6 +524,8 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
     if (strcmp(disk->bus, "usb") == 0 || (cdrom && strcmp(disk->bus, "virtio") == 0))
         return refuse(error, b, dev, "<target bus>", disk->bus,
                       cdrom ? "a cdrom needs sata, scsi or ide" : "usb disks are not handled");
+    /* a cdrom without medium (no <source>, or CloudStack's <source file=''/>)
+     * is the drive alone: QEMU 7.2 shows an empty tray */
     if (disk->source_file == NULL && !cdrom) {
         vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
                             "<disk device='disk'> needs a <source>");
