@@ -6,6 +6,7 @@
  * pipelined requests finishing out of order, the read-only socket. */
 #include "daemon/daemon-api.h"
 #include "daemon/daemon-error.h"
+#include "daemon/daemon.h"
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
@@ -322,6 +323,35 @@ static void test_describe(void) { run(script_describe); }
 static void test_read_only(void) { run(script_read_only); }
 static void test_events(void) { run(script_events); }
 
+/* docs/api.md's command tables name every command vnicd serves, and in
+ * that command's row every argument it accepts: the strict argument
+ * check makes the table the contract, so the doc must not drift. */
+static void
+test_doc_lists_arguments(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_ROOT, "docs", "api.md", NULL);
+    g_autofree char *doc = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(g_file_get_contents(path, &doc, NULL, &error));
+    for (gsize i = 0; i < vnic_daemon_n_commands; i++) {
+        const VnicApiCommand *cmd = &vnic_daemon_commands[i];
+        g_autofree char *start = g_strdup_printf("\n| `%s` |", cmd->name);
+        const char *row = strstr(doc, start);
+        g_autofree char *line = NULL;
+
+        if (!row)
+            g_error("docs/api.md has no table row for command '%s'", cmd->name);
+        row++;
+        line = g_strndup(row, strcspn(row, "\n"));
+        for (const VnicApiArg *a = cmd->args; a && a->name; a++) {
+            g_autofree char *quoted = g_strdup_printf("`%s`", a->name);
+            if (!strstr(line, quoted))
+                g_error("docs/api.md's row of '%s' does not mention its argument '%s'", cmd->name, a->name);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -330,6 +360,7 @@ main(int argc, char **argv)
     g_test_add_func("/api/replies-in-order", test_order);
     g_test_add_func("/api/unknown-arguments", test_strict);
     g_test_add_func("/api/query-commands", test_describe);
+    g_test_add_func("/api/doc-lists-arguments", test_doc_lists_arguments);
     g_test_add_func("/api/read-only-socket", test_read_only);
     g_test_add_func("/api/events", test_events);
     return g_test_run();
