@@ -271,6 +271,65 @@ agent_machine_is_q35(const char *xml)
     return machine != NULL && strstr(machine, "q35") != NULL;
 }
 
+void
+agent_facts_clear(AgentFacts *facts)
+{
+    g_clear_pointer(&facts->manufacturer, g_free);
+    g_clear_pointer(&facts->product, g_free);
+}
+
+static char *
+text_of(xmlNode *n)
+{
+    xmlChar *c = xmlNodeGetContent(n);
+    char *s = g_strdup(c != NULL ? g_strstrip((char *)c) : "");
+    xmlFree(c);
+    return s;
+}
+
+static void
+read_sysinfo(xmlNode *root, AgentFacts *facts)
+{
+    xmlNode *sysinfo = child(root, "sysinfo");
+    g_autofree char *type = prop(sysinfo, "type");
+    g_autofree char *mode = prop(child(child(root, "os"), "smbios"), "mode");
+    if (g_strcmp0(type, "smbios") != 0 || g_strcmp0(mode, "sysinfo") != 0)
+        return;
+    xmlNode *system = child(sysinfo, "system");
+    for (xmlNode *n = system != NULL ? system->children : NULL; n != NULL; n = n->next) {
+        g_autofree char *name = is_element(n, "entry") ? prop(n, "name") : NULL;
+        if (g_strcmp0(name, "manufacturer") == 0)
+            facts->manufacturer = text_of(n);
+        else if (g_strcmp0(name, "product") == 0)
+            facts->product = text_of(n);
+    }
+}
+
+void
+agent_facts_of_xml(const char *xml, AgentFacts *facts)
+{
+    g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+    xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+    facts->vcpus = 1;
+    if (root == NULL)
+        return;
+    read_sysinfo(root, facts);
+    xmlNode *vcpu = child(root, "vcpu");
+    if (vcpu != NULL) {
+        g_autofree char *n = text_of(vcpu);
+        facts->vcpus = (guint)g_ascii_strtoull(n, NULL, 10);
+    }
+    for (xmlNode *devs = root->children; devs != NULL; devs = devs->next) {
+        if (!is_element(devs, "devices"))
+            continue;
+        for (xmlNode *n = devs->children; n != NULL; n = n->next) {
+            g_autofree char *type = is_element(n, "graphics") ? prop(n, "type") : NULL;
+            if (g_strcmp0(type, "vnc") == 0)
+                facts->vnc = TRUE;
+        }
+    }
+}
+
 E2eDomainXml *
 agent_xml_prepare(const char *corpus_path, GError **error)
 {

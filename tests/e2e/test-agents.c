@@ -19,6 +19,9 @@
  *                  tap is a port of its bridge, <mtu> is the tap's MTU,
  *                  <bandwidth> has shaped it (tc: an ingress qdisc and an
  *                  htb or tbf root);
+ *                  the guest has <vcpu> CPUs and <sysinfo>'s manufacturer
+ *                  and product as its DMI vendor and product name; a
+ *                  <graphics type='vnc'> answers "RFB " on 127.0.0.1:59xx;
  *                  CloudStack: the PlugNic <interface> (cloudstack-plugnic.xml:
  *                  bridge, bandwidth, rom bar off, virtio, a MAC) hot-plugs
  *                  with `vnic attach-device` and gets the next name, as
@@ -33,8 +36,14 @@
  * clean host.  Failure messages say which step and show the console's and
  * vnicd's last lines.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "test-agents.h"
 
@@ -460,6 +469,79 @@ check_host_side(Run *r, GPtrArray *nics, GError **error)
     return bad->len == 0 ? TRUE : fail(error, "host side of the NICs:\n%s", bad->str);
 }
 
+/* Listening TCP ports in 5900–5999 of the namespace (/proc/net/tcp). */
+static GArray *
+vnc_ports(void)
+{
+    GArray *ports = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents("/proc/net/tcp", &text, NULL, NULL))
+        return ports;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+        unsigned addr, port, st;
+        if (sscanf(*l, " %*u: %8x:%4x %*8x:%*4x %2x", &addr, &port, &st) == 3 && st == 0x0a &&
+            port >= 5900 && port < 6000)
+            g_array_append_val(ports, port);
+    }
+    return ports;
+}
+
+/* The first bytes a VNC server sends on 127.0.0.1:`port`. */
+static char *
+rfb_banner(guint port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((guint16)port) };
+    char buf[13] = { 0 };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return NULL;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || poll(&p, 1, 5000) != 1 ||
+        read(fd, buf, 12) <= 0) {
+        close(fd);
+        return NULL;
+    }
+    close(fd);
+    return g_strescape(buf, NULL);
+}
+
+/* <sysinfo> as the guest's DMI, <vcpu> as its CPUs, <graphics type='vnc'>
+ * as a VNC server answering on the host. */
+static gboolean
+step_facts(Run *r, GError **error)
+{
+    g_auto(AgentFacts) f = { 0 };
+    agent_facts_of_xml(r->xml->xml, &f);
+    g_autoptr(GString) bad = g_string_new(NULL);
+    int status = -1;
+    g_autofree char *out = NULL;
+    if (!e2e_console_run(r->console, "grep -c ^processor /proc/cpuinfo", GUEST_TIMEOUT_S, &out, &status, error))
+        return FALSE;
+    if (status != 0 || (guint)g_ascii_strtoull(g_strstrip(out), NULL, 10) != f.vcpus)
+        g_string_append_printf(bad, "<vcpu>%u</vcpu>, the guest has %s CPUs\n", f.vcpus, g_strstrip(out));
+    if (f.manufacturer != NULL || f.product != NULL) {
+        g_clear_pointer(&out, g_free);
+        if (!e2e_console_run(r->console, "cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name",
+                             GUEST_TIMEOUT_S, &out, &status, error))
+            return FALSE;
+        g_autofree char *want = g_strdup_printf("%s\n%s", or_none(f.manufacturer), or_none(f.product));
+        if (g_strcmp0(g_strstrip(out), want) != 0)
+            g_string_append_printf(bad, "<sysinfo>: the guest's DMI vendor/product are '%s', expected '%s'\n",
+                                   out, want);
+    }
+    if (f.vnc) {
+        g_autoptr(GArray) ports = vnc_ports();
+        g_autofree char *banner = ports->len > 0 ? rfb_banner(g_array_index(ports, guint, 0)) : NULL;
+        if (banner == NULL || !g_str_has_prefix(banner, "RFB "))
+            g_string_append_printf(bad, "<graphics type='vnc'>: %s\n",
+                                   ports->len == 0 ? "nothing listens on a TCP port 5900-5999"
+                                                   : "the port does not answer as a VNC server");
+    }
+    return bad->len == 0 ? TRUE : fail(error, "what the guest and host see:\n%s", bad->str);
+}
+
 /* CloudStack's PlugNicCommand: attach-device of its <interface>. */
 static gboolean
 step_plugnic(Run *r, GError **error)
@@ -505,7 +587,8 @@ static gboolean
 agent_run(Run *r, GError **error)
 {
     return step_define(r, error) && step_boot(r, error) && step_names(r, error) &&
-           check_host_side(r, r->nics, error) && (!r->agent->plugnic || step_plugnic(r, error));
+           check_host_side(r, r->nics, error) && step_facts(r, error) &&
+           (!r->agent->plugnic || step_plugnic(r, error));
 }
 
 /* --- teardown ----------------------------------------------------------------------------- */

@@ -27,4 +27,16 @@ GPtrArray *agent_nics_of_xml(const char *xml, GError **error);
 
 gboolean agent_machine_is_q35(const char *xml);
 
+/* What else of a domain the guest or host can observe. */
+typedef struct {
+    char *manufacturer;  /* <sysinfo type='smbios'><system> entries, when */
+    char *product;       /* <os><smbios mode='sysinfo'/> uses them; else NULL */
+    guint vcpus;         /* <vcpu>, 1 when absent */
+    gboolean vnc;        /* a <graphics type='vnc'> */
+} AgentFacts;
+
+void agent_facts_clear(AgentFacts *facts);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentFacts, agent_facts_clear)
+void agent_facts_of_xml(const char *xml, AgentFacts *facts);
+
 G_END_DECLS
