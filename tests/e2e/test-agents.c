@@ -29,6 +29,8 @@
  *                  then `vnic shutdown` (ACPI; `destroy` after a failure),
  *                  `vnic undefine`, and no link is left but lo and the
  *                  test's bridges
+ *   nova-ovs-virtualport-pc  (a domain vnic cannot run) `vnic define`
+ *                  fails naming <virtualport>, nothing is stored
  *   cleanup        the network undefined, the bridges deleted, vnicd stops
  *                  (exit 0); no link but lo, no process of the test left
  *
@@ -51,15 +53,20 @@
 #define GUEST_TIMEOUT_S 30.0
 
 typedef struct {
-    const char *name;  /* tests/data/agents/NAME.xml */
-    gboolean plugnic;  /* hot-plug cloudstack-plugnic.xml (CloudStack) */
+    const char *name;    /* tests/data/agents/NAME.xml */
+    gboolean plugnic;    /* hot-plug cloudstack-plugnic.xml (CloudStack) */
+    const char *refuse;  /* non-NULL: define must fail, naming this */
 } Agent;
 
 static const Agent agents[] = {
-    { "cloudstack-user-pc", TRUE },      { "cloudstack-user-q35-uefi", TRUE },
-    { "cloudstack-router-pc", TRUE },    { "nova-ovs-pc", FALSE },
-    { "nova-linuxbridge-q35", FALSE },   { "virt-install-pc", FALSE },
-    { "virt-install-q35", FALSE },
+    { "cloudstack-user-pc", TRUE, NULL },     { "cloudstack-user-q35-uefi", TRUE, NULL },
+    { "cloudstack-router-pc", TRUE, NULL },   { "nova-ovs-pc", FALSE, NULL },
+    { "nova-linuxbridge-q35", FALSE, NULL },  { "virt-install-pc", FALSE, NULL },
+    { "virt-install-q35", FALSE, NULL },
+    /* OVS without os-vif plugging: vnic cannot run <virtualport
+     * type='openvswitch'> (no OVS), so define must say so, even with a
+     * Linux bridge of that name present to silently fall back to */
+    { "nova-ovs-virtualport-pc", FALSE, "virtualport" },
 };
 
 #define NETWORK_BRIDGE "virbr0"
@@ -583,9 +590,38 @@ step_plugnic(Run *r, GError **error)
     return check_host_side(r, plug, error);
 }
 
+/* A domain vnic cannot run: `vnic define` fails naming `what`, and
+ * nothing is stored. */
+static gboolean
+step_refused(Run *r, GError **error)
+{
+    g_autofree char *path = corpus_path(r->agent->name);
+    r->xml = agent_xml_prepare(path, error);
+    if (r->xml == NULL || !(r->nics = agent_nics_of_xml(r->xml->xml, error)) ||
+        !make_host_side(r->nics, error))
+        return FALSE;
+    g_autoptr(E2eCmdResult) def = vnic("define", r->xml->xml_path, NULL);
+    g_autofree char *desc = e2e_cmd_result_describe(def);
+    if (def->status == 0) {
+        r->defined = TRUE;
+        return fail(error, "vnic define accepted a domain it cannot run (<%s>):\n%s", r->agent->refuse, desc);
+    }
+    if (def->status != 1 || strstr(def->err, r->agent->refuse) == NULL)
+        return fail(error, "vnic define failed, but not naming <%s>:\n%s", r->agent->refuse, desc);
+    g_autoptr(E2eCmdResult) list = vnic("list", "--all", "--name", NULL);
+    if (!cmd_ok(list, "vnic list --all --name", error))
+        return FALSE;
+    if (strstr(list->out, r->xml->name) != NULL)
+        return fail(error, "the refused domain %s is listed:\n%s", r->xml->name, list->out);
+    g_test_message("refused as it should be: %s", g_strstrip(def->err));
+    return TRUE;
+}
+
 static gboolean
 agent_run(Run *r, GError **error)
 {
+    if (r->agent->refuse != NULL)
+        return step_refused(r, error);
     return step_define(r, error) && step_boot(r, error) && step_names(r, error) &&
            check_host_side(r, r->nics, error) && step_facts(r, error) &&
            (!r->agent->plugnic || step_plugnic(r, error));
