@@ -5,8 +5,8 @@
  * harness's copy (e2e_xml_prepare: unique name and uuid, one unix serial
  * console, the first disk on a file of its own) plus type kvm→qemu, the
  * tiny guest's kernel/initrd/cmdline, every further disk on a file of its
- * own (raw), an empty cdrom left empty, nvram and agent-channel sockets in
- * the domain's dir, and the sysinfo uuid following the new domain uuid
+ * own (raw), an empty cdrom left empty, nvram, agent-channel sockets and
+ * the serial <log> (nova) in the domain's dir, and the sysinfo uuid following the new domain uuid
  * (libvirt refuses a mismatch).  It also reads the NICs back out, in
  * document order, for the checks.
  */
@@ -84,6 +84,37 @@ original_disk_sources(const char *path, GError **error)
                 g_ptr_array_add(sources, prop(child(n, "source"), "file"));
     }
     return sources;
+}
+
+/* Whether the agent logs a serial console to a file (nova's <log>). */
+static gboolean
+original_has_serial_log(const char *path)
+{
+    g_autoptr(xmlDoc) doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+    for (xmlNode *devs = root != NULL ? root->children : NULL; devs != NULL; devs = devs->next) {
+        if (!is_element(devs, "devices"))
+            continue;
+        for (xmlNode *n = devs->children; n != NULL; n = n->next)
+            if ((is_element(n, "serial") || is_element(n, "console")) && child(n, "log") != NULL)
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/* The agent's <log> on the harness's console, its file in the domain's dir. */
+static void
+add_serial_log(xmlNode *serial, const E2eDomainXml *dom)
+{
+    g_autofree char *path = g_build_filename(dom->dir, "console.log", NULL);
+    xmlNode *log = xmlNewNode(NULL, BAD_CAST "log");
+    xmlSetProp(log, BAD_CAST "file", BAD_CAST path);
+    xmlSetProp(log, BAD_CAST "append", BAD_CAST "off");
+    xmlNode *src = child(serial, "source");
+    if (src != NULL)
+        xmlAddNextSibling(src, log);
+    else
+        xmlAddChild(serial, log);
 }
 
 /* <kernel>, <initrd>, <cmdline> of the tiny guest right after <type>;
@@ -174,22 +205,25 @@ adjust_sysinfo(xmlNode *root, const E2eDomainXml *dom)
 /* Every <serial>/<console> but the harness's unix one (it edits only the
  * first <devices> block; CloudStack's consoles are in the second). */
 static void
-drop_consoles(xmlNode *devs, const E2eDomainXml *dom)
+drop_consoles(xmlNode *devs, const E2eDomainXml *dom, gboolean log)
 {
     for (xmlNode *n = devs->children, *next; n != NULL; n = next) {
         next = n->next;
         if (!is_element(n, "serial") && !is_element(n, "console"))
             continue;
         g_autofree char *path = prop(child(n, "source"), "path");
-        if (g_strcmp0(path, dom->serial_path) == 0)
+        if (g_strcmp0(path, dom->serial_path) == 0) {
+            if (log && child(n, "log") == NULL)
+                add_serial_log(n, dom);
             continue;
+        }
         xmlUnlinkNode(n);
         xmlFreeNode(n);
     }
 }
 
 static gboolean
-adjust_devices(xmlNode *root, GPtrArray *orig, const E2eDomainXml *dom, GError **error)
+adjust_devices(xmlNode *root, GPtrArray *orig, gboolean log, const E2eDomainXml *dom, GError **error)
 {
     guint disk = 0, chan = 0;
     gboolean first_taken = FALSE;
@@ -206,7 +240,7 @@ adjust_devices(xmlNode *root, GPtrArray *orig, const E2eDomainXml *dom, GError *
                 adjust_channel(n, chan++, dom);
             }
         }
-        drop_consoles(devs, dom);
+        drop_consoles(devs, dom, log);
     }
     return TRUE;
 }
@@ -276,6 +310,7 @@ agent_facts_clear(AgentFacts *facts)
 {
     g_clear_pointer(&facts->manufacturer, g_free);
     g_clear_pointer(&facts->product, g_free);
+    g_clear_pointer(&facts->serial_log, g_free);
 }
 
 static char *
@@ -326,6 +361,8 @@ agent_facts_of_xml(const char *xml, AgentFacts *facts)
             g_autofree char *type = is_element(n, "graphics") ? prop(n, "type") : NULL;
             if (g_strcmp0(type, "vnc") == 0)
                 facts->vnc = TRUE;
+            if (is_element(n, "serial") && child(n, "log") != NULL && facts->serial_log == NULL)
+                facts->serial_log = prop(child(n, "log"), "file");
         }
     }
 }
@@ -352,7 +389,7 @@ agent_xml_prepare(const char *corpus_path, GError **error)
     if (child(root, "os") != NULL)
         adjust_os(child(root, "os"), dom);
     adjust_sysinfo(root, dom);
-    if (!adjust_devices(root, orig, dom, error))
+    if (!adjust_devices(root, orig, original_has_serial_log(corpus_path), dom, error))
         return NULL;
 
     xmlChar *buf = NULL;

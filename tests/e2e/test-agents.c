@@ -22,6 +22,7 @@
  *                  the guest has <vcpu> CPUs and <sysinfo>'s manufacturer
  *                  and product as its DMI vendor and product name; a
  *                  <graphics type='vnc'> answers "RFB " on 127.0.0.1:59xx;
+ *                  the console's <log file> (nova) has the boot in it;
  *                  CloudStack: the PlugNic <interface> (cloudstack-plugnic.xml:
  *                  bridge, bandwidth, rom bar off, virtio, a MAC) hot-plugs
  *                  with `vnic attach-device` and gets the next name, as
@@ -545,6 +546,12 @@ step_facts(Run *r, GError **error)
             g_string_append_printf(bad, "<graphics type='vnc'>: %s\n",
                                    ports->len == 0 ? "nothing listens on a TCP port 5900-5999"
                                                    : "the port does not answer as a VNC server");
+    }
+    if (f.serial_log != NULL) {
+        g_autofree char *log = NULL;
+        if (!g_file_get_contents(f.serial_log, &log, NULL, NULL) || strstr(log, "VNIC-GUEST-READY") == NULL)
+            g_string_append_printf(bad, "<serial><log file='%s'/>: %s\n", f.serial_log,
+                                   log == NULL ? "no such file" : "the boot is not in it");
     }
     return bad->len == 0 ? TRUE : fail(error, "what the guest and host see:\n%s", bad->str);
 }

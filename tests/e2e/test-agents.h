@@ -33,6 +33,7 @@ typedef struct {
     char *product;       /* <os><smbios mode='sysinfo'/> uses them; else NULL */
     guint vcpus;         /* <vcpu>, 1 when absent */
     gboolean vnc;        /* a <graphics type='vnc'> */
+    char *serial_log;    /* the console's <log file>, or NULL */
 } AgentFacts;
 
 void agent_facts_clear(AgentFacts *facts);
