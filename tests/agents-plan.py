@@ -9,7 +9,9 @@ For every corpus file and both policies (nic-first, libvirt):
     enp1s0, enp2s0, … (q35): what an agent's guest image expects;
   - libvirt: every NIC sits where libvirt 9.0 put it (NAME.libvirt.xml, made
     by `virsh define` + `dumpxml --inactive`, see tests/data/agents/README.md);
-  - the planned XML (`vnic plan FILE --policy P`) plans to itself.
+  - the planned XML (`vnic plan FILE --policy P`) plans to itself;
+  - libvirt's own XML of the domain (NAME.libvirt.xml, every device
+    addressed) plans too, every NIC keeping libvirt's address.
 Plus: the CloudStack PlugNic <interface> parses as a hot-plug device
 (`vnic plan` of the user VM with it appended).
 Prints TAP.  Usage: agents-plan.py VNIC SRCDIR
@@ -111,6 +113,21 @@ def check_file(name, policy, tmp):
           err or "the second plan differs")
 
 
+def check_libvirt_dump(name, policy):
+    """libvirt's own inactive XML of the domain (what a host migrating from
+    libvirt has): vnic plans it and keeps every NIC where libvirt put it."""
+    path = os.path.join(DATA, name + ".libvirt.xml")
+    tag = f"{name}.libvirt.xml ({policy})"
+    rc, out, err = vnic("plan", path, "--json", "--policy", policy)
+    if not check(rc == 0, f"{tag}: vnic plan --json succeeds", err):
+        return
+    by_mac = {d["mac"].lower(): d.get("address")
+              for d in json.loads(out)["devices"] if d.get("mac")}
+    diff = [f"{m}: libvirt {a}, vnic {by_mac.get(m)}"
+            for m, a in interfaces(path) if by_mac.get(m) != a]
+    check(not diff, f"{tag}: every NIC keeps libvirt's address", "\n".join(diff))
+
+
 def check_plugnic(tmp):
     """The PlugNic <interface> appended to the user VM's last <devices>: it
     parses and gets the next slot after the boot NICs (ens5)."""
@@ -136,6 +153,7 @@ def main():
         for name in CORPUS:
             for policy in ("nic-first", "libvirt"):
                 check_file(name, policy, tmp)
+                check_libvirt_dump(name, policy)
         check_plugnic(tmp)
     print(f"1..{count}")
     return 1 if failed else 0
