@@ -658,7 +658,9 @@ static gboolean
 agent_teardown(Run *r, gboolean ok, GError **error)
 {
     gboolean clean = TRUE;
-    if (r->xml != NULL && r->pid > 0 && running_pid(r->xml->name, NULL) > 0) {
+    GPid pid = r->defined ? running_pid(r->xml->name, NULL) : 0;
+    if (pid > 0) {
+        r->pid = pid;
         g_autoptr(E2eCmdResult) down = ok ? vnic("shutdown", r->xml->name, "--timeout", "90", NULL)
                                           : vnic("destroy", r->xml->name, NULL);
         if (!cmd_ok(down, ok ? "vnic shutdown" : "vnic destroy", error)) {
