@@ -94,7 +94,12 @@ typedef struct {
     gint bus_nr;
     gint chassis_nr;          /* pci-bridge <target chassisNr>; -1 when absent */
     VnicTristate hotplug;     /* <target hotplug='on|off'/> */
-    guint ports;              /* virtio-serial ports=, 0 when absent */
+    guint ports;              /* virtio-serial and usb ports=, 0 when absent */
+    /* A USB2 companion (ich9-uhciN sharing its ich9-ehci1's index): the
+     * first EHCI port it serves, from <master startport> or, as libvirt
+     * fills it in, 0/2/4 for uhci1/2/3. */
+    gboolean usb_companion;
+    guint master_startport;
 } VnicConfController;
 
 typedef enum {

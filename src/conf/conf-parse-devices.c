@@ -329,7 +329,9 @@ parse_pci_address(xmlNode *node, VnicConfPciAddr *addr, GError **error)
         !vnic_conf_xml_prop_tristate(node, "multifunction", "on", "off", &addr->multifunction,
                                      error))
         return FALSE;
-    addr->set = TRUE;
+    /* libvirt reads an all-zero PCI address as "none": tools write it as a
+     * placeholder (00:00.0 is the host bridge and could never be meant) */
+    addr->set = bus != 0 || slot != 0 || function != 0;
     addr->domain = (guint) domain;
     addr->bus = (guint) bus;
     addr->slot = (guint) slot;

@@ -398,8 +398,17 @@ nics_clash(const VnicConfDevice *a, const VnicConfDevice *b, char **what)
     return FALSE;
 }
 
+/* Two disks with one <target dev> (libvirt: "target 'vda' duplicated"). */
+static gboolean
+disks_clash(const VnicConfDevice *a, const VnicConfDevice *b)
+{
+    return a->kind == VNIC_CONF_DEV_DISK && b->kind == VNIC_CONF_DEV_DISK &&
+           a->disk->target_dev != NULL && g_strcmp0(a->disk->target_dev, b->disk->target_dev) == 0;
+}
+
 /* Checks @dev against the devices of @def (which it is not part of, or is
- * the last one checked so far): MACs and ACPI indexes of NICs, aliases. */
+ * the last one checked so far): MACs and ACPI indexes of NICs, aliases,
+ * disk targets. */
 static gboolean
 check_against(const VnicConfDomain *def, guint n_before, const VnicConfDevice *dev,
               GError **error)
@@ -411,6 +420,8 @@ check_against(const VnicConfDomain *def, guint n_before, const VnicConfDevice *d
 
         if (dev->alias != NULL && g_strcmp0(dev->alias, other->alias) == 0)
             what = g_strdup_printf("<alias name='%s'>", dev->alias);
+        else if (disks_clash(dev, other))
+            what = g_strdup_printf("<target dev='%s'>", dev->disk->target_dev);
         else if (!vnic_conf_device_is_nic(dev) || !vnic_conf_device_is_nic(other) ||
                  !nics_clash(dev, other, &what))
             continue;
@@ -456,7 +467,8 @@ vnic_conf_domain_parse(const char *xml, gsize len, GError **error)
         !parse_memory(def, root, error) || !parse_vcpu(def, root, error) ||
         !parse_os(def, root, error) || !parse_features(def, root, error) ||
         !parse_vnic_elements(def, root, error) || !parse_devices(def, root, error) ||
-        !vnic_conf_resolve_controllers(def, error) || !check_devices(def, error))
+        !vnic_conf_resolve_controllers(def, error) || !check_devices(def, error) ||
+        !vnic_conf_check_rules(def, error))
         return NULL;
     vnic_conf_domain_add_defaults(def);
     return g_steal_pointer(&def);

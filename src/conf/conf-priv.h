@@ -33,6 +33,8 @@ gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
 /* Gives controllers without an index one, then checks models and indexes
  * against the machine and each other.  Errors name the controller. */
 gboolean vnic_conf_resolve_controllers(VnicConfDomain *def, GError **error);
+/* conf-check-rules.c: libvirt's rules across devices (videos, USB2 sets). */
+gboolean vnic_conf_check_rules(const VnicConfDomain *def, GError **error);
 /* pci-root on pc, pcie-root on q35. */
 VnicConfPciModel vnic_conf_root_pci_model(VnicMachineFamily family);
 

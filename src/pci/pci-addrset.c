@@ -14,6 +14,7 @@ vnic_pci_addrset_new(const VnicConfDomain *def)
     VnicPciAddrSet *set = g_new0(VnicPciAddrSet, 1);
 
     set->def = def;
+    set->warnings = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
         if (dev->kind == VNIC_CONF_DEV_CONTROLLER &&
@@ -27,6 +28,9 @@ vnic_pci_addrset_new(const VnicConfDomain *def)
 void
 vnic_pci_addrset_free(VnicPciAddrSet *set)
 {
+    if (set == NULL)
+        return;
+    g_ptr_array_unref(set->warnings);
     g_free(set);
 }
 
@@ -36,14 +40,16 @@ vnic_pci_bus_accepts(VnicConfPciModel model, VnicPciConnect connect)
     switch (model) {
     case VNIC_CONF_PCI_MODEL_PCI_ROOT:
     case VNIC_CONF_PCI_MODEL_PCI_BRIDGE:
-    case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
         return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
+    case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
+        /* no hot-plug, so libvirt puts only pci-bridges there (q35-dmionly) */
+        return (connect & VNIC_PCI_CONNECT_PCI_BRIDGE) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT:
         return (connect & (VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT:
         return (connect & (VNIC_PCI_CONNECT_PCIE | VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
-        return (connect & VNIC_PCI_CONNECT_PCI) != 0;
+        return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_NONE:
         break;
     }

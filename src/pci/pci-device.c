@@ -40,6 +40,55 @@ nic_model_is_pcie(const char *model)
     return model_is_virtio(model) || model_is(model, pcie);
 }
 
+/* USB controllers: xhci is PCIe on q35, the rest conventional PCI; the
+ * PIIX3 UHCI is pc's chipset function 01.2; an ICH9 USB2 set shares a slot. */
+/* Whether the USB2 set of @index has its first UHCI companion: only such
+ * a set goes to the ICH9's own slot on q35 (a lone EHCI does not,
+ * measured: q35-ehci-alone). */
+static gboolean
+set_has_uhci1(const VnicConfDomain *def, guint index)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_USB &&
+            d->controller->index == index && d->controller->usb_companion &&
+            g_strcmp0(d->controller->model, "ich9-uhci1") == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+classify_usb(const VnicConfDomain *def, const VnicConfController *c, VnicPciDevClass *cls)
+{
+    gboolean q35 = def->family == VNIC_MACHINE_Q35;
+    static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
+
+    if (g_strcmp0(c->model, "none") == 0)
+        return;
+    cls->is_pci = TRUE;
+    cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
+                                                   : VNIC_PCI_CONNECT_PCI;
+    /* EHCI is function 7 of its slot, its UHCI companions 0–2; the set
+     * shares one slot, on q35 the ICH9's own for the first two sets (00:1d,
+     * 00:1a; measured: q35-usb2-two, q35-usb2-three) */
+    if (g_strcmp0(c->model, "ich9-ehci1") == 0)
+        cls->auto_function = 7;
+    else if (c->usb_companion && g_str_has_prefix(c->model, "ich9-uhci"))
+        cls->auto_function = (guint)(c->model[strlen("ich9-uhci")] - '1');
+    if (q35 && c->index < 2 && (cls->auto_function != 0 || c->usb_companion) &&
+        set_has_uhci1(def, c->index)) {
+        cls->has_builtin = TRUE;
+        cls->builtin = builtin_addr(c->index == 0 ? 0x1d : 0x1a, cls->auto_function);
+    }
+    if (!q35 && c->index == 0 &&
+        (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
+        cls->has_builtin = TRUE;
+        cls->builtin = builtin_addr(1, 2);
+    }
+}
+
 static void
 classify_controller(const VnicConfDomain *def, const VnicConfController *c,
                     VnicPciDevClass *cls)
@@ -71,23 +120,9 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         }
         cls->is_pci = TRUE;
         return;
-    case VNIC_CONF_CONTROLLER_USB: {
-        static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
-        if (g_strcmp0(c->model, "none") == 0)
-            return;
-        cls->is_pci = TRUE;
-        cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
-                                                       : VNIC_PCI_CONNECT_PCI;
-        /* EHCI is function 7 of its slot, leaving 0–2 to UHCI companions */
-        if (g_strcmp0(c->model, "ich9-ehci1") == 0)
-            cls->auto_function = 7;
-        if (!q35 && c->index == 0 &&
-            (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
-            cls->has_builtin = TRUE;
-            cls->builtin = builtin_addr(1, 2);
-        }
+    case VNIC_CONF_CONTROLLER_USB:
+        classify_usb(def, c, cls);
         return;
-    }
     case VNIC_CONF_CONTROLLER_VIRTIO_SERIAL:
         cls->is_pci = TRUE;
         cls->connect = q35 ? VNIC_PCI_CONNECT_PCIE : VNIC_PCI_CONNECT_PCI;
@@ -170,7 +205,7 @@ vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev)
         cls.connect = g_strcmp0(dev->model, "virtio") == 0 ? native : VNIC_PCI_CONNECT_PCI;
         break;
     case VNIC_CONF_DEV_INPUT:
-        cls.is_pci = dev->addr.set || g_strcmp0(dev->model, "virtio") == 0;
+        cls.is_pci = dev->addr.set || g_strcmp0(dev->bus, "virtio") == 0;
         cls.group = VNIC_PCI_GROUP_INPUT;
         cls.connect = native;
         break;
@@ -199,4 +234,13 @@ vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice
     if (t == VNIC_TRISTATE_ABSENT)
         t = def->guest_unplug;
     return t == VNIC_TRISTATE_NO;
+}
+
+gboolean
+vnic_pci_device_is_usb2_set(const VnicConfDevice *dev)
+{
+    const VnicConfController *c = dev->controller;
+
+    return dev->kind == VNIC_CONF_DEV_CONTROLLER && c->type == VNIC_CONF_CONTROLLER_USB &&
+           (g_strcmp0(c->model, "ich9-ehci1") == 0 || c->usb_companion);
 }

@@ -64,12 +64,15 @@ typedef struct {
 typedef struct {
     const VnicConfDomain *def;
     VnicPciBus buses[VNIC_PCI_MAX_BUSES];
+    GPtrArray *warnings;      /* char*, owned; what validation let pass with a warning */
 } VnicPciAddrSet;
 
 /* pci-device.c */
 VnicPciDevClass vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev);
 gboolean vnic_pci_device_is_primary_video(const VnicConfDomain *def, const VnicConfDevice *dev);
 gboolean vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice *dev);
+/* An ich9-ehci1 or one of its ich9-uhciN companions: they share one slot. */
+gboolean vnic_pci_device_is_usb2_set(const VnicConfDevice *dev);
 
 /* pci-addrset.c */
 VnicPciAddrSet *vnic_pci_addrset_new(const VnicConfDomain *def);
@@ -109,6 +112,7 @@ typedef struct {
     GHashTable *placed;        /* VnicConfDevice* → VnicConfPciAddr*, owned values */
     guint spare_ports;
     gboolean spare_only_if_added; /* libvirt's default: a spare only if it added ports */
+    gboolean spare_is_default;    /* nobody asked for a number: the policy's default */
 } VnicPciPlanner;
 
 void vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr);
@@ -119,3 +123,16 @@ gboolean vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error);
 gboolean vnic_pci_plan_nic_first_q35(VnicPciPlanner *p, GError **error);
 gboolean vnic_pci_plan_libvirt(VnicPciPlanner *p, GError **error);
 gboolean vnic_pci_place_root_ports(VnicPciPlanner *p, GPtrArray *ports, GError **error);
+/* A dmi-to-pci-bridge goes to 00:1e.0 when that is free, as libvirt puts
+ * it; FALSE for anything else. */
+gboolean vnic_pci_find_dmi_slot(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAddr *addr);
+/* The lowest free slot accepting @connect on a bus controller @ctrl may
+ * plug into (not its own, not one that will sit below it). */
+gboolean vnic_pci_find_controller_slot(VnicPciPlanner *p, const VnicConfDevice *ctrl,
+                                       VnicPciConnect connect, VnicConfPciAddr *addr);
+VnicConfDevice *vnic_pci_planner_add_controller_at(VnicPciPlanner *p, VnicConfPciModel model,
+                                                   guint index);
+/* pci-plan-gaps.c: libvirt's controllers for user addresses on buses
+ * nobody defined.  @moved collects (VnicConfDevice*) devices whose bus was
+ * raised by one, for the caller to undo if the plan fails. */
+gboolean vnic_pci_add_missing_buses(VnicPciPlanner *p, GArray *moved, GError **error);

@@ -132,9 +132,8 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
     const VnicConfController *c = dev->controller;
     const char *model = c->model != NULL ? c->model
                         : b->def->family == VNIC_MACHINE_PC ? "piix3-uhci" : "qemu-xhci";
-    xmlNode *master = vnic_qemu_xml_child(dev->node, "master");
     g_autoptr(GString) s = NULL;
-    guint64 ports, start;
+    guint64 ports;
     guint i;
 
     if (strcmp(model, "none") == 0)
@@ -143,17 +142,24 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
         ;
     if (i == G_N_ELEMENTS(models))
         return refuse(error, b, dev, "<controller type='usb' model>", model, NULL);
-    if (!vnic_qemu_xml_prop_uint(b->def, dev, dev->node, "ports", 0, &ports, error) ||
-        !vnic_qemu_xml_prop_uint(b->def, dev, master, "startport", 0, &start, error))
+    if (!vnic_qemu_xml_prop_uint(b->def, dev, dev->node, "ports", 0, &ports, error))
         return FALSE;
     if (ports != 0 && !strstr(model, "xhci"))
         return refuse(error, b, dev, "<controller ports>", "ports", "only xhci has a port count");
     s = g_string_new(models[i][1]);
-    if (master != NULL) {
-        g_autofree char *bus = g_strdup_printf(
-            "%s.0", vnic_qemu_names_controller(b->names, VNIC_CONF_CONTROLLER_USB, c->index));
+    /* A UHCI companion (conf: <master startport>, or libvirt's 0/2/4 when
+     * left out) serves ports of its EHCI's bus instead of a bus of its own. */
+    if (c->usb_companion) {
+        const char *master = vnic_qemu_names_controller(b->names, VNIC_CONF_CONTROLLER_USB,
+                                                        c->index);
+        g_autofree char *bus = NULL;
+
+        if (master == NULL)
+            return refuse(error, b, dev, "<master startport>", "master",
+                          "there is no ich9-ehci1 with this index to be the companion of");
+        bus = g_strdup_printf("%s.0", master);
         vnic_qemu_opt(s, "masterbus", bus);
-        vnic_qemu_opt_uint(s, "firstport", start);
+        vnic_qemu_opt_uint(s, "firstport", c->master_startport);
     } else {
         opt_id(b, dev, s);
     }

@@ -168,8 +168,7 @@ default_id(VnicQemuNames *names, const VnicConfDevice *dev)
     case VNIC_CONF_DEV_CONTROLLER:
         /* USB companions (UHCI under an EHCI master) share the master's
          * index and, as in libvirt, get no id of their own */
-        if (dev->controller->type == VNIC_CONF_CONTROLLER_USB &&
-            vnic_qemu_xml_child(dev->node, "master") != NULL)
+        if (dev->controller->type == VNIC_CONF_CONTROLLER_USB && dev->controller->usb_companion)
             return NULL;
         return controller_id(dev->controller);
     case VNIC_CONF_DEV_DISK:

@@ -164,6 +164,33 @@ test_hotplug_off_root_port(void)
     g_assert_false(tq_argv_has(cmd, "PIIX4_PM.acpi-root-pci-hotplug=off"));
 }
 
+/* An ICH9 USB2 set: one EHCI with its own bus, the UHCIs as companions on
+ * it (masterbus, firstport 0/2/4 as libvirt fills them in), one slot. */
+static void
+test_usb2_companions(gconstpointer data)
+{
+    const char *const *c = data; /* machine, the set's bus=…,addr=… */
+    g_autofree char *xml = g_strdup_printf(
+        DOMAIN_HEAD("%s") "<devices>"
+        "<controller type='usb' index='0' model='ich9-ehci1'/>"
+        "<controller type='usb' index='0' model='ich9-uhci1'/>"
+        "<controller type='usb' index='0' model='ich9-uhci2'/>"
+        "<controller type='usb' index='0' model='ich9-uhci3'><master startport='4'/></controller>"
+        "</devices></domain>", c[0]);
+    g_autoptr(VnicConfDomain) def = tq_parse(xml);
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+    g_autofree char *ehci = g_strdup_printf("ich9-usb-ehci1,id=usb,%s.0x7", c[1]);
+    g_autofree char *uhci1 = g_strdup_printf("ich9-usb-uhci1,masterbus=usb.0,firstport=0,%s,"
+                                             "multifunction=on", c[1]);
+    g_autofree char *uhci3 = g_strdup_printf("ich9-usb-uhci3,masterbus=usb.0,firstport=4,%s.0x2",
+                                             c[1]);
+
+    g_test_message("%s", tq_argv_find(cmd, "-device", "ich9-usb-uhci1"));
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "ich9-usb-ehci1"), ==, ehci);
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "ich9-usb-uhci1"), ==, uhci1);
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "ich9-usb-uhci3"), ==, uhci3);
+}
+
 static void
 test_kvm_and_acpi_off(void)
 {
@@ -434,6 +461,12 @@ test_qemu_command_register(void)
     g_test_add_func("/qemu/command/hotplug-off/pc", test_hotplug_off_pc);
     g_test_add_func("/qemu/command/hotplug-off/root-port", test_hotplug_off_root_port);
     g_test_add_func("/qemu/command/kvm-acpi-off", test_kvm_and_acpi_off);
+    {
+        static const char *const pc[] = { "pc", "bus=pci.0,addr=0x10" };
+        static const char *const q35[] = { "q35", "bus=pcie.0,addr=0x1d" };
+        g_test_add_data_func("/qemu/command/usb2-companions/pc", pc, test_usb2_companions);
+        g_test_add_data_func("/qemu/command/usb2-companions/q35", q35, test_usb2_companions);
+    }
     for (guint i = 0; i < G_N_ELEMENTS(refused_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/command/refused/%u", i);
         g_test_add_data_func(path, &refused_cases[i], test_refused);
