@@ -17,8 +17,9 @@
  *                  order, and the guest's udev names (net_id) are those;
  *                  host side of each NIC (domiflist target): a bridge NIC's
  *                  tap is a port of its bridge, <mtu> is the tap's MTU,
- *                  <bandwidth> has shaped it (tc: an ingress qdisc and an
- *                  htb or tbf root);
+ *                  <bandwidth> has shaped it (tc: an ingress or clsact qdisc
+ *                  for the outbound direction, an htb or tbf root for the
+ *                  inbound one);
  *                  the guest has <vcpu> CPUs and <sysinfo>'s manufacturer
  *                  and product as its DMI vendor and product name; a
  *                  <graphics type='vnc'> answers "RFB " on 127.0.0.1:59xx;
@@ -446,7 +447,10 @@ check_host_nic(const AgentNic *nic, const char *tap, GString *bad)
     if (nic->bandwidth) {
         const char *const argv[] = { "tc", "qdisc", "show", "dev", tap, NULL };
         g_autoptr(E2eCmdResult) tc = e2e_cmd_run(argv, 20);
-        gboolean shaped = tc->status == 0 && strstr(tc->out, "ingress") != NULL &&
+        /* inbound: a shaping root qdisc; outbound: an ingress (or clsact)
+         * qdisc, whose filters police or redirect to an ifb */
+        gboolean shaped = tc->status == 0 &&
+                          (strstr(tc->out, "qdisc ingress") != NULL || strstr(tc->out, "qdisc clsact") != NULL) &&
                           (strstr(tc->out, "qdisc htb") != NULL || strstr(tc->out, "qdisc tbf") != NULL);
         if (!shaped)
             g_string_append_printf(bad, "%s: <bandwidth> but tap %s is not shaped (tc qdisc: %s)\n", nic->mac,
