@@ -254,7 +254,8 @@ read_nic(xmlNode *n)
     nic->type = prop(n, "type");
     nic->bridge = prop(child(n, "source"), "bridge");
     nic->network = prop(child(n, "source"), "network");
-    nic->bandwidth = child(n, "bandwidth") != NULL;
+    nic->inbound = child(child(n, "bandwidth"), "inbound") != NULL;
+    nic->outbound = child(child(n, "bandwidth"), "outbound") != NULL;
     g_autofree char *mtu = prop(child(n, "mtu"), "size");
     nic->mtu = mtu != NULL ? (guint)g_ascii_strtoull(mtu, NULL, 10) : 0;
     return nic;

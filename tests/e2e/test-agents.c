@@ -17,9 +17,8 @@
  *                  order, and the guest's udev names (net_id) are those;
  *                  host side of each NIC (domiflist target): a bridge NIC's
  *                  tap is a port of its bridge, <mtu> is the tap's MTU,
- *                  <bandwidth> has shaped it (tc: an ingress or clsact qdisc
- *                  for the outbound direction, an htb or tbf root for the
- *                  inbound one);
+ *                  <bandwidth> has shaped it (tc: <inbound> an htb or tbf
+ *                  root, <outbound> an ingress or clsact qdisc);
  *                  the guest has <vcpu> CPUs and <sysinfo>'s manufacturer
  *                  and product as its DMI vendor and product name; a
  *                  <graphics type='vnc'> answers "RFB " on 127.0.0.1:59xx;
@@ -444,16 +443,17 @@ check_host_nic(const AgentNic *nic, const char *tap, GString *bad)
             g_string_append_printf(bad, "%s: tap %s has MTU %s, <mtu size='%u'/>\n", nic->mac, tap,
                                    or_none(mtu), nic->mtu);
     }
-    if (nic->bandwidth) {
+    if (nic->inbound || nic->outbound) {
         const char *const argv[] = { "tc", "qdisc", "show", "dev", tap, NULL };
         g_autoptr(E2eCmdResult) tc = e2e_cmd_run(argv, 20);
-        /* inbound: a shaping root qdisc; outbound: an ingress (or clsact)
-         * qdisc, whose filters police or redirect to an ifb */
-        gboolean shaped = tc->status == 0 &&
-                          (strstr(tc->out, "qdisc ingress") != NULL || strstr(tc->out, "qdisc clsact") != NULL) &&
-                          (strstr(tc->out, "qdisc htb") != NULL || strstr(tc->out, "qdisc tbf") != NULL);
-        if (!shaped)
-            g_string_append_printf(bad, "%s: <bandwidth> but tap %s is not shaped (tc qdisc: %s)\n", nic->mac,
+        /* inbound (host to guest): a shaping root qdisc; outbound: an
+         * ingress (or clsact) qdisc, whose filters police or redirect to
+         * an ifb */
+        gboolean in_ok = strstr(tc->out, "qdisc htb") != NULL || strstr(tc->out, "qdisc tbf") != NULL;
+        gboolean out_ok = strstr(tc->out, "qdisc ingress") != NULL || strstr(tc->out, "qdisc clsact") != NULL;
+        if (tc->status != 0 || (nic->inbound && !in_ok) || (nic->outbound && !out_ok))
+            g_string_append_printf(bad, "%s: <bandwidth>%s%s but tap %s is not shaped so (tc qdisc: %s)\n",
+                                   nic->mac, nic->inbound ? "<inbound>" : "", nic->outbound ? "<outbound>" : "",
                                    tap, g_strstrip(tc->out));
     }
 }

@@ -11,7 +11,8 @@ typedef struct {
     char *type;     /* bridge, ethernet, network, … */
     char *bridge;   /* <source bridge>, or NULL */
     char *network;  /* <source network>, or NULL */
-    gboolean bandwidth;
+    gboolean inbound;   /* <bandwidth><inbound> (host to guest) */
+    gboolean outbound;  /* <bandwidth><outbound> (guest to host) */
     guint mtu;      /* <mtu size>, 0 when absent */
 } AgentNic;
 
