@@ -28,7 +28,7 @@ pci_model_is_root(VnicConfPciModel model)
 static VnicConfPciModel
 pci_model_from_string(const char *model)
 {
-    for (guint i = VNIC_CONF_PCI_MODEL_PCI_ROOT; i <= VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE; i++) {
+    for (guint i = VNIC_CONF_PCI_MODEL_PCI_ROOT; vnic_conf_pci_model_names[i] != NULL; i++) {
         if (strcmp(vnic_conf_pci_model_to_string(i), model) == 0)
             return i;
     }
@@ -41,6 +41,9 @@ pci_model_needs_pcie(VnicConfPciModel model)
     return model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
            model == VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE ||
            model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT ||
            model == VNIC_CONF_PCI_MODEL_PCIE_ROOT;
 }
 
@@ -92,6 +95,13 @@ parse_pci(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ctrl, 
                     "<controller model='%s'> needs a q35 machine: a pc (i440fx) machine has "
                     "conventional PCI only",
                     ctrl->model);
+        return FALSE;
+    }
+    if (ctx->family == VNIC_MACHINE_Q35 &&
+        ctrl->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<controller model='pci-expander-bus'> needs a pc (i440fx) machine: on "
+                    "q35 use 'pcie-expander-bus'");
         return FALSE;
     }
     if (ctx->family == VNIC_MACHINE_Q35 && ctrl->pci_model == VNIC_CONF_PCI_MODEL_PCI_ROOT) {
@@ -158,9 +168,13 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
 {
     static const char *const usb_models[] = { "piix3-uhci", "piix4-uhci", "ich9-ehci1",
                                               "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
-                                              "qemu-xhci", "nec-xhci", "none", NULL };
-    static const char *const scsi_models[] = { "virtio-scsi", "lsilogic", "lsisas1068",
-                                               "megasas", NULL };
+                                              "qemu-xhci", "nec-xhci", "none",
+                                              /* also libvirt 9.0's on x86 */
+                                              "ehci", "pci-ohci", "vt82c686b-uhci", NULL };
+    static const char *const scsi_models[] = { "virtio-scsi", "virtio-transitional",
+                                               "virtio-non-transitional", "lsilogic", "lsisas1068",
+                                               "megasas", "vmpvscsi", "lsisas1078", "dc390",
+                                               "am53c974", "auto", NULL };
     static const char *const sata_models[] = { "ahci", NULL };
     guint64 ports = 0;
 
@@ -179,6 +193,9 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
     case VNIC_CONF_CONTROLLER_SCSI:
         if (!parse_model_choice(node, ctrl, scsi_models, error))
             return FALSE;
+        /* libvirt resolves 'auto' to its default at define, and writes that */
+        if (g_strcmp0(ctrl->model, "auto") == 0)
+            g_clear_pointer(&ctrl->model, g_free);
         if (ctrl->model == NULL)
             ctrl->model = g_strdup("lsilogic");
         return TRUE;
@@ -189,6 +206,9 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
             return FALSE;
         ctrl->ports = (guint) ports;
         return TRUE;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return TRUE; /* not PCI: carried along */
     case VNIC_CONF_CONTROLLER_IDE:
         if (ctx->family == VNIC_MACHINE_Q35) {
             g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,

@@ -344,39 +344,70 @@ parse_vnic_elements(VnicConfDomain *def, xmlNode *root, GError **error)
     return TRUE;
 }
 
+/* The 1-based number of @node among the elements of its name in every
+ * <devices> block so far, as the device labels count them. */
 static guint
 element_ordinal(const xmlNode *node)
 {
-    guint n = 1;
+    guint n = 0;
 
-    for (const xmlNode *cur = node->prev; cur != NULL; cur = cur->prev) {
-        if (cur->type == XML_ELEMENT_NODE && cur->ns == node->ns &&
-            xmlStrEqual(cur->name, node->name))
-            n++;
+    for (const xmlNode *block = node->parent; block != NULL; block = block->prev) {
+        if (block->type != XML_ELEMENT_NODE || !vnic_conf_xml_is(block, "devices"))
+            continue;
+        for (const xmlNode *cur = block == node->parent ? node : block->last; cur != NULL;
+             cur = cur->prev) {
+            if (cur->type == XML_ELEMENT_NODE && cur->ns == node->ns &&
+                xmlStrEqual(cur->name, node->name))
+                n++;
+        }
     }
     return n;
 }
 
 static gboolean
+parse_emulator(VnicConfDomain *def, xmlNode *devices, GError **error)
+{
+    g_autofree char *emulator = NULL;
+
+    if (!child_text(devices, "emulator", &emulator, error))
+        return FALSE;
+    if (emulator == NULL)
+        return TRUE;
+    if (def->emulator != NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "<emulator> appears in more than one <devices> element");
+        return FALSE;
+    }
+    def->emulator = g_steal_pointer(&emulator);
+    return TRUE;
+}
+
+/* libvirt takes any number of <devices> blocks (CloudStack puts the balloon
+ * in its own) and reads them as one list in document order; so do we, and
+ * the formatter writes a single <devices>, as libvirt's dumpxml does. */
+static gboolean
 parse_devices(VnicConfDomain *def, xmlNode *root, GError **error)
 {
     VnicConfParseCtx ctx = { def->family };
-    xmlNode *devices;
 
-    if (!vnic_conf_xml_single_child(root, "devices", &devices, error) ||
-        (devices != NULL && !child_text(devices, "emulator", &def->emulator, error)))
-        return FALSE;
-    for (xmlNode *cur = devices != NULL ? devices->children : NULL; cur != NULL; cur = cur->next) {
-        VnicConfDevice *dev;
-
-        if (cur->type != XML_ELEMENT_NODE || vnic_conf_xml_is(cur, "emulator"))
+    for (xmlNode *devices = root->children; devices != NULL; devices = devices->next) {
+        if (devices->type != XML_ELEMENT_NODE || !vnic_conf_xml_is(devices, "devices"))
             continue;
-        dev = vnic_conf_parse_device(&ctx, cur, error);
-        if (dev == NULL) {
-            g_prefix_error(error, "%s #%u: ", (const char *) cur->name, element_ordinal(cur));
+        if (!parse_emulator(def, devices, error))
             return FALSE;
+        for (xmlNode *cur = devices->children; cur != NULL; cur = cur->next) {
+            VnicConfDevice *dev;
+
+            if (cur->type != XML_ELEMENT_NODE || vnic_conf_xml_is(cur, "emulator"))
+                continue;
+            dev = vnic_conf_parse_device(&ctx, cur, error);
+            if (dev == NULL) {
+                g_prefix_error(error, "%s #%u: ", (const char *) cur->name,
+                               element_ordinal(cur));
+                return FALSE;
+            }
+            g_ptr_array_add(def->devices, dev);
         }
-        g_ptr_array_add(def->devices, dev);
     }
     return TRUE;
 }
@@ -446,7 +477,7 @@ check_devices(const VnicConfDomain *def, GError **error)
             return FALSE;
         }
     }
-    return TRUE;
+    return vnic_conf_check_placed_devices(def, error);
 }
 
 VnicConfDomain *

@@ -45,6 +45,7 @@ cmd_query_version(VnicApiRequest *request, gpointer data)
     JsonObject *ret = json_object_new();
 
     json_object_set_string_member(ret, "version", VNIC_VERSION);
+    json_object_set_int_member(ret, "protocol", VNIC_API_PROTOCOL_VERSION);
     vnic_api_request_return_object(request, ret);
 }
 
@@ -318,22 +319,64 @@ cmd_detach(VnicApiRequest *request, gpointer data)
     queue_on_domain(request, data, vnic_domain_detach_job);
 }
 
+static void
+cmd_query_commands(VnicApiRequest *request, gpointer data)
+{
+    vnic_api_request_return_object(request, vnic_api_request_describe_commands(request));
+}
+
+/* The arguments each command reads (docs/api.md); the server refuses any
+ * other.  Requiredness that depends on other arguments (attach-interface's
+ * type unless replug) stays with the handler. */
+#define S(n) { n, VNIC_API_ARG_STRING, FALSE }
+#define S_REQ(n) { n, VNIC_API_ARG_STRING, TRUE }
+#define I(n) { n, VNIC_API_ARG_INT, FALSE }
+#define B(n) { n, VNIC_API_ARG_BOOL, FALSE }
+#define END { NULL, 0, FALSE }
+
+static const VnicApiArg args_none[] = { END };
+static const VnicApiArg args_name[] = { S_REQ("name"), END };
+static const VnicApiArg args_list[] = { B("all"), END };
+static const VnicApiArg args_dumpxml[] = { S_REQ("name"), S("flags"), B("security-info"), END };
+static const VnicApiArg args_define[] = { S_REQ("xml"), S("policy"), I("spare-ports"), END };
+static const VnicApiArg args_shutdown[] = { S_REQ("name"), I("timeout"), END };
+static const VnicApiArg args_attach_interface[] = {
+    S_REQ("name"), S("type"), S("source"), S("mode"), S("model"), S("mac"), S("target"),
+    I("acpi-index"), B("replug"), B("live"), B("config"), S("x-fail-step"), END
+};
+static const VnicApiArg args_attach_device[] = {
+    S_REQ("name"), S_REQ("xml"), B("live"), B("config"), S("x-fail-step"), END
+};
+static const VnicApiArg args_detach_interface[] = {
+    S_REQ("name"), S("mac"), S("target"), I("timeout"), B("live"), B("config"), END
+};
+static const VnicApiArg args_detach_device[] = {
+    S_REQ("name"), S_REQ("xml"), I("timeout"), B("live"), B("config"), END
+};
+
+#undef S
+#undef S_REQ
+#undef I
+#undef B
+#undef END
+
 const VnicApiCommand vnic_daemon_commands[] = {
-    { "query-version", cmd_query_version, TRUE },
-    { "subscribe-events", cmd_subscribe_events, TRUE },
-    { "list", cmd_list, TRUE },
-    { "dumpxml", cmd_dumpxml, TRUE },
-    { "domiflist", cmd_domiflist, TRUE },
-    { "vncdisplay", cmd_vncdisplay, TRUE },
-    { "pci", cmd_pci, TRUE },
-    { "define", cmd_define, FALSE },
-    { "undefine", cmd_undefine, FALSE },
-    { "start", cmd_start, FALSE },
-    { "destroy", cmd_destroy, FALSE },
-    { "shutdown", cmd_shutdown, FALSE },
-    { "attach-interface", cmd_attach, FALSE },
-    { "attach-device", cmd_attach, FALSE },
-    { "detach-interface", cmd_detach, FALSE },
-    { "detach-device", cmd_detach, FALSE },
+    { "query-version", cmd_query_version, TRUE, args_none },
+    { "query-commands", cmd_query_commands, TRUE, args_none },
+    { "subscribe-events", cmd_subscribe_events, TRUE, args_none },
+    { "list", cmd_list, TRUE, args_list },
+    { "dumpxml", cmd_dumpxml, TRUE, args_dumpxml },
+    { "domiflist", cmd_domiflist, TRUE, args_name },
+    { "vncdisplay", cmd_vncdisplay, TRUE, args_name },
+    { "pci", cmd_pci, TRUE, args_name },
+    { "define", cmd_define, FALSE, args_define },
+    { "undefine", cmd_undefine, FALSE, args_name },
+    { "start", cmd_start, FALSE, args_name },
+    { "destroy", cmd_destroy, FALSE, args_name },
+    { "shutdown", cmd_shutdown, FALSE, args_shutdown },
+    { "attach-interface", cmd_attach, FALSE, args_attach_interface },
+    { "attach-device", cmd_attach, FALSE, args_attach_device },
+    { "detach-interface", cmd_detach, FALSE, args_detach_interface },
+    { "detach-device", cmd_detach, FALSE, args_detach_device },
 };
 const gsize vnic_daemon_n_commands = G_N_ELEMENTS(vnic_daemon_commands);

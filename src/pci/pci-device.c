@@ -117,6 +117,18 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
             cls->connect = VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE;
             break;
+        case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+            cls->connect = VNIC_PCI_CONNECT_PCI_EXPANDER;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+            cls->connect = VNIC_PCI_CONNECT_PCIE_EXPANDER;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+            cls->connect = VNIC_PCI_CONNECT_SWITCH_UPSTREAM;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
+            cls->connect = VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM;
+            break;
         }
         cls->is_pci = TRUE;
         return;
@@ -147,6 +159,77 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         cls->has_builtin = cls->is_pci;
         cls->builtin = builtin_addr(1, 1);
         return;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return; /* ISA and USB devices */
+    }
+}
+
+/* model='virtio-transitional', wherever the device keeps its model. */
+static gboolean
+is_transitional(const VnicConfDevice *dev)
+{
+    const char *model = dev->model;
+    xmlChar *attr = NULL;
+    gboolean yes;
+
+    if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+        model = dev->nic->model;
+    else if (dev->kind == VNIC_CONF_DEV_CONTROLLER)
+        model = dev->controller->model;
+    else if (dev->kind == VNIC_CONF_DEV_DISK || dev->kind == VNIC_CONF_DEV_FILESYSTEM)
+        model = (const char *)(attr = dev->node != NULL ? xmlGetProp(dev->node, BAD_CAST "model")
+                                                        : NULL);
+    yes = g_strcmp0(model, "virtio-transitional") == 0;
+    xmlFree(attr);
+    return yes;
+}
+
+/* The devices vnic places but does not run (docs/xml.md): which ones are
+ * PCI follows vnic_conf_device_is_pci(); how they plug in was measured
+ * with libvirt 9.0 on q35 (tests/data/libvirt/q35-alldev). */
+static void
+classify_more(const VnicConfDomain *def, const VnicConfDevice *dev, VnicPciDevClass *cls)
+{
+    VnicPciConnect native = def->family == VNIC_MACHINE_Q35 ? VNIC_PCI_CONNECT_PCIE
+                                                            : VNIC_PCI_CONNECT_PCI;
+
+    cls->is_pci = vnic_conf_device_is_pci(dev);
+    cls->connect = native;
+    switch (dev->kind) {
+    case VNIC_CONF_DEV_HOSTDEV:
+        /* libvirt reads a host device's config space to tell; one it cannot
+         * read (not there at define) is taken for PCIe, and so do we */
+        cls->group = VNIC_PCI_GROUP_HOSTDEV;
+        break;
+    case VNIC_CONF_DEV_FILESYSTEM:
+        cls->group = VNIC_PCI_GROUP_FILESYSTEM;
+        break;
+    case VNIC_CONF_DEV_VSOCK:
+        cls->group = VNIC_PCI_GROUP_VSOCK;
+        break;
+    case VNIC_CONF_DEV_MEMORY:
+        cls->group = VNIC_PCI_GROUP_MEMORY;
+        break;
+    case VNIC_CONF_DEV_CRYPTO:
+        cls->group = VNIC_PCI_GROUP_CRYPTO;
+        break;
+    case VNIC_CONF_DEV_IOMMU:
+        /* an integrated endpoint on pcie.0, never behind a port */
+        cls->group = VNIC_PCI_GROUP_IOMMU;
+        cls->connect = VNIC_PCI_CONNECT_INTEGRATED;
+        break;
+    case VNIC_CONF_DEV_SHMEM:
+        cls->group = VNIC_PCI_GROUP_SHMEM;
+        cls->connect = VNIC_PCI_CONNECT_PCI;
+        break;
+    case VNIC_CONF_DEV_SERIAL:
+        cls->group = VNIC_PCI_GROUP_SERIAL;
+        cls->connect = VNIC_PCI_CONNECT_PCI;
+        break;
+    default:
+        cls->is_pci = FALSE;
+        break;
     }
 }
 
@@ -210,8 +293,14 @@ vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev)
         cls.connect = native;
         break;
     default:
+        classify_more(def, dev, &cls);
         break;
     }
+    /* a transitional virtio device keeps its legacy I/O BAR, so libvirt
+     * puts it on conventional PCI, behind a pcie-to-pci-bridge on q35
+     * (tests/data/libvirt/q35-transitional) */
+    if (cls.connect == VNIC_PCI_CONNECT_PCIE && is_transitional(dev))
+        cls.connect = VNIC_PCI_CONNECT_PCI;
     return cls;
 }
 

@@ -88,6 +88,13 @@ add_pc_bridges(VnicPciPlanner *p, guint devices, GError **error)
     guint free_root = free_hotplug_pci_slots(p);
     guint bridges = 0;
 
+    /* a pci-expander-bus is another root bus: libvirt counts its slots */
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        if (p->set->buses[b].exists &&
+            p->set->buses[b].model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS)
+            free_root += vnic_pci_addrset_free_slot_count(p->set, b);
+    }
+
     if (devices > 0 && devices + 1 > free_root)
         bridges = (devices + 1 - free_root + 30) / 31;
     while (free_root + 30 * bridges < devices)
@@ -106,8 +113,20 @@ empty_user_ports(VnicPciPlanner *p)
 
     for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
         const VnicPciBus *bus = &p->set->buses[b];
-        n += bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT && bus->hotplug &&
-             vnic_pci_addrset_slot_is_empty(p->set, b, 0);
+        gboolean port = bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
+                        bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT;
+        n += bus->exists && port && bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0);
+    }
+    /* each switch upstream port still to be placed will take one of them
+     * (q35-switch).  libvirt adds no root port for one that finds none: it
+     * then plugs it into its own downstream port, a loop QEMU cannot
+     * build; we add none either, and the lower-index rule refuses it */
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+
+        if (n > 0 && bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT &&
+            bus->controller != NULL && vnic_pci_planner_needs_address(p, bus->controller))
+            n--;
     }
     return n;
 }

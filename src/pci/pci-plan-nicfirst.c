@@ -173,6 +173,32 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
     return TRUE;
 }
 
+/* A user's pci-expander-bus without an address: the highest free root
+ * slot, out of the NICs' way like the bridges (before place_user_controllers,
+ * whose bridge search would find the expander's own bus). */
+static gboolean
+place_pc_expanders(VnicPciPlanner *p, GError **error)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
+        guint s = VNIC_PCI_SLOTS - 1;
+
+        if (vnic_pci_classify(p->def, dev).connect != VNIC_PCI_CONNECT_PCI_EXPANDER ||
+            !vnic_pci_planner_needs_address(p, dev))
+            continue;
+        while (s >= PC_FIRST_NIC_SLOT && !vnic_pci_addrset_slot_is_empty(p->set, 0, s))
+            s--;
+        if (s < PC_FIRST_NIC_SLOT) {
+            g_autofree char *what = vnic_conf_device_describe(p->def, dev);
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
+                        "%s: no free slot on pci.0 for it", what);
+            return FALSE;
+        }
+        vnic_pci_planner_place(p, dev, &(VnicConfPciAddr){ .set = TRUE, .slot = s });
+    }
+    return TRUE;
+}
+
 gboolean
 vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
 {
@@ -182,6 +208,8 @@ vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
     SlotCursor cursor = { 0 };
 
     vnic_pci_planner_place_primary_video(p, 2);
+    if (!place_pc_expanders(p, error))
+        return FALSE;
     if (!place_user_controllers(p, TRUE, error))
         return FALSE;
     collect(p, nics, others);
@@ -247,6 +275,11 @@ collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
         VnicPciBus *bus = &p->set->buses[b];
         VnicConfDevice *ctrl = (VnicConfDevice *)bus->controller;
 
+        /* a switch's downstream ports (placed with the user's controllers)
+         * serve like root ports */
+        if (bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT &&
+            bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0))
+            g_ptr_array_add(ports, GUINT_TO_POINTER(b));
         if (!bus->exists || bus->model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT)
             continue;
         if (vnic_pci_planner_needs_address(p, ctrl))

@@ -160,6 +160,14 @@ qemu_model_name(VnicConfPciModel model)
         return "pcie-pci-bridge";
     case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
         return "i82801b11-bridge";
+    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+        return "pxb";
+    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+        return "pxb-pcie";
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+        return "x3130-upstream";
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
+        return "xio3130-downstream";
     default:
         return vnic_conf_pci_model_to_string(model);
     }
@@ -348,8 +356,47 @@ complete_controllers(VnicConfDomain *def)
             if (c->port < 0)
                 c->port = (gint)(d->addr.slot << 3 | d->addr.function);
         }
+        /* a downstream port's port number is its slot on the switch */
+        if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT) {
+            if (c->chassis < 0)
+                c->chassis = (gint)c->index;
+            if (c->port < 0)
+                c->port = (gint)d->addr.slot;
+        }
         if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE && c->chassis_nr < 0)
             c->chassis_nr = (gint)c->index;
+    }
+}
+
+static gboolean
+is_expander(const VnicConfDevice *d)
+{
+    return d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+           (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS);
+}
+
+/* libvirt's default <target busNr> for an expander bus: two below the
+ * lowest one any expander has (256 when none has one), in document order,
+ * so the guest's numbers for the buses behind each stay apart
+ * (tests/data/libvirt/pc-pxb-busnr: 98 and 96 next to a given 100). */
+static void
+number_expander_buses(VnicConfDomain *def)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        gint lowest = 256;
+
+        if (!is_expander(d) || d->controller->bus_nr >= 0)
+            continue;
+        for (guint j = 0; j < def->devices->len; j++) {
+            const VnicConfDevice *o = g_ptr_array_index(def->devices, j);
+
+            if (is_expander(o) && o->controller->bus_nr >= 0)
+                lowest = MIN(lowest, o->controller->bus_nr);
+        }
+        if (lowest > 2)
+            d->controller->bus_nr = lowest - 2;
     }
 }
 
@@ -460,6 +507,7 @@ apply(VnicPciPlanner *p)
         VnicConfDevice *root = vnic_conf_domain_find_controller(p->def, VNIC_CONF_CONTROLLER_PCI, 0);
         root->controller->hotplug = VNIC_TRISTATE_NO;
     }
+    number_expander_buses(p->def);
     complete_controllers(p->def);
     mark_multifunction_slots(p);
     if (p->def->auto_acpi_index)

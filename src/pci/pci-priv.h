@@ -21,22 +21,39 @@ typedef enum {
     VNIC_PCI_CONNECT_PCI_BRIDGE = 1 << 3,
     VNIC_PCI_CONNECT_DMI_BRIDGE = 1 << 4,
     VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE = 1 << 5,
+    VNIC_PCI_CONNECT_PCI_EXPANDER = 1 << 6,     /* pxb: on pci-root only */
+    VNIC_PCI_CONNECT_PCIE_EXPANDER = 1 << 7,    /* pxb-pcie: on pcie-root only */
+    VNIC_PCI_CONNECT_SWITCH_UPSTREAM = 1 << 8,  /* into a root or downstream port */
+    VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM = 1 << 9, /* onto an upstream port's bus */
+    VNIC_PCI_CONNECT_INTEGRATED = 1 << 10,      /* PCIe integrated endpoint: pcie.0
+                                                 * only (virtio-iommu, as libvirt) */
 } VnicPciConnect;
+
+#define VNIC_PCI_CONNECT_BITS 11
 
 #define VNIC_PCI_CONNECT_ENDPOINT (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCIE)
 
-/* libvirt's cold-plug placement order (qemuDomainAssignDevicePCISlots). */
+/* libvirt's cold-plug placement order (qemuDomainAssignDevicePCISlots),
+ * measured with libvirt 9.0 (tests/data/libvirt/pc-alldev, q35-alldev). */
 typedef enum {
     VNIC_PCI_GROUP_CONTROLLER_PCI,
+    VNIC_PCI_GROUP_FILESYSTEM,
     VNIC_PCI_GROUP_NIC,
     VNIC_PCI_GROUP_SOUND,
     VNIC_PCI_GROUP_CONTROLLER,
     VNIC_PCI_GROUP_DISK,
+    VNIC_PCI_GROUP_HOSTDEV,
     VNIC_PCI_GROUP_MEMBALLOON,
     VNIC_PCI_GROUP_RNG,
     VNIC_PCI_GROUP_WATCHDOG,
     VNIC_PCI_GROUP_VIDEO,
+    VNIC_PCI_GROUP_SHMEM,
     VNIC_PCI_GROUP_INPUT,
+    VNIC_PCI_GROUP_SERIAL,
+    VNIC_PCI_GROUP_IOMMU,
+    VNIC_PCI_GROUP_VSOCK,
+    VNIC_PCI_GROUP_MEMORY,
+    VNIC_PCI_GROUP_CRYPTO,    /* newer libvirt; 9.0 drops <crypto> */
     VNIC_PCI_GROUP_COUNT,
 } VnicPciGroup;
 

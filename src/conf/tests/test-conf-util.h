@@ -4,6 +4,7 @@
 #include "conf/conf-priv.h"
 
 /* Registration, one per test file. */
+void test_conf_devices_register(void);
 void test_conf_parse_register(void);
 void test_conf_errors_register(void);
 void test_conf_format_register(void);

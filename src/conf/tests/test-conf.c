@@ -13,6 +13,7 @@ main(int argc, char **argv)
     int ret;
 
     g_test_init(&argc, &argv, NULL);
+    test_conf_devices_register();
     test_conf_parse_register();
     test_conf_errors_register();
     test_conf_format_register();

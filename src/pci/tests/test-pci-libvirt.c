@@ -66,6 +66,7 @@ assert_same_device(const char *key, const VnicConfDevice *want, const VnicConfDe
         g_assert_cmpint(want->controller->chassis, ==, got->controller->chassis);
         g_assert_cmpint(want->controller->port, ==, got->controller->port);
         g_assert_cmpstr(want->controller->model_name, ==, got->controller->model_name);
+        g_assert_cmpint(want->controller->bus_nr, ==, got->controller->bus_nr);
     }
 }
 
@@ -125,6 +126,9 @@ by_name(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void register_replan_device_tests(void);
+static void register_switch_tests(void);
+
 void
 register_libvirt_tests(void)
 {
@@ -144,6 +148,8 @@ register_libvirt_tests(void)
         g_autofree char *path = g_strdup_printf("/pci/libvirt/%s", (char *)names->pdata[i]);
         g_test_add_data_func_full(path, g_strdup(names->pdata[i]), test_case, g_free);
     }
+    register_replan_device_tests();
+    register_switch_tests();
 }
 
 /* Planning a planned domain changes nothing: what `vnic plan` prints can be
@@ -181,4 +187,76 @@ register_replan_tests(void)
         g_autofree char *path = g_strdup_printf("/pci/replan-is-stable/%s", names[i]);
         g_test_add_data_func(path, names[i], test_replan_is_stable);
     }
+}
+
+/* The same for the cases with the devices vnic places but does not run,
+ * expander buses and switches. */
+static void
+register_replan_device_tests(void)
+{
+    static const char *const names[] = { "pc-alldev", "q35-alldev", "q35-hostdevs", "pc-pxb30",
+                                         "pc-pxb-busnr", "q35-pxb-busnr", "q35-switch" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *path = g_strdup_printf("/pci/replan-is-stable/%s", names[i]);
+        g_test_add_data_func(path, names[i], test_replan_is_stable);
+    }
+}
+
+/* A switch with three downstream ports and two NICs: under both policies
+ * the NICs use the downstream ports.  libvirt then puts the usb controller
+ * on the third (as libvirt 9.0 does with this XML), leaving no port for
+ * hot-plug; nic-first keeps it empty, and the next hot-plugged NIC takes it
+ * (the guest numbers it lowest; hot-plug there works with the test guest). */
+static guint
+tc_usb_bus(const VnicConfDomain *def)
+{
+    const VnicConfDevice *usb = vnic_conf_domain_find_controller(def, VNIC_CONF_CONTROLLER_USB, 0);
+
+    g_assert_nonnull(usb);
+    return usb->addr.bus;
+}
+
+static void
+test_switch_hotplug(void)
+{
+    static const char xml[] =
+        "<domain type='qemu'><name>s</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type></os><features><acpi/></features>"
+        "<devices><controller type='pci' index='1' model='pcie-root-port'/>"
+        "<controller type='pci' index='2' model='pcie-switch-upstream-port'/>"
+        "<controller type='pci' index='3' model='pcie-switch-downstream-port'/>"
+        "<controller type='pci' index='4' model='pcie-switch-downstream-port'/>"
+        "<controller type='pci' index='5' model='pcie-switch-downstream-port'/>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "</interface><interface type='ethernet'><mac address='52:54:00:00:00:02'/>"
+        "<model type='virtio'/></interface></devices></domain>";
+
+    for (VnicPciPolicy policy = VNIC_PCI_POLICY_NIC_FIRST; policy <= VNIC_PCI_POLICY_LIBVIRT; policy++) {
+        g_autoptr(VnicConfDomain) def = plan_xml(xml, policy, -1);
+        g_autoptr(GError) error = NULL;
+        VnicConfPciAddr next;
+        guint nic = 0;
+
+        for (guint i = 0; i < def->devices->len; i++) {
+            const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+            if (d->kind == VNIC_CONF_DEV_INTERFACE)
+                g_assert_cmpuint(d->addr.bus, ==, 3 + nic++);
+        }
+        if (policy == VNIC_PCI_POLICY_LIBVIRT) {
+            g_assert_cmpuint(tc_usb_bus(def), ==, 5);
+            continue;
+        }
+        g_assert_true(vnic_pci_next_nic_address(def, &next, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(next.bus, ==, 5);
+        g_assert_cmpuint(next.slot, ==, 0);
+    }
+}
+
+static void
+register_switch_tests(void)
+{
+    g_test_add_func("/pci/switch/hotplug-downstream", test_switch_hotplug);
 }
