@@ -80,6 +80,10 @@ parse_backend(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChar
                             "<graphics type='spice'>", elem);
         return FALSE;
     }
+    /* libvirt writes a unix chardev whose socket it names itself (mode
+     * bind, no path) without any <source>: that is bind too */
+    if (chr->backend == VNIC_QEMU_CHR_UNIX && mode == NULL && dev->source_path == NULL)
+        mode = g_strdup("bind");
     if (chr->backend == VNIC_QEMU_CHR_UNIX && g_strcmp0(mode, "bind") != 0) {
         vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "unsupported value '%s' for <source mode>: vnic listens on the "

@@ -298,6 +298,21 @@ test_chardevs(void)
                        VNIC_QEMU_ERROR_UNSUPPORTED, "differs from the <log>");
 }
 
+/* libvirt's XML of a guest-agent channel whose socket it names itself has
+ * no <source>: a socket vnicd binds, as for mode='bind'. */
+static void
+test_unix_channel_without_source(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        HEAD("pc", "") "<devices><controller type='virtio-serial' index='0'/>"
+        "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+        "</devices></domain>");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(vnic_qemu_domain_check(def, &error));
+    g_assert_no_error(error);
+}
+
 static void
 test_balloon_stats(void)
 {
@@ -455,6 +470,7 @@ test_qemu_launch_register(void)
     g_test_add_func("/qemu/launch/chardevs", test_chardevs);
     g_test_add_func("/qemu/launch/spice-channels", test_spice_channels);
     g_test_add_func("/qemu/launch/balloon-stats", test_balloon_stats);
+    g_test_add_func("/qemu/launch/unix-channel-no-source", test_unix_channel_without_source);
     g_test_add_func("/qemu/launch/cputune", test_cputune);
     g_test_add_func("/qemu/launch/features", test_features);
     g_test_add_func("/qemu/launch/affinity", test_affinity);
