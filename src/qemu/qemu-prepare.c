@@ -92,6 +92,29 @@ auto_socket_path(const VnicConfDomain *def, const VnicConfDevice *dev,
     return g_build_filename(run_dir, file, NULL);
 }
 
+/* A socket without <source> is bound by vnic (libvirt's XML of a socket it
+ * names itself): once the path is filled in, <source mode='bind'> says so
+ * in the status XML too, which is read again after a daemon restart. */
+static void
+mark_bind(xmlNode *node)
+{
+    xmlNode *source = vnic_qemu_xml_child(node, "source");
+
+    if (source == NULL) {
+        xmlNode *first = node->children;
+
+        while (first != NULL && first->type != XML_ELEMENT_NODE)
+            first = first->next;
+        source = xmlNewNode(node->ns, (const xmlChar *) "source");
+        if (first != NULL)
+            xmlAddPrevSibling(first, source);
+        else
+            xmlAddChild(node, source);
+    }
+    if (xmlHasProp(source, (const xmlChar *) "mode") == NULL)
+        xmlSetProp(source, (const xmlChar *) "mode", (const xmlChar *) "bind");
+}
+
 /* @auto_pathed collects the devices whose source_path was filled in here,
  * so a failed prepare can take the paths back out. */
 static gboolean
@@ -114,6 +137,7 @@ prepare_chardev(VnicQemuRuntime *rt, VnicConfDomain *def, VnicConfDevice *dev,
             if (dev->source_path == NULL) {
                 dev->source_path = g_steal_pointer(&path);
                 g_ptr_array_add(auto_pathed, dev);
+                mark_bind(dev->node);
             }
         }
     } else if (chr.target != VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS &&
