@@ -7,7 +7,9 @@
  *   pty     –                             -chardev pty (path read with
  *                                         query-chardev after start)
  *   unix    mode='bind' [path]            -chardev socket,fd=N,server=on,wait=off
- *                                         on a socket vnic bound and listens on
+ *                                         on a socket vnic bound and listens on;
+ *                                         no <source> at all (libvirt's XML of a
+ *                                         socket it names) is bind too
  *   file    path [append]                 -add-fd + -chardev file,path=/dev/fdset/S
  *   null    –                             -chardev null
  *   spicevmc (channel, with SPICE graphics) -chardev spicevmc,name=vdagent
