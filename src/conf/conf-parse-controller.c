@@ -251,18 +251,46 @@ index_in_use(const VnicConfDomain *def, VnicConfControllerType type, guint index
     return vnic_conf_domain_find_controller(def, type, index) != NULL;
 }
 
+static gboolean
+is_ich9_uhci(const VnicConfController *ctrl)
+{
+    return ctrl->type == VNIC_CONF_CONTROLLER_USB && ctrl->model != NULL &&
+           g_str_has_prefix(ctrl->model, "ich9-uhci");
+}
+
+/* The USB controller written last before position @pos, or NULL. */
+static const VnicConfController *
+previous_usb(const VnicConfDomain *def, guint pos)
+{
+    for (guint i = pos; i-- > 0;) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_USB)
+            return d->controller;
+    }
+    return NULL;
+}
+
 /* libvirt gives a controller without index the lowest one unused by its
- * type.  PCI index 0 belongs to the root, so other PCI models start at 1. */
+ * type.  PCI index 0 belongs to the root, so other PCI models start at 1.
+ * An ich9-uhciN without index joins the USB controller written before it
+ * (virt-install writes its USB2 set without indexes; measured: libvirt 9.0
+ * puts ehci1 + uhci1..3 at index 0, a second set at index 1). */
 static void
 assign_indexes(VnicConfDomain *def)
 {
     for (guint i = 0; i < def->devices->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
         VnicConfController *ctrl = dev->controller;
+        const VnicConfController *prev;
         guint index = 0;
 
         if (dev->kind != VNIC_CONF_DEV_CONTROLLER || ctrl->index != VNIC_CONF_INDEX_UNSET)
             continue;
+        if (is_ich9_uhci(ctrl) && (prev = previous_usb(def, i)) != NULL) {
+            ctrl->index = prev->index;
+            continue;
+        }
         if (ctrl->type == VNIC_CONF_CONTROLLER_PCI && ctrl->pci_model != VNIC_CONF_PCI_MODEL_NONE &&
             !pci_model_is_root(ctrl->pci_model))
             index = 1;
