@@ -27,6 +27,10 @@ VnicConfDevice *vnic_conf_parse_device(const VnicConfParseCtx *ctx, xmlNode *nod
 gboolean vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node,
                                    VnicConfDevice *dev, GError **error);
 
+/* conf-parse-nic-extra.c: <bandwidth>, <driver name>, <virtualport> and
+ * vhost-user's rules, once the rest of the interface is parsed. */
+gboolean vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error);
+
 /* conf-parse-controller.c */
 gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
                                     VnicConfDevice *dev, GError **error);
