@@ -248,11 +248,10 @@ parse_target(xmlNode *node, VnicConfNic *nic, GError **error)
                     "tap to use");
         return FALSE;
     }
-    if (nic->target_managed == VNIC_TRISTATE_NO && nic->type != VNIC_CONF_NIC_ETHERNET &&
-        nic->type != VNIC_CONF_NIC_BRIDGE) {
+    if (nic->target_managed == VNIC_TRISTATE_NO && nic->type != VNIC_CONF_NIC_ETHERNET) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
                     "<target managed='no'> on <interface type='%s'>: an existing tap is only "
-                    "used for type ethernet or bridge",
+                    "used for type ethernet, as in libvirt (whoever made it plugs it)",
                     vnic_conf_nic_type_to_string(nic->type));
         return FALSE;
     }

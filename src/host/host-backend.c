@@ -240,7 +240,7 @@ vnic_host_backend_create(const VnicConfNic *nic, GError **error)
     if (!nl)
         return NULL;
     backend = backend_new();
-    switch (nic->type) {
+    switch (vnic_conf_nic_backend_type(nic)) {
     case VNIC_CONF_NIC_ETHERNET:
     case VNIC_CONF_NIC_BRIDGE:
         ok = vnic_host_tap_setup(backend, nl, nic, error);
@@ -250,14 +250,30 @@ vnic_host_backend_create(const VnicConfNic *nic, GError **error)
         break;
     default:
         g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_INVALID,
-                    "interface type %d has no host backend", (int)nic->type);
+                    "<interface type='%s'> has no host link%s",
+                    vnic_conf_nic_type_name(nic->type),
+                    nic->type == VNIC_CONF_NIC_NETWORK ? " until its network is resolved" : "");
         break;
+    }
+    if (ok)
+        ok = vnic_host_bandwidth_apply(nl, backend->link->ifindex, backend->link->name, nic,
+                                       error);
+    if (!ok && backend->unmanaged) {
+        /* never delete a tap that is not ours: only close our queues */
+        vnic_host_link_free(g_steal_pointer(&backend->link));
     }
     if (!ok) {
         backend_rollback(backend);
         return NULL;
     }
     return backend;
+}
+
+gboolean
+vnic_host_backend_is_owned(const VnicHostBackend *backend)
+{
+    g_return_val_if_fail(backend != NULL, FALSE);
+    return !backend->unmanaged;
 }
 
 const VnicHostLink *

@@ -9,6 +9,11 @@
  *             guest NIC's, up, and its /dev/tapN opened once per queue.
  * Names: <target dev> when given (refused if a link of that name exists),
  * else the lowest free vnetN / macvtapN, chosen atomically by the kernel.
+ * <target dev='X' managed='no'/>: tap X must exist; vnic attaches queues to
+ * it and changes nothing but <bandwidth>; it is not vnic's link.
+ * <bandwidth>: tc (htb class for inbound, ingress police for outbound) on
+ * the link, see host-bandwidth.c.  A network NIC uses what it resolved to
+ * (vnic_conf_nic_backend_type()).
  *
  * Ownership: every link vnic creates is described by a VnicHostLink (name,
  * ifindex, kind).  vnic_host_link_delete() deletes a link only if a link
@@ -91,6 +96,13 @@ void vnic_host_backend_free(VnicHostBackend *backend);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostBackend, vnic_host_backend_free)
 
 const VnicHostLink *vnic_host_backend_get_link(const VnicHostBackend *backend);
+/* FALSE for an existing tap (<target managed='no'>): the caller must not
+ * record its link as its own, nor ever delete it. */
+gboolean vnic_host_backend_is_owned(const VnicHostBackend *backend);
+
+/* Removes the shaping <bandwidth> added to link @name (@ifindex): the root
+ * and ingress qdiscs.  For links vnic does not delete (managed='no'). */
+gboolean vnic_host_bandwidth_clear(const char *name, guint ifindex, GError **error);
 /* The fds, still owned by the backend. */
 const int *vnic_host_backend_get_fds(const VnicHostBackend *backend, guint *n_fds);
 /* Hands the fds over to the caller (the backend forgets them); free the

@@ -132,6 +132,25 @@ nl_failv(VnicHostNl *nl, int err, GError **error, const char *fmt, va_list ap)
 }
 
 gboolean
+vnic_host_nl_result(VnicHostNl *nl, int err, GError **error, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err >= 0)
+        return TRUE;
+    va_start(ap, fmt);
+    nl_failv(nl, err, error, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+void
+vnic_host_nl_reset(VnicHostNl *nl)
+{
+    nl_reset(nl);
+}
+
+gboolean
 vnic_host_nl_get(VnicHostNl *nl, guint ifindex, const char *name, rtnl_link **ret,
                  GError **error)
 {
