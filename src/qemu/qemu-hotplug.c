@@ -300,11 +300,14 @@ nic_node_args(const VnicConfDevice *dev, JsonObject *args)
     xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
     g_autofree char *enabled = vnic_qemu_xml_prop(rom, "enabled");
     g_autofree char *bar = vnic_qemu_xml_prop(rom, "bar");
+    g_autofree char *file = vnic_qemu_xml_prop(rom, "file");
     const char *const sizes[] = { "rx_queue_size", "tx_queue_size" };
 
-    if (g_strcmp0(enabled, "no") == 0)
+    if (g_strcmp0(enabled, "no") == 0 || g_strcmp0(file, "") == 0)
         json_object_set_string_member(args, "romfile", "");
-    else if (bar != NULL)
+    else if (file != NULL)
+        json_object_set_string_member(args, "romfile", file);
+    if (bar != NULL && g_strcmp0(enabled, "no") != 0)
         json_object_set_int_member(args, "rombar", g_strcmp0(bar, "off") == 0 ? 0 : 1);
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
         g_autofree char *v = vnic_qemu_xml_prop(driver, sizes[i]);
