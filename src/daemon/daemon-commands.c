@@ -275,5 +275,12 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "attach-device", cmd_attach, FALSE },
     { "detach-interface", cmd_detach, FALSE },
     { "detach-device", cmd_detach, FALSE },
+    { "net-list", vnic_cmd_net_list, TRUE },
+    { "net-dumpxml", vnic_cmd_net_dumpxml, TRUE },
+    { "net-define", vnic_cmd_net_define, FALSE },
+    { "net-undefine", vnic_cmd_net_undefine, FALSE },
+    { "net-start", vnic_cmd_net_start, FALSE },
+    { "net-destroy", vnic_cmd_net_destroy, FALSE },
+    { "net-autostart", vnic_cmd_net_autostart, FALSE },
 };
 const gsize vnic_daemon_n_commands = G_N_ELEMENTS(vnic_daemon_commands);

@@ -199,17 +199,28 @@ plug_live(Attach *a, GError **error)
 
     if (!(a->dev = prepare_nic(dom->live, a->xml, NULL, error)))
         return FALSE;
+    if (a->dev->nic->type == VNIC_CONF_NIC_VHOSTUSER) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "hot-plug of <interface type='vhostuser'> is not supported yet: define "
+                    "it in the domain and start it (or attach with --config)");
+        return FALSE;
+    }
+    if (!vnic_network_resolve_nic(dom->daemon, dom->live, a->dev, error))
+        return FALSE;
     a->dev->alias = vnic_qemu_next_nic_id(dom->live);
+    vnic_domain_warn_vhost(dom, dom->live, a->dev);
     t0 = g_get_monotonic_time();
     if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
         return FALSE;
     a->backend_us = g_get_monotonic_time() - t0;
-    a->owned = g_new0(VnicOwnedLink, 1);
-    a->owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
-    a->owned->alias = g_strdup(a->dev->alias);
-    g_ptr_array_add(dom->links, a->owned);
+    if (vnic_host_backend_is_owned(backend)) {
+        a->owned = g_new0(VnicOwnedLink, 1);
+        a->owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
+        a->owned->alias = g_strdup(a->dev->alias);
+        g_ptr_array_add(dom->links, a->owned);
+    }
     g_free(a->dev->nic->target_dev);
-    a->dev->nic->target_dev = g_strdup(a->owned->link->name);
+    a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */

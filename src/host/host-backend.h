@@ -126,4 +126,8 @@ gboolean vnic_host_link_exists(const VnicHostLink *link);
  * that is gone or no longer ours is VNIC_HOST_ERROR_NOT_FOUND. */
 gboolean vnic_host_link_set_up(const VnicHostLink *link, gboolean up, GError **error);
 
+/* TRUE when link @name exists (and, with @bridge, is a bridge); else
+ * NOT_FOUND or INVALID naming it.  For checks before anything is made. */
+gboolean vnic_host_link_check(const char *name, gboolean bridge, GError **error);
+
 G_END_DECLS
