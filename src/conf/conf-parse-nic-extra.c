@@ -133,3 +133,31 @@ vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error)
     return parse_bandwidth(node, nic, error) && parse_driver_name(node, nic, error) &&
            parse_virtualport(node, error) && check_vhostuser(nic, error);
 }
+
+/* A vhost-user backend maps the guest's RAM: it must be shared.  libvirt
+ * 9.0 only warns when it is not, and QEMU 7.2 then fails the device (or
+ * crashes when the guest's driver starts it): vnic refuses at define. */
+gboolean
+vnic_conf_check_vhostuser_memory(const VnicConfDomain *def, xmlNode *root, GError **error)
+{
+    xmlNode *backing = vnic_conf_xml_child(root, "memoryBacking");
+    xmlNode *access = backing != NULL ? vnic_conf_xml_child(backing, "access") : NULL;
+    g_autofree char *mode = access != NULL ? vnic_conf_xml_prop(access, "mode") : NULL;
+    guint n = 0;
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+
+        if (dev->kind != VNIC_CONF_DEV_INTERFACE)
+            continue;
+        n++;
+        if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER && g_strcmp0(mode, "shared") != 0) {
+            g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                        "interface #%u: <interface type='vhostuser'> needs the guest's memory "
+                        "shared with its backend: add <memoryBacking><source type='memfd'/>"
+                        "<access mode='shared'/></memoryBacking>", n);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}

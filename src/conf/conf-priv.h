@@ -30,6 +30,9 @@ gboolean vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node,
 /* conf-parse-nic-extra.c: <bandwidth>, <driver name>, <virtualport> and
  * vhost-user's rules, once the rest of the interface is parsed. */
 gboolean vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error);
+/* Whole-domain: a vhostuser NIC needs <memoryBacking><access mode='shared'>. */
+gboolean vnic_conf_check_vhostuser_memory(const VnicConfDomain *def, xmlNode *root,
+                                          GError **error);
 
 /* conf-parse-controller.c */
 gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,

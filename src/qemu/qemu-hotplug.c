@@ -303,7 +303,10 @@ nic_node_args(const VnicConfDevice *dev, JsonObject *args)
     g_autofree char *file = vnic_qemu_xml_prop(rom, "file");
     const char *const sizes[] = { "rx_queue_size", "tx_queue_size" };
 
-    if (g_strcmp0(enabled, "no") == 0 || g_strcmp0(file, "") == 0)
+    /* QEMU refuses a hot-plugged device with an option ROM but no ROM BAR
+     * (nothing could reach the ROM): <rom bar='off'/> alone means no ROM */
+    if (g_strcmp0(enabled, "no") == 0 || g_strcmp0(file, "") == 0 ||
+        (g_strcmp0(bar, "off") == 0 && file == NULL))
         json_object_set_string_member(args, "romfile", "");
     else if (file != NULL)
         json_object_set_string_member(args, "romfile", file);

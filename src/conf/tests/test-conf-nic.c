@@ -54,12 +54,31 @@ test_nic_network_status_roundtrip(void)
 static void
 test_nic_vhostuser(void)
 {
-    g_autoptr(VnicConfDomain) def = tc_parse_devices(
-        "q35", "<interface type='vhostuser'><mac address='52:54:00:00:00:02'/>"
-               "<source type='unix' path='/var/run/openvswitch/vhu1' mode='client'/>"
-               "<model type='virtio'/><driver queues='2'/></interface>");
-    VnicConfDevice *dev = tc_nth(def, VNIC_CONF_DEV_INTERFACE, 0);
-    g_autofree char *out = format_nic(dev, VNIC_CONF_FORMAT_INACTIVE);
+    static const char nic_xml[] =
+        "<interface type='vhostuser'><mac address='52:54:00:00:00:02'/>"
+        "<source type='unix' path='/var/run/openvswitch/vhu1' mode='client'/>"
+        "<model type='virtio'/><driver queues='2'/></interface>";
+    g_autofree char *xml = tc_domain_xml("q35", nic_xml);
+    g_autofree char *shared = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    VnicConfDevice *dev;
+    g_autofree char *out = NULL;
+
+    /* not shared: refused, naming what to add */
+    tc_assert_parse_error(xml, VNIC_CONF_ERROR_CONFLICT,
+                          (const char *const[]){ "interface #1", "<access mode='shared'/>",
+                                                 NULL });
+    shared = tc_domain_xml("q35", nic_xml);
+    {
+        char *pos = strstr(shared, "<devices>");
+        g_autofree char *head = g_strndup(shared, (gsize)(pos - shared));
+        g_autofree char *fixed = g_strconcat(head, "<memoryBacking><source type='memfd'/>"
+                                                   "<access mode='shared'/></memoryBacking>",
+                                             pos, NULL);
+        def = tc_parse(fixed);
+    }
+    dev = tc_nth(def, VNIC_CONF_DEV_INTERFACE, 0);
+    out = format_nic(dev, VNIC_CONF_FORMAT_INACTIVE);
 
     g_assert_cmpint(dev->nic->type, ==, VNIC_CONF_NIC_VHOSTUSER);
     g_assert_cmpstr(dev->nic->source, ==, "/var/run/openvswitch/vhu1");

@@ -68,7 +68,7 @@ test_bandwidth(void)
     assert_contains(klass, "rate 8192Kbit ceil 16384Kbit burst 256Kb");
     filter = tc_show("filter show dev vnet0 parent ffff:");
     assert_contains(filter, "u32");
-    /* 500 KiB/s = 4096 kbit, burst defaults to average: 500 KiB */
+    /* 500 KiB/s = 4096 kbit (tc: 1 kbit = 1000 bit/s), burst defaults to average */
     assert_contains(filter, "police");
     assert_contains(filter, "rate 4096Kbit burst 500Kb");
     assert_contains(filter, "action drop");

@@ -232,7 +232,7 @@ static void
 test_refused_domain_level(void)
 {
     static const char *const cases[][2] = {
-        { "<memoryBacking><hugepages/></memoryBacking>", "<memoryBacking> in <domain>" },
+        { "<memoryBacking><hugepages/></memoryBacking>", "<hugepages> in <memoryBacking>" },
         { "<clock offset='variable'/>", "'variable' for <clock offset>" },
         { "<on_poweroff>preserve</on_poweroff>", "'preserve' for <on_poweroff>" },
         { "<cpu mode='host-passthrough'/>", "needs type='kvm'" },
@@ -432,7 +432,7 @@ test_hotplug_rom_bandwidth(void)
                       "<source bridge='cloudbr0'/><model type='virtio'/>"
                       "<driver name='vhost'/><bandwidth><inbound average='25600' "
                       "peak='25600'/><outbound average='25600' peak='25600'/></bandwidth>"
-                      "<rom bar='off' file=''/><link state='up'/>"
+                      "<rom bar='off'/><link state='up'/>"
                       "<address type='pci' domain='0x0000' bus='0x00' slot='0x06' "
                       "function='0x0'/></interface>";
     g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, xml, strlen(xml), NULL);
@@ -470,7 +470,8 @@ static void
 test_vhostuser(void)
 {
     g_autoptr(VnicConfDomain) def = tq_parse(
-        DOMAIN_HEAD("q35") "<devices><interface type='vhostuser'>"
+        DOMAIN_HEAD("q35") "<memoryBacking><source type='memfd'/><access mode='shared'/>"
+        "</memoryBacking><devices><interface type='vhostuser'>"
         "<mac address='52:54:00:00:00:01'/>"
         "<source type='unix' path='/var/run/openvswitch/vhu1' mode='client'/>"
         "<model type='virtio'/><driver queues='2'/></interface>"
@@ -479,6 +480,9 @@ test_vhostuser(void)
         "</interface></devices></domain>");
     g_autoptr(VnicQemuCommand) cmd = build_ok(def);
 
+    g_assert_cmpstr(tq_argv_find(cmd, "-object", "memory-backend-memfd"), ==,
+                    "memory-backend-memfd,id=pc.ram,share=on,size=131072k");
+    g_assert_true(tq_argv_has(cmd, "memory-backend=pc.ram"));
     g_assert_cmpstr(tq_argv_find(cmd, "-chardev", "id=charnet0"), ==,
                     "socket,id=charnet0,path=/var/run/openvswitch/vhu1");
     g_assert_cmpstr(tq_argv_find(cmd, "-netdev", "id=hostnet0"), ==,
