@@ -35,7 +35,10 @@
  *                      is the host layer's (tc); <vlan>, <filterref>,
  *                      <coalesce>, <tune>, … refused
  *   interface vhostuser -chardev socket,path[,server=on,wait=off] +
- *                      -netdev vhost-user,chardev[,queues] + virtio-net
+ *                      -netdev vhost-user,chardev[,queues] + virtio-net;
+ *                      under TCG vectors=0 (QEMU 7.2 crashes unmasking a
+ *                      vhost-user MSI-X vector without irqfd), queues > 1
+ *                      refused there
  */
 #include "qemu/qemu-command-priv.h"
 
@@ -569,6 +572,17 @@ nic_device_opts(VnicQemuBuild *b, const VnicConfDevice *dev, gboolean virtio, GS
     if (!virtio && (nic->mtu != 0 || rx != 0 || tx != 0))
         return refuse(error, b, dev, "<model type>", nic->model,
                       "<mtu> and queue sizes need a virtio model");
+    if (nic->type == VNIC_CONF_NIC_VHOSTUSER && !b->cmd->kvm) {
+        /* QEMU 7.2 under TCG (no irqfd) dereferences NULL when the guest
+         * unmasks a vhost-user NIC's MSI-X vector: INTx only, one queue */
+        if (nic->queues > 1) {
+            g_autofree char *n = g_strdup_printf("%u", nic->queues);
+            return refuse(error, b, dev, "<driver queues>", n,
+                          "a multiqueue vhost-user NIC needs MSI-X, which QEMU 7.2 cannot "
+                          "give it without KVM (<domain type='kvm'>)");
+        }
+        vnic_qemu_opt_uint(s, "vectors", 0);
+    }
     if (nic->queues > 1) {
         vnic_qemu_opt(s, "mq", "on");
         vnic_qemu_opt_uint(s, "vectors", 2 * (guint64) nic->queues + 2);

@@ -466,19 +466,25 @@ test_rom_and_vhost(void)
         tq_argv_find(cmd, "-device", "romfile=/usr/share/qemu/pxe-e1000.rom,bus=pci.0"));
 }
 
+#define VHOSTUSER_DOMAIN(type, queues)                                                     \
+    "<domain type='" type "'><name>t</name><memory unit='MiB'>128</memory>"                \
+    "<os><type machine='q35'>hvm</type></os><features><acpi/></features>"                  \
+    "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"         \
+    "<devices><interface type='vhostuser'><mac address='52:54:00:00:00:01'/>"              \
+    "<source type='unix' path='/var/run/openvswitch/vhu1' mode='client'/>"                 \
+    "<model type='virtio'/>" queues "</interface>"                                         \
+    "<interface type='vhostuser'><mac address='52:54:00:00:00:02'/>"                       \
+    "<source type='unix' path='/run/vu2.sock' mode='server'/><model type='virtio'/>"       \
+    "</interface></devices></domain>"
+
 static void
 test_vhostuser(void)
 {
-    g_autoptr(VnicConfDomain) def = tq_parse(
-        DOMAIN_HEAD("q35") "<memoryBacking><source type='memfd'/><access mode='shared'/>"
-        "</memoryBacking><devices><interface type='vhostuser'>"
-        "<mac address='52:54:00:00:00:01'/>"
-        "<source type='unix' path='/var/run/openvswitch/vhu1' mode='client'/>"
-        "<model type='virtio'/><driver queues='2'/></interface>"
-        "<interface type='vhostuser'><mac address='52:54:00:00:00:02'/>"
-        "<source type='unix' path='/run/vu2.sock' mode='server'/><model type='virtio'/>"
-        "</interface></devices></domain>");
-    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+    g_autoptr(VnicConfDomain) kvm = tq_parse(VHOSTUSER_DOMAIN("kvm", "<driver queues='2'/>"));
+    g_autoptr(VnicConfDomain) tcg = tq_parse(VHOSTUSER_DOMAIN("qemu", ""));
+    g_autoptr(VnicConfDomain) tcg_mq = tq_parse(VHOSTUSER_DOMAIN("qemu", "<driver queues='2'/>"));
+    g_autoptr(VnicQemuCommand) cmd = build_ok(kvm);
+    g_autoptr(VnicQemuCommand) cmd_tcg = build_ok(tcg);
 
     g_assert_cmpstr(tq_argv_find(cmd, "-object", "memory-backend-memfd"), ==,
                     "memory-backend-memfd,id=pc.ram,share=on,size=131072k");
@@ -493,6 +499,9 @@ test_vhostuser(void)
                     "socket,id=charnet1,path=/run/vu2.sock,server=on,wait=off");
     g_assert_cmpstr(tq_argv_find(cmd, "-netdev", "id=hostnet1"), ==,
                     "vhost-user,chardev=charnet1,id=hostnet1");
+    /* TCG: no MSI-X for vhost-user (QEMU 7.2 crashes without irqfd) */
+    g_assert_nonnull(tq_argv_find(cmd_tcg, "-device", "mac=52:54:00:00:00:01,vectors=0"));
+    tq_assert_build_fails(tcg_mq, VNIC_QEMU_ERROR_UNSUPPORTED, "'2' for <driver queues>");
 }
 
 void
