@@ -73,11 +73,32 @@ vnic_domain_delete_links(VnicDomain *dom)
 }
 
 /* Back to shut off: the ledger's links, the status file and run dir. */
+/* Existing taps (managed='no') outlive the domain: take our shaping off
+ * them, as libvirt does; vnic's own links go with the ledger. */
+void
+vnic_domain_clear_unmanaged(VnicDomain *dom, const VnicConfDevice *dev)
+{
+    const VnicConfNic *nic = dev->nic;
+    g_autoptr(GError) error = NULL;
+
+    if (nic->target_managed != VNIC_TRISTATE_NO || nic->target_dev == NULL ||
+        (nic->inbound.average == 0 && nic->outbound.average == 0))
+        return;
+    if (!vnic_host_bandwidth_clear(nic->target_dev, &error))
+        g_warning("domain '%s': clearing <bandwidth> on tap '%s': %s", dom->name,
+                  nic->target_dev, error->message);
+}
+
 void
 vnic_domain_cleanup(VnicDomain *dom)
 {
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
 
+    for (guint i = 0; dom->live != NULL && i < dom->live->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+            vnic_domain_clear_unmanaged(dom, dev);
+    }
     vnic_domain_delete_links(dom);
     vnic_state_remove_status(dom);
     g_rmdir(run_dir);

@@ -22,6 +22,7 @@ vnic_domain_forget_nic(VnicDomain *dom, VnicConfDevice *dev, const char *initiat
     json_object_set_string_member(ev, "mac", mac ? mac : "");
     json_object_set_string_member(ev, "address", addr ? addr : "");
     json_object_set_string_member(ev, "initiator", initiator);
+    vnic_domain_clear_unmanaged(dom, dev);
     for (guint i = 0; i < dom->links->len; i++) {
         VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
         g_autoptr(GError) error = NULL;

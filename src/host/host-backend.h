@@ -100,9 +100,10 @@ const VnicHostLink *vnic_host_backend_get_link(const VnicHostBackend *backend);
  * record its link as its own, nor ever delete it. */
 gboolean vnic_host_backend_is_owned(const VnicHostBackend *backend);
 
-/* Removes the shaping <bandwidth> added to link @name (@ifindex): the root
- * and ingress qdiscs.  For links vnic does not delete (managed='no'). */
-gboolean vnic_host_bandwidth_clear(const char *name, guint ifindex, GError **error);
+/* Removes the shaping <bandwidth> added to link @name: its root and
+ * ingress qdiscs (a link that is gone is fine).  For links vnic does not
+ * delete (managed='no'), as libvirt clears them when the guest stops. */
+gboolean vnic_host_bandwidth_clear(const char *name, GError **error);
 /* The fds, still owned by the backend. */
 const int *vnic_host_backend_get_fds(const VnicHostBackend *backend, guint *n_fds);
 /* Hands the fds over to the caller (the backend forgets them); free the

@@ -190,15 +190,20 @@ vnic_host_bandwidth_apply(VnicHostNl *nl, guint ifindex, const char *name,
 }
 
 gboolean
-vnic_host_bandwidth_clear(const char *name, guint ifindex, GError **error)
+vnic_host_bandwidth_clear(const char *name, GError **error)
 {
     g_autoptr(VnicHostNl) nl = vnic_host_nl_open(error);
+    g_autoptr(rtnl_link) link = NULL;
     g_autoptr(rtnl_qdisc) root = NULL;
     g_autoptr(rtnl_qdisc) ingress = NULL;
+    guint ifindex;
     int err;
 
-    if (!nl)
+    if (!nl || !vnic_host_nl_get(nl, 0, name, &link, error))
         return FALSE;
+    if (link == NULL)
+        return TRUE;  /* gone: nothing shapes it any more */
+    ifindex = (guint)rtnl_link_get_ifindex(link);
     root = qdisc_new(ifindex, TC_H_ROOT, TC_HANDLE(1, 0), "htb");
     ingress = qdisc_new(ifindex, TC_H_INGRESS, TC_H_MAKE(TC_H_INGRESS, 0), "ingress");
     /* either may be absent: ENOENT/EINVAL are fine, the link keeps no shaping */

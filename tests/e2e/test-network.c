@@ -11,7 +11,8 @@
  *                  <driver name='vhost'>, an existing tap with
  *                  managed='no') defines; its start fails while "lan" is
  *                  inactive, naming it
- *   start          net-start lan; the domain starts and boots: the guest
+ *   start          net-start lan (still active after a vnicd restart); the
+ *                  domain starts and boots: the guest
  *                  sees both MACs; the network NIC's tap is on br-lan with
  *                  the htb class of its <inbound> (tc class show);
  *                  domiflist says type network, source lan; vnicd logged
@@ -21,7 +22,8 @@
  *   hotplug        attach-device of a network NIC with <bandwidth> and
  *                  <rom bar='off'/> (CloudStack's PlugNic): on br-lan, htb
  *                  rate on its tap, in the guest
- *   destroy        destroy: the managed='no' tap is still there, vnic's taps
+ *   destroy        destroy: the managed='no' tap is still there without vnic's
+ *                  shaping (it had <bandwidth> too), vnic's taps
  *                  are gone; net-destroy, net-undefine: net-list --all empty
  *   vhostuser      a vhost-user client NIC: refused at define without
  *                  shared memory; with <memoryBacking> memfd+shared the
@@ -387,6 +389,7 @@ make_xml(GError **error)
                         "    <interface type='ethernet'>\n"
                         "      <mac address='" MAC_EXT "'/>\n"
                         "      <target dev='" EXT_TAP "' managed='no'/>\n"
+                        "      <bandwidth><inbound average='100'/></bandwidth>\n"
                         "      <model type='virtio'/>\n"
                         "    </interface>\n",
                         FALSE, error);
@@ -436,6 +439,15 @@ test_start(void)
         g_autoptr(E2eCmdResult) r = vnic("net-start", "lan", NULL);
         CMD_OK(r);
     }
+    /* an active network stays active across a vnicd restart */
+    E2E_CHECK(e2e_daemon_restart(S.daemon, &error), "restart: %s", error->message);
+    {
+        g_autoptr(E2eCmdResult) r = vnic("net-list", NULL);
+        CMD_OK(r);
+        E2E_CHECK(strstr(r->out, "lan") && strstr(r->out, "active") &&
+                      !strstr(r->out, "inactive"),
+                  "net-list after a restart:\n%s", r->out);
+    }
     {
         g_autoptr(E2eCmdResult) r = vnic("start", S.xml->name, NULL);
         CMD_OK(r);
@@ -464,6 +476,11 @@ test_start(void)
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "rate 8192Kbit ceil 16384Kbit burst 256Kb"),
                   "tc class show dev %s:\n%s", tap, r->out);
+    }
+    {
+        g_autoptr(E2eCmdResult) r = run("tc", "qdisc", "show", "dev", EXT_TAP, NULL);
+        CMD_OK(r);
+        E2E_CHECK(strstr(r->out, "htb 1: root"), "tc qdisc show dev %s:\n%s", EXT_TAP, r->out);
     }
     {
         g_autofree char *log = e2e_daemon_log_tail(S.daemon, 200);
@@ -609,7 +626,11 @@ test_destroy(void)
     if (S.booted) {
         g_autoptr(E2eCmdResult) r = vnic("destroy", S.xml->name, NULL);
         CMD_OK(r);
+        g_autoptr(E2eCmdResult) tc = NULL;
         E2E_CHECK(e2e_netns_has_link(EXT_TAP), "the managed='no' tap %s was deleted", EXT_TAP);
+        tc = run("tc", "qdisc", "show", "dev", EXT_TAP, NULL);
+        E2E_CHECK(tc->status == 0 && strstr(tc->out, "htb") == NULL,
+                  "vnic's shaping stayed on %s:\n%s", EXT_TAP, tc->out);
         E2E_CHECK(!e2e_netns_has_link("vnet0") && !e2e_netns_has_link("vnet1"),
                   "vnic's taps outlived the domain: %s", e2e_netns_links_besides_lo());
     }

@@ -81,18 +81,18 @@ test_bandwidth_clear(void)
     g_autoptr(VnicHostBackend) backend = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *qdisc = NULL;
-    const VnicHostLink *link;
 
     if (!test_host_enter_netns())
         return;
     nic.inbound.average = 100;
     backend = vnic_host_backend_create(&nic, &error);
     g_assert_no_error(error);
-    link = vnic_host_backend_get_link(backend);
-    g_assert_true(vnic_host_bandwidth_clear(link->name, link->ifindex, &error));
+    g_assert_true(vnic_host_bandwidth_clear("vnet0", &error));
     g_assert_no_error(error);
     qdisc = tc_show("qdisc show dev vnet0");
     g_assert_null(strstr(qdisc, "htb"));
+    g_assert_true(vnic_host_bandwidth_clear("no-such-link", &error));
+    g_assert_no_error(error);
 }
 
 static void
