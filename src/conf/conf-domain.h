@@ -260,6 +260,9 @@ void vnic_conf_domain_assign_macs(VnicConfDomain *def, GRand *rand);
  * <source dev>), and as NETWORK while unresolved; vhostuser has no host
  * link (VHOSTUSER). */
 VnicConfNicType vnic_conf_nic_backend_type(const VnicConfNic *nic);
+/* TRUE when <memoryBacking><access mode='shared'/>: what a vhost-user
+ * NIC needs (a domain with one is refused otherwise; attach checks it). */
+gboolean vnic_conf_domain_memory_shared(const VnicConfDomain *def);
 /* "ethernet", "bridge", … */
 const char *vnic_conf_nic_type_name(VnicConfNicType type);
 

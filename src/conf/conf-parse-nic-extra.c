@@ -134,6 +134,17 @@ vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error)
            parse_virtualport(node, error) && check_vhostuser(nic, error);
 }
 
+gboolean
+vnic_conf_domain_memory_shared(const VnicConfDomain *def)
+{
+    xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
+    xmlNode *backing = root != NULL ? vnic_conf_xml_child(root, "memoryBacking") : NULL;
+    xmlNode *access = backing != NULL ? vnic_conf_xml_child(backing, "access") : NULL;
+    g_autofree char *mode = access != NULL ? vnic_conf_xml_prop(access, "mode") : NULL;
+
+    return g_strcmp0(mode, "shared") == 0;
+}
+
 /* A vhost-user backend maps the guest's RAM: it must be shared.  libvirt
  * 9.0 only warns when it is not, and QEMU 7.2 then fails the device (or
  * crashes when the guest's driver starts it): vnic refuses at define. */

@@ -199,10 +199,11 @@ plug_live(Attach *a, GError **error)
 
     if (!(a->dev = prepare_nic(dom->live, a->xml, NULL, error)))
         return FALSE;
-    if (a->dev->nic->type == VNIC_CONF_NIC_VHOSTUSER) {
-        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
-                    "hot-plug of <interface type='vhostuser'> is not supported yet: define "
-                    "it in the domain and start it (or attach with --config)");
+    if (a->dev->nic->type == VNIC_CONF_NIC_VHOSTUSER &&
+        !vnic_conf_domain_memory_shared(dom->live)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<interface type='vhostuser'> needs the guest's memory shared with its "
+                    "backend: the domain has no <memoryBacking><access mode='shared'/>");
         return FALSE;
     }
     if (!vnic_network_resolve_nic(dom->daemon, dom->live, a->dev, error))
@@ -210,23 +211,28 @@ plug_live(Attach *a, GError **error)
     a->dev->alias = vnic_qemu_next_nic_id(dom->live);
     vnic_domain_warn_vhost(dom, dom->live, a->dev);
     t0 = g_get_monotonic_time();
-    if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
-        return FALSE;
-    a->backend_us = g_get_monotonic_time() - t0;
-    if (vnic_host_backend_is_owned(backend)) {
-        a->owned = g_new0(VnicOwnedLink, 1);
-        a->owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
-        a->owned->alias = g_strdup(a->dev->alias);
-        g_ptr_array_add(dom->links, a->owned);
+    /* vhost-user: no host link, QEMU opens the socket (chardev-add) */
+    if (a->dev->nic->type != VNIC_CONF_NIC_VHOSTUSER) {
+        if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
+            return FALSE;
+        if (vnic_host_backend_is_owned(backend)) {
+            a->owned = g_new0(VnicOwnedLink, 1);
+            a->owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
+            a->owned->alias = g_strdup(a->dev->alias);
+            g_ptr_array_add(dom->links, a->owned);
+        }
+        g_free(a->dev->nic->target_dev);
+        a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
     }
-    g_free(a->dev->nic->target_dev);
-    a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
+    a->backend_us = g_get_monotonic_time() - t0;
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */
     if (!vnic_api_arg_string(a->request, "x-fail-step", FALSE, &fail_step, error))
         return FALSE;
-    fds = vnic_host_backend_steal_fds(backend, &n_fds);
+    fds = backend != NULL ? vnic_host_backend_steal_fds(backend, &n_fds) : NULL;
+    if (backend == NULL)
+        n_fds = 0;
     /* the QMP sequence takes the fds whatever happens */
     vnic_qemu_hotplug_nic_async(vnic_qemu_process_get_qmp(dom->process), dom->live, a->dev, fds,
                                 n_fds, fail_step, NULL, plugged, a);

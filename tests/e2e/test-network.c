@@ -29,7 +29,9 @@
  *                  shared memory; with <memoryBacking> memfd+shared the
  *                  domain starts, QEMU's first message on the test's
  *                  socket is VHOST_USER_GET_FEATURES, the guest boots and
- *                  has the NIC, and its driver started it (SET_MEM_TABLE)
+ *                  has the NIC, and its driver started it (SET_MEM_TABLE);
+ *                  a second one is hot-plugged (in the guest), then
+ *                  detached (completed)
  *
  * The vhost-user stand-in answers what QEMU asks before the guest runs
  * (GET_FEATURES: VIRTIO_F_VERSION_1 and protocol features, none of which it
@@ -51,6 +53,7 @@
 #define MAC_EXT "52:54:00:4e:00:02"
 #define MAC_VU "52:54:00:4e:00:03"
 #define MAC_HOT "52:54:00:4e:00:04"
+#define MAC_VU2 "52:54:00:4e:00:05"
 #define EXT_TAP "tap-ext0"
 
 static struct {
@@ -229,9 +232,9 @@ read_msg(int fd, guint32 hdr[3], guint8 *payload, gsize max)
 }
 
 static gpointer
-vu_serve(gpointer data)
+vu_serve_conn(gpointer data)
 {
-    int fd = accept4(S.vu_listen, NULL, NULL, SOCK_CLOEXEC);
+    int fd = GPOINTER_TO_INT(data);
     guint32 hdr[3];
     guint8 payload[4096];
 
@@ -268,6 +271,17 @@ vu_serve(gpointer data)
     return NULL;
 }
 
+/* One thread per QEMU connection (a cold-plugged and a hot-plugged NIC). */
+static gpointer
+vu_serve(gpointer data)
+{
+    int fd;
+
+    while ((fd = accept4(S.vu_listen, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+        g_thread_unref(g_thread_new("vhost-user-conn", vu_serve_conn, GINT_TO_POINTER(fd)));
+    return NULL;
+}
+
 /* TRUE once the request log contains @needle (within @timeout_s). */
 static gboolean
 vu_saw(const char *needle, double timeout_s)
@@ -295,7 +309,7 @@ vu_listen(GError **error)
     g_strlcpy(addr.sun_path, S.vu_path, sizeof(addr.sun_path));
     S.vu_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (S.vu_listen < 0 || bind(S.vu_listen, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        listen(S.vu_listen, 1) < 0) {
+        listen(S.vu_listen, 4) < 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "vhost-user socket %s: %s",
                     S.vu_path, g_strerror(errno));
         return FALSE;
@@ -610,11 +624,36 @@ test_vhostuser(void)
         E2E_CHECK(vu_saw(" 5(", 20), "the guest's driver did not start the vhost-user NIC:%s",
                   S.vu_log->str);
         g_test_message("vhost-user NIC %s in the guest; requests:%s", ifname, S.vu_log->str);
+        /* hot-plug: chardev-add + netdev_add vhost-user + device_add, and
+         * back out with detach (netdev_del, chardev-remove) */
+        {
+            g_autofree char *hot = g_strdup_printf(
+                "<interface type='vhostuser'><mac address='" MAC_VU2 "'/>"
+                "<source type='unix' path='%s' mode='client'/><model type='virtio'/>"
+                "</interface>", S.vu_path);
+            g_autofree char *file = write_tmp("vu-hot.xml", hot);
+            g_autofree char *ifname2 = NULL;
+            g_autoptr(E2eCmdResult) r1 = vnic("attach-device", xml->name, file, "--live", NULL);
+            g_autoptr(E2eCmdResult) r2 = NULL;
+
+            CMD_OK(r1);
+            S.console = console;
+            ifname2 = guest_ifname(MAC_VU2, &error);
+            S.console = saved;
+            E2E_CHECK_NO_ERROR(error, "the hot-plugged vhost-user NIC in the guest");
+            r2 = vnic("detach-device", xml->name, file, "--live", "--json", NULL);
+            CMD_OK(r2);
+            E2E_CHECK(strstr(r2->out, "\"completed\" : true") ||
+                          strstr(r2->out, "\"completed\": true") ||
+                          strstr(r2->out, "\"completed\":true"),
+                      "detach of the vhost-user NIC: %s", r2->out);
+            g_test_message("hot-plugged vhost-user NIC %s, then detached", ifname2);
+        }
     }
     {
-        /* QEMU may be gone already (see above): destroy or not, undefine */
         g_autoptr(E2eCmdResult) r1 = vnic("destroy", xml->name, NULL);
         g_autoptr(E2eCmdResult) r2 = vnic("undefine", xml->name, NULL);
+        CMD_OK(r1);
         CMD_OK(r2);
     }
 }
