@@ -3,8 +3,9 @@
  * interface adds.
  *
  * <bandwidth> is modeled as libvirt reads it: <inbound> (traffic to the
- * guest) and <outbound> (from the guest), each with average and peak in
- * KiB/s and burst in KiB; average is required.  `floor` only means
+ * guest) and <outbound> (from the guest), each with average and peak
+ * (libvirt documents KiB/s; see host-bandwidth.c for what tc gets) and
+ * burst in KiB; average is required.  `floor` only means
  * something on a libvirt network with QoS accounting, which vnic's
  * networks do not have: refused.  <virtualport> (Open vSwitch, 802.1Qbg,
  * 802.1Qbh, midonet) needs a switch vnic does not drive: refused.
@@ -15,7 +16,8 @@
 #include <string.h>
 
 /* libvirt keeps rates in unsigned long long; tc takes 32-bit bytes/s for
- * the classic attributes, so the limit is what fits there. */
+ * the classic attributes (rates are handed over as tc's kbps, 1000 bytes/s,
+ * bursts as kb, 1024 bytes), so the limit is what fits there. */
 #define RATE_MAX_KIB (G_MAXUINT32 / 1024)
 
 static gboolean

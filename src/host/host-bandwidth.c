@@ -10,7 +10,10 @@
  *   the ingress qdisc ffff: and a u32 filter matching everything with a
  *   police action, rate=average burst=burst (else average) mtu 64 KiB,
  *   drop when exceeded (libvirt cannot shape what it receives either).
- * libvirt's units: average and peak in KiB/s, burst in KiB.
+ * Units as libvirt programs them: libvirt documents average and peak in
+ * KiB/s but hands tc "<N>kbps", which tc reads as 1000 bytes/s; burst goes
+ * as "<N>kb", 1024 bytes.  vnic sets the same rates libvirt sets, so a
+ * definition moved from libvirt shapes alike: average='1000' is 8 Mbit/s.
  *
  * libnl 3.7 has no police action, so the filter message is built here with
  * libnl's message API (TCA_U32_SEL + TCA_U32_POLICE with the classic
@@ -36,6 +39,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtnl_qdisc, rtnl_qdisc_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtnl_class, rtnl_class_put)
 
 #define POLICE_MTU 65536
+#define RATE_UNIT 1000   /* tc's "kbps" */
+#define BURST_UNIT 1024  /* tc's "kb" */
 
 static rtnl_qdisc *
 qdisc_new(guint ifindex, guint32 parent, guint32 handle, const char *kind)
@@ -58,7 +63,7 @@ set_inbound(VnicHostNl *nl, guint ifindex, const char *name, const VnicConfRate 
     g_autoptr(rtnl_qdisc) htb = qdisc_new(ifindex, TC_H_ROOT, TC_HANDLE(1, 0), "htb");
     g_autoptr(rtnl_qdisc) sfq = qdisc_new(ifindex, TC_HANDLE(1, 1), TC_HANDLE(2, 0), "sfq");
     g_autoptr(rtnl_class) cls = rtnl_class_alloc();
-    guint32 rate = (guint32)(in->average * 1024);
+    guint32 rate = (guint32)(in->average * RATE_UNIT);
     int err;
 
     rtnl_htb_set_defcls(htb, TC_HANDLE(1, 1));
@@ -71,9 +76,9 @@ set_inbound(VnicHostNl *nl, guint ifindex, const char *name, const VnicConfRate 
     rtnl_tc_set_handle(TC_CAST(cls), TC_HANDLE(1, 1));
     rtnl_tc_set_kind(TC_CAST(cls), "htb");
     rtnl_htb_set_rate(cls, rate);
-    rtnl_htb_set_ceil(cls, in->peak ? (guint32)(in->peak * 1024) : rate);
+    rtnl_htb_set_ceil(cls, in->peak ? (guint32)(in->peak * RATE_UNIT) : rate);
     if (in->burst)
-        rtnl_htb_set_rbuffer(cls, (guint32)(in->burst * 1024));
+        rtnl_htb_set_rbuffer(cls, (guint32)(in->burst * BURST_UNIT));
     vnic_host_nl_reset(nl);
     if (!vnic_host_nl_result(nl, rtnl_class_add(nl->sock, cls, NLM_F_CREATE), error,
                              "adding the htb class of <inbound average='%" G_GUINT64_FORMAT
@@ -96,8 +101,8 @@ set_inbound(VnicHostNl *nl, guint ifindex, const char *name, const VnicConfRate 
 static void
 police_params(const VnicConfRate *out, struct tc_police *p, guint32 rtab[256])
 {
-    guint32 rate = (guint32)(out->average * 1024);
-    guint32 burst = (guint32)((out->burst ? out->burst : out->average) * 1024);
+    guint32 rate = (guint32)(out->average * RATE_UNIT);
+    guint32 burst = (guint32)((out->burst ? out->burst : out->average) * BURST_UNIT);
     int cell_log = 0;
 
     while ((POLICE_MTU >> cell_log) > 255)

@@ -488,7 +488,7 @@ test_start(void)
     {
         g_autoptr(E2eCmdResult) r = run("tc", "class", "show", "dev", tap, NULL);
         CMD_OK(r);
-        E2E_CHECK(strstr(r->out, "rate 8192Kbit ceil 16384Kbit burst 256Kb"),
+        E2E_CHECK(strstr(r->out, "rate 8Mbit ceil 16Mbit burst 256Kb"),
                   "tc class show dev %s:\n%s", tap, r->out);
     }
     {
@@ -550,7 +550,7 @@ test_hotplug(void)
     {
         g_autoptr(E2eCmdResult) r = run("tc", "class", "show", "dev", tap, NULL);
         CMD_OK(r);
-        E2E_CHECK(strstr(r->out, "rate 4194Kbit ceil 4194Kbit burst 64Kb"),
+        E2E_CHECK(strstr(r->out, "rate 4096Kbit ceil 4096Kbit burst 64Kb"),
                   "tc class show dev %s:\n%s", tap, r->out);
     }
 }

@@ -54,7 +54,7 @@ test_bandwidth(void)
         backend = vnic_host_backend_create(&nic, &error);
         g_assert_no_error(error);
         klass = tc_show("class show dev vnet0");
-        assert_contains(klass, "rate 8192Kbit ceil 16384Kbit burst 256Kb");
+        assert_contains(klass, "rate 8Mbit ceil 16Mbit burst 256Kb");
         g_test_message("no police action in this kernel: <outbound> checked as refused");
         return;
     }
@@ -62,15 +62,15 @@ test_bandwidth(void)
     qdisc = tc_show("qdisc show dev vnet0");
     assert_contains(qdisc, "qdisc htb 1: root");
     assert_contains(qdisc, "qdisc ingress ffff:");
-    /* 1000 KiB/s = 8192 kbit; ceil 2000 KiB/s; burst 256 KiB */
+    /* libvirt's tc units: 1000 "kbps" = 8 Mbit/s, ceil 16 Mbit/s, burst 256 KiB */
     klass = tc_show("class show dev vnet0");
     assert_contains(klass, "class htb 1:1 root");
-    assert_contains(klass, "rate 8192Kbit ceil 16384Kbit burst 256Kb");
+    assert_contains(klass, "rate 8Mbit ceil 16Mbit burst 256Kb");
     filter = tc_show("filter show dev vnet0 parent ffff:");
     assert_contains(filter, "u32");
-    /* 500 KiB/s = 4096 kbit (tc: 1 kbit = 1000 bit/s), burst defaults to average */
+    /* 500 "kbps" = 4 Mbit/s, burst defaults to average: 500 KiB */
     assert_contains(filter, "police");
-    assert_contains(filter, "rate 4096Kbit burst 500Kb");
+    assert_contains(filter, "rate 4Mbit burst 500Kb");
     assert_contains(filter, "action drop");
 }
 
