@@ -22,6 +22,9 @@
  *   hotplug        attach-device of a network NIC with <bandwidth> and
  *                  <rom bar='off'/> (CloudStack's PlugNic): on br-lan, htb
  *                  rate on its tap, in the guest
+ *   pool           a macvtap pool network on veths vmA, vmC: two NICs
+ *                  hot-plugged with attach-interface --type network land on
+ *                  vmA, then vmC (least used), in the guest
  *   destroy        destroy: the managed='no' tap is still there without vnic's
  *                  shaping (it had <bandwidth> too), vnic's taps
  *                  are gone; net-destroy, net-undefine: net-list --all empty
@@ -658,6 +661,60 @@ test_vhostuser(void)
     }
 }
 
+/* A pool network (macvtaps on host NICs): a hot-plugged NIC lands on the
+ * pool's least used device, in the network's mode. */
+static void
+test_pool(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *net = write_tmp("pool.xml",
+        "<network><name>pool</name><forward mode='bridge'><interface dev='vmA'/>"
+        "<interface dev='vmC'/></forward></network>");
+    g_autofree char *lower1 = NULL, *lower2 = NULL;
+
+    NEED(S.booted, "/e2e/network/start");
+    {
+        g_autoptr(E2eCmdResult) r1 = run("ip", "link", "add", "vmA", "type", "veth", "peer", "name",
+                                         "vmB", NULL);
+        g_autoptr(E2eCmdResult) r2 = run("ip", "link", "add", "vmC", "type", "veth", "peer", "name",
+                                         "vmD", NULL);
+        g_autoptr(E2eCmdResult) r3 = NULL;
+        g_autoptr(E2eCmdResult) r4 = NULL;
+        CMD_OK(r1);
+        CMD_OK(r2);
+        r3 = vnic("net-define", net, NULL);
+        CMD_OK(r3);
+        r4 = vnic("net-start", "pool", NULL);
+        CMD_OK(r4);
+    }
+    for (guint i = 0; i < 2; i++) {
+        const char *mac = i == 0 ? "52:54:00:4e:00:06" : "52:54:00:4e:00:07";
+        g_autoptr(E2eCmdResult) r = vnic("attach-interface", S.xml->name, "--type", "network",
+                                         "--source", "pool", "--mac", mac, "--live", NULL);
+        g_autoptr(JsonObject) ifc = NULL;
+        g_autofree char *ifname = NULL;
+        const char *target;
+        g_autofree char *link = NULL;
+
+        CMD_OK(r);
+        ifname = guest_ifname(mac, &error);
+        E2E_CHECK_NO_ERROR(error, "pool NIC in the guest");
+        ifc = iface_of_mac(mac);
+        E2E_CHECK(ifc != NULL && (target = e2e_json_get_string(ifc, "target")) != NULL &&
+                      g_strcmp0(e2e_json_get_string(ifc, "source"), "pool") == 0,
+                  "domiflist lacks the pool NIC %s", mac);
+        /* a macvtap's lower device: /sys/class/net/NAME/lower_DEV */
+        link = g_strdup_printf("/sys/class/net/%s/lower_%s", target, i == 0 ? "vmA" : "vmC");
+        E2E_CHECK(g_file_test(link, G_FILE_TEST_EXISTS), "%s is not on %s (no %s)", target,
+                  i == 0 ? "vmA" : "vmC", link);
+        if (i == 0)
+            lower1 = g_strdup(target);
+        else
+            lower2 = g_strdup(target);
+    }
+    g_test_message("pool: %s on vmA, %s on vmC (least used first)", lower1, lower2);
+}
+
 static void
 test_destroy(void)
 {
@@ -677,6 +734,9 @@ test_destroy(void)
         g_autoptr(E2eCmdResult) r1 = vnic("undefine", S.xml->name, NULL);
         g_autoptr(E2eCmdResult) r2 = vnic("net-destroy", "lan", NULL);
         g_autoptr(E2eCmdResult) r3 = vnic("net-undefine", "lan", NULL);
+        /* the pool network, when /e2e/network/pool made it */
+        g_autoptr(E2eCmdResult) r5 = vnic("net-destroy", "pool", NULL);
+        g_autoptr(E2eCmdResult) r6 = vnic("net-undefine", "pool", NULL);
         g_autoptr(E2eCmdResult) r4 = vnic("net-list", "--all", "--json", NULL);
         CMD_OK(r1);
         CMD_OK(r2);
@@ -698,6 +758,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/network/start", test_start);
     g_test_add_func("/e2e/network/traffic", test_traffic);
     g_test_add_func("/e2e/network/hotplug", test_hotplug);
+    g_test_add_func("/e2e/network/pool", test_pool);
     g_test_add_func("/e2e/network/destroy", test_destroy);
     g_test_add_func("/e2e/network/vhostuser", test_vhostuser);
     rc = e2e_finish();
