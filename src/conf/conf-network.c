@@ -185,8 +185,10 @@ parse_name(VnicConfNetwork *net, xmlNode *root, GError **error)
                     "no '/'", net->name);
         return FALSE;
     }
-    if (uuid != NULL)
-        net->uuid = g_ascii_strdown(g_strstrip(vnic_conf_xml_text(uuid)), -1);
+    if (uuid != NULL) {
+        g_autofree char *text = vnic_conf_xml_text(uuid);
+        net->uuid = g_ascii_strdown(g_strstrip(text), -1);
+    }
     if (net->uuid != NULL && !g_uuid_string_is_valid(net->uuid)) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
                     "network '%s': invalid value '%s' for <uuid>: expected 8-4-4-4-12 hex "

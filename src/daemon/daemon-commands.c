@@ -207,7 +207,13 @@ undefine_job(VnicDomain *dom, VnicApiRequest *request)
         return;
     }
     vnic_state_remove_config(daemon, dom->name);
-    g_hash_table_steal(daemon->domains, dom->name);
+    {
+        gpointer key = NULL;
+
+        /* the registry's key copy is ours once stolen */
+        if (g_hash_table_steal_extended(daemon->domains, dom->name, &key, NULL))
+            g_free(key);
+    }
     dom->undefined = TRUE;
     vnic_daemon_emit(daemon, "DOMAIN_UNDEFINED", dom->name, NULL);
     vnic_api_request_return(request, NULL);

@@ -240,16 +240,7 @@ device_deleted(VnicDomain *dom, const char *alias)
     }
     vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "netdev_del", args,
                                   NULL, 0, 5000, NULL, netdev_deleted, c);
-    if (find_by_alias(dom->live, alias)->nic->type == VNIC_CONF_NIC_VHOSTUSER) {
-        /* its socket chardev goes after the netdev (QMP keeps the order) */
-        g_autoptr(JsonObject) chr = json_object_new();
-        g_autofree char *id = g_strconcat("char", alias, NULL);
-
-        json_object_set_string_member(chr, "id", id);
-        c->waiting++;
-        vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "chardev-remove",
-                                      chr, NULL, 0, 5000, NULL, netdev_deleted, c);
-    }
+    /* a vhost-user netdev takes its socket chardev with it */
 }
 
 /* The guest refused (QEMU ≥ 6.2 reports it): the waiting detach fails. */

@@ -3,7 +3,9 @@
  * starts the next command; an error walks back through what succeeded.
  * A tap NIC: getfd per queue → netdev_add tap → device_add.  A vhost-user
  * NIC: chardev-add (unix socket, client or server) → netdev_add
- * vhost-user → device_add; undone with netdev_del, chardev-remove. */
+ * vhost-user → device_add; undone with netdev_del (which deletes the
+ * chardev too, QEMU 7.2's vhost-user cleanup does), or chardev-remove when
+ * netdev_add failed. */
 #include "qemu/qemu-hotplug.h"
 
 #include "qemu/qemu-command-priv.h"
@@ -278,6 +280,7 @@ undo_next(GTask *task)
 
     if (h->netdev_done) {
         h->netdev_done = FALSE;
+        h->chardev_done = FALSE; /* a vhost-user netdev deletes its chardev with it */
         json_object_set_string_member(args, "id", h->netdev);
         send(task, "netdev_del", args, NULL, undo_done);
     } else if (h->chardev_done) {

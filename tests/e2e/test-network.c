@@ -28,6 +28,7 @@
  *   destroy        destroy: the managed='no' tap is still there without vnic's
  *                  shaping (it had <bandwidth> too), vnic's taps
  *                  are gone; net-destroy, net-undefine: net-list --all empty
+ *   cleanup        vnicd stops with exit 0, no vnic link is left
  *   vhostuser      a vhost-user client NIC: refused at define without
  *                  shared memory; with <memoryBacking> memfd+shared the
  *                  domain starts, QEMU's first message on the test's
@@ -747,6 +748,22 @@ test_destroy(void)
     g_clear_pointer(&S.console, e2e_console_free);
 }
 
+/* vnicd stops cleanly (exit 0: under ASan, no leak either); nothing but lo
+ * and the test's own links is left. */
+static void
+test_cleanup(void)
+{
+    g_autoptr(GError) error = NULL;
+    int code = -1;
+
+    NEED(S.daemon != NULL, "/e2e/network/net-define");
+    E2E_CHECK(e2e_daemon_stop(S.daemon, &code, &error), "stop: %s", error->message);
+    E2E_CHECK(code == 0, "vnicd exited %d; its log:\n%s", code,
+              e2e_daemon_log_tail(S.daemon, 40));
+    E2E_CHECK(!e2e_netns_has_link("vnet0") && !e2e_netns_has_link("macvtap0"),
+              "links left: %s", e2e_netns_links_besides_lo());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -761,6 +778,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/network/pool", test_pool);
     g_test_add_func("/e2e/network/destroy", test_destroy);
     g_test_add_func("/e2e/network/vhostuser", test_vhostuser);
+    g_test_add_func("/e2e/network/cleanup", test_cleanup);
     rc = e2e_finish();
     if (rc != 0 && S.daemon != NULL) {
         g_autofree char *log = e2e_daemon_log_tail(S.daemon, 60);
