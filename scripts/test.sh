@@ -19,6 +19,7 @@ run_build() { # DIR MESON-OPTIONS…
   local rc=$?
   # Count the TAP lines of every test program (one per test case).
   local log="$dir/meson-logs/testlog.txt"
+  [ -f "$log" ] || return 1
   passed=$((passed + $(grep -cE '^ok [0-9]+' "$log")))
   failed=$((failed + $(grep -cE '^not ok [0-9]+' "$log")))
   return $rc

@@ -89,7 +89,8 @@ run_plan(int argc, char **argv, PlanArgs *args)
         { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, "print JSON", NULL },
         G_OPTION_ENTRY_NULL,
     };
-    VnicPciPlanOptions opts = { .policy = VNIC_PCI_POLICY_NIC_FIRST };
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    VnicPciPlanOptions opts = { .policy = VNIC_PCI_POLICY_NIC_FIRST, .warnings = warnings };
     g_autoptr(GError) error = NULL;
     g_autoptr(VnicConfDomain) def = NULL;
     int status;
@@ -101,6 +102,9 @@ run_plan(int argc, char **argv, PlanArgs *args)
     opts.spare_ports = args->spare_ports;
     if (!(def = load_and_plan(argv[1], &opts, &error)))
         return vnic_cli_fail("plan", VNIC_CLI_EXIT_FAILED, error->message);
+    /* what libvirt also accepts with a warning: kept as given, said once */
+    for (guint i = 0; i < warnings->len; i++)
+        g_printerr("vnic plan: warning: %s\n", (const char *)g_ptr_array_index(warnings, i));
     print_plan(def, args);
     return VNIC_CLI_EXIT_OK;
 }

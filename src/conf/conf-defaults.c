@@ -3,8 +3,9 @@
  * Owns what a domain gets without asking, as libvirt 9.0 adds it (measured,
  * tests/data/libvirt/README.md): the root PCI controller, a USB controller
  * when there is none, a virtio memballoon when there is no <memballoon>,
- * sata index 0 on q35; and, like libvirt's generic post-parse, the
- * controllers that disks and virtio channels refer to.  Every added device
+ * sata index 0 on q35, a cirrus video for <graphics> without <video>; and,
+ * like libvirt's generic post-parse, the controllers that disks and virtio
+ * channels refer to, and the primary video moved to the front.  Every added device
  * has added_by_vnic set and no source element.  Adding is idempotent: each
  * helper first looks for what it would add.
  *
@@ -113,6 +114,64 @@ add_referenced_controllers(VnicConfDomain *def)
     }
 }
 
+static gboolean
+video_is_primary(const VnicConfDevice *dev)
+{
+    xmlNode *model = dev->node != NULL ? vnic_conf_xml_child(dev->node, "model") : NULL;
+    g_autofree char *primary = model != NULL ? vnic_conf_xml_prop(model, "primary") : NULL;
+
+    return g_strcmp0(primary, "yes") == 0;
+}
+
+/* libvirt makes the video marked primary='yes' the first video, wherever it
+ * was listed (measured: pc-primary2, q35-primary2): it takes the primary
+ * slot and is written first. */
+static void
+move_primary_video_first(VnicConfDomain *def)
+{
+    gint first = -1;
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+
+        if (dev->kind != VNIC_CONF_DEV_VIDEO)
+            continue;
+        if (first < 0)
+            first = (gint) i;
+        else if (video_is_primary(dev)) {
+            g_ptr_array_steal_index(def->devices, i);
+            g_ptr_array_insert(def->devices, first, dev);
+            return;
+        }
+    }
+}
+
+/* <graphics> without <video>: libvirt 9.0 adds a cirrus video on pc and on
+ * q35 alike (measured: pc-graphics, q35-graphics), so a display has
+ * something to show.  It goes after the last <graphics>. */
+static void
+add_implicit_video(VnicConfDomain *def)
+{
+    gint after = -1;
+    VnicConfDevice *video;
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+
+        if (dev->kind == VNIC_CONF_DEV_VIDEO)
+            return;
+        if (dev->kind == VNIC_CONF_DEV_OTHER && dev->node != NULL &&
+            vnic_conf_xml_is(dev->node, "graphics"))
+            after = (gint) i;
+    }
+    if (after < 0)
+        return;
+    video = vnic_conf_device_new(VNIC_CONF_DEV_VIDEO);
+    video->added_by_vnic = TRUE;
+    video->model = g_strdup("cirrus");
+    g_ptr_array_insert(def->devices, after + 1, video);
+}
+
 void
 vnic_conf_domain_add_defaults(VnicConfDomain *def)
 {
@@ -128,6 +187,8 @@ vnic_conf_domain_add_defaults(VnicConfDomain *def)
     add_controller(def, VNIC_CONF_CONTROLLER_PCI, 0,
                    vnic_conf_pci_model_to_string(vnic_conf_root_pci_model(def->family)));
     add_referenced_controllers(def);
+    move_primary_video_first(def);
+    add_implicit_video(def);
     if (!has_kind(def, VNIC_CONF_DEV_MEMBALLOON, 0)) {
         VnicConfDevice *balloon = vnic_conf_device_new(VNIC_CONF_DEV_MEMBALLOON);
 

@@ -55,6 +55,8 @@ vnic_conf_device_new(VnicConfDeviceKind kind)
         dev->nic = g_new0(VnicConfNic, 1);
     if (kind == VNIC_CONF_DEV_DISK)
         dev->disk = g_new0(VnicConfDisk, 1);
+    if (kind == VNIC_CONF_DEV_HOSTDEV)
+        dev->hostdev = g_new0(VnicConfHostdev, 1);
     if (kind == VNIC_CONF_DEV_CONTROLLER) {
         dev->controller = g_new0(VnicConfController, 1);
         dev->controller->chassis = -1;
@@ -89,8 +91,16 @@ vnic_conf_device_free(VnicConfDevice *dev)
         g_free(dev->disk->bus);
         g_free(dev->disk->target_dev);
         g_free(dev->disk->source_file);
+        g_free(dev->disk->type);
+        g_free(dev->disk->device);
         g_free(dev->disk);
     }
+    if (dev->hostdev != NULL) {
+        g_free(dev->hostdev->mode);
+        g_free(dev->hostdev->type);
+        g_free(dev->hostdev);
+    }
+    g_free(dev->target_type);
     g_free(dev->model);
     g_free(dev->alias);
     g_free(dev->bus);
@@ -132,6 +142,9 @@ controller_is_pci(const VnicConfController *ctrl)
                ctrl->pci_model != VNIC_CONF_PCI_MODEL_PCIE_ROOT;
     case VNIC_CONF_CONTROLLER_USB:
         return g_strcmp0(ctrl->model, "none") != 0;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return FALSE;
     default:
         return TRUE;
     }
@@ -162,6 +175,25 @@ vnic_conf_device_is_pci(const VnicConfDevice *dev)
         return g_strcmp0(dev->model, "i6300esb") == 0;
     case VNIC_CONF_DEV_INPUT:
         return g_strcmp0(dev->bus, "virtio") == 0;
+    case VNIC_CONF_DEV_SERIAL:
+        return g_strcmp0(dev->target_type, "pci-serial") == 0;
+    case VNIC_CONF_DEV_HOSTDEV:
+        /* PCI host devices, vhost-scsi hosts and vfio-pci mediated devices */
+        return g_strcmp0(dev->hostdev->mode, "subsystem") == 0 &&
+               (g_strcmp0(dev->hostdev->type, "pci") == 0 ||
+                g_strcmp0(dev->hostdev->type, "scsi_host") == 0 ||
+                (g_strcmp0(dev->hostdev->type, "mdev") == 0 &&
+                 g_strcmp0(dev->model, "vfio-pci") == 0));
+    case VNIC_CONF_DEV_MEMORY:
+        return g_strcmp0(dev->model, "virtio-mem") == 0 ||
+               g_strcmp0(dev->model, "virtio-pmem") == 0;
+    case VNIC_CONF_DEV_IOMMU:
+        return g_strcmp0(dev->model, "virtio") == 0;
+    case VNIC_CONF_DEV_FILESYSTEM:
+    case VNIC_CONF_DEV_VSOCK:
+    case VNIC_CONF_DEV_SHMEM:
+    case VNIC_CONF_DEV_CRYPTO:
+        return TRUE;
     default:
         return FALSE;
     }
@@ -247,6 +279,14 @@ device_detail(const VnicConfDevice *dev)
                                dev->controller->index);
     case VNIC_CONF_DEV_DISK:
         return g_strdup(dev->disk->target_dev);
+    case VNIC_CONF_DEV_HOSTDEV:
+        if (dev->alias == NULL && dev->hostdev->has_source_addr) {
+            const VnicConfPciAddr *a = &dev->hostdev->source_addr;
+
+            return g_strdup_printf("host %04x:%02x:%02x.%x", a->domain, a->bus, a->slot,
+                                   a->function);
+        }
+        return g_strdup(dev->alias != NULL ? dev->alias : dev->hostdev->type);
     default:
         return g_strdup(dev->alias != NULL ? dev->alias : dev->model);
     }
@@ -277,7 +317,10 @@ vnic_conf_device_kind_to_string(VnicConfDeviceKind kind)
         [VNIC_CONF_DEV_RNG] = "rng",             [VNIC_CONF_DEV_WATCHDOG] = "watchdog",
         [VNIC_CONF_DEV_SERIAL] = "serial",       [VNIC_CONF_DEV_CONSOLE] = "console",
         [VNIC_CONF_DEV_CHANNEL] = "channel",     [VNIC_CONF_DEV_INPUT] = "input",
-        [VNIC_CONF_DEV_OTHER] = "other",
+        [VNIC_CONF_DEV_OTHER] = "other",         [VNIC_CONF_DEV_HOSTDEV] = "hostdev",
+        [VNIC_CONF_DEV_FILESYSTEM] = "filesystem", [VNIC_CONF_DEV_VSOCK] = "vsock",
+        [VNIC_CONF_DEV_MEMORY] = "memory",       [VNIC_CONF_DEV_IOMMU] = "iommu",
+        [VNIC_CONF_DEV_SHMEM] = "shmem",         [VNIC_CONF_DEV_CRYPTO] = "crypto",
     };
 
     g_return_val_if_fail((guint) kind < G_N_ELEMENTS(names), "unknown");
@@ -294,6 +337,10 @@ const char *const vnic_conf_pci_model_names[] = {
     [VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT] = "pcie-root-port",
     [VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE] = "dmi-to-pci-bridge",
     [VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE] = "pcie-to-pci-bridge",
+    [VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS] = "pci-expander-bus",
+    [VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS] = "pcie-expander-bus",
+    [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT] = "pcie-switch-upstream-port",
+    [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT] = "pcie-switch-downstream-port",
     NULL,
 };
 
@@ -312,6 +359,8 @@ const char *const vnic_conf_controller_type_names[] = {
     [VNIC_CONF_CONTROLLER_SCSI] = "scsi",
     [VNIC_CONF_CONTROLLER_SATA] = "sata",
     [VNIC_CONF_CONTROLLER_IDE] = "ide",
+    [VNIC_CONF_CONTROLLER_FDC] = "fdc",
+    [VNIC_CONF_CONTROLLER_CCID] = "ccid",
     NULL,
 };
 

@@ -62,6 +62,15 @@ typedef enum {
     VNIC_CONF_DEV_CHANNEL,
     VNIC_CONF_DEV_INPUT,
     VNIC_CONF_DEV_OTHER,  /* carried verbatim, never a PCI device (graphics, …) */
+    /* Modeled only as far as placement needs; the QEMU launcher refuses
+     * them (docs/xml.md). */
+    VNIC_CONF_DEV_HOSTDEV,     /* <hostdev>: PCI when type='pci' */
+    VNIC_CONF_DEV_FILESYSTEM,  /* <filesystem>: virtio-fs or virtio-9p, PCI */
+    VNIC_CONF_DEV_VSOCK,       /* <vsock model='virtio'>, PCI */
+    VNIC_CONF_DEV_MEMORY,      /* <memory>: PCI for virtio-mem and virtio-pmem */
+    VNIC_CONF_DEV_IOMMU,       /* <iommu>: PCI for model='virtio' (q35 only) */
+    VNIC_CONF_DEV_SHMEM,       /* <shmem>: ivshmem, PCI */
+    VNIC_CONF_DEV_CRYPTO,      /* <crypto model='virtio'>, PCI */
 } VnicConfDeviceKind;
 
 typedef enum {
@@ -71,6 +80,8 @@ typedef enum {
     VNIC_CONF_CONTROLLER_SCSI,
     VNIC_CONF_CONTROLLER_SATA,
     VNIC_CONF_CONTROLLER_IDE,
+    VNIC_CONF_CONTROLLER_FDC,    /* ISA floppy controller, not PCI */
+    VNIC_CONF_CONTROLLER_CCID,   /* USB smartcard reader, not PCI */
 } VnicConfControllerType;
 
 typedef enum {
@@ -81,6 +92,10 @@ typedef enum {
     VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT,
     VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE,
     VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE,
+    VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS,    /* pc: pxb, a new root bus on pci-root */
+    VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS,   /* q35: pxb-pcie, a new root bus on pcie-root */
+    VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT,   /* x3130-upstream, in a root port */
+    VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT, /* xio3130-downstream, 32 per switch */
 } VnicConfPciModel;
 
 typedef struct {
@@ -94,7 +109,12 @@ typedef struct {
     gint bus_nr;
     gint chassis_nr;          /* pci-bridge <target chassisNr>; -1 when absent */
     VnicTristate hotplug;     /* <target hotplug='on|off'/> */
-    guint ports;              /* virtio-serial ports=, 0 when absent */
+    guint ports;              /* virtio-serial and usb ports=, 0 when absent */
+    /* A USB2 companion (ich9-uhciN sharing its ich9-ehci1's index): the
+     * first EHCI port it serves, from <master startport> or, as libvirt
+     * fills it in, 0/2/4 for uhci1/2/3. */
+    gboolean usb_companion;
+    guint master_startport;
 } VnicConfController;
 
 typedef enum {
@@ -141,10 +161,25 @@ typedef struct {
 } VnicConfNic;
 
 typedef struct {
-    char *bus;                /* virtio, sata, scsi, ide, usb */
+    char *bus;                /* virtio, sata, scsi, ide, usb, fdc */
     char *target_dev;
-    char *source_file;
+    char *source_file;        /* <source file> (file) or <source dev> (block); NULL
+                               * for other types and for a drive without medium */
+    char *type;               /* <disk type>: file (default), block, network, volume,
+                               * nvme, vhostuser, dir */
+    char *device;             /* <disk device>: disk (default), cdrom, floppy, lun */
+    gboolean readonly;        /* <readonly/>; libvirt's cdroms are always read-only */
+    gboolean no_medium;       /* cdrom or floppy without a medium: no <source>, or
+                               * <source file=''/> as CloudStack writes it */
 } VnicConfDisk;
+
+/* <hostdev>: what placement and messages need; the rest stays in the node. */
+typedef struct {
+    char *mode;               /* subsystem (default), capabilities */
+    char *type;               /* pci, usb, scsi, scsi_host, mdev, … */
+    gboolean has_source_addr; /* type pci: <source><address> read into source_addr */
+    VnicConfPciAddr source_addr; /* the HOST's PCI address (domain may be non-zero) */
+} VnicConfHostdev;
 
 typedef struct {
     VnicConfDeviceKind kind;
@@ -161,6 +196,8 @@ typedef struct {
     VnicConfNic *nic;                /* kind == INTERFACE */
     VnicConfController *controller;  /* kind == CONTROLLER */
     VnicConfDisk *disk;              /* kind == DISK */
+    VnicConfHostdev *hostdev;        /* kind == HOSTDEV */
+    char *target_type;        /* serial: <target type> (isa-serial, pci-serial, …), else NULL */
 } VnicConfDevice;
 
 typedef struct {
@@ -238,7 +275,9 @@ gboolean vnic_conf_device_is_nic(const VnicConfDevice *dev);
 /* TRUE when @dev occupies a PCI function, so it has or needs a PCI address:
  * virtio disks, NICs, rng, non-root PCI controllers, other controllers
  * except usb model='none', video except none/ramfb, ich6/ich9/ac97/es1370
- * sound, memballoon except none, i6300esb watchdogs, virtio input.
+ * sound, memballoon except none, i6300esb watchdogs, virtio input, PCI
+ * hostdevs, filesystems, vsock, virtio-mem/-pmem, virtio iommu, shmem,
+ * crypto, pci-serial serial ports.
  * Chipset functions (ide on pc, sata index 0 on q35, piix3-uhci) count too;
  * where they sit is the planner's business. */
 gboolean vnic_conf_device_is_pci(const VnicConfDevice *dev);

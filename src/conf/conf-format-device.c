@@ -136,6 +136,10 @@ format_controller(const VnicConfDevice *dev, xmlNode *node)
     if (ctrl->type == VNIC_CONF_CONTROLLER_VIRTIO_SERIAL)
         format_uint_prop(node, "ports", ctrl->ports != 0, -1, ctrl->ports);
     vnic_conf_xml_order_props(node, (const char *const[]) { "type", "index", "model", NULL });
+    if (ctrl->type == VNIC_CONF_CONTROLLER_USB && ctrl->usb_companion) {
+        g_autofree char *start = g_strdup_printf("%u", ctrl->master_startport);
+        vnic_conf_xml_set_child_prop(node, controller_order, "master", "startport", start);
+    }
     if (!pci)
         return;
     vnic_conf_xml_set_child_prop(node, controller_order, "model", "name", ctrl->model_name);
@@ -217,6 +221,15 @@ fresh_element(const VnicConfDevice *dev, xmlDoc *doc)
     case VNIC_CONF_DEV_INPUT:
         vnic_conf_xml_set_prop(node, "type", "tablet");
         break;
+    case VNIC_CONF_DEV_VIDEO: {
+        /* the implicit video of a domain with <graphics>, as libvirt writes it */
+        xmlNode *model = xmlNewChild(node, NULL, (const xmlChar *) "model", NULL);
+        vnic_conf_xml_set_prop(model, "type", dev->model);
+        vnic_conf_xml_set_prop(model, "vram", "16384");
+        vnic_conf_xml_set_prop(model, "heads", "1");
+        vnic_conf_xml_set_prop(model, "primary", "yes");
+        break;
+    }
     default:
         break;
     }

@@ -4,7 +4,8 @@
  * children are copied (everything vnic does not model comes out as it went
  * in), then the modeled fields are written into it (name, uuid, memory,
  * vcpu, os, acpi, <vnic:hotplug>) and <devices> is rebuilt from
- * def->devices in their order (see conf-format-device.c).  A domain built by
+ * def->devices in their order (see conf-format-device.c): one <devices>
+ * element, where the first one was, however many the input had.  A domain built by
  * code, without a document, gets every element from its fields.
  *
  * Never fails and never changes @def; the result is stable: formatting what
@@ -41,6 +42,7 @@ start_root(const VnicConfDomain *def, xmlDoc *out)
 {
     xmlNode *src = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
     xmlNode *root;
+    gboolean seen_devices = FALSE;
 
     if (src == NULL) {
         root = xmlNewDocNode(out, NULL, (const xmlChar *) "domain", NULL);
@@ -50,8 +52,13 @@ start_root(const VnicConfDomain *def, xmlDoc *out)
     root = xmlDocCopyNode(src, out, 2);
     xmlDocSetRootElement(out, root);
     for (xmlNode *cur = src->children; cur != NULL; cur = cur->next) {
-        if (cur->type == XML_ELEMENT_NODE)
-            xmlAddChild(root, xmlDocCopyNode(cur, out, vnic_conf_xml_is(cur, "devices") ? 2 : 1));
+        gboolean is_devices = cur->type == XML_ELEMENT_NODE && vnic_conf_xml_is(cur, "devices");
+
+        /* several <devices> blocks were read as one list: write one */
+        if (cur->type != XML_ELEMENT_NODE || (is_devices && seen_devices))
+            continue;
+        seen_devices = seen_devices || is_devices;
+        xmlAddChild(root, xmlDocCopyNode(cur, out, is_devices ? 2 : 1));
     }
     return root;
 }

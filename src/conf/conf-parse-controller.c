@@ -1,10 +1,12 @@
 /* conf-parse-controller.c: <controller> into VnicConfController.
  *
  * Owns which controller types and models vnic accepts, libvirt's default
- * models (usb by machine, scsi lsilogic), the lowest-unused-index rule for
+ * models (usb piix3-uhci, scsi lsilogic), the lowest-unused-index rule for
  * controllers written without an index, and the checks that need all
  * controllers at once: the root PCI controller matching the machine, and
- * no two controllers of one type sharing an index.
+ * no two controllers of one type sharing an index, except the ICH9 USB2
+ * companions of an ich9-ehci1 (whose <master startport> is filled in as
+ * libvirt does); and usb ports= (qemu-xhci: at most 15).
  */
 #include "conf/conf-priv.h"
 
@@ -26,7 +28,7 @@ pci_model_is_root(VnicConfPciModel model)
 static VnicConfPciModel
 pci_model_from_string(const char *model)
 {
-    for (guint i = VNIC_CONF_PCI_MODEL_PCI_ROOT; i <= VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE; i++) {
+    for (guint i = VNIC_CONF_PCI_MODEL_PCI_ROOT; vnic_conf_pci_model_names[i] != NULL; i++) {
         if (strcmp(vnic_conf_pci_model_to_string(i), model) == 0)
             return i;
     }
@@ -39,6 +41,9 @@ pci_model_needs_pcie(VnicConfPciModel model)
     return model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
            model == VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE ||
            model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT ||
+           model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT ||
            model == VNIC_CONF_PCI_MODEL_PCIE_ROOT;
 }
 
@@ -92,6 +97,13 @@ parse_pci(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ctrl, 
                     ctrl->model);
         return FALSE;
     }
+    if (ctx->family == VNIC_MACHINE_Q35 &&
+        ctrl->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<controller model='pci-expander-bus'> needs a pc (i440fx) machine: on "
+                    "q35 use 'pcie-expander-bus'");
+        return FALSE;
+    }
     if (ctx->family == VNIC_MACHINE_Q35 && ctrl->pci_model == VNIC_CONF_PCI_MODEL_PCI_ROOT) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
                     "<controller model='pci-root'> does not fit a q35 machine, whose root is "
@@ -114,15 +126,55 @@ parse_model_choice(xmlNode *node, VnicConfController *ctrl, const char *const *a
                                      &ctrl->model, error);
 }
 
+/* ports= (xhci only; qemu-xhci has at most 15, as libvirt checks) and
+ * <master startport> of a USB2 companion. */
+static gboolean
+parse_usb(xmlNode *node, VnicConfController *ctrl, GError **error)
+{
+    guint64 ports = 0, start = 0;
+    gboolean has_ports = FALSE;
+    xmlNode *master;
+
+    if (!vnic_conf_xml_prop_uint(node, "ports", FALSE, 1, 255, &ports, &has_ports, error) ||
+        !vnic_conf_xml_single_child(node, "master", &master, error))
+        return FALSE;
+    if (has_ports && g_strcmp0(ctrl->model, "qemu-xhci") == 0 && ports > 15) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "invalid value '%" G_GUINT64_FORMAT "' for <controller ports>: a "
+                    "'qemu-xhci' controller has at most 15 ports",
+                    ports);
+        return FALSE;
+    }
+    if (has_ports && !g_str_has_suffix(ctrl->model, "xhci")) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "<controller type='usb' model='%s' ports='%" G_GUINT64_FORMAT "'>: only "
+                    "xhci controllers have a port count",
+                    ctrl->model, ports);
+        return FALSE;
+    }
+    ctrl->ports = (guint) ports;
+    if (master == NULL)
+        return TRUE;
+    if (!vnic_conf_xml_prop_uint(master, "startport", FALSE, 0, 255, &start, NULL, error))
+        return FALSE;
+    ctrl->usb_companion = TRUE;
+    ctrl->master_startport = (guint) start;
+    return TRUE;
+}
+
 static gboolean
 parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ctrl,
               GError **error)
 {
     static const char *const usb_models[] = { "piix3-uhci", "piix4-uhci", "ich9-ehci1",
                                               "ich9-uhci1", "ich9-uhci2", "ich9-uhci3",
-                                              "qemu-xhci", "nec-xhci", "none", NULL };
-    static const char *const scsi_models[] = { "virtio-scsi", "lsilogic", "lsisas1068",
-                                               "megasas", NULL };
+                                              "qemu-xhci", "nec-xhci", "none",
+                                              /* also libvirt 9.0's on x86 */
+                                              "ehci", "pci-ohci", "vt82c686b-uhci", NULL };
+    static const char *const scsi_models[] = { "virtio-scsi", "virtio-transitional",
+                                               "virtio-non-transitional", "lsilogic", "lsisas1068",
+                                               "megasas", "vmpvscsi", "lsisas1078", "dc390",
+                                               "am53c974", "auto", NULL };
     static const char *const sata_models[] = { "ahci", NULL };
     guint64 ports = 0;
 
@@ -132,12 +184,18 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
     case VNIC_CONF_CONTROLLER_USB:
         if (!parse_model_choice(node, ctrl, usb_models, error))
             return FALSE;
+        /* libvirt 9.0 gives a listed USB controller without a model
+         * piix3-uhci on q35 too (measured: q35-usb-nomodel); only the
+         * implicit one (conf-defaults.c) is a qemu-xhci there. */
         if (ctrl->model == NULL)
-            ctrl->model = g_strdup(ctx->family == VNIC_MACHINE_Q35 ? "qemu-xhci" : "piix3-uhci");
-        return TRUE;
+            ctrl->model = g_strdup("piix3-uhci");
+        return parse_usb(node, ctrl, error);
     case VNIC_CONF_CONTROLLER_SCSI:
         if (!parse_model_choice(node, ctrl, scsi_models, error))
             return FALSE;
+        /* libvirt resolves 'auto' to its default at define, and writes that */
+        if (g_strcmp0(ctrl->model, "auto") == 0)
+            g_clear_pointer(&ctrl->model, g_free);
         if (ctrl->model == NULL)
             ctrl->model = g_strdup("lsilogic");
         return TRUE;
@@ -148,6 +206,9 @@ parse_by_type(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfController *ct
             return FALSE;
         ctrl->ports = (guint) ports;
         return TRUE;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return TRUE; /* not PCI: carried along */
     case VNIC_CONF_CONTROLLER_IDE:
         if (ctx->family == VNIC_MACHINE_Q35) {
             g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
@@ -244,12 +305,51 @@ check_pci_index(const VnicConfDomain *def, VnicConfController *ctrl, GError **er
     return TRUE;
 }
 
-/* USB companion controllers (<master startport>) share their master's index. */
+/* USB companion controllers share their master's index. */
 static gboolean
 is_usb_companion(const VnicConfDevice *dev)
 {
-    return dev->controller->type == VNIC_CONF_CONTROLLER_USB && dev->node != NULL &&
-           vnic_conf_xml_child(dev->node, "master") != NULL;
+    return dev->controller->type == VNIC_CONF_CONTROLLER_USB && dev->controller->usb_companion;
+}
+
+static const VnicConfDevice *
+find_ehci(const VnicConfDomain *def, guint index)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER &&
+            d->controller->type == VNIC_CONF_CONTROLLER_USB && d->controller->index == index &&
+            g_strcmp0(d->controller->model, "ich9-ehci1") == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* An ich9-uhciN next to an ich9-ehci1 of the same index is its companion
+ * even without <master>; libvirt then writes startport 0, 2, 4 (measured:
+ * pc-usb2-nomaster), and so do we. */
+static void
+resolve_usb_companions(VnicConfDomain *def)
+{
+    static const char *const uhci[] = { "ich9-uhci1", "ich9-uhci2", "ich9-uhci3" };
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+        VnicConfController *c = dev->controller;
+
+        if (dev->kind != VNIC_CONF_DEV_CONTROLLER || c->type != VNIC_CONF_CONTROLLER_USB ||
+            c->usb_companion)
+            continue;
+        for (guint n = 0; n < G_N_ELEMENTS(uhci); n++) {
+            if (g_strcmp0(c->model, uhci[n]) != 0)
+                continue;
+            if (find_ehci(def, c->index) != NULL) {
+                c->usb_companion = TRUE;
+                c->master_startport = n * 2;
+            }
+        }
+    }
 }
 
 static gboolean
@@ -281,6 +381,7 @@ gboolean
 vnic_conf_resolve_controllers(VnicConfDomain *def, GError **error)
 {
     assign_indexes(def);
+    resolve_usb_companions(def);
     for (guint i = 0; i < def->devices->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
         gboolean ok;

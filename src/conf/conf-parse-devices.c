@@ -34,6 +34,7 @@ required_choice(const xmlNode *node, const char *attr, const char *const *allowe
     return TRUE;
 }
 
+/* libvirt's bus for a target name without bus= (virDiskNameToBusDeviceIndex). */
 static const char *
 bus_from_target_dev(const char *dev)
 {
@@ -43,6 +44,8 @@ bus_from_target_dev(const char *dev)
         return "scsi";
     if (g_str_has_prefix(dev, "hd"))
         return "ide";
+    if (g_str_has_prefix(dev, "fd"))
+        return "fdc";
     return NULL;
 }
 
@@ -50,7 +53,7 @@ static gboolean
 parse_disk_target(const VnicConfParseCtx *ctx, xmlNode *target, VnicConfDisk *disk,
                   GError **error)
 {
-    static const char *const buses[] = { "virtio", "sata", "scsi", "ide", "usb", NULL };
+    static const char *const buses[] = { "virtio", "sata", "scsi", "ide", "usb", "fdc", NULL };
 
     disk->target_dev = vnic_conf_xml_prop(target, "dev");
     if (disk->target_dev == NULL)
@@ -78,32 +81,87 @@ parse_disk_target(const VnicConfParseCtx *ctx, xmlNode *target, VnicConfDisk *di
     return TRUE;
 }
 
+/* A floppy lives on the floppy controller and nothing else does, as
+ * libvirt checks. */
+static gboolean
+check_disk_bus(const VnicConfDisk *disk, GError **error)
+{
+    gboolean floppy = strcmp(disk->device, "floppy") == 0;
+    gboolean fdc = strcmp(disk->bus, "fdc") == 0;
+
+    if (strcmp(disk->device, "cdrom") == 0 && strcmp(disk->bus, "virtio") == 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<disk device='cdrom'> with <target dev='%s' bus='virtio'> is not "
+                    "possible: virtio disks have no removable media",
+                    disk->target_dev);
+        return FALSE;
+    }
+    if (strcmp(disk->device, "lun") == 0 && strcmp(disk->type, "block") != 0) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<disk type='%s' device='lun'> is not possible: a LUN is a host block "
+                    "device (type='block')",
+                    disk->type);
+        return FALSE;
+    }
+    if (floppy == fdc)
+        return TRUE;
+    g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                "<disk device='%s'> with <target dev='%s' bus='%s'> is not possible: %s",
+                disk->device, disk->target_dev, disk->bus,
+                floppy ? "a floppy needs bus 'fdc'" : "bus 'fdc' takes floppies only");
+    return FALSE;
+}
+
+/* The medium: file and block disks name it in <source file|dev>; a cdrom
+ * or floppy without a <source>, or with an empty one (CloudStack writes
+ * <source file=''/> for an empty ISO slot), is a drive with no medium.
+ * Other types (network, volume, nvme, vhostuser, dir) stay in the node. */
+static void
+parse_disk_source(xmlNode *source, VnicConfDisk *disk)
+{
+    gboolean removable = strcmp(disk->device, "cdrom") == 0 || strcmp(disk->device, "floppy") == 0;
+
+    if (source != NULL && strcmp(disk->type, "file") == 0)
+        disk->source_file = vnic_conf_xml_prop(source, "file");
+    else if (source != NULL && strcmp(disk->type, "block") == 0)
+        disk->source_file = vnic_conf_xml_prop(source, "dev");
+    if (disk->source_file != NULL && *disk->source_file == '\0')
+        g_clear_pointer(&disk->source_file, g_free);
+    if (removable && disk->source_file == NULL &&
+        (strcmp(disk->type, "file") == 0 || strcmp(disk->type, "block") == 0))
+        disk->no_medium = TRUE;
+}
+
 static gboolean
 parse_disk(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
 {
-    static const char *const types[] = { "file", "block", NULL };
-    static const char *const devices[] = { "disk", "cdrom", NULL };
-    g_autofree char *type = NULL;
-    g_autofree char *device = NULL;
+    static const char *const types[] = { "file", "block", "network", "volume", "nvme",
+                                         "vhostuser", "dir", NULL };
+    static const char *const devices[] = { "disk", "cdrom", "floppy", "lun", NULL };
+    VnicConfDisk *disk = dev->disk;
     xmlNode *target, *source;
 
-    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
+    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &disk->type,
                                    error) ||
-        !vnic_conf_xml_prop_choice(node, "device", devices, VNIC_CONF_ERROR_UNSUPPORTED, &device,
-                                   error) ||
+        !vnic_conf_xml_prop_choice(node, "device", devices, VNIC_CONF_ERROR_UNSUPPORTED,
+                                   &disk->device, error) ||
         !vnic_conf_xml_single_child(node, "target", &target, error) ||
         !vnic_conf_xml_single_child(node, "source", &source, error))
         return FALSE;
+    if (disk->type == NULL)
+        disk->type = g_strdup("file");
+    if (disk->device == NULL)
+        disk->device = g_strdup("disk");
     if (target == NULL) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
                     "<disk> has no <target> element");
         return FALSE;
     }
-    if (!parse_disk_target(ctx, target, dev->disk, error))
+    if (!parse_disk_target(ctx, target, disk, error) || !check_disk_bus(disk, error))
         return FALSE;
-    if (source != NULL)
-        dev->disk->source_file =
-            vnic_conf_xml_prop(source, g_strcmp0(type, "block") == 0 ? "dev" : "file");
+    parse_disk_source(source, disk);
+    disk->readonly = strcmp(disk->device, "cdrom") == 0 ||
+                     vnic_conf_xml_child(node, "readonly") != NULL;
     return TRUE;
 }
 
@@ -186,19 +244,12 @@ static gboolean
 parse_serial(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
 {
     xmlNode *target;
-    g_autofree char *type = NULL;
 
     if (!parse_chardev(ctx, node, dev, error) ||
         !vnic_conf_xml_single_child(node, "target", &target, error))
         return FALSE;
     if (target != NULL)
-        type = vnic_conf_xml_prop(target, "type");
-    if (g_strcmp0(type, "pci-serial") == 0) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "unsupported value 'pci-serial' for <target type>: a PCI serial port "
-                    "needs a PCI address vnic does not plan");
-        return FALSE;
-    }
+        dev->target_type = vnic_conf_xml_prop(target, "type");
     return TRUE;
 }
 
@@ -228,6 +279,27 @@ parse_input(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GEr
     return TRUE;
 }
 
+/* <panic>: carried, but with libvirt 9.0's checks.  x86 has isa (the
+ * default) and hyperv; 9.0 knows no PCI panic device ('pvpanic' is an
+ * unknown model to it), and pseries and s390 belong to other machines. */
+static gboolean
+parse_panic(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GError **error)
+{
+    static const char *const models[] = { "isa", "hyperv", "pseries", "s390", NULL };
+    g_autofree char *model = NULL;
+
+    if (!vnic_conf_xml_prop_choice(node, "model", models, VNIC_CONF_ERROR_UNSUPPORTED, &model,
+                                   error))
+        return FALSE;
+    if (model != NULL && (strcmp(model, "pseries") == 0 || strcmp(model, "s390") == 0)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "unsupported value '%s' for <panic model>: only %s guests have it", model,
+                    strcmp(model, "s390") == 0 ? "S390" : "pSeries");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 typedef struct {
     const char *name;
     VnicConfDeviceKind kind;
@@ -247,23 +319,29 @@ static const DeviceEntry device_table[] = {
     { "console", VNIC_CONF_DEV_CONSOLE, parse_chardev },
     { "channel", VNIC_CONF_DEV_CHANNEL, parse_chardev },
     { "input", VNIC_CONF_DEV_INPUT, parse_input },
+    { "hostdev", VNIC_CONF_DEV_HOSTDEV, vnic_conf_parse_hostdev },
+    { "filesystem", VNIC_CONF_DEV_FILESYSTEM, vnic_conf_parse_filesystem },
+    { "vsock", VNIC_CONF_DEV_VSOCK, vnic_conf_parse_vsock },
+    { "memory", VNIC_CONF_DEV_MEMORY, vnic_conf_parse_memory_device },
+    { "iommu", VNIC_CONF_DEV_IOMMU, vnic_conf_parse_iommu },
+    { "shmem", VNIC_CONF_DEV_SHMEM, vnic_conf_parse_shmem },
+    { "crypto", VNIC_CONF_DEV_CRYPTO, vnic_conf_parse_crypto },
     /* carried verbatim, never PCI */
     { "graphics", VNIC_CONF_DEV_OTHER, NULL },
     { "audio", VNIC_CONF_DEV_OTHER, NULL },
     { "hub", VNIC_CONF_DEV_OTHER, NULL },
     { "redirdev", VNIC_CONF_DEV_OTHER, NULL },
+    { "redirfilter", VNIC_CONF_DEV_OTHER, NULL },
     { "smartcard", VNIC_CONF_DEV_OTHER, NULL },
     { "tpm", VNIC_CONF_DEV_OTHER, NULL },
-    { "panic", VNIC_CONF_DEV_OTHER, NULL },
+    { "panic", VNIC_CONF_DEV_OTHER, parse_panic },
     { "lease", VNIC_CONF_DEV_OTHER, NULL },
     { "parallel", VNIC_CONF_DEV_OTHER, NULL },
 };
 
-/* Known libvirt devices vnic refuses: it cannot plan their PCI addresses. */
-static const char *const refused_devices[] = {
-    "hostdev", "filesystem", "shmem", "iommu", "vsock", "memory", "crypto", "pstore", "nvram",
-    NULL,
-};
+/* Elements libvirt 9.0 on x86 does not take: pstore is newer than 9.0 (9.0
+ * drops it without a word, which vnic will not do), nvram is PPC's. */
+static const char *const refused_devices[] = { "pstore", "nvram", NULL };
 
 static const DeviceEntry *
 find_entry(const xmlNode *node, GError **error)
@@ -276,7 +354,7 @@ find_entry(const xmlNode *node, GError **error)
     }
     if (node->ns == NULL && g_strv_contains(refused_devices, (const char *) node->name)) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "<%s> is not supported: vnic cannot plan its PCI address",
+                    "<%s> is not supported: libvirt 9.0 does not take it on x86 machines",
                     (const char *) node->name);
         return NULL;
     }
@@ -329,7 +407,9 @@ parse_pci_address(xmlNode *node, VnicConfPciAddr *addr, GError **error)
         !vnic_conf_xml_prop_tristate(node, "multifunction", "on", "off", &addr->multifunction,
                                      error))
         return FALSE;
-    addr->set = TRUE;
+    /* libvirt reads an all-zero PCI address as "none": tools write it as a
+     * placeholder (00:00.0 is the host bridge and could never be meant) */
+    addr->set = bus != 0 || slot != 0 || function != 0;
     addr->domain = (guint) domain;
     addr->bus = (guint) bus;
     addr->slot = (guint) slot;
@@ -343,7 +423,8 @@ parse_pci_address(xmlNode *node, VnicConfPciAddr *addr, GError **error)
 static gboolean
 parse_address(xmlNode *node, VnicConfPciAddr *addr, char **other_type, GError **error)
 {
-    static const char *const carried[] = { "drive", "virtio-serial", "usb", "isa", "ccid", NULL };
+    static const char *const carried[] = { "drive", "virtio-serial", "usb", "isa", "ccid",
+                                           "dimm", NULL };
     g_autofree char *type = NULL;
     xmlNode *address;
 
@@ -362,7 +443,7 @@ parse_address(xmlNode *node, VnicConfPciAddr *addr, char **other_type, GError **
     }
     g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
                 "unsupported value '%s' for <address type>: vnic plans PCI addresses only "
-                "(and carries drive, virtio-serial, usb, isa and ccid addresses along)",
+                "(and carries drive, virtio-serial, usb, isa, ccid and dimm addresses along)",
                 type);
     return FALSE;
 }

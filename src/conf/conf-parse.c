@@ -344,39 +344,70 @@ parse_vnic_elements(VnicConfDomain *def, xmlNode *root, GError **error)
     return TRUE;
 }
 
+/* The 1-based number of @node among the elements of its name in every
+ * <devices> block so far, as the device labels count them. */
 static guint
 element_ordinal(const xmlNode *node)
 {
-    guint n = 1;
+    guint n = 0;
 
-    for (const xmlNode *cur = node->prev; cur != NULL; cur = cur->prev) {
-        if (cur->type == XML_ELEMENT_NODE && cur->ns == node->ns &&
-            xmlStrEqual(cur->name, node->name))
-            n++;
+    for (const xmlNode *block = node->parent; block != NULL; block = block->prev) {
+        if (block->type != XML_ELEMENT_NODE || !vnic_conf_xml_is(block, "devices"))
+            continue;
+        for (const xmlNode *cur = block == node->parent ? node : block->last; cur != NULL;
+             cur = cur->prev) {
+            if (cur->type == XML_ELEMENT_NODE && cur->ns == node->ns &&
+                xmlStrEqual(cur->name, node->name))
+                n++;
+        }
     }
     return n;
 }
 
 static gboolean
+parse_emulator(VnicConfDomain *def, xmlNode *devices, GError **error)
+{
+    g_autofree char *emulator = NULL;
+
+    if (!child_text(devices, "emulator", &emulator, error))
+        return FALSE;
+    if (emulator == NULL)
+        return TRUE;
+    if (def->emulator != NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "<emulator> appears in more than one <devices> element");
+        return FALSE;
+    }
+    def->emulator = g_steal_pointer(&emulator);
+    return TRUE;
+}
+
+/* libvirt takes any number of <devices> blocks (CloudStack puts the balloon
+ * in its own) and reads them as one list in document order; so do we, and
+ * the formatter writes a single <devices>, as libvirt's dumpxml does. */
+static gboolean
 parse_devices(VnicConfDomain *def, xmlNode *root, GError **error)
 {
     VnicConfParseCtx ctx = { def->family };
-    xmlNode *devices;
 
-    if (!vnic_conf_xml_single_child(root, "devices", &devices, error) ||
-        (devices != NULL && !child_text(devices, "emulator", &def->emulator, error)))
-        return FALSE;
-    for (xmlNode *cur = devices != NULL ? devices->children : NULL; cur != NULL; cur = cur->next) {
-        VnicConfDevice *dev;
-
-        if (cur->type != XML_ELEMENT_NODE || vnic_conf_xml_is(cur, "emulator"))
+    for (xmlNode *devices = root->children; devices != NULL; devices = devices->next) {
+        if (devices->type != XML_ELEMENT_NODE || !vnic_conf_xml_is(devices, "devices"))
             continue;
-        dev = vnic_conf_parse_device(&ctx, cur, error);
-        if (dev == NULL) {
-            g_prefix_error(error, "%s #%u: ", (const char *) cur->name, element_ordinal(cur));
+        if (!parse_emulator(def, devices, error))
             return FALSE;
+        for (xmlNode *cur = devices->children; cur != NULL; cur = cur->next) {
+            VnicConfDevice *dev;
+
+            if (cur->type != XML_ELEMENT_NODE || vnic_conf_xml_is(cur, "emulator"))
+                continue;
+            dev = vnic_conf_parse_device(&ctx, cur, error);
+            if (dev == NULL) {
+                g_prefix_error(error, "%s #%u: ", (const char *) cur->name,
+                               element_ordinal(cur));
+                return FALSE;
+            }
+            g_ptr_array_add(def->devices, dev);
         }
-        g_ptr_array_add(def->devices, dev);
     }
     return TRUE;
 }
@@ -398,8 +429,17 @@ nics_clash(const VnicConfDevice *a, const VnicConfDevice *b, char **what)
     return FALSE;
 }
 
+/* Two disks with one <target dev> (libvirt: "target 'vda' duplicated"). */
+static gboolean
+disks_clash(const VnicConfDevice *a, const VnicConfDevice *b)
+{
+    return a->kind == VNIC_CONF_DEV_DISK && b->kind == VNIC_CONF_DEV_DISK &&
+           a->disk->target_dev != NULL && g_strcmp0(a->disk->target_dev, b->disk->target_dev) == 0;
+}
+
 /* Checks @dev against the devices of @def (which it is not part of, or is
- * the last one checked so far): MACs and ACPI indexes of NICs, aliases. */
+ * the last one checked so far): MACs and ACPI indexes of NICs, aliases,
+ * disk targets. */
 static gboolean
 check_against(const VnicConfDomain *def, guint n_before, const VnicConfDevice *dev,
               GError **error)
@@ -411,6 +451,8 @@ check_against(const VnicConfDomain *def, guint n_before, const VnicConfDevice *d
 
         if (dev->alias != NULL && g_strcmp0(dev->alias, other->alias) == 0)
             what = g_strdup_printf("<alias name='%s'>", dev->alias);
+        else if (disks_clash(dev, other))
+            what = g_strdup_printf("<target dev='%s'>", dev->disk->target_dev);
         else if (!vnic_conf_device_is_nic(dev) || !vnic_conf_device_is_nic(other) ||
                  !nics_clash(dev, other, &what))
             continue;
@@ -435,7 +477,7 @@ check_devices(const VnicConfDomain *def, GError **error)
             return FALSE;
         }
     }
-    return TRUE;
+    return vnic_conf_check_placed_devices(def, error);
 }
 
 VnicConfDomain *
@@ -457,6 +499,7 @@ vnic_conf_domain_parse(const char *xml, gsize len, GError **error)
         !parse_os(def, root, error) || !parse_features(def, root, error) ||
         !parse_vnic_elements(def, root, error) || !parse_devices(def, root, error) ||
         !vnic_conf_resolve_controllers(def, error) || !check_devices(def, error) ||
+        !vnic_conf_check_rules(def, error) ||
         !vnic_conf_check_vhostuser_memory(def, root, error))
         return NULL;
     vnic_conf_domain_add_defaults(def);

@@ -40,8 +40,29 @@ gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
 /* Gives controllers without an index one, then checks models and indexes
  * against the machine and each other.  Errors name the controller. */
 gboolean vnic_conf_resolve_controllers(VnicConfDomain *def, GError **error);
+/* conf-check-rules.c: libvirt's rules across devices (videos, USB2 sets). */
+gboolean vnic_conf_check_rules(const VnicConfDomain *def, GError **error);
 /* pci-root on pc, pcie-root on q35. */
 VnicConfPciModel vnic_conf_root_pci_model(VnicMachineFamily family);
+
+/* conf-parse-placed.c: devices vnic places but does not run */
+gboolean vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                                 GError **error);
+gboolean vnic_conf_parse_filesystem(const VnicConfParseCtx *ctx, xmlNode *node,
+                                    VnicConfDevice *dev, GError **error);
+gboolean vnic_conf_parse_vsock(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                               GError **error);
+gboolean vnic_conf_parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node,
+                                       VnicConfDevice *dev, GError **error);
+gboolean vnic_conf_parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                               GError **error);
+gboolean vnic_conf_parse_shmem(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                               GError **error);
+gboolean vnic_conf_parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev,
+                                GError **error);
+/* One IOMMU, one vsock, no PCI host device twice, virtio-fs only with
+ * shared memory.  Errors name the device. */
+gboolean vnic_conf_check_placed_devices(const VnicConfDomain *def, GError **error);
 
 /* conf-domain.c: the names of the enums, shared by parser and formatter */
 extern const char *const vnic_conf_pci_model_names[];

@@ -2,8 +2,10 @@
  *
  * Everything a client sends is untrusted: the line must be a JSON object
  * with a string "execute" naming a known command, "arguments" if present
- * must be an object, and the peer must be allowed on its socket.  Every
- * refusal is a GError the server turns into an error reply.
+ * must be an object whose every member the command lists (with its type),
+ * and the peer must be allowed on its socket.  Every refusal is a GError
+ * the server turns into an error reply.  Also describes the command table
+ * for query-commands, from the same declarations the checks use.
  */
 #include "daemon/daemon-api-priv.h"
 
@@ -23,6 +25,111 @@ find_command(const VnicApiServer *server, const char *name)
             return &server->commands[i];
     }
     return NULL;
+}
+
+static const char *
+arg_type_name(VnicApiArgType type)
+{
+    switch (type) {
+    case VNIC_API_ARG_STRING:
+        return "string";
+    case VNIC_API_ARG_INT:
+        return "int";
+    case VNIC_API_ARG_BOOL:
+        return "bool";
+    }
+    return "unknown";
+}
+
+static gboolean
+arg_has_type(JsonNode *n, VnicApiArgType type)
+{
+    static const GType gtypes[] = {
+        [VNIC_API_ARG_STRING] = G_TYPE_STRING,
+        [VNIC_API_ARG_INT] = G_TYPE_INT64,
+        [VNIC_API_ARG_BOOL] = G_TYPE_BOOLEAN,
+    };
+
+    return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == gtypes[type];
+}
+
+static const VnicApiArg *
+find_arg(const VnicApiCommand *cmd, const char *name)
+{
+    for (const VnicApiArg *a = cmd->args; a && a->name; a++) {
+        if (strcmp(a->name, name) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* Every member of @args must be one the command declares, of its type:
+ * an unknown one is a typo or a client newer than this daemon, and
+ * ignoring it would run the command with a default the client did not
+ * ask for.  Required arguments are checked here too, so a handler only
+ * reads what is already known to be there. */
+static gboolean
+check_arguments(const VnicApiCommand *cmd, JsonObject *args, GError **error)
+{
+    g_autoptr(GList) members = json_object_get_members(args);
+
+    for (GList *l = members; l; l = l->next) {
+        const char *name = l->data;
+        const VnicApiArg *a = find_arg(cmd, name);
+
+        if (!a) {
+            g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                        "unknown argument '%s' for command '%s'", name, cmd->name);
+            return FALSE;
+        }
+        if (!arg_has_type(json_object_get_member(args, name), a->type)) {
+            g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                        "argument '%s' of command '%s' must be of type %s", name, cmd->name,
+                        arg_type_name(a->type));
+            return FALSE;
+        }
+    }
+    for (const VnicApiArg *a = cmd->args; a && a->name; a++) {
+        if (a->required && !json_object_has_member(args, a->name)) {
+            g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                        "missing argument '%s' for command '%s'", a->name, cmd->name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static JsonObject *
+describe_command(const VnicApiCommand *cmd)
+{
+    JsonObject *o = json_object_new();
+    JsonArray *args = json_array_new();
+
+    json_object_set_string_member(o, "name", cmd->name);
+    json_object_set_boolean_member(o, "query", cmd->query);
+    for (const VnicApiArg *a = cmd->args; a && a->name; a++) {
+        JsonObject *ao = json_object_new();
+
+        json_object_set_string_member(ao, "name", a->name);
+        json_object_set_string_member(ao, "type", arg_type_name(a->type));
+        json_object_set_boolean_member(ao, "required", a->required);
+        json_array_add_object_element(args, ao);
+    }
+    json_object_set_array_member(o, "arguments", args);
+    return o;
+}
+
+JsonObject *
+vnic_api_request_describe_commands(VnicApiRequest *request)
+{
+    const VnicApiServer *server = request->conn->server;
+    JsonObject *ret = json_object_new();
+    JsonArray *list = json_array_new();
+
+    for (gsize i = 0; server && i < server->n_commands; i++)
+        json_array_add_object_element(list, describe_command(&server->commands[i]));
+    json_object_set_array_member(ret, "commands", list);
+    return ret;
 }
 
 static JsonObject *
@@ -96,6 +203,8 @@ vnic_api_parse_request(ApiConnection *c, const char *line, gsize len, VnicApiReq
                     "'%s' changes state: the read-only socket serves queries only", r->command);
         return NULL;
     }
+    if (!check_arguments(cmd, r->args, error))
+        return NULL;
     return cmd;
 }
 

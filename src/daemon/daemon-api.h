@@ -21,10 +21,30 @@ typedef struct _VnicApiRequest VnicApiRequest;
 
 typedef void (*VnicApiHandler)(VnicApiRequest *request, gpointer user_data);
 
+/* Version of the wire protocol (docs/api.md), bumped when a command or
+ * argument changes meaning; adding commands does not bump it. */
+#define VNIC_API_PROTOCOL_VERSION 1
+
+typedef enum {
+    VNIC_API_ARG_STRING,
+    VNIC_API_ARG_INT,
+    VNIC_API_ARG_BOOL,
+} VnicApiArgType;
+
+/* One argument a command accepts.  The server refuses a request with an
+ * argument its command does not list, so a typo ("confg") is an error
+ * instead of a silently ignored default. */
+typedef struct {
+    const char *name;
+    VnicApiArgType type;
+    gboolean required;
+} VnicApiArg;
+
 typedef struct {
     const char *name;
     VnicApiHandler handler;
     gboolean query;           /* served on the read-only socket too */
+    const VnicApiArg *args;   /* ends with a { NULL } entry; NULL: takes none */
 } VnicApiCommand;
 
 /* @commands must outlive the server (a static table). */
@@ -54,6 +74,10 @@ const char *vnic_api_request_get_command(VnicApiRequest *request);
 void vnic_api_request_return(VnicApiRequest *request, JsonNode *result);
 void vnic_api_request_return_object(VnicApiRequest *request, JsonObject *result);
 void vnic_api_request_error(VnicApiRequest *request, const GError *error);
+
+/* {"commands": [{"name", "query", "arguments": [{"name", "type", "required"}]}]}
+ * for the server's whole command table (the query-commands command). */
+JsonObject *vnic_api_request_describe_commands(VnicApiRequest *request);
 
 /* From now on the request's connection receives events. */
 void vnic_api_request_subscribe(VnicApiRequest *request);

@@ -45,6 +45,7 @@ cmd_query_version(VnicApiRequest *request, gpointer data)
     JsonObject *ret = json_object_new();
 
     json_object_set_string_member(ret, "version", VNIC_VERSION);
+    json_object_set_int_member(ret, "protocol", VNIC_API_PROTOCOL_VERSION);
     vnic_api_request_return_object(request, ret);
 }
 
@@ -265,28 +266,74 @@ cmd_detach(VnicApiRequest *request, gpointer data)
     queue_on_domain(request, data, vnic_domain_detach_job);
 }
 
+static void
+cmd_query_commands(VnicApiRequest *request, gpointer data)
+{
+    vnic_api_request_return_object(request, vnic_api_request_describe_commands(request));
+}
+
+/* The arguments each command reads (docs/api.md); the server refuses any
+ * other.  Requiredness that depends on other arguments (attach-interface's
+ * type unless replug) stays with the handler. */
+#define S(n) { n, VNIC_API_ARG_STRING, FALSE }
+#define S_REQ(n) { n, VNIC_API_ARG_STRING, TRUE }
+#define I(n) { n, VNIC_API_ARG_INT, FALSE }
+#define B(n) { n, VNIC_API_ARG_BOOL, FALSE }
+#define END { NULL, 0, FALSE }
+
+static const VnicApiArg args_none[] = { END };
+static const VnicApiArg args_name[] = { S_REQ("name"), END };
+static const VnicApiArg args_list[] = { B("all"), END };
+static const VnicApiArg args_dumpxml[] = { S_REQ("name"), S("flags"), END };
+static const VnicApiArg args_define[] = { S_REQ("xml"), S("policy"), I("spare-ports"), END };
+static const VnicApiArg args_shutdown[] = { S_REQ("name"), I("timeout"), END };
+static const VnicApiArg args_attach_interface[] = {
+    S_REQ("name"), S("type"), S("source"), S("mode"), S("model"), S("mac"), S("target"),
+    I("acpi-index"), B("replug"), B("live"), B("config"), S("x-fail-step"), END
+};
+static const VnicApiArg args_attach_device[] = {
+    S_REQ("name"), S_REQ("xml"), B("live"), B("config"), S("x-fail-step"), END
+};
+static const VnicApiArg args_detach_interface[] = {
+    S_REQ("name"), S("mac"), S("target"), I("timeout"), B("live"), B("config"), END
+};
+static const VnicApiArg args_detach_device[] = {
+    S_REQ("name"), S_REQ("xml"), I("timeout"), B("live"), B("config"), END
+};
+static const VnicApiArg args_xml[] = { S_REQ("xml"), END };
+static const VnicApiArg args_network[] = { S_REQ("network"), END };
+static const VnicApiArg args_net_list[] = { B("all"), END };
+static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
+
+#undef S
+#undef S_REQ
+#undef I
+#undef B
+#undef END
+
 const VnicApiCommand vnic_daemon_commands[] = {
-    { "query-version", cmd_query_version, TRUE },
-    { "subscribe-events", cmd_subscribe_events, TRUE },
-    { "list", cmd_list, TRUE },
-    { "dumpxml", cmd_dumpxml, TRUE },
-    { "domiflist", cmd_domiflist, TRUE },
-    { "pci", cmd_pci, TRUE },
-    { "define", cmd_define, FALSE },
-    { "undefine", cmd_undefine, FALSE },
-    { "start", cmd_start, FALSE },
-    { "destroy", cmd_destroy, FALSE },
-    { "shutdown", cmd_shutdown, FALSE },
-    { "attach-interface", cmd_attach, FALSE },
-    { "attach-device", cmd_attach, FALSE },
-    { "detach-interface", cmd_detach, FALSE },
-    { "detach-device", cmd_detach, FALSE },
-    { "net-list", vnic_cmd_net_list, TRUE },
-    { "net-dumpxml", vnic_cmd_net_dumpxml, TRUE },
-    { "net-define", vnic_cmd_net_define, FALSE },
-    { "net-undefine", vnic_cmd_net_undefine, FALSE },
-    { "net-start", vnic_cmd_net_start, FALSE },
-    { "net-destroy", vnic_cmd_net_destroy, FALSE },
-    { "net-autostart", vnic_cmd_net_autostart, FALSE },
+    { "query-version", cmd_query_version, TRUE, args_none },
+    { "query-commands", cmd_query_commands, TRUE, args_none },
+    { "subscribe-events", cmd_subscribe_events, TRUE, args_none },
+    { "list", cmd_list, TRUE, args_list },
+    { "dumpxml", cmd_dumpxml, TRUE, args_dumpxml },
+    { "domiflist", cmd_domiflist, TRUE, args_name },
+    { "pci", cmd_pci, TRUE, args_name },
+    { "define", cmd_define, FALSE, args_define },
+    { "undefine", cmd_undefine, FALSE, args_name },
+    { "start", cmd_start, FALSE, args_name },
+    { "destroy", cmd_destroy, FALSE, args_name },
+    { "shutdown", cmd_shutdown, FALSE, args_shutdown },
+    { "attach-interface", cmd_attach, FALSE, args_attach_interface },
+    { "attach-device", cmd_attach, FALSE, args_attach_device },
+    { "detach-interface", cmd_detach, FALSE, args_detach_interface },
+    { "detach-device", cmd_detach, FALSE, args_detach_device },
+    { "net-list", vnic_cmd_net_list, TRUE, args_net_list },
+    { "net-dumpxml", vnic_cmd_net_dumpxml, TRUE, args_network },
+    { "net-define", vnic_cmd_net_define, FALSE, args_xml },
+    { "net-undefine", vnic_cmd_net_undefine, FALSE, args_network },
+    { "net-start", vnic_cmd_net_start, FALSE, args_network },
+    { "net-destroy", vnic_cmd_net_destroy, FALSE, args_network },
+    { "net-autostart", vnic_cmd_net_autostart, FALSE, args_net_autostart },
 };
 const gsize vnic_daemon_n_commands = G_N_ELEMENTS(vnic_daemon_commands);

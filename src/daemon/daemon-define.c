@@ -72,7 +72,8 @@ VnicDomain *
 vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
 {
     const char *xml = NULL;
-    VnicPciPlanOptions opts;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    VnicPciPlanOptions opts = { .warnings = warnings };
     g_autoptr(VnicConfDomain) def = NULL;
     g_autoptr(GRand) rand = g_rand_new();
     VnicDomain *dom;
@@ -82,6 +83,9 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
         !(def = vnic_conf_domain_parse(xml, strlen(xml), error)) ||
         !check_identity(daemon, def, error) || !vnic_pci_plan(def, &opts, error))
         return NULL;
+    /* addresses libvirt keeps with a warning (the pci layer does not log) */
+    for (guint i = 0; i < warnings->len; i++)
+        g_message("define '%s': %s", def->name, (const char *)g_ptr_array_index(warnings, i));
     vnic_conf_domain_assign_macs(def, rand);
 
     dom = g_hash_table_lookup(daemon->domains, def->name);

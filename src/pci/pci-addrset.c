@@ -14,6 +14,7 @@ vnic_pci_addrset_new(const VnicConfDomain *def)
     VnicPciAddrSet *set = g_new0(VnicPciAddrSet, 1);
 
     set->def = def;
+    set->warnings = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
         if (dev->kind == VNIC_CONF_DEV_CONTROLLER &&
@@ -27,23 +28,44 @@ vnic_pci_addrset_new(const VnicConfDomain *def)
 void
 vnic_pci_addrset_free(VnicPciAddrSet *set)
 {
+    if (set == NULL)
+        return;
+    g_ptr_array_unref(set->warnings);
     g_free(set);
 }
 
 gboolean
 vnic_pci_bus_accepts(VnicConfPciModel model, VnicPciConnect connect)
 {
+    /* expanders, switch ports and integrated endpoints on the old buses */
+    if (((connect & VNIC_PCI_CONNECT_PCI_EXPANDER) && model == VNIC_CONF_PCI_MODEL_PCI_ROOT) ||
+        ((connect & (VNIC_PCI_CONNECT_PCIE_EXPANDER | VNIC_PCI_CONNECT_INTEGRATED)) &&
+         model == VNIC_CONF_PCI_MODEL_PCIE_ROOT) ||
+        ((connect & VNIC_PCI_CONNECT_SWITCH_UPSTREAM) &&
+         model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT))
+        return TRUE;
     switch (model) {
+    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:    /* another pci-root */
+        return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
+    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:   /* another pcie-root */
+        return (connect & (VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE)) != 0;
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+        return (connect & VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM) != 0;
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT: /* like a root port */
+        return (connect & (VNIC_PCI_CONNECT_PCIE | VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE |
+                           VNIC_PCI_CONNECT_SWITCH_UPSTREAM)) != 0;
     case VNIC_CONF_PCI_MODEL_PCI_ROOT:
     case VNIC_CONF_PCI_MODEL_PCI_BRIDGE:
-    case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
         return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
+    case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
+        /* no hot-plug, so libvirt puts only pci-bridges there (q35-dmionly) */
+        return (connect & VNIC_PCI_CONNECT_PCI_BRIDGE) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT:
         return (connect & (VNIC_PCI_CONNECT_ROOT_PORT | VNIC_PCI_CONNECT_DMI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT:
         return (connect & (VNIC_PCI_CONNECT_PCIE | VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
-        return (connect & VNIC_PCI_CONNECT_PCI) != 0;
+        return (connect & (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCI_BRIDGE)) != 0;
     case VNIC_CONF_PCI_MODEL_NONE:
         break;
     }
@@ -66,7 +88,16 @@ vnic_pci_addrset_add_bus(VnicPciAddrSet *set, guint index, VnicConfPciModel mode
         bus->hotplug = FALSE;
         bus->min_slot = model == VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE ? 0 : 1;
         break;
+    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+        /* a new root bus (no host bridge in slot 0), or the switch's
+         * internal bus; neither takes hot-plug */
+        bus->hotplug = FALSE;
+        bus->min_slot = 0;
+        break;
     case VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT:
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
         bus->min_slot = bus->max_slot = 0;
         break;
     default:
@@ -75,7 +106,7 @@ vnic_pci_addrset_add_bus(VnicPciAddrSet *set, guint index, VnicConfPciModel mode
     if (controller && controller->controller->hotplug == VNIC_TRISTATE_NO)
         bus->hotplug = FALSE;
     bus->accepts = 0;
-    for (guint bit = 0; bit < 6; bit++) {
+    for (guint bit = 0; bit < VNIC_PCI_CONNECT_BITS; bit++) {
         if (vnic_pci_bus_accepts(model, 1u << bit))
             bus->accepts |= 1u << bit;
     }

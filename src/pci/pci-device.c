@@ -40,6 +40,55 @@ nic_model_is_pcie(const char *model)
     return model_is_virtio(model) || model_is(model, pcie);
 }
 
+/* USB controllers: xhci is PCIe on q35, the rest conventional PCI; the
+ * PIIX3 UHCI is pc's chipset function 01.2; an ICH9 USB2 set shares a slot. */
+/* Whether the USB2 set of @index has its first UHCI companion: only such
+ * a set goes to the ICH9's own slot on q35 (a lone EHCI does not,
+ * measured: q35-ehci-alone). */
+static gboolean
+set_has_uhci1(const VnicConfDomain *def, guint index)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_USB &&
+            d->controller->index == index && d->controller->usb_companion &&
+            g_strcmp0(d->controller->model, "ich9-uhci1") == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+classify_usb(const VnicConfDomain *def, const VnicConfController *c, VnicPciDevClass *cls)
+{
+    gboolean q35 = def->family == VNIC_MACHINE_Q35;
+    static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
+
+    if (g_strcmp0(c->model, "none") == 0)
+        return;
+    cls->is_pci = TRUE;
+    cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
+                                                   : VNIC_PCI_CONNECT_PCI;
+    /* EHCI is function 7 of its slot, its UHCI companions 0–2; the set
+     * shares one slot, on q35 the ICH9's own for the first two sets (00:1d,
+     * 00:1a; measured: q35-usb2-two, q35-usb2-three) */
+    if (g_strcmp0(c->model, "ich9-ehci1") == 0)
+        cls->auto_function = 7;
+    else if (c->usb_companion && g_str_has_prefix(c->model, "ich9-uhci"))
+        cls->auto_function = (guint)(c->model[strlen("ich9-uhci")] - '1');
+    if (q35 && c->index < 2 && (cls->auto_function != 0 || c->usb_companion) &&
+        set_has_uhci1(def, c->index)) {
+        cls->has_builtin = TRUE;
+        cls->builtin = builtin_addr(c->index == 0 ? 0x1d : 0x1a, cls->auto_function);
+    }
+    if (!q35 && c->index == 0 &&
+        (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
+        cls->has_builtin = TRUE;
+        cls->builtin = builtin_addr(1, 2);
+    }
+}
+
 static void
 classify_controller(const VnicConfDomain *def, const VnicConfController *c,
                     VnicPciDevClass *cls)
@@ -68,26 +117,24 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         case VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE:
             cls->connect = VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE;
             break;
+        case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+            cls->connect = VNIC_PCI_CONNECT_PCI_EXPANDER;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+            cls->connect = VNIC_PCI_CONNECT_PCIE_EXPANDER;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+            cls->connect = VNIC_PCI_CONNECT_SWITCH_UPSTREAM;
+            break;
+        case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
+            cls->connect = VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM;
+            break;
         }
         cls->is_pci = TRUE;
         return;
-    case VNIC_CONF_CONTROLLER_USB: {
-        static const char *const xhci[] = { "qemu-xhci", "nec-xhci", NULL };
-        if (g_strcmp0(c->model, "none") == 0)
-            return;
-        cls->is_pci = TRUE;
-        cls->connect = q35 && model_is(c->model, xhci) ? VNIC_PCI_CONNECT_PCIE
-                                                       : VNIC_PCI_CONNECT_PCI;
-        /* EHCI is function 7 of its slot, leaving 0–2 to UHCI companions */
-        if (g_strcmp0(c->model, "ich9-ehci1") == 0)
-            cls->auto_function = 7;
-        if (!q35 && c->index == 0 &&
-            (c->model == NULL || g_strcmp0(c->model, "piix3-uhci") == 0)) {
-            cls->has_builtin = TRUE;
-            cls->builtin = builtin_addr(1, 2);
-        }
+    case VNIC_CONF_CONTROLLER_USB:
+        classify_usb(def, c, cls);
         return;
-    }
     case VNIC_CONF_CONTROLLER_VIRTIO_SERIAL:
         cls->is_pci = TRUE;
         cls->connect = q35 ? VNIC_PCI_CONNECT_PCIE : VNIC_PCI_CONNECT_PCI;
@@ -112,6 +159,77 @@ classify_controller(const VnicConfDomain *def, const VnicConfController *c,
         cls->has_builtin = cls->is_pci;
         cls->builtin = builtin_addr(1, 1);
         return;
+    case VNIC_CONF_CONTROLLER_FDC:
+    case VNIC_CONF_CONTROLLER_CCID:
+        return; /* ISA and USB devices */
+    }
+}
+
+/* model='virtio-transitional', wherever the device keeps its model. */
+static gboolean
+is_transitional(const VnicConfDevice *dev)
+{
+    const char *model = dev->model;
+    xmlChar *attr = NULL;
+    gboolean yes;
+
+    if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+        model = dev->nic->model;
+    else if (dev->kind == VNIC_CONF_DEV_CONTROLLER)
+        model = dev->controller->model;
+    else if (dev->kind == VNIC_CONF_DEV_DISK || dev->kind == VNIC_CONF_DEV_FILESYSTEM)
+        model = (const char *)(attr = dev->node != NULL ? xmlGetProp(dev->node, BAD_CAST "model")
+                                                        : NULL);
+    yes = g_strcmp0(model, "virtio-transitional") == 0;
+    xmlFree(attr);
+    return yes;
+}
+
+/* The devices vnic places but does not run (docs/xml.md): which ones are
+ * PCI follows vnic_conf_device_is_pci(); how they plug in was measured
+ * with libvirt 9.0 on q35 (tests/data/libvirt/q35-alldev). */
+static void
+classify_more(const VnicConfDomain *def, const VnicConfDevice *dev, VnicPciDevClass *cls)
+{
+    VnicPciConnect native = def->family == VNIC_MACHINE_Q35 ? VNIC_PCI_CONNECT_PCIE
+                                                            : VNIC_PCI_CONNECT_PCI;
+
+    cls->is_pci = vnic_conf_device_is_pci(dev);
+    cls->connect = native;
+    switch (dev->kind) {
+    case VNIC_CONF_DEV_HOSTDEV:
+        /* libvirt reads a host device's config space to tell; one it cannot
+         * read (not there at define) is taken for PCIe, and so do we */
+        cls->group = VNIC_PCI_GROUP_HOSTDEV;
+        break;
+    case VNIC_CONF_DEV_FILESYSTEM:
+        cls->group = VNIC_PCI_GROUP_FILESYSTEM;
+        break;
+    case VNIC_CONF_DEV_VSOCK:
+        cls->group = VNIC_PCI_GROUP_VSOCK;
+        break;
+    case VNIC_CONF_DEV_MEMORY:
+        cls->group = VNIC_PCI_GROUP_MEMORY;
+        break;
+    case VNIC_CONF_DEV_CRYPTO:
+        cls->group = VNIC_PCI_GROUP_CRYPTO;
+        break;
+    case VNIC_CONF_DEV_IOMMU:
+        /* an integrated endpoint on pcie.0, never behind a port */
+        cls->group = VNIC_PCI_GROUP_IOMMU;
+        cls->connect = VNIC_PCI_CONNECT_INTEGRATED;
+        break;
+    case VNIC_CONF_DEV_SHMEM:
+        cls->group = VNIC_PCI_GROUP_SHMEM;
+        cls->connect = VNIC_PCI_CONNECT_PCI;
+        break;
+    case VNIC_CONF_DEV_SERIAL:
+        cls->group = VNIC_PCI_GROUP_SERIAL;
+        cls->connect = VNIC_PCI_CONNECT_PCI;
+        break;
+    default:
+        cls->is_pci = FALSE;
+        break;
     }
 }
 
@@ -170,13 +288,19 @@ vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev)
         cls.connect = g_strcmp0(dev->model, "virtio") == 0 ? native : VNIC_PCI_CONNECT_PCI;
         break;
     case VNIC_CONF_DEV_INPUT:
-        cls.is_pci = dev->addr.set || g_strcmp0(dev->model, "virtio") == 0;
+        cls.is_pci = dev->addr.set || g_strcmp0(dev->bus, "virtio") == 0;
         cls.group = VNIC_PCI_GROUP_INPUT;
         cls.connect = native;
         break;
     default:
+        classify_more(def, dev, &cls);
         break;
     }
+    /* a transitional virtio device keeps its legacy I/O BAR, so libvirt
+     * puts it on conventional PCI, behind a pcie-to-pci-bridge on q35
+     * (tests/data/libvirt/q35-transitional) */
+    if (cls.connect == VNIC_PCI_CONNECT_PCIE && is_transitional(dev))
+        cls.connect = VNIC_PCI_CONNECT_PCI;
     return cls;
 }
 
@@ -199,4 +323,13 @@ vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice
     if (t == VNIC_TRISTATE_ABSENT)
         t = def->guest_unplug;
     return t == VNIC_TRISTATE_NO;
+}
+
+gboolean
+vnic_pci_device_is_usb2_set(const VnicConfDevice *dev)
+{
+    const VnicConfController *c = dev->controller;
+
+    return dev->kind == VNIC_CONF_DEV_CONTROLLER && c->type == VNIC_CONF_CONTROLLER_USB &&
+           (g_strcmp0(c->model, "ich9-ehci1") == 0 || c->usb_companion);
 }

@@ -4,7 +4,8 @@
  * takes the lowest empty hot-plug slot from slot 3 (the root bus, then the
  * pci-bridges), which is the slot right after the boot NICs under nic-first
  * and also reuses the slot of a NIC unplugged earlier.  On q35 it takes the
- * empty root port the guest numbers lowest, with an explicit addr=0 because
+ * empty root port (or PCIe switch downstream port) the guest numbers
+ * lowest, with an explicit addr=0 because
  * QEMU 7.2 silently puts a second device on an occupied port out of the
  * guest's sight.
  */
@@ -80,7 +81,11 @@ next_q35(const VnicConfDomain *def, VnicPciAddrSet *set, VnicConfPciAddr *addr, 
         const VnicPciBus *bus = &set->buses[b];
         gint number;
 
-        if (!bus->exists || bus->model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT || !bus->hotplug)
+        /* a switch's downstream port takes hot-plug like a root port (checked
+         * with the test guest: the NIC shows up behind it) */
+        if (!bus->exists || !bus->hotplug ||
+            (bus->model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT &&
+             bus->model != VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT))
             continue;
         ports++;
         number = numbers[b];

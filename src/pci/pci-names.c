@@ -26,6 +26,7 @@ typedef struct {
     guint index;
     guint slot;
     guint function;
+    gint bus_nr;          /* an expander's busNr, else -1 */
 } ChildBus;
 
 static gint
@@ -36,7 +37,13 @@ child_cmp(gconstpointer a, gconstpointer b)
 }
 
 /* Depth-first, in slot/function order, like SeaBIOS' pci_bios_init_bus_rec:
- * each bridge found gets the next bus number before its own children. */
+ * each bridge found gets the next bus number before its own children.  An
+ * expander bus is another root bus numbered by its <target busNr>, and it
+ * takes no number of its parent's sequence.  QEMU 7.2's pxb (pc) puts a
+ * pci-bridge of its own in slot 0 of that root bus and hands out the
+ * bridge's secondary bus as "the expander's bus" (query-pci shows it), so
+ * what plugs into a pci-expander-bus is on busNr + 1; pxb-pcie has no
+ * such bridge (both checked with the test guest: e2e-devices). */
 static void
 enumerate(GArray **children, guint bus, gint *numbers, gint *next)
 {
@@ -47,6 +54,13 @@ enumerate(GArray **children, guint bus, gint *numbers, gint *next)
     g_array_sort(kids, child_cmp);
     for (guint i = 0; i < kids->len; i++) {
         ChildBus *c = &g_array_index(kids, ChildBus, i);
+        gint own = c->bus_nr;
+
+        if (own >= 0) {
+            numbers[c->index] = own;
+            enumerate(children, c->index, numbers, &own);
+            continue;
+        }
         numbers[c->index] = ++*next;
         enumerate(children, c->index, numbers, next);
     }
@@ -68,7 +82,12 @@ vnic_pci_guest_bus_numbers(const VnicConfDomain *def)
         if (d->kind != VNIC_CONF_DEV_CONTROLLER || d->controller->type != VNIC_CONF_CONTROLLER_PCI ||
             !d->addr.set || d->controller->index >= VNIC_PCI_MAX_BUSES)
             continue;
-        c = (ChildBus){ d->controller->index, d->addr.slot, d->addr.function };
+        c = (ChildBus){ d->controller->index, d->addr.slot, d->addr.function, -1 };
+        if (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS)
+            c.bus_nr = d->controller->bus_nr;
+        if (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS &&
+            d->controller->bus_nr >= 0)
+            c.bus_nr = d->controller->bus_nr + 1; /* behind the pxb's own bridge */
         if (!children[d->addr.bus])
             children[d->addr.bus] = g_array_new(FALSE, FALSE, sizeof(ChildBus));
         g_array_append_val(children[d->addr.bus], c);

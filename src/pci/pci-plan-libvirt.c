@@ -10,7 +10,10 @@
  * Where libvirt is simply wrong we do better and say so here: its first
  * pass on pc keeps one slot back for a bridge and then refuses layouts that
  * fit (59 NICs fails while 58 and 60 work).  We add one more pci-bridge
- * instead of failing.
+ * instead of failing.  On q35 it refuses a pcie-to-pci-bridge listed
+ * without root ports, and a pci-bridge with no PCI bus to plug into (it
+ * puts it on itself); we add the root port (and pcie-to-pci-bridge) they
+ * need.
  */
 #include "pci/pci-priv.h"
 
@@ -40,13 +43,57 @@ out_of_buses(GError **error)
     return FALSE;
 }
 
+/* Free slots where auto-placement may put a PCI endpoint: the root bus and
+ * every bridge the user gave (libvirt fills those before it adds one,
+ * measured: pc-userbridge, pc-userbridge65).  A dmi-to-pci-bridge takes
+ * no endpoints (see vnic_pci_bus_accepts). */
+static guint
+free_hotplug_pci_slots(VnicPciPlanner *p)
+{
+    guint n = 0;
+
+    for (guint b = 0; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+        if (bus->exists && (bus->accepts & VNIC_PCI_CONNECT_PCI))
+            n += vnic_pci_addrset_free_slot_count(p->set, b);
+    }
+    return n;
+}
+
+static gboolean
+has_bus_taking_bridges(VnicPciPlanner *p)
+{
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+        if (bus->exists && (bus->model == VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE ||
+                            bus->model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+bridge_has_parent(VnicPciPlanner *p, const VnicConfDevice *bridge)
+{
+    VnicConfPciAddr a;
+
+    return vnic_pci_find_controller_slot(p, bridge, VNIC_PCI_CONNECT_PCI_BRIDGE, &a);
+}
+
 /* pc: b bridges where libvirt's first pass would add them, plus as many as
  * it takes for the layout to fit (libvirt fails there instead). */
 static gboolean
 add_pc_bridges(VnicPciPlanner *p, guint devices, GError **error)
 {
-    guint free_root = vnic_pci_addrset_free_slot_count(p->set, 0);
+    guint free_root = free_hotplug_pci_slots(p);
     guint bridges = 0;
+
+    /* a pci-expander-bus is another root bus: libvirt counts its slots */
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        if (p->set->buses[b].exists &&
+            p->set->buses[b].model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS)
+            free_root += vnic_pci_addrset_free_slot_count(p->set, b);
+    }
 
     if (devices > 0 && devices + 1 > free_root)
         bridges = (devices + 1 - free_root + 30) / 31;
@@ -66,8 +113,20 @@ empty_user_ports(VnicPciPlanner *p)
 
     for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
         const VnicPciBus *bus = &p->set->buses[b];
-        n += bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT && bus->hotplug &&
-             vnic_pci_addrset_slot_is_empty(p->set, b, 0);
+        gboolean port = bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
+                        bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT;
+        n += bus->exists && port && bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0);
+    }
+    /* each switch upstream port still to be placed will take one of them
+     * (q35-switch).  libvirt adds no root port for one that finds none: it
+     * then plugs it into its own downstream port, a loop QEMU cannot
+     * build; we add none either, and the lower-index rule refuses it */
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        const VnicPciBus *bus = &p->set->buses[b];
+
+        if (n > 0 && bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT &&
+            bus->controller != NULL && vnic_pci_planner_needs_address(p, bus->controller))
+            n--;
     }
     return n;
 }
@@ -79,11 +138,35 @@ empty_user_ports(VnicPciPlanner *p)
 static gboolean
 add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
 {
-    guint user_free = empty_user_ports(p), added = 0, bridge_room = 0;
+    guint user_free = empty_user_ports(p), added = 0;
+    guint bridge_room = free_hotplug_pci_slots(p); /* pcie.0 takes no endpoints */
+    g_autoptr(GPtrArray) demand = g_ptr_array_new();
 
-    for (guint i = 0; i < order->len; i++) {
-        VnicPciConnect c = vnic_pci_classify(p->def, g_ptr_array_index(order, i)).connect;
+    /* controllers added for buses user addresses named come first, like
+     * every controller in libvirt's passes */
+    for (guint i = 0; i < p->added->len; i++)
+        g_ptr_array_add(demand, g_ptr_array_index(p->added, i));
+    for (guint i = 0; i < order->len; i++)
+        g_ptr_array_add(demand, g_ptr_array_index(order, i));
+    for (guint i = 0; i < demand->len; i++) {
+        VnicPciConnect c = vnic_pci_classify(p->def, g_ptr_array_index(demand, i)).connect;
 
+        /* a pcie-to-pci-bridge needs a root port like a PCIe device; when
+         * the user gave none libvirt refuses (q35-pcie2pci), we add one */
+        if (c == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+            c = VNIC_PCI_CONNECT_PCIE;
+        /* a pci-bridge with no PCI bus to plug into (libvirt puts it on
+         * itself and refuses, q35-pcibridge-only) gets a root port and a
+         * pcie-to-pci-bridge like a PCI device */
+        if (c == VNIC_PCI_CONNECT_PCI_BRIDGE &&
+            !bridge_has_parent(p, g_ptr_array_index(demand, i))) {
+            if (!vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT) ||
+                !vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
+                return out_of_buses(error);
+            added += 2;
+            bridge_room += 30;
+            continue;
+        }
         if (c == VNIC_PCI_CONNECT_PCIE && user_free > 0) {
             user_free--;
         } else if (c == VNIC_PCI_CONNECT_PCIE) {
@@ -92,6 +175,13 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
             added++;
         } else if (c == VNIC_PCI_CONNECT_PCI && bridge_room > 0) {
             bridge_room--;
+        } else if (c == VNIC_PCI_CONNECT_PCI && has_bus_taking_bridges(p)) {
+            /* behind the user's dmi-to-pci-bridge (no hot-plug, so no
+             * endpoints) libvirt adds a pci-bridge (q35-dmionly) */
+            if (!vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCI_BRIDGE))
+                return out_of_buses(error);
+            added++;
+            bridge_room = 30;
         } else if (c == VNIC_PCI_CONNECT_PCI) {
             if (!vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT) ||
                 !vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
@@ -114,6 +204,8 @@ add_q35_controllers(VnicPciPlanner *p, GPtrArray *order, GError **error)
 static gboolean
 find_lowest(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAddr *addr)
 {
+    if (vnic_pci_find_dmi_slot(p, connect, addr))
+        return TRUE;
     if (connect == VNIC_PCI_CONNECT_ROOT_PORT) {
         const VnicPciBus *root = &p->set->buses[0];
         for (guint s = root->min_slot; s <= root->max_slot; s++) {
@@ -138,9 +230,17 @@ place_in_order(VnicPciPlanner *p, GPtrArray *devs, GError **error)
 {
     for (guint i = 0; i < devs->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(devs, i);
+        VnicPciConnect connect = vnic_pci_classify(p->def, dev).connect;
         VnicConfPciAddr a;
+        gboolean found;
 
-        if (!find_lowest(p, vnic_pci_classify(p->def, dev).connect, &a)) {
+        if (dev->kind == VNIC_CONF_DEV_CONTROLLER &&
+            dev->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            connect != VNIC_PCI_CONNECT_ROOT_PORT && !vnic_pci_find_dmi_slot(p, connect, &a))
+            found = vnic_pci_find_controller_slot(p, dev, connect, &a);
+        else
+            found = find_lowest(p, connect, &a);
+        if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
                         "%s: no free PCI slot it can plug into", what);

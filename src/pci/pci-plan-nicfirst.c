@@ -8,7 +8,9 @@
  *        when the root bus is full) in the highest free slots;
  *   q35: one root port per NIC first, then the spare ports, then ports for
  *        the other PCIe devices; legacy PCI devices and NICs whose guest
- *        unplug is denied become integrated endpoints on pcie.0.
+ *        unplug is denied become integrated endpoints on pcie.0.  Root
+ *        ports the user listed are the hot-plug room: NICs take them in
+ *        index order, the rest stay spare (use_listed_ports_as_spares).
  */
 #include "pci/pci-priv.h"
 
@@ -24,9 +26,13 @@ collect(VnicPciPlanner *p, GPtrArray *nics, GPtrArray *others)
     for (guint g = 0; g < VNIC_PCI_GROUP_COUNT; g++) {
         for (guint i = 0; i < p->def->devices->len; i++) {
             VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
-            if (!vnic_pci_planner_needs_address(p, dev) ||
-                vnic_pci_classify(p->def, dev).group != g)
+            VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+
+            if (!vnic_pci_planner_needs_address(p, dev) || cls.group != g)
                 continue;
+            if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT ||
+                cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+                continue; /* root ports: collect_user_ports(); bridges: place_bridges() */
             g_ptr_array_add(g == VNIC_PCI_GROUP_NIC ? nics : others, dev);
         }
     }
@@ -74,13 +80,14 @@ free_pci_slots(VnicPciPlanner *p)
  * (by index), the root bus last, so new bridges nest under the first one
  * rather than eat the root slots that give NICs their ensN names. */
 static gboolean
-find_bridge_slot(VnicPciPlanner *p, VnicConfPciAddr *addr)
+find_bridge_slot(VnicPciPlanner *p, guint below, VnicConfPciAddr *addr)
 {
     for (guint n = 1; n <= VNIC_PCI_MAX_BUSES; n++) {
         guint b = n % VNIC_PCI_MAX_BUSES;
         const VnicPciBus *bus = &p->set->buses[b];
 
-        if (!bus->exists || !(bus->accepts & VNIC_PCI_CONNECT_PCI_BRIDGE))
+        /* a bridge plugs into a bus with a lower index than its own */
+        if (!bus->exists || !(bus->accepts & VNIC_PCI_CONNECT_PCI_BRIDGE) || b >= below)
             continue;
         for (guint s = bus->max_slot; s >= MAX(bus->min_slot, b == 0 ? PC_FIRST_NIC_SLOT : 1); s--) {
             if (vnic_pci_addrset_slot_is_empty(p->set, b, s)) {
@@ -101,7 +108,7 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
         VnicConfPciAddr a;
         VnicConfDevice *bridge;
 
-        if (!find_bridge_slot(p, &a) ||
+        if (!find_bridge_slot(p, VNIC_PCI_MAX_BUSES, &a) ||
             !(bridge = vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCI_BRIDGE))) {
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
                         "%u PCI devices do not fit on machine '%s': only %u slots can be "
@@ -115,21 +122,46 @@ ensure_pc_capacity(VnicPciPlanner *p, guint demand, GError **error)
     return TRUE;
 }
 
-/* Places user-defined controllers that came without an address. */
+/* q35: a pci-bridge with no PCI bus to plug into gets a pcie-to-pci-bridge
+ * (which place_bridges() then puts on a root port); libvirt refuses such a
+ * domain (q35-pcibridge-only). */
+static gboolean
+find_q35_controller_slot(VnicPciPlanner *p, const VnicConfDevice *dev, VnicPciConnect connect,
+                         VnicConfPciAddr *a)
+{
+    if (vnic_pci_find_controller_slot(p, dev, connect, a))
+        return TRUE;
+    if (connect != VNIC_PCI_CONNECT_PCI_BRIDGE ||
+        !vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE))
+        return FALSE;
+    return vnic_pci_find_controller_slot(p, dev, connect, a);
+}
+
+/* Places the controllers that came without an address, the user's and
+ * those added for buses a user address named (pci-plan-gaps.c), by index
+ * so a bridge's parent is placed before it. */
 static gboolean
 place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
 {
-    for (guint i = 0; i < p->def->devices->len; i++) {
-        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
-        VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        VnicConfDevice *dev = (VnicConfDevice *)p->set->buses[b].controller;
+        VnicPciDevClass cls;
         VnicConfPciAddr a;
         gboolean found;
 
-        if (cls.group != VNIC_PCI_GROUP_CONTROLLER_PCI || !vnic_pci_planner_needs_address(p, dev))
+        if (!p->set->buses[b].exists || !dev || !vnic_pci_planner_needs_address(p, dev))
             continue;
+        cls = vnic_pci_classify(p->def, dev);
         if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT)
             continue; /* packed with the planner's own ports (q35) */
-        found = high ? find_bridge_slot(p, &a) : vnic_pci_addrset_find_any(p->set, cls.connect, &a);
+        if (vnic_pci_find_dmi_slot(p, cls.connect, &a))
+            found = TRUE;
+        else if (cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+            continue; /* needs a root port: placed with the port devices */
+        else if (high)
+            found = find_bridge_slot(p, b, &a);
+        else
+            found = find_q35_controller_slot(p, dev, cls.connect, &a);
         if (!found) {
             g_autofree char *what = vnic_conf_device_describe(p->def, dev);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
@@ -137,6 +169,32 @@ place_user_controllers(VnicPciPlanner *p, gboolean high, GError **error)
             return FALSE;
         }
         vnic_pci_planner_place(p, dev, &a);
+    }
+    return TRUE;
+}
+
+/* A user's pci-expander-bus without an address: the highest free root
+ * slot, out of the NICs' way like the bridges (before place_user_controllers,
+ * whose bridge search would find the expander's own bus). */
+static gboolean
+place_pc_expanders(VnicPciPlanner *p, GError **error)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
+        guint s = VNIC_PCI_SLOTS - 1;
+
+        if (vnic_pci_classify(p->def, dev).connect != VNIC_PCI_CONNECT_PCI_EXPANDER ||
+            !vnic_pci_planner_needs_address(p, dev))
+            continue;
+        while (s >= PC_FIRST_NIC_SLOT && !vnic_pci_addrset_slot_is_empty(p->set, 0, s))
+            s--;
+        if (s < PC_FIRST_NIC_SLOT) {
+            g_autofree char *what = vnic_conf_device_describe(p->def, dev);
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
+                        "%s: no free slot on pci.0 for it", what);
+            return FALSE;
+        }
+        vnic_pci_planner_place(p, dev, &(VnicConfPciAddr){ .set = TRUE, .slot = s });
     }
     return TRUE;
 }
@@ -150,6 +208,8 @@ vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
     SlotCursor cursor = { 0 };
 
     vnic_pci_planner_place_primary_video(p, 2);
+    if (!place_pc_expanders(p, error))
+        return FALSE;
     if (!place_user_controllers(p, TRUE, error))
         return FALSE;
     collect(p, nics, others);
@@ -192,7 +252,22 @@ place_integrated(VnicPciPlanner *p, VnicConfDevice *dev, GError **error)
     return FALSE;
 }
 
-/* Empty root ports the user defined, in index order. */
+/* Root ports in the order the guest numbers their buses: ports with an
+ * address by slot and function on pcie.0, then the unaddressed ones by
+ * index (they are packed in that order). */
+static gint
+by_guest_order(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const VnicPciAddrSet *set = data;
+    guint ia = GPOINTER_TO_UINT(*(gconstpointer *)a), ib = GPOINTER_TO_UINT(*(gconstpointer *)b);
+    const VnicConfDevice *ca = set->buses[ia].controller, *cb = set->buses[ib].controller;
+    guint ka = ca->addr.set && ca->addr.bus == 0 ? ca->addr.slot * 8 + ca->addr.function : 256 + ia;
+    guint kb = cb->addr.set && cb->addr.bus == 0 ? cb->addr.slot * 8 + cb->addr.function : 256 + ib;
+
+    return (gint)ka - (gint)kb;
+}
+
+/* Empty root ports the user defined, in the guest's bus order. */
 static void
 collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
 {
@@ -200,6 +275,11 @@ collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
         VnicPciBus *bus = &p->set->buses[b];
         VnicConfDevice *ctrl = (VnicConfDevice *)bus->controller;
 
+        /* a switch's downstream ports (placed with the user's controllers)
+         * serve like root ports */
+        if (bus->exists && bus->model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT &&
+            bus->hotplug && vnic_pci_addrset_slot_is_empty(p->set, b, 0))
+            g_ptr_array_add(ports, GUINT_TO_POINTER(b));
         if (!bus->exists || bus->model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT)
             continue;
         if (vnic_pci_planner_needs_address(p, ctrl))
@@ -207,6 +287,7 @@ collect_user_ports(VnicPciPlanner *p, GPtrArray *ports, GPtrArray *unplaced)
         if (vnic_pci_addrset_slot_is_empty(p->set, b, 0) && bus->hotplug)
             g_ptr_array_add(ports, GUINT_TO_POINTER(b));
     }
+    g_ptr_array_sort_with_data(ports, by_guest_order, p->set);
 }
 
 static gboolean
@@ -229,6 +310,66 @@ check_q35_capacity(VnicPciPlanner *p, guint nics, guint others, guint have, GErr
                 "<vnic:hotplug spare-ports='N'/>) or remove devices",
                 p->def->machine, limit, free_slots, nics, p->spare_ports, others, need - have, need);
     return FALSE;
+}
+
+static gboolean
+has_user_root_ports(const VnicConfDomain *def)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The root ports the user listed (virt-install, nova: 8–14 bare <controller
+ * model='pcie-root-port'/>) are the hot-plug capacity they asked for: NICs
+ * take them first and the rest stay spare, instead of the default 8 more.
+ * When the NICs use them all up, the default spares are added after them,
+ * so planning the planned XML again changes nothing. */
+static void
+use_listed_ports_as_spares(VnicPciPlanner *p, GPtrArray *free_ports, GPtrArray *port_devs,
+                           guint on_ports)
+{
+    guint spare;
+
+    if (!p->spare_is_default || !has_user_root_ports(p->def) || free_ports->len <= on_ports)
+        return;
+    spare = free_ports->len - on_ports;
+    g_ptr_array_remove_range(port_devs, on_ports, p->spare_ports);
+    for (guint i = 0; i < spare; i++)
+        g_ptr_array_insert(port_devs, (gint)on_ports, NULL);
+    p->spare_ports = spare;
+}
+
+/* pcie-to-pci-bridges without an address (the user's, or added for a bus
+ * a user address named) need a root port: an empty one with a lower index
+ * when there is one, else one of their own after the other devices. */
+static void
+place_bridges(VnicPciPlanner *p, GPtrArray *free_ports, GPtrArray *port_devs)
+{
+    for (guint b = 1; b < VNIC_PCI_MAX_BUSES; b++) {
+        VnicConfDevice *ctrl = (VnicConfDevice *)p->set->buses[b].controller;
+        gboolean placed = FALSE;
+
+        if (!p->set->buses[b].exists || p->set->buses[b].model != VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE ||
+            !ctrl || !vnic_pci_planner_needs_address(p, ctrl))
+            continue;
+        for (guint i = 0; i < free_ports->len && !placed; i++) {
+            guint port = GPOINTER_TO_UINT(g_ptr_array_index(free_ports, i));
+            VnicConfPciAddr a = { .set = TRUE, .bus = port };
+
+            if (port < b) {
+                vnic_pci_planner_place(p, ctrl, &a);
+                g_ptr_array_remove_index(free_ports, i);
+                placed = TRUE;
+            }
+        }
+        if (!placed)
+            g_ptr_array_add(port_devs, ctrl);
+    }
 }
 
 gboolean
@@ -267,6 +408,8 @@ vnic_pci_plan_nic_first_q35(VnicPciPlanner *p, GError **error)
     }
 
     collect_user_ports(p, free_ports, new_ports);
+    place_bridges(p, free_ports, port_devs);
+    use_listed_ports_as_spares(p, free_ports, port_devs, on_ports);
     if (!check_q35_capacity(p, on_ports, port_devs->len - on_ports - p->spare_ports,
                             free_ports->len, error))
         return FALSE;

@@ -37,8 +37,8 @@ vnic_pci_addr_format(const VnicConfPciAddr *addr)
                            addr->function);
 }
 
-void
-vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr)
+static void
+place_one(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr)
 {
     VnicConfPciAddr *a = g_memdup2(addr, sizeof(*addr));
     guint fn = vnic_pci_classify(p->def, dev).auto_function;
@@ -47,6 +47,29 @@ vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPci
         a->function = fn;
     vnic_pci_addrset_mark(p->set, a, dev);
     g_hash_table_insert(p->placed, dev, a);
+}
+
+/* An ICH9 USB2 set (EHCI + UHCI companions of one index) goes into one
+ * slot, each at its own function, wherever its first member is placed
+ * (libvirt: EHCI .7, UHCI1 .0, UHCI2 .1, UHCI3 .2). */
+void
+vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr)
+{
+    place_one(p, dev, addr);
+    if (!vnic_pci_device_is_usb2_set(dev))
+        return;
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *mate = g_ptr_array_index(p->def->devices, i);
+        VnicConfPciAddr a = *addr;
+
+        if (mate == dev || !vnic_pci_device_is_usb2_set(mate) ||
+            mate->controller->index != dev->controller->index || mate->addr.set ||
+            g_hash_table_contains(p->placed, mate))
+            continue;
+        a.function = vnic_pci_classify(p->def, mate).auto_function;
+        if (vnic_pci_addrset_is_free(p->set, a.bus, a.slot, a.function))
+            place_one(p, mate, &a);
+    }
 }
 
 /* The first video device goes to its chipset slot when that is free, as
@@ -64,11 +87,68 @@ vnic_pci_planner_place_primary_video(VnicPciPlanner *p, guint slot)
     }
 }
 
+/* A member of an ICH9 USB2 set after the first one without an address:
+ * it is placed together with that one. */
+static gboolean
+is_usb2_follower(const VnicConfDomain *def, const VnicConfDevice *dev)
+{
+    if (!vnic_pci_device_is_usb2_set(dev))
+        return FALSE;
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d == dev)
+            return FALSE;
+        if (vnic_pci_device_is_usb2_set(d) && !d->addr.set &&
+            d->controller->index == dev->controller->index)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 gboolean
 vnic_pci_planner_needs_address(VnicPciPlanner *p, const VnicConfDevice *dev)
 {
     return !dev->addr.set && !g_hash_table_contains(p->placed, dev) &&
-           vnic_pci_classify(p->def, dev).is_pci;
+           vnic_pci_classify(p->def, dev).is_pci && !is_usb2_follower(p->def, dev);
+}
+
+gboolean
+vnic_pci_find_dmi_slot(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAddr *addr)
+{
+    if (connect != VNIC_PCI_CONNECT_DMI_BRIDGE || !vnic_pci_addrset_slot_is_empty(p->set, 0, 0x1e))
+        return FALSE;
+    *addr = (VnicConfPciAddr){ .set = TRUE, .slot = 0x1e };
+    return TRUE;
+}
+
+/* Whether controller @ctrl may plug into bus @b: a bus with a lower index,
+ * or a root port / pcie-to-pci-bridge the planner added (those sit on
+ * pcie.0 or a root port, never below @ctrl, and fix_index_order() swaps the
+ * indexes afterwards).  Never its own bus. */
+static gboolean
+may_plug_into(const VnicPciPlanner *p, const VnicConfDevice *ctrl, guint b)
+{
+    const VnicPciBus *bus = &p->set->buses[b];
+
+    if (b < ctrl->controller->index)
+        return TRUE;
+    return b != ctrl->controller->index && bus->controller != NULL &&
+           bus->controller->added_by_vnic &&
+           (bus->model == VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT ||
+            bus->model == VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE);
+}
+
+gboolean
+vnic_pci_find_controller_slot(VnicPciPlanner *p, const VnicConfDevice *ctrl,
+                              VnicPciConnect connect, VnicConfPciAddr *addr)
+{
+    for (guint b = 0; b < VNIC_PCI_MAX_BUSES; b++) {
+        if (p->set->buses[b].exists && may_plug_into(p, ctrl, b) &&
+            vnic_pci_addrset_find_slot(p->set, b, 0, connect, addr))
+            return TRUE;
+    }
+    return FALSE;
 }
 
 /* libvirt's <model name>: the QEMU device that implements a controller. */
@@ -80,6 +160,14 @@ qemu_model_name(VnicConfPciModel model)
         return "pcie-pci-bridge";
     case VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE:
         return "i82801b11-bridge";
+    case VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS:
+        return "pxb";
+    case VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS:
+        return "pxb-pcie";
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT:
+        return "x3130-upstream";
+    case VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT:
+        return "xio3130-downstream";
     default:
         return vnic_conf_pci_model_to_string(model);
     }
@@ -90,7 +178,12 @@ qemu_model_name(VnicConfPciModel model)
 VnicConfDevice *
 vnic_pci_planner_add_controller(VnicPciPlanner *p, VnicConfPciModel model)
 {
-    guint index = vnic_pci_addrset_next_index(p->set);
+    return vnic_pci_planner_add_controller_at(p, model, vnic_pci_addrset_next_index(p->set));
+}
+
+VnicConfDevice *
+vnic_pci_planner_add_controller_at(VnicPciPlanner *p, VnicConfPciModel model, guint index)
+{
     VnicConfDevice *dev;
 
     if (index >= VNIC_PCI_MAX_BUSES)
@@ -167,8 +260,10 @@ resolve_spare_ports(VnicPciPlanner *p, const VnicPciPlanOptions *opts)
         p->spare_ports = (guint)opts->spare_ports;
     else if (def->spare_ports >= 0)
         p->spare_ports = (guint)def->spare_ports;
-    else if (opts->policy == VNIC_PCI_POLICY_NIC_FIRST)
+    else if (opts->policy == VNIC_PCI_POLICY_NIC_FIRST) {
         p->spare_ports = VNIC_PCI_DEFAULT_SPARE_PORTS;
+        p->spare_is_default = TRUE;
+    }
     else {
         p->spare_ports = libvirt_default_spare_ports(def);
         p->spare_only_if_added = TRUE;
@@ -261,8 +356,47 @@ complete_controllers(VnicConfDomain *def)
             if (c->port < 0)
                 c->port = (gint)(d->addr.slot << 3 | d->addr.function);
         }
+        /* a downstream port's port number is its slot on the switch */
+        if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT) {
+            if (c->chassis < 0)
+                c->chassis = (gint)c->index;
+            if (c->port < 0)
+                c->port = (gint)d->addr.slot;
+        }
         if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE && c->chassis_nr < 0)
             c->chassis_nr = (gint)c->index;
+    }
+}
+
+static gboolean
+is_expander(const VnicConfDevice *d)
+{
+    return d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+           (d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS);
+}
+
+/* libvirt's default <target busNr> for an expander bus: two below the
+ * lowest one any expander has (256 when none has one), in document order,
+ * so the guest's numbers for the buses behind each stay apart
+ * (tests/data/libvirt/pc-pxb-busnr: 98 and 96 next to a given 100). */
+static void
+number_expander_buses(VnicConfDomain *def)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        gint lowest = 256;
+
+        if (!is_expander(d) || d->controller->bus_nr >= 0)
+            continue;
+        for (guint j = 0; j < def->devices->len; j++) {
+            const VnicConfDevice *o = g_ptr_array_index(def->devices, j);
+
+            if (is_expander(o) && o->controller->bus_nr >= 0)
+                lowest = MIN(lowest, o->controller->bus_nr);
+        }
+        if (lowest > 2)
+            d->controller->bus_nr = lowest - 2;
     }
 }
 
@@ -283,6 +417,66 @@ added_first(gconstpointer a, gconstpointer b)
 {
     const VnicConfDevice *x = *(VnicConfDevice *const *)a, *y = *(VnicConfDevice *const *)b;
     return (gint)x->controller->index - (gint)y->controller->index;
+}
+
+/* A slot with more than one function announces it on function 0
+ * (multifunction='on'), as libvirt writes it: for slots the planner filled
+ * and for user addresses that left the attribute out (libvirt sets it
+ * then, measured: pc-mfimplicit).  An explicit 'off' was refused earlier. */
+static void
+mark_multifunction_slots(VnicPciPlanner *p)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(p->def->devices, i);
+        const VnicPciBus *bus;
+
+        if (!d->addr.set || d->addr.function != 0 ||
+            d->addr.multifunction != VNIC_TRISTATE_ABSENT)
+            continue;
+        bus = &p->set->buses[d->addr.bus];
+        if (bus->used[d->addr.slot] & ~1u)
+            d->addr.multifunction = VNIC_TRISTATE_YES;
+    }
+}
+
+static void
+swap_bus_indexes(VnicConfDomain *def, guint a, guint b)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+        if (d->addr.set && (d->addr.bus == a || d->addr.bus == b))
+            d->addr.bus = d->addr.bus == a ? b : a;
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            (d->controller->index == a || d->controller->index == b))
+            d->controller->index = d->controller->index == a ? b : a;
+    }
+}
+
+/* A controller must plug into a bus with a lower index (QEMU creates the
+ * buses in index order).  The one case a plan breaks that: a
+ * pcie-to-pci-bridge the user listed without root ports gets a root port
+ * the planner added, with a higher index; the two swap their indexes (and
+ * every address on those buses follows).  libvirt refuses such a domain. */
+static void
+fix_index_order(VnicConfDomain *def)
+{
+    for (guint round = 0; round < VNIC_PCI_MAX_BUSES; round++) {
+        gboolean swapped = FALSE;
+
+        for (guint i = 0; i < def->devices->len && !swapped; i++) {
+            VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+
+            if (d->kind == VNIC_CONF_DEV_CONTROLLER &&
+                d->controller->type == VNIC_CONF_CONTROLLER_PCI && d->addr.set &&
+                d->addr.bus >= d->controller->index) {
+                swap_bus_indexes(def, d->controller->index, d->addr.bus);
+                swapped = TRUE;
+            }
+        }
+        if (!swapped)
+            return;
+    }
 }
 
 /* Phase 3: nothing below can fail. */
@@ -308,13 +502,26 @@ apply(VnicPciPlanner *p)
                            g_steal_pointer(&p->added->pdata[i]));
     g_ptr_array_set_size(p->added, 0);
 
+    fix_index_order(p->def);
     if (p->def->family == VNIC_MACHINE_PC && p->def->guest_unplug == VNIC_TRISTATE_NO) {
         VnicConfDevice *root = vnic_conf_domain_find_controller(p->def, VNIC_CONF_CONTROLLER_PCI, 0);
         root->controller->hotplug = VNIC_TRISTATE_NO;
     }
+    number_expander_buses(p->def);
     complete_controllers(p->def);
+    mark_multifunction_slots(p);
     if (p->def->auto_acpi_index)
         number_acpi_indexes(p->def);
+}
+
+static gboolean
+run_policy(VnicPciPlanner *p, const VnicPciPlanOptions *opts, GError **error)
+{
+    if (opts->policy == VNIC_PCI_POLICY_LIBVIRT)
+        return vnic_pci_plan_libvirt(p, error);
+    if (p->def->family == VNIC_MACHINE_Q35)
+        return vnic_pci_plan_nic_first_q35(p, error);
+    return vnic_pci_plan_nic_first_pc(p, error);
 }
 
 gboolean
@@ -323,6 +530,7 @@ vnic_pci_plan(VnicConfDomain *def, const VnicPciPlanOptions *opts, GError **erro
     g_autoptr(VnicPciAddrSet) set = NULL;
     g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func((GDestroyNotify)vnic_conf_device_free);
     g_autoptr(GHashTable) placed = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    g_autoptr(GArray) moved = NULL;
     VnicPciPlanner p;
     gboolean ok;
 
@@ -331,22 +539,24 @@ vnic_pci_plan(VnicConfDomain *def, const VnicPciPlanOptions *opts, GError **erro
     set = vnic_pci_addrset_new(def);
     if (def->family == VNIC_MACHINE_PC && def->guest_unplug == VNIC_TRISTATE_NO)
         set->buses[0].hotplug = FALSE;
-    if (!vnic_pci_validate_user_addresses(set, error))
-        return FALSE;
-    vnic_pci_reserve_chipset(set);
-
     p = (VnicPciPlanner){ .set = set, .def = def, .added = added, .placed = placed };
     resolve_spare_ports(&p, opts);
-    place_builtins(&p);
-    if (opts->policy == VNIC_PCI_POLICY_LIBVIRT)
-        ok = vnic_pci_plan_libvirt(&p, error);
-    else if (def->family == VNIC_MACHINE_Q35)
-        ok = vnic_pci_plan_nic_first_q35(&p, error);
-    else
-        ok = vnic_pci_plan_nic_first_pc(&p, error);
-    if (!ok)
+    moved = g_array_new(FALSE, FALSE, sizeof(VnicConfDevice *));
+    ok = vnic_pci_add_missing_buses(&p, moved, error) &&
+         vnic_pci_validate_user_addresses(set, error);
+    if (ok) {
+        vnic_pci_reserve_chipset(set);
+        place_builtins(&p);
+        ok = run_policy(&p, opts, error);
+    }
+    if (!ok) {
+        for (guint i = 0; i < moved->len; i++)
+            g_array_index(moved, VnicConfDevice *, i)->addr.bus--;
         return FALSE;
+    }
     apply(&p);
+    for (guint i = 0; opts->warnings != NULL && i < set->warnings->len; i++)
+        g_ptr_array_add(opts->warnings, g_strdup(g_ptr_array_index(set->warnings, i)));
     return TRUE;
 }
 

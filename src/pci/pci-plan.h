@@ -33,6 +33,11 @@ typedef enum {
 typedef struct {
     VnicPciPolicy policy;
     gint spare_ports;          /* -1: the domain's <vnic:hotplug spare-ports>, else default */
+    /* Optional, out: when not NULL, a successful plan appends (char*, owned
+     * by the array's free func) what libvirt accepts with a warning and vnic
+     * keeps as given: a function without function 0, a free function of a
+     * chipset slot.  The pci layer does not log; the caller does. */
+    GPtrArray *warnings;
 } VnicPciPlanOptions;
 
 /* Validates every user-given address and places every other PCI device,

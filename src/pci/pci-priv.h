@@ -21,22 +21,39 @@ typedef enum {
     VNIC_PCI_CONNECT_PCI_BRIDGE = 1 << 3,
     VNIC_PCI_CONNECT_DMI_BRIDGE = 1 << 4,
     VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE = 1 << 5,
+    VNIC_PCI_CONNECT_PCI_EXPANDER = 1 << 6,     /* pxb: on pci-root only */
+    VNIC_PCI_CONNECT_PCIE_EXPANDER = 1 << 7,    /* pxb-pcie: on pcie-root only */
+    VNIC_PCI_CONNECT_SWITCH_UPSTREAM = 1 << 8,  /* into a root or downstream port */
+    VNIC_PCI_CONNECT_SWITCH_DOWNSTREAM = 1 << 9, /* onto an upstream port's bus */
+    VNIC_PCI_CONNECT_INTEGRATED = 1 << 10,      /* PCIe integrated endpoint: pcie.0
+                                                 * only (virtio-iommu, as libvirt) */
 } VnicPciConnect;
+
+#define VNIC_PCI_CONNECT_BITS 11
 
 #define VNIC_PCI_CONNECT_ENDPOINT (VNIC_PCI_CONNECT_PCI | VNIC_PCI_CONNECT_PCIE)
 
-/* libvirt's cold-plug placement order (qemuDomainAssignDevicePCISlots). */
+/* libvirt's cold-plug placement order (qemuDomainAssignDevicePCISlots),
+ * measured with libvirt 9.0 (tests/data/libvirt/pc-alldev, q35-alldev). */
 typedef enum {
     VNIC_PCI_GROUP_CONTROLLER_PCI,
+    VNIC_PCI_GROUP_FILESYSTEM,
     VNIC_PCI_GROUP_NIC,
     VNIC_PCI_GROUP_SOUND,
     VNIC_PCI_GROUP_CONTROLLER,
     VNIC_PCI_GROUP_DISK,
+    VNIC_PCI_GROUP_HOSTDEV,
     VNIC_PCI_GROUP_MEMBALLOON,
     VNIC_PCI_GROUP_RNG,
     VNIC_PCI_GROUP_WATCHDOG,
     VNIC_PCI_GROUP_VIDEO,
+    VNIC_PCI_GROUP_SHMEM,
     VNIC_PCI_GROUP_INPUT,
+    VNIC_PCI_GROUP_SERIAL,
+    VNIC_PCI_GROUP_IOMMU,
+    VNIC_PCI_GROUP_VSOCK,
+    VNIC_PCI_GROUP_MEMORY,
+    VNIC_PCI_GROUP_CRYPTO,    /* newer libvirt; 9.0 drops <crypto> */
     VNIC_PCI_GROUP_COUNT,
 } VnicPciGroup;
 
@@ -64,12 +81,15 @@ typedef struct {
 typedef struct {
     const VnicConfDomain *def;
     VnicPciBus buses[VNIC_PCI_MAX_BUSES];
+    GPtrArray *warnings;      /* char*, owned; what validation let pass with a warning */
 } VnicPciAddrSet;
 
 /* pci-device.c */
 VnicPciDevClass vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev);
 gboolean vnic_pci_device_is_primary_video(const VnicConfDomain *def, const VnicConfDevice *dev);
 gboolean vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice *dev);
+/* An ich9-ehci1 or one of its ich9-uhciN companions: they share one slot. */
+gboolean vnic_pci_device_is_usb2_set(const VnicConfDevice *dev);
 
 /* pci-addrset.c */
 VnicPciAddrSet *vnic_pci_addrset_new(const VnicConfDomain *def);
@@ -109,6 +129,7 @@ typedef struct {
     GHashTable *placed;        /* VnicConfDevice* → VnicConfPciAddr*, owned values */
     guint spare_ports;
     gboolean spare_only_if_added; /* libvirt's default: a spare only if it added ports */
+    gboolean spare_is_default;    /* nobody asked for a number: the policy's default */
 } VnicPciPlanner;
 
 void vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr);
@@ -119,3 +140,16 @@ gboolean vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error);
 gboolean vnic_pci_plan_nic_first_q35(VnicPciPlanner *p, GError **error);
 gboolean vnic_pci_plan_libvirt(VnicPciPlanner *p, GError **error);
 gboolean vnic_pci_place_root_ports(VnicPciPlanner *p, GPtrArray *ports, GError **error);
+/* A dmi-to-pci-bridge goes to 00:1e.0 when that is free, as libvirt puts
+ * it; FALSE for anything else. */
+gboolean vnic_pci_find_dmi_slot(VnicPciPlanner *p, VnicPciConnect connect, VnicConfPciAddr *addr);
+/* The lowest free slot accepting @connect on a bus controller @ctrl may
+ * plug into (not its own, not one that will sit below it). */
+gboolean vnic_pci_find_controller_slot(VnicPciPlanner *p, const VnicConfDevice *ctrl,
+                                       VnicPciConnect connect, VnicConfPciAddr *addr);
+VnicConfDevice *vnic_pci_planner_add_controller_at(VnicPciPlanner *p, VnicConfPciModel model,
+                                                   guint index);
+/* pci-plan-gaps.c: libvirt's controllers for user addresses on buses
+ * nobody defined.  @moved collects (VnicConfDevice*) devices whose bus was
+ * raised by one, for the caller to undo if the plan fails. */
+gboolean vnic_pci_add_missing_buses(VnicPciPlanner *p, GArray *moved, GError **error);

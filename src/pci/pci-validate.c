@@ -6,7 +6,9 @@
  * wrote the XML by hand.  Endpoints are judged leniently like libvirt does
  * for user-given addresses (a PCI device may sit in a PCIe slot and the
  * reverse); controllers strictly, since a bridge in the wrong kind of slot
- * does not work at all.
+ * does not work at all.  What libvirt keeps with a warning (a function
+ * without function 0, a free function of the chipset slot) is kept and
+ * the warning recorded in the address set for the caller to log.
  */
 #include "pci/pci-priv.h"
 
@@ -29,6 +31,26 @@ is_reserved_chipset_slot(const VnicConfDomain *def, const VnicConfPciAddr *a)
     if (def->family == VNIC_MACHINE_PC)
         return a->slot == 1;
     return a->slot == 0x1f;
+}
+
+/* Keeps a message for the caller to log; the address stands. */
+static void
+warn(VnicPciAddrSet *set, const VnicConfDevice *dev, const VnicConfPciAddr *addr,
+     const char *why)
+{
+    g_autofree char *what = vnic_conf_device_describe(set->def, dev);
+    g_autofree char *where = vnic_pci_addr_format(addr);
+
+    g_ptr_array_add(set->warnings, g_strdup_printf("%s: address %s: %s", what, where, why));
+}
+
+/* Functions of the chipset slot QEMU always fills: pc 01.0 ISA, 01.1 IDE,
+ * 01.3 PM; q35 1f.0 LPC, 1f.2 SATA, 1f.3 SMBus. */
+static gboolean
+is_chipset_function(const VnicConfDomain *def, const VnicConfPciAddr *a)
+{
+    return a->function == 0 || a->function == 3 ||
+           (a->function == (def->family == VNIC_MACHINE_PC ? 1u : 2u));
 }
 
 static gboolean
@@ -54,9 +76,15 @@ check_bus_and_slot(VnicPciAddrSet *set, const VnicConfDevice *dev, const VnicPci
         return fail(error, VNIC_PCI_ERROR_ADDRESS, def, dev, a, why);
     }
     if (!cls->has_builtin && is_reserved_chipset_slot(def, a)) {
-        why = g_strdup_printf("slot 0x%02x of the root bus belongs to the %s chipset", a->slot,
-                              def->family == VNIC_MACHINE_PC ? "PIIX3" : "ICH9");
-        return fail(error, VNIC_PCI_ERROR_ADDRESS, def, dev, a, why);
+        /* The chipset's own functions are taken; a free function of its
+         * slot is kept as given, as libvirt does (q35-1f4, pc-01f4). */
+        if (is_chipset_function(def, a)) {
+            why = g_strdup_printf("function %u of slot 0x%02x is the %s chipset's own",
+                                  a->function, a->slot,
+                                  def->family == VNIC_MACHINE_PC ? "PIIX3" : "ICH9");
+            return fail(error, VNIC_PCI_ERROR_ADDRESS, def, dev, a, why);
+        }
+        warn(set, dev, a, "a free function of the chipset's slot; kept as given");
     }
     if (dev->kind == VNIC_CONF_DEV_CONTROLLER && dev->controller->type == VNIC_CONF_CONTROLLER_PCI) {
         if (!vnic_pci_bus_accepts(bus->model, cls->connect)) {
@@ -127,7 +155,7 @@ device_at(const VnicConfDomain *def, guint bus, guint slot, guint function)
 
 /* Functions 1–7 need function 0 present and marked multifunction='on'. */
 static gboolean
-check_multifunction(const VnicPciAddrSet *set, GError **error)
+check_multifunction(VnicPciAddrSet *set, GError **error)
 {
     for (guint i = 0; i < set->def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(set->def->devices, i);
@@ -137,18 +165,25 @@ check_multifunction(const VnicPciAddrSet *set, GError **error)
         if (!dev->addr.set || dev->addr.function == 0)
             continue;
         cls = vnic_pci_classify(set->def, dev);
-        if (cls.has_builtin && dev->addr.bus == 0 && is_reserved_chipset_slot(set->def, &dev->addr))
-            continue;
+        if (is_reserved_chipset_slot(set->def, &dev->addr))
+            continue; /* the chipset is function 0 there */
         if (cls.auto_function == dev->addr.function)
             continue; /* EHCI alone at function 7, as libvirt places it */
         fn0 = device_at(set->def, dev->addr.bus, dev->addr.slot, 0);
-        if (!fn0)
-            return fail(error, VNIC_PCI_ERROR_ADDRESS, set->def, dev, &dev->addr,
-                        "function 0 of this slot is empty; a slot's functions start at 0");
-        if (fn0->addr.multifunction != VNIC_TRISTATE_YES) {
+        /* libvirt keeps a function without function 0 (pc-nofn0); the
+         * guest may not look at that slot, so say so */
+        if (!fn0) {
+            warn(set, dev, &dev->addr,
+                 "function 0 of this slot is empty, so a guest may not find this device");
+            continue;
+        }
+        /* left out, libvirt sets multifunction='on' (pc-mfimplicit, done
+         * in pci-plan.c); an explicit 'off' QEMU refuses to start */
+        if (fn0->addr.multifunction == VNIC_TRISTATE_NO) {
             g_autofree char *who = vnic_conf_device_describe(set->def, fn0);
             g_autofree char *why = g_strdup_printf(
-                "a function other than 0 needs multifunction='on' on function 0 (%s)", who);
+                "a function other than 0 needs multifunction='on' on function 0 (%s), which "
+                "has multifunction='off'", who);
             return fail(error, VNIC_PCI_ERROR_ADDRESS, set->def, dev, &dev->addr, why);
         }
     }

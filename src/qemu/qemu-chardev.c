@@ -172,6 +172,13 @@ parse_target(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChard
         chr->name = vnic_qemu_xml_prop(target, "name");
         return parse_vs_address(def, dev, chr, error);
     }
+    if (dev->kind == VNIC_CONF_DEV_SERIAL && g_strcmp0(type, "pci-serial") == 0) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<serial> with <target type='pci-serial'> is not supported by the "
+                            "QEMU launcher: vnic runs ISA serial ports only (the PCI address "
+                            "is planned all the same)");
+        return FALSE;
+    }
     vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                         "unsupported target '%s' for <%s>: the QEMU launcher handles "
                         "isa-serial serials, serial and virtio consoles and virtio channels",

@@ -4,7 +4,12 @@
  *   controller pci     pci-root/pcie-root: none (the machine's root bus);
  *                      pci-bridge (chassis_nr), pcie-root-port or ioh3420 (port,
  *                      chassis, hotplug=off), dmi-to-pci-bridge →
- *                      i82801b11-bridge, pcie-to-pci-bridge → pcie-pci-bridge;
+ *                      i82801b11-bridge, pcie-to-pci-bridge → pcie-pci-bridge,
+ *                      pcie-switch-upstream-port → x3130-upstream,
+ *                      pcie-switch-downstream-port → xio3130-downstream (port,
+ *                      chassis), pci-expander-bus → pxb, pcie-expander-bus →
+ *                      pxb-pcie (bus_nr from <target busNr>, which planning
+ *                      fills in; <target node> is refused);
  *                      <target hotplug='off'> on a pci-bridge refused (QEMU can
  *                      only switch ACPI hot-plug off for every bridge)
  *   controller usb     piix3/piix4-usb-uhci, ich9-usb-ehci1, ich9-usb-uhci1-3
@@ -24,7 +29,9 @@
  *                      scsi-hd/scsi-cd; cdrom without source: an empty drive;
  *                      <driver cache discard io='threads'>, <readonly>,
  *                      <shareable>, <serial>, <boot order>; bus usb, virtio
- *                      cdroms, other formats, <iotune>, <encryption>, … refused
+ *                      cdroms, other formats, <iotune>, <encryption>, … refused;
+ *                      types network/volume/nvme/vhostuser/dir and devices
+ *                      floppy and lun are parsed and placed but refused here
  *   interface          -netdev tap,fd=N (fds=a:b:… for <driver queues>),vhost=off on
  *                      the fds the host layer made (ethernet, bridge, direct alike)
  *                      + the model's device with mac, acpi-index, host_mtu
@@ -76,6 +83,10 @@ pci_controller_driver(VnicQemuBuild *b, const VnicConfDevice *dev, const char **
         [VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT] = { "pcie-root-port", "ioh3420", NULL },
         [VNIC_CONF_PCI_MODEL_DMI_TO_PCI_BRIDGE] = { "i82801b11-bridge", NULL },
         [VNIC_CONF_PCI_MODEL_PCIE_TO_PCI_BRIDGE] = { "pcie-pci-bridge", NULL },
+        [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_UPSTREAM_PORT] = { "x3130-upstream", NULL },
+        [VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT] = { "xio3130-downstream", NULL },
+        [VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS] = { "pxb", NULL },
+        [VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS] = { "pxb-pcie", NULL },
     };
     const VnicConfController *c = dev->controller;
     const char *const *choices = names[c->pci_model];
@@ -118,6 +129,27 @@ build_pci_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
         vnic_qemu_opt(s, "port", port);
         vnic_qemu_opt_uint(s, "chassis", c->chassis >= 0 ? (guint) c->chassis : c->index);
     }
+    if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_EXPANDER_BUS ||
+        c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_EXPANDER_BUS) {
+        g_autofree char *node = vnic_qemu_xml_prop(vnic_qemu_xml_child(dev->node, "target"),
+                                                   "node");
+
+        if (node != NULL)
+            return refuse(error, b, dev, "<target node>", node,
+                          "vnic does not tie expander buses to NUMA nodes");
+        if (c->bus_nr < 0) {
+            vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                                "<target busNr> is missing: the domain must be planned first");
+            return FALSE;
+        }
+        vnic_qemu_opt_uint(s, "bus_nr", (guint) c->bus_nr);
+    }
+    /* a downstream port is numbered by its slot on the switch, as libvirt does */
+    if (c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_SWITCH_DOWNSTREAM_PORT) {
+        g_snprintf(port, sizeof(port), "0x%x", c->port >= 0 ? (guint) c->port : dev->addr.slot);
+        vnic_qemu_opt(s, "port", port);
+        vnic_qemu_opt_uint(s, "chassis", c->chassis >= 0 ? (guint) c->chassis : c->index);
+    }
     opt_id(b, dev, s);
     if (!vnic_qemu_opt_pci(b, dev, s, error))
         return FALSE;
@@ -135,13 +167,13 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
         { "ich9-ehci1", "ich9-usb-ehci1" }, { "ich9-uhci1", "ich9-usb-uhci1" },
         { "ich9-uhci2", "ich9-usb-uhci2" }, { "ich9-uhci3", "ich9-usb-uhci3" },
         { "qemu-xhci", "qemu-xhci" },       { "nec-xhci", "nec-usb-xhci" },
+        { "ehci", "usb-ehci" },             { "pci-ohci", "pci-ohci" },
     };
     const VnicConfController *c = dev->controller;
     const char *model = c->model != NULL ? c->model
                         : b->def->family == VNIC_MACHINE_PC ? "piix3-uhci" : "qemu-xhci";
-    xmlNode *master = vnic_qemu_xml_child(dev->node, "master");
     g_autoptr(GString) s = NULL;
-    guint64 ports, start;
+    guint64 ports;
     guint i;
 
     if (strcmp(model, "none") == 0)
@@ -149,18 +181,29 @@ build_usb(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
     for (i = 0; i < G_N_ELEMENTS(models) && strcmp(model, models[i][0]) != 0; i++)
         ;
     if (i == G_N_ELEMENTS(models))
-        return refuse(error, b, dev, "<controller type='usb' model>", model, NULL);
-    if (!vnic_qemu_xml_prop_uint(b->def, dev, dev->node, "ports", 0, &ports, error) ||
-        !vnic_qemu_xml_prop_uint(b->def, dev, master, "startport", 0, &start, error))
+        return refuse(error, b, dev, "<controller type='usb' model>", model,
+                      strcmp(model, "vt82c686b-uhci") == 0
+                          ? "QEMU for x86 has no vt82c686b-usb-uhci (libvirt takes it at define "
+                            "all the same)"
+                          : NULL);
+    if (!vnic_qemu_xml_prop_uint(b->def, dev, dev->node, "ports", 0, &ports, error))
         return FALSE;
     if (ports != 0 && !strstr(model, "xhci"))
         return refuse(error, b, dev, "<controller ports>", "ports", "only xhci has a port count");
     s = g_string_new(models[i][1]);
-    if (master != NULL) {
-        g_autofree char *bus = g_strdup_printf(
-            "%s.0", vnic_qemu_names_controller(b->names, VNIC_CONF_CONTROLLER_USB, c->index));
+    /* A UHCI companion (conf: <master startport>, or libvirt's 0/2/4 when
+     * left out) serves ports of its EHCI's bus instead of a bus of its own. */
+    if (c->usb_companion) {
+        const char *master = vnic_qemu_names_controller(b->names, VNIC_CONF_CONTROLLER_USB,
+                                                        c->index);
+        g_autofree char *bus = NULL;
+
+        if (master == NULL)
+            return refuse(error, b, dev, "<master startport>", "master",
+                          "there is no ich9-ehci1 with this index to be the companion of");
+        bus = g_strdup_printf("%s.0", master);
         vnic_qemu_opt(s, "masterbus", bus);
-        vnic_qemu_opt_uint(s, "firstport", start);
+        vnic_qemu_opt_uint(s, "firstport", c->master_startport);
     } else {
         opt_id(b, dev, s);
     }
@@ -189,7 +232,11 @@ build_other_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **err
 {
     static const char *const scsi[][2] = { { "lsilogic", "lsi" },
                                            { "lsisas1068", "mptsas1068" },
-                                           { "megasas", "megasas" } };
+                                           { "megasas", "megasas" },
+                                           { "vmpvscsi", "pvscsi" },
+                                           { "lsisas1078", "megasas-gen2" },
+                                           { "dc390", "dc390" },
+                                           { "am53c974", "am53c974" } };
     const VnicConfController *c = dev->controller;
     xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
     g_autofree char *name = NULL;
@@ -239,6 +286,8 @@ vnic_qemu_build_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError *
     static const char *const children[] = { "model", "target", "address", "alias", "master",
                                             "driver", NULL };
 
+    if (vnic_qemu_controller_is_refused(dev->controller))
+        return vnic_qemu_build_refused_controller(b, dev, error);
     if (!vnic_qemu_xml_check(b->def, dev, dev->node, attrs, children, error))
         return FALSE;
     if (vnic_qemu_is_chipset(b->def, dev))
@@ -457,14 +506,22 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
                                             "shareable", "serial", "boot", "address",
                                             "alias", "backingStore", NULL };
     const VnicConfDisk *disk = dev->disk;
-    g_autofree char *device = vnic_qemu_xml_prop(dev->node, "device");
     g_autofree char *model = vnic_qemu_xml_prop(dev->node, "model");
-    gboolean cdrom = g_strcmp0(device, "cdrom") == 0;
-    gboolean readonly = cdrom || vnic_qemu_xml_child(dev->node, "readonly") != NULL;
+    gboolean cdrom = g_strcmp0(disk->device, "cdrom") == 0;
+    gboolean readonly = disk->readonly; /* <readonly/>, and every cdrom */
     g_autofree char *node = NULL;
     g_autoptr(GString) s = g_string_new(NULL);
     DiskOptions o;
 
+    /* NULL type/device: a disk built by code, file and disk */
+    if (disk->type != NULL && strcmp(disk->type, "file") != 0 && strcmp(disk->type, "block") != 0)
+        return refuse(error, b, dev, "<disk type>", disk->type,
+                      "the QEMU launcher opens local files and block devices only");
+    if (g_strcmp0(disk->device, "floppy") == 0 || g_strcmp0(disk->device, "lun") == 0)
+        return refuse(error, b, dev, "<disk device>", disk->device,
+                      g_strcmp0(disk->device, "lun") == 0
+                          ? "vnic does not pass SCSI LUNs through"
+                          : "vnic runs no floppy drives");
     if (!vnic_qemu_xml_check(b->def, dev, dev->node, attrs, children, error) ||
         !vnic_qemu_xml_check(b->def, dev, vnic_qemu_xml_child(dev->node, "source"),
                              (const char *const[]){ "file", "dev", "index", NULL }, NULL,
@@ -474,6 +531,8 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
     if (strcmp(disk->bus, "usb") == 0 || (cdrom && strcmp(disk->bus, "virtio") == 0))
         return refuse(error, b, dev, "<target bus>", disk->bus,
                       cdrom ? "a cdrom needs sata, scsi or ide" : "usb disks are not handled");
+    /* a cdrom without medium (no <source>, or CloudStack's <source file=''/>)
+     * is the drive alone: QEMU 7.2 shows an empty tray */
     if (disk->source_file == NULL && !cdrom) {
         vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
                             "<disk device='disk'> needs a <source>");

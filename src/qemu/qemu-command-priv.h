@@ -165,6 +165,13 @@ gboolean vnic_qemu_build_watchdog(VnicQemuBuild *b, const VnicConfDevice *dev, G
 gboolean vnic_qemu_build_input(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
 gboolean vnic_qemu_build_other(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
 
+/* ---- qemu-command-refused.c: parsed and placed, not run ---------------- */
+
+gboolean vnic_qemu_build_refused(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
+gboolean vnic_qemu_build_refused_controller(VnicQemuBuild *b, const VnicConfDevice *dev,
+                                            GError **error);
+gboolean vnic_qemu_controller_is_refused(const VnicConfController *c);
+
 /* qemu-chardev.c: ports given by <address type='virtio-serial'> first, so
  * automatic ones avoid them. */
 gboolean vnic_qemu_chardev_reserve_ports(VnicQemuBuild *b, GError **error);

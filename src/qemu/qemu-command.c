@@ -374,6 +374,13 @@ add_device(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
     case VNIC_CONF_DEV_CHANNEL: return vnic_qemu_build_chardev(b, dev, error);
     case VNIC_CONF_DEV_INPUT: return vnic_qemu_build_input(b, dev, error);
     case VNIC_CONF_DEV_OTHER: return vnic_qemu_build_other(b, dev, error);
+    case VNIC_CONF_DEV_HOSTDEV:
+    case VNIC_CONF_DEV_FILESYSTEM:
+    case VNIC_CONF_DEV_VSOCK:
+    case VNIC_CONF_DEV_MEMORY:
+    case VNIC_CONF_DEV_IOMMU:
+    case VNIC_CONF_DEV_SHMEM:
+    case VNIC_CONF_DEV_CRYPTO: return vnic_qemu_build_refused(b, dev, error);
     }
     g_return_val_if_reached(FALSE);
 }

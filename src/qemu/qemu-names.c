@@ -162,21 +162,32 @@ default_id(VnicQemuNames *names, const VnicConfDevice *dev)
         [VNIC_CONF_DEV_RNG] = "rng",         [VNIC_CONF_DEV_WATCHDOG] = "watchdog",
         [VNIC_CONF_DEV_SERIAL] = "serial",   [VNIC_CONF_DEV_CONSOLE] = "console",
         [VNIC_CONF_DEV_CHANNEL] = "channel", [VNIC_CONF_DEV_INPUT] = "input",
+        /* placed, not run (qemu-command-refused.c): libvirt's alias prefixes */
+        [VNIC_CONF_DEV_HOSTDEV] = "hostdev", [VNIC_CONF_DEV_FILESYSTEM] = "fs",
+        [VNIC_CONF_DEV_VSOCK] = "vsock",     [VNIC_CONF_DEV_IOMMU] = "iommu",
+        [VNIC_CONF_DEV_SHMEM] = "shmem",     [VNIC_CONF_DEV_CRYPTO] = "crypto",
     };
 
     switch (dev->kind) {
     case VNIC_CONF_DEV_CONTROLLER:
         /* USB companions (UHCI under an EHCI master) share the master's
          * index and, as in libvirt, get no id of their own */
-        if (dev->controller->type == VNIC_CONF_CONTROLLER_USB &&
-            vnic_qemu_xml_child(dev->node, "master") != NULL)
+        if (dev->controller->type == VNIC_CONF_CONTROLLER_USB && dev->controller->usb_companion)
             return NULL;
         return controller_id(dev->controller);
     case VNIC_CONF_DEV_DISK:
         return disk_id(names, dev);
     case VNIC_CONF_DEV_OTHER:
         return NULL;
+    case VNIC_CONF_DEV_MEMORY: /* dimm0, virtiomem0, … */
+        return numbered(names, strcmp(dev->model, "virtio-mem") == 0    ? "virtiomem"
+                               : strcmp(dev->model, "virtio-pmem") == 0 ? "virtiopmem"
+                               : strcmp(dev->model, "nvdimm") == 0      ? "nvdimm"
+                                                                        : "dimm");
     default:
+        g_return_val_if_fail((gsize) dev->kind < G_N_ELEMENTS(prefixes) &&
+                                 prefixes[dev->kind] != NULL,
+                             NULL);
         return numbered(names, prefixes[dev->kind]);
     }
 }

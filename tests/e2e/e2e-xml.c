@@ -111,8 +111,11 @@ edit_devices(xmlNode *root, const E2eDomainXml *dom)
         if (is_element(n, "disk")) {
             xmlChar *type = xmlGetProp(n, BAD_CAST "type");
             xmlNode *src = child(n, "source");
-            if (type != NULL && strcmp((char *)type, "file") == 0 && src != NULL)
+            xmlChar *file = src != NULL ? xmlGetProp(src, BAD_CAST "file") : NULL;
+            /* an empty <source file=''/> is a drive without medium: kept */
+            if (type != NULL && strcmp((char *)type, "file") == 0 && file != NULL && *file != '\0')
                 xmlSetProp(src, BAD_CAST "file", BAD_CAST dom->disk_path);
+            xmlFree(file);
             xmlFree(type);
         } else if (is_element(n, "serial") || is_element(n, "console")) {
             if (anchor == NULL) {

@@ -19,8 +19,9 @@ typedef struct {
  * test copy to a new temp dir:
  *   - <name> made unique (with `tag` when not NULL), a random <uuid>;
  *   - <kernel>, <initrd>: absolute, from e2e_guest_dir() (same file names);
- *   - every <disk type='file'> source: DIR/disk.img, the domain's own sparse
- *     file (QEMU locks images, so two guests cannot share build/guest/disk.img);
+ *   - every <disk type='file'> source naming a file: DIR/disk.img, the domain's
+ *     own sparse file (QEMU locks images, so two guests cannot share
+ *     build/guest/disk.img); an empty <source file=''/> (no medium) is kept;
  *   - " vnic.echo=0" appended to <cmdline>;
  *   - every <serial> and <console> replaced by one
  *     <serial type='unix'><source mode='bind' path='DIR/serial.sock'/><target port='0'/></serial>.

@@ -5,6 +5,8 @@
 #include "test-cli.h"
 #include "pci/pci-json.h"
 
+#include <string.h>
+
 #define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
 /* The slot map of examples/@name planned with @policy and @spare. */
@@ -93,9 +95,45 @@ test_malformed(void)
     cli_assert_error(run, 1, "vnic pci: vnicd's answer has an unexpected shape\n");
 }
 
+/* q35 with bare root ports listed (as virt-install writes them): the NICs
+ * are enp1s0, enp2s0, enp3s0 in order and the next one is enp4s0. */
+static void
+test_listed_ports_names(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "q35-listedports.in.xml", NULL);
+    g_autoptr(CliRun) plan = cli_run(NULL, NULL, ARGS("plan", path, "--names"));
+    const char *nic1, *nic2, *nic3;
+
+    cli_assert_status(plan, 0);
+    nic1 = strstr(plan->out, "0000:01:00.0   interface #1 (52:54:00:00:00:01)");
+    nic2 = strstr(plan->out, "0000:02:00.0   interface #2 (52:54:00:00:00:02)");
+    nic3 = strstr(plan->out, "0000:03:00.0   interface #3 (52:54:00:00:00:03)");
+    g_assert_true(nic1 && nic2 && nic3 && nic1 < nic2 && nic2 < nic3);
+    g_assert_true(g_str_has_prefix(strchr(nic1, '\n') - strlen("enp1s0"), "enp1s0"));
+    g_assert_true(g_str_has_prefix(strchr(nic3, '\n') - strlen("enp3s0"), "enp3s0"));
+    tc_assert_contains(plan->out, "\nnext hot-plugged NIC: 0000:04:00.0 → enp4s0\n");
+}
+
+/* An address libvirt keeps with a warning: planned, and said on stderr. */
+static void
+test_plan_warning(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "pc-nofn0.in.xml", NULL);
+    g_autoptr(CliRun) plan = cli_run(NULL, NULL, ARGS("plan", path, "--names"));
+
+    cli_assert_status(plan, 0);
+    tc_assert_contains(plan->err, "vnic plan: warning: interface #1 (52:54:00:00:00:01): "
+                                  "address 0000:00:06.1: function 0 of this slot is empty");
+    tc_assert_contains(plan->out, "0000:00:06.1   interface #1");
+}
+
 void
 test_cli_pci_register(void)
 {
+    g_test_add_func("/cli/pci/plan-warning", test_plan_warning);
+    g_test_add_func("/cli/pci/listed-ports-names", test_listed_ports_names);
     g_test_add_func("/cli/pci/same-as-plan", test_same_as_plan);
     g_test_add_func("/cli/pci/no-next-nic", test_no_next_nic);
     g_test_add_func("/cli/pci/malformed", test_malformed);

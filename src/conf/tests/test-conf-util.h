@@ -4,10 +4,12 @@
 #include "conf/conf-priv.h"
 
 /* Registration, one per test file. */
+void test_conf_devices_register(void);
 void test_conf_parse_register(void);
 void test_conf_errors_register(void);
 void test_conf_format_register(void);
 void test_conf_paths_register(void);
+void test_conf_rules_register(void);
 void test_conf_nic_register(void);
 
 /* Reads src/conf/tests/data/@name, or examples/@name. */

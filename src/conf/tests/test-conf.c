@@ -13,10 +13,12 @@ main(int argc, char **argv)
     int ret;
 
     g_test_init(&argc, &argv, NULL);
+    test_conf_devices_register();
     test_conf_parse_register();
     test_conf_errors_register();
     test_conf_format_register();
     test_conf_paths_register();
+    test_conf_rules_register();
     test_conf_nic_register();
     ret = g_test_run();
     /* libxml2's global state, so LeakSanitizer reports only real leaks */

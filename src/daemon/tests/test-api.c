@@ -6,6 +6,7 @@
  * pipelined requests finishing out of order, the read-only socket. */
 #include "daemon/daemon-api.h"
 #include "daemon/daemon-error.h"
+#include "daemon/daemon.h"
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
@@ -69,10 +70,24 @@ cmd_poke(VnicApiRequest *request, gpointer data)
     vnic_api_server_emit(current->server, "POKED", json_object_new());
 }
 
+static void
+cmd_describe(VnicApiRequest *request, gpointer data)
+{
+    vnic_api_request_return_object(request, vnic_api_request_describe_commands(request));
+}
+
+static const VnicApiArg echo_args[] = {
+    { "text", VNIC_API_ARG_STRING, TRUE },
+    { "n", VNIC_API_ARG_INT, FALSE },
+    { "loud", VNIC_API_ARG_BOOL, FALSE },
+    { NULL, 0, FALSE },
+};
+
 static const VnicApiCommand commands[] = {
-    { "echo", cmd_echo, TRUE },
-    { "slow", cmd_slow, TRUE },
-    { "poke", cmd_poke, FALSE },
+    { "echo", cmd_echo, TRUE, echo_args },
+    { "slow", cmd_slow, TRUE, NULL },
+    { "poke", cmd_poke, FALSE, NULL },
+    { "query-commands", cmd_describe, TRUE, NULL },
 };
 
 /* ---- the client side (a thread, blocking I/O) -------------------------- */
@@ -152,6 +167,66 @@ script_hostile(gpointer data)
     /* and the connection still works */
     client_send(conn, "{\"execute\":\"echo\",\"arguments\":{\"text\":\"still here\"},\"id\":\"x\"}\n", 62);
     expect(conn, "\"return\":{\"text\":\"still here\",\"n\":0},\"id\":\"x\"");
+    g_object_unref(conn);
+    return NULL;
+}
+
+/* Arguments the command does not declare are refused by name, before
+ * the handler runs; declared ones are type-checked. */
+static gpointer
+script_strict(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    const char *typo = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"confg\":true},\"id\":5}\n";
+    const char *none = "{\"execute\":\"slow\",\"arguments\":{\"name\":\"a\"}}\n";
+    const char *bool_type = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"loud\":1}}\n";
+    const char *missing = "{\"execute\":\"echo\",\"arguments\":{\"n\":1}}\n";
+    const char *ok = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"loud\":true}}\n";
+
+    client_send(conn, typo, strlen(typo));
+    expect(conn, "\"desc\":\"unknown argument 'confg' for command 'echo'\"},\"id\":5");
+    client_send(conn, none, strlen(none));
+    expect(conn, "unknown argument 'name' for command 'slow'");
+    client_send(conn, bool_type, strlen(bool_type));
+    expect(conn, "argument 'loud' of command 'echo' must be of type bool");
+    client_send(conn, missing, strlen(missing));
+    expect(conn, "missing argument 'text' for command 'echo'");
+    client_send(conn, ok, strlen(ok));
+    expect(conn, "\"return\":{\"text\":\"x\"");
+    g_object_unref(conn);
+    return NULL;
+}
+
+static gpointer
+script_describe(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->ro_path);
+    const char *q = "{\"execute\":\"query-commands\"}\n";
+    g_autofree char *line = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    JsonArray *list, *args;
+    JsonObject *echo;
+
+    client_send(conn, q, strlen(q));
+    line = client_read_line(conn);
+    g_assert_true(json_parser_load_from_data(parser, line, -1, &error));
+    list = json_object_get_array_member(
+        json_object_get_object_member(json_node_get_object(json_parser_get_root(parser)), "return"),
+        "commands");
+    g_assert_cmpuint(json_array_get_length(list), ==, G_N_ELEMENTS(commands));
+    echo = json_array_get_object_element(list, 0);
+    g_assert_cmpstr(json_object_get_string_member(echo, "name"), ==, "echo");
+    g_assert_true(json_object_get_boolean_member(echo, "query"));
+    args = json_object_get_array_member(echo, "arguments");
+    g_assert_cmpuint(json_array_get_length(args), ==, 3);
+    g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(args, 0), "type"),
+                    ==, "string");
+    g_assert_true(json_object_get_boolean_member(json_array_get_object_element(args, 0), "required"));
+    g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(args, 2), "name"),
+                    ==, "loud");
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
+                         json_array_get_object_element(list, 2), "arguments")), ==, 0);
     g_object_unref(conn);
     return NULL;
 }
@@ -243,8 +318,39 @@ run(GThreadFunc script)
 
 static void test_hostile(void) { run(script_hostile); }
 static void test_order(void) { run(script_order); }
+static void test_strict(void) { run(script_strict); }
+static void test_describe(void) { run(script_describe); }
 static void test_read_only(void) { run(script_read_only); }
 static void test_events(void) { run(script_events); }
+
+/* docs/api.md's command tables name every command vnicd serves, and in
+ * that command's row every argument it accepts: the strict argument
+ * check makes the table the contract, so the doc must not drift. */
+static void
+test_doc_lists_arguments(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_ROOT, "docs", "api.md", NULL);
+    g_autofree char *doc = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(g_file_get_contents(path, &doc, NULL, &error));
+    for (gsize i = 0; i < vnic_daemon_n_commands; i++) {
+        const VnicApiCommand *cmd = &vnic_daemon_commands[i];
+        g_autofree char *start = g_strdup_printf("\n| `%s` |", cmd->name);
+        const char *row = strstr(doc, start);
+        g_autofree char *line = NULL;
+
+        if (!row)
+            g_error("docs/api.md has no table row for command '%s'", cmd->name);
+        row++;
+        line = g_strndup(row, strcspn(row, "\n"));
+        for (const VnicApiArg *a = cmd->args; a && a->name; a++) {
+            g_autofree char *quoted = g_strdup_printf("`%s`", a->name);
+            if (!strstr(line, quoted))
+                g_error("docs/api.md's row of '%s' does not mention its argument '%s'", cmd->name, a->name);
+        }
+    }
+}
 
 int
 main(int argc, char **argv)
@@ -252,6 +358,9 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/api/hostile-requests", test_hostile);
     g_test_add_func("/api/replies-in-order", test_order);
+    g_test_add_func("/api/unknown-arguments", test_strict);
+    g_test_add_func("/api/query-commands", test_describe);
+    g_test_add_func("/api/doc-lists-arguments", test_doc_lists_arguments);
     g_test_add_func("/api/read-only-socket", test_read_only);
     g_test_add_func("/api/events", test_events);
     return g_test_run();

@@ -25,3 +25,4 @@ void register_validate_tests(void);
 void register_libvirt_tests(void);
 void register_replan_tests(void);
 void register_json_tests(void);
+void register_rules_tests(void);

@@ -14,5 +14,6 @@ main(int argc, char **argv)
     register_libvirt_tests();
     register_replan_tests();
     register_json_tests();
+    register_rules_tests();
     return g_test_run();
 }

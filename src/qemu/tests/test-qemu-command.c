@@ -164,6 +164,33 @@ test_hotplug_off_root_port(void)
     g_assert_false(tq_argv_has(cmd, "PIIX4_PM.acpi-root-pci-hotplug=off"));
 }
 
+/* An ICH9 USB2 set: one EHCI with its own bus, the UHCIs as companions on
+ * it (masterbus, firstport 0/2/4 as libvirt fills them in), one slot. */
+static void
+test_usb2_companions(gconstpointer data)
+{
+    const char *const *c = data; /* machine, the set's bus=…,addr=… */
+    g_autofree char *xml = g_strdup_printf(
+        DOMAIN_HEAD("%s") "<devices>"
+        "<controller type='usb' index='0' model='ich9-ehci1'/>"
+        "<controller type='usb' index='0' model='ich9-uhci1'/>"
+        "<controller type='usb' index='0' model='ich9-uhci2'/>"
+        "<controller type='usb' index='0' model='ich9-uhci3'><master startport='4'/></controller>"
+        "</devices></domain>", c[0]);
+    g_autoptr(VnicConfDomain) def = tq_parse(xml);
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+    g_autofree char *ehci = g_strdup_printf("ich9-usb-ehci1,id=usb,%s.0x7", c[1]);
+    g_autofree char *uhci1 = g_strdup_printf("ich9-usb-uhci1,masterbus=usb.0,firstport=0,%s,"
+                                             "multifunction=on", c[1]);
+    g_autofree char *uhci3 = g_strdup_printf("ich9-usb-uhci3,masterbus=usb.0,firstport=4,%s.0x2",
+                                             c[1]);
+
+    g_test_message("%s", tq_argv_find(cmd, "-device", "ich9-usb-uhci1"));
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "ich9-usb-ehci1"), ==, ehci);
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "ich9-usb-uhci1"), ==, uhci1);
+    g_assert_cmpstr(tq_argv_find(cmd, "-device", "ich9-usb-uhci3"), ==, uhci3);
+}
+
 static void
 test_kvm_and_acpi_off(void)
 {
@@ -215,6 +242,56 @@ static const RefusedCase refused_cases[] = {
       "'dump' for <watchdog action>" },
     { "<sound model='pcspk'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "'pcspk' for <sound model>" },
     { "<tpm model='tpm-crb'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "<tpm> is not supported" },
+    /* parsed and placed, not run */
+    { "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+      "<address domain='0x0000' bus='0x07' slot='0x00' function='0x0'/></source></hostdev>",
+      VNIC_QEMU_ERROR_UNSUPPORTED,
+      "hostdev #1 (host 0000:07:00.0): <hostdev type='pci'> is not supported by the QEMU "
+      "launcher: vnic does not do PCI passthrough (VFIO)" },
+    { "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/>"
+      "<product id='0xbeef'/></source></hostdev>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<hostdev type='usb'> is not supported by the QEMU launcher" },
+    { "<filesystem type='mount' accessmode='mapped'><source dir='/srv'/><target dir='t'/>"
+      "</filesystem>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "filesystem #1: <filesystem> with <driver type='path'> is "
+      "not supported by the QEMU launcher: vnic does not export host directories" },
+    { "<vsock model='virtio'><cid auto='yes'/></vsock>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "<vsock> is not supported by the QEMU launcher: it needs /dev/vhost-vsock" },
+    { "<memory model='virtio-pmem'><source><path>/p</path></source><target>"
+      "<size unit='KiB'>524288</size></target></memory>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<memory model='virtio-pmem'> is not supported" },
+    { "<shmem name='s'><model type='ivshmem-plain'/></shmem>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "(ivshmem)" },
+    { "<crypto model='virtio' type='qemu'><backend model='builtin'/></crypto>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<crypto> is not supported by the QEMU launcher" },
+    { "<serial type='pty'><target type='pci-serial'/></serial>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "serial #1: <serial> with <target type='pci-serial'> is not supported" },
+    { "<disk type='file' device='floppy'><source file='/f.img'/><target dev='fda'/></disk>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "'floppy' for <disk device>: vnic runs no floppy drives" },
+    { "<disk type='block' device='lun'><source dev='/dev/sdx'/><target dev='sda'/></disk>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "'lun' for <disk device>" },
+    { "<disk type='network' device='disk'><source protocol='nbd' name='x'>"
+      "<host name='127.0.0.1' port='10809'/></source><target dev='vda'/></disk>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "disk #1 (vda): unsupported value 'network' for <disk type>" },
+    { "<controller type='usb' index='0' model='vt82c686b-uhci'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "'vt82c686b-uhci' for <controller type='usb' model>: QEMU for x86 has no" },
+    { "<controller type='fdc'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "<controller type='fdc'> is not supported by the QEMU launcher" },
+    { "<controller type='ccid'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "<controller type='ccid'> is not supported" },
+    { "<controller type='pci' model='pci-expander-bus'><target busNr='254' node='0'/>"
+      "</controller>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "unsupported value '0' for <target node>: vnic does not tie "
+      "expander buses to NUMA nodes" },
+};
+
+/* The same on q35, for what only q35 takes. */
+static const RefusedCase refused_q35_cases[] = {
+    { "<iommu model='virtio'/>", VNIC_QEMU_ERROR_UNSUPPORTED,
+      "iommu #1 (virtio): <iommu model='virtio'> is not supported by the QEMU launcher" },
+    { "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.1'/>"
+      "</hostdev>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "vnic does not pass vhost-scsi targets through" },
 };
 
 static void
@@ -226,6 +303,91 @@ test_refused(gconstpointer data)
     g_autoptr(VnicConfDomain) def = tq_parse(xml);
 
     tq_assert_build_fails(def, c->code, c->needle);
+}
+
+static void
+test_refused_q35(gconstpointer data)
+{
+    const RefusedCase *c = data;
+    g_autofree char *xml = g_strdup_printf(DOMAIN_HEAD("q35") "<devices>%s</devices></domain>",
+                                           c->devices);
+    g_autoptr(VnicConfDomain) def = tq_parse(xml);
+
+    tq_assert_build_fails(def, c->code, c->needle);
+}
+
+/* Drives without a medium, as CloudStack writes an empty ISO slot: the
+ * cdrom device with no drive (QEMU 7.2 then has an empty tray), on the
+ * PIIX3 IDE of pc and the ICH9 AHCI of q35; and a read-only ISO. */
+static void
+test_empty_cdroms(void)
+{
+    g_autoptr(VnicConfDomain) pc = tq_parse(
+        DOMAIN_HEAD("pc") "<devices>"
+        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file=''/>"
+        "<target dev='hdc' bus='ide'/><readonly/></disk>"
+        "<disk type='file' device='cdrom'><source file='/iso/a.iso'/>"
+        "<target dev='hdd' bus='ide'/><readonly/></disk>"
+        "</devices></domain>");
+    g_autoptr(VnicConfDomain) q35 = tq_parse(
+        DOMAIN_HEAD("q35") "<devices>"
+        "<disk type='file' device='cdrom'><source file=''/><target dev='sdc' bus='sata'/>"
+        "<readonly/></disk>"
+        "</devices></domain>");
+    g_autoptr(VnicQemuCommand) pc_cmd = build_ok(pc);
+    g_autoptr(VnicQemuCommand) q35_cmd = build_ok(q35);
+    const char *iso;
+
+    g_assert_true(tq_argv_has(pc_cmd, "ide-cd,bus=ide.1,unit=0,id=ide0-1-0"));
+    g_assert_true(tq_argv_has(pc_cmd, "ide-cd,bus=ide.1,unit=1,drive=vnic-1-format,id=ide0-1-1"));
+    iso = tq_argv_find(pc_cmd, "-blockdev", "\"node-name\":\"vnic-1-storage\"");
+    g_assert_nonnull(iso);
+    g_assert_nonnull(strstr(iso, "\"read-only\":true"));
+    g_assert_null(tq_argv_find(pc_cmd, "-blockdev", "vnic-0-"));
+    g_assert_true(tq_argv_has(q35_cmd, "ide-cd,bus=ide.2,id=sata0-0-2"));
+    g_assert_null(tq_argv_find(q35_cmd, "-blockdev", "vnic-"));
+}
+
+/* A PCIe switch: the upstream port in a root port, downstream ports
+ * numbered by their slot, the NICs on the downstream ports (libvirt's
+ * plan of q35-switch). */
+static void
+test_pcie_switch(void)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "q35-switch.libvirt.xml", NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    g_autoptr(VnicQemuCommand) cmd = NULL;
+
+    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    def = tq_parse(xml);
+    cmd = build_ok(def);
+    g_assert_true(tq_argv_has(cmd, "x3130-upstream,id=pci.2,bus=pci.1,addr=0x0"));
+    g_assert_true(tq_argv_has(cmd, "xio3130-downstream,port=0x0,chassis=3,id=pci.3,bus=pci.2,"
+                                   "addr=0x0"));
+    g_assert_true(tq_argv_has(cmd, "xio3130-downstream,port=0x2,chassis=5,id=pci.5,bus=pci.2,"
+                                   "addr=0x2"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "bus=pci.3,addr=0x0"));
+}
+
+/* Expander buses with the busNr planning gave them (libvirt's default). */
+static void
+test_expander_buses(void)
+{
+    g_autoptr(VnicConfDomain) pc = tq_parse(
+        DOMAIN_HEAD("pc") "<devices><controller type='pci' index='1' model='pci-expander-bus'/>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='1' slot='0'/></interface></devices></domain>");
+    g_autoptr(VnicConfDomain) q35 = tq_parse(
+        DOMAIN_HEAD("q35") "<devices><controller type='pci' index='1' model='pcie-expander-bus'>"
+        "<target busNr='200'/></controller></devices></domain>");
+    g_autoptr(VnicQemuCommand) pc_cmd = build_ok(pc);
+    g_autoptr(VnicQemuCommand) q35_cmd = build_ok(q35);
+
+    g_assert_nonnull(tq_argv_find(pc_cmd, "-device", "pxb,bus_nr=254,id=pci.1,bus=pci.0,"));
+    g_assert_nonnull(tq_argv_find(pc_cmd, "-device", "bus=pci.1,addr=0x0"));
+    g_assert_nonnull(tq_argv_find(q35_cmd, "-device", "pxb-pcie,bus_nr=200,id=pci.1,bus=pcie.0,"));
 }
 
 static void
@@ -519,10 +681,23 @@ test_qemu_command_register(void)
     g_test_add_func("/qemu/command/hotplug-off/pc", test_hotplug_off_pc);
     g_test_add_func("/qemu/command/hotplug-off/root-port", test_hotplug_off_root_port);
     g_test_add_func("/qemu/command/kvm-acpi-off", test_kvm_and_acpi_off);
+    {
+        static const char *const pc[] = { "pc", "bus=pci.0,addr=0x10" };
+        static const char *const q35[] = { "q35", "bus=pcie.0,addr=0x1d" };
+        g_test_add_data_func("/qemu/command/usb2-companions/pc", pc, test_usb2_companions);
+        g_test_add_data_func("/qemu/command/usb2-companions/q35", q35, test_usb2_companions);
+    }
     for (guint i = 0; i < G_N_ELEMENTS(refused_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/command/refused/%u", i);
         g_test_add_data_func(path, &refused_cases[i], test_refused);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(refused_q35_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/qemu/command/refused/q35-%zu", i);
+        g_test_add_data_func(path, &refused_q35_cases[i], test_refused_q35);
+    }
+    g_test_add_func("/qemu/command/empty-cdroms", test_empty_cdroms);
+    g_test_add_func("/qemu/command/pcie-switch", test_pcie_switch);
+    g_test_add_func("/qemu/command/expander-buses", test_expander_buses);
     g_test_add_func("/qemu/command/refused/domain-level", test_refused_domain_level);
     g_test_add_func("/qemu/command/domain-level", test_honoured_domain_level);
     g_test_add_func("/qemu/command/missing-fds-unplanned", test_missing_fds_and_plan);

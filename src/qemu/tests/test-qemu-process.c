@@ -445,6 +445,204 @@ test_multiqueue(Fixture *f, gconstpointer data)
     kill_and_free(r.proc, &rec);
 }
 
+/* The query-block entry of the drive QEMU calls @qdev, or NULL. */
+static JsonObject *
+find_block(JsonNode *blocks, const char *qdev)
+{
+    JsonArray *array = json_node_get_array(blocks);
+
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonObject *o = json_array_get_object_element(array, i);
+
+        if (g_strcmp0(json_object_get_string_member_with_default(o, "qdev", ""), qdev) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* CloudStack's empty ISO slot (<source file=''/>) and an inserted ISO, on
+ * pc's IDE and q35's SATA: QEMU shows empty, closed, removable drives and
+ * the ISO read-only. */
+static void
+test_cdroms(Fixture *f, gconstpointer data)
+{
+    static const char *const machines[][3] = {
+        { "pc", "hdc' bus='ide", "ide0-1-0" },
+        { "q35", "sdc' bus='sata", "sata0-0-2" },
+    };
+
+    if (skipped(f))
+        return;
+    for (guint m = 0; m < G_N_ELEMENTS(machines); m++) {
+        g_autofree char *iso = g_build_filename(f->dir, "a.iso", NULL);
+        g_autofree char *xml = g_strdup_printf(
+            "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+            "<os><type machine='%s'>hvm</type></os><features><acpi/></features><devices>"
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file=''/>"
+            "<target dev='%s'/><readonly/></disk>"
+            "<disk type='file' device='cdrom'><source file='%s'/><target dev='%s'/></disk>"
+            "</devices></domain>",
+            f->name, machines[m][0], machines[m][1], iso,
+            m == 0 ? "hdd' bus='ide" : "sdd' bus='sata");
+        g_autoptr(VnicConfDomain) def = NULL;
+        g_autoptr(JsonNode) blocks = NULL;
+        g_autofree char *iso_qdev = NULL;
+        JsonObject *empty, *full;
+        ExitRecord rec = { 0 };
+        Result r = { 0 };
+
+        g_assert_true(g_file_set_contents(iso, "not really an iso", -1, NULL));
+        def = tq_parse(xml);
+        start(f, def, NULL, &r);
+        g_assert_no_error(r.error);
+        vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+        blocks = execute(r.proc, "query-block");
+        empty = find_block(blocks, machines[m][2]);
+        g_assert_nonnull(empty);
+        g_assert_true(json_object_get_boolean_member(empty, "removable"));
+        g_assert_false(json_object_has_member(empty, "inserted"));
+        g_assert_false(json_object_get_boolean_member(empty, "tray_open"));
+        iso_qdev = m == 0 ? g_strdup("ide0-1-1") : g_strdup("sata0-0-3");
+        full = find_block(blocks, iso_qdev);
+        g_assert_nonnull(full);
+        g_assert_true(json_object_get_boolean_member(
+            json_object_get_object_member(full, "inserted"), "ro"));
+        kill_and_free(g_steal_pointer(&r.proc), &rec);
+        g_unlink(iso);
+    }
+}
+
+static void
+swap_switch_nics(VnicConfDomain *def, VnicQemuCommand *cmd)
+{
+    VnicConfPciAddr a = tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0)->addr;
+
+    tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0)->addr = tq_nth(def, VNIC_CONF_DEV_INTERFACE, 1)->addr;
+    tq_nth(def, VNIC_CONF_DEV_INTERFACE, 1)->addr = a;
+    g_ptr_array_unref(cmd->expected_pci);
+    cmd->expected_pci = vnic_qemu_expected_pci(def, NULL);
+}
+
+/* libvirt's plan of a PCIe switch (tests/data/libvirt/q35-switch): QEMU
+ * builds it and the start-up check finds every NIC on its downstream port
+ * (through qom-get: before the guest runs, query-pci shows only pcie.0). */
+static void
+test_pcie_switch(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                             "q35-switch.libvirt.xml", NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    ExitRecord rec = { 0 };
+    Result r = { 0 }, again = { 0 };
+
+    if (skipped(f))
+        return;
+    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    def = tq_parse(xml);
+    g_free(def->name);
+    def->name = g_strdup(f->name);
+    start(f, def, NULL, &r);
+    g_assert_no_error(r.error);
+    vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+    assert_running(r.proc);
+    kill_and_free(g_steal_pointer(&r.proc), &rec);
+
+    /* and it does look behind the switch: a plan that moved a NIC to
+     * another downstream port after the argv was built is caught */
+    start(f, def, swap_switch_nics, &again);
+    g_assert_null(again.proc);
+    g_assert_error(again.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
+    g_test_message("%s", again.error->message);
+    g_assert_nonnull(strstr(again.error->message, "('net0') on pci.3 slot 0x00 function 0, the "
+                                                  "plan puts it on pci.4"));
+    g_clear_error(&again.error);
+}
+
+/* libvirt's plans of q35-transitional (transitional virtio devices behind
+ * the pcie-to-pci-bridge, a non-transitional one on a root port) and
+ * pc-controllers (usb ehci and pci-ohci, the SCSI HBAs vmpvscsi,
+ * lsisas1078, dc390, am53c974, a transitional virtio-serial): QEMU runs
+ * them and the start-up check finds every device where the plan says. */
+static void
+test_libvirt_plans(Fixture *f, gconstpointer data)
+{
+    static const char *const names[] = { "q35-transitional", "pc-controllers" };
+
+    if (skipped(f))
+        return;
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *file = g_strconcat(names[i], ".libvirt.xml", NULL);
+        g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "libvirt",
+                                                 file, NULL);
+        g_autofree char *xml = NULL;
+        g_autoptr(VnicConfDomain) def = NULL;
+        ExitRecord rec = { 0 };
+        Result r = { 0 };
+
+        g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+        def = tq_parse(xml);
+        g_free(def->name);
+        def->name = g_strdup(f->name);
+        start(f, def, NULL, &r);
+        g_assert_no_error(r.error);
+        vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+        assert_running(r.proc);
+        kill_and_free(g_steal_pointer(&r.proc), &rec);
+    }
+}
+
+/* Expander buses: pxb on pc (what plugs in sits behind QEMU's own bridge,
+ * which shows under the expander's id too) and pxb-pcie on q35 with a root
+ * port on it; QEMU builds them and the start-up check finds the NICs, and
+ * a NIC the plan moved after the argv was built is caught. */
+static void
+test_expanders(Fixture *f, gconstpointer data)
+{
+    static const char *const devices[] = {
+        "<os><type machine='pc'>hvm</type></os><features><acpi/></features><devices>"
+        "<controller type='pci' index='1' model='pci-expander-bus'/>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='1' slot='0'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><model type='e1000'/>"
+        "<address type='pci' bus='1' slot='5'/></interface>",
+        "<os><type machine='q35'>hvm</type></os><features><acpi/></features><devices>"
+        "<controller type='pci' index='1' model='pcie-expander-bus'/>"
+        "<controller type='pci' index='2' model='pcie-root-port'>"
+        "<address type='pci' bus='1' slot='0'/></controller>"
+        "<controller type='pci' index='3' model='pcie-root-port'>"
+        "<address type='pci' bus='1' slot='1'/></controller>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "<address type='pci' bus='2' slot='0'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><model type='virtio'/>"
+        "<address type='pci' bus='3' slot='0'/></interface>",
+    };
+
+    if (skipped(f))
+        return;
+    for (gsize i = 0; i < G_N_ELEMENTS(devices); i++) {
+        g_autofree char *xml = g_strdup_printf(
+            "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>%s"
+            "</devices></domain>", f->name, devices[i]);
+        g_autoptr(VnicConfDomain) def = tq_parse(xml);
+        ExitRecord rec = { 0 };
+        Result r = { 0 }, again = { 0 };
+
+        start(f, def, NULL, &r);
+        g_assert_no_error(r.error);
+        vnic_qemu_process_set_exit_func(r.proc, on_exit_record, &rec, NULL);
+        assert_running(r.proc);
+        kill_and_free(g_steal_pointer(&r.proc), &rec);
+
+        start(f, def, swap_switch_nics, &again);
+        g_assert_null(again.proc);
+        g_assert_error(again.error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_VERIFY);
+        g_test_message("%s", again.error->message);
+        g_assert_nonnull(strstr(again.error->message, "('net0')"));
+        g_clear_error(&again.error);
+    }
+}
+
 /* Starts @file with the plan changed by @mutate after the argv was built:
  * the start must fail verification, with a message holding @needles, and
  * leave nothing behind (the teardown checks: no QEMU, no socket, no fd). */
@@ -690,6 +888,10 @@ test_qemu_process_register(void)
     add("start-kill", test_start_kill);
     add("q35", test_q35);
     add("multiqueue", test_multiqueue);
+    add("cdroms", test_cdroms);
+    add("pcie-switch", test_pcie_switch);
+    add("expanders", test_expanders);
+    add("libvirt-plans", test_libvirt_plans);
     add("wrong-plan", test_wrong_plan);
     add("wrong-plan-behind-port", test_wrong_plan_behind_port);
     add("exits-during-start", test_exits_during_start);
