@@ -129,6 +129,17 @@ vnic_domain_warn_vhost(const VnicDomain *dom, const VnicConfDomain *def,
                   : "/dev/vhost-net is not available");
 }
 
+VnicOwnedLink *
+vnic_domain_own_link(VnicDomain *dom, const VnicHostLink *link, const char *alias)
+{
+    VnicOwnedLink *owned = g_new0(VnicOwnedLink, 1);
+
+    owned->link = vnic_host_link_copy(link);
+    owned->alias = g_strdup(alias);
+    g_ptr_array_add(dom->links, owned);
+    return owned;
+}
+
 /* The host backend of one NIC: its fds go to the runtime; a link vnic made
  * goes into the ledger the moment it exists (an existing tap,
  * managed='no', never does). */
@@ -146,13 +157,10 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
     if (!(backend = vnic_host_backend_create(dev->nic, error)))
         return FALSE;
     link = vnic_host_backend_get_link(backend);
-    if (vnic_host_backend_is_owned(backend)) {
-        VnicOwnedLink *owned = g_new0(VnicOwnedLink, 1);
-
-        owned->link = vnic_host_link_copy(link);
-        owned->alias = g_strdup(dev->alias);
-        g_ptr_array_add(dom->links, owned);
-    }
+    if (vnic_host_backend_is_owned(backend))
+        vnic_domain_own_link(dom, link, dev->alias);
+    if (vnic_host_backend_get_ifb(backend) != NULL)
+        vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend), dev->alias);
     g_free(dev->nic->target_dev);
     dev->nic->target_dev = g_strdup(link->name);
     fds = vnic_host_backend_steal_fds(backend, &n_fds);

@@ -62,6 +62,7 @@ gboolean vnic_host_error_code_from_string(const char *name, VnicHostErrorCode *c
 typedef enum {
     VNIC_HOST_LINK_TAP,
     VNIC_HOST_LINK_MACVTAP,
+    VNIC_HOST_LINK_IFB,       /* shapes <outbound> where tc has no police action */
 } VnicHostLinkKind;
 
 /* A link vnic created.  Plain data, safe to copy into state files. */
@@ -96,6 +97,10 @@ void vnic_host_backend_free(VnicHostBackend *backend);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostBackend, vnic_host_backend_free)
 
 const VnicHostLink *vnic_host_backend_get_link(const VnicHostBackend *backend);
+/* The IFB link vnic made to shape the NIC's <outbound> (a kernel without
+ * tc's police action: the tap's ingress is redirected to it), or NULL.
+ * Always vnic's: record it and delete it with the NIC. */
+const VnicHostLink *vnic_host_backend_get_ifb(const VnicHostBackend *backend);
 /* FALSE for an existing tap (<target managed='no'>): the caller must not
  * record its link as its own, nor ever delete it. */
 gboolean vnic_host_backend_is_owned(const VnicHostBackend *backend);

@@ -18,6 +18,9 @@
  * libnl 3.7 has no police action, so the filter message is built here with
  * libnl's message API (TCA_U32_SEL + TCA_U32_POLICE with the classic
  * tc_police and its rate table, which the kernel requires).
+ * A kernel without the police action (CONFIG_NET_ACT_POLICE) gets the
+ * other classic layout instead: the ingress redirected (u32 + mirred) to an
+ * IFB link whose egress an htb class shapes; see outbound_ifb().
  * Must not: log above g_debug.
  */
 #include "host/host-priv.h"
@@ -27,7 +30,11 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
+#include <netlink/route/act/mirred.h>
+#include <netlink/route/action.h>
 #include <netlink/route/class.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/sfq.h>
@@ -35,8 +42,12 @@
 
 typedef struct rtnl_qdisc rtnl_qdisc;
 typedef struct rtnl_class rtnl_class;
+typedef struct rtnl_cls rtnl_cls;
+typedef struct rtnl_act rtnl_act;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtnl_qdisc, rtnl_qdisc_put)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtnl_class, rtnl_class_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtnl_cls, rtnl_cls_put)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rtnl_act, rtnl_act_put)
 
 #define POLICE_MTU 65536
 #define RATE_UNIT 1000   /* tc's "kbps" */
@@ -154,7 +165,7 @@ police_filter_msg(guint ifindex, const VnicConfRate *out)
 
 static gboolean
 set_outbound(VnicHostNl *nl, guint ifindex, const char *name, const VnicConfRate *out,
-             GError **error)
+             gboolean *no_police, GError **error)
 {
     g_autoptr(rtnl_qdisc) ingress =
         qdisc_new(ifindex, TC_H_INGRESS, TC_H_MAKE(TC_H_INGRESS, 0), "ingress");
@@ -169,25 +180,93 @@ set_outbound(VnicHostNl *nl, guint ifindex, const char *name, const VnicConfRate
     err = nl_send_auto_complete(nl->sock, msg);
     if (err >= 0)
         err = nl_wait_for_ack(nl->sock);
-    if (err < 0 && nl->syserr == ENOENT)
-        return vnic_host_fail(error, VNIC_HOST_ERROR_FAILED,
-                              "this kernel has no tc police action (CONFIG_NET_ACT_POLICE), "
-                              "so traffic from the guest cannot be limited",
-                              "<outbound average='%" G_GUINT64_FORMAT "'> on '%s'",
-                              out->average, name);
+    if (err < 0 && nl->syserr == ENOENT) {
+        *no_police = TRUE;
+        return FALSE;
+    }
     return vnic_host_nl_result(nl, err, error,
                                "adding the police filter of <outbound average='%"
                                G_GUINT64_FORMAT "'> to '%s'", out->average, name);
 }
 
-gboolean
-vnic_host_bandwidth_apply(VnicHostNl *nl, guint ifindex, const char *name,
-                          const VnicConfNic *nic, GError **error)
+/* The tap's ingress, all of it, redirected to the IFB's egress. */
+static gboolean
+redirect_to_ifb(VnicHostNl *nl, guint ifindex, const char *name, guint ifb, GError **error)
 {
+    g_autoptr(rtnl_cls) cls = rtnl_cls_alloc();
+    g_autoptr(rtnl_act) act = rtnl_act_alloc();
+
+    if (cls == NULL || act == NULL)
+        g_error("libnl: out of memory");
+    rtnl_tc_set_ifindex(TC_CAST(cls), (int)ifindex);
+    rtnl_tc_set_parent(TC_CAST(cls), TC_H_MAKE(TC_H_INGRESS, 0));
+    rtnl_tc_set_kind(TC_CAST(cls), "u32");
+    rtnl_cls_set_protocol(cls, ETH_P_ALL);
+    rtnl_cls_set_prio(cls, 1);
+    rtnl_u32_set_cls_terminal(cls);
+    rtnl_u32_add_key_uint32(cls, 0, 0, 0, 0);
+    rtnl_tc_set_kind(TC_CAST(act), "mirred");
+    rtnl_mirred_set_action(act, TCA_EGRESS_REDIR);
+    rtnl_mirred_set_policy(act, TC_ACT_STOLEN);
+    rtnl_mirred_set_ifindex(act, ifb);
+    rtnl_u32_add_action(cls, act);
+    vnic_host_nl_reset(nl);
+    return vnic_host_nl_result(nl, rtnl_cls_add(nl->sock, cls, NLM_F_CREATE | NLM_F_EXCL),
+                               error, "redirecting the ingress of '%s' to its ifb", name);
+}
+
+/* A kernel without tc's police action (like this project's CI): the tap's
+ * ingress goes to an IFB link "vifb<tap ifindex>" whose egress the htb
+ * class shapes (rate=average, ceil=peak, burst).  The IFB is recorded in
+ * the backend, so it is rolled back and deleted with the NIC. */
+static gboolean
+outbound_ifb(VnicHostNl *nl, VnicHostBackend *backend, const VnicConfRate *out, GError **error)
+{
+    const VnicHostLink *tap = backend->link;
+    g_autofree char *name = g_strdup_printf("vifb%u", tap->ifindex);
+    g_autoptr(rtnl_link) link = vnic_host_rtnl_link_new();
+    g_autoptr(rtnl_link) found = NULL;
+    guint ifindex;
+
+    rtnl_link_set_name(link, name);
+    if (rtnl_link_set_type(link, "ifb") < 0)
+        return vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, "libnl knows no ifb links",
+                              "creating ifb '%s'", name);
+    if (!vnic_host_nl_add(nl, link, error, "creating ifb '%s' for the <outbound> of '%s'", name,
+                          tap->name) ||
+        !vnic_host_nl_get(nl, 0, name, &found, error))
+        return FALSE;
+    if (found == NULL)
+        return vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, "it vanished",
+                              "looking up ifb '%s' just created", name);
+    ifindex = (guint)rtnl_link_get_ifindex(found);
+    backend->ifb = g_new0(VnicHostLink, 1);
+    backend->ifb->name = g_strdup(name);
+    backend->ifb->ifindex = ifindex;
+    backend->ifb->kind = VNIC_HOST_LINK_IFB;
+    return vnic_host_nl_set_up(nl, ifindex, name, TRUE, error) &&
+           set_inbound(nl, ifindex, name, out, error) &&
+           redirect_to_ifb(nl, tap->ifindex, tap->name, ifindex, error);
+}
+
+gboolean
+vnic_host_bandwidth_apply(VnicHostNl *nl, VnicHostBackend *backend, const VnicConfNic *nic,
+                          GError **error)
+{
+    guint ifindex = backend->link->ifindex;
+    const char *name = backend->link->name;
+    gboolean no_police = FALSE;
+
     if (nic->inbound.average != 0 && !set_inbound(nl, ifindex, name, &nic->inbound, error))
         return FALSE;
-    if (nic->outbound.average != 0 && !set_outbound(nl, ifindex, name, &nic->outbound, error))
-        return FALSE;
+    if (nic->outbound.average != 0 &&
+        !set_outbound(nl, ifindex, name, &nic->outbound, &no_police, error)) {
+        if (!no_police)
+            return FALSE;
+        g_debug("'%s': no tc police action in this kernel: <outbound> shaped on an ifb", name);
+        if (!outbound_ifb(nl, backend, &nic->outbound, error))
+            return FALSE;
+    }
     if (nic->inbound.average || nic->outbound.average)
         g_debug("'%s': bandwidth in %" G_GUINT64_FORMAT " out %" G_GUINT64_FORMAT " KiB/s",
                 name, nic->inbound.average, nic->outbound.average);

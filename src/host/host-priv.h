@@ -44,6 +44,7 @@ struct _VnicHostBackend {
                            * while a macvtap's is not known yet */
     GArray *fds;          /* of int, one per queue, owned */
     gboolean unmanaged;   /* an existing tap (<target managed='no'>): not ours */
+    VnicHostLink *ifb;    /* the IFB shaping <outbound>, NULL when none */
 };
 
 /* Takes ownership of *@fd (sets it to -1). */
@@ -144,8 +145,9 @@ gboolean vnic_host_macvtap_open_queues(VnicHostBackend *backend, const char *dev
                                        const char *name, guint ifindex, guint queues,
                                        GError **error);
 
-/* host-bandwidth.c: <bandwidth> of @nic on link @ifindex (tc by netlink). */
-gboolean vnic_host_bandwidth_apply(VnicHostNl *nl, guint ifindex, const char *name,
+/* host-bandwidth.c: <bandwidth> of @nic on @backend's link (tc by
+ * netlink); may add backend->ifb. */
+gboolean vnic_host_bandwidth_apply(VnicHostNl *nl, VnicHostBackend *backend,
                                    const VnicConfNic *nic, GError **error);
 
 /* "bridge", "vepa", "private", "passthrough" (NULL: vepa) → MACVLAN_MODE_*. */

@@ -19,9 +19,11 @@
  *                  the vhost fallback warning
  *   traffic        br-lan 10.97.0.1/24, the guest's network NIC
  *                  10.97.0.2/24: busybox ping from the guest is answered
- *   hotplug        attach-device of a network NIC with <bandwidth> and
- *                  <rom bar='off'/> (CloudStack's PlugNic): on br-lan, htb
- *                  rate on its tap, in the guest
+ *   hotplug        attach-device of a network NIC with <bandwidth> (both
+ *                  directions) and <rom bar='off'/> (CloudStack's PlugNic):
+ *                  on br-lan, htb rate on its tap, its ingress policed or
+ *                  (no police action in the kernel) redirected to an ifb
+ *                  with the outbound rate, in the guest
  *   pool           a macvtap pool network on veths vmA, vmC: two NICs
  *                  hot-plugged with attach-interface --type network land on
  *                  vmA, then vmC (least used), in the guest
@@ -538,7 +540,8 @@ test_hotplug(void)
     file = write_tmp("hot.xml",
                      "<interface type='network'><mac address='" MAC_HOT "'/>"
                      "<source network='lan'/><model type='virtio'/>"
-                     "<bandwidth><inbound average='512' burst='64'/></bandwidth>"
+                     "<bandwidth><inbound average='512' burst='64'/>"
+                     "<outbound average='256'/></bandwidth>"
                      "<rom bar='off'/></interface>");
     {
         g_autoptr(E2eCmdResult) r = vnic("attach-device", S.xml->name, file, "--live", NULL);
@@ -556,6 +559,24 @@ test_hotplug(void)
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "rate 4096Kbit ceil 4096Kbit burst 64Kb"),
                   "tc class show dev %s:\n%s", tap, r->out);
+    }
+    {
+        /* <outbound>: the tap's ingress polices, or (no police action in
+         * this kernel) redirects to an ifb whose class has the rate */
+        g_autoptr(E2eCmdResult) r = run("tc", "filter", "show", "dev", tap, "parent", "ffff:", NULL);
+        CMD_OK(r);
+        E2E_CHECK(strstr(r->out, "police") || strstr(r->out, "mirred"),
+                  "tc filter show dev %s parent ffff::\n%s", tap, r->out);
+        if (strstr(r->out, "mirred") != NULL) {
+            const char *ifb = strstr(r->out, "vifb");
+            g_autofree char *name = ifb != NULL ? g_strndup(ifb, strcspn(ifb, ") \n")) : NULL;
+            g_autoptr(E2eCmdResult) c = NULL;
+
+            E2E_CHECK(name != NULL, "no vifb in the redirect:\n%s", r->out);
+            c = run("tc", "class", "show", "dev", name, NULL);
+            E2E_CHECK(c->status == 0 && strstr(c->out, "rate 2048Kbit"),
+                      "tc class show dev %s:\n%s", name, c->out);
+        }
     }
 }
 
@@ -760,8 +781,12 @@ test_cleanup(void)
     E2E_CHECK(e2e_daemon_stop(S.daemon, &code, &error), "stop: %s", error->message);
     E2E_CHECK(code == 0, "vnicd exited %d; its log:\n%s", code,
               e2e_daemon_log_tail(S.daemon, 40));
-    E2E_CHECK(!e2e_netns_has_link("vnet0") && !e2e_netns_has_link("macvtap0"),
-              "links left: %s", e2e_netns_links_besides_lo());
+    {
+        g_autofree char *links = e2e_netns_links_besides_lo();
+        E2E_CHECK(!e2e_netns_has_link("vnet0") && !e2e_netns_has_link("macvtap0") &&
+                      strstr(links, "vifb") == NULL,
+                  "links left: %s", links);
+    }
 }
 
 int
