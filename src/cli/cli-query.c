@@ -1,4 +1,4 @@
-/* cli-query.c: the read-only verbs: list, dumpxml, domiflist, pci.
+/* cli-query.c: the read-only verbs: list, dumpxml, domiflist, vncdisplay, pci.
  *
  * Each sends one query and prints the answer as virsh would (a table, the
  * XML) or, with --json, the API's return value as it came.  A return value
@@ -107,9 +107,11 @@ vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv)
         "dumpxml", "DOM", "a domain name", 1,
         "Prints a domain's XML: its live state when it runs, else its config.",
     };
-    gboolean inactive = FALSE, migratable = FALSE, json = FALSE;
+    gboolean inactive = FALSE, migratable = FALSE, json = FALSE, secure = FALSE;
     const GOptionEntry entries[] = {
         { "inactive", 0, 0, G_OPTION_ARG_NONE, &inactive, "the config, no runtime data", NULL },
+        { "security-info", 0, 0, G_OPTION_ARG_NONE, &secure,
+          "include passwords (<graphics passwd>), as virsh --security-info", NULL },
         { "migratable", 0, 0, G_OPTION_ARG_NONE, &migratable,
           "what a migration destination may see", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print vnicd's answer as JSON", NULL },
@@ -128,6 +130,8 @@ vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv)
     json_object_set_string_member(arguments, "name", argv[1]);
     if (inactive || migratable)
         json_object_set_string_member(arguments, "flags", inactive ? "inactive" : "migratable");
+    if (secure)
+        json_object_set_boolean_member(arguments, "security-info", TRUE);
     if ((status = vnic_cli_call(ctx, "dumpxml", "dumpxml", arguments, &ret)) != VNIC_CLI_EXIT_OK)
         return status;
     xml = vnic_cli_json_string(vnic_cli_json_object(ret), "xml");
@@ -201,6 +205,32 @@ vnic_cli_domiflist(const VnicCliContext *ctx, int argc, char **argv)
         return bad_answer("domiflist");
     else
         print_interfaces(nics);
+    return VNIC_CLI_EXIT_OK;
+}
+
+int
+vnic_cli_vncdisplay(const VnicCliContext *ctx, int argc, char **argv)
+{
+    static const VnicCliVerbSpec spec = {
+        "vncdisplay", "DOM", "a domain name", 1,
+        "Prints where a running domain's VNC server listens, as virsh does:\n"
+        "ADDRESS:DISPLAY (127.0.0.1:0), or :DISPLAY for every address.",
+    };
+    gboolean json = FALSE;
+    g_autoptr(JsonNode) ret = NULL;
+    const char *display;
+    int status;
+
+    if ((status = name_query(ctx, &spec, argc, argv, &json, &ret)) != VNIC_CLI_EXIT_OK ||
+        ret == NULL)
+        return status;
+    display = vnic_cli_json_string(vnic_cli_json_object(ret), "display");
+    if (json)
+        vnic_cli_print_json(ret);
+    else if (display == NULL)
+        return bad_answer("vncdisplay");
+    else
+        printf("%s\n", display);
     return VNIC_CLI_EXIT_OK;
 }
 

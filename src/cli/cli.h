@@ -44,6 +44,7 @@ int vnic_cli_list(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domiflist(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_pci(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_vncdisplay(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-hotplug.c */
 int vnic_cli_attach_interface(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_attach_device(const VnicCliContext *ctx, int argc, char **argv);

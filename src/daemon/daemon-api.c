@@ -199,6 +199,12 @@ vnic_api_request_get_command(VnicApiRequest *request)
     return request->command;
 }
 
+gboolean
+vnic_api_request_is_read_only(VnicApiRequest *request)
+{
+    return request->conn->read_only;
+}
+
 void
 vnic_api_request_subscribe(VnicApiRequest *request)
 {

@@ -69,6 +69,8 @@ void vnic_api_server_emit(VnicApiServer *server, const char *event, JsonObject *
 /* The request's "arguments" (an empty object when absent); borrowed. */
 JsonObject *vnic_api_request_get_arguments(VnicApiRequest *request);
 const char *vnic_api_request_get_command(VnicApiRequest *request);
+/* TRUE when the request came in on the read-only socket. */
+gboolean vnic_api_request_is_read_only(VnicApiRequest *request);
 
 /* Completes the request.  Takes @result (NULL means {}). */
 void vnic_api_request_return(VnicApiRequest *request, JsonNode *result);

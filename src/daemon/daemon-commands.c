@@ -125,11 +125,32 @@ parse_format_flags(const char *text, VnicConfFormatFlags *flags, GError **error)
     return TRUE;
 }
 
+/* @def as XML without the <graphics passwd> values, as libvirt writes it
+ * without VIR_DOMAIN_XML_SECURE. */
+static char *
+format_without_secrets(const VnicConfDomain *def, VnicConfFormatFlags flags)
+{
+    g_autofree char *full = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_STATUS);
+    g_autoptr(VnicConfDomain) copy = vnic_conf_domain_parse(full, strlen(full), NULL);
+
+    if (copy == NULL)
+        return NULL;
+    for (guint i = 0; i < copy->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(copy->devices, i);
+
+        if (dev->kind == VNIC_CONF_DEV_OTHER && dev->node != NULL &&
+            xmlStrcmp(dev->node->name, (const xmlChar *) "graphics") == 0)
+            xmlUnsetProp(dev->node, (const xmlChar *) "passwd");
+    }
+    return vnic_conf_domain_format(copy, flags);
+}
+
 static void
 cmd_dumpxml(VnicApiRequest *request, gpointer data)
 {
     VnicDomain *dom = domain_arg(request, data);
     const char *flags_text = NULL;
+    gboolean secure = FALSE;
     VnicConfFormatFlags flags;
     GError *error = NULL;
     const VnicConfDomain *def;
@@ -139,13 +160,24 @@ cmd_dumpxml(VnicApiRequest *request, gpointer data)
     if (!dom)
         return;
     if (!vnic_api_arg_string(request, "flags", FALSE, &flags_text, &error) ||
-        !parse_format_flags(flags_text, &flags, &error)) {
+        !parse_format_flags(flags_text, &flags, &error) ||
+        !vnic_api_arg_bool(request, "security-info", &secure, &error)) {
         fail(request, error);
+        return;
+    }
+    if (secure && vnic_api_request_is_read_only(request)) {
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_PERMISSION_DENIED,
+                                  "'security-info' is not served on the read-only socket"));
         return;
     }
     /* the live definition while running, unless the config is asked for */
     def = dom->live && !(flags_text && strcmp(flags_text, "inactive") == 0) ? dom->live : dom->config;
-    xml = vnic_conf_domain_format(def, flags);
+    xml = secure ? vnic_conf_domain_format(def, flags) : format_without_secrets(def, flags);
+    if (xml == NULL) { /* cannot happen: the same XML parsed before */
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                                  "domain '%s': cannot reparse its XML", dom->name));
+        return;
+    }
     ret = json_object_new();
     json_object_set_string_member(ret, "xml", xml);
     vnic_api_request_return_object(request, ret);
@@ -155,6 +187,33 @@ static const VnicConfDomain *
 current_def(const VnicDomain *dom)
 {
     return dom->live ? dom->live : dom->config;
+}
+
+/* Like virsh vncdisplay: only a running domain has a display. */
+static void
+cmd_vncdisplay(VnicApiRequest *request, gpointer data)
+{
+    VnicDomain *dom = domain_arg(request, data);
+    GError *error = NULL;
+    g_autofree char *display = NULL;
+    JsonObject *ret;
+
+    if (!dom)
+        return;
+    if (!dom->live || dom->state != VNIC_DOMAIN_RUNNING) {
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                                  "domain '%s' is not running", dom->name));
+        return;
+    }
+    if (!(display = vnic_qemu_vnc_display(dom->live, &error))) {
+        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                                  "domain '%s': %s", dom->name, error->message));
+        g_error_free(error);
+        return;
+    }
+    ret = json_object_new();
+    json_object_set_string_member(ret, "display", display);
+    vnic_api_request_return_object(request, ret);
 }
 
 static void
@@ -284,7 +343,7 @@ cmd_query_commands(VnicApiRequest *request, gpointer data)
 static const VnicApiArg args_none[] = { END };
 static const VnicApiArg args_name[] = { S_REQ("name"), END };
 static const VnicApiArg args_list[] = { B("all"), END };
-static const VnicApiArg args_dumpxml[] = { S_REQ("name"), S("flags"), END };
+static const VnicApiArg args_dumpxml[] = { S_REQ("name"), S("flags"), B("security-info"), END };
 static const VnicApiArg args_define[] = { S_REQ("xml"), S("policy"), I("spare-ports"), END };
 static const VnicApiArg args_shutdown[] = { S_REQ("name"), I("timeout"), END };
 static const VnicApiArg args_attach_interface[] = {
@@ -318,6 +377,7 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "list", cmd_list, TRUE, args_list },
     { "dumpxml", cmd_dumpxml, TRUE, args_dumpxml },
     { "domiflist", cmd_domiflist, TRUE, args_name },
+    { "vncdisplay", cmd_vncdisplay, TRUE, args_name },
     { "pci", cmd_pci, TRUE, args_name },
     { "define", cmd_define, FALSE, args_define },
     { "undefine", cmd_undefine, FALSE, args_name },

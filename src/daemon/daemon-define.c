@@ -6,6 +6,7 @@
  * the uuid, and another domain's uuid is refused.
  */
 #include "daemon/daemon.h"
+#include "qemu/qemu-command.h"
 
 #include <string.h>
 
@@ -81,7 +82,8 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
     if (!vnic_api_arg_string(request, "xml", TRUE, &xml, error) ||
         !plan_options(request, &opts, error) ||
         !(def = vnic_conf_domain_parse(xml, strlen(xml), error)) ||
-        !check_identity(daemon, def, error) || !vnic_pci_plan(def, &opts, error))
+        !check_identity(daemon, def, error) || !vnic_pci_plan(def, &opts, error) ||
+        !vnic_qemu_domain_check(def, error))
         return NULL;
     /* addresses libvirt keeps with a warning (the pci layer does not log) */
     for (guint i = 0; i < warnings->len; i++)

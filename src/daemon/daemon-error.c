@@ -34,6 +34,8 @@ vnic_daemon_error_class(const GError *error)
         return "PlacementError";
     if (error->domain == VNIC_HOST_ERROR)
         return "HostError";
+    if (error->domain == VNIC_QEMU_ERROR && error->code == VNIC_QEMU_ERROR_UNSUPPORTED)
+        return "Unsupported";
     if (error->domain == VNIC_QEMU_ERROR)
         return error->code == VNIC_QEMU_ERROR_HOST ? "HostError" : "QemuError";
     if (error->domain == VNIC_QMP_ERROR)

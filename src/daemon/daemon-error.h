@@ -28,7 +28,8 @@ typedef enum {
 } VnicDaemonErrorCode;
 
 /* The API class for any error: daemon codes by their name, conf errors
- * InvalidXML, pci PlacementError, host HostError, qmp/qemu QemuError,
+ * InvalidXML, pci PlacementError, host HostError, what the QEMU launcher
+ * cannot run Unsupported, other qmp/qemu errors QemuError,
  * anything else GenericError. */
 const char *vnic_daemon_error_class(const GError *error);
 

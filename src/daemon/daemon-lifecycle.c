@@ -1,8 +1,9 @@
 /* daemon-lifecycle.c: starting a domain, and everything that ends one.
  *
- * start: live definition (config + aliases) → runtime pieces (sockets,
- * disks, log) → one host backend per NIC, each recorded in the domain's
- * ledger and in the status file before QEMU exists → QEMU started, its
+ * start: live definition (config + aliases, sockets QEMU binds) → runtime
+ * pieces (sockets, disks, boot files, firmware, log) → one host backend per
+ * NIC, each recorded in the domain's ledger and in the status file before
+ * QEMU exists → the <cputune> cgroup → QEMU started (in that cgroup), its
  * PCI devices verified against the plan, running.  Any failure undoes all
  * of it: links deleted (by the ledger), files removed, state shut off.
  *
@@ -11,7 +12,11 @@
  */
 #include "daemon/daemon-hotplug.h"
 
+#include "host/host-cgroup.h"
+
 #include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #define DESTROY_GRACE_MS 3000
 #define DEFAULT_SHUTDOWN_TIMEOUT_S 60
@@ -72,7 +77,52 @@ vnic_domain_delete_links(VnicDomain *dom)
     return ok;
 }
 
-/* Back to shut off: the ledger's links, the status file and run dir. */
+/* The name of @dom's cgroup: its name, unless that cannot be a directory. */
+static const char *
+cgroup_name(const VnicDomain *dom)
+{
+    if (strchr(dom->name, '/') == NULL && dom->name[0] != '.')
+        return dom->name;
+    return dom->config->uuid;
+}
+
+/* RUN_DIR/qemu/NAME: the directory of the sockets QEMU binds itself
+ * (<graphics><listen type='socket'> without a path), owned by QEMU's user. */
+static char *
+qemu_socket_dir(const VnicDomain *dom)
+{
+    return g_build_filename(dom->daemon->opts.run_dir, "qemu", dom->name, NULL);
+}
+
+static gboolean
+make_qemu_socket_dir(VnicDomain *dom, const char *dir, GError **error)
+{
+    g_autofree char *parent = g_path_get_dirname(dir);
+
+    /* QEMU's user must pass through the parent to reach its own directory */
+    if (g_mkdir_with_parents(parent, 0755) < 0 || g_mkdir_with_parents(dir, 0700) < 0 ||
+        chown(dir, dom->daemon->qemu_uid, dom->daemon->qemu_gid) < 0) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s", dir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+remove_qemu_socket_dir(const VnicDomain *dom)
+{
+    g_autofree char *dir = qemu_socket_dir(dom);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
 /* Existing taps (managed='no') outlive the domain: take our shaping off
  * them, as libvirt does; vnic's own links go with the ledger. */
 void
@@ -89,10 +139,13 @@ vnic_domain_clear_unmanaged(VnicDomain *dom, const VnicConfDevice *dev)
                   nic->target_dev, error->message);
 }
 
+
+/* Back to shut off: the ledger's links, the cgroup, the status file and run dir. */
 void
 vnic_domain_cleanup(VnicDomain *dom)
 {
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
+    g_autoptr(GError) error = NULL;
 
     for (guint i = 0; dom->live != NULL && i < dom->live->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
@@ -100,6 +153,9 @@ vnic_domain_cleanup(VnicDomain *dom)
             vnic_domain_clear_unmanaged(dom, dev);
     }
     vnic_domain_delete_links(dom);
+    if (!vnic_host_cgroup_remove(cgroup_name(dom), &error))
+        g_warning("domain '%s': %s", dom->name, error->message);
+    remove_qemu_socket_dir(dom);
     vnic_state_remove_status(dom);
     g_rmdir(run_dir);
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
@@ -188,17 +244,49 @@ create_backends(VnicDomain *dom, VnicQemuRuntime *rt, GError **error)
     return TRUE;
 }
 
+/* <cputune>: a cgroup QEMU joins before it execs. */
 static gboolean
-prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_cmd, GError **error)
+prepare_cgroup(VnicDomain *dom, VnicQemuLaunchOptions *opts, GError **error)
+{
+    VnicQemuCpuTune tune;
+    g_autofree char *path = NULL;
+    int fd;
+
+    if (!vnic_qemu_cputune(dom->live, &tune, error))
+        return FALSE;
+    if (!tune.set)
+        return TRUE;
+    fd = vnic_host_cgroup_create(cgroup_name(dom),
+                                 &(VnicHostCpuTune){ .shares = tune.shares,
+                                                     .period_us = tune.period_us,
+                                                     .quota_us = tune.quota_us },
+                                 &path, error);
+    if (fd < 0)
+        return FALSE;
+    g_debug("domain '%s': QEMU runs in cgroup %s", dom->name, path);
+    opts->join_cgroup = TRUE;
+    opts->cgroup_procs_fd = fd;
+    return TRUE;
+}
+
+static gboolean
+prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_cmd,
+              VnicQemuLaunchOptions *opts, GError **error)
 {
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
     g_autofree char *log_path = vnic_state_log_path(dom);
     g_autofree char *log_dir = g_path_get_dirname(log_path);
+    /* libvirt keeps varstores in its state dir too: the guest's, not the run's */
+    g_autofree char *nvram_dir = g_build_filename(dom->daemon->opts.state_dir, "nvram", NULL);
+    g_autofree char *qemu_dir = qemu_socket_dir(dom);
     g_autoptr(VnicQemuRuntime) rt = NULL;
 
     if (!(dom->live = copy_definition(dom->config, error)))
         return FALSE;
     vnic_qemu_assign_ids(dom->live);
+    if (vnic_qemu_graphics_default_sockets(dom->live, qemu_dir) &&
+        !make_qemu_socket_dir(dom, qemu_dir, error))
+        return FALSE;
     if (g_mkdir_with_parents(run_dir, 0700) < 0 || g_mkdir_with_parents(log_dir, 0700) < 0) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s",
                     run_dir, g_strerror(errno));
@@ -206,9 +294,18 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     }
     if (!(rt = vnic_qemu_runtime_prepare(dom->live, run_dir, log_path, error)))
         return FALSE;
+    if (!vnic_qemu_runtime_prepare_firmware(rt, dom->live, nvram_dir, error)) {
+        vnic_qemu_runtime_remove_files(rt);
+        return FALSE;
+    }
     dom->state = VNIC_DOMAIN_STARTING;
     if (!create_backends(dom, rt, error) || !vnic_state_write_status(dom, error) ||
         !(*ret_cmd = vnic_qemu_command_build(dom->live, rt, error))) {
+        vnic_qemu_runtime_remove_files(rt);
+        return FALSE;
+    }
+    if (!prepare_cgroup(dom, opts, error)) {
+        g_clear_pointer(ret_cmd, vnic_qemu_command_free);
         vnic_qemu_runtime_remove_files(rt);
         return FALSE;
     }
@@ -227,6 +324,7 @@ start_done(GObject *source, GAsyncResult *res, gpointer data)
     JsonObject *ret;
 
     if (!proc) {
+        g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
         job_finish(dom, ctx->request, error, NULL);
         return;
@@ -260,7 +358,8 @@ vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
         job_finish(dom, request, error, NULL);
         return;
     }
-    if (!prepare_start(dom, &rt, &cmd, &error)) {
+    if (!prepare_start(dom, &rt, &cmd, &opts, &error)) {
+        g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
         job_finish(dom, request, error, NULL);
         return;

@@ -7,16 +7,23 @@
  *   pty     –                             -chardev pty (path read with
  *                                         query-chardev after start)
  *   unix    mode='bind' [path]            -chardev socket,fd=N,server=on,wait=off
- *                                         on a socket vnic bound and listens on
+ *                                         on a socket vnic bound and listens on;
+ *                                         no <source> at all (libvirt's XML of a
+ *                                         socket it names) is bind too
  *   file    path [append]                 -add-fd + -chardev file,path=/dev/fdset/S
  *   null    –                             -chardev null
- *   others  (tcp, udp, dev, pipe, stdio, vc, spicevmc, …, unix mode='connect')
+ *   spicevmc (channel, with SPICE graphics) -chardev spicevmc,name=vdagent
+ *   others  (tcp, udp, dev, pipe, stdio, vc, spiceport, …, unix mode='connect')
  *           refused: QEMU would have to open or connect something itself.
  *
  *   target                                 device
  *   serial, target isa-serial (default)    isa-serial,index=<port>
- *   console, target serial (default)       none: the serial with that port
- *                                          (refused if there is none)
+ *   console, target serial (default)       none: the serial with that port;
+ *                                          without one, an isa-serial of its
+ *                                          own (libvirt adds that serial)
+ *   <log file append>                      logfile=/dev/fdset/S,logappend=on:
+ *                                          vnic opens the file (truncated
+ *                                          unless append='on')
  *   console, target virtio                 virtconsole on virtio-serialN.B
  *   channel, target virtio                 virtserialport,name=… on virtio-serialN.B
  *   others  (usb-serial, guestfwd, xen, sclp, …) refused.
@@ -40,6 +47,7 @@ void
 vnic_qemu_chardev_clear(VnicQemuChardev *chr)
 {
     g_clear_pointer(&chr->name, g_free);
+    g_clear_pointer(&chr->log_file, g_free);
 }
 
 static gboolean
@@ -47,7 +55,7 @@ parse_backend(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChar
               GError **error)
 {
     static const char *const source_attrs[] = { "mode", "path", "append", NULL };
-    static const char *const types[] = { "pty", "unix", "file", "null", NULL };
+    static const char *const types[] = { "pty", "unix", "file", "null", "spicevmc", NULL };
     const char *elem = vnic_conf_device_kind_to_string(dev->kind);
     g_autofree char *type = vnic_qemu_xml_prop(dev->node, "type");
     xmlNode *source = vnic_qemu_xml_child(dev->node, "source");
@@ -60,13 +68,24 @@ parse_backend(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChar
     if (types[i] == NULL) {
         vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "unsupported value '%s' for <%s type>: the QEMU launcher handles "
-                            "pty, unix (mode='bind'), file and null",
+                            "pty, unix (mode='bind'), file, null and spicevmc",
                             type != NULL ? type : "", elem);
         return FALSE;
     }
     chr->backend = (VnicQemuChrBackend) i;
     if (!vnic_qemu_xml_check(def, dev, source, source_attrs, NULL, error))
         return FALSE;
+    if (chr->backend == VNIC_QEMU_CHR_SPICEVMC &&
+        (dev->kind != VNIC_CONF_DEV_CHANNEL || !vnic_qemu_has_spice(def))) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<%s type='spicevmc'> needs to be a <channel> and a "
+                            "<graphics type='spice'>", elem);
+        return FALSE;
+    }
+    /* libvirt writes a unix chardev whose socket it names itself (mode
+     * bind, no path) without any <source>: that is bind too */
+    if (chr->backend == VNIC_QEMU_CHR_UNIX && mode == NULL && dev->source_path == NULL)
+        mode = g_strdup("bind");
     if (chr->backend == VNIC_QEMU_CHR_UNIX && g_strcmp0(mode, "bind") != 0) {
         vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "unsupported value '%s' for <source mode>: vnic listens on the "
@@ -155,14 +174,11 @@ parse_target(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChard
         return TRUE;
     }
     if (dev->kind == VNIC_CONF_DEV_CONSOLE && (type == NULL || strcmp(type, "serial") == 0)) {
-        chr->target = VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS;
         chr->serial = find_serial(def, chr->port);
-        if (chr->serial == NULL) {
-            vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                                "<target type='serial' port='%u'> needs a <serial> with that "
-                                "port: the QEMU launcher does not add one", chr->port);
-            return FALSE;
-        }
+        /* no <serial> behind it: like libvirt, which adds that serial to
+         * the XML, the console is an isa-serial of its own */
+        chr->target = chr->serial != NULL ? VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS
+                                          : VNIC_QEMU_CHR_TARGET_ISA_SERIAL;
         return TRUE;
     }
     if ((dev->kind == VNIC_CONF_DEV_CONSOLE || dev->kind == VNIC_CONF_DEV_CHANNEL) &&
@@ -186,17 +202,82 @@ parse_target(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChard
     return FALSE;
 }
 
+/* The <log> of the console that shows serial @serial, or NULL. */
+static xmlNode *
+console_log_of(const VnicConfDomain *def, const VnicConfDevice *serial)
+{
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        xmlNode *target = vnic_qemu_xml_child(d->node, "target");
+        g_autofree char *type = vnic_qemu_xml_prop(target, "type");
+        guint64 port = 0;
+
+        if (d->kind != VNIC_CONF_DEV_CONSOLE || (type != NULL && strcmp(type, "serial") != 0) ||
+            !vnic_qemu_xml_prop_uint(def, d, target, "port", 0, &port, NULL) ||
+            find_serial(def, (guint) port) != serial)
+            continue;
+        return vnic_qemu_xml_child(d->node, "log");
+    }
+    return NULL;
+}
+
+/* A console that shows a serial logs through it: libvirt writes the same
+ * <log> into both; a serial without one takes the console's. */
+static gboolean
+merge_console_log(const VnicConfDomain *def, const VnicConfDevice *dev, VnicQemuChardev *chr,
+                  GError **error)
+{
+    xmlNode *console_log;
+
+    if (chr->target == VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS && chr->log_file != NULL) {
+        g_autofree char *serial_log = vnic_qemu_xml_prop(
+            vnic_qemu_xml_child(chr->serial->node, "log"), "file");
+
+        if (serial_log != NULL && strcmp(serial_log, chr->log_file) != 0) {
+            vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                                "<log file='%s'> differs from the <log> of the serial it "
+                                "shows: QEMU logs a serial to one file", chr->log_file);
+            return FALSE;
+        }
+    } else if (dev->kind == VNIC_CONF_DEV_SERIAL && chr->log_file == NULL &&
+               (console_log = console_log_of(def, dev)) != NULL) {
+        g_autofree char *append = vnic_qemu_xml_prop(console_log, "append");
+
+        chr->log_file = vnic_qemu_xml_prop(console_log, "file");
+        chr->log_append = g_strcmp0(append, "on") == 0;
+    }
+    return TRUE;
+}
+
 gboolean
 vnic_qemu_chardev_parse(const VnicConfDomain *def, const VnicConfDevice *dev,
                         VnicQemuChardev *chr, GError **error)
 {
     static const char *const attrs[] = { "type", "tty", NULL };
-    static const char *const children[] = { "source", "target", "alias", "address", NULL };
+    static const char *const children[] = { "source", "target", "alias", "address", "log",
+                                            NULL };
+    xmlNode *log = vnic_qemu_xml_child(dev->node, "log");
+    g_autofree char *append = vnic_qemu_xml_prop(log, "append");
 
     memset(chr, 0, sizeof(*chr));
     chr->vs_controller = chr->vs_bus = chr->vs_port = -1;
     if (!vnic_qemu_xml_check(def, dev, dev->node, attrs, children, error) ||
+        !vnic_qemu_xml_check(def, dev, log, (const char *const[]){ "file", "append", NULL },
+                             NULL, error) ||
         !parse_backend(def, dev, chr, error) || !parse_target(def, dev, chr, error)) {
+        vnic_qemu_chardev_clear(chr);
+        return FALSE;
+    }
+    chr->log_file = vnic_qemu_xml_prop(log, "file");
+    chr->log_append = g_strcmp0(append, "on") == 0;
+    if (log != NULL && (chr->log_file == NULL || !g_path_is_absolute(chr->log_file))) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "<log file> '%s' is not an absolute path",
+                            chr->log_file != NULL ? chr->log_file : "");
+        vnic_qemu_chardev_clear(chr);
+        return FALSE;
+    }
+    if (!merge_console_log(def, dev, chr, error)) {
         vnic_qemu_chardev_clear(chr);
         return FALSE;
     }
@@ -247,13 +328,15 @@ static gboolean
 add_backend(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuChardev *chr,
             const char *chr_id, GError **error)
 {
-    static const char *const backends[] = { "pty", "socket", "file", "null" };
+    static const char *const backends[] = { "pty", "socket", "file", "null", "spicevmc" };
     g_autoptr(GString) s = g_string_new(backends[chr->backend]);
     g_autofree char *fdset = NULL;
     const int *fds;
     guint n_fds = 0;
 
     vnic_qemu_opt(s, "id", chr_id);
+    if (chr->backend == VNIC_QEMU_CHR_SPICEVMC)
+        vnic_qemu_opt(s, "name", "vdagent");
     if (chr->backend == VNIC_QEMU_CHR_UNIX) {
         fds = vnic_qemu_runtime_get_child_fds(b->rt, dev, VNIC_QEMU_FD_CHARDEV_SOCKET, &n_fds);
         if (n_fds != 1) {
@@ -277,6 +360,16 @@ add_backend(VnicQemuBuild *b, const VnicConfDevice *dev, const VnicQemuChardev *
         pty->chardev = g_strdup(chr_id);
         pty->dev_id = g_strdup(vnic_qemu_names_get(b->names, dev));
         g_ptr_array_add(b->cmd->ptys, pty);
+    }
+    if (chr->log_file != NULL) {
+        g_autofree char *log = vnic_qemu_build_fdset(b, dev, VNIC_QEMU_FD_CHARDEV_LOG, error);
+
+        if (log == NULL)
+            return FALSE;
+        /* vnicd truncated the file unless append='on': QEMU only appends
+         * (libvirt does the same) */
+        vnic_qemu_opt(s, "logfile", log);
+        vnic_qemu_opt(s, "logappend", "on");
     }
     vnic_qemu_build_add_pair(b, "-chardev", s);
     return TRUE;

@@ -27,7 +27,8 @@
  *                      file would be opened by path, prepare refuses images that
  *                      have one) and virtio-blk-pci, ide-hd/ide-cd (ide, sata),
  *                      scsi-hd/scsi-cd; cdrom without source: an empty drive;
- *                      <driver cache discard io='threads'>, <readonly>,
+ *                      <driver cache discard io='threads' iothread> (virtio:
+ *                      iothread=iothreadN), <readonly>,
  *                      <shareable>, <serial>, <boot order>; bus usb, virtio
  *                      cdroms, other formats, <iotune>, <encryption>, … refused;
  *                      types network/volume/nvme/vhostuser/dir and devices
@@ -313,12 +314,14 @@ typedef struct {
     gboolean no_flush;
     const char *write_cache;  /* NULL: QEMU's default */
     const char *discard;
+    guint64 iothread;         /* <driver iothread>, 0: none */
 } DiskOptions;
 
 static gboolean
 disk_options(VnicQemuBuild *b, const VnicConfDevice *dev, DiskOptions *o, GError **error)
 {
-    static const char *const attrs[] = { "name", "type", "cache", "discard", "io", NULL };
+    static const char *const attrs[] = { "name", "type", "cache", "discard", "io", "iothread",
+                                         NULL };
     xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
     g_autofree char *name = vnic_qemu_xml_prop(driver, "name");
     g_autofree char *type = vnic_qemu_xml_prop(driver, "type");
@@ -327,8 +330,15 @@ disk_options(VnicQemuBuild *b, const VnicConfDevice *dev, DiskOptions *o, GError
     g_autofree char *io = vnic_qemu_xml_prop(driver, "io");
 
     *o = (DiskOptions){ .format = "raw" };
-    if (!vnic_qemu_xml_check(b->def, dev, driver, attrs, NULL, error))
+    if (!vnic_qemu_xml_check(b->def, dev, driver, attrs, NULL, error) ||
+        !vnic_qemu_xml_prop_uint(b->def, dev, driver, "iothread", 0, &o->iothread, error))
         return FALSE;
+    if (o->iothread != 0 && !g_hash_table_contains(b->iothreads, GSIZE_TO_POINTER(o->iothread))) {
+        vnic_qemu_set_error(error, b->def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "<driver iothread='%" G_GUINT64_FORMAT "'>: the domain has no such "
+                            "<iothreads>/<iothreadids> entry", o->iothread);
+        return FALSE;
+    }
     if (name != NULL && strcmp(name, "qemu") != 0)
         return refuse(error, b, dev, "<driver name>", name, NULL);
     if (type != NULL && strcmp(type, "raw") != 0 && strcmp(type, "qcow2") != 0)
@@ -546,6 +556,13 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
         g_string_append(s, driver);
         if (!vnic_qemu_opt_pci(b, dev, s, error))
             return FALSE;
+        if (o.iothread != 0) {
+            g_autofree char *iothread = g_strdup_printf("iothread%" G_GUINT64_FORMAT, o.iothread);
+            vnic_qemu_opt(s, "iothread", iothread);
+        }
+    } else if (o.iothread != 0) {
+        return refuse(error, b, dev, "<driver iothread> on <target bus>", disk->bus,
+                      "only virtio disks run in an I/O thread");
     } else if (!disk_drive_bus(b, dev, cdrom, s, error)) {
         return FALSE;
     }

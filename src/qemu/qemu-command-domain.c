@@ -1,6 +1,7 @@
 /* qemu-command-domain.c: domain-level options that come from XML the conf
  * layer carries verbatim: <cpu>, <vcpu current>, <clock>, <on_*>, <pm>,
- * <features><vmport>, and the chipset globals.
+ * <features><vmport>, <cputune> (checked here, enforced by the host's
+ * cgroup), and the chipset globals.
  *
  * What is honoured and what is refused is listed in qemu-command.c's
  * table; this file implements those rows.  Pure.  Each function writes
@@ -66,6 +67,8 @@ vnic_qemu_build_machine(VnicQemuBuild *b, xmlNode *root, GError **error)
     }
     if (hpet >= 0)
         vnic_qemu_opt(s, "hpet", hpet ? "on" : "off");
+    if (!vnic_qemu_features_machine(b, root, s, error))
+        return FALSE;
     vnic_qemu_build_add_pair(b, "-machine", s);
     return TRUE;
 }
@@ -94,37 +97,92 @@ cpu_features(xmlNode *cpu, GString *s, GError **error)
     return TRUE;
 }
 
+/* The CPU flags of <timer name='kvmclock|hypervclock' present>, as libvirt
+ * writes them (also under TCG, where QEMU drops kvmclock with a warning). */
+static gboolean
+clock_cpu_flags(xmlNode *root, GString *s, GError **error)
+{
+    static const char *const timers[] = { "kvmclock", "hypervclock" };
+    static const char *const flags[] = { "kvmclock", "hv-time" };
+    xmlNode *clock = vnic_qemu_xml_child(root, "clock");
+
+    for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
+        g_autofree char *name = NULL;
+        g_autofree char *present = NULL;
+
+        if (t->type != XML_ELEMENT_NODE || strcmp((const char *) t->name, "timer") != 0)
+            continue;
+        name = vnic_qemu_xml_prop(t, "name");
+        present = vnic_qemu_xml_prop(t, "present");
+        for (guint i = 0; i < G_N_ELEMENTS(timers); i++) {
+            if (g_strcmp0(name, timers[i]) != 0 || present == NULL)
+                continue;
+            if (strcmp(present, "yes") != 0 && strcmp(present, "no") != 0)
+                return unsupported(error, "<timer present>", present, name);
+            vnic_qemu_opt(s, flags[i], strcmp(present, "yes") == 0 ? "on" : "off");
+        }
+    }
+    return TRUE;
+}
+
+/* The -cpu model: "host" (KVM), "max" for host-model under TCG (libvirt
+ * expands the CPU it probed from QEMU's "max"; vnic does not probe and
+ * lets QEMU give the same), the <model>, or "qemu64" when only flags are
+ * set.  NULL: QEMU's default. */
+static gboolean
+cpu_model(VnicQemuBuild *b, xmlNode *cpu, const char **ret, GError **error)
+{
+    g_autofree char *mode = vnic_qemu_xml_prop(cpu, "mode");
+    g_autofree char *model = vnic_qemu_xml_child_text(cpu, "model");
+
+    *ret = NULL;
+    if (g_strcmp0(mode, "host-passthrough") == 0 && !b->cmd->kvm)
+        return unsupported(error, "<cpu mode>", mode,
+                           "the host CPU needs type='kvm' (libvirt refuses it for TCG too)");
+    if (g_strcmp0(mode, "host-passthrough") == 0 || g_strcmp0(mode, "host-model") == 0)
+        *ret = b->cmd->kvm ? "host" : "max";
+    else if (g_strcmp0(mode, "maximum") == 0)
+        *ret = "max";
+    else if (mode != NULL && strcmp(mode, "custom") != 0)
+        return unsupported(error, "<cpu mode>", mode, NULL);
+    else if (model != NULL && *model != '\0')
+        *ret = g_intern_string(model);
+    return TRUE;
+}
+
 gboolean
 vnic_qemu_build_cpu(VnicQemuBuild *b, xmlNode *root, GError **error)
 {
     static const char *const attrs[] = { "mode", "match", "check", "migratable", NULL };
-    static const char *const children[] = { "topology", "model", "feature", NULL };
+    static const char *const children[] = { "topology", "model", "feature", "vendor", "cache",
+                                            NULL };
     xmlNode *cpu = vnic_qemu_xml_child(root, "cpu");
-    g_autofree char *mode = vnic_qemu_xml_prop(cpu, "mode");
-    g_autofree char *model = vnic_qemu_xml_child_text(cpu, "model");
+    g_autofree char *cache = vnic_qemu_xml_prop(vnic_qemu_xml_child(cpu, "cache"), "mode");
+    g_autoptr(GString) flags = g_string_new(NULL);
     g_autoptr(GString) s = g_string_new(NULL);
+    const char *model = NULL;
 
-    if (cpu == NULL)
+    if (!vnic_qemu_xml_check(b->def, NULL, cpu, attrs, children, error) ||
+        !cpu_model(b, cpu, &model, error))
+        return FALSE;
+    if (cache != NULL && strcmp(cache, "passthrough") == 0 && !b->cmd->kvm)
+        return unsupported(error, "<cpu><cache mode>", cache, "needs type='kvm'");
+    if (cache != NULL && strcmp(cache, "passthrough") != 0 && strcmp(cache, "disable") != 0 &&
+        strcmp(cache, "emulate") != 0)
+        return unsupported(error, "<cpu><cache mode>", cache, NULL);
+    if ((cpu != NULL && !cpu_features(cpu, flags, error)) ||
+        !clock_cpu_flags(root, flags, error) || !vnic_qemu_features_cpu(b, root, flags, error))
+        return FALSE;
+    if (model == NULL && flags->len == 0)
         return TRUE;
-    if (!vnic_qemu_xml_check(b->def, NULL, cpu, attrs, children, error))
-        return FALSE;
-    if (g_strcmp0(mode, "host-passthrough") == 0 || g_strcmp0(mode, "host-model") == 0) {
-        if (!b->cmd->kvm)
-            return unsupported(error, "<cpu mode>", mode, "the host CPU needs type='kvm'");
-        vnic_qemu_opt(s, NULL, "host");
-    } else if (g_strcmp0(mode, "maximum") == 0) {
-        vnic_qemu_opt(s, NULL, "max");
-    } else if (mode != NULL && strcmp(mode, "custom") != 0) {
-        return unsupported(error, "<cpu mode>", mode, NULL);
-    } else if (model != NULL && *model != '\0') {
-        vnic_qemu_opt(s, NULL, model);
-    } else if (vnic_qemu_xml_child(cpu, "feature") != NULL) {
-        vnic_qemu_opt(s, NULL, "qemu64");
-    }
-    if (!cpu_features(cpu, s, error))
-        return FALSE;
-    if (s->len > 0)
-        vnic_qemu_build_add_pair(b, "-cpu", s);
+    vnic_qemu_opt(s, NULL, model != NULL ? model : "qemu64");
+    if (g_strcmp0(cache, "passthrough") == 0)
+        vnic_qemu_opt(s, "host-cache-info", "on");
+    else if (g_strcmp0(cache, "disable") == 0)
+        vnic_qemu_opt(s, "l3-cache", "off");
+    if (flags->len > 0)
+        g_string_append_printf(s, ",%s", flags->str);
+    vnic_qemu_build_add_pair(b, "-cpu", s);
     return TRUE;
 }
 
@@ -170,17 +228,21 @@ vnic_qemu_build_smp(VnicQemuBuild *b, xmlNode *root, GError **error)
 
 /* One <timer> other than hpet (done by -machine). */
 static gboolean
-clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
+clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, const char **track, GError **error)
 {
     g_autofree char *name = vnic_qemu_xml_prop(t, "name");
     g_autofree char *policy = vnic_qemu_xml_prop(t, "tickpolicy");
     g_autofree char *present = vnic_qemu_xml_prop(t, "present");
+    g_autofree char *trk = vnic_qemu_xml_prop(t, "track");
 
     if (!vnic_qemu_xml_check(b->def, NULL, t,
-                             (const char *const[]){ "name", "tickpolicy", "present", NULL },
+                             (const char *const[]){ "name", "tickpolicy", "present", "track",
+                                                    NULL },
                              NULL, error))
         return FALSE;
-    if (g_strcmp0(name, "hpet") == 0)
+    /* hpet: -machine; kvmclock, hypervclock: -cpu flags */
+    if (g_strcmp0(name, "hpet") == 0 || g_strcmp0(name, "kvmclock") == 0 ||
+        g_strcmp0(name, "hypervclock") == 0)
         return TRUE;
     if (g_strcmp0(present, "no") == 0)
         return unsupported(error, "<timer present>", present, name);
@@ -188,6 +250,16 @@ clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
         if (policy != NULL && strcmp(policy, "catchup") != 0 && strcmp(policy, "delay") != 0)
             return unsupported(error, "<timer name='rtc' tickpolicy>", policy, NULL);
         *slew = g_strcmp0(policy, "catchup") == 0;
+        /* libvirt's mapping: guest time, the host's wall clock, or the
+         * host's monotonic clock; boot is QEMU's default */
+        if (trk != NULL && strcmp(trk, "guest") == 0)
+            *track = "vm";
+        else if (trk != NULL && strcmp(trk, "wall") == 0)
+            *track = "host";
+        else if (trk != NULL && strcmp(trk, "realtime") == 0)
+            *track = "rt";
+        else if (trk != NULL && strcmp(trk, "boot") != 0)
+            return unsupported(error, "<timer name='rtc' track>", trk, NULL);
         return TRUE;
     }
     if (g_strcmp0(name, "pit") == 0) {
@@ -199,7 +271,61 @@ clock_timer(VnicQemuBuild *b, xmlNode *t, gboolean *slew, GError **error)
         }
         return TRUE;
     }
-    return unsupported(error, "<timer name>", name, "the launcher handles rtc, pit and hpet");
+    return unsupported(error, "<timer name>", name,
+                       "the launcher handles rtc, pit, hpet, kvmclock and hypervclock");
+}
+
+/* -rtc base=: utc, localtime; offset='variable': the start time (the
+ * runtime's clock, in UTC) plus adjustment seconds, and for basis='localtime'
+ * plus the host's UTC offset then, as a date QEMU counts on from (vnic does
+ * not follow the guest's later RTC changes); offset='timezone': localtime
+ * with TZ set for QEMU. */
+static gboolean
+clock_base(VnicQemuBuild *b, xmlNode *clock, char **ret, GError **error)
+{
+    g_autofree char *offset = vnic_qemu_xml_prop(clock, "offset");
+    g_autofree char *basis = vnic_qemu_xml_prop(clock, "basis");
+    g_autofree char *adjustment = vnic_qemu_xml_prop(clock, "adjustment");
+    g_autofree char *tz = vnic_qemu_xml_prop(clock, "timezone");
+    g_autoptr(GDateTime) then = NULL;
+    gint64 adj = 0;
+    char *end = NULL;
+
+    if (offset == NULL || strcmp(offset, "utc") == 0 || strcmp(offset, "localtime") == 0) {
+        *ret = g_strdup(offset != NULL ? offset : "utc");
+        return TRUE;
+    }
+    if (strcmp(offset, "timezone") == 0) {
+        if (tz == NULL || *tz == '\0' || *tz == '/' || strstr(tz, "..") != NULL ||
+            strspn(tz, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-/") !=
+                strlen(tz))
+            return unsupported(error, "<clock timezone>", tz, "a zone name such as Europe/Paris");
+        g_free(b->cmd->tz);
+        b->cmd->tz = g_steal_pointer(&tz);
+        *ret = g_strdup("localtime");
+        return TRUE;
+    }
+    if (strcmp(offset, "variable") != 0)
+        return unsupported(error, "<clock offset>", offset,
+                           "use utc, localtime, variable or timezone");
+    if (basis != NULL && strcmp(basis, "utc") != 0 && strcmp(basis, "localtime") != 0)
+        return unsupported(error, "<clock basis>", basis, "use utc or localtime");
+    if (adjustment != NULL) {
+        adj = g_ascii_strtoll(adjustment, &end, 10);
+        if (end == adjustment || *end != '\0' || adj < -G_MAXINT32 * 100LL ||
+            adj > G_MAXINT32 * 100LL) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                        "invalid value '%s' for <clock adjustment>: seconds", adjustment);
+            return FALSE;
+        }
+    }
+    if (g_strcmp0(basis, "localtime") == 0)
+        adj += b->rt->local_offset_s;
+    then = g_date_time_new_from_unix_utc(b->rt->now_utc + adj);
+    if (then == NULL)
+        return unsupported(error, "<clock adjustment>", adjustment, "out of range");
+    *ret = g_date_time_format(then, "%Y-%m-%dT%H:%M:%S");
+    return TRUE;
 }
 
 gboolean
@@ -209,17 +335,23 @@ vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error)
     g_autofree char *offset = vnic_qemu_xml_prop(clock, "offset");
     g_autoptr(GString) s = g_string_new(NULL);
     gboolean slew = FALSE;
+    const char *track = NULL;
 
-    if (!vnic_qemu_xml_check(b->def, NULL, clock, (const char *const[]){ "offset", NULL },
-                             (const char *const[]){ "timer", NULL }, error))
+    g_autofree char *base = NULL;
+
+    if (!vnic_qemu_xml_check(b->def, NULL, clock,
+                             (const char *const[]){ "offset", "adjustment", "basis", "timezone",
+                                                    NULL },
+                             (const char *const[]){ "timer", NULL }, error) ||
+        !clock_base(b, clock, &base, error))
         return FALSE;
-    if (offset != NULL && strcmp(offset, "utc") != 0 && strcmp(offset, "localtime") != 0)
-        return unsupported(error, "<clock offset>", offset, "use utc or localtime");
     for (xmlNode *t = clock != NULL ? clock->children : NULL; t != NULL; t = t->next) {
-        if (t->type == XML_ELEMENT_NODE && !clock_timer(b, t, &slew, error))
+        if (t->type == XML_ELEMENT_NODE && !clock_timer(b, t, &slew, &track, error))
             return FALSE;
     }
-    vnic_qemu_opt(s, "base", offset != NULL ? offset : "utc");
+    vnic_qemu_opt(s, "base", base);
+    if (track != NULL)
+        vnic_qemu_opt(s, "clock", track);
     if (slew)
         vnic_qemu_opt(s, "driftfix", "slew");
     vnic_qemu_build_add_pair(b, "-rtc", s);
@@ -276,5 +408,69 @@ vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error)
     if (b->def->family == VNIC_MACHINE_PC && root_bus != NULL &&
         root_bus->controller->hotplug == VNIC_TRISTATE_NO)
         add_global(b, "PIIX4_PM", "acpi-root-pci-hotplug", "off");
+    return TRUE;
+}
+
+/* ---- <cputune> ------------------------------------------------------------ */
+
+/* <cputune><@elem> in [@min, @max] (or -1 when @unlimited); 0 when absent. */
+static gboolean
+cputune_value(xmlNode *cputune, const char *elem, gint64 min, gint64 max, gboolean unlimited,
+              gint64 *ret, GError **error)
+{
+    g_autofree char *text = vnic_qemu_xml_child_text(cputune, elem);
+    char *end = NULL;
+    gint64 v;
+
+    *ret = 0;
+    if (text == NULL)
+        return TRUE;
+    v = g_ascii_strtoll(g_strstrip(text), &end, 10);
+    if (end == text || *end != '\0' || ((v < min || v > max) && !(unlimited && v == -1))) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "invalid value '%s' for <cputune><%s>: %" G_GINT64_FORMAT " to %"
+                    G_GINT64_FORMAT "%s", text, elem, min, max, unlimited ? " or -1" : "");
+        return FALSE;
+    }
+    *ret = v;
+    return TRUE;
+}
+
+gboolean
+vnic_qemu_cputune(const VnicConfDomain *def, VnicQemuCpuTune *tune, GError **error)
+{
+    static const char *const refused[] = { "emulator_period", "emulator_quota",
+                                           "iothread_period", "iothread_quota", NULL };
+    xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
+    xmlNode *cputune = vnic_qemu_xml_child(root, "cputune");
+    gint64 shares, period, quota, gperiod, gquota;
+    guint64 vcpus = def->vcpus != 0 ? def->vcpus : 1;
+
+    memset(tune, 0, sizeof(*tune));
+    for (guint i = 0; refused[i] != NULL; i++) {
+        if (vnic_qemu_xml_child(cputune, refused[i]) != NULL) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
+                        "<cputune><%s> is not supported: vnic limits the whole QEMU in one "
+                        "cgroup, not its emulator or I/O threads apart", refused[i]);
+            return FALSE;
+        }
+    }
+    if (!cputune_value(cputune, "shares", 2, 262144, FALSE, &shares, error) ||
+        !cputune_value(cputune, "period", 1000, 1000000, FALSE, &period, error) ||
+        !cputune_value(cputune, "quota", 1000, 17592186044415, TRUE, &quota, error) ||
+        !cputune_value(cputune, "global_period", 1000, 1000000, FALSE, &gperiod, error) ||
+        !cputune_value(cputune, "global_quota", 1000, 17592186044415, TRUE, &gquota, error))
+        return FALSE;
+    tune->shares = (guint64) shares;
+    /* <quota> is per vCPU: the whole QEMU gets it once per vCPU, unless
+     * <global_quota> says what the whole domain gets */
+    tune->period_us = (guint64) (gperiod != 0 ? gperiod : period);
+    if (gquota != 0)
+        tune->quota_us = gquota;
+    else if (quota > 0)
+        tune->quota_us = (gint64) MIN((guint64) quota * vcpus, (guint64) G_MAXINT64 / 2);
+    else
+        tune->quota_us = quota;
+    tune->set = tune->shares != 0 || tune->period_us != 0 || tune->quota_us != 0;
     return TRUE;
 }

@@ -13,8 +13,8 @@
  *               ES1370, sb16 → sb16, usb → usb-audio; all on one
  *               -audiodev none,id=audio1 (no host audio); pcspk refused
  *   memballoon  virtio* → virtio-balloon-pci*, autodeflate → deflate-on-oom,
- *               freePageReporting; none: nothing; <stats> refused (needs a
- *               qom-set after start the launcher does not do)
+ *               freePageReporting; none: nothing; <stats period> → qom-set
+ *               guest-stats-polling-interval before cont
  *   rng         <backend model='random'> → -object rng-random,filename=…,
  *               builtin → rng-builtin, + virtio-rng-pci*; <rate> → max-bytes/
  *               period; egd refused
@@ -26,9 +26,8 @@
  *               virtio-mouse/tablet/keyboard-pci*; passthrough, evdev, bus
  *               none refused
  *   others      <audio type='none'>: nothing (it is what -audiodev none
- *               does); <graphics> refused (-display none, no VNC/SPICE
- *               server); <hub>, <redirdev>, <smartcard>, <tpm>, <panic>,
- *               <lease>, <parallel> refused
+ *               does); <graphics>, <redirdev>: qemu-command-graphics.c;
+ *               <hub>, <smartcard>, <tpm>, <panic>, <lease>, <parallel> refused
  */
 #include "qemu/qemu-command-priv.h"
 
@@ -250,14 +249,32 @@ vnic_qemu_build_balloon(VnicQemuBuild *b, const VnicConfDevice *dev, GError **er
     static const char *const attrs[] = { "model", "autodeflate", "freePageReporting", NULL };
     g_autofree char *deflate = vnic_qemu_xml_prop(dev->node, "autodeflate");
     g_autofree char *reporting = vnic_qemu_xml_prop(dev->node, "freePageReporting");
+    xmlNode *stats = vnic_qemu_xml_child(dev->node, "stats");
     g_autofree char *driver = NULL;
     g_autoptr(GString) s = NULL;
+    guint64 period = 0;
 
     if (!vnic_qemu_xml_check(b->def, dev, dev->node, attrs,
-                             (const char *const[]){ "alias", "address", NULL }, error))
+                             (const char *const[]){ "alias", "address", "stats", NULL }, error) ||
+        !vnic_qemu_xml_check(b->def, dev, stats, (const char *const[]){ "period", NULL }, NULL,
+                             error) ||
+        !vnic_qemu_xml_prop_uint(b->def, dev, stats, "period", 0, &period, error))
         return FALSE;
     if (g_strcmp0(dev->model, "none") == 0)
         return TRUE;
+    if (period > 0) {
+        /* a property of the running device: set over QMP before cont */
+        VnicQemuQmpStep *step = g_new0(VnicQemuQmpStep, 1);
+        g_autofree char *path =
+            g_strdup_printf("/machine/peripheral/%s", vnic_qemu_names_get(b->names, dev));
+
+        step->command = g_strdup("qom-set");
+        step->args = json_object_new();
+        json_object_set_string_member(step->args, "path", path);
+        json_object_set_string_member(step->args, "property", "guest-stats-polling-interval");
+        json_object_set_int_member(step->args, "value", (gint64) MIN(period, G_MAXINT32));
+        g_ptr_array_add(b->cmd->before_cont, step);
+    }
     driver = virtio_pci("virtio-balloon", dev->model);
     s = g_string_new(driver);
     if (deflate != NULL)
@@ -398,6 +415,10 @@ vnic_qemu_build_other(VnicQemuBuild *b, const VnicConfDevice *dev, GError **erro
 
     if (strcmp(elem, "audio") == 0 && g_strcmp0(type, "none") == 0)
         return TRUE;
+    if (strcmp(elem, "graphics") == 0)
+        return vnic_qemu_build_graphics(b, dev, error);
+    if (strcmp(elem, "redirdev") == 0)
+        return vnic_qemu_build_redirdev(b, dev, error);
     if (strcmp(elem, "graphics") == 0 || strcmp(elem, "audio") == 0) {
         vnic_qemu_set_error(error, b->def, NULL, VNIC_QEMU_ERROR_UNSUPPORTED,
                             "<%s type='%s'> is not supported: vnic runs QEMU without %s", elem,

@@ -86,6 +86,7 @@ typedef enum {
     VNIC_QEMU_CHR_UNIX,   /* vnic binds and listens, QEMU gets the fd */
     VNIC_QEMU_CHR_FILE,   /* vnic opens, QEMU gets the fd through an fdset */
     VNIC_QEMU_CHR_NULL,
+    VNIC_QEMU_CHR_SPICEVMC, /* QEMU's SPICE server (channel: vdagent) */
 } VnicQemuChrBackend;
 
 typedef enum {
@@ -105,6 +106,8 @@ typedef struct {
     gint vs_controller;       /* <address type='virtio-serial'>, -1 when absent */
     gint vs_bus;
     gint vs_port;
+    char *log_file;           /* <log file>, or NULL */
+    gboolean log_append;      /* <log append='on'> */
 } VnicQemuChardev;
 
 void vnic_qemu_chardev_clear(VnicQemuChardev *chr);
@@ -126,6 +129,8 @@ typedef struct {
     gboolean audiodev;        /* -audiodev none,id=audio1 written */
     char *watchdog_action;    /* the -action watchdog= value, once */
     GHashTable *vs_ports;     /* "virtio-serial0.0:1" → TRUE: used virtserialport numbers */
+    gboolean has_vnc;         /* one -vnc written */
+    GHashTable *iothreads;    /* iothread ids (GSIZE_TO_POINTER) of <iothreads>/<iothreadids> */
 } VnicQemuBuild;
 
 void vnic_qemu_build_add(VnicQemuBuild *b, const char *arg);
@@ -149,6 +154,54 @@ gboolean vnic_qemu_build_smp(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_lifecycle(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error);
+
+/* qemu-command-boot.c: firmware, kernel boot, <sysinfo>. */
+gboolean vnic_qemu_build_boot(VnicQemuBuild *b, xmlNode *root, GError **error);
+
+/* What <os firmware> / <loader> / <nvram> ask for. */
+typedef struct {
+    gboolean pflash;          /* a pflash loader (given, or chosen for firmware='efi') */
+    char *loader;             /* the <loader> path, NULL: chosen from the descriptors */
+    gboolean loader_readonly;
+    gboolean secure;          /* <loader secure='yes'>: SMM */
+    gboolean has_nvram;       /* a read-only loader has a separate varstore */
+    char *nvram;              /* the <nvram> path, NULL: vnic's default */
+    char *nvram_template;     /* <nvram template>, NULL: the descriptor's */
+} VnicQemuFirmware;
+
+/* Reads @def's firmware choice; UNSUPPORTED for what the launcher cannot
+ * run (rom loaders, stateless, firmware other than efi/bios). */
+gboolean vnic_qemu_boot_firmware(const VnicConfDomain *def, VnicQemuFirmware *fw,
+                                 GError **error);
+void vnic_qemu_firmware_clear(VnicQemuFirmware *fw);
+
+/* qemu-command-affinity.c: <vcpu cpuset>, <emulatorpin>, <vcpupin>. */
+gboolean vnic_qemu_build_affinity(VnicQemuBuild *b, xmlNode *root, GError **error);
+
+/* qemu-command-features.c: <features> as -cpu flags (appended to @flags),
+ * -machine options (appended to @machine) and devices. */
+gboolean vnic_qemu_features_cpu(VnicQemuBuild *b, xmlNode *root, GString *flags,
+                                GError **error);
+gboolean vnic_qemu_features_machine(VnicQemuBuild *b, xmlNode *root, GString *machine,
+                                    GError **error);
+gboolean vnic_qemu_features_devices(VnicQemuBuild *b, xmlNode *root, GError **error);
+
+/* qemu-command-graphics.c */
+typedef struct {
+    char *address;            /* TCP listen address (default 127.0.0.1), or NULL */
+    char *socket;             /* <listen type='socket' socket>, or NULL */
+    gboolean socket_auto;     /* <listen type='socket'> without socket=: vnicd picks it */
+    gboolean none;            /* <listen type='none'> */
+} VnicQemuListen;
+
+/* Where <graphics> @node listens. */
+gboolean vnic_qemu_graphics_listen(const xmlNode *node, VnicQemuListen *l, GError **error);
+void vnic_qemu_listen_clear(VnicQemuListen *l);
+gboolean vnic_qemu_build_graphics(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
+/* <redirdev bus='usb' type='spicevmc'>: a usb-redir on the SPICE server. */
+gboolean vnic_qemu_build_redirdev(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error);
+/* TRUE when @def has a <graphics type='spice'>. */
+gboolean vnic_qemu_has_spice(const VnicConfDomain *def);
 
 /* qemu-command-devices.c: one -device (and its backends) per call. */
 gboolean vnic_qemu_build_controller(VnicQemuBuild *b, const VnicConfDevice *dev,
@@ -203,6 +256,10 @@ struct _VnicQemuRuntime {
     int log_fd;                 /* QEMU's stdout and stderr; -1 when none */
     gint64 log_start;           /* log size before this start: error tails begin here */
     GPtrArray *owned;           /* VnicQemuOwnedFile*: what vnic created */
+    gboolean firmware_smm;      /* the chosen UEFI firmware needs SMM */
+    gboolean describing;        /* vnic_qemu_runtime_describe(): ports are not chosen yet */
+    gint64 now_utc;             /* the start's wall clock (unix seconds), for <clock offset='variable'> */
+    gint64 local_offset_s;      /* the host's UTC offset then */
 };
 
 void vnic_qemu_owned_file_free(VnicQemuOwnedFile *file);

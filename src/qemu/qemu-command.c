@@ -1,7 +1,7 @@
 /* qemu-command.c: the command line of one QEMU, top level.
  *
  * Owns the order of the arguments, the domain-level options (-name, -uuid,
- * -machine, -cpu, -m, -smp, kernel boot, clock, lifecycle, power
+ * -machine, -cpu, -m, -smp, iothreads, clock, lifecycle, power
  * management, the monitor) and the argument helpers the device files
  * share.  Pure: the domain and the runtime's fd numbering in, argv out.
  *
@@ -20,32 +20,44 @@
  *   <currentMemory>      smaller than <memory>: `balloon` before `cont`; refused
  *                        without a memballoon
  *   <vcpu current>       -smp [current,]maxcpus=…,sockets=…,cores=…,threads=…;
- *                        placement/cpuset ignored (host-side pinning)
- *   <cpu>                <topology> (dies='1' only), mode custom + <model> →
- *                        -cpu MODEL, host-passthrough/host-model → -cpu host
- *                        (kvm only), maximum → -cpu max, <feature
- *                        policy=require|force|disable|forbid>; others refused
- *   <os>                 <kernel>/<initrd>/<cmdline> (absolute paths; initrd
- *                        and cmdline need a kernel), <boot dev> → -boot order,
- *                        <bootmenu>; <loader>, <nvram>, <smbios>, … refused
+ *                        placement has no effect; cpuset pins (affinity)
+ *   <cpu>                <topology> (dies='1' only); host-passthrough: -cpu host
+ *                        (kvm; refused for TCG, as libvirt does); host-model:
+ *                        -cpu host (kvm) or max (TCG); maximum → max; custom
+ *                        <model> + <feature policy>; <cache mode>
+ *   <os>                 kernel/initrd as memfds, firmware, <sysinfo>:
+ *                        qemu-command-boot.c; <boot dev> → -boot order,
+ *                        <bootmenu>
+ *   <sysinfo>            qemu-command-boot.c (-smbios, -fw_cfg)
  *   <features>           <acpi/> (absent: acpi=off), <vmport state>; <apic/>
- *                        and <pae/> are always on for x86_64 guests; others
- *                        (hyperv, kvm, smm, ioapic, …) refused
- *   <clock offset>       utc/localtime → -rtc base=…; timers: rtc
- *                        tickpolicy catchup → driftfix=slew, hpet present →
- *                        hpet=on|off, pit ignored (only meaningful with an
- *                        in-kernel PIT); other offsets and timers refused
+ *                        and <pae/> are always on for x86_64 guests; hyperv,
+ *                        kvm, pvspinlock, pmu, smm, vmcoreinfo:
+ *                        qemu-command-features.c; others refused
+ *   <clock offset>       utc/localtime → -rtc base=…; variable → base=the
+ *                        start time + adjustment (basis localtime: + the
+ *                        host's offset); timezone → localtime, TZ=…; timers: rtc tickpolicy
+ *                        catchup → driftfix=slew, track → clock=vm|host|rt,
+ *                        hpet present → hpet=on|off, pit (kvm-pit policy
+ *                        with KVM), kvmclock/hypervclock → -cpu flags; other
+ *                        timers refused
+ *   <iothreads>          -object iothread,id=iothreadN (<iothreadids> ids,
+ *                        else 1..N)
  *   <on_poweroff>        destroy (QEMU exits; the daemon sees the exit)
  *   <on_reboot>          restart, or destroy → -no-reboot
  *   <on_crash>           accepted, no effect: the launcher adds no pvpanic
  *                        device, so QEMU never learns of a guest crash
  *   <pm>                 suspend-to-mem/disk enabled → disable_s3/s4 globals
- *   ignored              <title>, <description>, <metadata>, <cputune>,
- *                        <numatune>, <memtune>, <blkiotune>, <resource>,
- *                        <seclabel>: host-side policy the guest does not see,
- *                        which vnic does not manage
- *   refused              everything else (<iothreads>,
- *                        <sysinfo>, <maxMemory>, <qemu:commandline>, …)
+ *   <cputune>            checked here (vnic_qemu_cputune), enforced by the
+ *                        daemon in a cgroup (host-cgroup.h); emulator/iothread
+ *                        limits refused; <vcpu cpuset>, <emulatorpin>,
+ *                        <vcpupin>: qemu-command-affinity.c
+ *   <graphics>           qemu-command-graphics.c (VNC, SPICE)
+ *   ignored              <title>, <description>, <metadata>, <numatune>,
+ *                        <memtune>, <blkiotune>, <resource>, <seclabel>:
+ *                        host-side policy the guest does not see, which vnic
+ *                        does not manage
+ *   refused              everything else (<maxMemory>,
+ *                        <qemu:commandline>, …)
  *
  * Argument order: domain options, the monitor, PCI controllers by index
  * (a bus exists before anything plugs into it), the other controllers,
@@ -150,21 +162,24 @@ check_domain(const VnicConfDomain *def, GError **error)
     static const char *const attrs[] = { "type", "id", NULL };
     static const char *const children[] = {
         "name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "devices",
-        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "memoryBacking",
+        "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "sysinfo", "iothreads",
+        "iothreadids", "memoryBacking",
         /* ignored: host-side policy, invisible to the guest */
         "title", "description", "metadata", "cputune", "numatune", "memtune", "blkiotune",
         "resource", "seclabel", NULL,
     };
     static const char *const os_children[] = { "type", "kernel", "initrd", "cmdline", "boot",
-                                               "bootmenu", NULL };
-    static const char *const features[] = { "acpi", "apic", "pae", "vmport", NULL };
+                                               "bootmenu", "loader", "nvram", "smbios",
+                                               "firmware", NULL };
+    static const char *const features[] = { "acpi", "apic", "pae", "vmport", "hyperv", "kvm",
+                                            "pvspinlock", "pmu", "smm", "vmcoreinfo", NULL };
     xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
 
     return vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "memoryBacking"), NULL,
                                (const char *const[]){ "source", "access", NULL }, error) &&
-           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"), NULL, os_children,
-                               error) &&
+           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"),
+                               (const char *const[]){ "firmware", NULL }, os_children, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "features"), NULL,
                                features, error);
 }
@@ -181,38 +196,6 @@ add_identity(VnicQemuBuild *b)
         vnic_qemu_build_add(b, "-uuid");
         vnic_qemu_build_add(b, b->def->uuid);
     }
-}
-
-static gboolean
-add_os(VnicQemuBuild *b, xmlNode *root, GError **error)
-{
-    const VnicConfDomain *def = b->def;
-    const char *paths[] = { def->kernel, def->initrd };
-    static const char *const opts[] = { "-kernel", "-initrd" };
-    static const char *const elems[] = { "kernel", "initrd" };
-
-    if (def->kernel == NULL && (def->initrd != NULL || def->cmdline != NULL)) {
-        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
-                    "<os><%s> needs <os><kernel>", def->initrd != NULL ? "initrd" : "cmdline");
-        return FALSE;
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
-        if (paths[i] == NULL)
-            continue;
-        if (!g_path_is_absolute(paths[i])) {
-            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
-                        "<os><%s> '%s' is not an absolute path (QEMU runs in /)", elems[i],
-                        paths[i]);
-            return FALSE;
-        }
-        vnic_qemu_build_add(b, opts[i]);
-        vnic_qemu_build_add(b, paths[i]);
-    }
-    if (def->cmdline != NULL) {
-        vnic_qemu_build_add(b, "-append");
-        vnic_qemu_build_add(b, def->cmdline);
-    }
-    return TRUE;
 }
 
 static gboolean
@@ -295,6 +278,48 @@ add_memory(VnicQemuBuild *b)
         b->cmd->balloon_bytes = b->def->current_memory_kib * 1024;
 }
 
+/* <iothreads>N</iothreads> (ids 1..N) or <iothreadids><iothread id>:
+ * -object iothread,id=iothreadK for each. */
+static gboolean
+add_iothreads(VnicQemuBuild *b, xmlNode *root, GError **error)
+{
+    g_autofree char *count = vnic_qemu_xml_child_text(root, "iothreads");
+    xmlNode *ids = vnic_qemu_xml_child(root, "iothreadids");
+    guint64 n = count != NULL ? g_ascii_strtoull(count, NULL, 10) : 0;
+    g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+    for (xmlNode *c = ids != NULL ? ids->children : NULL; c != NULL; c = c->next) {
+        guint64 id;
+
+        if (c->type != XML_ELEMENT_NODE || strcmp((const char *) c->name, "iothread") != 0)
+            continue;
+        if (!vnic_qemu_xml_prop_uint(b->def, NULL, c, "id", 0, &id, error))
+            return FALSE;
+        if (id == 0 || g_hash_table_contains(b->iothreads, GSIZE_TO_POINTER(id))) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                        "invalid value '%" G_GUINT64_FORMAT "' for <iothreadids><iothread id>: "
+                        "ids are unique and > 0", id);
+            return FALSE;
+        }
+        g_hash_table_add(b->iothreads, GSIZE_TO_POINTER(id));
+        g_array_append_val(list, id);
+    }
+    /* libvirt numbers the threads <iothreadids> does not name from 1 up */
+    for (guint64 id = 1; list->len < n && id < G_MAXUINT32; id++) {
+        if (!g_hash_table_contains(b->iothreads, GSIZE_TO_POINTER(id))) {
+            g_hash_table_add(b->iothreads, GSIZE_TO_POINTER(id));
+            g_array_append_val(list, id);
+        }
+    }
+    for (guint i = 0; i < list->len; i++) {
+        g_autofree char *arg = g_strdup_printf("iothread,id=iothread%" G_GUINT64_FORMAT,
+                                               g_array_index(list, guint64, i));
+        vnic_qemu_build_add(b, "-object");
+        vnic_qemu_build_add(b, arg);
+    }
+    return TRUE;
+}
+
 static void
 add_monitor(VnicQemuBuild *b, int fd)
 {
@@ -341,9 +366,11 @@ add_domain_options(VnicQemuBuild *b, GError **error)
     vnic_qemu_build_add(b, "-msg");
     vnic_qemu_build_add(b, "timestamp=on");
     add_monitor(b, qmp[0]);
-    return add_os(b, root, error) && add_boot_order(b, root, error) &&
+    return add_iothreads(b, root, error) && vnic_qemu_build_affinity(b, root, error) &&
+           vnic_qemu_build_boot(b, root, error) && add_boot_order(b, root, error) &&
            vnic_qemu_build_clock(b, root, error) && vnic_qemu_build_lifecycle(b, root, error) &&
-           vnic_qemu_build_globals(b, root, error);
+           vnic_qemu_build_globals(b, root, error) &&
+           vnic_qemu_features_devices(b, root, error);
 }
 
 /* ---- devices ------------------------------------------------------------- */
@@ -445,6 +472,15 @@ pty_free(VnicQemuPty *pty)
     g_free(pty);
 }
 
+static void
+qmp_step_free(VnicQemuQmpStep *step)
+{
+    g_free(step->command);
+    if (step->args != NULL)
+        json_object_unref(step->args);
+    g_free(step);
+}
+
 static VnicQemuCommand *
 command_new(void)
 {
@@ -453,6 +489,8 @@ command_new(void)
     cmd->argv = g_ptr_array_new_with_free_func(g_free);
     cmd->links_down = g_ptr_array_new_with_free_func(g_free);
     cmd->ptys = g_ptr_array_new_with_free_func((GDestroyNotify) pty_free);
+    cmd->before_cont = g_ptr_array_new_with_free_func((GDestroyNotify) qmp_step_free);
+    cmd->vcpu_affinity = g_ptr_array_new_with_free_func((GDestroyNotify) g_array_unref);
     return cmd;
 }
 
@@ -465,6 +503,10 @@ vnic_qemu_command_free(VnicQemuCommand *cmd)
     g_clear_pointer(&cmd->expected_pci, g_ptr_array_unref);
     g_ptr_array_unref(cmd->links_down);
     g_ptr_array_unref(cmd->ptys);
+    g_ptr_array_unref(cmd->before_cont);
+    g_free(cmd->tz);
+    g_clear_pointer(&cmd->process_affinity, g_array_unref);
+    g_ptr_array_unref(cmd->vcpu_affinity);
     g_free(cmd);
 }
 
@@ -486,13 +528,17 @@ vnic_qemu_command_build(const VnicConfDomain *def, const VnicQemuRuntime *rt, GE
         return NULL;
     }
     cmd->kvm = g_strcmp0(def->type, "kvm") == 0;
+    if (!vnic_qemu_cputune(def, &(VnicQemuCpuTune){ 0 }, error))
+        return NULL;
     b.names = vnic_qemu_names_new(def);
     b.vs_ports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    b.iothreads = g_hash_table_new(g_direct_hash, g_direct_equal);
     vnic_qemu_build_add(&b, emulator);
     ok = check_domain(def, error) && add_domain_options(&b, error) &&
          vnic_qemu_chardev_reserve_ports(&b, error) && add_devices(&b, error);
     vnic_qemu_names_free(b.names);
     g_hash_table_unref(b.vs_ports);
+    g_hash_table_unref(b.iothreads);
     g_free(b.watchdog_action);
     if (!ok)
         return NULL;

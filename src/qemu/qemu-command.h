@@ -50,7 +50,16 @@ typedef enum {
     VNIC_QEMU_FD_CHARDEV_FILE,   /* a file opened for writing: serial, console, channel */
     VNIC_QEMU_FD_DISK,           /* a disk's image or block device */
     VNIC_QEMU_FD_TAP,            /* an interface's tap/macvtap queues, one fd each */
+    /* domain-level files (no device): QEMU, unprivileged, never opens them by path */
+    VNIC_QEMU_FD_KERNEL,         /* <os><kernel>: the file, or a memfd copy (/proc/self/fd/N) */
+    VNIC_QEMU_FD_INITRD,         /* <os><initrd>: likewise */
+    VNIC_QEMU_FD_LOADER,         /* <os><loader type='pflash'>, read-only or read-write */
+    VNIC_QEMU_FD_NVRAM,          /* <os><nvram>, read-write */
+    VNIC_QEMU_FD_CHARDEV_LOG,    /* a serial/console's <log file>, opened for appending */
 } VnicQemuFdKind;
+
+/* TRUE for the kinds that belong to the domain, not to a device. */
+gboolean vnic_qemu_fd_kind_is_domain(VnicQemuFdKind kind);
 
 /* What vnic hands one QEMU: for each device (borrowed pointer into the
  * domain, which must outlive the runtime) the fds of one kind, numbered as
@@ -66,7 +75,8 @@ VnicQemuRuntime *vnic_qemu_runtime_new(void);
 void vnic_qemu_runtime_free(VnicQemuRuntime *rt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicQemuRuntime, vnic_qemu_runtime_free)
 
-/* Records @n_fds fds of @kind for @dev (NULL for VNIC_QEMU_FD_MONITOR) and
+/* Records @n_fds fds of @kind for @dev (NULL for the monitor and the
+ * other domain-level kinds) and
  * gives them the next child numbers.  When @fds is not NULL the runtime
  * takes them (each is set to -1) and passes them to QEMU at launch; NULL
  * only describes the numbering (tests).  Adding a second set for the same
@@ -98,6 +108,13 @@ typedef struct {
     char *dev_id;    /* the device using it: "serial0" */
 } VnicQemuPty;
 
+/* A QMP command the launcher sends after the PCI check, before `cont`. */
+typedef struct {
+    char *command;
+    JsonObject *args;         /* owned; NULL: none */
+    gboolean secret;          /* args hold a password: never logged */
+} VnicQemuQmpStep;
+
 typedef struct {
     GPtrArray *argv;          /* char*, NULL-terminated, argv[0] is the emulator */
     gboolean kvm;             /* accel=kvm: the launcher checks KVM first */
@@ -105,6 +122,10 @@ typedef struct {
     GPtrArray *links_down;    /* char*: NIC ids to set_link down before cont */
     guint64 balloon_bytes;    /* > 0: `balloon` to this size before cont */
     GPtrArray *ptys;          /* VnicQemuPty* */
+    GPtrArray *before_cont;   /* VnicQemuQmpStep*: passwords, balloon stats, … */
+    char *tz;                 /* TZ for QEMU (<clock offset='timezone'>), or NULL */
+    GArray *process_affinity; /* guint host CPUs for the whole QEMU, or NULL (any) */
+    GPtrArray *vcpu_affinity; /* per vCPU index: GArray of guint host CPUs, or NULL */
 } VnicQemuCommand;
 
 void vnic_qemu_command_free(VnicQemuCommand *cmd);
@@ -118,6 +139,43 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicQemuCommand, vnic_qemu_command_free)
  * or fds the runtime lacks. */
 VnicQemuCommand *vnic_qemu_command_build(const VnicConfDomain *def, const VnicQemuRuntime *rt,
                                          GError **error);
+
+/* Adds to @rt (without fds) the domain-level files vnic would open for
+ * @def: kernel, initrd, firmware, varstore, chardev logs.  For tests and
+ * vnic_qemu_domain_check(). */
+void vnic_qemu_runtime_describe_domain(VnicQemuRuntime *rt, const VnicConfDomain *def);
+/* A runtime describing every fd vnic would hand @def's QEMU (no files). */
+VnicQemuRuntime *vnic_qemu_runtime_describe(const VnicConfDomain *def);
+
+/* Refuses, at define, a planned domain the launcher cannot run: builds its
+ * command against vnic_qemu_runtime_describe(), so the error is the one
+ * start would give (VNIC_QEMU_ERROR_UNSUPPORTED/_INVALID).  Pure: host
+ * resources (files, KVM, firmware descriptors) are checked at start. */
+gboolean vnic_qemu_domain_check(const VnicConfDomain *def, GError **error);
+
+/* What <cputune> asks of the whole QEMU, for the host's cgroup: <shares>,
+ * the period and the quota (<quota> per vCPU times the vCPUs, or
+ * <global_quota>; -1: unlimited).  INVALID for values libvirt refuses,
+ * UNSUPPORTED for the emulator/iothread limits. */
+typedef struct {
+    gboolean set;             /* anything to enforce */
+    guint64 shares;           /* 0: unset */
+    guint64 period_us;        /* 0: unset */
+    gint64 quota_us;          /* 0: unset, -1: unlimited */
+} VnicQemuCpuTune;
+
+gboolean vnic_qemu_cputune(const VnicConfDomain *def, VnicQemuCpuTune *tune, GError **error);
+
+/* Where @def's VNC server listens, as `virsh vncdisplay` prints it:
+ * "127.0.0.1:0", ":0" for a wildcard address, "[::1]:1".  NULL with an
+ * INVALID error when there is no TCP VNC server or no port yet (a
+ * definition with autoport that is not running). */
+char *vnic_qemu_vnc_display(const VnicConfDomain *def, GError **error);
+
+/* Fills in socket= for each <graphics><listen type='socket'> without one:
+ * @dir/vnc.sock, @dir/spice.sock (a directory QEMU's user may write: QEMU
+ * binds these itself).  TRUE when it filled in any. */
+gboolean vnic_qemu_graphics_default_sockets(VnicConfDomain *def, const char *dir);
 
 /* The argv as one shell-quoted line, for logs and tests. */
 char *vnic_qemu_command_to_string(const VnicQemuCommand *cmd);

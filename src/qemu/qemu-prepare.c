@@ -92,6 +92,29 @@ auto_socket_path(const VnicConfDomain *def, const VnicConfDevice *dev,
     return g_build_filename(run_dir, file, NULL);
 }
 
+/* A socket without <source> is bound by vnic (libvirt's XML of a socket it
+ * names itself): once the path is filled in, <source mode='bind'> says so
+ * in the status XML too, which is read again after a daemon restart. */
+static void
+mark_bind(xmlNode *node)
+{
+    xmlNode *source = vnic_qemu_xml_child(node, "source");
+
+    if (source == NULL) {
+        xmlNode *first = node->children;
+
+        while (first != NULL && first->type != XML_ELEMENT_NODE)
+            first = first->next;
+        source = xmlNewNode(node->ns, (const xmlChar *) "source");
+        if (first != NULL)
+            xmlAddPrevSibling(first, source);
+        else
+            xmlAddChild(node, source);
+    }
+    if (xmlHasProp(source, (const xmlChar *) "mode") == NULL)
+        xmlSetProp(source, (const xmlChar *) "mode", (const xmlChar *) "bind");
+}
+
 /* @auto_pathed collects the devices whose source_path was filled in here,
  * so a failed prepare can take the paths back out. */
 static gboolean
@@ -114,6 +137,7 @@ prepare_chardev(VnicQemuRuntime *rt, VnicConfDomain *def, VnicConfDevice *dev,
             if (dev->source_path == NULL) {
                 dev->source_path = g_steal_pointer(&path);
                 g_ptr_array_add(auto_pathed, dev);
+                mark_bind(dev->node);
             }
         }
     } else if (chr.target != VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS &&
@@ -123,6 +147,13 @@ prepare_chardev(VnicQemuRuntime *rt, VnicConfDomain *def, VnicConfDevice *dev,
         ok = fd >= 0 || host_error(error, def, dev, errno, "open", dev->source_path);
         if (ok)
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_CHARDEV_FILE, &fd, 1);
+    }
+    if (ok && chr.log_file != NULL && chr.target != VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS) {
+        fd = open(chr.log_file, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_APPEND |
+                                (chr.log_append ? 0 : O_TRUNC), 0600);
+        ok = fd >= 0 || host_error(error, def, dev, errno, "open the <log file>", chr.log_file);
+        if (ok)
+            vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_CHARDEV_LOG, &fd, 1);
     }
     vnic_qemu_chardev_clear(&chr);
     return ok;
@@ -219,6 +250,12 @@ vnic_qemu_runtime_prepare(VnicConfDomain *def, const char *run_dir, const char *
 
     g_return_val_if_fail(def != NULL && run_dir != NULL && log_path != NULL, NULL);
 
+    {
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+
+        rt->now_utc = g_date_time_to_unix(now);
+        rt->local_offset_s = g_date_time_get_utc_offset(now) / G_USEC_PER_SEC;
+    }
     rt->qmp_path = g_build_filename(run_dir, "qmp.sock", NULL);
     ok = listen_unix(rt, def, NULL, rt->qmp_path, &fd, error);
     if (ok)
@@ -232,7 +269,8 @@ vnic_qemu_runtime_prepare(VnicConfDomain *def, const char *run_dir, const char *
             ok = prepare_disk(rt, def, dev, error);
     }
     if (ok)
-        ok = prepare_log(rt, log_path, error);
+        ok = vnic_qemu_prepare_kernel(rt, def, error) && vnic_qemu_prepare_graphics(def, error) &&
+             prepare_log(rt, log_path, error);
     if (!ok) {
         vnic_qemu_runtime_remove_files(rt);
         for (guint i = 0; i < auto_pathed->len; i++)

@@ -48,6 +48,14 @@ void vnic_qemu_process_take_owned(VnicQemuProcess *proc, GPtrArray *owned);
 /* Sends @sig through the pidfd.  FALSE with a HOST error if it cannot. */
 gboolean vnic_qemu_process_signal(VnicQemuProcess *proc, int sig, GError **error);
 
+/* qemu-prepare-boot.c: the kernel and initrd as sealed memfd copies. */
+gboolean vnic_qemu_prepare_kernel(VnicQemuRuntime *rt, const VnicConfDomain *def,
+                                  GError **error);
+
+/* qemu-prepare-graphics.c: a free port for each autoport <graphics>,
+ * written into its port= attribute. */
+gboolean vnic_qemu_prepare_graphics(VnicConfDomain *def, GError **error);
+
 /* qemu-host.c */
 int vnic_qemu_pidfd_open(GPid pid);
 int vnic_qemu_pidfd_send_signal(int pidfd, int sig);

@@ -16,8 +16,8 @@
  *
  * QEMU gets everything as file descriptors (monitor and chardev sockets
  * vnic listens on, disk images, taps, its log), runs in its own session
- * (it survives vnicd) as an unprivileged user, and reads only its kernel
- * and initrd by path.  Everything here runs on the thread-default main
+ * (it survives vnicd) as an unprivileged user, and opens no file of the
+ * host by path.  Everything here runs on the thread-default main
  * context of the caller; nothing blocks except short local syscalls.
  */
 #pragma once
@@ -61,12 +61,22 @@ guint64 vnic_qemu_proc_start_time(GPid pid, GError **error);
  *   - each disk's image or block device, opened read-write (read-only for
  *     <readonly/> and cdroms); a qcow2 image with a backing or external
  *     data file is refused (QEMU would open it by path);
+ *   - the kernel and initrd (the files, or memfd copies of root-only ones);
+ *   - each serial/console <log file> opened for appending;
  *   - @log_path opened for appending (QEMU's stdout and stderr).
  * @run_dir must exist.  On failure nothing is left behind.  The runtime
  * records every file it created so vnic_qemu_runtime_remove_files()
  * removes exactly those. */
 VnicQemuRuntime *vnic_qemu_runtime_prepare(VnicConfDomain *def, const char *run_dir,
                                            const char *log_path, GError **error);
+
+/* Opens the pflash firmware of @def (<loader>, or for firmware='efi' the
+ * first fitting descriptor in /usr/share/qemu/firmware) and its varstore:
+ * the <nvram> path, else @nvram_dir/NAME_VARS.fd, created from the
+ * template (mode 0600) when missing.  Nothing to do without a pflash
+ * loader.  The varstore is the guest's state: never removed here. */
+gboolean vnic_qemu_runtime_prepare_firmware(VnicQemuRuntime *rt, const VnicConfDomain *def,
+                                            const char *nvram_dir, GError **error);
 
 /* Removes the files the runtime created (those still the same inode). */
 void vnic_qemu_runtime_remove_files(VnicQemuRuntime *rt);
@@ -82,6 +92,8 @@ typedef struct {
     uid_t uid;                 /* QEMU's user and group; both 0: stay root */
     gid_t gid;
     guint timeout_ms;          /* monitor connect and each start command; 0: 30 s */
+    gboolean join_cgroup;      /* the child joins cgroup_procs_fd's cgroup before exec */
+    int cgroup_procs_fd;       /* with join_cgroup: an fd on cgroup.procs (taken) */
 } VnicQemuLaunchOptions;
 
 typedef struct _VnicQemuProcess VnicQemuProcess;

@@ -91,6 +91,14 @@ vnic_qemu_runtime_free(VnicQemuRuntime *rt)
     g_free(rt);
 }
 
+gboolean
+vnic_qemu_fd_kind_is_domain(VnicQemuFdKind kind)
+{
+    return kind == VNIC_QEMU_FD_MONITOR || kind == VNIC_QEMU_FD_KERNEL ||
+           kind == VNIC_QEMU_FD_INITRD || kind == VNIC_QEMU_FD_LOADER ||
+           kind == VNIC_QEMU_FD_NVRAM;
+}
+
 static VnicQemuFdEntry *
 find_entry(const VnicQemuRuntime *rt, const VnicConfDevice *dev, VnicQemuFdKind kind)
 {
@@ -111,7 +119,7 @@ vnic_qemu_runtime_add_fds(VnicQemuRuntime *rt, const VnicConfDevice *dev, VnicQe
 
     g_return_val_if_fail(rt != NULL, -1);
     g_return_val_if_fail(n_fds > 0, -1);
-    g_return_val_if_fail((dev == NULL) == (kind == VNIC_QEMU_FD_MONITOR), -1);
+    g_return_val_if_fail((dev == NULL) == vnic_qemu_fd_kind_is_domain(kind), -1);
     g_return_val_if_fail(find_entry(rt, dev, kind) == NULL, -1);
 
     entry = g_new0(VnicQemuFdEntry, 1);

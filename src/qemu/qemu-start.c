@@ -2,7 +2,9 @@
  *
  * Owns vnic_qemu_process_start_async(), one GTask whose steps are
  *   kvm check → spawn (-S) → monitor connect → query-pci [→ qom-get for
- *   devices behind bridges] → set_link down → balloon → query-chardev → cont.
+ *   devices behind bridges] → set_link down → balloon → query-chardev →
+ *   vcpu pinning (query-cpus-fast, sched_setaffinity) → setup (the command's
+ *   before_cont: set_password, qom-set) → cont.
  * QMP steps that send several commands send them at once (the client
  * matches replies by id) and go on when the last reply is in.
  *
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +56,8 @@ struct _StartData {
 static void
 start_data_free(StartData *d)
 {
+    if (d->opts.join_cgroup)
+        close(d->opts.cgroup_procs_fd);
     vnic_qemu_command_free(d->cmd);
     vnic_qemu_runtime_free(d->rt);
     vnic_qemu_process_free(d->proc);
@@ -252,12 +257,80 @@ on_chardevs(GTask *task, guint index, JsonNode *value)
     }
 }
 
+/* What the command asks for before the guest runs: passwords, balloon
+ * statistics.  The step name never shows a password. */
+static void
+setup_step(GTask *task)
+{
+    StartData *d = g_task_get_task_data(task);
+
+    batch_begin(task, "setup", NULL, cont_step);
+    for (guint i = 0; i < d->cmd->before_cont->len; i++) {
+        const VnicQemuQmpStep *step = g_ptr_array_index(d->cmd->before_cont, i);
+
+        batch_send(task, step->command, step->args, i);
+    }
+    batch_end(task);
+}
+
+static gboolean
+cpu_set_from(const GArray *cpus, cpu_set_t *set)
+{
+    CPU_ZERO(set);
+    for (guint i = 0; i < cpus->len; i++) {
+        guint c = g_array_index(cpus, guint, i);
+        if (c >= CPU_SETSIZE)
+            return FALSE;
+        CPU_SET(c, set);
+    }
+    return TRUE;
+}
+
+/* <vcpupin>: each vCPU thread QEMU reports gets its host CPUs. */
+static void
+on_cpus(GTask *task, guint index, JsonNode *value)
+{
+    StartData *d = g_task_get_task_data(task);
+    JsonArray *list = JSON_NODE_HOLDS_ARRAY(value) ? json_node_get_array(value) : NULL;
+
+    for (guint i = 0; list != NULL && i < json_array_get_length(list); i++) {
+        JsonObject *c = json_array_get_object_element(list, i);
+        gint64 cpu = c != NULL ? json_object_get_int_member_with_default(c, "cpu-index", -1) : -1;
+        gint64 tid = c != NULL ? json_object_get_int_member_with_default(c, "thread-id", 0) : 0;
+        const GArray *cpus;
+        cpu_set_t set;
+
+        if (cpu < 0 || (guint64) cpu >= d->cmd->vcpu_affinity->len ||
+            (cpus = g_ptr_array_index(d->cmd->vcpu_affinity, cpu)) == NULL)
+            continue;
+        if (tid <= 0 || !cpu_set_from(cpus, &set) ||
+            sched_setaffinity((pid_t) tid, sizeof(set), &set) < 0) {
+            int err = tid > 0 ? errno : ESRCH;
+            fail(task, g_error_new(VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_HOST,
+                                   "cannot pin vCPU %" G_GINT64_FORMAT " (thread %" G_GINT64_FORMAT
+                                   ") as <vcpupin> says: %s", cpu, tid, g_strerror(err)));
+            return;
+        }
+    }
+}
+
+static void
+vcpu_pin_step(GTask *task)
+{
+    StartData *d = g_task_get_task_data(task);
+
+    batch_begin(task, "vcpu pinning", on_cpus, setup_step);
+    if (d->cmd->vcpu_affinity->len > 0)
+        batch_send(task, "query-cpus-fast", NULL, 0);
+    batch_end(task);
+}
+
 static void
 chardev_step(GTask *task)
 {
     StartData *d = g_task_get_task_data(task);
 
-    batch_begin(task, "query-chardev", on_chardevs, cont_step);
+    batch_begin(task, "query-chardev", on_chardevs, vcpu_pin_step);
     if (d->cmd->ptys->len > 0)
         batch_send(task, "query-chardev", NULL, 0);
     batch_end(task);
@@ -401,6 +474,9 @@ typedef struct {
     gid_t gid;
     gid_t *groups;
     int n_groups;
+    int cgroup_fd;             /* -1: stay in vnicd's cgroup */
+    gboolean pin;              /* <vcpu cpuset>/<emulatorpin>: the whole process */
+    cpu_set_t cpus;
 } ChildSetup;
 
 static void
@@ -424,6 +500,11 @@ child_setup(gpointer user_data)
     /* its own session: QEMU outlives vnicd and its terminal (no PDEATHSIG) */
     if (setsid() < 0)
         child_die("setsid");
+    /* join the domain's cgroup while still root, before QEMU runs at all */
+    if (cs->cgroup_fd >= 0 && write(cs->cgroup_fd, "0\n", 2) != 2)
+        child_die("join the domain's cgroup");
+    if (cs->pin && sched_setaffinity(0, sizeof(cs->cpus), &cs->cpus) < 0)
+        child_die("set the CPU affinity <vcpu cpuset>/<emulatorpin> asks for");
     if (!cs->switch_user)
         return;
     if (setgroups((size_t) cs->n_groups, cs->groups) < 0)
@@ -437,14 +518,20 @@ child_setup(gpointer user_data)
 /* The user's supplementary groups (so membership in 'kvm' opens /dev/kvm),
  * read here because the child may not touch the group database. */
 static void
-child_setup_init(ChildSetup *cs, const VnicQemuLaunchOptions *opts)
+child_setup_init(ChildSetup *cs, const VnicQemuLaunchOptions *opts, const VnicQemuCommand *cmd)
 {
     struct passwd pw, *found = NULL;
     char buf[4096];
     int n = 64;
 
     *cs = (ChildSetup){ .switch_user = opts->uid != 0 || opts->gid != 0, .uid = opts->uid,
-                        .gid = opts->gid };
+                        .gid = opts->gid, .cgroup_fd = opts->join_cgroup ? opts->cgroup_procs_fd : -1 };
+    /* a CPU number beyond CPU_SETSIZE leaves the set empty: the child fails */
+    if (cmd->process_affinity != NULL) {
+        cs->pin = TRUE;
+        if (!cpu_set_from(cmd->process_affinity, &cs->cpus))
+            CPU_ZERO(&cs->cpus);
+    }
     if (!cs->switch_user || getpwuid_r(opts->uid, &pw, buf, sizeof(buf), &found) != 0 ||
         found == NULL)
         return;
@@ -508,7 +595,8 @@ log_header(StartData *d)
 static gboolean
 spawn(StartData *d, GError **error)
 {
-    static const char *const env[] = { "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    g_autofree char *tz = d->cmd->tz != NULL ? g_strconcat("TZ=", d->cmd->tz, NULL) : NULL;
+    const char *const env[] = { "LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", tz, NULL };
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     ChildSetup cs;
     GSubprocess *child;
@@ -516,7 +604,7 @@ spawn(StartData *d, GError **error)
     int pidfd;
 
     log_header(d);
-    child_setup_init(&cs, &d->opts);
+    child_setup_init(&cs, &d->opts, d->cmd);
     g_subprocess_launcher_set_environ(launcher, (char **) env);
     g_subprocess_launcher_set_cwd(launcher, "/");
     g_subprocess_launcher_set_child_setup(launcher, child_setup, &cs, NULL);
@@ -525,6 +613,10 @@ spawn(StartData *d, GError **error)
                                          error);
     g_clear_object(&launcher); /* closes our copies: QEMU alone holds the sockets */
     g_free(cs.groups);
+    if (d->opts.join_cgroup) {
+        close(d->opts.cgroup_procs_fd);
+        d->opts.join_cgroup = FALSE;
+    }
     if (child == NULL) {
         g_prefix_error(error, "cannot run %s: ", (const char *) d->cmd->argv->pdata[0]);
         return FALSE;

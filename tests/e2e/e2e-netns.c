@@ -52,10 +52,19 @@ e2e_netns_enter(GError **error)
     /* Our mounts must not propagate back to the host's namespace. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return set_errno_error(error, "making / a private mount");
+    /* The cgroup mounts live under /sys: park them (best effort) so the new
+     * sysfs does not hide them from vnicd (<cputune> needs them). */
+    g_autofree char *park = g_dir_make_tmp("vnic-e2e-cgroup-XXXXXX", NULL);
+    gboolean cgroups = park != NULL &&
+                       mount("/sys/fs/cgroup", park, NULL, MS_BIND | MS_REC, NULL) == 0;
     /* A sysfs mounted from inside the new network namespace: its
      * /sys/class/net lists this namespace's links (the daemon reads it). */
     if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         return set_errno_error(error, "mounting sysfs on /sys in the private namespace");
+    if (cgroups && mount(park, "/sys/fs/cgroup", NULL, MS_MOVE, NULL) != 0)
+        g_warning("cgroups are not visible in the test namespace: %s", g_strerror(errno));
+    if (park != NULL)
+        rmdir(park);
     return link_up("lo", error);
 }
 

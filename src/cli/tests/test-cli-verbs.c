@@ -216,6 +216,25 @@ test_domiflist(void)
     tc_assert_contains(json->out, "\"guest-name\" : \"ens4\"");
 }
 
+static void
+test_vncdisplay(void)
+{
+    g_autoptr(FakeVnicd) fake = fake_vnicd_new();
+    const char *sock = fake_vnicd_socket(fake);
+    g_autoptr(CliRun) plain = NULL;
+    g_autoptr(CliRun) json = NULL;
+
+    fake_vnicd_script(fake, "vncdisplay", "{\"return\": {\"display\": \"127.0.0.1:0\"}}",
+                      NULL, NULL);
+    plain = cli_run_c(sock, ARGS("vncdisplay", "web1"));
+    cli_assert_status(plain, 0);
+    g_assert_cmpstr(plain->out, ==, "127.0.0.1:0\n");
+    tc_assert_arguments(fake, "vncdisplay", "{\"name\": \"web1\"}");
+    json = cli_run_c(sock, ARGS("vncdisplay", "web1", "--json"));
+    cli_assert_status(json, 0);
+    tc_assert_contains(json->out, "\"display\" : \"127.0.0.1:0\"");
+}
+
 /* Events met while waiting for a reply do not disturb the reply. */
 static void
 test_event_during_call(void)
@@ -322,6 +341,7 @@ test_cli_verbs_register(void)
     g_test_add_func("/cli/dumpxml", test_dumpxml);
     g_test_add_func("/cli/large-reply", test_large_reply);
     g_test_add_func("/cli/domiflist", test_domiflist);
+    g_test_add_func("/cli/vncdisplay", test_vncdisplay);
     g_test_add_func("/cli/event-during-call", test_event_during_call);
     g_test_add_func("/cli/define", test_define);
     g_test_add_func("/cli/define-invalid", test_define_invalid);

@@ -210,7 +210,7 @@ typedef struct {
 } RefusedCase;
 
 static const RefusedCase refused_cases[] = {
-    { "<graphics type='vnc' port='-1'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "<graphics type='vnc'>" },
+    { "<graphics type='sdl'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "'sdl' for <graphics type>" },
     { "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='4555'/></serial>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "unsupported value 'tcp' for <serial type>" },
     { "<channel type='unix'><source mode='connect' path='/tmp/x'/>"
@@ -232,8 +232,8 @@ static const RefusedCase refused_cases[] = {
     { "<disk type='file' device='disk'><source file='/x.img'/><target dev='vda'/>"
       "<iotune><total_bytes_sec>1</total_bytes_sec></iotune></disk>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "<iotune> in <disk>" },
-    { "<console type='pty'><target type='serial' port='0'/></console>",
-      VNIC_QEMU_ERROR_UNSUPPORTED, "needs a <serial> with that port" },
+    { "<console type='tcp'><target type='serial' port='0'/></console>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "'tcp' for <console type>" },
     { "<input type='passthrough' bus='virtio'><source evdev='/dev/input/event0'/></input>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "<source> in <input>" },
     { "<rng model='virtio'><backend model='egd' type='tcp'/></rng>",
@@ -395,10 +395,10 @@ test_refused_domain_level(void)
 {
     static const char *const cases[][2] = {
         { "<memoryBacking><hugepages/></memoryBacking>", "<hugepages> in <memoryBacking>" },
-        { "<clock offset='variable'/>", "'variable' for <clock offset>" },
+        { "<clock offset='absolute'/>", "'absolute' for <clock offset>" },
         { "<on_poweroff>preserve</on_poweroff>", "'preserve' for <on_poweroff>" },
         { "<cpu mode='host-passthrough'/>", "needs type='kvm'" },
-        { "<sysinfo type='smbios'/>", "<sysinfo> in <domain>" },
+        { "<sysinfo type='smbios'><memory/></sysinfo>", "<memory> in <sysinfo" },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -43,34 +43,8 @@ tq_nth(const VnicConfDomain *def, VnicConfDeviceKind kind, guint n)
 VnicQemuRuntime *
 tq_describe_runtime(const VnicConfDomain *def)
 {
-    VnicQemuRuntime *rt = vnic_qemu_runtime_new();
-
-    vnic_qemu_runtime_add_fds(rt, NULL, VNIC_QEMU_FD_MONITOR, NULL, 1);
-    for (guint i = 0; i < def->devices->len; i++) {
-        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
-        VnicQemuChardev chr;
-
-        if (vnic_qemu_is_chardev(dev) && vnic_qemu_chardev_parse(def, dev, &chr, NULL)) {
-            if (chr.target != VNIC_QEMU_CHR_TARGET_SERIAL_ALIAS &&
-                (chr.backend == VNIC_QEMU_CHR_UNIX || chr.backend == VNIC_QEMU_CHR_FILE))
-                vnic_qemu_runtime_add_fds(rt, dev,
-                                          chr.backend == VNIC_QEMU_CHR_UNIX
-                                              ? VNIC_QEMU_FD_CHARDEV_SOCKET
-                                              : VNIC_QEMU_FD_CHARDEV_FILE,
-                                          NULL, 1);
-            vnic_qemu_chardev_clear(&chr);
-        } else if (dev->kind == VNIC_CONF_DEV_DISK && dev->disk->source_file != NULL) {
-            vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_DISK, NULL, 1);
-        }
-    }
-    for (guint i = 0; i < def->devices->len; i++) {
-        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
-
-        if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->nic->type != VNIC_CONF_NIC_VHOSTUSER)
-            vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, NULL,
-                                      MAX(dev->nic->queues, 1));
-    }
-    return rt;
+    /* the runtime define checks against (qemu-check.c) */
+    return vnic_qemu_runtime_describe(def);
 }
 
 char *

@@ -40,5 +40,6 @@ void tq_run_until(const gboolean *flag, guint ms);
 void test_qemu_command_register(void);
 void test_qemu_verify_register(void);
 void test_qemu_process_register(void);
+void test_qemu_launch_register(void);
 
 G_END_DECLS

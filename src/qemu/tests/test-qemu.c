@@ -18,5 +18,6 @@ main(int argc, char **argv)
     test_qemu_command_register();
     test_qemu_verify_register();
     test_qemu_process_register();
+    test_qemu_launch_register();
     return g_test_run();
 }
