@@ -28,8 +28,8 @@ refused() { # NAME BODY NEEDLE
   [ $? = 1 ] && grep -qF -- "vnic define: Unsupported: " "$tmp/err" && grep -qF -- "$3" "$tmp/err" &&
     ! "$vnic" -c "$tmp/s.sock" list --all --name | grep -qx "$1"
 }
-check "<memoryBacking> refused at define" \
-  refused mb "$os<memoryBacking><hugepages/></memoryBacking><devices/>" "<memoryBacking> in <domain>"
+check "<memoryBacking><hugepages> refused at define" \
+  refused mb "$os<memoryBacking><hugepages/></memoryBacking><devices/>" "<hugepages> in <memoryBacking>"
 check "<graphics type='sdl'> refused at define" \
   refused sdl "$os<devices><graphics type='sdl'/></devices>" "'sdl' for <graphics type>"
 check "host-passthrough on TCG refused at define" \

@@ -245,17 +245,18 @@ load_interface(const char *verb, const char *path, VnicConfDevice **ret_dev, int
 static gboolean
 check_attach_interface(AttachIfOptions *o, GError **error)
 {
-    static const char *const types[] = { "ethernet", "bridge", "direct", NULL };
+    static const char *const types[] = { "ethernet", "bridge", "direct", "network", NULL };
     static const char *const modes[] = { "vepa", "bridge", "private", "passthrough", NULL };
 
     if (o->type == NULL && !o->replug)
-        return usage_error(error, "--type is required (ethernet, bridge or direct), "
+        return usage_error(error, "--type is required (ethernet, bridge, direct or network), "
                                   "unless --replug is given");
     if (o->replug && o->mac == NULL)
         return usage_error(error, "--replug needs --mac, the MAC address of the NIC detached "
                                   "earlier");
     if (o->type != NULL && !g_strv_contains(types, o->type))
-        return usage_error(error, "invalid --type '%s': expected ethernet, bridge or direct",
+        return usage_error(error,
+                           "invalid --type '%s': expected ethernet, bridge, direct or network",
                            o->type);
     if (o->mode != NULL && !g_strv_contains(modes, o->mode))
         return usage_error(error, "invalid --mode '%s': expected vepa, bridge, private or "
@@ -275,16 +276,17 @@ parse_attach_interface(int *argc, char ***argv, AttachIfOptions *o, int *status)
     static const VnicCliVerbSpec spec = {
         "attach-interface", "DOM", "a domain name", 1,
         "Hot-plugs a new NIC built from the options, as virsh attach-interface: --type is\n"
-        "required, --source names the bridge (bridge) or the lower device (direct).\n"
+        "required, --source names the bridge (bridge), the lower device (direct) or\n"
+        "the vnic network (network).\n"
         "With --replug, re-attaches the NIC with MAC --mac that was detached earlier, in\n"
         "its slot and with its MAC.\n" HOTPLUG_TARGET_HELP,
     };
     const GOptionEntry entries[] = {
         { "type", 0, 0, G_OPTION_ARG_STRING, &o->type,
-          "ethernet (own tap), bridge (tap in a bridge) or direct (macvtap)",
+          "ethernet (own tap), bridge (tap in a bridge), direct (macvtap) or network",
           "TYPE" },
         { "source", 0, 0, G_OPTION_ARG_STRING, &o->source,
-          "the bridge (bridge) or the lower device (direct)", "DEV" },
+          "the bridge (bridge), the lower device (direct) or the network", "DEV" },
         { "mode", 0, 0, G_OPTION_ARG_STRING, &o->mode,
           "direct: vepa (default), bridge, private or passthrough", "MODE" },
         { "model", 0, 0, G_OPTION_ARG_STRING, &o->model,

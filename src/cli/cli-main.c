@@ -38,9 +38,9 @@ static const Verb verbs[] = {
     { "pci", vnic_cli_pci, "pci DOM [--json]",
       "print a domain's PCI slot map, guest names and the next NIC's slot" },
     { "attach-interface", vnic_cli_attach_interface,
-      "attach-interface DOM --type ethernet|bridge|direct [--source DEV] [--mode MODE]\n"
-      "    [--model MODEL] [--mac MAC] [--target NAME] [--acpi-index N] [--live] [--config]\n"
-      "    [--json]\n"
+      "attach-interface DOM --type ethernet|bridge|direct|network [--source DEV]\n"
+      "    [--mode MODE] [--model MODEL] [--mac MAC] [--target NAME] [--acpi-index N]\n"
+      "    [--live] [--config] [--json]\n"
       "  attach-interface DOM --replug --mac MAC [--live] [--config] [--json]",
       "hot-plug a new NIC, or re-attach the one detached earlier with that MAC" },
     { "attach-device", vnic_cli_attach_device,
@@ -53,6 +53,16 @@ static const Verb verbs[] = {
     { "detach-device", vnic_cli_detach_device,
       "detach-device DOM FILE [--timeout SECONDS] [--live] [--config] [--json]",
       "hot-unplug the NIC whose MAC the <interface> element in FILE gives" },
+    { "net-define", vnic_cli_net_define, "net-define FILE",
+      "store the <network> in FILE (an existing bridge or host NICs)" },
+    { "net-undefine", vnic_cli_net_undefine, "net-undefine NET", "remove an inactive network" },
+    { "net-start", vnic_cli_net_start, "net-start NET", "activate a network" },
+    { "net-destroy", vnic_cli_net_destroy, "net-destroy NET", "deactivate a network" },
+    { "net-autostart", vnic_cli_net_autostart, "net-autostart NET [--disable]",
+      "start the network with vnicd" },
+    { "net-list", vnic_cli_net_list, "net-list [--all] [--json]",
+      "list active networks, or all with --all" },
+    { "net-dumpxml", vnic_cli_net_dumpxml, "net-dumpxml NET", "print a network's XML" },
     { "events", vnic_cli_events, "events [--json] [--count N] [--timeout SECONDS]",
       "print vnicd's events, one a line, until interrupted, N events or the timeout" },
     { "plan", vnic_cli_plan,

@@ -53,6 +53,15 @@ int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 
+/* cli-network.c */
+int vnic_cli_net_define(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_net_undefine(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_net_start(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_net_destroy(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_net_autostart(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_net_list(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_net_dumpxml(const VnicCliContext *ctx, int argc, char **argv);
+
 /* cli-main.c: prints "vnic VERB: message" on stderr and returns @status. */
 int vnic_cli_fail(const char *verb, int status, const char *message);
 int vnic_cli_failf(const char *verb, int status, const char *format, ...) G_GNUC_PRINTF(3, 4);

@@ -75,6 +75,9 @@ vnic_conf_device_free(VnicConfDevice *dev)
     if (dev->nic != NULL) {
         g_free(dev->nic->source);
         g_free(dev->nic->source_mode);
+        g_free(dev->nic->network);
+        g_free(dev->nic->portgroup);
+        g_free(dev->nic->driver_name);
         g_free(dev->nic->target_dev);
         g_free(dev->nic->model);
         g_free(dev->nic);
@@ -376,8 +379,26 @@ vnic_conf_nic_type_to_string(VnicConfNicType type)
         [VNIC_CONF_NIC_ETHERNET] = "ethernet",
         [VNIC_CONF_NIC_BRIDGE] = "bridge",
         [VNIC_CONF_NIC_DIRECT] = "direct",
+        [VNIC_CONF_NIC_NETWORK] = "network",
+        [VNIC_CONF_NIC_VHOSTUSER] = "vhostuser",
     };
 
     g_return_val_if_fail((guint) type < G_N_ELEMENTS(names), "unknown");
     return names[type];
+}
+
+const char *
+vnic_conf_nic_type_name(VnicConfNicType type)
+{
+    return vnic_conf_nic_type_to_string(type);
+}
+
+VnicConfNicType
+vnic_conf_nic_backend_type(const VnicConfNic *nic)
+{
+    if (nic->type != VNIC_CONF_NIC_NETWORK)
+        return nic->type;
+    if (nic->source == NULL)
+        return VNIC_CONF_NIC_NETWORK;
+    return nic->source_mode != NULL ? VNIC_CONF_NIC_DIRECT : VNIC_CONF_NIC_BRIDGE;
 }

@@ -121,15 +121,35 @@ typedef enum {
     VNIC_CONF_NIC_ETHERNET,
     VNIC_CONF_NIC_BRIDGE,
     VNIC_CONF_NIC_DIRECT,
+    VNIC_CONF_NIC_NETWORK,    /* a vnic network, resolved to bridge/direct at start */
+    VNIC_CONF_NIC_VHOSTUSER,  /* QEMU talks vhost-user to a unix socket */
 } VnicConfNicType;
+
+/* One direction of <bandwidth>: average and peak in KiB/s, burst in KiB,
+ * as libvirt; 0 when absent (average > 0 whenever the element is there). */
+typedef struct {
+    guint64 average;
+    guint64 peak;
+    guint64 burst;
+} VnicConfRate;
 
 typedef struct {
     VnicConfNicType type;
     gboolean has_mac;
     guint8 mac[6];
-    char *source;             /* bridge name (bridge) or lower device (direct) */
-    char *source_mode;        /* direct only: bridge, vepa, private, passthrough */
+    char *source;             /* bridge name (bridge), lower device (direct),
+                               * socket path (vhostuser); network: the bridge
+                               * or device it resolved to, NULL until then */
+    char *source_mode;        /* direct (and a network resolved to a device):
+                               * bridge, vepa, private, passthrough;
+                               * vhostuser: client, server */
+    char *network;            /* network: <source network>, else NULL */
+    char *portgroup;          /* network: <source portgroup>, else NULL */
     char *target_dev;         /* host-side name, NULL when vnic picks one */
+    VnicTristate target_managed; /* <target managed='no'>: an existing tap */
+    char *driver_name;        /* <driver name>: qemu, vhost, or NULL */
+    VnicConfRate inbound;     /* <bandwidth><inbound>: to the guest */
+    VnicConfRate outbound;    /* <bandwidth><outbound>: from the guest */
     char *model;              /* virtio, e1000, e1000e, rtl8139, … */
     guint queues;             /* <driver queues>, 0 when absent */
     VnicTristate link_up;     /* <link state='up|down'/> */
@@ -273,6 +293,17 @@ char *vnic_conf_mac_format(const guint8 mac[6]);
 /* Gives every NIC without a MAC one in 52:54:00:xx:xx:xx, unique within the
  * domain.  The randomness comes from the caller so the layer stays pure. */
 void vnic_conf_domain_assign_macs(VnicConfDomain *def, GRand *rand);
+
+/* What backs @nic on the host: ethernet, bridge or direct; a network NIC
+ * counts as what it resolved to (bridge when <source bridge>, direct when
+ * <source dev>), and as NETWORK while unresolved; vhostuser has no host
+ * link (VHOSTUSER). */
+VnicConfNicType vnic_conf_nic_backend_type(const VnicConfNic *nic);
+/* TRUE when <memoryBacking><access mode='shared'/>: what a vhost-user
+ * NIC needs (a domain with one is refused otherwise; attach checks it). */
+gboolean vnic_conf_domain_memory_shared(const VnicConfDomain *def);
+/* "ethernet", "bridge", … */
+const char *vnic_conf_nic_type_name(VnicConfNicType type);
 
 /* A short human label used in messages: "interface #2 (52:54:00:…)". */
 char *vnic_conf_device_describe(const VnicConfDomain *def, const VnicConfDevice *dev);

@@ -14,24 +14,57 @@
 /* libvirt 9 on x86 picks rtl8139 when QEMU has it (it always does here). */
 #define VNIC_CONF_DEFAULT_NIC_MODEL "rtl8139"
 
+/* libvirt 9.0's interface types vnic does not run, and why. */
+static const struct {
+    const char *type;
+    const char *reason;
+} refused_types[] = {
+    { "user", "vnic gives guests only host links it creates; QEMU's user-mode network "
+              "(slirp) is not offered" },
+    { "hostdev", "PCI passthrough of a host NIC (VFIO) is not supported" },
+    { "vdpa", "vDPA devices are not supported" },
+    { "server", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "client", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "mcast", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "udp", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "internal", "it is a VirtualBox type, QEMU has no such backend" },
+    { "null", "it is a bhyve type, QEMU has no such backend" },
+    { "vds", "it is a VMware type, QEMU has no such backend" },
+};
+
 static gboolean
 parse_type(xmlNode *node, VnicConfNic *nic, GError **error)
 {
-    static const char *const types[] = { "ethernet", "bridge", "direct", NULL };
-    g_autofree char *type = NULL;
+    static const struct {
+        const char *name;
+        VnicConfNicType type;
+    } types[] = {
+        { "ethernet", VNIC_CONF_NIC_ETHERNET }, { "bridge", VNIC_CONF_NIC_BRIDGE },
+        { "direct", VNIC_CONF_NIC_DIRECT },     { "network", VNIC_CONF_NIC_NETWORK },
+        { "vhostuser", VNIC_CONF_NIC_VHOSTUSER },
+    };
+    g_autofree char *type = vnic_conf_xml_prop(node, "type");
 
-    if (!vnic_conf_xml_prop_choice(node, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
-                                   error))
-        return FALSE;
     if (type == NULL)
         return vnic_conf_xml_missing_attr(node, "type", error);
-    if (strcmp(type, "bridge") == 0)
-        nic->type = VNIC_CONF_NIC_BRIDGE;
-    else if (strcmp(type, "direct") == 0)
-        nic->type = VNIC_CONF_NIC_DIRECT;
-    else
-        nic->type = VNIC_CONF_NIC_ETHERNET;
-    return TRUE;
+    for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+        if (strcmp(type, types[i].name) == 0) {
+            nic->type = types[i].type;
+            return TRUE;
+        }
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(refused_types); i++) {
+        if (strcmp(type, refused_types[i].type) == 0) {
+            g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                        "<interface type='%s'> is not supported: %s", type,
+                        refused_types[i].reason);
+            return FALSE;
+        }
+    }
+    g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                "unknown value '%s' for <interface type>: libvirt has no such interface type",
+                type);
+    return FALSE;
 }
 
 static gboolean
@@ -80,10 +113,70 @@ source_attr(xmlNode *source, const char *attr, char **out, GError **error)
     return TRUE;
 }
 
+static const char *const direct_modes[] = { "bridge", "vepa", "private", "passthrough",
+                                           NULL };
+
+/* <source network portgroup>, plus what a running domain's network NIC
+ * resolved to (bridge, or dev and mode): the status XML keeps it. */
+static gboolean
+parse_network_source(xmlNode *source, VnicConfNic *nic, GError **error)
+{
+    g_autofree char *bridge = vnic_conf_xml_prop(source, "bridge");
+    g_autofree char *dev = vnic_conf_xml_prop(source, "dev");
+
+    if (!source_attr(source, "network", &nic->network, error))
+        return FALSE;
+    nic->portgroup = vnic_conf_xml_prop(source, "portgroup");
+    if (bridge != NULL && dev != NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<source bridge='%s'> and <source dev='%s'> together: a network "
+                    "interface runs on one of them", bridge, dev);
+        return FALSE;
+    }
+    if (dev != NULL) {
+        if (!vnic_conf_xml_prop_choice(source, "mode", direct_modes, VNIC_CONF_ERROR_INVALID,
+                                       &nic->source_mode, error))
+            return FALSE;
+        if (nic->source_mode == NULL)
+            nic->source_mode = g_strdup("vepa");
+    }
+    nic->source = dev != NULL ? g_steal_pointer(&dev) : g_steal_pointer(&bridge);
+    return TRUE;
+}
+
+/* <source type='unix' path='…' mode='client|server'/>: all three
+ * required, as libvirt requires them. */
+static gboolean
+parse_vhostuser_source(xmlNode *source, VnicConfNic *nic, GError **error)
+{
+    static const char *const types[] = { "unix", NULL };
+    static const char *const modes[] = { "client", "server", NULL };
+    g_autofree char *type = NULL;
+
+    if (!vnic_conf_xml_prop_choice(source, "type", types, VNIC_CONF_ERROR_UNSUPPORTED, &type,
+                                   error))
+        return FALSE;
+    if (type == NULL)
+        return vnic_conf_xml_missing_attr(source, "type", error);
+    if (!source_attr(source, "path", &nic->source, error))
+        return FALSE;
+    if (!g_path_is_absolute(nic->source)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                    "invalid value '%s' for <source path>: a vhost-user socket path must be "
+                    "absolute", nic->source);
+        return FALSE;
+    }
+    if (!vnic_conf_xml_prop_choice(source, "mode", modes, VNIC_CONF_ERROR_INVALID,
+                                   &nic->source_mode, error))
+        return FALSE;
+    if (nic->source_mode == NULL)
+        return vnic_conf_xml_missing_attr(source, "mode", error);
+    return TRUE;
+}
+
 static gboolean
 parse_source(xmlNode *node, VnicConfNic *nic, GError **error)
 {
-    static const char *const modes[] = { "bridge", "vepa", "private", "passthrough", NULL };
     xmlNode *source;
 
     if (!vnic_conf_xml_single_child(node, "source", &source, error))
@@ -96,10 +189,18 @@ parse_source(xmlNode *node, VnicConfNic *nic, GError **error)
                     vnic_conf_nic_type_to_string(nic->type));
         return FALSE;
     }
-    if (nic->type == VNIC_CONF_NIC_BRIDGE)
+    switch (nic->type) {
+    case VNIC_CONF_NIC_BRIDGE:
         return source_attr(source, "bridge", &nic->source, error);
+    case VNIC_CONF_NIC_NETWORK:
+        return parse_network_source(source, nic, error);
+    case VNIC_CONF_NIC_VHOSTUSER:
+        return parse_vhostuser_source(source, nic, error);
+    default:
+        break;
+    }
     if (!source_attr(source, "dev", &nic->source, error) ||
-        !vnic_conf_xml_prop_choice(source, "mode", modes, VNIC_CONF_ERROR_INVALID,
+        !vnic_conf_xml_prop_choice(source, "mode", direct_modes, VNIC_CONF_ERROR_INVALID,
                                    &nic->source_mode, error))
         return FALSE;
     if (nic->source_mode == NULL)
@@ -136,6 +237,22 @@ parse_target(xmlNode *node, VnicConfNic *nic, GError **error)
                     "invalid value '%s' for <target dev>: a host interface name has 1 to 15 "
                     "characters, no '/' and no blanks",
                     nic->target_dev);
+        return FALSE;
+    }
+    if (!vnic_conf_xml_prop_tristate(target, "managed", "yes", "no", &nic->target_managed,
+                                     error))
+        return FALSE;
+    if (nic->target_managed == VNIC_TRISTATE_NO && nic->target_dev == NULL) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_MISSING,
+                    "<target managed='no'> has no dev attribute: it must name the existing "
+                    "tap to use");
+        return FALSE;
+    }
+    if (nic->target_managed == VNIC_TRISTATE_NO && nic->type != VNIC_CONF_NIC_ETHERNET) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
+                    "<target managed='no'> on <interface type='%s'>: an existing tap is only "
+                    "used for type ethernet, as in libvirt (whoever made it plugs it)",
+                    vnic_conf_nic_type_to_string(nic->type));
         return FALSE;
     }
     return TRUE;
@@ -240,5 +357,5 @@ vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDe
     return parse_type(node, nic, error) && parse_mac(node, nic, error) &&
            parse_source(node, nic, error) && parse_target(node, nic, error) &&
            parse_model(node, nic, error) && parse_tuning(node, nic, error) &&
-           parse_unplug(node, nic, error);
+           parse_unplug(node, nic, error) && vnic_conf_parse_interface_extra(node, nic, error);
 }

@@ -499,7 +499,8 @@ vnic_conf_domain_parse(const char *xml, gsize len, GError **error)
         !parse_os(def, root, error) || !parse_features(def, root, error) ||
         !parse_vnic_elements(def, root, error) || !parse_devices(def, root, error) ||
         !vnic_conf_resolve_controllers(def, error) || !check_devices(def, error) ||
-        !vnic_conf_check_rules(def, error))
+        !vnic_conf_check_rules(def, error) ||
+        !vnic_conf_check_vhostuser_memory(def, root, error))
         return NULL;
     vnic_conf_domain_add_defaults(def);
     return g_steal_pointer(&def);

@@ -27,6 +27,13 @@ VnicConfDevice *vnic_conf_parse_device(const VnicConfParseCtx *ctx, xmlNode *nod
 gboolean vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node,
                                    VnicConfDevice *dev, GError **error);
 
+/* conf-parse-nic-extra.c: <bandwidth>, <driver name>, <virtualport> and
+ * vhost-user's rules, once the rest of the interface is parsed. */
+gboolean vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error);
+/* Whole-domain: a vhostuser NIC needs <memoryBacking><access mode='shared'>. */
+gboolean vnic_conf_check_vhostuser_memory(const VnicConfDomain *def, xmlNode *root,
+                                          GError **error);
+
 /* conf-parse-controller.c */
 gboolean vnic_conf_parse_controller(const VnicConfParseCtx *ctx, xmlNode *node,
                                     VnicConfDevice *dev, GError **error);

@@ -267,7 +267,13 @@ undefine_job(VnicDomain *dom, VnicApiRequest *request)
         return;
     }
     vnic_state_remove_config(daemon, dom->name);
-    g_hash_table_steal(daemon->domains, dom->name);
+    {
+        gpointer key = NULL;
+
+        /* the registry's key copy is ours once stolen */
+        if (g_hash_table_steal_extended(daemon->domains, dom->name, &key, NULL))
+            g_free(key);
+    }
     dom->undefined = TRUE;
     vnic_daemon_emit(daemon, "DOMAIN_UNDEFINED", dom->name, NULL);
     vnic_api_request_return(request, NULL);
@@ -353,6 +359,10 @@ static const VnicApiArg args_detach_interface[] = {
 static const VnicApiArg args_detach_device[] = {
     S_REQ("name"), S_REQ("xml"), I("timeout"), B("live"), B("config"), END
 };
+static const VnicApiArg args_xml[] = { S_REQ("xml"), END };
+static const VnicApiArg args_network[] = { S_REQ("network"), END };
+static const VnicApiArg args_net_list[] = { B("all"), END };
+static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
 
 #undef S
 #undef S_REQ
@@ -378,5 +388,12 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "attach-device", cmd_attach, FALSE, args_attach_device },
     { "detach-interface", cmd_detach, FALSE, args_detach_interface },
     { "detach-device", cmd_detach, FALSE, args_detach_device },
+    { "net-list", vnic_cmd_net_list, TRUE, args_net_list },
+    { "net-dumpxml", vnic_cmd_net_dumpxml, TRUE, args_network },
+    { "net-define", vnic_cmd_net_define, FALSE, args_xml },
+    { "net-undefine", vnic_cmd_net_undefine, FALSE, args_network },
+    { "net-start", vnic_cmd_net_start, FALSE, args_network },
+    { "net-destroy", vnic_cmd_net_destroy, FALSE, args_network },
+    { "net-autostart", vnic_cmd_net_autostart, FALSE, args_net_autostart },
 };
 const gsize vnic_daemon_n_commands = G_N_ELEMENTS(vnic_daemon_commands);

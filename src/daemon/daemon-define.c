@@ -112,13 +112,6 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
     return dom;
 }
 
-static const char *
-nic_type_name(VnicConfNicType type)
-{
-    static const char *const names[] = { "ethernet", "bridge", "direct" };
-    return names[type];
-}
-
 static void
 set_string_or_null(JsonObject *o, const char *key, const char *value)
 {
@@ -138,8 +131,10 @@ interface_json(const VnicConfDomain *def, const VnicConfDevice *dev)
     g_autoptr(VnicPciGuestNames) names = NULL;
 
     set_string_or_null(o, "alias", dev->alias);
-    json_object_set_string_member(o, "type", nic_type_name(nic->type));
-    set_string_or_null(o, "source", nic->source);
+    json_object_set_string_member(o, "type", vnic_conf_nic_type_name(nic->type));
+    /* a network NIC shows its network, as virsh domiflist does */
+    set_string_or_null(o, "source",
+                       nic->type == VNIC_CONF_NIC_NETWORK ? nic->network : nic->source);
     set_string_or_null(o, "target", nic->target_dev);
     set_string_or_null(o, "model", nic->model);
     set_string_or_null(o, "mac", mac);

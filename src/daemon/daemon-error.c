@@ -19,6 +19,8 @@ static const char *const daemon_classes[] = {
     [VNIC_DAEMON_ERROR_DOMAIN_EXISTS] = "DomainExists",
     [VNIC_DAEMON_ERROR_INVALID_STATE] = "InvalidState",
     [VNIC_DAEMON_ERROR_TIMEOUT] = "Timeout",
+    [VNIC_DAEMON_ERROR_NETWORK_NOT_FOUND] = "NetworkNotFound",
+    [VNIC_DAEMON_ERROR_NETWORK_EXISTS] = "NetworkExists",
 };
 
 const char *

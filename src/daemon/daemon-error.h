@@ -23,6 +23,8 @@ typedef enum {
     VNIC_DAEMON_ERROR_DOMAIN_EXISTS,
     VNIC_DAEMON_ERROR_INVALID_STATE,
     VNIC_DAEMON_ERROR_TIMEOUT,
+    VNIC_DAEMON_ERROR_NETWORK_NOT_FOUND,
+    VNIC_DAEMON_ERROR_NETWORK_EXISTS,
 } VnicDaemonErrorCode;
 
 /* The API class for any error: daemon codes by their name, conf errors

@@ -48,9 +48,12 @@ source_xml(const char *type, const char *source, const char *mode, GError **erro
     if (strcmp(type, "ethernet") == 0)
         return g_strdup("");
     if (!source) {
-        missing(error, "attach-interface: type 'bridge' and 'direct' need a 'source'");
+        missing(error, "attach-interface: type 'bridge', 'direct' and 'network' need a "
+                       "'source'");
         return NULL;
     }
+    if (strcmp(type, "network") == 0)
+        return g_markup_printf_escaped("<source network='%s'/>", source);
     if (strcmp(type, "bridge") == 0)
         return g_markup_printf_escaped("<source bridge='%s'/>", source);
     return g_markup_printf_escaped("<source dev='%s' mode='%s'/>", source, mode ? mode : "vepa");

@@ -20,6 +20,7 @@ typedef struct {
     char *xml;                /* the <interface> as asked for */
     VnicConfDevice *dev;      /* the live NIC while it is being plugged */
     VnicOwnedLink *owned;     /* its ledger entry, once the backend exists */
+    VnicOwnedLink *owned_ifb; /* the ifb shaping its <outbound>, if any */
     gint64 started_us;
     gint64 backend_us;
 } Attach;
@@ -117,16 +118,23 @@ attach_result(Attach *a, const VnicQemuHotplugTimings *t, const VnicConfDevice *
 
 /* Undoes the backend of a failed live attach: link and ledger entry. */
 static void
-drop_backend(Attach *a)
+drop_link(Attach *a, VnicOwnedLink **owned)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!a->owned)
+    if (*owned == NULL)
         return;
-    if (!vnic_host_link_delete(a->owned->link, &error))
+    if (!vnic_host_link_delete((*owned)->link, &error))
         g_warning("domain '%s': %s", a->dom->name, error->message);
-    g_ptr_array_remove(a->dom->links, a->owned);
-    a->owned = NULL;
+    g_ptr_array_remove(a->dom->links, *owned);
+    *owned = NULL;
+}
+
+static void
+drop_backend(Attach *a)
+{
+    drop_link(a, &a->owned_ifb);
+    drop_link(a, &a->owned);
 }
 
 static void
@@ -199,23 +207,40 @@ plug_live(Attach *a, GError **error)
 
     if (!(a->dev = prepare_nic(dom->live, a->xml, NULL, error)))
         return FALSE;
-    a->dev->alias = vnic_qemu_next_nic_id(dom->live);
-    t0 = g_get_monotonic_time();
-    if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
+    if (a->dev->nic->type == VNIC_CONF_NIC_VHOSTUSER &&
+        !vnic_conf_domain_memory_shared(dom->live)) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<interface type='vhostuser'> needs the guest's memory shared with its "
+                    "backend: the domain has no <memoryBacking><access mode='shared'/>");
         return FALSE;
+    }
+    if (!vnic_network_resolve_nic(dom->daemon, dom->live, a->dev, error))
+        return FALSE;
+    a->dev->alias = vnic_qemu_next_nic_id(dom->live);
+    vnic_domain_warn_vhost(dom, dom->live, a->dev);
+    t0 = g_get_monotonic_time();
+    /* vhost-user: no host link, QEMU opens the socket (chardev-add) */
+    if (a->dev->nic->type != VNIC_CONF_NIC_VHOSTUSER) {
+        if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
+            return FALSE;
+        if (vnic_host_backend_is_owned(backend))
+            a->owned = vnic_domain_own_link(dom, vnic_host_backend_get_link(backend),
+                                            a->dev->alias);
+        if (vnic_host_backend_get_ifb(backend) != NULL)
+            a->owned_ifb = vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend),
+                                                a->dev->alias);
+        g_free(a->dev->nic->target_dev);
+        a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
+    }
     a->backend_us = g_get_monotonic_time() - t0;
-    a->owned = g_new0(VnicOwnedLink, 1);
-    a->owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
-    a->owned->alias = g_strdup(a->dev->alias);
-    g_ptr_array_add(dom->links, a->owned);
-    g_free(a->dev->nic->target_dev);
-    a->dev->nic->target_dev = g_strdup(a->owned->link->name);
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */
     if (!vnic_api_arg_string(a->request, "x-fail-step", FALSE, &fail_step, error))
         return FALSE;
-    fds = vnic_host_backend_steal_fds(backend, &n_fds);
+    fds = backend != NULL ? vnic_host_backend_steal_fds(backend, &n_fds) : NULL;
+    if (backend == NULL)
+        n_fds = 0;
     /* the QMP sequence takes the fds whatever happens */
     vnic_qemu_hotplug_nic_async(vnic_qemu_process_get_qmp(dom->process), dom->live, a->dev, fds,
                                 n_fds, fail_step, NULL, plugged, a);

@@ -123,6 +123,23 @@ remove_qemu_socket_dir(const VnicDomain *dom)
     g_rmdir(dir);
 }
 
+/* Existing taps (managed='no') outlive the domain: take our shaping off
+ * them, as libvirt does; vnic's own links go with the ledger. */
+void
+vnic_domain_clear_unmanaged(VnicDomain *dom, const VnicConfDevice *dev)
+{
+    const VnicConfNic *nic = dev->nic;
+    g_autoptr(GError) error = NULL;
+
+    if (nic->target_managed != VNIC_TRISTATE_NO || nic->target_dev == NULL ||
+        (nic->inbound.average == 0 && nic->outbound.average == 0))
+        return;
+    if (!vnic_host_bandwidth_clear(nic->target_dev, &error))
+        g_warning("domain '%s': clearing <bandwidth> on tap '%s': %s", dom->name,
+                  nic->target_dev, error->message);
+}
+
+
 /* Back to shut off: the ledger's links, the cgroup, the status file and run dir. */
 void
 vnic_domain_cleanup(VnicDomain *dom)
@@ -130,6 +147,11 @@ vnic_domain_cleanup(VnicDomain *dom)
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
     g_autoptr(GError) error = NULL;
 
+    for (guint i = 0; dom->live != NULL && i < dom->live->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+            vnic_domain_clear_unmanaged(dom, dev);
+    }
     vnic_domain_delete_links(dom);
     if (!vnic_host_cgroup_remove(cgroup_name(dom), &error))
         g_warning("domain '%s': %s", dom->name, error->message);
@@ -143,33 +165,81 @@ vnic_domain_cleanup(VnicDomain *dom)
 
 /* ---- start ------------------------------------------------------------ */
 
-/* Creates the NICs' host backends and hands their fds to the runtime.
- * Each link goes into the ledger the moment it exists. */
+/* <driver name='vhost'>: libvirt's fallback without /dev/vhost-net is
+ * userspace virtio-net and a warning; vnic does the same (QEMU always gets
+ * vhost=off: vnic passes no vhost-net fds). */
+void
+vnic_domain_warn_vhost(const VnicDomain *dom, const VnicConfDomain *def,
+                       const VnicConfDevice *dev)
+{
+    g_autofree char *what = NULL;
+
+    if (g_strcmp0(dev->nic->driver_name, "vhost") != 0 ||
+        dev->nic->type == VNIC_CONF_NIC_VHOSTUSER)
+        return;
+    what = vnic_conf_device_describe(def, dev);
+    g_warning("domain '%s': %s: <driver name='vhost'>: %s, using userspace virtio-net "
+              "(vhost=off)", dom->name, what,
+              g_file_test("/dev/vhost-net", G_FILE_TEST_EXISTS)
+                  ? "vnic does not hand vhost-net to QEMU"
+                  : "/dev/vhost-net is not available");
+}
+
+VnicOwnedLink *
+vnic_domain_own_link(VnicDomain *dom, const VnicHostLink *link, const char *alias)
+{
+    VnicOwnedLink *owned = g_new0(VnicOwnedLink, 1);
+
+    owned->link = vnic_host_link_copy(link);
+    owned->alias = g_strdup(alias);
+    g_ptr_array_add(dom->links, owned);
+    return owned;
+}
+
+/* The host backend of one NIC: its fds go to the runtime; a link vnic made
+ * goes into the ledger the moment it exists (an existing tap,
+ * managed='no', never does). */
+static gboolean
+create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError **error)
+{
+    g_autoptr(VnicHostBackend) backend = NULL;
+    g_autofree int *fds = NULL;
+    const VnicHostLink *link;
+    guint n_fds;
+
+    vnic_domain_warn_vhost(dom, dom->live, dev);
+    if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER)
+        return TRUE;  /* QEMU connects to the socket itself */
+    if (!(backend = vnic_host_backend_create(dev->nic, error)))
+        return FALSE;
+    link = vnic_host_backend_get_link(backend);
+    if (vnic_host_backend_is_owned(backend))
+        vnic_domain_own_link(dom, link, dev->alias);
+    if (vnic_host_backend_get_ifb(backend) != NULL)
+        vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend), dev->alias);
+    g_free(dev->nic->target_dev);
+    dev->nic->target_dev = g_strdup(link->name);
+    fds = vnic_host_backend_steal_fds(backend, &n_fds);
+    vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, fds, n_fds);
+    return TRUE;
+}
+
+/* Resolves network NICs, then creates every NIC's host backend. */
 static gboolean
 create_backends(VnicDomain *dom, VnicQemuRuntime *rt, GError **error)
 {
+    if (!vnic_networks_resolve(dom->daemon, dom->live, error))
+        return FALSE;
     for (guint i = 0; i < dom->live->devices->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
-        g_autoptr(VnicHostBackend) backend = NULL;
-        g_autofree int *fds = NULL;
-        VnicOwnedLink *owned;
-        guint n_fds;
 
         if (dev->kind != VNIC_CONF_DEV_INTERFACE)
             continue;
-        if (!(backend = vnic_host_backend_create(dev->nic, error))) {
+        if (!create_backend(dom, rt, dev, error)) {
             g_autofree char *what = vnic_conf_device_describe(dom->live, dev);
             g_prefix_error(error, "%s: ", what);
             return FALSE;
         }
-        owned = g_new0(VnicOwnedLink, 1);
-        owned->link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
-        owned->alias = g_strdup(dev->alias);
-        g_ptr_array_add(dom->links, owned);
-        g_free(dev->nic->target_dev);
-        dev->nic->target_dev = g_strdup(owned->link->name);
-        fds = vnic_host_backend_steal_fds(backend, &n_fds);
-        vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, fds, n_fds);
     }
     return TRUE;
 }

@@ -13,6 +13,14 @@ gboolean vnic_domain_delete_links(VnicDomain *dom);
 
 /* Back to shut off after QEMU is gone: links, status file, run dir. */
 void vnic_domain_cleanup(VnicDomain *dom);
+/* Records @link (copied) in the ledger as the NIC @alias's. */
+VnicOwnedLink *vnic_domain_own_link(VnicDomain *dom, const VnicHostLink *link,
+                                    const char *alias);
+/* Takes <bandwidth> off an existing tap (managed='no') the NIC used. */
+void vnic_domain_clear_unmanaged(VnicDomain *dom, const VnicConfDevice *dev);
+/* Logs the warning for <driver name='vhost'> (no vhost-net: userspace). */
+void vnic_domain_warn_vhost(const VnicDomain *dom, const VnicConfDomain *def,
+                            const VnicConfDevice *dev);
 
 /* QEMU is gone, whoever ended it: cleans up, emits DOMAIN_STOPPED, ends a
  * shutdown waiting for it.  The exit func of every VnicQemuProcess. */

@@ -112,6 +112,7 @@ teardown(VnicDaemon *daemon)
 {
     g_clear_pointer(&daemon->api, vnic_api_server_free);
     g_clear_pointer(&daemon->domains, g_hash_table_unref);
+    vnic_networks_free(daemon);
     g_clear_pointer(&daemon->loop, g_main_loop_unref);
     g_free(daemon->opts.state_dir);
     g_free(daemon->opts.run_dir);

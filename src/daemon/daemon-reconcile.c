@@ -22,17 +22,18 @@ vnic_domain_forget_nic(VnicDomain *dom, VnicConfDevice *dev, const char *initiat
     json_object_set_string_member(ev, "mac", mac ? mac : "");
     json_object_set_string_member(ev, "address", addr ? addr : "");
     json_object_set_string_member(ev, "initiator", initiator);
-    for (guint i = 0; i < dom->links->len; i++) {
-        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+    vnic_domain_clear_unmanaged(dom, dev);
+    /* every link of the NIC: its tap or macvtap, and an ifb for <outbound> */
+    for (guint i = dom->links->len; i > 0; i--) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
         g_autoptr(GError) error = NULL;
 
         if (g_strcmp0(o->alias, dev->alias) != 0)
             continue;
         if (vnic_host_link_delete(o->link, &error))
-            g_ptr_array_remove_index(dom->links, i);
+            g_ptr_array_remove_index(dom->links, i - 1);
         else
             g_warning("domain '%s': %s", dom->name, error->message);
-        break;
     }
     g_ptr_array_remove(dom->live->devices, dev);
     vnic_daemon_emit(dom->daemon, "DEVICE_REMOVED", dom->name, ev);

@@ -137,6 +137,9 @@ vnic_state_load(VnicDaemon *daemon, GError **error)
     g_autoptr(GDir) dir = NULL;
     const char *file;
 
+    /* networks first: autostart ones are active before any guest re-attaches */
+    if (!vnic_networks_load(daemon, error))
+        return FALSE;
     if (g_mkdir_with_parents(dir_path, 0700) < 0 ||
         !(dir = g_dir_open(dir_path, 0, error)))
         return FALSE;

@@ -115,8 +115,7 @@ typedef struct {
     VnicDomain *dom;
     char *alias;
     VnicPendingUnplug *pending; /* taken from dom->unplugs, or NULL (guest) */
-    VnicOwnedLink *owned;       /* the ledger entry being deleted, or NULL */
-    guint waiting;              /* netdev_del and link deletion still due */
+    guint waiting;              /* netdev_del and link deletions still due */
 } Completion;
 
 static void
@@ -178,41 +177,61 @@ delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *ca
         g_task_return_error(task, error);
 }
 
+/* One link deletion: the ledger entry it deletes (compared by pointer,
+ * never dereferenced once the ledger may have dropped it) and the link. */
+typedef struct {
+    Completion *c;
+    VnicOwnedLink *owned;
+} LinkDeletion;
+
 static void
 link_deleted(GObject *source, GAsyncResult *res, gpointer data)
 {
-    Completion *c = data;
+    LinkDeletion *d = data;
+    Completion *c = d->c;
     g_autoptr(GError) error = NULL;
 
     /* on failure the ledger keeps the link and forget_nic() tries again */
     if (g_task_propagate_boolean(G_TASK(res), &error))
-        g_ptr_array_remove(c->dom->links, c->owned);
+        g_ptr_array_remove(c->dom->links, d->owned);
     else
         g_warning("domain '%s': %s", c->dom->name, error->message);
+    g_free(d);
     if (--c->waiting == 0)
         complete(c);
 }
 
 static void
-delete_link_async(Completion *c)
+delete_link_async(Completion *c, VnicOwnedLink *owned)
 {
-    GTask *task = g_task_new(NULL, NULL, link_deleted, c);
+    LinkDeletion *d = g_new0(LinkDeletion, 1);
+    GTask *task;
 
-    g_task_set_task_data(task, vnic_host_link_copy(c->owned->link),
+    d->c = c;
+    d->owned = owned;
+    task = g_task_new(NULL, NULL, link_deleted, d);
+    g_task_set_task_data(task, vnic_host_link_copy(owned->link),
                          (GDestroyNotify)vnic_host_link_free);
     g_task_run_in_thread(task, delete_link_thread);
     g_object_unref(task);
 }
 
-static VnicOwnedLink *
-owned_link(VnicDomain *dom, const char *alias)
+/* Starts the deletion of every link of NIC @alias (tap or macvtap, and an
+ * ifb shaping its <outbound>); returns how many. */
+static guint
+delete_links_async(Completion *c, const char *alias)
 {
-    for (guint i = 0; i < dom->links->len; i++) {
-        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+    g_autoptr(GPtrArray) mine = g_ptr_array_new();
+
+    for (guint i = 0; i < c->dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(c->dom->links, i);
         if (g_strcmp0(o->alias, alias) == 0)
-            return o;
+            g_ptr_array_add(mine, o);
     }
-    return NULL;
+    c->waiting += mine->len;
+    for (guint i = 0; i < mine->len; i++)
+        delete_link_async(c, g_ptr_array_index(mine, i));
+    return mine->len;
 }
 
 /* DEVICE_DELETED for one of our NICs: finish its unplug. */
@@ -234,12 +253,10 @@ device_deleted(VnicDomain *dom, const char *alias)
     }
     json_object_set_string_member(args, "id", netdev);
     c->waiting = 1;
-    if ((c->owned = owned_link(dom, alias))) {
-        c->waiting++;
-        delete_link_async(c);
-    }
+    delete_links_async(c, alias);
     vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "netdev_del", args,
                                   NULL, 0, 5000, NULL, netdev_deleted, c);
+    /* a vhost-user netdev takes its socket chardev with it */
 }
 
 /* The guest refused (QEMU ≥ 6.2 reports it): the waiting detach fails. */

@@ -81,6 +81,7 @@ struct _VnicDaemon {
     VnicDaemonOptions opts;
     VnicApiServer *api;
     GHashTable *domains;      /* name → VnicDomain*, owned */
+    GHashTable *networks;     /* name → VnicNetwork*, owned (daemon-network.c) */
     GMainLoop *loop;
     uid_t qemu_uid;
     gid_t qemu_gid;
@@ -109,6 +110,26 @@ void vnic_state_remove_status(VnicDomain *dom);
 char *vnic_state_domain_run_dir(VnicDomain *dom);
 char *vnic_state_log_path(VnicDomain *dom);
 gboolean vnic_state_load(VnicDaemon *daemon, GError **error);
+
+/* daemon-network.c: libvirt-style networks (docs/api.md "Networks").
+ * Config <state-dir>/networks/NAME.xml, NAME.autostart beside it when
+ * set; <run-dir>/networks/NAME.active while active. */
+gboolean vnic_networks_load(VnicDaemon *daemon, GError **error);
+void vnic_networks_free(VnicDaemon *daemon);
+/* Every network NIC of @def gets what its network resolves to (a bridge,
+ * or a pool device and mode: the least used by running domains, as
+ * libvirt picks), or an error naming the NIC and the network. */
+gboolean vnic_networks_resolve(VnicDaemon *daemon, VnicConfDomain *def, GError **error);
+gboolean vnic_network_resolve_nic(VnicDaemon *daemon, const VnicConfDomain *def,
+                                  VnicConfDevice *dev, GError **error);
+/* The net-* API commands (registered in daemon-commands.c). */
+void vnic_cmd_net_define(VnicApiRequest *request, gpointer data);
+void vnic_cmd_net_undefine(VnicApiRequest *request, gpointer data);
+void vnic_cmd_net_start(VnicApiRequest *request, gpointer data);
+void vnic_cmd_net_destroy(VnicApiRequest *request, gpointer data);
+void vnic_cmd_net_list(VnicApiRequest *request, gpointer data);
+void vnic_cmd_net_dumpxml(VnicApiRequest *request, gpointer data);
+void vnic_cmd_net_autostart(VnicApiRequest *request, gpointer data);
 
 /* daemon-commands.c */
 extern const VnicApiCommand vnic_daemon_commands[];

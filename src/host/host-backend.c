@@ -147,7 +147,7 @@ vnic_host_link_free(VnicHostLink *link)
 const char *
 vnic_host_link_kind_to_string(VnicHostLinkKind kind)
 {
-    return kind == VNIC_HOST_LINK_MACVTAP ? "macvtap" : "tap";
+    return kind == VNIC_HOST_LINK_MACVTAP ? "macvtap" : kind == VNIC_HOST_LINK_IFB ? "ifb" : "tap";
 }
 
 gboolean
@@ -157,6 +157,8 @@ vnic_host_link_kind_from_string(const char *text, VnicHostLinkKind *kind)
         *kind = VNIC_HOST_LINK_TAP;
     else if (g_strcmp0(text, "macvtap") == 0)
         *kind = VNIC_HOST_LINK_MACVTAP;
+    else if (g_strcmp0(text, "ifb") == 0)
+        *kind = VNIC_HOST_LINK_IFB;
     else
         return FALSE;
     return TRUE;
@@ -165,7 +167,7 @@ vnic_host_link_kind_from_string(const char *text, VnicHostLinkKind *kind)
 const char *
 vnic_host_link_kind_to_kernel(VnicHostLinkKind kind)
 {
-    return kind == VNIC_HOST_LINK_MACVTAP ? "macvtap" : "tun";
+    return kind == VNIC_HOST_LINK_MACVTAP ? "macvtap" : kind == VNIC_HOST_LINK_IFB ? "ifb" : "tun";
 }
 
 /* ---- VnicHostBackend --------------------------------------------------- */
@@ -188,6 +190,7 @@ vnic_host_backend_free(VnicHostBackend *backend)
         vnic_host_closep(&g_array_index(backend->fds, int, i));
     g_array_unref(backend->fds);
     vnic_host_link_free(backend->link);
+    vnic_host_link_free(backend->ifb);
     g_free(backend);
 }
 
@@ -219,6 +222,10 @@ backend_rollback(VnicHostBackend *backend)
 {
     g_autoptr(GError) error = NULL;
 
+    if (backend->ifb && !vnic_host_nl_delete_created(backend->ifb, &error)) {
+        g_debug("rollback of ifb '%s': %s", backend->ifb->name, error->message);
+        g_clear_error(&error);
+    }
     if (backend->link && !vnic_host_nl_delete_created(backend->link, &error))
         g_debug("rollback of %s '%s' (ifindex %u): %s",
                 vnic_host_link_kind_to_string(backend->link->kind), backend->link->name,
@@ -240,7 +247,7 @@ vnic_host_backend_create(const VnicConfNic *nic, GError **error)
     if (!nl)
         return NULL;
     backend = backend_new();
-    switch (nic->type) {
+    switch (vnic_conf_nic_backend_type(nic)) {
     case VNIC_CONF_NIC_ETHERNET:
     case VNIC_CONF_NIC_BRIDGE:
         ok = vnic_host_tap_setup(backend, nl, nic, error);
@@ -250,14 +257,36 @@ vnic_host_backend_create(const VnicConfNic *nic, GError **error)
         break;
     default:
         g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_INVALID,
-                    "interface type %d has no host backend", (int)nic->type);
+                    "<interface type='%s'> has no host link%s",
+                    vnic_conf_nic_type_name(nic->type),
+                    nic->type == VNIC_CONF_NIC_NETWORK ? " until its network is resolved" : "");
         break;
+    }
+    if (ok)
+        ok = vnic_host_bandwidth_apply(nl, backend, nic, error);
+    if (!ok && backend->unmanaged) {
+        /* never delete a tap that is not ours: only close our queues */
+        vnic_host_link_free(g_steal_pointer(&backend->link));
     }
     if (!ok) {
         backend_rollback(backend);
         return NULL;
     }
     return backend;
+}
+
+const VnicHostLink *
+vnic_host_backend_get_ifb(const VnicHostBackend *backend)
+{
+    g_return_val_if_fail(backend != NULL, NULL);
+    return backend->ifb;
+}
+
+gboolean
+vnic_host_backend_is_owned(const VnicHostBackend *backend)
+{
+    g_return_val_if_fail(backend != NULL, FALSE);
+    return !backend->unmanaged;
 }
 
 const VnicHostLink *

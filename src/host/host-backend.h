@@ -9,6 +9,11 @@
  *             guest NIC's, up, and its /dev/tapN opened once per queue.
  * Names: <target dev> when given (refused if a link of that name exists),
  * else the lowest free vnetN / macvtapN, chosen atomically by the kernel.
+ * <target dev='X' managed='no'/>: tap X must exist; vnic attaches queues to
+ * it and changes nothing but <bandwidth>; it is not vnic's link.
+ * <bandwidth>: tc (htb class for inbound, ingress police for outbound) on
+ * the link, see host-bandwidth.c.  A network NIC uses what it resolved to
+ * (vnic_conf_nic_backend_type()).
  *
  * Ownership: every link vnic creates is described by a VnicHostLink (name,
  * ifindex, kind).  vnic_host_link_delete() deletes a link only if a link
@@ -57,6 +62,7 @@ gboolean vnic_host_error_code_from_string(const char *name, VnicHostErrorCode *c
 typedef enum {
     VNIC_HOST_LINK_TAP,
     VNIC_HOST_LINK_MACVTAP,
+    VNIC_HOST_LINK_IFB,       /* shapes <outbound> where tc has no police action */
 } VnicHostLinkKind;
 
 /* A link vnic created.  Plain data, safe to copy into state files. */
@@ -91,6 +97,18 @@ void vnic_host_backend_free(VnicHostBackend *backend);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostBackend, vnic_host_backend_free)
 
 const VnicHostLink *vnic_host_backend_get_link(const VnicHostBackend *backend);
+/* The IFB link vnic made to shape the NIC's <outbound> (a kernel without
+ * tc's police action: the tap's ingress is redirected to it), or NULL.
+ * Always vnic's: record it and delete it with the NIC. */
+const VnicHostLink *vnic_host_backend_get_ifb(const VnicHostBackend *backend);
+/* FALSE for an existing tap (<target managed='no'>): the caller must not
+ * record its link as its own, nor ever delete it. */
+gboolean vnic_host_backend_is_owned(const VnicHostBackend *backend);
+
+/* Removes the shaping <bandwidth> added to link @name: its root and
+ * ingress qdiscs (a link that is gone is fine).  For links vnic does not
+ * delete (managed='no'), as libvirt clears them when the guest stops. */
+gboolean vnic_host_bandwidth_clear(const char *name, GError **error);
 /* The fds, still owned by the backend. */
 const int *vnic_host_backend_get_fds(const VnicHostBackend *backend, guint *n_fds);
 /* Hands the fds over to the caller (the backend forgets them); free the
@@ -113,5 +131,9 @@ gboolean vnic_host_link_exists(const VnicHostLink *link);
  * devices go away and come back, and for <link state='down'>).  A link
  * that is gone or no longer ours is VNIC_HOST_ERROR_NOT_FOUND. */
 gboolean vnic_host_link_set_up(const VnicHostLink *link, gboolean up, GError **error);
+
+/* TRUE when link @name exists (and, with @bridge, is a bridge); else
+ * NOT_FOUND or INVALID naming it.  For checks before anything is made. */
+gboolean vnic_host_link_check(const char *name, gboolean bridge, GError **error);
 
 G_END_DECLS

@@ -132,6 +132,25 @@ nl_failv(VnicHostNl *nl, int err, GError **error, const char *fmt, va_list ap)
 }
 
 gboolean
+vnic_host_nl_result(VnicHostNl *nl, int err, GError **error, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err >= 0)
+        return TRUE;
+    va_start(ap, fmt);
+    nl_failv(nl, err, error, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+void
+vnic_host_nl_reset(VnicHostNl *nl)
+{
+    nl_reset(nl);
+}
+
+gboolean
 vnic_host_nl_get(VnicHostNl *nl, guint ifindex, const char *name, rtnl_link **ret,
                  GError **error)
 {
@@ -346,4 +365,27 @@ vnic_host_link_set_up(const VnicHostLink *link, gboolean up, GError **error)
         return FALSE;
     }
     return vnic_host_nl_set_up(nl, link->ifindex, link->name, up, error);
+}
+
+gboolean
+vnic_host_link_check(const char *name, gboolean bridge, GError **error)
+{
+    g_autoptr(VnicHostNl) nl = vnic_host_nl_open(error);
+    g_autoptr(rtnl_link) link = NULL;
+    const char *kind;
+
+    if (!nl || !vnic_host_nl_get(nl, 0, name, &link, error))
+        return FALSE;
+    if (!link) {
+        g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_NOT_FOUND,
+                    "%s '%s' does not exist", bridge ? "bridge" : "host interface", name);
+        return FALSE;
+    }
+    kind = rtnl_link_get_type(link);
+    if (bridge && g_strcmp0(kind, "bridge") != 0) {
+        g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_INVALID,
+                    "'%s' is not a bridge (link kind: %s)", name, kind ? kind : "none");
+        return FALSE;
+    }
+    return TRUE;
 }

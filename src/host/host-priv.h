@@ -43,6 +43,8 @@ struct _VnicHostBackend {
     VnicHostLink *link;   /* the link created, NULL until it exists; ifindex 0
                            * while a macvtap's is not known yet */
     GArray *fds;          /* of int, one per queue, owned */
+    gboolean unmanaged;   /* an existing tap (<target managed='no'>): not ours */
+    VnicHostLink *ifb;    /* the IFB shaping <outbound>, NULL when none */
 };
 
 /* Takes ownership of *@fd (sets it to -1). */
@@ -88,6 +90,13 @@ rtnl_link *vnic_host_rtnl_link_new(void);
 VnicHostNl *vnic_host_nl_open(GError **error);
 void vnic_host_nl_free(VnicHostNl *nl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostNl, vnic_host_nl_free)
+
+/* Clears the last kernel error before a request of one's own; then
+ * vnic_host_nl_result() turns libnl's return code @err into TRUE (>= 0) or
+ * "<fmt…>: <kernel's reason>" in @error. */
+void vnic_host_nl_reset(VnicHostNl *nl);
+gboolean vnic_host_nl_result(VnicHostNl *nl, int err, GError **error, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
 
 /* Looks a link up by @ifindex, or by @name when @ifindex is 0.  TRUE with
  * *@ret = NULL when there is no such link; FALSE with @error when the
@@ -135,6 +144,11 @@ gboolean vnic_host_macvtap_setup(VnicHostBackend *backend, VnicHostNl *nl,
 gboolean vnic_host_macvtap_open_queues(VnicHostBackend *backend, const char *devdir,
                                        const char *name, guint ifindex, guint queues,
                                        GError **error);
+
+/* host-bandwidth.c: <bandwidth> of @nic on @backend's link (tc by
+ * netlink); may add backend->ifb. */
+gboolean vnic_host_bandwidth_apply(VnicHostNl *nl, VnicHostBackend *backend,
+                                   const VnicConfNic *nic, GError **error);
 
 /* "bridge", "vepa", "private", "passthrough" (NULL: vepa) → MACVLAN_MODE_*. */
 gboolean vnic_host_macvtap_mode_from_string(const char *text, guint32 *mode);

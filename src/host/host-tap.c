@@ -98,6 +98,42 @@ tap_create(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic *nic, rtn
     return TRUE;
 }
 
+/* <target dev='X' managed='no'/>: the tap someone else made (nova's
+ * os-vif, a script).  It must exist and be a tap: TUNSETIFF on a missing
+ * name would create one, so the link is looked up first.  Its queues are
+ * attached without IFF_TUN_EXCL; nothing about it is changed but the
+ * <bandwidth> shaping, and the backend says it is not vnic's, so it never
+ * enters the ownership ledger and is never deleted. */
+static gboolean
+tap_attach_existing(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic *nic,
+                    GError **error)
+{
+    guint queues = MAX(nic->queues, 1);
+    g_autoptr(rtnl_link) link = NULL;
+    char name[IFNAMSIZ] = "";
+
+    if (!vnic_host_nl_get(nl, 0, nic->target_dev, &link, error))
+        return FALSE;
+    if (!link)
+        return vnic_host_fail(error, VNIC_HOST_ERROR_NOT_FOUND,
+                              "it does not exist (managed='no': vnic uses an existing tap and "
+                              "never creates it)", "opening tap '%s'", nic->target_dev);
+    if (g_strcmp0(rtnl_link_get_type(link), "tun") != 0)
+        return vnic_host_fail(error, VNIC_HOST_ERROR_INVALID, "it is not a tap",
+                              "opening tap '%s' (link kind: %s)", nic->target_dev,
+                              rtnl_link_get_type(link) ? rtnl_link_get_type(link) : "none");
+    backend->unmanaged = TRUE;
+    for (guint i = 0; i < queues; i++) {
+        if (!tap_open_queue(backend, nic->target_dev, FALSE, queues > 1, name, error))
+            return FALSE;
+    }
+    vnic_host_backend_set_link(backend, name, (guint)rtnl_link_get_ifindex(link),
+                               VNIC_HOST_LINK_TAP);
+    g_debug("existing tap '%s' (ifindex %u): %u queue(s)", name, backend->link->ifindex,
+            queues);
+    return TRUE;
+}
+
 /* Step 1: the bridge's ifindex and MTU. */
 static gboolean
 tap_find_bridge(VnicHostNl *nl, const char *bridge, guint *ifindex, guint *mtu, GError **error)
@@ -160,12 +196,14 @@ gboolean
 vnic_host_tap_setup(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic *nic,
                     GError **error)
 {
-    gboolean bridged = nic->type == VNIC_CONF_NIC_BRIDGE;
+    gboolean bridged = vnic_conf_nic_backend_type(nic) == VNIC_CONF_NIC_BRIDGE;
     guint bridge_ifindex = 0, bridge_mtu = 0, mtu;
     g_autoptr(rtnl_link) link = NULL;
     const char *name;
     guint ifindex;
 
+    if (nic->target_managed == VNIC_TRISTATE_NO)
+        return tap_attach_existing(backend, nl, nic, error);
     if (bridged && !tap_find_bridge(nl, nic->source, &bridge_ifindex, &bridge_mtu, error))
         return FALSE;
     if (!tap_create(backend, nl, nic, &link, error))

@@ -71,7 +71,8 @@ vnic_qemu_runtime_describe(const VnicConfDomain *def)
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
 
-        if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+        /* a vhost-user NIC has no tap: QEMU opens its socket */
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->nic->type != VNIC_CONF_NIC_VHOSTUSER)
             vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, NULL,
                                       MAX(dev->nic->queues, 1));
     }

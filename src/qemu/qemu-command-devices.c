@@ -37,9 +37,16 @@
  *                      the fds the host layer made (ethernet, bridge, direct alike)
  *                      + the model's device with mac, acpi-index, host_mtu
  *                      (virtio), <boot order>, <rom bar|enabled>, rx/tx_queue_size;
- *                      <link state='down'> → set_link before cont; driver
- *                      name='vhost' (no /dev/vhost-net), <bandwidth>, <vlan>,
- *                      <virtualport>, <filterref>, <coalesce>, <tune>, … refused
+ *                      <link state='down'> → set_link before cont; <rom file>
+ *                      → romfile (empty: none); driver name='vhost' runs as
+ *                      vhost=off (no /dev/vhost-net; vnicd warns); <bandwidth>
+ *                      is the host layer's (tc); <vlan>, <filterref>,
+ *                      <coalesce>, <tune>, … refused
+ *   interface vhostuser -chardev socket,path[,server=on,wait=off] +
+ *                      -netdev vhost-user,chardev[,queues] + virtio-net;
+ *                      under TCG vectors=0 (QEMU 7.2 crashes unmasking a
+ *                      vhost-user MSI-X vector without irqfd), queues > 1
+ *                      refused there
  */
 #include "qemu/qemu-command-priv.h"
 
@@ -569,6 +576,31 @@ vnic_qemu_build_disk(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
 
 /* ---- interfaces ------------------------------------------------------ */
 
+/* vhost-user: QEMU's own socket to the backend (OVS-DPDK, testpmd, …).
+ * Client mode connects at start (the backend must listen), server mode
+ * listens at the path and does not wait for the backend. */
+static void
+nic_vhostuser_netdev(VnicQemuBuild *b, const VnicConfDevice *dev, const char *netdev)
+{
+    const VnicConfNic *nic = dev->nic;
+    g_autofree char *chr = g_strconcat("char", vnic_qemu_names_get(b->names, dev), NULL);
+    g_autoptr(GString) c = g_string_new("socket");
+    g_autoptr(GString) s = g_string_new("vhost-user");
+
+    vnic_qemu_opt(c, "id", chr);
+    vnic_qemu_opt(c, "path", nic->source);
+    if (g_strcmp0(nic->source_mode, "server") == 0) {
+        vnic_qemu_opt(c, "server", "on");
+        vnic_qemu_opt(c, "wait", "off");
+    }
+    vnic_qemu_build_add_pair(b, "-chardev", c);
+    vnic_qemu_opt(s, "chardev", chr);
+    vnic_qemu_opt(s, "id", netdev);
+    if (nic->queues > 1)
+        vnic_qemu_opt_uint(s, "queues", nic->queues);
+    vnic_qemu_build_add_pair(b, "-netdev", s);
+}
+
 static gboolean
 nic_netdev(VnicQemuBuild *b, const VnicConfDevice *dev, const char *netdev, GError **error)
 {
@@ -602,18 +634,31 @@ nic_device_opts(VnicQemuBuild *b, const VnicConfDevice *dev, gboolean virtio, GS
     xmlNode *rom = vnic_qemu_xml_child(dev->node, "rom");
     g_autofree char *bar = vnic_qemu_xml_prop(rom, "bar");
     g_autofree char *enabled = vnic_qemu_xml_prop(rom, "enabled");
+    g_autofree char *file = vnic_qemu_xml_prop(rom, "file");
     guint64 rx, tx, boot;
 
     if (!vnic_qemu_xml_prop_uint(b->def, dev, driver, "rx_queue_size", 0, &rx, error) ||
         !vnic_qemu_xml_prop_uint(b->def, dev, driver, "tx_queue_size", 0, &tx, error) ||
         !vnic_qemu_xml_prop_uint(b->def, dev, vnic_qemu_xml_child(dev->node, "boot"), "order",
                                  0, &boot, error) ||
-        !vnic_qemu_xml_check(b->def, dev, rom, (const char *const[]){ "bar", "enabled", NULL },
-                             NULL, error))
+        !vnic_qemu_xml_check(b->def, dev, rom,
+                             (const char *const[]){ "bar", "enabled", "file", NULL }, NULL,
+                             error))
         return FALSE;
     if (!virtio && (nic->mtu != 0 || rx != 0 || tx != 0))
         return refuse(error, b, dev, "<model type>", nic->model,
                       "<mtu> and queue sizes need a virtio model");
+    if (nic->type == VNIC_CONF_NIC_VHOSTUSER && !b->cmd->kvm) {
+        /* QEMU 7.2 under TCG (no irqfd) dereferences NULL when the guest
+         * unmasks a vhost-user NIC's MSI-X vector: INTx only, one queue */
+        if (nic->queues > 1) {
+            g_autofree char *n = g_strdup_printf("%u", nic->queues);
+            return refuse(error, b, dev, "<driver queues>", n,
+                          "a multiqueue vhost-user NIC needs MSI-X, which QEMU 7.2 cannot "
+                          "give it without KVM (<domain type='kvm'>)");
+        }
+        vnic_qemu_opt_uint(s, "vectors", 0);
+    }
     if (nic->queues > 1) {
         vnic_qemu_opt(s, "mq", "on");
         vnic_qemu_opt_uint(s, "vectors", 2 * (guint64) nic->queues + 2);
@@ -628,9 +673,11 @@ nic_device_opts(VnicQemuBuild *b, const VnicConfDevice *dev, gboolean virtio, GS
         vnic_qemu_opt_uint(s, "acpi-index", nic->acpi_index);
     if (boot != 0)
         vnic_qemu_opt_uint(s, "bootindex", boot);
-    if (g_strcmp0(enabled, "no") == 0)
+    if (g_strcmp0(enabled, "no") == 0 || g_strcmp0(file, "") == 0)
         vnic_qemu_opt(s, "romfile", "");
-    else if (bar != NULL)
+    else if (file != NULL)
+        vnic_qemu_opt(s, "romfile", file);
+    if (bar != NULL && g_strcmp0(enabled, "no") != 0)
         vnic_qemu_opt(s, "rombar", strcmp(bar, "off") == 0 ? "0" : "1");
     return TRUE;
 }
@@ -642,20 +689,23 @@ vnic_qemu_nic_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError
 {
     static const char *const children[] = { "mac", "source", "target", "model", "driver",
                                             "link", "mtu", "alias", "acpi", "address",
-                                            "boot", "rom", NULL };
+                                            "boot", "rom", "bandwidth", NULL };
     static const char *const driver_attrs[] = { "name", "queues", "rx_queue_size",
                                                 "tx_queue_size", NULL };
     xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
-    g_autofree char *driver_name = vnic_qemu_xml_prop(driver, "name");
+    xmlNode *rom = vnic_qemu_xml_child(dev->node, "rom");
+    g_autofree char *rom_file = vnic_qemu_xml_prop(rom, "file");
 
+    /* <driver name='vhost'> is honoured as libvirt does without
+     * /dev/vhost-net: userspace virtio-net, with a warning (vnicd logs it) */
     if (!vnic_qemu_xml_check(def, dev, dev->node, (const char *const[]){ "type", NULL }, children,
                              error) ||
         !vnic_qemu_xml_check(def, dev, driver, driver_attrs, NULL, error))
         return FALSE;
-    if (driver_name != NULL && strcmp(driver_name, "qemu") != 0) {
-        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                            "unsupported value '%s' for <driver name>: vnic runs virtio-net in "
-                            "QEMU (vhost=off, there is no vhost-net)", driver_name);
+    if (rom_file != NULL && *rom_file != '\0' && !g_path_is_absolute(rom_file)) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_INVALID,
+                            "invalid value '%s' for <rom file>: the option ROM must be an "
+                            "absolute path (QEMU opens it)", rom_file);
         return FALSE;
     }
     return TRUE;
@@ -679,7 +729,9 @@ vnic_qemu_build_nic(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
                             "no MAC address: assign one before starting");
         return FALSE;
     }
-    if (!nic_netdev(b, dev, netdev, error))
+    if (nic->type == VNIC_CONF_NIC_VHOSTUSER)
+        nic_vhostuser_netdev(b, dev, netdev);
+    else if (!nic_netdev(b, dev, netdev, error))
         return FALSE;
     qdriver = virtio ? virtio_driver("virtio-net", nic->model)
                      : g_strdup(nic->model != NULL ? nic->model : "rtl8139");

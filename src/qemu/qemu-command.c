@@ -13,6 +13,10 @@
  *                        checks that KVM runs guests here)
  *   <name>, <uuid>       -name guest=…,debug-threads=on, -uuid
  *   <memory>             -m size=<KiB>k
+ *   <memoryBacking>      <source type='memfd'/> and/or <access mode='shared'/>:
+ *                        -object memory-backend-memfd,id=pc.ram,share=on|off +
+ *                        -machine memory-backend=pc.ram (vhost-user needs it);
+ *                        <hugepages>, <locked>, … refused
  *   <currentMemory>      smaller than <memory>: `balloon` before `cont`; refused
  *                        without a memballoon
  *   <vcpu current>       -smp [current,]maxcpus=…,sockets=…,cores=…,threads=…;
@@ -52,7 +56,7 @@
  *                        <memtune>, <blkiotune>, <resource>, <seclabel>:
  *                        host-side policy the guest does not see, which vnic
  *                        does not manage
- *   refused              everything else (<memoryBacking>, <maxMemory>,
+ *   refused              everything else (<maxMemory>,
  *                        <qemu:commandline>, …)
  *
  * Argument order: domain options, the monitor, PCI controllers by index
@@ -159,7 +163,7 @@ check_domain(const VnicConfDomain *def, GError **error)
     static const char *const children[] = {
         "name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "devices",
         "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "sysinfo", "iothreads",
-        "iothreadids",
+        "iothreadids", "memoryBacking",
         /* ignored: host-side policy, invisible to the guest */
         "title", "description", "metadata", "cputune", "numatune", "memtune", "blkiotune",
         "resource", "seclabel", NULL,
@@ -172,6 +176,8 @@ check_domain(const VnicConfDomain *def, GError **error)
     xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
 
     return vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
+           vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "memoryBacking"), NULL,
+                               (const char *const[]){ "source", "access", NULL }, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"),
                                (const char *const[]){ "firmware", NULL }, os_children, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "features"), NULL,
@@ -224,6 +230,40 @@ add_boot_order(VnicQemuBuild *b, xmlNode *root, GError **error)
         vnic_qemu_opt(s, "menu", g_strcmp0(menu, "yes") == 0 ? "on" : "off");
     if (s->len > 0)
         vnic_qemu_build_add_pair(b, "-boot", s);
+    return TRUE;
+}
+
+/* <memoryBacking><source type='memfd'/><access mode='shared'/>: the RAM
+ * as a memfd backend (shared: what a vhost-user backend maps), as libvirt
+ * writes it for a machine without NUMA cells. */
+static gboolean
+add_memory_backend(VnicQemuBuild *b, GError **error)
+{
+    xmlNode *root = b->def->doc != NULL ? xmlDocGetRootElement(b->def->doc) : NULL;
+    xmlNode *backing = vnic_qemu_xml_child(root, "memoryBacking");
+    g_autofree char *type = vnic_qemu_xml_prop(vnic_qemu_xml_child(backing, "source"), "type");
+    g_autofree char *mode = vnic_qemu_xml_prop(vnic_qemu_xml_child(backing, "access"), "mode");
+    g_autofree char *obj = NULL;
+
+    if (type != NULL && strcmp(type, "memfd") != 0 && strcmp(type, "anonymous") != 0) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
+                    "unsupported value '%s' for <memoryBacking><source type>: vnic backs "
+                    "guest memory with memfd or anonymous memory", type);
+        return FALSE;
+    }
+    if (mode != NULL && strcmp(mode, "shared") != 0 && strcmp(mode, "private") != 0) {
+        g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                    "invalid value '%s' for <memoryBacking><access mode>", mode);
+        return FALSE;
+    }
+    if (g_strcmp0(type, "memfd") != 0 && g_strcmp0(mode, "shared") != 0)
+        return TRUE;
+    obj = g_strdup_printf("memory-backend-memfd,id=pc.ram,share=%s,size=%" G_GUINT64_FORMAT "k",
+                          g_strcmp0(mode, "shared") == 0 ? "on" : "off", b->def->memory_kib);
+    vnic_qemu_build_add(b, "-object");
+    vnic_qemu_build_add(b, obj);
+    vnic_qemu_build_add(b, "-machine");
+    vnic_qemu_build_add(b, "memory-backend=pc.ram");
     return TRUE;
 }
 
@@ -313,7 +353,7 @@ add_domain_options(VnicQemuBuild *b, GError **error)
     if (!vnic_qemu_build_machine(b, root, error) || !vnic_qemu_build_cpu(b, root, error))
         return FALSE;
     add_memory(b);
-    if (!vnic_qemu_build_smp(b, root, error))
+    if (!add_memory_backend(b, error) || !vnic_qemu_build_smp(b, root, error))
         return FALSE;
     vnic_qemu_build_add(b, "-no-user-config");
     vnic_qemu_build_add(b, "-nodefaults");

@@ -1,6 +1,11 @@
 /* qemu-hotplug.c: one NIC into a running QEMU, undone step by step on
  * failure.  The sequence is a small state machine on one GTask: each reply
- * starts the next command; an error walks back through what succeeded. */
+ * starts the next command; an error walks back through what succeeded.
+ * A tap NIC: getfd per queue → netdev_add tap → device_add.  A vhost-user
+ * NIC: chardev-add (unix socket, client or server) → netdev_add
+ * vhost-user → device_add; undone with netdev_del (which deletes the
+ * chardev too, QEMU 7.2's vhost-user cleanup does), or chardev-remove when
+ * netdev_add failed. */
 #include "qemu/qemu-hotplug.h"
 
 #include "qemu/qemu-command-priv.h"
@@ -16,6 +21,10 @@ typedef struct {
     int *fds;
     guint n_fds;
     guint getfd_done;         /* fds QEMU holds under our names */
+    char *chardev;            /* vhost-user: the socket chardev's id, else NULL */
+    JsonObject *chardev_args;
+    guint queues;
+    gboolean chardev_done;
     gboolean netdev_done;
     guint adds_pending;       /* netdev_add and device_add replies still due */
     gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
@@ -36,6 +45,9 @@ hotplug_free(Hotplug *h)
     g_free(h->fds);
     g_free(h->alias);
     g_free(h->netdev);
+    g_free(h->chardev);
+    if (h->chardev_args)
+        json_object_unref(h->chardev_args);
     g_free(h->fail_step);
     if (h->device_args)
         json_object_unref(h->device_args);
@@ -103,10 +115,18 @@ netdev_args(Hotplug *h)
         g_autofree char *name = fdname(h, i);
         g_string_append_printf(names, "%s%s", i ? ":" : "", name);
     }
-    json_object_set_string_member(args, "type", "tap");
-    json_object_set_string_member(args, "id", h->netdev);
-    json_object_set_string_member(args, h->n_fds > 1 ? "fds" : "fd", names->str);
-    json_object_set_boolean_member(args, "vhost", FALSE);
+    if (h->chardev != NULL) {
+        json_object_set_string_member(args, "type", "vhost-user");
+        json_object_set_string_member(args, "id", h->netdev);
+        json_object_set_string_member(args, "chardev", h->chardev);
+        if (h->queues > 1)
+            json_object_set_int_member(args, "queues", h->queues);
+    } else {
+        json_object_set_string_member(args, "type", "tap");
+        json_object_set_string_member(args, "id", h->netdev);
+        json_object_set_string_member(args, h->n_fds > 1 ? "fds" : "fd", names->str);
+        json_object_set_boolean_member(args, "vhost", FALSE);
+    }
     if (failing(h, VNIC_QEMU_STEP_NETDEV_ADD))
         json_object_set_boolean_member(args, "x-vnic-fault", TRUE);
     return args;
@@ -149,6 +169,50 @@ getfd_done(GObject *source, GAsyncResult *res, gpointer data)
     } else {
         send_adds(task);
     }
+}
+
+static void
+chardev_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    Hotplug *h = g_task_get_task_data(task);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    h->timings.getfd_us = g_get_monotonic_time() - h->step_started;
+    if (!ret) {
+        fail(task, "chardev-add", error);
+        undo_next(task);
+        return;
+    }
+    h->chardev_done = TRUE;
+    send_adds(task);
+}
+
+/* {"id", "backend": {"type": "socket", "data": {"addr": {"type": "unix",
+ * "data": {"path"}}, "server", "wait"}}}, as -chardev socket,path= says. */
+static JsonObject *
+chardev_args(const VnicConfDevice *dev, const char *id)
+{
+    JsonObject *args = json_object_new();
+    JsonObject *backend = json_object_new();
+    JsonObject *data = json_object_new();
+    JsonObject *addr = json_object_new();
+    JsonObject *unix_data = json_object_new();
+    gboolean server = g_strcmp0(dev->nic->source_mode, "server") == 0;
+
+    json_object_set_string_member(unix_data, "path", dev->nic->source);
+    json_object_set_string_member(addr, "type", "unix");
+    json_object_set_object_member(addr, "data", unix_data);
+    json_object_set_object_member(data, "addr", addr);
+    json_object_set_boolean_member(data, "server", server);
+    if (server)
+        json_object_set_boolean_member(data, "wait", FALSE);
+    json_object_set_string_member(backend, "type", "socket");
+    json_object_set_object_member(backend, "data", data);
+    json_object_set_string_member(args, "id", id);
+    json_object_set_object_member(args, "backend", backend);
+    return args;
 }
 
 static void
@@ -216,8 +280,13 @@ undo_next(GTask *task)
 
     if (h->netdev_done) {
         h->netdev_done = FALSE;
+        h->chardev_done = FALSE; /* a vhost-user netdev deletes its chardev with it */
         json_object_set_string_member(args, "id", h->netdev);
         send(task, "netdev_del", args, NULL, undo_done);
+    } else if (h->chardev_done) {
+        h->chardev_done = FALSE;
+        json_object_set_string_member(args, "id", h->chardev);
+        send(task, "chardev-remove", args, NULL, undo_done);
     } else if (h->getfd_done > 0) {
         g_autofree char *name = fdname(h, --h->getfd_done);
         json_object_set_string_member(args, "fdname", name);
@@ -256,7 +325,12 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
     h->netdev = g_strconcat("host", dev->alias, NULL);
     h->fail_step = g_strdup(fail_step);
     h->device_args = vnic_qemu_nic_device_args(def, dev, h->netdev, &error);
-    if (!h->device_args || n_fds == 0) {
+    if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER) {
+        h->chardev = g_strconcat("char", dev->alias, NULL);
+        h->chardev_args = chardev_args(dev, h->chardev);
+        h->queues = dev->nic->queues;
+    }
+    if (!h->device_args || (n_fds == 0 && h->chardev == NULL)) {
         if (!error)
             error = g_error_new(VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
                                 "hot-plug of %s: no tap fd", dev->alias);
@@ -264,7 +338,12 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
         g_object_unref(task);
         return;
     }
-    send_getfd(task);
+    if (h->chardev != NULL) {
+        h->step_started = g_get_monotonic_time();
+        send(task, "chardev-add", h->chardev_args, NULL, chardev_done);
+    } else {
+        send_getfd(task);
+    }
     g_object_unref(task); /* each command in flight holds its own reference */
 }
 
@@ -300,11 +379,17 @@ nic_node_args(const VnicConfDevice *dev, JsonObject *args)
     xmlNode *driver = vnic_qemu_xml_child(dev->node, "driver");
     g_autofree char *enabled = vnic_qemu_xml_prop(rom, "enabled");
     g_autofree char *bar = vnic_qemu_xml_prop(rom, "bar");
+    g_autofree char *file = vnic_qemu_xml_prop(rom, "file");
     const char *const sizes[] = { "rx_queue_size", "tx_queue_size" };
 
-    if (g_strcmp0(enabled, "no") == 0)
+    /* QEMU refuses a hot-plugged device with an option ROM but no ROM BAR
+     * (nothing could reach the ROM): <rom bar='off'/> alone means no ROM */
+    if (g_strcmp0(enabled, "no") == 0 || g_strcmp0(file, "") == 0 ||
+        (g_strcmp0(bar, "off") == 0 && file == NULL))
         json_object_set_string_member(args, "romfile", "");
-    else if (bar != NULL)
+    else if (file != NULL)
+        json_object_set_string_member(args, "romfile", file);
+    if (bar != NULL && g_strcmp0(enabled, "no") != 0)
         json_object_set_int_member(args, "rombar", g_strcmp0(bar, "off") == 0 ? 0 : 1);
     for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
         g_autofree char *v = vnic_qemu_xml_prop(driver, sizes[i]);
@@ -343,6 +428,17 @@ vnic_qemu_nic_device_args(const VnicConfDomain *def, const VnicConfDevice *dev,
     json_object_set_string_member(args, "addr", addr);
     if (nic->acpi_index)
         json_object_set_int_member(args, "acpi-index", nic->acpi_index);
+    if (nic->type == VNIC_CONF_NIC_VHOSTUSER && g_strcmp0(def->type, "kvm") != 0) {
+        /* as on the command line (qemu-command-devices.c): no MSI-X under TCG */
+        if (nic->queues > 1) {
+            g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED,
+                        "hot-plug of %s: a multiqueue vhost-user NIC needs MSI-X, which QEMU "
+                        "7.2 cannot give it without KVM", dev->alias);
+            json_object_unref(args);
+            return NULL;
+        }
+        json_object_set_int_member(args, "vectors", 0);
+    }
     if (nic->queues > 1) {
         json_object_set_boolean_member(args, "mq", TRUE);
         json_object_set_int_member(args, "vectors", 2 * (gint64)nic->queues + 2);

@@ -1,7 +1,8 @@
 /* qemu-hotplug.h: plugging one NIC into a running QEMU over QMP.
  *
  * getfd (one per queue, the fds sent with SCM_RIGHTS) → netdev_add (tap,
- * vhost off) → device_add with an explicit bus and addr.  A failing step
+ * vhost off) → device_add with an explicit bus and addr; a vhost-user NIC
+ * (no fds) chardev-add (its socket) → netdev_add vhost-user → device_add.  A failing step
  * undoes the ones before it, in reverse (netdev_del, closefd), so QEMU is
  * left as it was; the error names the step and carries QEMU's message.
  */

@@ -391,14 +391,14 @@ test_hotplug_usage(void)
         const char *const *args;
         const char *message;       /* after "vnic VERB: " */
     } cases[] = {
-        { ARGS("attach-interface", "web1"), "--type is required (ethernet, bridge or direct), "
+        { ARGS("attach-interface", "web1"), "--type is required (ethernet, bridge, direct or network), "
                                             "unless --replug is given\n" },
         { ARGS("attach-interface", "web1", "--source", "br0", "--mac", "52:54:00:00:00:01"),
           "--type is required" },
         { ARGS("attach-interface", "web1", "--replug"),
           "--replug needs --mac, the MAC address of the NIC detached earlier\n" },
         { ARGS("attach-interface", "web1", "--type", "wifi"),
-          "invalid --type 'wifi': expected ethernet, bridge or direct\n" },
+          "invalid --type 'wifi': expected ethernet, bridge, direct or network\n" },
         { ARGS("attach-interface", "web1", "--type", "bridge", "--mode", "vepa"),
           "--mode is a macvtap mode, for --type direct, not 'bridge'\n" },
         { ARGS("attach-interface", "web1", "--type", "direct", "--mode", "loud"),
@@ -454,7 +454,7 @@ test_hotplug_help(void)
     g_autoptr(CliRun) detach_help = cli_run(NULL, NULL, ARGS("detach-device", "-h"));
 
     cli_assert_status(help, 0);
-    tc_assert_contains(help->out, "  attach-interface DOM --type ethernet|bridge|direct ");
+    tc_assert_contains(help->out, "  attach-interface DOM --type ethernet|bridge|direct|network ");
     tc_assert_contains(help->out, "  attach-interface DOM --replug --mac MAC ");
     tc_assert_contains(help->out, "  attach-device DOM FILE [--live] [--config] [--json]\n");
     tc_assert_contains(help->out, "  detach-interface DOM (--mac MAC | --target NAME) ");

@@ -116,7 +116,7 @@ test_carried_verbatim(void)
         "<rom bar='off'/>",
         "<driver name='vhost' queues='4' rx_queue_size='1024'/>",
         "<coalesce>\n        <rx>\n          <frames max='7'/>",
-        "<target managed='no'/>",
+        "<target dev='vnet0' managed='no'/>",
         "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>",
         "<tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>",
         "<redirdev bus='usb' type='spicevmc'/>",
@@ -144,11 +144,12 @@ test_runtime_data_flags(void)
     g_autofree char *xml = tc_read_data("maximal-q35.xml");
     g_autofree char *status = parse_format(xml, VNIC_CONF_FORMAT_STATUS);
     static const char *const runtime[] = {
-        "vnet0", "macvtap3", "macvlan1", "<alias name='net0'/>", "<alias name='net2'/>",
+        "macvtap3", "macvlan1", "<alias name='net0'/>", "<alias name='net2'/>",
         "<alias name='serial0'/>",
     };
+    /* managed='no' names a tap someone else made: never runtime data */
     static const char *const persistent[] = {
-        "<target dev='tap-web0'/>", "<alias name='ua-web'/>", "<alias name='ua-root'/>",
+        "<target dev='vnet0' managed='no'/>", "<target dev='tap-web0'/>", "<alias name='ua-web'/>", "<alias name='ua-root'/>",
     };
     static const VnicConfFormatFlags flags[] = {
         VNIC_CONF_FORMAT_INACTIVE, VNIC_CONF_FORMAT_MIGRATABLE,

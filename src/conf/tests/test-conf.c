@@ -19,6 +19,7 @@ main(int argc, char **argv)
     test_conf_format_register();
     test_conf_paths_register();
     test_conf_rules_register();
+    test_conf_nic_register();
     ret = g_test_run();
     /* libxml2's global state, so LeakSanitizer reports only real leaks */
     xmlCleanupParser();

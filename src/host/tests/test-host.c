@@ -11,6 +11,7 @@
 #include <linux/if_tun.h>
 
 void test_host_add_direct_tests(void);
+void test_host_add_net_tests(void);
 
 /* Asserts @fd is a tap queue of @name with @flags set. */
 static void
@@ -304,5 +305,6 @@ main(int argc, char **argv)
     g_test_add_func("/host/bridge/errors", test_bridge_errors);
     g_test_add_func("/host/bridge/traffic", test_bridge_traffic);
     test_host_add_direct_tests();
+    test_host_add_net_tests();
     return g_test_run();
 }

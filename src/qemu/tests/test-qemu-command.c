@@ -219,11 +219,11 @@ static const RefusedCase refused_cases[] = {
     { "<serial type='file'><source path='/tmp/x'/><target type='usb-serial'/></serial>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "usb-serial" },
     { "<interface type='bridge'><mac address='52:54:00:00:00:09'/><source bridge='br0'/>"
-      "<bandwidth><inbound average='1000'/></bandwidth></interface>",
-      VNIC_QEMU_ERROR_UNSUPPORTED, "<bandwidth> in <interface>" },
+      "<vlan><tag id='42'/></vlan></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<vlan> in <interface>" },
     { "<interface type='ethernet'><mac address='52:54:00:00:00:09'/><model type='virtio'/>"
-      "<driver name='vhost'/></interface>",
-      VNIC_QEMU_ERROR_UNSUPPORTED, "'vhost' for <driver name>" },
+      "<rom file='rel.rom'/></interface>",
+      VNIC_QEMU_ERROR_INVALID, "'rel.rom' for <rom file>" },
     { "<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
       "<source file='/x.vmdk'/><target dev='vda' bus='virtio'/></disk>",
       VNIC_QEMU_ERROR_UNSUPPORTED, "'vmdk' for <driver type>" },
@@ -394,7 +394,7 @@ static void
 test_refused_domain_level(void)
 {
     static const char *const cases[][2] = {
-        { "<memoryBacking><hugepages/></memoryBacking>", "<memoryBacking> in <domain>" },
+        { "<memoryBacking><hugepages/></memoryBacking>", "<hugepages> in <memoryBacking>" },
         { "<clock offset='absolute'/>", "'absolute' for <clock offset>" },
         { "<on_poweroff>preserve</on_poweroff>", "'preserve' for <on_poweroff>" },
         { "<cpu mode='host-passthrough'/>", "needs type='kvm'" },
@@ -561,7 +561,7 @@ test_hotplug_device_args(void)
                        "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>"
                        "</interface>";
     const char *bad = "<interface type='ethernet'><model type='virtio'/>"
-                      "<bandwidth><inbound average='1000'/></bandwidth></interface>";
+                      "<vlan><tag id='4'/></vlan></interface>";
     g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, good, strlen(good), NULL);
     g_autoptr(VnicConfDevice) shaped = vnic_conf_interface_parse(def, bad, strlen(bad), NULL);
     g_autoptr(JsonObject) args = NULL;
@@ -581,13 +581,98 @@ test_hotplug_device_args(void)
     shaped->alias = g_strdup("net1");
     g_assert_null(vnic_qemu_nic_device_args(def, shaped, "hostnet1", &error));
     g_assert_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_UNSUPPORTED);
-    g_assert_nonnull(strstr(error->message, "bandwidth"));
+    g_assert_nonnull(strstr(error->message, "vlan"));
+}
+
+/* CloudStack's PlugNic: bandwidth (the host layer's), ROM BAR off, vhost
+ * driver (userspace virtio-net: no /dev/vhost-net). */
+static void
+test_hotplug_rom_bandwidth(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(DOMAIN_HEAD("pc") "<devices></devices></domain>");
+    const char *xml = "<interface type='bridge'><mac address='52:54:00:00:00:0a'/>"
+                      "<source bridge='cloudbr0'/><model type='virtio'/>"
+                      "<driver name='vhost'/><bandwidth><inbound average='25600' "
+                      "peak='25600'/><outbound average='25600' peak='25600'/></bandwidth>"
+                      "<rom bar='off'/><link state='up'/>"
+                      "<address type='pci' domain='0x0000' bus='0x00' slot='0x06' "
+                      "function='0x0'/></interface>";
+    g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, xml, strlen(xml), NULL);
+    g_autoptr(JsonObject) args = NULL;
+    g_autoptr(GError) error = NULL;
+
+    vnic_qemu_assign_ids(def);
+    dev->alias = g_strdup("net0");
+    args = vnic_qemu_nic_device_args(def, dev, "hostnet0", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(json_object_get_string_member(args, "romfile"), ==, "");
+    g_assert_cmpint(json_object_get_int_member(args, "rombar"), ==, 0);
+}
+
+static void
+test_rom_and_vhost(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<devices><interface type='ethernet'><mac address='52:54:00:00:00:01'/>"
+        "<model type='virtio'/><driver name='vhost'/><rom bar='off'/>"
+        "<bandwidth><inbound average='100'/></bandwidth></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/>"
+        "<model type='e1000'/><rom file='/usr/share/qemu/pxe-e1000.rom'/></interface>"
+        "</devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+
+    g_assert_cmpstr(tq_argv_find(cmd, "-netdev", "id=hostnet0"), ==,
+                    "tap,id=hostnet0,fd=4,vhost=off");
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "id=net0,mac=52:54:00:00:00:01,rombar=0,"));
+    g_assert_nonnull(
+        tq_argv_find(cmd, "-device", "romfile=/usr/share/qemu/pxe-e1000.rom,bus=pci.0"));
+}
+
+#define VHOSTUSER_DOMAIN(type, queues)                                                     \
+    "<domain type='" type "'><name>t</name><memory unit='MiB'>128</memory>"                \
+    "<os><type machine='q35'>hvm</type></os><features><acpi/></features>"                  \
+    "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"         \
+    "<devices><interface type='vhostuser'><mac address='52:54:00:00:00:01'/>"              \
+    "<source type='unix' path='/var/run/openvswitch/vhu1' mode='client'/>"                 \
+    "<model type='virtio'/>" queues "</interface>"                                         \
+    "<interface type='vhostuser'><mac address='52:54:00:00:00:02'/>"                       \
+    "<source type='unix' path='/run/vu2.sock' mode='server'/><model type='virtio'/>"       \
+    "</interface></devices></domain>"
+
+static void
+test_vhostuser(void)
+{
+    g_autoptr(VnicConfDomain) kvm = tq_parse(VHOSTUSER_DOMAIN("kvm", "<driver queues='2'/>"));
+    g_autoptr(VnicConfDomain) tcg = tq_parse(VHOSTUSER_DOMAIN("qemu", ""));
+    g_autoptr(VnicConfDomain) tcg_mq = tq_parse(VHOSTUSER_DOMAIN("qemu", "<driver queues='2'/>"));
+    g_autoptr(VnicQemuCommand) cmd = build_ok(kvm);
+    g_autoptr(VnicQemuCommand) cmd_tcg = build_ok(tcg);
+
+    g_assert_cmpstr(tq_argv_find(cmd, "-object", "memory-backend-memfd"), ==,
+                    "memory-backend-memfd,id=pc.ram,share=on,size=131072k");
+    g_assert_true(tq_argv_has(cmd, "memory-backend=pc.ram"));
+    g_assert_cmpstr(tq_argv_find(cmd, "-chardev", "id=charnet0"), ==,
+                    "socket,id=charnet0,path=/var/run/openvswitch/vhu1");
+    g_assert_cmpstr(tq_argv_find(cmd, "-netdev", "id=hostnet0"), ==,
+                    "vhost-user,chardev=charnet0,id=hostnet0,queues=2");
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "virtio-net-pci,netdev=hostnet0,id=net0,"
+                                                  "mac=52:54:00:00:00:01,mq=on,vectors=6"));
+    g_assert_cmpstr(tq_argv_find(cmd, "-chardev", "id=charnet1"), ==,
+                    "socket,id=charnet1,path=/run/vu2.sock,server=on,wait=off");
+    g_assert_cmpstr(tq_argv_find(cmd, "-netdev", "id=hostnet1"), ==,
+                    "vhost-user,chardev=charnet1,id=hostnet1");
+    /* TCG: no MSI-X for vhost-user (QEMU 7.2 crashes without irqfd) */
+    g_assert_nonnull(tq_argv_find(cmd_tcg, "-device", "mac=52:54:00:00:00:01,vectors=0"));
+    tq_assert_build_fails(tcg_mq, VNIC_QEMU_ERROR_UNSUPPORTED, "'2' for <driver queues>");
 }
 
 void
 test_qemu_command_register(void)
 {
     g_test_add_func("/qemu/hotplug/device-args", test_hotplug_device_args);
+    g_test_add_func("/qemu/hotplug/rom-bandwidth", test_hotplug_rom_bandwidth);
+    g_test_add_func("/qemu/command/rom-vhost", test_rom_and_vhost);
+    g_test_add_func("/qemu/command/vhostuser", test_vhostuser);
     g_test_add_func("/qemu/command/golden/cloudstack-pc", test_golden_cloudstack_pc);
     g_test_add_func("/qemu/command/assign-ids", test_assign_ids);
     g_test_add_func("/qemu/command/golden/q35", test_golden_q35);
