@@ -36,6 +36,35 @@ void vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
 gboolean vnic_qemu_hotplug_nic_finish(GAsyncResult *result, VnicQemuHotplugTimings *timings,
                                       GError **error);
 
+/* ---- the sequence underneath, for other plugs of a tap (qemu-hub.c) ---- */
+
+/* getfd of each fd (as vnic-<@alias>-<i>) → netdev_add of tap @tap_id on
+ * them → each step added with vnic_qemu_plug_add(), in order, one at a
+ * time.  A failing step undoes the ones before it in reverse (netdev_del
+ * of what they created, closefd), so QEMU is left as it was; the error is
+ * "<@what> failed at <step>: <QEMU's message>". */
+typedef struct _VnicQemuPlug VnicQemuPlug;
+
+/* Takes @fds (each set to -1): closed when the plug is freed (QEMU holds
+ * its own copies). */
+VnicQemuPlug *vnic_qemu_plug_new(const char *what, const char *alias, const char *tap_id,
+                                 int *fds, guint n_fds);
+/* Appends @command with @args (taken).  On rollback netdev @undo_netdev is
+ * deleted (NULL: the step leaves nothing to undo, e.g. the last one). */
+void vnic_qemu_plug_add(VnicQemuPlug *plug, const char *step, const char *command,
+                        JsonObject *args, const char *undo_netdev);
+/* A plug whose steps could not be built: running it just returns @error
+ * (taken). */
+void vnic_qemu_plug_set_error(VnicQemuPlug *plug, GError *error);
+void vnic_qemu_plug_free(VnicQemuPlug *plug);
+/* Runs @plug (taken).  @fail_step (tests only): that step sends an
+ * argument QEMU refuses. */
+void vnic_qemu_plug_run_async(VnicQemuPlug *plug, VnicQmpClient *qmp, const char *fail_step,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+gboolean vnic_qemu_plug_finish(GAsyncResult *result, VnicQemuHotplugTimings *timings,
+                               GError **error);
+
 /* device_add's arguments for @dev (pure): driver, netdev, id, mac, bus,
  * addr, acpi-index, multiqueue and MTU properties. */
 JsonObject *vnic_qemu_nic_device_args(const VnicConfDomain *def, const VnicConfDevice *dev,
