@@ -14,7 +14,11 @@
  * the same MAC (vnic_qemu_hub_swap_async over a second QMP monitor) and
  * prints how long the swap takes and how long until the guest answers an
  * ICMP echo through the new tap (the host's address is moved to it right
- * after the swap, as part of the measured time).
+ * after the swap, as part of the measured time).  In direct mode it
+ * replugs the NIC REPLUGS times instead (same slot and MAC onto a new tap)
+ * and prints the replug's time and how long until the guest, which lost
+ * the NIC and its address, has set the new one up (over its console, as
+ * a guest's network configuration would) and answers an echo.
  * A benchmark, not a test: it asserts nothing about the numbers.
  */
 #include <errno.h>
@@ -38,6 +42,7 @@
 #define SIZE_MIB 16
 #define RUNS 5
 #define SWAPS 10
+#define REPLUGS 5
 #define HOST_IP "10.97.0.1"
 #define GUEST_IP "10.97.0.2"
 #define TAP_MAC "fe:54:00:97:00:01"
@@ -205,20 +210,28 @@ open_tap(const char *name)
     return fd;
 }
 
+static VnicQmpClient *
+connect_qmp(const char *path, GError **error)
+{
+    Wait w = { 0 };
+
+    vnic_qmp_client_connect_async(path, 10000, NULL, on_connected, &w);
+    run_until(&w.done);
+    if (!w.client)
+        g_propagate_error(error, w.error);
+    return w.client;
+}
+
 /* SWAPS swaps to bt1, bt2, …: swap time and time to the first echo reply
  * through the new tap, both from the swap's start, in ms. */
 static gboolean
 measure_swaps(const char *qmp_path, GArray *swap_ms, GArray *traffic_ms, GError **error)
 {
-    Wait w = { 0 };
+    Wait w = { .client = connect_qmp(qmp_path, error) };
     int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
 
-    vnic_qmp_client_connect_async(qmp_path, 10000, NULL, on_connected, &w);
-    run_until(&w.done);
-    if (!w.client) {
-        g_propagate_error(error, w.error);
+    if (!w.client)
         return FALSE;
-    }
     for (guint i = 1; i <= SWAPS; i++) {
         g_autofree char *name = g_strdup_printf("bt%u", i);
         g_autofree char *prev = g_strdup_printf("bt%u", i - 1);
@@ -276,6 +289,123 @@ offloads(const char *bits)
     return g_strdup(s->len ? s->str : "none");
 }
 
+static void
+on_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Wait *w = data;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &w->error);
+
+    w->done = TRUE;
+}
+
+static void
+on_plugged(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Wait *w = data;
+
+    vnic_qemu_plug_finish(res, NULL, &w->error);
+    w->done = TRUE;
+}
+
+static void
+on_deleted(VnicQmpClient *client, const char *event, JsonObject *data, gint64 ts,
+           gpointer user_data)
+{
+    if (g_strcmp0(json_object_get_string_member_with_default(data, "device", ""), "net0") == 0)
+        *(gboolean *)user_data = TRUE;
+}
+
+static gboolean
+execute(VnicQmpClient *qmp, const char *command, const char *id, GError **error)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    Wait w = { 0 };
+
+    json_object_set_string_member(args, "id", id);
+    vnic_qmp_client_execute_async(qmp, command, args, NULL, 0, 10000, NULL, on_done, &w);
+    run_until(&w.done);
+    if (w.error)
+        g_propagate_error(error, w.error);
+    return w.error == NULL;
+}
+
+/* One replug of net0 onto tap @fd (taken): device_del, DEVICE_DELETED,
+ * netdev_del, then getfd → netdev_add → device_add at the same slot with
+ * the same MAC. */
+static gboolean
+replug(VnicQmpClient *qmp, int fd, GError **error)
+{
+    VnicQemuPlug *plug = vnic_qemu_plug_new("replug of net0", "net0", "hostnet0", &fd, 1);
+    JsonObject *dev = json_object_new();
+    gboolean deleted = FALSE;
+    guint handler = vnic_qmp_client_add_event_handler(qmp, "DEVICE_DELETED", on_deleted,
+                                                      &deleted, NULL);
+    Wait w = { 0 };
+
+    json_object_set_string_member(dev, "driver", "virtio-net-pci");
+    json_object_set_string_member(dev, "netdev", "hostnet0");
+    json_object_set_string_member(dev, "id", "net0");
+    json_object_set_string_member(dev, "mac", "52:54:00:97:00:02");
+    json_object_set_string_member(dev, "bus", "pci.0");
+    json_object_set_string_member(dev, "addr", "0x3");
+    vnic_qemu_plug_add(plug, "device_add", "device_add", dev, NULL);
+    if (!execute(qmp, "device_del", "net0", error)) {
+        vnic_qemu_plug_free(plug);
+        return FALSE;
+    }
+    run_until(&deleted);
+    vnic_qmp_client_remove_event_handler(qmp, handler);
+    if (!execute(qmp, "netdev_del", "hostnet0", error)) {
+        vnic_qemu_plug_free(plug);
+        return FALSE;
+    }
+    vnic_qemu_plug_run_async(plug, qmp, NULL, NULL, on_plugged, &w);
+    run_until(&w.done);
+    if (w.error)
+        g_propagate_error(error, w.error);
+    return w.error == NULL;
+}
+
+/* REPLUGS replugs onto bt1, bt2, …: the replug's time in QEMU, and from
+ * its start until the guest, which lost its address with the NIC, has
+ * configured the new NIC and answers an ICMP echo through the new tap. */
+static gboolean
+measure_replugs(E2eConsole *con, const char *qmp_path, GArray *replug_ms, GArray *traffic_ms,
+                GError **error)
+{
+    g_autoptr(VnicQmpClient) qmp = connect_qmp(qmp_path, error);
+    int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+    if (!qmp)
+        return FALSE;
+    for (guint i = 1; i <= REPLUGS; i++) {
+        g_autofree char *name = g_strdup_printf("bt%u", i);
+        g_autofree char *host = g_strdup_printf("ip link set %s address %s up && "
+                                                "ip addr add %s/24 dev %s", name, TAP_MAC,
+                                                HOST_IP, name);
+        int fd = open_tap(name), mine = dup(fd);
+        gint64 t0 = g_get_monotonic_time(), t1, t2;
+
+        if (!replug(qmp, fd, error))
+            return FALSE;
+        t1 = g_get_monotonic_time();
+        if (!sh(host, error) ||
+            !e2e_console_run(con, "until ip link set eth0 up 2>/dev/null; do usleep 5000; done;"
+                             " ip addr add " GUEST_IP "/24 dev eth0", 30, NULL, NULL, error))
+            return FALSE;
+        t2 = first_echo_reply(raw, (guint16)(0x5000 + i));
+        close(mine);
+        if (t2 < 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no echo reply after replug %u", i);
+            return FALSE;
+        }
+        g_array_append_vals(replug_ms, &(double){ (t1 - t0) / 1000.0 }, 1);
+        g_array_append_vals(traffic_ms, &(double){ (t2 - t0) / 1000.0 }, 1);
+    }
+    close(raw);
+    return TRUE;
+}
+
 typedef struct {
     GArray *to_host, *to_guest, *swap_ms, *traffic_ms;
     char *features;
@@ -321,7 +451,9 @@ run_mode(gboolean hub, Mode *m, GError **error)
         g_array_append_val(m->to_host, up);
         g_array_append_val(m->to_guest, down);
     }
-    return !hub || measure_swaps(qmp_path, m->swap_ms, m->traffic_ms, error);
+    if (hub)
+        return measure_swaps(qmp_path, m->swap_ms, m->traffic_ms, error);
+    return measure_replugs(con, qmp_path, m->swap_ms, m->traffic_ms, error);
 }
 
 static void
@@ -354,6 +486,13 @@ main(int argc, char **argv)
                i ? "hub" : "direct", bench_median(modes[i].to_host), bench_max(modes[i].to_host),
                bench_median(modes[i].to_guest), bench_max(modes[i].to_guest), off);
     }
+    if (ok)
+        printf("replug (device_del .. DEVICE_DELETED, netdev_del, getfd, tap, device_add), %d runs:"
+               " median %.1f ms, max %.1f ms\n"
+               "replug start -> guest reconfigured its new NIC and answers ICMP: median %.1f ms,"
+               " max %.1f ms\n",
+               REPLUGS, bench_median(modes[0].swap_ms), bench_max(modes[0].swap_ms),
+               bench_median(modes[0].traffic_ms), bench_max(modes[0].traffic_ms));
     if (ok)
         printf("swap (detach + getfd + tap + hubport), %d runs: median %.1f ms, max %.1f ms\n"
                "swap start -> guest answers ICMP through the new tap: median %.1f ms, max %.1f ms\n",
