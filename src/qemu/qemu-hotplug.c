@@ -5,6 +5,19 @@
 #include "qemu/qemu-command-priv.h"
 
 void
+vnic_qemu_plug_add_device(VnicQemuPlug *plug, const VnicConfDomain *def,
+                          const VnicConfDevice *dev, const char *netdev_id)
+{
+    GError *error = NULL;
+    JsonObject *device = vnic_qemu_nic_device_args(def, dev, netdev_id, &error);
+
+    if (!device)
+        vnic_qemu_plug_set_error(plug, error);
+    else
+        vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_DEVICE_ADD, "device_add", device, NULL);
+}
+
+void
 vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
                             const VnicConfDevice *dev, int *fds, guint n_fds,
                             const char *fail_step, GCancellable *cancellable,
@@ -13,13 +26,8 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
     g_autofree char *what = g_strdup_printf("hot-plug of %s", dev->alias);
     g_autofree char *netdev = g_strconcat("host", dev->alias, NULL);
     VnicQemuPlug *plug = vnic_qemu_plug_new(what, dev->alias, netdev, fds, n_fds);
-    GError *error = NULL;
-    JsonObject *device = vnic_qemu_nic_device_args(def, dev, netdev, &error);
 
-    if (!device)
-        vnic_qemu_plug_set_error(plug, error);
-    else
-        vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_DEVICE_ADD, "device_add", device, NULL);
+    vnic_qemu_plug_add_device(plug, def, dev, netdev);
     vnic_qemu_plug_run_async(plug, qmp, fail_step, cancellable, callback, user_data);
 }
 

@@ -57,6 +57,11 @@ void vnic_qemu_plug_add(VnicQemuPlug *plug, const char *step, const char *comman
  * (taken). */
 void vnic_qemu_plug_set_error(VnicQemuPlug *plug, GError *error);
 void vnic_qemu_plug_free(VnicQemuPlug *plug);
+/* Appends device_add of NIC @dev on netdev @netdev_id
+ * (vnic_qemu_nic_device_args); when those arguments cannot be built, the
+ * plug fails with that error instead. */
+void vnic_qemu_plug_add_device(VnicQemuPlug *plug, const VnicConfDomain *def,
+                               const VnicConfDevice *dev, const char *netdev_id);
 /* Runs @plug (taken).  @fail_step (tests only): that step sends an
  * argument QEMU refuses. */
 void vnic_qemu_plug_run_async(VnicQemuPlug *plug, VnicQmpClient *qmp, const char *fail_step,

@@ -76,16 +76,10 @@ vnic_qemu_hub_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
     g_autofree char *nic_port = vnic_qemu_hub_nic_port_id(dev->alias);
     guint hubid = vnic_qemu_hub_id(dev);
     VnicQemuPlug *plug = backend_plug(what, dev->alias, hubid, fds, n_fds);
-    GError *error = NULL;
-    JsonObject *device = vnic_qemu_nic_device_args(def, dev, nic_port, &error);
 
-    if (!device) {
-        vnic_qemu_plug_set_error(plug, error);
-    } else {
-        vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_HUBPORT, "netdev_add",
-                           vnic_qemu_hub_port_args(nic_port, hubid, NULL), nic_port);
-        vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_DEVICE_ADD, "device_add", device, NULL);
-    }
+    vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_HUBPORT, "netdev_add",
+                       vnic_qemu_hub_port_args(nic_port, hubid, NULL), nic_port);
+    vnic_qemu_plug_add_device(plug, def, dev, nic_port);
     vnic_qemu_plug_run_async(plug, qmp, fail_step, cancellable, callback, user_data);
 }
 

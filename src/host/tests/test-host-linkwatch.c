@@ -1,6 +1,7 @@
 /* test-host-linkwatch.c: the link watch against the real kernel, each test
  * in a network namespace of its own: veth pairs appear, change state and
- * master, get renamed, deleted and moved to another namespace, and a
+ * master, get renamed, deleted and moved to another namespace, a macvtap
+ * goes with its lower device, and a
  * burst that overruns a tiny socket buffer still ends with the consumer's
  * view equal to the kernel's.  Latencies are printed, not asserted.
  */
@@ -206,6 +207,38 @@ test_veth_lifecycle(void)
     wait_event(&r, &at, VNIC_HOST_LINK_REMOVED, "vc");
     g_assert_false(vnic_host_link_watch_lookup(w, "va", NULL));
     g_assert_cmpuint(vnic_host_link_watch_get_resyncs(w), ==, 0);
+    recorder_clear(&r);
+}
+
+/* The kernel deletes a macvtap with its lower device, silently for QEMU:
+ * the watch reports both, the lower device first or not, and a device of
+ * that name coming back is a new link. */
+static void
+test_macvtap_lower(void)
+{
+    Recorder r = { 0 };
+    g_autoptr(VnicHostLinkWatch) w = NULL;
+    VnicHostLinkInfo info;
+    guint at = 0, va;
+
+    if (!test_host_enter_netns())
+        return;
+    w = recorder_start(&r);
+    test_host_ip("link add va type veth peer name vb");
+    test_host_ip("link add link va name mvt0 type macvtap mode bridge");
+    wait_event(&r, &at, VNIC_HOST_LINK_ADDED, "mvt0");
+    g_assert_true(vnic_host_link_watch_lookup(w, "mvt0", &info));
+    g_assert_cmpstr(info.kind, ==, "macvtap");
+    va = test_host_ifindex("va");
+    test_host_ip("link del va");
+    at = 0;
+    wait_event(&r, &at, VNIC_HOST_LINK_REMOVED, "mvt0");
+    at = 0;
+    wait_event(&r, &at, VNIC_HOST_LINK_REMOVED, "va");
+    test_host_ip("link add va type veth peer name vb");
+    wait_event(&r, &at, VNIC_HOST_LINK_ADDED, "va");
+    g_assert_true(vnic_host_link_watch_lookup(w, "va", &info));
+    g_assert_cmpuint(info.ifindex, !=, va);
     recorder_clear(&r);
 }
 
@@ -418,6 +451,7 @@ main(int argc, char **argv)
 
     g_test_add_func("/host/linkwatch/names", test_names);
     g_test_add_func("/host/linkwatch/veth", test_veth_lifecycle);
+    g_test_add_func("/host/linkwatch/macvtap-lower", test_macvtap_lower);
     g_test_add_func("/host/linkwatch/netns-move", test_netns_move);
     g_test_add_func("/host/linkwatch/latency", test_latency);
     g_test_add_func("/host/linkwatch/overrun", test_overrun);
