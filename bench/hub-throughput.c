@@ -335,13 +335,14 @@ execute(VnicQmpClient *qmp, const char *command, const char *id, GError **error)
 static gboolean
 replug(VnicQmpClient *qmp, int fd, GError **error)
 {
-    VnicQemuPlug *plug = vnic_qemu_plug_new("replug of net0", "net0", "hostnet0", &fd, 1);
+    VnicQemuPlug *plug = vnic_qemu_plug_new("replug of net0", "net0");
     JsonObject *dev = json_object_new();
     gboolean deleted = FALSE;
     guint handler = vnic_qmp_client_add_event_handler(qmp, "DEVICE_DELETED", on_deleted,
                                                       &deleted, NULL);
     Wait w = { 0 };
 
+    vnic_qemu_plug_add_tap(plug, "hostnet0", &fd, 1);
     json_object_set_string_member(dev, "driver", "virtio-net-pci");
     json_object_set_string_member(dev, "netdev", "hostnet0");
     json_object_set_string_member(dev, "id", "net0");

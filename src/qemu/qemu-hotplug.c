@@ -25,8 +25,9 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
 {
     g_autofree char *what = g_strdup_printf("hot-plug of %s", dev->alias);
     g_autofree char *netdev = g_strconcat("host", dev->alias, NULL);
-    VnicQemuPlug *plug = vnic_qemu_plug_new(what, dev->alias, netdev, fds, n_fds);
+    VnicQemuPlug *plug = vnic_qemu_plug_new(what, dev->alias);
 
+    vnic_qemu_plug_add_tap(plug, netdev, fds, n_fds);
     vnic_qemu_plug_add_device(plug, def, dev, netdev);
     vnic_qemu_plug_run_async(plug, qmp, fail_step, cancellable, callback, user_data);
 }

@@ -36,23 +36,30 @@ void vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
 gboolean vnic_qemu_hotplug_nic_finish(GAsyncResult *result, VnicQemuHotplugTimings *timings,
                                       GError **error);
 
-/* ---- the sequence underneath, for other plugs of a tap (qemu-hub.c) ---- */
+/* ---- the sequence underneath, for other plugs (qemu-hub.c) -------------- */
 
-/* getfd of each fd (as vnic-<@alias>-<i>) → netdev_add of tap @tap_id on
- * them → each step added with vnic_qemu_plug_add(), in order, one at a
- * time.  A failing step undoes the ones before it in reverse (netdev_del
- * of what they created, closefd), so QEMU is left as it was; the error is
- * "<@what> failed at <step>: <QEMU's message>". */
+/* getfd of each tap fd (as vnic-<@alias>-<i>) → netdev_add of the tap on
+ * them → each step added, in order, one at a time.  A failing step undoes
+ * the ones before it in reverse (their undo commands, closefd), so QEMU is
+ * left as it was; the error is "<@what> failed at <step>: <QEMU's
+ * message>". */
 typedef struct _VnicQemuPlug VnicQemuPlug;
 
-/* Takes @fds (each set to -1): closed when the plug is freed (QEMU holds
- * its own copies). */
-VnicQemuPlug *vnic_qemu_plug_new(const char *what, const char *alias, const char *tap_id,
-                                 int *fds, guint n_fds);
+VnicQemuPlug *vnic_qemu_plug_new(const char *what, const char *alias);
+/* First, for a tap: takes @fds (each set to -1; closed when the plug is
+ * freed, QEMU holds its own copies) and adds netdev_add of tap @tap_id
+ * (step VNIC_QEMU_STEP_NETDEV_ADD).  No fds: the plug fails. */
+void vnic_qemu_plug_add_tap(VnicQemuPlug *plug, const char *tap_id, int *fds, guint n_fds);
 /* Appends @command with @args (taken).  On rollback netdev @undo_netdev is
  * deleted (NULL: the step leaves nothing to undo, e.g. the last one). */
 void vnic_qemu_plug_add(VnicQemuPlug *plug, const char *step, const char *command,
                         JsonObject *args, const char *undo_netdev);
+/* The same with any undo: @undo_command with @undo_args (taken; NULL:
+ * nothing to undo).  @undo_takes_previous: that undo also undoes the step
+ * before (netdev_del of a vhost-user netdev deletes its chardev). */
+void vnic_qemu_plug_add_full(VnicQemuPlug *plug, const char *step, const char *command,
+                             JsonObject *args, const char *undo_command, JsonObject *undo_args,
+                             gboolean undo_takes_previous);
 /* A plug whose steps could not be built: running it just returns @error
  * (taken). */
 void vnic_qemu_plug_set_error(VnicQemuPlug *plug, GError *error);

@@ -59,8 +59,9 @@ backend_plug(const char *what, const char *id, guint hubid, int *fds, guint n_fd
 {
     g_autofree char *tap = g_strconcat("host", id, NULL);
     g_autofree char *port = vnic_qemu_hub_port_id(id);
-    VnicQemuPlug *plug = vnic_qemu_plug_new(what, id, tap, fds, n_fds);
+    VnicQemuPlug *plug = vnic_qemu_plug_new(what, id);
 
+    vnic_qemu_plug_add_tap(plug, tap, fds, n_fds);
     vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_HUBPORT, "netdev_add",
                        vnic_qemu_hub_port_args(port, hubid, tap), port);
     return plug;

@@ -3,12 +3,14 @@
  * qemu-hotplug.h).  Serves the NIC hot-plug (qemu-hotplug.c) and the hub
  * backends (qemu-hub.c).
  *
- * A small state machine on one GTask: getfd of each fd, then the steps in
- * order, one at a time (a step may depend on any before it: a device on a
- * hubport, the hubport on the tap).  A failure walks back through what
- * succeeded: netdev_del of each step that created a netdev, closefd of the
+ * A small state machine on one GTask: getfd of each fd (if a tap is
+ * plugged), then the steps in order, one at a time (a step may depend on
+ * any before it: a device on a hubport, the hubport on the tap).  A
+ * failure walks back through what succeeded: each step's undo in reverse
+ * (netdev_del of a netdev it created, chardev-remove, ...), closefd of the
  * fds QEMU still holds under our names, and a flush when QEMU refused a
- * getfd after taking its fd.  The first error is the one reported.
+ * getfd after taking its fd.  The first error is the one reported; undo
+ * errors are only debug-logged.
  */
 #include "qemu/qemu-hotplug.h"
 
@@ -21,7 +23,10 @@ typedef struct {
     char *step;               /* for messages and fault injection */
     char *command;
     JsonObject *args;
-    char *undo_netdev;        /* netdev_del'd when a later step fails, or NULL */
+    char *undo_command;       /* sent when a later step fails, or NULL */
+    JsonObject *undo_args;
+    gboolean undo_takes_previous; /* that undo also undid the step before */
+    gboolean takes_fds;       /* the tap's netdev_add: QEMU took the fds */
 } PlugStep;
 
 struct _VnicQemuPlug {
@@ -30,7 +35,7 @@ struct _VnicQemuPlug {
     char *alias;              /* names the fds: vnic-<alias>-<i> */
     int *fds;
     guint n_fds;
-    GPtrArray *steps;         /* PlugStep*; [0] is the tap's netdev_add */
+    GPtrArray *steps;         /* PlugStep* */
     guint getfd_done;         /* fds QEMU holds under our names */
     guint steps_done;
     gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
@@ -48,7 +53,9 @@ plug_step_free(PlugStep *s)
     g_free(s->command);
     if (s->args)
         json_object_unref(s->args);
-    g_free(s->undo_netdev);
+    g_free(s->undo_command);
+    if (s->undo_args)
+        json_object_unref(s->undo_args);
     g_free(s);
 }
 
@@ -77,33 +84,61 @@ tap_args(const VnicQemuPlug *p, const char *tap_id)
 }
 
 VnicQemuPlug *
-vnic_qemu_plug_new(const char *what, const char *alias, const char *tap_id, int *fds,
-                   guint n_fds)
+vnic_qemu_plug_new(const char *what, const char *alias)
 {
     VnicQemuPlug *p = g_new0(VnicQemuPlug, 1);
 
     p->what = g_strdup(what);
     p->alias = g_strdup(alias);
-    p->fds = g_memdup2(fds, n_fds * sizeof(int));
-    p->n_fds = n_fds;
-    for (guint i = 0; i < n_fds; i++)
-        fds[i] = -1;
     p->steps = g_ptr_array_new_with_free_func((GDestroyNotify)plug_step_free);
-    vnic_qemu_plug_add(p, VNIC_QEMU_STEP_NETDEV_ADD, "netdev_add", tap_args(p, tap_id), tap_id);
     return p;
 }
 
 void
-vnic_qemu_plug_add(VnicQemuPlug *p, const char *step, const char *command, JsonObject *args,
-                   const char *undo_netdev)
+vnic_qemu_plug_add_tap(VnicQemuPlug *p, const char *tap_id, int *fds, guint n_fds)
+{
+    g_return_if_fail(p->n_fds == 0 && p->steps->len == 0);
+
+    p->fds = g_memdup2(fds, n_fds * sizeof(int));
+    p->n_fds = n_fds;
+    for (guint i = 0; i < n_fds; i++)
+        fds[i] = -1;
+    if (n_fds == 0) {
+        vnic_qemu_plug_set_error(p, g_error_new(VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
+                                                "%s: no tap fd", p->what));
+        return;
+    }
+    vnic_qemu_plug_add(p, VNIC_QEMU_STEP_NETDEV_ADD, "netdev_add", tap_args(p, tap_id), tap_id);
+    ((PlugStep *)g_ptr_array_index(p->steps, 0))->takes_fds = TRUE;
+}
+
+void
+vnic_qemu_plug_add_full(VnicQemuPlug *p, const char *step, const char *command,
+                        JsonObject *args, const char *undo_command, JsonObject *undo_args,
+                        gboolean undo_takes_previous)
 {
     PlugStep *s = g_new0(PlugStep, 1);
 
     s->step = g_strdup(step);
     s->command = g_strdup(command);
     s->args = args;
-    s->undo_netdev = g_strdup(undo_netdev);
+    s->undo_command = g_strdup(undo_command);
+    s->undo_args = undo_args;
+    s->undo_takes_previous = undo_takes_previous;
     g_ptr_array_add(p->steps, s);
+}
+
+void
+vnic_qemu_plug_add(VnicQemuPlug *p, const char *step, const char *command, JsonObject *args,
+                   const char *undo_netdev)
+{
+    JsonObject *undo = NULL;
+
+    if (undo_netdev) {
+        undo = json_object_new();
+        json_object_set_string_member(undo, "id", undo_netdev);
+    }
+    vnic_qemu_plug_add_full(p, step, command, args, undo ? "netdev_del" : NULL, undo, FALSE);
 }
 
 void
@@ -232,9 +267,9 @@ step_done(GObject *source, GAsyncResult *res, gpointer data)
         undo_next(task);
         return;
     }
-    if (p->steps_done++ == 0)
+    if (s->takes_fds)
         p->getfd_done = 0; /* the tap's netdev_add took the fds out of the monitor */
-    if (p->steps_done < p->steps->len)
+    if (++p->steps_done < p->steps->len)
         send_step(task);
     else
         g_task_return_boolean(task, TRUE);
@@ -276,9 +311,10 @@ undo_next(GTask *task)
 
     while (p->steps_done > 0) {
         PlugStep *s = g_ptr_array_index(p->steps, --p->steps_done);
-        if (s->undo_netdev) {
-            json_object_set_string_member(args, "id", s->undo_netdev);
-            send(task, "netdev_del", args, NULL, undo_done);
+        if (s->undo_takes_previous && p->steps_done > 0)
+            p->steps_done--;
+        if (s->undo_command) {
+            send(task, s->undo_command, s->undo_args, NULL, undo_done);
             return;
         }
     }
@@ -312,11 +348,12 @@ vnic_qemu_plug_run_async(VnicQemuPlug *plug, VnicQmpClient *qmp, const char *fai
     plug->fail_step = g_strdup(fail_step);
     if (plug->error)
         g_task_return_error(task, g_steal_pointer(&plug->error));
-    else if (plug->n_fds == 0)
-        g_task_return_new_error(task, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID, "%s: no tap fd",
-                                plug->what);
-    else
+    else if (plug->n_fds > 0)
         send_getfd(task);
+    else if (plug->steps->len > 0)
+        send_step(task);
+    else
+        g_task_return_boolean(task, TRUE);
     g_object_unref(task); /* each command in flight holds its own reference */
 }
 
