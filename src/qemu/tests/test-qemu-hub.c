@@ -221,16 +221,23 @@ on_hub(GObject *source, GAsyncResult *res, gpointer data)
     d->done = TRUE;
 }
 
-/* Swaps net0 to tap @fd (taken); returns how long it took in µs. */
+/* Swaps net0 (on hub @hubid) to tap @fd (taken); returns how long it
+ * took in µs. */
 static gint64
-swap(Qemu *q, int fd, const char *fail_step, Done *d)
+hub_swap(Qemu *q, guint hubid, int fd, const char *fail_step, Done *d)
 {
     gint64 t0 = g_get_monotonic_time();
 
-    vnic_qemu_hub_swap_async(q->qmp, "net0", 3 << 3, &fd, 1, fail_step, NULL, on_hub, d);
+    vnic_qemu_hub_swap_async(q->qmp, "net0", hubid, &fd, 1, fail_step, NULL, on_hub, d);
     g_assert_cmpint(fd, ==, -1);
     test_run_until(&d->done);
     return g_get_monotonic_time() - t0;
+}
+
+static gint64
+swap(Qemu *q, int fd, const char *fail_step, Done *d)
+{
+    return hub_swap(q, 24, fd, fail_step, d);
 }
 
 /* The lines of hub @hubid in `info network` (its ports, in any order). */
@@ -428,6 +435,12 @@ test_hotplug(void)
     g_assert_no_error(d.error);
     g_assert_true(pci_has(&q, "net0"));
     assert_hub(&q, vnic_qemu_hub_id(dev), TRUE);
+    /* A NIC hot-plugged on a hub takes a new backend like one booted so. */
+    d = (Done){ 0 };
+    hub_swap(&q, vnic_qemu_hub_id(dev), open_tap("vh7"), NULL, &d);
+    g_assert_no_error(d.error);
+    assert_hub(&q, vnic_qemu_hub_id(dev), TRUE);
+    g_assert_cmpuint(if_nametoindex("vh5"), ==, 0);
     qemu_stop(&q);
 }
 
