@@ -18,7 +18,9 @@
  * replugs the NIC REPLUGS times instead (same slot and MAC onto a new tap)
  * and prints the replug's time and how long until the guest, which lost
  * the NIC and its address, has set the new one up (over its console, as
- * a guest's network configuration would) and answers an echo.
+ * a guest's network configuration would) and answers an echo.  Last, in
+ * hub mode, set_link down and up: how long until the guest's carrier
+ * says so.
  * A benchmark, not a test: it asserts nothing about the numbers.
  */
 #include <errno.h>
@@ -150,7 +152,7 @@ on_connected(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
-on_swapped(GObject *source, GAsyncResult *res, gpointer data)
+on_hub_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     Wait *w = data;
 
@@ -244,7 +246,7 @@ measure_swaps(const char *qmp_path, GArray *swap_ms, GArray *traffic_ms, GError 
         if (!sh(setup, error))
             return FALSE;
         t0 = g_get_monotonic_time();
-        vnic_qemu_hub_swap_async(w.client, "net0", 3 << 3, &fd, 1, NULL, NULL, on_swapped, &s);
+        vnic_qemu_hub_swap_async(w.client, "net0", 3 << 3, &fd, 1, NULL, NULL, on_hub_done, &s);
         run_until(&s.done);
         t1 = g_get_monotonic_time();
         if (s.error) {
@@ -407,8 +409,31 @@ measure_replugs(E2eConsole *con, const char *qmp_path, GArray *replug_ms, GArray
     return TRUE;
 }
 
+/* set_link net0 @up, then polls the guest's carrier until it says @up;
+ * returns the ms from set_link to the guest reading it (console round
+ * trips included), or -1. */
+static double
+carrier_ms(VnicQmpClient *qmp, E2eConsole *con, gboolean up, GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    Wait w = { 0 };
+    g_autofree char *cmd = g_strdup_printf("until [ \"$(cat /sys/class/net/eth0/carrier)\" = %d ];"
+                                           " do usleep 2000; done", up ? 1 : 0);
+
+    vnic_qemu_set_link_async(qmp, "net0", up, NULL, on_hub_done, &w);
+    run_until(&w.done);
+    if (w.error) {
+        g_propagate_error(error, w.error);
+        return -1;
+    }
+    if (!e2e_console_run(con, cmd, 10, NULL, NULL, error))
+        return -1;
+    return (g_get_monotonic_time() - t0) / 1000.0;
+}
+
 typedef struct {
     GArray *to_host, *to_guest, *swap_ms, *traffic_ms;
+    double carrier_down_ms, carrier_up_ms;
     char *features;
 } Mode;
 
@@ -452,8 +477,16 @@ run_mode(gboolean hub, Mode *m, GError **error)
         g_array_append_val(m->to_host, up);
         g_array_append_val(m->to_guest, down);
     }
-    if (hub)
-        return measure_swaps(qmp_path, m->swap_ms, m->traffic_ms, error);
+    if (hub) {
+        g_autoptr(VnicQmpClient) qmp = NULL;
+
+        if (!measure_swaps(qmp_path, m->swap_ms, m->traffic_ms, error) ||
+            !(qmp = connect_qmp(qmp_path, error)))
+            return FALSE;
+        m->carrier_down_ms = carrier_ms(qmp, con, FALSE, error);
+        m->carrier_up_ms = m->carrier_down_ms < 0 ? -1 : carrier_ms(qmp, con, TRUE, error);
+        return m->carrier_up_ms >= 0;
+    }
     return measure_replugs(con, qmp_path, m->swap_ms, m->traffic_ms, error);
 }
 
@@ -499,6 +532,10 @@ main(int argc, char **argv)
                "swap start -> guest answers ICMP through the new tap: median %.1f ms, max %.1f ms\n",
                SWAPS, bench_median(modes[1].swap_ms), bench_max(modes[1].swap_ms),
                bench_median(modes[1].traffic_ms), bench_max(modes[1].traffic_ms));
+    if (ok)
+        printf("hub: set_link down -> guest carrier 0: %.1f ms; set_link up -> carrier 1: %.1f ms"
+               " (console round trips included)\n",
+               modes[1].carrier_down_ms, modes[1].carrier_up_ms);
     else
         bench_report_error(NULL, "%s", error->message);
     return bench_finish(ok);
