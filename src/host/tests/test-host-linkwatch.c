@@ -436,6 +436,49 @@ test_overrun(void)
     recorder_clear(&r);
 }
 
+/* 50 delete/create cycles of a lower device in one burst, on the normal
+ * buffer: no overrun, every vanish and return reported in order, and the
+ * watch ends on the kernel's last va. */
+static void
+test_flapping(void)
+{
+    Recorder r = { 0 };
+    g_autoptr(VnicHostLinkWatch) w = NULL;
+    g_autoptr(GString) batch = g_string_new(NULL);
+    VnicHostLinkInfo info;
+    guint added = 0, removed = 0;
+    gboolean present = FALSE;
+
+    if (!test_host_enter_netns())
+        return;
+    w = recorder_start(&r);
+    for (guint i = 0; i < 50; i++)
+        g_string_append(batch, "link add va type veth peer name vb\nlink del va\n");
+    g_string_append(batch, "link add va type veth peer name vb\n");
+    ip_batch(batch->str);
+    run_until_quiet(&r);
+    g_assert_cmpuint(vnic_host_link_watch_get_resyncs(w), ==, 0);
+    for (guint i = 0; i < r.events->len; i++) {
+        const Seen *e = &g_array_index(r.events, Seen, i);
+        if (g_strcmp0(e->name, "va") != 0)
+            continue;
+        if (e->type == VNIC_HOST_LINK_ADDED) {
+            g_assert_false(present);
+            present = TRUE;
+            added++;
+        } else if (e->type == VNIC_HOST_LINK_REMOVED) {
+            g_assert_true(present);
+            present = FALSE;
+            removed++;
+        }
+    }
+    g_assert_cmpuint(added, ==, 51);
+    g_assert_cmpuint(removed, ==, 50);
+    g_assert_true(vnic_host_link_watch_lookup(w, "va", &info));
+    g_assert_cmpuint(info.ifindex, ==, test_host_ifindex("va"));
+    recorder_clear(&r);
+}
+
 static void
 test_names(void)
 {
@@ -454,6 +497,7 @@ main(int argc, char **argv)
     g_test_add_func("/host/linkwatch/macvtap-lower", test_macvtap_lower);
     g_test_add_func("/host/linkwatch/netns-move", test_netns_move);
     g_test_add_func("/host/linkwatch/latency", test_latency);
+    g_test_add_func("/host/linkwatch/flapping", test_flapping);
     g_test_add_func("/host/linkwatch/overrun", test_overrun);
     return g_test_run();
 }
