@@ -200,6 +200,23 @@ first_echo_reply(int raw, guint16 id)
     return -1;
 }
 
+/* Waits for the guest to answer echo @id; records the operation (@t0 to
+ * @t1) and the traffic (@t0 to the reply) in ms. */
+static gboolean
+record_run(int raw, guint16 id, gint64 t0, gint64 t1, GArray *op_ms, GArray *traffic_ms,
+           GError **error)
+{
+    gint64 t2 = first_echo_reply(raw, id);
+
+    if (t2 < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no echo reply (run %#x)", id);
+        return FALSE;
+    }
+    g_array_append_vals(op_ms, &(double){ (t1 - t0) / 1000.0 }, 1);
+    g_array_append_vals(traffic_ms, &(double){ (t2 - t0) / 1000.0 }, 1);
+    return TRUE;
+}
+
 static int
 open_tap(const char *name)
 {
@@ -241,7 +258,8 @@ measure_swaps(const char *qmp_path, GArray *swap_ms, GArray *traffic_ms, GError 
         g_autofree char *move = g_strdup_printf("ip addr add %s/24 dev %s", HOST_IP, name);
         int fd = open_tap(name), mine = dup(fd);
         Wait s = { 0 };
-        gint64 t0, t1, t2;
+        gboolean ok;
+        gint64 t0, t1;
 
         if (!sh(setup, error))
             return FALSE;
@@ -258,14 +276,10 @@ measure_swaps(const char *qmp_path, GArray *swap_ms, GArray *traffic_ms, GError 
             g_printerr("bench/hub-throughput: %s still exists after the swap\n", prev);
         if (!sh(move, error))
             return FALSE;
-        t2 = first_echo_reply(raw, (guint16)(0x4000 + i));
+        ok = record_run(raw, (guint16)(0x4000 + i), t0, t1, swap_ms, traffic_ms, error);
         close(mine);
-        if (t2 < 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no echo reply after swap %u", i);
+        if (!ok)
             return FALSE;
-        }
-        g_array_append_vals(swap_ms, &(double){ (t1 - t0) / 1000.0 }, 1);
-        g_array_append_vals(traffic_ms, &(double){ (t2 - t0) / 1000.0 }, 1);
     }
     close(raw);
     vnic_qmp_client_free(w.client);
@@ -387,7 +401,8 @@ measure_replugs(E2eConsole *con, const char *qmp_path, GArray *replug_ms, GArray
                                                 "ip addr add %s/24 dev %s", name, TAP_MAC,
                                                 HOST_IP, name);
         int fd = open_tap(name), mine = dup(fd);
-        gint64 t0 = g_get_monotonic_time(), t1, t2;
+        gint64 t0 = g_get_monotonic_time(), t1;
+        gboolean ok;
 
         if (!replug(qmp, fd, error))
             return FALSE;
@@ -396,14 +411,10 @@ measure_replugs(E2eConsole *con, const char *qmp_path, GArray *replug_ms, GArray
             !e2e_console_run(con, "until ip link set eth0 up 2>/dev/null; do usleep 5000; done;"
                              " ip addr add " GUEST_IP "/24 dev eth0", 30, NULL, NULL, error))
             return FALSE;
-        t2 = first_echo_reply(raw, (guint16)(0x5000 + i));
+        ok = record_run(raw, (guint16)(0x5000 + i), t0, t1, replug_ms, traffic_ms, error);
         close(mine);
-        if (t2 < 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no echo reply after replug %u", i);
+        if (!ok)
             return FALSE;
-        }
-        g_array_append_vals(replug_ms, &(double){ (t1 - t0) / 1000.0 }, 1);
-        g_array_append_vals(traffic_ms, &(double){ (t2 - t0) / 1000.0 }, 1);
     }
     close(raw);
     return TRUE;
