@@ -1,8 +1,8 @@
 /* test-qemu-hub.c: NICs on a hub against a real qemu-system-x86_64 (TCG,
  * stopped with -S, no guest kernel: QEMU's own view is what is checked):
  * the argv, swapping the tap under a running NIC (also when the kernel
- * deleted the old macvtap), rollback of a failed attach or hot-plug
- * leaving no netdev, and set_link.
+ * deleted the old macvtap, or someone deleted the tap), rollback of a
+ * failed attach or hot-plug leaving no netdev, and set_link.
  *
  * Needs root (taps and macvtaps in a private network namespace, /sys
  * remounted to show it); skipped without root or QEMU.
@@ -349,6 +349,26 @@ test_swap_dead_macvtap(void)
     qemu_stop(&q);
 }
 
+/* `ip link del` of the tap under a running QEMU (the kernel deletes it
+ * even while QEMU holds it): the swap replaces it all the same. */
+static void
+test_swap_deleted_tap(void)
+{
+    Qemu q = { 0 };
+    Done d = { 0 };
+
+    if (!can_run())
+        return;
+    qemu_start(&q, open_tap("vh0"));
+    sh("ip link del vh0");
+    g_assert_cmpuint(if_nametoindex("vh0"), ==, 0);
+    swap(&q, open_tap("vh8"), NULL, &d);
+    g_assert_no_error(d.error);
+    assert_hub(&q, 24, TRUE);
+    g_assert_cmpuint(if_nametoindex("vh8"), !=, 0);
+    qemu_stop(&q);
+}
+
 /* A failed swap leaves no netdev of its own: not the tap fd QEMU refused
  * (/dev/null), not the tap when the hubport fails.  Then an attach
  * works. */
@@ -492,6 +512,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/hub/argv", test_argv);
     g_test_add_func("/qemu/hub/swap", test_swap);
     g_test_add_func("/qemu/hub/swap-dead-macvtap", test_swap_dead_macvtap);
+    g_test_add_func("/qemu/hub/swap-deleted-tap", test_swap_deleted_tap);
     g_test_add_func("/qemu/hub/rollback", test_rollback);
     g_test_add_func("/qemu/hub/hotplug", test_hotplug);
     g_test_add_func("/qemu/hub/set-link", test_set_link);
