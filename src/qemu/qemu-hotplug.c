@@ -1,6 +1,5 @@
-/* qemu-hotplug.c: one NIC into a running QEMU, undone step by step on
- * failure.  The sequence is a small state machine on one GTask: each reply
- * starts the next command; an error walks back through what succeeded.
+/* qemu-hotplug.c: one NIC into a running QEMU (the sequence and its
+ * rollback are qemu-plug.c's), and device_add's arguments for a NIC.
  * A tap NIC: getfd per queue → netdev_add tap → device_add.  A vhost-user
  * NIC: chardev-add (unix socket, client or server) → netdev_add
  * vhost-user → device_add; undone with netdev_del (which deletes the
@@ -9,185 +8,6 @@
 #include "qemu/qemu-hotplug.h"
 
 #include "qemu/qemu-command-priv.h"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-typedef struct {
-    VnicQmpClient *qmp;
-    char *alias;
-    char *netdev;
-    JsonObject *device_args;
-    int *fds;
-    guint n_fds;
-    guint getfd_done;         /* fds QEMU holds under our names */
-    char *chardev;            /* vhost-user: the socket chardev's id, else NULL */
-    JsonObject *chardev_args;
-    guint queues;
-    gboolean chardev_done;
-    gboolean netdev_done;
-    guint adds_pending;       /* netdev_add and device_add replies still due */
-    gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
-    gboolean flush_close;
-    char *fail_step;
-    gint64 step_started;
-    VnicQemuHotplugTimings timings;
-    GError *error;            /* the first failure, while undoing */
-} Hotplug;
-
-static void
-hotplug_free(Hotplug *h)
-{
-    for (guint i = 0; i < h->n_fds; i++) {
-        if (h->fds[i] >= 0)
-            close(h->fds[i]);
-    }
-    g_free(h->fds);
-    g_free(h->alias);
-    g_free(h->netdev);
-    g_free(h->chardev);
-    if (h->chardev_args)
-        json_object_unref(h->chardev_args);
-    g_free(h->fail_step);
-    if (h->device_args)
-        json_object_unref(h->device_args);
-    g_clear_error(&h->error);
-    g_free(h);
-}
-
-static char *
-fdname(const Hotplug *h, guint i)
-{
-    return g_strdup_printf("vnic-%s-%u", h->alias, i);
-}
-
-static gboolean
-failing(const Hotplug *h, const char *step)
-{
-    return g_strcmp0(h->fail_step, step) == 0;
-}
-
-static void getfd_done(GObject *source, GAsyncResult *res, gpointer data);
-static void add_done(GObject *source, GAsyncResult *res, gpointer data);
-static void undo_done(GObject *source, GAsyncResult *res, gpointer data);
-static void undo_next(GTask *task);
-
-static void
-send(GTask *task, const char *command, JsonObject *args, const int *fd, GAsyncReadyCallback cb)
-{
-    vnic_qmp_client_execute_async(((Hotplug *)g_task_get_task_data(task))->qmp, command, args, fd,
-                                  fd ? 1 : 0, 10000, g_task_get_cancellable(task), cb,
-                                  g_object_ref(task));
-}
-
-static void
-fail(GTask *task, const char *step, const GError *error)
-{
-    Hotplug *h = g_task_get_task_data(task);
-
-    if (h->error)
-        return; /* the first failure is the one reported */
-    h->error = g_error_copy(error);
-    g_prefix_error(&h->error, "hot-plug of %s failed at %s: ", h->alias, step);
-}
-
-static void
-send_getfd(GTask *task)
-{
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(JsonObject) args = json_object_new();
-    g_autofree char *name = fdname(h, h->getfd_done);
-
-    json_object_set_string_member(args, "fdname", name);
-    if (failing(h, VNIC_QEMU_STEP_GETFD))
-        json_object_set_boolean_member(args, "x-vnic-fault", TRUE);
-    h->step_started = g_get_monotonic_time();
-    send(task, "getfd", args, &h->fds[h->getfd_done], getfd_done);
-}
-
-static JsonObject *
-netdev_args(Hotplug *h)
-{
-    JsonObject *args = json_object_new();
-    g_autoptr(GString) names = g_string_new(NULL);
-
-    for (guint i = 0; i < h->n_fds; i++) {
-        g_autofree char *name = fdname(h, i);
-        g_string_append_printf(names, "%s%s", i ? ":" : "", name);
-    }
-    if (h->chardev != NULL) {
-        json_object_set_string_member(args, "type", "vhost-user");
-        json_object_set_string_member(args, "id", h->netdev);
-        json_object_set_string_member(args, "chardev", h->chardev);
-        if (h->queues > 1)
-            json_object_set_int_member(args, "queues", h->queues);
-    } else {
-        json_object_set_string_member(args, "type", "tap");
-        json_object_set_string_member(args, "id", h->netdev);
-        json_object_set_string_member(args, h->n_fds > 1 ? "fds" : "fd", names->str);
-        json_object_set_boolean_member(args, "vhost", FALSE);
-    }
-    if (failing(h, VNIC_QEMU_STEP_NETDEV_ADD))
-        json_object_set_boolean_member(args, "x-vnic-fault", TRUE);
-    return args;
-}
-
-/* netdev_add and device_add go out back to back: QMP runs them in order,
- * and if netdev_add fails device_add fails too (no such netdev), so
- * nothing is lost by not waiting — but a round trip is saved. */
-static void
-send_adds(GTask *task)
-{
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(JsonObject) netdev = netdev_args(h);
-
-    if (failing(h, VNIC_QEMU_STEP_DEVICE_ADD))
-        json_object_set_string_member(h->device_args, "x-vnic-fault", "1");
-    h->step_started = g_get_monotonic_time();
-    h->adds_pending = 2;
-    send(task, "netdev_add", netdev, NULL, add_done);
-    send(task, "device_add", h->device_args, NULL, add_done);
-}
-
-static void
-getfd_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(GTask) task = data;
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
-
-    h->timings.getfd_us += g_get_monotonic_time() - h->step_started;
-    if (!ret) {
-        /* QEMU may refuse getfd before taking the fd it came with; it then
-         * keeps it until the next fd arrives: flush it (undo_next) */
-        h->flush_fd = TRUE;
-        fail(task, VNIC_QEMU_STEP_GETFD, error);
-        undo_next(task);
-    } else if (++h->getfd_done < h->n_fds) {
-        send_getfd(task);
-    } else {
-        send_adds(task);
-    }
-}
-
-static void
-chardev_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(GTask) task = data;
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
-
-    h->timings.getfd_us = g_get_monotonic_time() - h->step_started;
-    if (!ret) {
-        fail(task, "chardev-add", error);
-        undo_next(task);
-        return;
-    }
-    h->chardev_done = TRUE;
-    send_adds(task);
-}
 
 /* {"id", "backend": {"type": "socket", "data": {"addr": {"type": "unix",
  * "data": {"path"}}, "server", "wait"}}}, as -chardev socket,path= says. */
@@ -215,93 +35,40 @@ chardev_args(const VnicConfDevice *dev, const char *id)
     return args;
 }
 
+/* chardev-add (undo chardev-remove) → netdev_add vhost-user, whose
+ * netdev_del takes the chardev along. */
 static void
-add_done(GObject *source, GAsyncResult *res, gpointer data)
+add_vhost_user(VnicQemuPlug *plug, const VnicConfDevice *dev, const char *netdev)
 {
-    g_autoptr(GTask) task = data;
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
-    gboolean netdev = h->adds_pending == 2; /* replies come in order */
-    gint64 now = g_get_monotonic_time();
+    g_autofree char *chardev = g_strconcat("char", dev->alias, NULL);
+    JsonObject *remove = json_object_new();
+    JsonObject *args = json_object_new();
+    JsonObject *del = json_object_new();
 
-    if (netdev) {
-        h->timings.netdev_add_us = now - h->step_started;
-        h->netdev_done = ret != NULL;
-        if (ret)
-            h->getfd_done = 0; /* netdev_add took the fds out of the monitor */
-    } else {
-        h->timings.device_add_us = now - h->step_started - h->timings.netdev_add_us;
-    }
-    if (!ret)
-        fail(task, netdev ? VNIC_QEMU_STEP_NETDEV_ADD : VNIC_QEMU_STEP_DEVICE_ADD, error);
-    if (--h->adds_pending > 0)
-        return;
-    if (h->error) {
-        undo_next(task);
-        return;
-    }
-    g_task_return_boolean(task, TRUE);
+    json_object_set_string_member(remove, "id", chardev);
+    vnic_qemu_plug_add_full(plug, "chardev-add", "chardev-add", chardev_args(dev, chardev),
+                            "chardev-remove", remove, FALSE);
+    json_object_set_string_member(args, "type", "vhost-user");
+    json_object_set_string_member(args, "id", netdev);
+    json_object_set_string_member(args, "chardev", chardev);
+    if (dev->nic->queues > 1)
+        json_object_set_int_member(args, "queues", dev->nic->queues);
+    json_object_set_string_member(del, "id", netdev);
+    vnic_qemu_plug_add_full(plug, VNIC_QEMU_STEP_NETDEV_ADD, "netdev_add", args, "netdev_del",
+                            del, TRUE);
 }
 
-static void
-undo_done(GObject *source, GAsyncResult *res, gpointer data)
+void
+vnic_qemu_plug_add_device(VnicQemuPlug *plug, const VnicConfDomain *def,
+                          const VnicConfDevice *dev, const char *netdev_id)
 {
-    g_autoptr(GTask) task = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    GError *error = NULL;
+    JsonObject *device = vnic_qemu_nic_device_args(def, dev, netdev_id, &error);
 
-    if (!ret)
-        g_debug("hot-plug undo: %s", error->message);
-    undo_next(task);
-}
-
-/* Hands QEMU a throwaway fd under a name we then close: this makes it let
- * go of an fd it kept from a refused getfd. */
-static void
-send_flush(GTask *task)
-{
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    g_autoptr(JsonObject) args = json_object_new();
-
-    json_object_set_string_member(args, "fdname", "vnic-flush");
-    send(task, "getfd", args, null_fd >= 0 ? &null_fd : NULL, undo_done);
-    if (null_fd >= 0)
-        close(null_fd); /* the client sent its own copy */
-}
-
-/* Undoes the last step that succeeded, one command at a time; when
- * nothing is left, fails the task with the first error. */
-static void
-undo_next(GTask *task)
-{
-    Hotplug *h = g_task_get_task_data(task);
-    g_autoptr(JsonObject) args = json_object_new();
-
-    if (h->netdev_done) {
-        h->netdev_done = FALSE;
-        h->chardev_done = FALSE; /* a vhost-user netdev deletes its chardev with it */
-        json_object_set_string_member(args, "id", h->netdev);
-        send(task, "netdev_del", args, NULL, undo_done);
-    } else if (h->chardev_done) {
-        h->chardev_done = FALSE;
-        json_object_set_string_member(args, "id", h->chardev);
-        send(task, "chardev-remove", args, NULL, undo_done);
-    } else if (h->getfd_done > 0) {
-        g_autofree char *name = fdname(h, --h->getfd_done);
-        json_object_set_string_member(args, "fdname", name);
-        send(task, "closefd", args, NULL, undo_done);
-    } else if (h->flush_fd) {
-        h->flush_fd = FALSE;
-        h->flush_close = TRUE;
-        send_flush(task);
-    } else if (h->flush_close) {
-        h->flush_close = FALSE;
-        json_object_set_string_member(args, "fdname", "vnic-flush");
-        send(task, "closefd", args, NULL, undo_done);
-    } else {
-        g_task_return_error(task, g_steal_pointer(&h->error));
-    }
+    if (!device)
+        vnic_qemu_plug_set_error(plug, error);
+    else
+        vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_DEVICE_ADD, "device_add", device, NULL);
 }
 
 void
@@ -310,52 +77,22 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
                             const char *fail_step, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-    GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-    Hotplug *h = g_new0(Hotplug, 1);
-    GError *error = NULL;
+    g_autofree char *what = g_strdup_printf("hot-plug of %s", dev->alias);
+    g_autofree char *netdev = g_strconcat("host", dev->alias, NULL);
+    VnicQemuPlug *plug = vnic_qemu_plug_new(what, dev->alias);
 
-    g_task_set_source_tag(task, vnic_qemu_hotplug_nic_async);
-    g_task_set_task_data(task, h, (GDestroyNotify)hotplug_free);
-    h->qmp = qmp;
-    h->fds = g_memdup2(fds, n_fds * sizeof(int));
-    h->n_fds = n_fds;
-    for (guint i = 0; i < n_fds; i++)
-        fds[i] = -1;
-    h->alias = g_strdup(dev->alias);
-    h->netdev = g_strconcat("host", dev->alias, NULL);
-    h->fail_step = g_strdup(fail_step);
-    h->device_args = vnic_qemu_nic_device_args(def, dev, h->netdev, &error);
-    if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER) {
-        h->chardev = g_strconcat("char", dev->alias, NULL);
-        h->chardev_args = chardev_args(dev, h->chardev);
-        h->queues = dev->nic->queues;
-    }
-    if (!h->device_args || (n_fds == 0 && h->chardev == NULL)) {
-        if (!error)
-            error = g_error_new(VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_INVALID,
-                                "hot-plug of %s: no tap fd", dev->alias);
-        g_task_return_error(task, error);
-        g_object_unref(task);
-        return;
-    }
-    if (h->chardev != NULL) {
-        h->step_started = g_get_monotonic_time();
-        send(task, "chardev-add", h->chardev_args, NULL, chardev_done);
-    } else {
-        send_getfd(task);
-    }
-    g_object_unref(task); /* each command in flight holds its own reference */
+    if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER)
+        add_vhost_user(plug, dev, netdev);
+    else
+        vnic_qemu_plug_add_tap(plug, netdev, fds, n_fds);
+    vnic_qemu_plug_add_device(plug, def, dev, netdev);
+    vnic_qemu_plug_run_async(plug, qmp, fail_step, cancellable, callback, user_data);
 }
 
 gboolean
 vnic_qemu_hotplug_nic_finish(GAsyncResult *result, VnicQemuHotplugTimings *timings, GError **error)
 {
-    GTask *task = G_TASK(result);
-    Hotplug *h = g_task_get_task_data(task);
-
-    if (timings)
-        *timings = h->timings;
-    return g_task_propagate_boolean(task, error);
+    return vnic_qemu_plug_finish(result, timings, error);
 }
 
 static char *

@@ -37,6 +37,47 @@ void vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
 gboolean vnic_qemu_hotplug_nic_finish(GAsyncResult *result, VnicQemuHotplugTimings *timings,
                                       GError **error);
 
+/* ---- the sequence underneath, for other plugs (qemu-hub.c) -------------- */
+
+/* getfd of each tap fd (as vnic-<@alias>-<i>) → netdev_add of the tap on
+ * them → each step added, in order, one at a time.  A failing step undoes
+ * the ones before it in reverse (their undo commands, closefd), so QEMU is
+ * left as it was; the error is "<@what> failed at <step>: <QEMU's
+ * message>". */
+typedef struct _VnicQemuPlug VnicQemuPlug;
+
+VnicQemuPlug *vnic_qemu_plug_new(const char *what, const char *alias);
+/* First, for a tap: takes @fds (each set to -1; closed when the plug is
+ * freed, QEMU holds its own copies) and adds netdev_add of tap @tap_id
+ * (step VNIC_QEMU_STEP_NETDEV_ADD).  No fds: the plug fails. */
+void vnic_qemu_plug_add_tap(VnicQemuPlug *plug, const char *tap_id, int *fds, guint n_fds);
+/* Appends @command with @args (taken).  On rollback netdev @undo_netdev is
+ * deleted (NULL: the step leaves nothing to undo, e.g. the last one). */
+void vnic_qemu_plug_add(VnicQemuPlug *plug, const char *step, const char *command,
+                        JsonObject *args, const char *undo_netdev);
+/* The same with any undo: @undo_command with @undo_args (taken; NULL:
+ * nothing to undo).  @undo_takes_previous: that undo also undoes the step
+ * before (netdev_del of a vhost-user netdev deletes its chardev). */
+void vnic_qemu_plug_add_full(VnicQemuPlug *plug, const char *step, const char *command,
+                             JsonObject *args, const char *undo_command, JsonObject *undo_args,
+                             gboolean undo_takes_previous);
+/* A plug whose steps could not be built: running it just returns @error
+ * (taken). */
+void vnic_qemu_plug_set_error(VnicQemuPlug *plug, GError *error);
+void vnic_qemu_plug_free(VnicQemuPlug *plug);
+/* Appends device_add of NIC @dev on netdev @netdev_id
+ * (vnic_qemu_nic_device_args); when those arguments cannot be built, the
+ * plug fails with that error instead. */
+void vnic_qemu_plug_add_device(VnicQemuPlug *plug, const VnicConfDomain *def,
+                               const VnicConfDevice *dev, const char *netdev_id);
+/* Runs @plug (taken).  @fail_step (tests only): that step sends an
+ * argument QEMU refuses. */
+void vnic_qemu_plug_run_async(VnicQemuPlug *plug, VnicQmpClient *qmp, const char *fail_step,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data);
+gboolean vnic_qemu_plug_finish(GAsyncResult *result, VnicQemuHotplugTimings *timings,
+                               GError **error);
+
 /* device_add's arguments for @dev (pure): driver, netdev, id, mac, bus,
  * addr, acpi-index, multiqueue and MTU properties. */
 JsonObject *vnic_qemu_nic_device_args(const VnicConfDomain *def, const VnicConfDevice *dev,
