@@ -479,14 +479,26 @@ typedef struct {
     cpu_set_t cpus;
 } ChildSetup;
 
+/* Writes "vnic: cannot WHAT (errno N)" and exits; errno is printed as a
+ * number because strerror() is not async-signal-safe. */
 static void
 child_die(const char *what)
 {
     static const char prefix[] = "vnic: cannot ";
+    int err = errno;
+    char num[16];
+    int n = (int) sizeof(num);
     ssize_t ignored;
 
+    num[--n] = ')';
+    do {
+        num[--n] = (char) ('0' + err % 10);
+        err /= 10;
+    } while (err > 0 && n > 1);
     ignored = write(STDERR_FILENO, prefix, sizeof(prefix) - 1);
     ignored = write(STDERR_FILENO, what, strlen(what));
+    ignored = write(STDERR_FILENO, " (errno ", 8);
+    ignored = write(STDERR_FILENO, num + n, sizeof(num) - (size_t) n);
     ignored = write(STDERR_FILENO, "\n", 1);
     (void) ignored;
     _exit(127);
@@ -547,6 +559,21 @@ child_setup_init(ChildSetup *cs, const VnicQemuLaunchOptions *opts, const VnicQe
 /* Hands the runtime's fds to @launcher at their child numbers.  Each is
  * first moved above every target number, so no source collides with a
  * target while the child rearranges them. */
+/* The child gets its fds at the numbers 3, 4, … before child_setup runs:
+ * a cgroup.procs fd at one of those numbers would be replaced by a tap or
+ * a socket and the join would write into that (EINVAL).  Move it above
+ * them, like give_fds() moves the fds it hands over. */
+static void
+lift_cgroup_fd(StartData *d)
+{
+    int high = fcntl(d->opts.cgroup_procs_fd, F_DUPFD_CLOEXEC, d->rt->next_child_fd);
+
+    if (high < 0)
+        return; /* the child's write then fails and says so */
+    close(d->opts.cgroup_procs_fd);
+    d->opts.cgroup_procs_fd = high;
+}
+
 static void
 give_fds(VnicQemuRuntime *rt, GSubprocessLauncher *launcher)
 {
@@ -604,6 +631,8 @@ spawn(StartData *d, GError **error)
     int pidfd;
 
     log_header(d);
+    if (d->opts.join_cgroup)
+        lift_cgroup_fd(d);
     child_setup_init(&cs, &d->opts, d->cmd);
     g_subprocess_launcher_set_environ(launcher, (char **) env);
     g_subprocess_launcher_set_cwd(launcher, "/");
