@@ -79,6 +79,7 @@ vnic_conf_device_free(VnicConfDevice *dev)
         g_free(dev->nic->portgroup);
         g_free(dev->nic->driver_name);
         g_free(dev->nic->target_dev);
+        g_free(dev->nic->other_type);
         g_free(dev->nic->model);
         g_free(dev->nic);
     }
@@ -381,6 +382,7 @@ vnic_conf_nic_type_to_string(VnicConfNicType type)
         [VNIC_CONF_NIC_DIRECT] = "direct",
         [VNIC_CONF_NIC_NETWORK] = "network",
         [VNIC_CONF_NIC_VHOSTUSER] = "vhostuser",
+        [VNIC_CONF_NIC_OTHER] = "other",
     };
 
     g_return_val_if_fail((guint) type < G_N_ELEMENTS(names), "unknown");
@@ -391,6 +393,14 @@ const char *
 vnic_conf_nic_type_name(VnicConfNicType type)
 {
     return vnic_conf_nic_type_to_string(type);
+}
+
+const char *
+vnic_conf_nic_type_string(const VnicConfNic *nic)
+{
+    if (nic->type == VNIC_CONF_NIC_OTHER && nic->other_type != NULL)
+        return nic->other_type;
+    return vnic_conf_nic_type_to_string(nic->type);
 }
 
 VnicConfNicType

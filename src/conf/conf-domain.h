@@ -123,6 +123,9 @@ typedef enum {
     VNIC_CONF_NIC_DIRECT,
     VNIC_CONF_NIC_NETWORK,    /* a vnic network, resolved to bridge/direct at start */
     VNIC_CONF_NIC_VHOSTUSER,  /* QEMU talks vhost-user to a unix socket */
+    VNIC_CONF_NIC_OTHER,      /* a libvirt type vnic places but does not run (user,
+                               * hostdev, vdpa, …; the name is in nic->other_type):
+                               * the launcher refuses it, so define does */
 } VnicConfNicType;
 
 /* One direction of <bandwidth>: average and peak in KiB/s, burst in KiB,
@@ -135,6 +138,7 @@ typedef struct {
 
 typedef struct {
     VnicConfNicType type;
+    char *other_type;         /* type OTHER: the <interface type> as written */
     gboolean has_mac;
     guint8 mac[6];
     char *source;             /* bridge name (bridge), lower device (direct),
@@ -304,6 +308,8 @@ VnicConfNicType vnic_conf_nic_backend_type(const VnicConfNic *nic);
 gboolean vnic_conf_domain_memory_shared(const VnicConfDomain *def);
 /* "ethernet", "bridge", … */
 const char *vnic_conf_nic_type_name(VnicConfNicType type);
+/* @nic's <interface type> as libvirt spells it (the written one for OTHER). */
+const char *vnic_conf_nic_type_string(const VnicConfNic *nic);
 
 /* A short human label used in messages: "interface #2 (52:54:00:…)". */
 char *vnic_conf_device_describe(const VnicConfDomain *def, const VnicConfDevice *dev);

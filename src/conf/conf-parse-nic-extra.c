@@ -84,28 +84,6 @@ parse_driver_name(xmlNode *node, VnicConfNic *nic, GError **error)
                                      &nic->driver_name, error);
 }
 
-static gboolean
-parse_virtualport(xmlNode *node, GError **error)
-{
-    xmlNode *port = vnic_conf_xml_child(node, "virtualport");
-    g_autofree char *type = NULL;
-
-    if (port == NULL)
-        return TRUE;
-    type = vnic_conf_xml_prop(port, "type");
-    if (g_strcmp0(type, "openvswitch") == 0) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                    "<virtualport type='openvswitch'> is not supported: vnic does not drive "
-                    "Open vSwitch; plug the tap yourself and use <target dev managed='no'/>, "
-                    "or a Linux bridge");
-        return FALSE;
-    }
-    g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
-                "<virtualport type='%s'> is not supported: vnic drives no virtual switch "
-                "port profiles", type != NULL ? type : "");
-    return FALSE;
-}
-
 /* vhost-user is a virtio-net device whose queues another process serves. */
 static gboolean
 check_vhostuser(const VnicConfNic *nic, GError **error)
@@ -133,7 +111,7 @@ gboolean
 vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error)
 {
     return parse_bandwidth(node, nic, error) && parse_driver_name(node, nic, error) &&
-           parse_virtualport(node, error) && check_vhostuser(nic, error);
+           check_vhostuser(nic, error);
 }
 
 gboolean

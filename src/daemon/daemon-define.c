@@ -131,7 +131,7 @@ interface_json(const VnicConfDomain *def, const VnicConfDevice *dev)
     g_autoptr(VnicPciGuestNames) names = NULL;
 
     set_string_or_null(o, "alias", dev->alias);
-    json_object_set_string_member(o, "type", vnic_conf_nic_type_name(nic->type));
+    json_object_set_string_member(o, "type", vnic_conf_nic_type_string(nic));
     /* a network NIC shows its network, as virsh domiflist does */
     set_string_or_null(o, "source",
                        nic->type == VNIC_CONF_NIC_NETWORK ? nic->network : nic->source);

@@ -59,7 +59,8 @@ prepare_nic(const VnicConfDomain *def, const char *xml, const VnicConfPciAddr *p
     g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, xml, strlen(xml), error);
     g_autoptr(GRand) rand = g_rand_new();
 
-    if (!dev || !vnic_hotplug_check_unplug_setting(def, dev, error))
+    if (!dev || !vnic_hotplug_check_unplug_setting(def, dev, error) ||
+        !vnic_qemu_hotplug_check_nic(def, dev, error))
         return NULL;
     if (!dev->nic->has_mac)
         vnic_hotplug_assign_mac(def, dev, rand);

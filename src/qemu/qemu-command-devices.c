@@ -682,6 +682,60 @@ nic_device_opts(VnicQemuBuild *b, const VnicConfDevice *dev, gboolean virtio, GS
     return TRUE;
 }
 
+/* libvirt's interface types the conf layer places but vnic does not run. */
+static const struct {
+    const char *type;
+    const char *reason;
+} other_nic_types[] = {
+    { "user", "vnic gives guests only host links it creates; QEMU's user-mode network "
+              "(slirp) is not offered" },
+    { "hostdev", "PCI passthrough of a host NIC (VFIO) is not supported" },
+    { "vdpa", "vDPA devices are not supported" },
+    { "server", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "client", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "mcast", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "udp", "QEMU socket netdevs (server, client, mcast, udp) are not supported" },
+    { "internal", "it is a VirtualBox type, QEMU has no such backend" },
+    { "null", "it is a bhyve type, QEMU has no such backend" },
+    { "vds", "it is a VMware type, QEMU has no such backend" },
+};
+
+static gboolean
+refuse_other_type(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
+{
+    const char *type = vnic_conf_nic_type_string(dev->nic);
+    const char *reason = "vnic does not run it";
+
+    for (gsize i = 0; i < G_N_ELEMENTS(other_nic_types); i++) {
+        if (strcmp(type, other_nic_types[i].type) == 0)
+            reason = other_nic_types[i].reason;
+    }
+    vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                        "<interface type='%s'> is not supported: %s", type, reason);
+    return FALSE;
+}
+
+/* Switch port profiles: libvirt asks a virtual switch (Open vSwitch, an
+ * 802.1Qbg/Qbh bridge) to set the port up; vnic drives no switch. */
+static gboolean
+refuse_virtualport(const VnicConfDomain *def, const VnicConfDevice *dev, xmlNode *port,
+                   GError **error)
+{
+    g_autofree char *type = vnic_qemu_xml_prop(port, "type");
+
+    if (g_strcmp0(type, "openvswitch") == 0)
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<virtualport type='openvswitch'> is not supported: vnic does not "
+                            "drive Open vSwitch; plug the tap yourself and use <target dev "
+                            "managed='no'/>, or a Linux bridge");
+    else
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<virtualport type='%s'> is not supported: vnic drives no virtual "
+                            "switch port profiles",
+                            type != NULL ? type : "");
+    return FALSE;
+}
+
 /* What an <interface> may contain for vnic to honour it, cold-plugged or
  * hot-plugged: anything else is refused, never silently dropped. */
 gboolean
@@ -696,6 +750,10 @@ vnic_qemu_nic_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError
     xmlNode *rom = vnic_qemu_xml_child(dev->node, "rom");
     g_autofree char *rom_file = vnic_qemu_xml_prop(rom, "file");
 
+    if (dev->nic->type == VNIC_CONF_NIC_OTHER)
+        return refuse_other_type(def, dev, error);
+    if (vnic_qemu_xml_child(dev->node, "virtualport") != NULL)
+        return refuse_virtualport(def, dev, vnic_qemu_xml_child(dev->node, "virtualport"), error);
     /* <driver name='vhost'> is honoured as libvirt does without
      * /dev/vhost-net: userspace virtio-net, with a warning (vnicd logs it) */
     if (!vnic_qemu_xml_check(def, dev, dev->node, (const char *const[]){ "type", NULL }, children,

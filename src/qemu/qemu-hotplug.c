@@ -11,6 +11,12 @@
 
 /* {"id", "backend": {"type": "socket", "data": {"addr": {"type": "unix",
  * "data": {"path"}}, "server", "wait"}}}, as -chardev socket,path= says. */
+gboolean
+vnic_qemu_hotplug_check_nic(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
+{
+    return vnic_qemu_nic_check(def, dev, error);
+}
+
 static JsonObject *
 chardev_args(const VnicConfDevice *dev, const char *id)
 {

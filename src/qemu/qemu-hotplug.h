@@ -30,6 +30,12 @@ typedef struct {
  * happens (QEMU holds its own copies).  @fail_step (tests only, usually
  * NULL) makes that step send an argument QEMU refuses, to exercise the
  * rollback against a real QEMU. */
+/* What the launcher refuses in a lone <interface> (a type it does not run,
+ * <virtualport>, children it does not honour), checked before anything is
+ * made for it: the same rule as for a domain's NICs at define. */
+gboolean vnic_qemu_hotplug_check_nic(const VnicConfDomain *def, const VnicConfDevice *dev,
+                                     GError **error);
+
 void vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
                                  const VnicConfDevice *dev, int *fds, guint n_fds,
                                  const char *fail_step, GCancellable *cancellable,

@@ -152,6 +152,46 @@ test_foreign_namespace_carried(void)
     g_assert_cmpint(def->spare_ports, ==, -1);
 }
 
+/* Every libvirt <interface type> parses, is a PCI device and is written
+ * back as it came, <virtualport> included: vnic plan serves domains that
+ * stay on libvirt; only the launcher refuses what vnicd cannot run. */
+static void
+test_interface_types_vnic_does_not_run(void)
+{
+    static const char *const types[] = { "user", "hostdev", "vdpa", "server", "client",
+                                         "mcast", "udp", "internal", "null", "vds" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+        g_autofree char *nic = g_strdup_printf("<interface type='%s'><mac "
+                                               "address='52:54:00:00:00:01'/></interface>",
+                                               types[i]);
+        g_autoptr(VnicConfDomain) def = tc_parse_devices("pc", nic);
+        VnicConfDevice *dev = NULL;
+        g_autofree char *out = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_INACTIVE);
+        g_autofree char *want = g_strdup_printf("<interface type='%s'>", types[i]);
+
+        for (guint d = 0; d < def->devices->len && dev == NULL; d++) {
+            VnicConfDevice *candidate = g_ptr_array_index(def->devices, d);
+            if (candidate->kind == VNIC_CONF_DEV_INTERFACE)
+                dev = candidate;
+        }
+        g_assert_nonnull(dev);
+        g_assert_cmpint(dev->nic->type, ==, VNIC_CONF_NIC_OTHER);
+        g_assert_cmpstr(vnic_conf_nic_type_string(dev->nic), ==, types[i]);
+        g_assert_true(vnic_conf_device_is_pci(dev));
+        g_assert_nonnull(strstr(out, want));
+    }
+    {
+        g_autoptr(VnicConfDomain) def = tc_parse_devices(
+            "pc", "<interface type='bridge'><source bridge='br-int'/><virtualport "
+                  "type='openvswitch'><parameters interfaceid='09b11c53-8b5c-4eeb-8f00-"
+                  "d84eaa0aaa4f'/></virtualport></interface>");
+        g_autofree char *out = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_INACTIVE);
+
+        g_assert_nonnull(strstr(out, "<virtualport type='openvswitch'>"));
+    }
+}
+
 static void
 test_defaults_pc(void)
 {
@@ -697,6 +737,7 @@ test_conf_parse_register(void)
     g_test_add_func("/conf/parse/machines", test_machines);
     g_test_add_func("/conf/parse/hotplug", test_hotplug);
     g_test_add_func("/conf/parse/foreign-namespace", test_foreign_namespace_carried);
+    g_test_add_func("/conf/parse/interface-types-not-run", test_interface_types_vnic_does_not_run);
     g_test_add_func("/conf/parse/defaults-pc", test_defaults_pc);
     g_test_add_func("/conf/parse/defaults-q35", test_defaults_q35);
     g_test_add_func("/conf/parse/defaults-present", test_defaults_present);

@@ -243,6 +243,26 @@ static const RefusedCase refused_cases[] = {
     { "<sound model='pcspk'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "'pcspk' for <sound model>" },
     { "<tpm model='tpm-crb'/>", VNIC_QEMU_ERROR_UNSUPPORTED, "<tpm> is not supported" },
     /* parsed and placed, not run */
+    { "<interface type='user'><mac address='52:54:00:00:00:09'/></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<interface type='user'> is not supported: vnic gives" },
+    { "<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:09'/><source>"
+      "<address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x0'/></source>"
+      "</interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<interface type='hostdev'> is not supported: PCI passthrough" },
+    { "<interface type='udp'><mac address='52:54:00:00:00:09'/><source address='127.0.0.1' "
+      "port='5511'><local address='127.0.0.1' port='5512'/></source></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<interface type='udp'> is not supported: QEMU socket" },
+    { "<interface type='vdpa'><mac address='52:54:00:00:00:09'/>"
+      "<source dev='/dev/vhost-vdpa-0'/></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<interface type='vdpa'> is not supported: vDPA" },
+    { "<interface type='bridge'><mac address='52:54:00:00:00:09'/><source bridge='br-int'/>"
+      "<virtualport type='openvswitch'><parameters "
+      "interfaceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f'/></virtualport></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED,
+      "interface #1 (52:54:00:00:00:09): <virtualport type='openvswitch'> is not supported" },
+    { "<interface type='direct'><mac address='52:54:00:00:00:09'/><source dev='eth0'/>"
+      "<virtualport type='802.1Qbg'/></interface>",
+      VNIC_QEMU_ERROR_UNSUPPORTED, "<virtualport type='802.1Qbg'> is not supported" },
     { "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
       "<address domain='0x0000' bus='0x07' slot='0x00' function='0x0'/></source></hostdev>",
       VNIC_QEMU_ERROR_UNSUPPORTED,
