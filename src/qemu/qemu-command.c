@@ -52,10 +52,11 @@
  *                        limits refused; <vcpu cpuset>, <emulatorpin>,
  *                        <vcpupin>: qemu-command-affinity.c
  *   <graphics>           qemu-command-graphics.c (VNC, SPICE)
- *   ignored              <title>, <description>, <metadata>, <numatune>,
- *                        <memtune>, <blkiotune>, <resource>, <seclabel>:
- *                        host-side policy the guest does not see, which vnic
- *                        does not manage
+ *   ignored              <title>, <description>, <metadata>, <seclabel>,
+ *                        <resource><partition>/machine</partition>: host-side
+ *                        data the guest does not see
+ *   refused (not enforced) <memtune>, <blkiotune>, <numatune>, another
+ *                        <resource> partition
  *   refused              everything else (<maxMemory>,
  *                        <qemu:commandline>, …)
  *
@@ -156,6 +157,36 @@ vnic_qemu_build_fdset(VnicQemuBuild *b, const VnicConfDevice *dev, VnicQemuFdKin
 
 /* ---- domain level ------------------------------------------------------ */
 
+/* Limits libvirt enforces and vnic does not: refused rather than accepted
+ * and silently ignored.  <resource><partition> other than libvirt's
+ * default '/machine' would name a cgroup vnic does not put QEMU in. */
+static gboolean
+check_limits_not_enforced(const VnicConfDomain *def, xmlNode *root, GError **error)
+{
+    static const char *const limits[] = { "memtune", "blkiotune", "numatune", NULL };
+    g_autofree char *partition =
+        vnic_qemu_xml_child_text(vnic_qemu_xml_child(root, "resource"), "partition");
+
+    for (const char *const *l = limits; *l != NULL; l++) {
+        if (vnic_qemu_xml_child(root, *l) != NULL) {
+            vnic_qemu_set_error(error, def, NULL, VNIC_QEMU_ERROR_UNSUPPORTED,
+                                "<%s> is not supported: vnic does not enforce it (only "
+                                "<cputune> limits are), and would not ignore it silently",
+                                *l);
+            return FALSE;
+        }
+    }
+    if (partition != NULL && strcmp(partition, "/machine") != 0) {
+        vnic_qemu_set_error(error, def, NULL, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "unsupported value '%s' for <resource><partition>: vnic puts "
+                            "QEMU in its own cgroup (only libvirt's default '/machine' is "
+                            "accepted)",
+                            partition);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 check_domain(const VnicConfDomain *def, GError **error)
 {
@@ -164,9 +195,9 @@ check_domain(const VnicConfDomain *def, GError **error)
         "name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "devices",
         "clock", "cpu", "on_poweroff", "on_reboot", "on_crash", "pm", "sysinfo", "iothreads",
         "iothreadids", "memoryBacking",
-        /* ignored: host-side policy, invisible to the guest */
-        "title", "description", "metadata", "cputune", "numatune", "memtune", "blkiotune",
-        "resource", "seclabel", NULL,
+        /* ignored: host-side policy, invisible to the guest (<cputune> is
+         * enforced, <resource> checked below) */
+        "title", "description", "metadata", "cputune", "resource", "seclabel", NULL,
     };
     static const char *const os_children[] = { "type", "kernel", "initrd", "cmdline", "boot",
                                                "bootmenu", "loader", "nvram", "smbios",
@@ -175,7 +206,8 @@ check_domain(const VnicConfDomain *def, GError **error)
                                             "pvspinlock", "pmu", "smm", "vmcoreinfo", NULL };
     xmlNode *root = def->doc != NULL ? xmlDocGetRootElement(def->doc) : NULL;
 
-    return vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
+    return check_limits_not_enforced(def, root, error) &&
+           vnic_qemu_xml_check(def, NULL, root, attrs, children, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "memoryBacking"), NULL,
                                (const char *const[]){ "source", "access", NULL }, error) &&
            vnic_qemu_xml_check(def, NULL, vnic_qemu_xml_child(root, "os"),

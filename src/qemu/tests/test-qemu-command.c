@@ -419,6 +419,13 @@ test_refused_domain_level(void)
         { "<on_poweroff>preserve</on_poweroff>", "'preserve' for <on_poweroff>" },
         { "<cpu mode='host-passthrough'/>", "needs type='kvm'" },
         { "<sysinfo type='smbios'><memory/></sysinfo>", "<memory> in <sysinfo" },
+        { "<memtune><hard_limit unit='KiB'>1048576</hard_limit></memtune>",
+          "<memtune> is not supported: vnic does not enforce it" },
+        { "<blkiotune><weight>800</weight></blkiotune>", "<blkiotune> is not supported" },
+        { "<numatune><memory mode='strict' nodeset='0'/></numatune>",
+          "<numatune> is not supported" },
+        { "<resource><partition>/tenants/a</partition></resource>",
+          "'/tenants/a' for <resource><partition>" },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
