@@ -23,17 +23,6 @@ typedef gboolean (*ParseFunc)(const VnicConfParseCtx *ctx, xmlNode *node, VnicCo
 
 /* Reads the required attribute @attr of @node, one of @allowed (else
  * UNSUPPORTED). */
-static gboolean
-required_choice(const xmlNode *node, const char *attr, const char *const *allowed, char **out,
-                GError **error)
-{
-    if (!vnic_conf_xml_prop_choice(node, attr, allowed, VNIC_CONF_ERROR_UNSUPPORTED, out, error))
-        return FALSE;
-    if (*out == NULL)
-        return vnic_conf_xml_missing_attr(node, attr, error);
-    return TRUE;
-}
-
 /* libvirt's bus for a target name without bus= (virDiskNameToBusDeviceIndex). */
 static const char *
 bus_from_target_dev(const char *dev)
@@ -189,7 +178,7 @@ parse_sound(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GEr
     static const char *const models[] = { "ich6", "ich9", "ac97", "es1370", "sb16",
                                           "pcspk", "usb", NULL };
 
-    return required_choice(node, "model", models, &dev->model, error);
+    return vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error);
 }
 
 static gboolean
@@ -199,7 +188,7 @@ parse_memballoon(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev
     static const char *const models[] = { "virtio", "virtio-transitional",
                                           "virtio-non-transitional", "none", NULL };
 
-    return required_choice(node, "model", models, &dev->model, error);
+    return vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error);
 }
 
 static gboolean
@@ -208,7 +197,7 @@ parse_rng(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GErro
     static const char *const models[] = { "virtio", "virtio-transitional",
                                           "virtio-non-transitional", NULL };
 
-    return required_choice(node, "model", models, &dev->model, error);
+    return vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error);
 }
 
 static gboolean
@@ -216,7 +205,7 @@ parse_watchdog(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, 
 {
     static const char *const models[] = { "i6300esb", "ib700", "itco", NULL };
 
-    if (!required_choice(node, "model", models, &dev->model, error))
+    if (!vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error))
         return FALSE;
     if (ctx->family == VNIC_MACHINE_PC && strcmp(dev->model, "itco") == 0) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
@@ -263,7 +252,7 @@ parse_input(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice *dev, GEr
                                           "virtio-non-transitional", NULL };
     g_autofree char *type = NULL;
 
-    if (!required_choice(node, "type", types, &type, error) ||
+    if (!vnic_conf_xml_prop_required_choice(node, "type", types, &type, error) ||
         !vnic_conf_xml_prop_choice(node, "bus", buses, VNIC_CONF_ERROR_UNSUPPORTED, &dev->bus,
                                    error) ||
         !vnic_conf_xml_prop_choice(node, "model", models, VNIC_CONF_ERROR_UNSUPPORTED,

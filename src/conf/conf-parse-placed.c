@@ -14,17 +14,6 @@
 
 #include <string.h>
 
-static gboolean
-required_choice(const xmlNode *node, const char *attr, const char *const *allowed, char **out,
-                GError **error)
-{
-    if (!vnic_conf_xml_prop_choice(node, attr, allowed, VNIC_CONF_ERROR_UNSUPPORTED, out, error))
-        return FALSE;
-    if (*out == NULL)
-        return vnic_conf_xml_missing_attr(node, attr, error);
-    return TRUE;
-}
-
 /* The host address of a PCI hostdev, <source><address domain bus slot
  * function/>.  The host's domain may be non-zero, unlike the guest's. */
 static gboolean
@@ -77,7 +66,8 @@ vnic_conf_parse_hostdev(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevi
     if (hostdev->mode == NULL)
         hostdev->mode = g_strdup("subsystem");
     subsys = strcmp(hostdev->mode, "subsystem") == 0;
-    if (!required_choice(node, "type", subsys ? subsys_types : caps_types, &hostdev->type, error) ||
+    if (!vnic_conf_xml_prop_required_choice(node, "type", subsys ? subsys_types : caps_types,
+                                            &hostdev->type, error) ||
         (subsys && !vnic_conf_xml_prop_choice(node, "model",
                                               (const char *const[]){ "vfio-pci", "vfio-ccw",
                                                                      "vfio-ap", NULL },
@@ -163,7 +153,7 @@ vnic_conf_parse_memory_device(const VnicConfParseCtx *ctx, xmlNode *node, VnicCo
     static const char *const models[] = { "dimm", "nvdimm", "virtio-pmem", "virtio-mem",
                                           "sgx-epc", NULL };
 
-    return required_choice(node, "model", models, &dev->model, error);
+    return vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error);
 }
 
 /* <iommu>: intel and virtio need q35 (libvirt refuses them on pc at
@@ -174,7 +164,7 @@ vnic_conf_parse_iommu(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevice
 {
     static const char *const models[] = { "intel", "smmuv3", "virtio", NULL };
 
-    if (!required_choice(node, "model", models, &dev->model, error))
+    if (!vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error))
         return FALSE;
     if (strcmp(dev->model, "smmuv3") == 0) {
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
@@ -225,7 +215,7 @@ vnic_conf_parse_crypto(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDevic
 {
     static const char *const models[] = { "virtio", NULL };
 
-    return required_choice(node, "model", models, &dev->model, error);
+    return vnic_conf_xml_prop_required_choice(node, "model", models, &dev->model, error);
 }
 
 static gboolean

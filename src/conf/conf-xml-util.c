@@ -187,6 +187,17 @@ vnic_conf_xml_prop_uint(const xmlNode *node, const char *attr, gboolean allow_he
 }
 
 gboolean
+vnic_conf_xml_prop_required_choice(const xmlNode *node, const char *attr,
+                                   const char *const *allowed, char **out, GError **error)
+{
+    if (!vnic_conf_xml_prop_choice(node, attr, allowed, VNIC_CONF_ERROR_UNSUPPORTED, out, error))
+        return FALSE;
+    if (*out == NULL)
+        return vnic_conf_xml_missing_attr(node, attr, error);
+    return TRUE;
+}
+
+gboolean
 vnic_conf_xml_prop_choice(const xmlNode *node, const char *attr, const char *const *allowed,
                           VnicConfErrorCode code, char **out, GError **error)
 {

@@ -62,6 +62,12 @@ gboolean vnic_conf_xml_prop_choice(const xmlNode *node, const char *attr,
                                    const char *const *allowed, VnicConfErrorCode code,
                                    char **out, GError **error);
 
+/* The same for a required attribute: absent is MISSING, another value
+ * UNSUPPORTED. */
+gboolean vnic_conf_xml_prop_required_choice(const xmlNode *node, const char *attr,
+                                            const char *const *allowed, char **out,
+                                            GError **error);
+
 /* Reads an optional two-valued attribute (on/off, up/down, allow/deny). */
 gboolean vnic_conf_xml_prop_tristate(const xmlNode *node, const char *attr, const char *yes,
                                      const char *no, VnicTristate *out, GError **error);

@@ -62,29 +62,13 @@ net_path(VnicDaemon *daemon, gboolean run, const char *name, const char *suffix)
 }
 
 static gboolean
-write_file(const char *path, const char *text, GError **error)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        int err = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "creating %s: %s", dir,
-                    g_strerror(err));
-        return FALSE;
-    }
-    return g_file_set_contents_full(path, text, -1,
-                                    G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                    0600, error);
-}
-
-static gboolean
 set_marker(VnicDaemon *daemon, VnicNetwork *net, gboolean run, const char *suffix, gboolean on,
            GError **error)
 {
     g_autofree char *path = net_path(daemon, run, net->def->name, suffix);
 
     if (on)
-        return write_file(path, "", error);
+        return vnic_state_write_file(path, "", error);
     g_unlink(path);
     return TRUE;
 }
@@ -368,7 +352,7 @@ define_network(VnicDaemon *daemon, const char *xml, VnicNetwork **ret, GError **
     }
     path = net_path(daemon, FALSE, def->name, ".xml");
     text = vnic_conf_network_format(def);
-    if (!write_file(path, text, error))
+    if (!vnic_state_write_file(path, text, error))
         return FALSE;
     /* an active network keeps running with what it started with: its new
      * definition applies from the next net-start, as in libvirt */

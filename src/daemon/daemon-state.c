@@ -46,8 +46,8 @@ vnic_state_log_path(VnicDomain *dom)
     return g_build_filename(dom->daemon->opts.run_dir, "logs", file, NULL);
 }
 
-static gboolean
-write_atomically(const char *path, const char *text, GError **error)
+gboolean
+vnic_state_write_file(const char *path, const char *text, GError **error)
 {
     g_autofree char *dir = g_path_get_dirname(path);
 
@@ -68,7 +68,7 @@ vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error)
     g_autofree char *path = config_path(daemon, dom->name);
     g_autofree char *xml = vnic_conf_domain_format(dom->config, VNIC_CONF_FORMAT_INACTIVE);
 
-    return write_atomically(path, xml, error);
+    return vnic_state_write_file(path, xml, error);
 }
 
 void
@@ -99,7 +99,7 @@ vnic_state_write_status(VnicDomain *dom, GError **error)
     }
     g_string_append(s, xml);
     g_string_append(s, "</domstatus>\n");
-    return write_atomically(path, s->str, error);
+    return vnic_state_write_file(path, s->str, error);
 }
 
 void

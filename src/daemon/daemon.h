@@ -103,6 +103,9 @@ VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GErr
 JsonObject *vnic_daemon_interfaces_json(const VnicConfDomain *def);
 
 /* daemon-state.c */
+/* Writes @text to @path durably (temp file, fsync, rename), mode 0600,
+ * creating its directory (0700). */
+gboolean vnic_state_write_file(const char *path, const char *text, GError **error);
 gboolean vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error);
 void vnic_state_remove_config(VnicDaemon *daemon, const char *name);
 gboolean vnic_state_write_status(VnicDomain *dom, GError **error);
