@@ -8,7 +8,8 @@ packages=(
   build-essential meson ninja-build pkg-config
   libglib2.0-dev libxml2-dev libjson-glib-dev libnl-route-3-dev
   qemu-system-x86   # the QMP tests talk to a real QEMU
-  python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge
+  python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge, tc
+  ovmf              # UEFI guests: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd, firmware descriptors
 )
 
 missing=()
