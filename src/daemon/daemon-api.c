@@ -187,6 +187,13 @@ vnic_api_request_error(VnicApiRequest *request, const GError *error)
     complete(request, msg);
 }
 
+void
+vnic_api_request_fail(VnicApiRequest *request, GError *error)
+{
+    vnic_api_request_error(request, error);
+    g_error_free(error);
+}
+
 JsonObject *
 vnic_api_request_get_arguments(VnicApiRequest *request)
 {

@@ -76,6 +76,8 @@ gboolean vnic_api_request_is_read_only(VnicApiRequest *request);
 void vnic_api_request_return(VnicApiRequest *request, JsonNode *result);
 void vnic_api_request_return_object(VnicApiRequest *request, JsonObject *result);
 void vnic_api_request_error(VnicApiRequest *request, const GError *error);
+/* The same, and frees @error: a handler's one-line failure. */
+void vnic_api_request_fail(VnicApiRequest *request, GError *error);
 
 /* {"commands": [{"name", "query", "arguments": [{"name", "type", "required"}]}]}
  * for the server's whole command table (the query-commands command). */

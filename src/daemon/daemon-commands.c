@@ -16,13 +16,6 @@ daemon_of(gpointer data)
     return data;
 }
 
-static void
-fail(VnicApiRequest *request, GError *error)
-{
-    vnic_api_request_error(request, error);
-    g_error_free(error);
-}
-
 /* The domain named by the "name" argument, or NULL after replying. */
 static VnicDomain *
 domain_arg(VnicApiRequest *request, VnicDaemon *daemon)
@@ -33,7 +26,7 @@ domain_arg(VnicApiRequest *request, VnicDaemon *daemon)
 
     if (!vnic_api_arg_string(request, "name", TRUE, &name, &error) ||
         !(dom = vnic_daemon_lookup(daemon, name, &error))) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return NULL;
     }
     return dom;
@@ -89,7 +82,7 @@ cmd_list(VnicApiRequest *request, gpointer data)
     if (!vnic_api_arg_bool(request, "all", &all, &error)) {
         json_array_unref(list);
         json_object_unref(ret);
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     GHashTableIter iter;
@@ -162,11 +155,11 @@ cmd_dumpxml(VnicApiRequest *request, gpointer data)
     if (!vnic_api_arg_string(request, "flags", FALSE, &flags_text, &error) ||
         !parse_format_flags(flags_text, &flags, &error) ||
         !vnic_api_arg_bool(request, "security-info", &secure, &error)) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     if (secure && vnic_api_request_is_read_only(request)) {
-        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_PERMISSION_DENIED,
+        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_PERMISSION_DENIED,
                                   "'security-info' is not served on the read-only socket"));
         return;
     }
@@ -174,7 +167,7 @@ cmd_dumpxml(VnicApiRequest *request, gpointer data)
     def = dom->live && !(flags_text && strcmp(flags_text, "inactive") == 0) ? dom->live : dom->config;
     xml = secure ? vnic_conf_domain_format(def, flags) : format_without_secrets(def, flags);
     if (xml == NULL) { /* cannot happen: the same XML parsed before */
-        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
                                   "domain '%s': cannot reparse its XML", dom->name));
         return;
     }
@@ -201,12 +194,12 @@ cmd_vncdisplay(VnicApiRequest *request, gpointer data)
     if (!dom)
         return;
     if (!dom->live || dom->state != VNIC_DOMAIN_RUNNING) {
-        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
                                   "domain '%s' is not running", dom->name));
         return;
     }
     if (!(display = vnic_qemu_vnc_display(dom->live, &error))) {
-        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
                                   "domain '%s': %s", dom->name, error->message));
         g_error_free(error);
         return;
@@ -243,7 +236,7 @@ cmd_define(VnicApiRequest *request, gpointer data)
     JsonObject *ret;
 
     if (!dom) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     ret = json_object_new();
@@ -262,7 +255,7 @@ undefine_job(VnicDomain *dom, VnicApiRequest *request)
         GError *error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
                                     "domain '%s' is %s: destroy or shut it down first", dom->name,
                                     vnic_domain_state_to_string(dom->state));
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         vnic_domain_job_done(dom);
         return;
     }

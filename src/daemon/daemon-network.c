@@ -287,13 +287,6 @@ vnic_networks_resolve(VnicDaemon *daemon, VnicConfDomain *def, GError **error)
 
 /* ---- commands ------------------------------------------------------------ */
 
-static void
-fail(VnicApiRequest *request, GError *error)
-{
-    vnic_api_request_error(request, error);
-    g_error_free(error);
-}
-
 static VnicNetwork *
 network_arg(VnicApiRequest *request, VnicDaemon *daemon)
 {
@@ -303,7 +296,7 @@ network_arg(VnicApiRequest *request, VnicDaemon *daemon)
 
     if (!vnic_api_arg_string(request, "network", TRUE, &name, &error) ||
         !(net = lookup(daemon, name, &error))) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return NULL;
     }
     return net;
@@ -375,7 +368,7 @@ vnic_cmd_net_define(VnicApiRequest *request, gpointer data)
 
     if (!vnic_api_arg_string(request, "xml", TRUE, &xml, &error) ||
         !define_network(daemon, xml, &net, &error)) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     vnic_api_request_return_object(request, network_summary(net));
@@ -391,7 +384,7 @@ vnic_cmd_net_undefine(VnicApiRequest *request, gpointer data)
     if (!net)
         return;
     if (net->active) {
-        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
                                   "network '%s' is active: net-destroy it first",
                                   net->def->name));
         return;
@@ -412,7 +405,7 @@ vnic_cmd_net_start(VnicApiRequest *request, gpointer data)
     if (!net)
         return;
     if (!network_start(data, net, &error)) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     vnic_api_request_return_object(request, network_summary(net));
@@ -428,7 +421,7 @@ vnic_cmd_net_destroy(VnicApiRequest *request, gpointer data)
     if (!net)
         return;
     if (!net->active) {
-        fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
                                   "network '%s' is not active", net->def->name));
         return;
     }
@@ -459,7 +452,7 @@ vnic_cmd_net_list(VnicApiRequest *request, gpointer data)
     if (!vnic_api_arg_bool(request, "all", &all, &error)) {
         json_array_unref(list);
         json_object_unref(ret);
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     g_hash_table_iter_init(&iter, registry(daemon));
@@ -501,7 +494,7 @@ vnic_cmd_net_autostart(VnicApiRequest *request, gpointer data)
         return;
     if (!vnic_api_arg_bool(request, "disable", &disable, &error) ||
         !set_marker(data, net, FALSE, ".autostart", !disable, &error)) {
-        fail(request, error);
+        vnic_api_request_fail(request, error);
         return;
     }
     net->autostart = !disable;

@@ -253,3 +253,20 @@ e2e_daemon_api(E2eDaemon *d, const char *execute, const char *args_json, GError 
         return NULL;
     return e2e_api_call(conn, execute, args_json, API_TIMEOUT_S, error);
 }
+
+GPid
+e2e_daemon_running_pid(E2eDaemon *d, const char *name, GError **error)
+{
+    g_autoptr(JsonNode) node = e2e_daemon_vnic_json(d, error, "list", "--json", NULL);
+    JsonArray *domains = node != NULL && JSON_NODE_HOLDS_OBJECT(node)
+                             ? e2e_json_member_array(json_node_get_object(node), "domains")
+                             : NULL;
+
+    for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
+        JsonObject *dom = e2e_json_array_object(domains, i);
+        if (g_strcmp0(e2e_json_get_string(dom, "name"), name) == 0 &&
+            g_strcmp0(e2e_json_get_string(dom, "state"), "running") == 0)
+            return (GPid)json_object_get_int_member_with_default(dom, "pid", 0);
+    }
+    return 0;
+}

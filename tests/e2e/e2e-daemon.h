@@ -57,6 +57,9 @@ E2eCmd *e2e_daemon_vnic_spawn(E2eDaemon *daemon, const char *verb, ...) G_GNUC_N
  * and returns stdout parsed as JSON. */
 JsonNode *e2e_daemon_vnic_json(E2eDaemon *daemon, GError **error, const char *verb, ...)
     G_GNUC_NULL_TERMINATED;
+/* The pid `vnic list --json` gives running domain @name; 0 when it is not
+ * running, or (with @error set) when the list could not be read. */
+GPid e2e_daemon_running_pid(E2eDaemon *daemon, const char *name, GError **error);
 
 /* Direct API, one request on a fresh connection to the control socket:
  * returns the reply object ({"return"} or {"error"}).  See e2e_api_call(). */

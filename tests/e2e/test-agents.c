@@ -252,22 +252,6 @@ corpus_path(const char *name)
     return g_build_filename(e2e_source_root(), "tests", "data", "agents", file, NULL);
 }
 
-/* `vnic list --json` → the pid of running domain `name` (0: not running). */
-static GPid
-running_pid(const char *name, GError **error)
-{
-    g_autoptr(E2eCmdResult) r = vnic("list", "--json", NULL);
-    g_autoptr(JsonObject) o = cmd_json(r, "vnic list --json", error);
-    JsonArray *domains = e2e_json_member_array(o, "domains");
-    for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
-        JsonObject *d = e2e_json_array_object(domains, i);
-        if (g_strcmp0(e2e_json_get_string(d, "name"), name) == 0 &&
-            g_strcmp0(e2e_json_get_string(d, "state"), "running") == 0)
-            return (GPid)json_object_get_int_member_with_default(d, "pid", 0);
-    }
-    return 0;
-}
-
 /* --- the steps of one agent's case ------------------------------------------------------ */
 
 static gboolean
@@ -311,7 +295,7 @@ step_boot(Run *r, GError **error)
         return FALSE;
     if (r->console == NULL && !(r->console = e2e_console_connect(r->xml->serial_path, 5, error)))
         return FALSE;
-    r->pid = running_pid(r->xml->name, error);
+    r->pid = e2e_daemon_running_pid(S.daemon, r->xml->name, error);
     if (r->pid <= 0)
         return *error != NULL ? FALSE : fail(error, "vnic list does not show %s running", r->xml->name);
     if (!e2e_console_wait_ready(r->console, BOOT_TIMEOUT_S, error)) {
@@ -662,7 +646,7 @@ static gboolean
 agent_teardown(Run *r, gboolean ok, GError **error)
 {
     gboolean clean = TRUE;
-    GPid pid = r->defined ? running_pid(r->xml->name, NULL) : 0;
+    GPid pid = r->defined ? e2e_daemon_running_pid(S.daemon, r->xml->name, NULL) : 0;
     if (pid > 0) {
         r->pid = pid;
         g_autoptr(E2eCmdResult) down = ok ? vnic("shutdown", r->xml->name, "--timeout", "90", NULL)

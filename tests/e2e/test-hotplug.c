@@ -570,22 +570,6 @@ make_deny_xml(Dom *dom, GError **error)
     return TRUE;
 }
 
-/* `vnic list --json` → the pid of running domain `name` (0: not running). */
-static GPid
-running_pid(const char *name, GError **error)
-{
-    g_autoptr(E2eCmdResult) r = vnic("list", "--json", NULL);
-    g_autoptr(JsonObject) o = result_object(r, error);
-    JsonArray *domains = e2e_json_member_array(o, "domains");
-    for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
-        JsonObject *d = e2e_json_array_object(domains, i);
-        if (g_strcmp0(e2e_json_get_string(d, "name"), name) == 0 &&
-            g_strcmp0(e2e_json_get_string(d, "state"), "running") == 0)
-            return (GPid)json_object_get_int_member_with_default(d, "pid", 0);
-    }
-    return 0;
-}
-
 static void
 test_start(void)
 {
@@ -645,7 +629,7 @@ test_start(void)
         Dom *dom = &S.dom[i];
         E2E_CHECK(e2e_console_wait_ready(dom->console, 90, &error), "%s: %s", dom->xml->name,
                   error->message);
-        dom->pid = running_pid(dom->xml->name, &error);
+        dom->pid = e2e_daemon_running_pid(S.daemon, dom->xml->name, &error);
         E2E_CHECK_NO_ERROR(error, "vnic list --json");
         E2E_CHECK(dom->pid > 0 && e2e_proc_alive(dom->pid), "%s: not running with a live QEMU (pid %d)",
                   dom->xml->name, (int)dom->pid);
