@@ -1,0 +1,114 @@
+/* daemon-nic.h: the life of one NIC of a running guest.
+ *
+ * Every NIC of a running domain's live definition has exactly one VnicNic,
+ * owned by its VnicDomain (dom->nics, by device id).  Its state says what
+ * exists of it outside vnicd, and only vnic_nic_set_state() changes it:
+ *
+ *   PLANNED ──► BACKEND_READY ──► PLUGGED ◄──────────┐
+ *      │             │              │  ▲             │
+ *      │             │              ▼  │             │
+ *      │             │           WAITING ──► RESTORING
+ *      │             │              │             │
+ *      ▼             ▼              ▼             ▼
+ *     GONE ◄──────────────────── UNPLUGGING ◄─────┘
+ *
+ *   PLANNED        in the live definition (alias, address, MAC); nothing
+ *                  made yet.
+ *   BACKEND_READY  its host link exists and is in the ledger; QEMU does not
+ *                  have the NIC yet (start or hot-plug under way).
+ *   PLUGGED        QEMU has the NIC and its backend.
+ *   WAITING        its host device (lower device, bridge, or the tap
+ *                  itself) is gone: the guest's link is down and vnicd
+ *                  waits for `waiting_for` to appear again.
+ *   RESTORING      the device is back: a new backend is going in (hub
+ *                  swap or replug) or the tap is re-enslaved.
+ *   UNPLUGGING     device_del was sent, or the guest ejected it: QEMU's
+ *                  netdevs and the host links are being removed.
+ *   GONE           out of the guest and of the live definition; the
+ *                  record is freed by the transition.
+ *
+ * Every transition is logged and sent to subscribers as a NIC_STATE event
+ * (domain, alias, state, previous, reason, and waiting-for when
+ * waiting).  The state is written to the status file with the rest of the
+ * domain (<nic alias='net0' state='waiting' waiting-for='eth1'/>) by the
+ * caller, before the next externally visible step, so a vnicd killed at any
+ * moment finds every NIC's state again when it restarts.
+ */
+#pragma once
+
+#include "daemon/daemon.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VNIC_NIC_PLANNED,
+    VNIC_NIC_BACKEND_READY,
+    VNIC_NIC_PLUGGED,
+    VNIC_NIC_WAITING,
+    VNIC_NIC_RESTORING,
+    VNIC_NIC_UNPLUGGING,
+    VNIC_NIC_GONE,
+} VnicNicState;
+
+/* "planned", "backend-ready", "plugged", "waiting", "restoring",
+ * "unplugging", "gone": API values (domiflist "state", NIC_STATE events). */
+const char *vnic_nic_state_to_string(VnicNicState state);
+gboolean vnic_nic_state_from_string(const char *text, VnicNicState *state);
+
+struct _VnicNic {
+    VnicDomain *dom;          /* borrowed: the owner */
+    char *alias;              /* the NIC's device id (net0, …): key in dom->nics */
+    VnicNicState state;
+    char *waiting_for;        /* WAITING: the host device it waits for, else NULL */
+    char *reason;             /* why it is in its state, for users; may be NULL */
+    gboolean admin_up;        /* the link state asked for (<link state>, domif-setlink) */
+    gboolean carrier;         /* the link state vnicd last gave QEMU (set_link) */
+    gboolean busy;            /* a heal step is in flight (daemon-heal.c) */
+    gboolean dirty;           /* the host changed during that step: look again after it */
+    guint restores;           /* how many times a backend was restored */
+    gint64 lost_us;           /* monotonic time the backend was lost, 0 when not */
+};
+typedef struct _VnicNic VnicNic;
+
+/* A new record for NIC @alias of @dom in @state (PLANNED, or what a status
+ * file says).  The domain owns it. */
+VnicNic *vnic_nic_new(VnicDomain *dom, const char *alias, VnicNicState state);
+/* @dom's record for NIC @alias, or NULL. */
+VnicNic *vnic_domain_get_nic(VnicDomain *dom, const char *alias);
+/* Drops every record (the domain stopped). */
+void vnic_domain_clear_nics(VnicDomain *dom);
+
+/* Moves @nic to @state for @reason (a sentence for users, may be NULL),
+ * logs it and emits NIC_STATE.  A transition the diagram above does not
+ * have is a bug: refused with a critical, FALSE.  Moving to GONE frees
+ * @nic.  WAITING takes @waiting_for (else ignored). */
+gboolean vnic_nic_set_state(VnicNic *nic, VnicNicState state, const char *waiting_for,
+                            const char *reason);
+
+/* The carrier the guest should see: asked up, and a backend that works. */
+gboolean vnic_nic_wants_carrier(const VnicNic *nic);
+
+/* domiflist: adds "state", "link" ("up"/"down": the guest's carrier),
+ * "waiting-for" and "reason" (when set) to a NIC's JSON object. */
+void vnic_nic_describe(const VnicNic *nic, JsonObject *obj);
+
+/* Status file: one <nic …/> line per record; and reading one back. */
+void vnic_state_append_nics(GString *s, VnicDomain *dom);
+void vnic_state_parse_nic(VnicDomain *dom, const char *alias, const char *state,
+                          const char *waiting_for, const char *carrier, const char *admin);
+
+/* daemon-heal.c: backends that heal (issue #8, docs/backends.md).
+ * The daemon's link watch; each NIC looks at it again whenever a link it
+ * depends on changes, and at re-attach. */
+gboolean vnic_daemon_heal_start(VnicDaemon *daemon, GError **error);
+void vnic_daemon_heal_stop(VnicDaemon *daemon);
+/* Compares NIC @nic's host devices with what it needs and starts the next
+ * step towards it (set_link, new backend, re-enslave), one at a time. */
+void vnic_nic_heal(VnicNic *nic);
+/* Every NIC of @dom (after start or re-attach). */
+void vnic_domain_heal(VnicDomain *dom);
+/* Runs @func(@nic's domain, @data) once @nic has no heal step in flight
+ * (at once if none): for detach, which must not race a backend swap. */
+void vnic_nic_when_idle(VnicNic *nic, GSourceFunc func, gpointer data);
+
+G_END_DECLS
