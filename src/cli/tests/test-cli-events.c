@@ -1,7 +1,6 @@
 /* test-cli-events.c: `vnic events`: the line format (the NIC events' member
- * order too), --json, and the
- * bounds scripts rely on (--count, --timeout), plus a daemon that goes
- * away while vnic listens. */
+ * order too), --json, and the bounds scripts rely on (--count, --timeout),
+ * plus a daemon that goes away while vnic listens. */
 #include "test-cli.h"
 
 #define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
