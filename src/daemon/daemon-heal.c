@@ -26,6 +26,8 @@
 #include "host/host-linkwatch.h"
 #include "qemu/qemu-hub.h"
 
+#include <net/if.h>
+
 #define REPLUG_TIMEOUT_MS 10000
 
 /* ---- what a NIC depends on ------------------------------------------------ */
@@ -62,6 +64,16 @@ link_alive(VnicHostLinkWatch *watch, const VnicOwnedLink *owned)
 
     return owned && vnic_host_link_watch_lookup_index(watch, owned->link->ifindex, &info) &&
            g_strcmp0(info.name, owned->link->name) == 0;
+}
+
+/* The link @name as the watch knows it, if the kernel agrees it is still
+ * there: a device being deleted takes its upper links (a macvtap, a
+ * bridge's ports) with it, and their events can come before its own. */
+static gboolean
+present(VnicHostLinkWatch *watch, const char *name, VnicHostLinkInfo *info)
+{
+    return name && vnic_host_link_watch_lookup(watch, name, info) &&
+           if_nametoindex(name) == info->ifindex;
 }
 
 static gboolean
@@ -294,6 +306,7 @@ restored(Step *s, const char *how)
         return;
     }
     nic->restores++;
+    nic->failures = 0;
     json_object_set_string_member(ev, "target", dev && dev->nic->target_dev ? dev->nic->target_dev : "");
     json_object_set_string_member(ev, "how", how);
     if (nic->lost_us)
@@ -302,6 +315,30 @@ restored(Step *s, const char *how)
     vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, NULL);
     emit_backend(nic, "BACKEND_RESTORED", ev);
     write_status(nic->dom);
+}
+
+static gboolean
+retry(gpointer data)
+{
+    VnicNic *nic = data;
+
+    nic->retry_id = 0;
+    nic->hold = FALSE;
+    vnic_nic_heal(nic);
+    return G_SOURCE_REMOVE;
+}
+
+/* No new attempt before the needed device comes (again) or the retry
+ * timer fires: 1 s after the first failure, doubling up to 30 s. */
+static void
+hold(VnicNic *nic)
+{
+    guint delay_ms = 1000u << MIN(nic->failures, 5u);
+
+    nic->hold = TRUE;
+    nic->failures++;
+    g_clear_handle_id(&nic->retry_id, g_source_remove);
+    nic->retry_id = g_timeout_add(MIN(delay_ms, 30000u), retry, nic);
 }
 
 /* The restore failed: its new link goes, the NIC waits for the next event. */
@@ -320,7 +357,7 @@ restore_failed(Step *s, const char *device, const GError *error)
     }
     if (nic->state == VNIC_NIC_UNPLUGGING)
         return; /* the guest let go of it meanwhile: the unplug cleans up */
-    nic->hold = TRUE; /* no new attempt before the host changes again */
+    hold(nic);
     nic->dirty = TRUE; /* but the carrier goes down if it is still up */
     vnic_nic_set_state(nic, VNIC_NIC_WAITING, device, reason);
     write_status(nic->dom);
@@ -552,21 +589,28 @@ restore(VnicNic *nic, VnicConfDevice *dev, const char *device)
                                   replug_device_del_sent, s);
 }
 
-/* The bridge is back and the tap survived: enslave it again, link up. */
+/* The bridge is back and the tap survived: enslave it again, link up.
+ * Tried before the state changes: a bridge being deleted loses its ports
+ * before it goes itself, so a tap can look detached from a bridge that is
+ * about to vanish; then this is a loss, not a failed restore. */
 static void
 reenslave(VnicNic *nic, VnicConfDevice *dev, VnicOwnedLink *owned)
 {
     g_autoptr(GError) error = NULL;
     Step *s;
 
-    vnic_nic_set_state(nic, VNIC_NIC_RESTORING, NULL, "the bridge is back: re-enslaving the tap");
-    s = step_new(nic);
-    s->how = "re-enslave";
     if (!vnic_host_tap_enslave(owned->link, dev->nic->source, dev->nic->mtu, &error)) {
-        restore_failed(s, dev->nic->source, error);
-        step_end(s);
+        g_autofree char *why = g_strdup_printf("re-enslaving to bridge '%s' failed: %s",
+                                               dev->nic->source, error->message);
+        if (nic->state == VNIC_NIC_WAITING && !nic->carrier)
+            hold(nic);
+        else
+            lose(nic, dev->nic->source, why, TRUE);
         return;
     }
+    vnic_nic_set_state(nic, VNIC_NIC_RESTORING, NULL, "the bridge is back: the tap re-enslaved");
+    s = step_new(nic);
+    s->how = "re-enslave";
     restore_carrier(s);
 }
 
@@ -621,7 +665,7 @@ heal_direct(VnicNic *nic, VnicConfDevice *dev, VnicHostLinkWatch *watch, VnicOwn
     const char *name = dev->nic->source;
     g_autofree char *why = NULL;
 
-    if (!vnic_host_link_watch_lookup(watch, name, &lower)) {
+    if (!present(watch, name, &lower)) {
         if (nic->state == VNIC_NIC_WAITING && g_strcmp0(nic->waiting_for, name) == 0 &&
             !nic->carrier)
             return FALSE;
@@ -648,8 +692,7 @@ heal_tap(VnicNic *nic, VnicConfDevice *dev, VnicHostLinkWatch *watch, VnicOwnedL
 {
     VnicHostLinkInfo br, tap;
     const char *bridge = dev->nic->source;
-    gboolean have_bridge = bridged && vnic_host_link_watch_lookup(watch, bridge, &br) &&
-                           is_bridge(&br);
+    gboolean have_bridge = bridged && present(watch, bridge, &br) && is_bridge(&br);
     gboolean alive = link_alive(watch, owned);
     g_autofree char *why = NULL;
 
@@ -790,6 +833,29 @@ concerns(VnicNic *nic, const VnicHostLinkEvent *ev)
     return FALSE;
 }
 
+/* Whether @ev brings a device the NIC needs (its lower device or bridge,
+ * what it waits for: added, or renamed to that name), rather than being
+ * about its own links: only that is a reason to try a failed restore again
+ * at once (our own attempt's links coming and going, a bridge's ports
+ * changing, are not); otherwise the retry timer does. */
+static gboolean
+about_needed_device(VnicNic *nic, const VnicHostLinkEvent *ev)
+{
+    VnicConfDevice *dev = nic_device(nic);
+    VnicOwnedLink *owned = backend_link(nic->dom, nic->alias);
+    const char *names[] = { dev ? dev->nic->source : NULL, nic->waiting_for };
+
+    if ((owned && owned->link->ifindex == ev->link.ifindex) ||
+        (ev->type != VNIC_HOST_LINK_ADDED && ev->type != VNIC_HOST_LINK_RENAMED))
+        return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (names[i] && (g_strcmp0(names[i], ev->link.name) == 0 ||
+                         g_strcmp0(names[i], ev->old_name) == 0))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Someone renamed a link of ours: the ledger follows it (it is still
  * ours, by ifindex), and so does the live definition's <target dev>. */
 static void
@@ -834,7 +900,10 @@ on_link_event(VnicHostLinkWatch *watch, const VnicHostLinkEvent *ev, gpointer da
         g_hash_table_iter_init(&nics, dom->nics);
         while (g_hash_table_iter_next(&nics, NULL, &nic)) {
             if (concerns(nic, ev)) {
-                ((VnicNic *)nic)->hold = FALSE;
+                if (about_needed_device(nic, ev)) {
+                    ((VnicNic *)nic)->hold = FALSE;
+                    ((VnicNic *)nic)->failures = 0;
+                }
                 heal_later(nic);
             }
         }

@@ -51,6 +51,7 @@ vnic_nic_state_from_string(const char *text, VnicNicState *state)
 static void
 nic_free(VnicNic *nic)
 {
+    g_clear_handle_id(&nic->retry_id, g_source_remove);
     g_free(nic->alias);
     g_free(nic->waiting_for);
     g_free(nic->reason);
@@ -64,9 +65,10 @@ nic_release(gpointer data)
 {
     VnicNic *nic = data;
 
-    if (nic->busy)
+    if (nic->busy) {
+        g_clear_handle_id(&nic->retry_id, g_source_remove);
         nic->dom = NULL;
-    else
+    } else
         nic_free(nic);
 }
 

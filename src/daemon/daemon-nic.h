@@ -66,6 +66,8 @@ struct _VnicNic {
     gboolean busy;            /* a heal step is in flight (daemon-heal.c) */
     gboolean dirty;           /* the host changed during that step: look again after it */
     gboolean hold;            /* the last restore failed: none until the host changes */
+    guint failures;           /* restores failed in a row (the retry back-off) */
+    guint retry_id;           /* the retry timer while held */
     gpointer step;            /* daemon-heal.c's step in flight, when busy */
     GSourceFunc idle_func;    /* vnic_nic_when_idle(): runs when the step ends */
     gpointer idle_data;
