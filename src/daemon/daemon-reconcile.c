@@ -81,8 +81,15 @@ reconcile_records(VnicDomain *dom)
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
         VnicNic *nic;
 
-        if (dev->kind != VNIC_CONF_DEV_INTERFACE || !dev->alias ||
-            vnic_domain_get_nic(dom, dev->alias))
+        if (dev->kind != VNIC_CONF_DEV_INTERFACE || !dev->alias)
+            continue;
+        nic = vnic_domain_get_nic(dom, dev->alias);
+        if (nic && (nic->state == VNIC_NIC_PLANNED || nic->state == VNIC_NIC_BACKEND_READY)) {
+            /* QEMU has it (else it was forgotten above): the attach got through */
+            vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, "its attach completed while vnicd was down");
+            continue;
+        }
+        if (nic)
             continue;
         nic = vnic_nic_new(dom, dev->alias, VNIC_NIC_PLUGGED);
         nic->admin_up = nic->carrier = dev->nic->link_up != VNIC_TRISTATE_NO;
@@ -136,9 +143,16 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i - 1);
         if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->alias &&
             g_ptr_array_find_with_equal_func(gone, dev->alias, g_str_equal, NULL)) {
-            g_message("domain '%s': %s vanished while vnicd was down", dom->name, dev->alias);
+            VnicNic *nic = vnic_domain_get_nic(dom, dev->alias);
+            gboolean attaching = nic && (nic->state == VNIC_NIC_PLANNED ||
+                                         nic->state == VNIC_NIC_BACKEND_READY);
+
+            g_message("domain '%s': %s %s", dom->name, dev->alias,
+                      attaching ? "was being attached when vnicd stopped and QEMU does not have "
+                                  "it: undoing the attach"
+                                : "vanished while vnicd was down");
             delete_netdevs(dom, dev);
-            vnic_domain_forget_nic(dom, dev, "guest");
+            vnic_domain_forget_nic(dom, dev, attaching ? "rollback" : "guest");
         }
     }
     reconcile_records(dom);
