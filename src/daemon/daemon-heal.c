@@ -391,19 +391,14 @@ restore_carrier(Step *s)
     vnic_qemu_set_link_async(qmp_of(nic), nic->alias, s->up, NULL, restore_link_set, s);
 }
 
+/* The new backend is in QEMU (@ok) or not: carrier and PLUGGED, or the
+ * restore failed. */
 static void
-swapped(GObject *source, GAsyncResult *res, gpointer data)
+backend_in(Step *s, gboolean ok, const GError *error)
 {
-    Step *s = data;
-    g_autoptr(GError) error = NULL;
-
-    if (!vnic_qemu_hub_finish(res, &error)) {
-        if (s->nic->dom)
-            restore_failed(s, s->nic->waiting_for, error);
-        step_end(s);
-        return;
-    }
-    if (!s->nic->dom) {
+    if (!ok && s->nic->dom)
+        restore_failed(s, s->nic->waiting_for, error);
+    if (!ok || !s->nic->dom) {
         step_end(s);
         return;
     }
@@ -411,22 +406,21 @@ swapped(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
+swapped(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean ok = vnic_qemu_hub_finish(res, &error);
+
+    backend_in(data, ok, error);
+}
+
+static void
 replugged(GObject *source, GAsyncResult *res, gpointer data)
 {
-    Step *s = data;
     g_autoptr(GError) error = NULL;
+    gboolean ok = vnic_qemu_hotplug_nic_finish(res, NULL, &error);
 
-    if (!vnic_qemu_hotplug_nic_finish(res, NULL, &error)) {
-        if (s->nic->dom)
-            restore_failed(s, s->nic->waiting_for, error);
-        step_end(s);
-        return;
-    }
-    if (!s->nic->dom) {
-        step_end(s);
-        return;
-    }
-    restore_carrier(s);
+    backend_in(data, ok, error);
 }
 
 static void
@@ -801,14 +795,10 @@ heal_later(VnicNic *nic)
 void
 vnic_domain_heal(VnicDomain *dom)
 {
-    GHashTableIter iter;
-    gpointer value;
+    g_autoptr(GPtrArray) nics = vnic_domain_nics(dom);
 
-    if (!dom->nics)
-        return;
-    g_hash_table_iter_init(&iter, dom->nics);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        heal_later(value);
+    for (guint i = 0; i < nics->len; i++)
+        heal_later(g_ptr_array_index(nics, i));
 }
 
 /* ---- the link watch ------------------------------------------------------------- */

@@ -235,14 +235,10 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
 static void
 nics_plugged(VnicDomain *dom)
 {
-    GHashTableIter iter;
-    gpointer value;
+    g_autoptr(GPtrArray) nics = vnic_domain_nics(dom);
 
-    if (!dom->nics)
-        return;
-    g_hash_table_iter_init(&iter, dom->nics);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        vnic_nic_set_state(value, VNIC_NIC_PLUGGED, NULL, NULL);
+    for (guint i = 0; i < nics->len; i++)
+        vnic_nic_set_state(g_ptr_array_index(nics, i), VNIC_NIC_PLUGGED, NULL, NULL);
 }
 
 /* Resolves network NICs, then creates every NIC's host backend. */

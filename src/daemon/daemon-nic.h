@@ -84,6 +84,9 @@ VnicNic *vnic_domain_get_nic(VnicDomain *dom, const char *alias);
 /* Frees a record the domain dropped while a heal step was in flight
  * (nic->dom is NULL then): for the step's completion. */
 void vnic_nic_free_orphan(VnicNic *nic);
+/* @dom's records by alias, a snapshot (the array does not own them): to
+ * walk them while transitions change the table. */
+GPtrArray *vnic_domain_nics(VnicDomain *dom);
 /* Drops every record (the domain stopped). */
 void vnic_domain_clear_nics(VnicDomain *dom);
 
