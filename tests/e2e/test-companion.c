@@ -27,9 +27,10 @@
  *   hotplug-pc `vnic next-nic --libvirt DOM --json` says 0000:00:05.0 and
  *              ens5; `virsh attach-device --live` of its XML: the guest
  *              names the NIC ens5
- *   replug-pc  `virsh detach-device --live` of it, then `vnic next-nic
- *              --replug FILE` (the old XML) gives the same slot back; after
- *              attach-device the guest names it ens5 again
+ *   replug-pc  a second NIC (ens6 at 00:06.0), both detached (`virsh
+ *              detach-device --live`): next-nic offers 00:05.0 to a new NIC,
+ *              and `vnic next-nic --replug FILE` (the second one's old XML)
+ *              its old 00:06.0; after attach-device the guest names it ens6
  *   hotplug-q35 the same on q35: enp3s0, the next root port
  *   stop       virsh destroy + undefine; libvirtd and virtlogd get SIGTERM
  *              and exit; the mounts go, created mount points are removed
@@ -421,9 +422,11 @@ wait_for_nic(Dom *dom, const char *mac, gboolean present, char **name, GError **
     return FALSE;
 }
 
-/* `vnic next-nic … --json` → the XML in a file; checks address and name. */
+/* `vnic next-nic … --json` → the XML in a file; checks that it predicts
+ * @want_name at @want_address. */
 static gboolean
-next_nic(Dom *dom, const char *const *extra, char **xml_path, GError **error)
+next_nic(Dom *dom, const char *const *extra, const char *want_address, const char *want_name,
+         char **xml_path, GError **error)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(E2eCmdResult) r = NULL;
@@ -450,34 +453,71 @@ next_nic(Dom *dom, const char *const *extra, char **xml_path, GError **error)
     o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     names = o != NULL ? e2e_json_member_object(o, "names") : NULL;
     if (names == NULL || e2e_json_get_string(o, "xml") == NULL ||
-        g_strcmp0(e2e_json_get_string(o, "address"), dom->next_address) != 0 ||
-        g_strcmp0(e2e_json_get_string(names, "preferred"), dom->next_name) != 0) {
+        g_strcmp0(e2e_json_get_string(o, "address"), want_address) != 0 ||
+        g_strcmp0(e2e_json_get_string(names, "preferred"), want_name) != 0) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "next-nic predicts %s at %s, expected %s at %s:\n%s",
                     names != NULL ? e2e_json_get_string(names, "preferred") : "?",
-                    o != NULL ? e2e_json_get_string(o, "address") : "?", dom->next_name,
-                    dom->next_address, r->out);
+                    o != NULL ? e2e_json_get_string(o, "address") : "?", want_name,
+                    want_address, r->out);
         return FALSE;
     }
     *xml_path = g_strdup_printf("%s/nic-%d.xml", dom->xml->dir, g_random_int_range(0, 1 << 30));
     return g_file_set_contents(*xml_path, e2e_json_get_string(o, "xml"), -1, error);
 }
 
-static void
-attach_and_check(Dom *dom, const char *xml_path)
+/* virsh attach-device of @xml_path; the guest names NIC @mac @want. */
+static gboolean
+attach_and_check(Dom *dom, const char *xml_path, const char *mac, const char *want,
+                 GError **error)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *name = NULL;
     g_autoptr(E2eCmdResult) attach = VIRSH("attach-device", dom->xml->name, xml_path, "--live");
 
-    CHECK_OK(attach);
-    E2E_CHECK(wait_for_nic(dom, dom->hot_mac, TRUE, &name, &error), "%s", error->message);
-    E2E_CHECK(g_strcmp0(name, dom->next_name) == 0,
-              "%s: the guest names the hot-plugged NIC %s, next-nic said %s", dom->xml->name,
-              name, dom->next_name);
-    g_test_message("%s: hot-plugged NIC %s is %s in the guest", dom->xml->name, dom->hot_mac,
-                   name);
-    dom->hot_plugged = TRUE;
+    if (attach->status != 0) {
+        g_autofree char *desc = e2e_cmd_result_describe(attach);
+
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", desc);
+        return FALSE;
+    }
+    if (!wait_for_nic(dom, mac, TRUE, &name, error))
+        return FALSE;
+    if (g_strcmp0(name, want) != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%s: the guest names the hot-plugged NIC %s %s, next-nic said %s",
+                    dom->xml->name, mac, name, want);
+        return FALSE;
+    }
+    g_test_message("%s: hot-plugged NIC %s is %s in the guest", dom->xml->name, mac, name);
+    return TRUE;
+}
+
+/* virsh detach-device of @xml_path, until the guest and libvirt's live XML
+ * no longer have NIC @mac. */
+static gboolean
+detach_and_wait(Dom *dom, const char *xml_path, const char *mac, GError **error)
+{
+    g_autoptr(E2eCmdResult) detach = VIRSH("detach-device", dom->xml->name, xml_path, "--live");
+
+    if (detach->status != 0) {
+        g_autofree char *desc = e2e_cmd_result_describe(detach);
+
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", desc);
+        return FALSE;
+    }
+    if (!wait_for_nic(dom, mac, FALSE, NULL, error))
+        return FALSE;
+    /* libvirt may answer before QEMU released the slot */
+    for (int round = 0; round < 40; round++) {
+        g_autoptr(E2eCmdResult) dump = VIRSH("dumpxml", dom->xml->name);
+
+        if (dump->status == 0 && strstr(dump->out, mac) == NULL)
+            return TRUE;
+        g_usleep(250 * 1000);
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                "libvirt still lists NIC %s 10 s after detach-device", mac);
+    return FALSE;
 }
 
 static void
@@ -487,8 +527,11 @@ hotplug(Dom *dom)
     const char *const extra[] = { "--type", "ethernet", "--mac", dom->hot_mac, NULL };
 
     NEED(dom->booted, "/e2e/companion/boot");
-    E2E_CHECK(next_nic(dom, extra, &dom->hot_xml_path, &error), "%s", error->message);
-    attach_and_check(dom, dom->hot_xml_path);
+    E2E_CHECK(next_nic(dom, extra, dom->next_address, dom->next_name, &dom->hot_xml_path,
+                       &error), "%s", error->message);
+    E2E_CHECK(attach_and_check(dom, dom->hot_xml_path, dom->hot_mac, dom->next_name, &error),
+              "%s", error->message);
+    dom->hot_plugged = TRUE;
 }
 
 static void
@@ -503,33 +546,37 @@ test_hotplug_q35(void)
     hotplug(Q35);
 }
 
-/* Detach the hot-plugged NIC; its old XML brings it back to its slot. */
+/* A second NIC (ens6), then both detached: the first free slot is 05 again,
+ * but `next-nic --replug FILE` with the second one's old XML puts it back
+ * at 06, and the guest names it ens6 again. */
 static void
 test_replug_pc(void)
 {
+    static const char *const mac6 = "52:54:00:c5:00:06";
+    const char *const extra6[] = { "--type", "ethernet", "--mac", mac6, NULL };
     g_autoptr(GError) error = NULL;
+    g_autofree char *xml6 = NULL;
     g_autofree char *again = NULL;
 
     NEED(PC->hot_plugged, "/e2e/companion/hotplug-pc");
-    g_autoptr(E2eCmdResult) detach = VIRSH("detach-device", PC->xml->name, PC->hot_xml_path,
-                                           "--live");
-    CHECK_OK(detach);
-    E2E_CHECK(wait_for_nic(PC, PC->hot_mac, FALSE, NULL, &error), "%s", error->message);
-    /* libvirt may answer before QEMU released the slot: wait until its
-     * live XML no longer lists the NIC */
-    for (int round = 0; round < 40; round++) {
-        g_autoptr(E2eCmdResult) dump = VIRSH("dumpxml", PC->xml->name);
-
-        if (dump->status == 0 && strstr(dump->out, PC->hot_mac) == NULL)
-            break;
-        g_usleep(250 * 1000);
-    }
+    E2E_CHECK(next_nic(PC, extra6, "0000:00:06.0", "ens6", &xml6, &error), "%s",
+              error->message);
+    E2E_CHECK(attach_and_check(PC, xml6, mac6, "ens6", &error), "%s", error->message);
+    E2E_CHECK(detach_and_wait(PC, PC->hot_xml_path, PC->hot_mac, &error), "%s", error->message);
+    E2E_CHECK(detach_and_wait(PC, xml6, mac6, &error), "%s", error->message);
     {
-        const char *const extra[] = { "--replug", PC->hot_xml_path, NULL };
+        const char *const fresh[] = { "--type", "ethernet", NULL };
+        const char *const replug[] = { "--replug", xml6, NULL };
+        g_autofree char *unused = NULL;
 
-        E2E_CHECK(next_nic(PC, extra, &again, &error), "%s", error->message);
+        /* a new NIC would take the lowest free slot … */
+        E2E_CHECK(next_nic(PC, fresh, PC->next_address, PC->next_name, &unused, &error), "%s",
+                  error->message);
+        /* … the replugged one gets its own back */
+        E2E_CHECK(next_nic(PC, replug, "0000:00:06.0", "ens6", &again, &error), "%s",
+                  error->message);
     }
-    attach_and_check(PC, again);
+    E2E_CHECK(attach_and_check(PC, again, mac6, "ens6", &error), "%s", error->message);
 }
 
 static void
