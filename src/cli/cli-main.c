@@ -77,7 +77,7 @@ static const Verb verbs[] = {
     { "next-nic", vnic_cli_next_nic,
       "next-nic (--xml FILE|- | --libvirt DOM [--connect URI])\n"
       "    (--type TYPE [--source DEV] [--mode M] [--model M] [--mac MAC] | --interface FILE)\n"
-      "    [--replug MAC|FILE [--address ADDR]] [--acpi-index N|auto|off] [--json]",
+      "    [--replug MAC|FILE [--address ADDR]] [--acpi-index N|auto|off] [--oneline] [--json]",
       "the <interface> (with <address>) for the next NIC hot-plugged into a domain\n"
       "      libvirt runs, and its guest name (offline, companion mode)" },
 };

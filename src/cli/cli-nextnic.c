@@ -35,6 +35,7 @@ typedef struct {
     char *acpi;                /* --acpi-index N|auto|off */
     char *replug;              /* --replug MAC|FILE */
     char *address;             /* --address ADDR, the old slot for --replug MAC */
+    gboolean oneline;
     gboolean json;
 } NextNicArgs;
 
@@ -494,6 +495,21 @@ prepare_nic(const VnicConfDomain *def, const NicSource *src, AcpiChoice acpi, gu
 
 /* ---- output ------------------------------------------------------------ */
 
+/* The XML on one line, for callers that read one (CloudStack's
+ * Script.runSimpleBashScript).  The conf layer puts text content on the
+ * line of its element, so every newline here sits between two tags. */
+static char *
+one_line(const char *xml)
+{
+    g_auto(GStrv) lines = g_strsplit(xml, "\n", -1);
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; lines[i] != NULL; i++)
+        g_string_append(s, g_strchug(lines[i]));
+    g_string_append_c(s, '\n');
+    return g_string_free(s, FALSE);
+}
+
 static JsonObject *
 names_json(const VnicPciGuestNames *names)
 {
@@ -518,7 +534,7 @@ names_json(const VnicPciGuestNames *names)
 
 static void
 print_result(const VnicConfDomain *def, const VnicConfDevice *dev, const NicSource *src,
-             const char *why, gboolean json)
+             const char *why, const NextNicArgs *a)
 {
     g_autofree char *formatted = vnic_conf_device_format(dev, VNIC_CONF_FORMAT_INACTIVE);
     g_autofree char *xml = vnic_cli_libvirt_strip(formatted, strlen(formatted), FALSE, NULL);
@@ -534,7 +550,13 @@ print_result(const VnicConfDomain *def, const VnicConfDevice *dev, const NicSour
         g_free(xml);
         xml = g_strdup(formatted);
     }
-    if (!json) {
+    if (a->oneline) {
+        char *flat = one_line(xml);
+
+        g_free(xml);
+        xml = flat;
+    }
+    if (!a->json) {
         fputs(xml, stdout);
         if (why != NULL)
             g_printerr("vnic next-nic: warning: the old slot cannot be used (%s)\n", why);
@@ -582,7 +604,9 @@ parse_next_nic(int *argc, char ***argv, NextNicArgs *a, int *status)
         "The NIC: --type/--source/… as attach-interface, or --interface FILE.\n"
         "--replug MAC|FILE brings a detached NIC back into its old slot: FILE is its\n"
         "old <interface> (with <address>); for a MAC, --address gives the old slot,\n"
-        "else the domain's stored config (virsh dumpxml --inactive) is searched.",
+        "else the domain's stored config (virsh dumpxml --inactive) is searched.\n"
+        "Exit status: 0 printed; 1 the XML was refused, virsh failed or the domain has\n"
+        "no free hot-plug slot (stderr says why); 2 bad command line.",
     };
     const GOptionEntry entries[] = {
         { "xml", 0, 0, G_OPTION_ARG_FILENAME, &a->xml,
@@ -612,6 +636,8 @@ parse_next_nic(int *argc, char ***argv, NextNicArgs *a, int *status)
           "MAC|FILE" },
         { "address", 0, 0, G_OPTION_ARG_STRING, &a->address,
           "with --replug MAC: its old slot, e.g. 0000:00:05.0", "ADDR" },
+        { "oneline", 0, 0, G_OPTION_ARG_NONE, &a->oneline,
+          "print the <interface> on one line (for callers that read one line)", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &a->json,
           "print {xml, address, guest-bus, names, acpi-index, mac, replug}", NULL },
         G_OPTION_ENTRY_NULL,
@@ -645,6 +671,6 @@ vnic_cli_next_nic(const VnicCliContext *ctx, int argc, char **argv)
         return vnic_cli_fail("next-nic", usage ? VNIC_CLI_EXIT_USAGE : VNIC_CLI_EXIT_FAILED,
                              error->message);
     }
-    print_result(def, dev, &src, why, a.json);
+    print_result(def, dev, &src, why, &a);
     return VNIC_CLI_EXIT_OK;
 }

@@ -366,6 +366,23 @@ test_interface_template(void)
     tc_assert_contains(run->out, "<rom bar='off'/>");
     tc_assert_contains(run->out, "slot='0x05'");
     g_assert_cmpstr(run->err, ==, "vnic next-nic: guest name ens5 at 0000:00:05.0\n");
+
+    /* one line, from stdin: what CloudStack's runSimpleBashScript reads */
+    {
+        g_autofree char *text = NULL;
+        g_autoptr(CliRun) flat = NULL;
+
+        g_assert_true(g_file_get_contents(nic, &text, NULL, NULL));
+        flat = run_stdin(text, NULL, ARGS("next-nic", "--xml", live, "--interface", "-",
+                                          "--oneline"));
+        cli_assert_status(flat, 0);
+        g_assert_cmpstr(flat->out, ==,
+                        "<interface type='bridge'><mac address='52:54:00:c5:00:0a'/>"
+                        "<source bridge='cloudbr0'/><bandwidth><inbound average='25600'/>"
+                        "</bandwidth><model type='virtio'/><rom bar='off'/>"
+                        "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' "
+                        "function='0x0'/></interface>\n");
+    }
 }
 
 /* plan --for-libvirt: vnic's elements gone, the layout they made kept. */
