@@ -18,10 +18,11 @@
  * Cases, in order:
  *   libvirtd   virtlogd -d, libvirtd -d; `virsh version` answers
  *   define     `vnic plan --policy nic-first --for-libvirt` of a pc
- *              (examples/cloudstack-pc.xml) and a q35 (examples/q35.xml)
- *              test copy: `virsh define --validate` takes both, and the
- *              defined domains keep every NIC's address
- *   boot       `virsh start` both; consoles ready
+ *              (examples/cloudstack-pc.xml), a q35 (examples/q35.xml) and
+ *              an acpi-index pc test copy: no vnic element left, `virsh
+ *              define --validate` takes them, and the defined domains keep
+ *              every NIC's address
+ *   boot       `virsh start` all three; consoles ready
  *   names      the guests name the boot NICs ens3, ens4 (pc) and enp1s0,
  *              enp2s0 (q35), as `vnic plan` predicted
  *   hotplug-pc `vnic next-nic --libvirt DOM --json` says 0000:00:05.0 and
@@ -32,6 +33,9 @@
  *              and `vnic next-nic --replug FILE` (the second one's old XML)
  *              its old 00:06.0; after attach-device the guest names it ens6
  *   hotplug-q35 the same on q35: enp3s0, the next root port
+ *   hotplug-acpi a third guest, the pc one with <vnic:hotplug acpi-index='auto'/>:
+ *              planned with <acpi index='1'/>, '2' (eno1, eno2 in the guest), and
+ *              next-nic adds <acpi index='3'/>: eno3
  *   stop       virsh destroy + undefine; libvirtd and virtlogd get SIGTERM
  *              and exit; the mounts go, created mount points are removed
  */
@@ -52,6 +56,7 @@ typedef struct {
     const char *next_name;         /* the hot-plugged NIC's */
     const char *next_address;
     const char *hot_mac;
+    gboolean acpi_auto;            /* <vnic:hotplug acpi-index='auto'/> added */
     E2eDomainXml *xml;
     char *planned_path;
     E2eConsole *console;
@@ -71,7 +76,7 @@ static struct {
     gboolean mounted[G_N_ELEMENTS(libvirt_dirs)];
     gboolean passwd_mounted;
     gboolean up;
-    Dom dom[2];
+    Dom dom[3];
 } S = {
     .dom = {
         { .example = "examples/cloudstack-pc.xml",
@@ -84,11 +89,18 @@ static struct {
           .boot_macs = { "52:54:00:35:00:01", "52:54:00:35:00:02" },
           .next_name = "enp3s0", .next_address = "0000:03:00.0",
           .hot_mac = "52:54:00:35:00:05" },
+        { .example = "examples/cloudstack-pc.xml", .acpi_auto = TRUE,
+          .boot_names = { "eno1", "eno2" },
+          .boot_macs = { "52:54:00:ac:00:01", "52:54:00:ac:00:02" },
+          .next_name = "eno3", .next_address = "0000:00:05.0",
+          .hot_mac = "52:54:00:ac:00:05" },
     },
 };
 
 #define PC (&S.dom[0])
 #define Q35 (&S.dom[1])
+#define ACPI (&S.dom[2])
+#define N_DOMS ((int) G_N_ELEMENTS(S.dom))
 
 #define NEED(cond, what)                                                  \
     do {                                                                  \
@@ -314,9 +326,21 @@ define_one(Dom *dom, const char *tag)
 
     dom->xml = e2e_xml_prepare(dom->example, tag, &error);
     E2E_CHECK_NO_ERROR(error, dom->example);
+    if (dom->acpi_auto) {
+        /* vnic numbers the NICs; libvirt only ever sees the numbers */
+        g_autoptr(GString) x = g_string_new(dom->xml->xml);
+
+        g_string_replace(x, "<domain ", "<domain xmlns:vnic='urn:x-vnic:domain:1' ", 1);
+        g_string_replace(x, "</devices>", "</devices>\n  <vnic:hotplug acpi-index='auto'/>", 1);
+        g_string_replace(x, "52:54:00:c5:00:0", "52:54:00:ac:00:0", 0);
+        E2E_CHECK(write_file(dom->xml->xml_path, x->str, &error), "%s", error->message);
+    }
     g_autoptr(E2eCmdResult) plan = VNIC("plan", "--policy", "nic-first", "--for-libvirt",
                                         dom->xml->xml_path);
     CHECK_OK(plan);
+    E2E_CHECK(strstr(plan->out, "urn:x-vnic") == NULL && strstr(plan->out, "<vnic:") == NULL,
+              "--for-libvirt left vnic's elements in:\n%s",
+              plan->out);
     dom->planned_path = g_build_filename(dom->xml->dir, "planned.xml", NULL);
     E2E_CHECK(write_file(dom->planned_path, plan->out, &error), "%s", error->message);
     /* unchanged, and against libvirt's schema */
@@ -347,6 +371,7 @@ test_define(void)
     NEED(S.up, "/e2e/companion/libvirtd");
     define_one(PC, "lvpc");
     define_one(Q35, "lvq35");
+    define_one(ACPI, "lvacpi");
 }
 
 static void
@@ -354,8 +379,8 @@ test_boot(void)
 {
     g_autoptr(GError) error = NULL;
 
-    NEED(PC->defined && Q35->defined, "/e2e/companion/define");
-    for (int i = 0; i < 2; i++) {
+    NEED(PC->defined && Q35->defined && ACPI->defined, "/e2e/companion/define");
+    for (int i = 0; i < N_DOMS; i++) {
         Dom *dom = &S.dom[i];
         g_autoptr(E2eCmdResult) start = VIRSH("start", dom->xml->name);
 
@@ -363,7 +388,7 @@ test_boot(void)
         dom->console = e2e_console_connect(dom->xml->serial_path, 20, &error);
         E2E_CHECK_NO_ERROR(error, "console");
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N_DOMS; i++) {
         Dom *dom = &S.dom[i];
 
         E2E_CHECK(e2e_console_wait_ready(dom->console, 180, &error), "%s: %s", dom->xml->name,
@@ -392,9 +417,10 @@ check_names(Dom *dom)
 static void
 test_names(void)
 {
-    NEED(PC->booted && Q35->booted, "/e2e/companion/boot");
+    NEED(PC->booted && Q35->booted && ACPI->booted, "/e2e/companion/boot");
     check_names(PC);
     check_names(Q35);
+    check_names(ACPI);
 }
 
 /* Polls the guest (up to ~30 s) until a NIC with @mac is there (@present)
@@ -546,6 +572,13 @@ test_hotplug_q35(void)
     hotplug(Q35);
 }
 
+/* next-nic gives the NIC acpi index 3 (its XML says so): eno3. */
+static void
+test_hotplug_acpi(void)
+{
+    hotplug(ACPI);
+}
+
 /* A second NIC (ens6), then both detached: the first free slot is 05 again,
  * but `next-nic --replug FILE` with the second one's old XML puts it back
  * at 06, and the guest names it ens6 again. */
@@ -583,7 +616,7 @@ static void
 test_stop(void)
 {
     NEED(S.dir != NULL, "/e2e/companion/libvirtd");
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < N_DOMS; i++) {
         Dom *dom = &S.dom[i];
 
         if (dom->defined) {
@@ -647,6 +680,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/companion/hotplug-pc", test_hotplug_pc);
     g_test_add_func("/e2e/companion/replug-pc", test_replug_pc);
     g_test_add_func("/e2e/companion/hotplug-q35", test_hotplug_q35);
+    g_test_add_func("/e2e/companion/hotplug-acpi", test_hotplug_acpi);
     g_test_add_func("/e2e/companion/stop", test_stop);
     rc = e2e_finish();
     if (rc != 0 && S.dir != NULL) {
@@ -654,7 +688,7 @@ main(int argc, char **argv)
         g_autofree char *tail = e2e_file_tail(log, 30);
 
         g_printerr("libvirtd log:\n%s\n", tail);
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < N_DOMS; i++) {
             if (S.dom[i].console != NULL) {
                 g_autofree char *t = e2e_console_transcript(S.dom[i].console, 2000);
 
@@ -663,7 +697,7 @@ main(int argc, char **argv)
         }
     }
     undo_mounts();   /* after a failed case; the guard kills the daemons */
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < N_DOMS; i++)
         cleanup_dom(&S.dom[i]);
     g_free(S.dir);
     return rc;
