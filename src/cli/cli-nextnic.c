@@ -206,15 +206,16 @@ read_input(const char *path, gsize *len, GError **error)
 
 /* The domain as the pci layer needs it: libvirt's live data that does not
  * bear on placement dropped (aliases: a <console> repeats its <serial>'s),
- * and anything without an address placed as libvirt would place it (an
- * inactive XML that was never defined; a live one has them all). */
+ * and anything without an address placed as libvirt would place it, spare
+ * root port included (an XML that was never defined; a live one has every
+ * address, and then nothing moves). */
 static VnicConfDomain *
 domain_from_text(const char *text, gsize len, const char *what, GError **error)
 {
     g_autofree char *clean = vnic_cli_libvirt_strip(text, len, TRUE, error);
     g_autoptr(VnicConfDomain) def = NULL;
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    VnicPciPlanOptions opts = { .policy = VNIC_PCI_POLICY_LIBVIRT, .spare_ports = 0,
+    VnicPciPlanOptions opts = { .policy = VNIC_PCI_POLICY_LIBVIRT, .spare_ports = -1,
                                 .warnings = warnings };
 
     if (clean == NULL || !(def = vnic_conf_domain_parse(clean, strlen(clean), error)) ||

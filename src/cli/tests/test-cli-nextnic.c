@@ -270,6 +270,34 @@ test_replug_mac(void)
     cli_assert_error(nowhere, 2, "vnic next-nic: --replug 52:54:00:c5:00:09: where was it?");
 }
 
+/* An XML never given to libvirt is placed as libvirt places it: the same
+ * next NIC as for what libvirt 9.0 made of it (tests/data/agents). */
+static void
+test_undefined_xml(void)
+{
+    static const char *const names[] = { "cloudstack-user-q35-uefi", "cloudstack-user-pc",
+                                         "virt-install-q35", "nova-ovs-pc" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *base = g_strdup_printf("%s.xml", names[i]);
+        g_autofree char *defined = g_strdup_printf("%s.libvirt.xml", names[i]);
+        g_autofree char *a = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "agents", base,
+                                              NULL);
+        g_autofree char *b = g_build_filename(VNIC_SOURCE_DIR, "tests", "data", "agents",
+                                              defined, NULL);
+        g_autoptr(CliRun) ra = cli_run(NULL, NULL, ARGS("next-nic", "--xml", a, "--type",
+                                                        "ethernet"));
+        g_autoptr(CliRun) rb = cli_run(NULL, NULL, ARGS("next-nic", "--xml", b, "--type",
+                                                        "ethernet"));
+
+        cli_assert_status(ra, 0);
+        cli_assert_status(rb, 0);
+        g_assert_cmpstr(ra->out, ==, rb->out);
+        g_assert_cmpstr(ra->err, ==, rb->err);
+        g_test_message("%s: %s", names[i], ra->err);
+    }
+}
+
 /* --libvirt runs virsh: a stand-in prints the XML and records its
  * arguments; virsh's failure is passed on. */
 static void
@@ -443,6 +471,7 @@ test_cli_nextnic_register(void)
     g_test_add_func("/cli/next-nic/acpi-index", test_acpi_index);
     g_test_add_func("/cli/next-nic/replug-file", test_replug_file);
     g_test_add_func("/cli/next-nic/replug-mac", test_replug_mac);
+    g_test_add_func("/cli/next-nic/undefined-xml", test_undefined_xml);
     g_test_add_func("/cli/next-nic/libvirt-virsh", test_libvirt_virsh);
     g_test_add_func("/cli/next-nic/interface-template", test_interface_template);
     g_test_add_func("/cli/next-nic/refusals", test_refusals);
