@@ -129,6 +129,7 @@ static gboolean
 check_sources(const NextNicArgs *a, GError **error)
 {
     gboolean built = a->type || a->source || a->model || a->mode || a->target;
+    guint8 mac[6];
     guint stdin_users = (g_strcmp0(a->xml, "-") == 0) + (g_strcmp0(a->interface, "-") == 0) +
                         (g_strcmp0(a->replug, "-") == 0);
 
@@ -147,6 +148,10 @@ check_sources(const NextNicArgs *a, GError **error)
                                   "describe the NIC, or --replug");
     if (a->address != NULL && a->replug == NULL)
         return usage_error(error, "--address is the old slot of the NIC --replug brings back");
+    if (a->replug != NULL && !vnic_conf_mac_parse(a->replug, mac) &&
+        (built || a->interface != NULL || a->address != NULL || a->mac != NULL))
+        return usage_error(error, "--replug FILE brings back the NIC in FILE as it was: no "
+                                  "--type, --interface, --address or --mac with it");
     return TRUE;
 }
 

@@ -358,6 +358,8 @@ test_refusals(void)
           "vnic next-nic: only one of --xml, --interface and --replug can read stdin" },
         { ARGS("next-nic", "--xml", live, "--connect", "qemu:///system", "--type", "ethernet"),
           2, "vnic next-nic: --connect is virsh's URI" },
+        { ARGS("next-nic", "--xml", live, "--replug", "old.xml", "--type", "ethernet"), 2,
+          "vnic next-nic: --replug FILE brings back the NIC in FILE as it was" },
         { ARGS("next-nic", "--xml", broken, "--type", "ethernet"), 1,
           "vnic next-nic: domain XML " },
         { ARGS("next-nic", "--xml", "/nonexistent.xml", "--type", "ethernet"), 1,
