@@ -167,6 +167,9 @@ check_args(NextNicArgs *a, AcpiChoice *acpi, guint *acpi_index, GError **error)
     if (a->mac != NULL && !vnic_conf_mac_parse(a->mac, mac))
         return usage_error(error, "invalid --mac '%s': expected six hex pairs separated by ':'",
                            a->mac);
+    if (a->mac != NULL && (mac[0] & 0x01))
+        return usage_error(error, "--mac '%s' is a multicast address: a NIC needs a unicast one",
+                           a->mac);
     if (a->address != NULL && !parse_pci_address(a->address, &addr))
         return usage_error(error, "invalid --address '%s': expected DDDD:BB:SS.F, e.g. "
                                   "0000:00:05.0", a->address);

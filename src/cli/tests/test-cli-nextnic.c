@@ -354,6 +354,8 @@ test_refusals(void)
           "vnic next-nic: invalid --acpi-index '0'" },
         { ARGS("next-nic", "--xml", live, "--type", "ethernet", "--mac", "nope"), 2,
           "vnic next-nic: invalid --mac 'nope'" },
+        { ARGS("next-nic", "--xml", live, "--type", "ethernet", "--mac", "01:00:5e:00:00:01"),
+          2, "vnic next-nic: --mac '01:00:5e:00:00:01' is a multicast address" },
         { ARGS("next-nic", "--xml", "-", "--interface", "-"), 2,
           "vnic next-nic: only one of --xml, --interface and --replug can read stdin" },
         { ARGS("next-nic", "--xml", live, "--connect", "qemu:///system", "--type", "ethernet"),
