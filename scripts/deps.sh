@@ -23,6 +23,21 @@ if ((${#missing[@]})); then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# e2e-companion runs a real libvirt 9.0 (its own libvirtd in the test's
+# namespaces).  Without recommends: they would bring QEMU for every
+# architecture, lvm2, swtpm, … and libvirt-daemon-system's services.
+libvirt_packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+missing=()
+for p in "${libvirt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 # QEMU runs as this unprivileged user (vnicd --qemu-user); it gets every
 # host resource as a file descriptor and reads only its kernel and initrd.
 if ! getent passwd vnic-qemu >/dev/null; then

@@ -71,8 +71,15 @@ static const Verb verbs[] = {
     { "events", vnic_cli_events, "events [--json] [--count N] [--timeout SECONDS]",
       "print vnicd's events, one a line, until interrupted, N events or the timeout" },
     { "plan", vnic_cli_plan,
-      "plan FILE [--policy nic-first|libvirt] [--spare-ports N] [--names] [--json]",
+      "plan FILE [--policy nic-first|libvirt] [--spare-ports N] [--names] [--json]\n"
+      "    [--for-libvirt]",
       "plan PCI addresses for a domain XML file (offline, no vnicd)" },
+    { "next-nic", vnic_cli_next_nic,
+      "next-nic (--xml FILE|- | --libvirt DOM [--connect URI])\n"
+      "    (--type TYPE [--source DEV] [--mode M] [--model M] [--mac MAC] | --interface FILE)\n"
+      "    [--replug MAC|FILE [--address ADDR]] [--acpi-index N|auto|off] [--oneline] [--json]",
+      "the <interface> (with <address>) for the next NIC hot-plugged into a domain\n"
+      "      libvirt runs, and its guest name (offline, companion mode)" },
 };
 
 int

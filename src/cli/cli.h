@@ -32,6 +32,8 @@ typedef struct {
 
 /* cli-plan.c: offline */
 int vnic_cli_plan(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-nextnic.c: offline, companion mode (docs/companion.md) */
+int vnic_cli_next_nic(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-define.c */
 int vnic_cli_define(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-lifecycle.c */
@@ -118,6 +120,18 @@ JsonObject *vnic_cli_json_object(JsonNode *node);
  * --spare-ports (-1: not given, else 0…255), as plan and define take them. */
 gboolean vnic_cli_check_plan_options(const char *policy, gint spare_ports,
                                      VnicPciPolicy *ret_policy, GError **error);
+
+/* vnic's XML namespace (docs/xml.md). */
+#define VNIC_CLI_VNIC_NS "urn:x-vnic:domain:1"
+
+/* cli-libvirt.c: @xml without vnic's own elements, attributes and namespace
+ * declarations, and with @aliases without any <alias> (live data), as
+ * libvirt takes it; NULL with @error for malformed XML. */
+char *vnic_cli_libvirt_strip(const char *xml, gsize len, gboolean aliases, GError **error);
+/* cli-libvirt.c: `virsh [-c @uri] dumpxml [--inactive] @domain`'s output;
+ * @uri NULL: virsh's default.  The error carries virsh's message. */
+char *vnic_cli_virsh_dumpxml(const char *uri, const char *domain, gboolean inactive,
+                             GError **error);
 
 /* cli-table.c: a text table.  @headers is NULL-terminated and fixes the
  * number of columns; @min_widths (may be NULL) one per column.  Empty or
