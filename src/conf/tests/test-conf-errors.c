@@ -478,6 +478,11 @@ static const ErrorCase device_cases[] = {
     { "alias/duplicate", "pc",
       NIC("<alias name='ua-x'/>") "<video><alias name='ua-x'/></video>", VNIC_CONF_ERROR_CONFLICT,
       { "video #1", "<alias name='ua-x'>", "interface #1", NULL } },
+    /* a serial's console may share its alias (libvirt's live XML), two serials not */
+    { "alias/two-serials", "pc",
+      "<serial type='pty'><alias name='serial0'/></serial>"
+      "<serial type='pty'><alias name='serial0'/></serial>", VNIC_CONF_ERROR_CONFLICT,
+      { "<alias name='serial0'>", NULL } },
     { "address/no-type", "pc", NIC("<address bus='0'/>"), VNIC_CONF_ERROR_MISSING,
       { "<address>", "type", NULL } },
     { "address/domain", "pc", NIC("<address type='pci' domain='0x0001' bus='0' slot='3'/>"),
