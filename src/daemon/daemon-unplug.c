@@ -486,7 +486,8 @@ static gboolean
 start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboolean config,
              GError **error)
 {
-    gint64 timeout = DEFAULT_UNPLUG_TIMEOUT_S;
+    gint64 timeout = dom->daemon->opts.unplug_timeout_s ? dom->daemon->opts.unplug_timeout_s
+                                                         : DEFAULT_UNPLUG_TIMEOUT_S;
     VnicPendingUnplug *p;
     VnicNic *nic;
     DeviceDel *d;
