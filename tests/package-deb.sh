@@ -57,6 +57,7 @@ else
 	echo "1..$n"
 	exit 1
 fi
+echo "# built in ${SECONDS} s"
 deb=$(ls "$tmp"/vnic_*.deb)
 version=$(dpkg-deb -f "$deb" Version)
 
@@ -143,5 +144,6 @@ installed=0
 check "nothing of it is left" bash -c '! [ -e /usr/sbin/vnicd ] && ! [ -e /etc/vnic ] &&
 	! [ -e /lib/systemd/system/vnicd.service ] && ! dpkg-query -W vnic 2>/dev/null | grep -q .'
 
+echo "# all in ${SECONDS} s"
 echo "1..$n"
 [ $failures = 0 ]
