@@ -38,6 +38,8 @@ typedef struct {
 
 /* Messages more severe than or as severe as this are written. */
 static GLogLevelFlags log_threshold = G_LOG_LEVEL_MESSAGE;
+/* stderr is connected to the journal (vnicd under systemd) */
+static gboolean log_to_journal;
 
 static const struct {
     const char *name;
@@ -83,7 +85,7 @@ write_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointe
 
     if (severity > log_threshold && severity > G_LOG_LEVEL_CRITICAL)
         return G_LOG_WRITER_HANDLED;
-    if (g_log_writer_is_journald(fileno(stderr)) &&
+    if (log_to_journal &&
         g_log_writer_journald(level, fields, n_fields, data) == G_LOG_WRITER_HANDLED)
         return G_LOG_WRITER_HANDLED;
     return g_log_writer_standard_streams(level, fields, n_fields, data);
@@ -289,6 +291,9 @@ setup_logging(const MainOptions *m)
         level = env && *env ? "debug" : DEFAULT_LOG_LEVEL;
     if (!log_level_from_string(level, &log_threshold))
         g_assert_not_reached(); /* checked by parse_options() and load_config() */
+    log_to_journal = g_log_writer_is_journald(fileno(stderr));
+    /* a daemon's stdout is no log: info and debug go to stderr too */
+    g_log_writer_default_set_use_stderr(TRUE);
     g_log_set_writer_func(write_log, NULL, NULL);
 }
 
