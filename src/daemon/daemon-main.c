@@ -91,10 +91,23 @@ write_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointe
     return g_log_writer_standard_streams(level, fields, n_fields, data);
 }
 
+/* An integer option not given on the command line. */
+#define OPTION_UNSET G_MININT
+
+static gboolean
+check_option_range(const char *name, gint value, gint min, gint max, GError **error)
+{
+    if (value == OPTION_UNSET || (value >= min && value <= max))
+        return TRUE;
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--%s must be %d to %d, not %d",
+                name, min, max, value);
+    return FALSE;
+}
+
 static gboolean
 parse_options(int *argc, char ***argv, VnicDaemonOptions *o, MainOptions *m, GError **error)
 {
-    gint spare_ports = -1, shutdown_timeout = 0, unplug_timeout = 0;
+    gint spare_ports = OPTION_UNSET, shutdown_timeout = OPTION_UNSET, unplug_timeout = OPTION_UNSET;
     GOptionEntry entries[] = {
         { "config", 0, 0, G_OPTION_ARG_FILENAME, &m->config_file,
           "config file (default " VNIC_DEFAULT_CONFIG ", if it exists)", "FILE" },
@@ -132,29 +145,18 @@ parse_options(int *argc, char ***argv, VnicDaemonOptions *o, MainOptions *m, GEr
                     (*argv)[1]);
         return FALSE;
     }
-    if (spare_ports != -1 && (spare_ports < 0 || spare_ports > 255)) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--spare-ports must be 0 to 255, not %d", spare_ports);
+    if (!check_option_range("spare-ports", spare_ports, 0, 255, error) ||
+        !check_option_range("shutdown-timeout", shutdown_timeout, 1, 3600, error) ||
+        !check_option_range("unplug-timeout", unplug_timeout, 1, 3600, error))
         return FALSE;
-    }
-    if (shutdown_timeout < 0 || shutdown_timeout > 3600 || unplug_timeout < 0 ||
-        unplug_timeout > 3600) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--%s must be 1 to 3600 seconds, not %d",
-                    shutdown_timeout < 0 || shutdown_timeout > 3600 ? "shutdown-timeout"
-                                                                     : "unplug-timeout",
-                    shutdown_timeout < 0 || shutdown_timeout > 3600 ? shutdown_timeout
-                                                                     : unplug_timeout);
-        return FALSE;
-    }
     if (m->log_level && !log_level_from_string(m->log_level, &(GLogLevelFlags){ 0 })) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--log-level must be " LOG_LEVEL_NAMES ", not '%s'", m->log_level);
         return FALSE;
     }
-    o->spare_ports = spare_ports;
-    o->shutdown_timeout_s = (guint)shutdown_timeout;
-    o->unplug_timeout_s = (guint)unplug_timeout;
+    o->spare_ports = spare_ports == OPTION_UNSET ? -1 : spare_ports;
+    o->shutdown_timeout_s = shutdown_timeout == OPTION_UNSET ? 0 : (guint)shutdown_timeout;
+    o->unplug_timeout_s = unplug_timeout == OPTION_UNSET ? 0 : (guint)unplug_timeout;
     return TRUE;
 }
 
