@@ -10,6 +10,8 @@ packages=(
   qemu-system-x86   # the QMP tests talk to a real QEMU
   python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge, tc
   ovmf              # UEFI guests: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd, firmware descriptors
+  debhelper dpkg-dev systemd  # the Debian package (debian/, tests/package-deb.sh)
+  man-db bash-completion      # …and checking its man pages and completion
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs dependencies, builds twice (plain with
-# -Werror, and with ASan+UBSan), runs `meson test` on both, and ends with
-# one line "N passed, N failed" counting every test case of both builds.
+# -Werror, and with ASan+UBSan), runs `meson test` on both, builds, installs
+# and purges the Debian package (tests/package-deb.sh), and ends with one
+# line "N passed, N failed" counting every test case of all of it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,17 @@ echo "== build (plain, -Werror)"
 run_build build || rc=1
 echo "== build-asan (AddressSanitizer + UndefinedBehaviorSanitizer)"
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false || rc=1
+# The Debian package, once: built from a copy of the tree, installed,
+# checked and purged (tests/package-deb.sh; TAP, counted like the rest).
+echo "== package (dpkg-buildpackage, dpkg -i, checks, dpkg --purge)"
+pkglog=$(mktemp)
+tests/package-deb.sh >"$pkglog" 2>&1
+pkgrc=$?
+cat "$pkglog"
+passed=$((passed + $(grep -cE '^ok [0-9]+' "$pkglog")))
+failed=$((failed + $(grep -cE '^not ok [0-9]+' "$pkglog")))
+rm -f "$pkglog"
+[ $pkgrc -eq 0 ] || rc=1
 if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
   failed=1 # a build or a test program failed outside any test case
 fi

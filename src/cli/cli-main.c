@@ -112,6 +112,7 @@ usage(FILE *out, int status)
           "  -c, --connect SOCKET  vnicd's control socket; default: $VNIC_SOCKET,\n"
           "                        else " VNIC_CLI_DEFAULT_SOCKET "\n"
           "  -h, --help            show this help\n"
+          "  -v, --version         print vnic's version\n"
           "\n"
           "Verbs:\n", out);
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
@@ -147,6 +148,10 @@ parse_global(int argc, char **argv, VnicCliContext *ctx, int *status)
 
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             *status = usage(stdout, VNIC_CLI_EXIT_OK);
+            return -1;
+        } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--version") == 0) {
+            printf("vnic %s\n", VNIC_VERSION);
+            *status = VNIC_CLI_EXIT_OK;
             return -1;
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--connect") == 0) {
             ctx->socket = ++i < argc ? argv[i] : NULL;

@@ -82,7 +82,12 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
     if (!vnic_api_arg_string(request, "xml", TRUE, &xml, error) ||
         !plan_options(request, &opts, error) ||
         !(def = vnic_conf_domain_parse(xml, strlen(xml), error)) ||
-        !check_identity(daemon, def, error) || !vnic_pci_plan(def, &opts, error) ||
+        !check_identity(daemon, def, error))
+        return NULL;
+    /* vnicd.conf's spare-ports: after the request's and the domain's own */
+    if (opts.spare_ports < 0 && def->spare_ports < 0 && opts.policy == VNIC_PCI_POLICY_NIC_FIRST)
+        opts.spare_ports = daemon->opts.spare_ports;
+    if (!vnic_pci_plan(def, &opts, error) ||
         !vnic_qemu_domain_check(def, error))
         return NULL;
     /* addresses libvirt keeps with a warning (the pci layer does not log) */

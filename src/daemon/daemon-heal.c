@@ -229,7 +229,7 @@ drop_dead_link(VnicDomain *dom, const char *alias)
     if (vnic_host_link_delete(o->link, &error))
         g_ptr_array_remove(dom->links, o);
     else
-        g_warning("domain '%s': %s", dom->name, error->message);
+        g_warning("domain '%s': NIC %s: %s", dom->name, alias, error->message);
 }
 
 static void
@@ -513,7 +513,7 @@ drop_links(VnicDomain *dom, const char *alias)
         if (vnic_host_link_delete(o->link, &error))
             g_ptr_array_remove_index(dom->links, i - 1);
         else
-            g_warning("domain '%s': %s", dom->name, error->message);
+            g_warning("domain '%s': NIC %s: %s", dom->name, alias, error->message);
     }
 }
 

@@ -38,14 +38,31 @@ attach_free(Attach *a)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Attach, attach_free)
 
+/* The NIC an attach is about, for the log: its id and MAC once known. */
+static char *
+describe_nic(const Attach *a)
+{
+    g_autofree char *mac = NULL;
+
+    if (!a->dev || (!a->dev->alias && !a->dev->nic->has_mac))
+        return g_strdup("(a new one)");
+    if (!a->dev->nic->has_mac)
+        return g_strdup(a->dev->alias);
+    mac = vnic_conf_mac_format(a->dev->nic->mac);
+    return a->dev->alias ? g_strdup_printf("%s (%s)", a->dev->alias, mac) : g_steal_pointer(&mac);
+}
+
 static void
 finish(Attach *a, const GError *error, JsonObject *ret)
 {
     VnicDomain *dom = a->dom;
 
-    if (error)
+    if (error) {
+        g_autofree char *nic = describe_nic(a);
+        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
+        g_warning("domain '%s': hot-plug of NIC %s failed: %s", dom->name, nic, error->message);
         vnic_api_request_error(a->request, error);
-    else
+    } else
         vnic_api_request_return_object(a->request, ret);
     attach_free(a);
     vnic_domain_job_done(dom);

@@ -506,7 +506,8 @@ powerdown_sent(GObject *source, GAsyncResult *res, gpointer data)
 void
 vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request)
 {
-    gint64 timeout = DEFAULT_SHUTDOWN_TIMEOUT_S;
+    gint64 timeout = dom->daemon->opts.shutdown_timeout_s ? dom->daemon->opts.shutdown_timeout_s
+                                                           : DEFAULT_SHUTDOWN_TIMEOUT_S;
     g_autoptr(GError) error = NULL;
 
     if (!vnic_api_arg_int(request, "timeout", 1, 3600, &timeout, &error)) {

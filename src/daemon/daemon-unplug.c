@@ -307,6 +307,8 @@ unplug_refused(VnicDomain *dom, const char *alias)
     if (!dom->unplugs || !g_hash_table_steal_extended(dom->unplugs, alias, NULL, (gpointer *)&p))
         return;
     back_to_plugged(dom, alias, "the guest refused to release it");
+    g_warning("domain '%s': unplug of NIC %s failed: the guest refused to release it", dom->name,
+              alias);
     if (p->request) {
         error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
                             "the guest refused to release %s (DEVICE_UNPLUG_GUEST_ERROR)", alias);
@@ -412,6 +414,8 @@ device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
     }
     if (!ret) {
         g_prefix_error(&error, "device_del: ");
+        g_warning("domain '%s': unplug of NIC %s failed: %s", dom->name, d->pending->alias,
+                  error->message);
         back_to_plugged(dom, d->pending->alias, error->message);
         g_hash_table_remove(dom->unplugs, d->pending->alias);
         vnic_api_request_error(d->request, error);
@@ -513,7 +517,8 @@ static gboolean
 start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboolean config,
              GError **error)
 {
-    gint64 timeout = DEFAULT_UNPLUG_TIMEOUT_S;
+    gint64 timeout = dom->daemon->opts.unplug_timeout_s ? dom->daemon->opts.unplug_timeout_s
+                                                         : DEFAULT_UNPLUG_TIMEOUT_S;
     VnicPendingUnplug *p;
     VnicNic *nic;
     DeviceDel *d;
@@ -587,6 +592,13 @@ vnic_domain_detach_job(VnicDomain *dom, VnicApiRequest *request)
     g_autoptr(GError) error = NULL;
 
     if (!detach(dom, request, &error)) {
+        const char *mac = NULL, *target = NULL;
+
+        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
+        vnic_api_arg_string(request, "mac", FALSE, &mac, NULL);
+        vnic_api_arg_string(request, "target", FALSE, &target, NULL);
+        g_warning("domain '%s': unplug of NIC %s failed: %s", dom->name,
+                  mac ? mac : target ? target : "(given by <interface>)", error->message);
         vnic_api_request_error(request, error);
         vnic_domain_job_done(dom);
     }

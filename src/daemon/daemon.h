@@ -77,6 +77,9 @@ typedef struct {
     char *socket_path;
     char *ro_socket_path;
     char *qemu_user;          /* QEMU runs as this user ("root": no switch) */
+    gint spare_ports;         /* define's default under nic-first; -1: the planner's */
+    guint shutdown_timeout_s; /* shutdown's default wait; 0: the built-in 60 s */
+    guint unplug_timeout_s;   /* detach's default wait; 0: the built-in 5 s */
 } VnicDaemonOptions;
 
 struct _VnicDaemon {
