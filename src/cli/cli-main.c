@@ -32,28 +32,42 @@ static const Verb verbs[] = {
     { "dumpxml", vnic_cli_dumpxml,
       "dumpxml DOM [--inactive|--migratable] [--security-info] [--json]",
       "print a domain's XML" },
-    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]",
+    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--inactive] [--json]",
       "list a domain's NICs and, while it runs, each one's state (waiting (eth1), …)" },
     { "domif-getlink", vnic_cli_domif_getlink, "domif-getlink DOM IFACE [--json]",
       "print the link state the guest sees on a NIC: 'vnet0 up' or 'vnet0 down'" },
     { "domif-setlink", vnic_cli_domif_setlink, "domif-setlink DOM IFACE up|down",
       "set the link state the guest sees on a NIC (the running guest only)" },
+    { "domifstat", vnic_cli_domifstat, "domifstat DOM IFACE [--json]",
+      "print a running NIC's counters (rx_bytes … tx_drop), as virsh" },
+    { "domiftune", vnic_cli_domiftune,
+      "domiftune DOM IFACE [--inbound AVG[,PEAK[,BURST]]] [--outbound …] [--live]\n"
+      "    [--config] [--current] [--persistent] [--json]",
+      "print or set a NIC's <bandwidth>; live at once by tc" },
+    { "domifaddr", vnic_cli_domifaddr, "domifaddr DOM [IFACE] [--source arp|agent] [--json]",
+      "print a running domain's NIC addresses (the host's neighbour table)" },
+    { "qemu-monitor-command", vnic_cli_qemu_monitor_command,
+      "qemu-monitor-command DOM [--hmp] [--pretty] CMD…",
+      "send a QMP (or with --hmp a human monitor) command to a running QEMU" },
     { "vncdisplay", vnic_cli_vncdisplay, "vncdisplay DOM [--json]",
       "print where a running domain's VNC server listens (127.0.0.1:0)" },
     { "pci", vnic_cli_pci, "pci DOM [--json]",
       "print a domain's PCI slot map, guest names and the next NIC's slot" },
     { "attach-interface", vnic_cli_attach_interface,
-      "attach-interface DOM --type ethernet|bridge|direct|network [--source DEV]\n"
-      "    [--mode MODE] [--model MODEL] [--mac MAC] [--target NAME] [--acpi-index N]\n"
-      "    [--live] [--config] [--json]\n"
+      "attach-interface DOM TYPE SOURCE [--mac MAC] [--model MODEL] [--target NAME]\n"
+      "    [--alias ua-NAME] [--inbound AVG[,PEAK[,BURST]]] [--outbound …] [--acpi-index N]\n"
+      "    [--live] [--config] [--current] [--persistent] [--print-xml] [--json]\n"
+      "  attach-interface DOM --type ethernet|bridge|direct|network [--source DEV]\n"
+      "    [--mode MODE] … (the same options; --domain DOM instead of DOM)\n"
       "  attach-interface DOM --replug --mac MAC [--live] [--config] [--json]",
       "hot-plug a new NIC, or re-attach the one detached earlier with that MAC" },
     { "attach-device", vnic_cli_attach_device,
       "attach-device DOM FILE [--live] [--config] [--json]",
       "hot-plug the NIC described by the <interface> element in FILE" },
     { "detach-interface", vnic_cli_detach_interface,
-      "detach-interface DOM (--mac MAC | --target NAME) [--timeout SECONDS] [--live]\n"
-      "    [--config] [--json]",
+      "detach-interface DOM [TYPE] (--mac MAC | --target NAME) [--timeout SECONDS]\n"
+      "    [--live] [--config] [--current] [--persistent] [--json]\n"
+      "  detach-interface DOM TYPE …: the domain's only NIC of TYPE",
       "hot-unplug a NIC; exit 0 also when the guest has not released it yet" },
     { "detach-device", vnic_cli_detach_device,
       "detach-device DOM FILE [--timeout SECONDS] [--live] [--config] [--json]",

@@ -53,6 +53,11 @@ int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-link.c */
 int vnic_cli_domif_getlink(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domif_setlink(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-ifinfo.c */
+int vnic_cli_domifstat(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domiftune(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domifaddr(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_qemu_monitor_command(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 
@@ -84,6 +89,10 @@ typedef struct {
 
 gboolean vnic_cli_parse_options(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
                                 int *argc, char ***argv, int *status);
+/* The same for verbs with virsh's optional positionals: @spec->n_args to
+ * @max_args arguments. */
+gboolean vnic_cli_parse_options_upto(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
+                                     guint max_args, int *argc, char ***argv, int *status);
 
 /* cli-util.c: connects to ctx->socket; on failure prints the error and
  * sets *@status (UNREACHABLE). */

@@ -142,6 +142,15 @@ void vnic_cmd_net_autostart(VnicApiRequest *request, gpointer data);
 /* daemon-iface.c: domif-getlink, domif-setlink. */
 void vnic_cmd_domif_getlink(VnicApiRequest *request, gpointer data);
 void vnic_cmd_domif_setlink(VnicApiRequest *request, gpointer data);
+/* daemon-iface.c: the NIC of @def that @which names (host device, MAC or
+ * alias), or NULL. */
+VnicConfDevice *vnic_domain_find_interface(const VnicConfDomain *def, const char *which);
+/* daemon-ifinfo.c: domiflist (also --inactive), domifstat, domifaddr,
+ * domiftune. */
+void vnic_cmd_domiflist(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domifstat(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domifaddr(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domiftune(VnicApiRequest *request, gpointer data);
 /* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
 void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
 
