@@ -58,6 +58,14 @@ int vnic_cli_domifstat(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domiftune(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domifaddr(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_qemu_monitor_command(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-domain.c */
+int vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domstate(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_suspend(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_resume(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_reboot(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_update_device(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_console(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 

@@ -356,6 +356,9 @@ static const VnicApiArg args_domiftune[] = {
     S_REQ("name"), S_REQ("interface"), S("inbound"), S("outbound"), B("live"), B("config"),
     B("persistent"), END
 };
+static const VnicApiArg args_update_device[] = {
+    S_REQ("name"), S_REQ("xml"), B("live"), B("config"), B("persistent"), END
+};
 static const VnicApiArg args_network[] = { S_REQ("network"), END };
 static const VnicApiArg args_net_list[] = { B("all"), END };
 static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
@@ -376,6 +379,12 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "domifstat", vnic_cmd_domifstat, TRUE, args_domifstat },
     { "domifaddr", vnic_cmd_domifaddr, TRUE, args_domifaddr },
     { "domiftune", vnic_cmd_domiftune, FALSE, args_domiftune },
+    { "update-device", vnic_cmd_update_device, FALSE, args_update_device },
+    { "dominfo", vnic_cmd_dominfo, TRUE, args_name },
+    { "domstate", vnic_cmd_domstate, TRUE, args_name },
+    { "suspend", vnic_cmd_suspend, FALSE, args_name },
+    { "resume", vnic_cmd_resume, FALSE, args_name },
+    { "reboot", vnic_cmd_reboot, FALSE, args_name },
     { "vncdisplay", cmd_vncdisplay, TRUE, args_name },
     { "pci", cmd_pci, TRUE, args_name },
     { "domif-getlink", vnic_cmd_domif_getlink, TRUE, args_getlink },

@@ -346,8 +346,8 @@ owned_ifb(VnicDomain *dom, const char *alias)
 }
 
 /* tc on the running NIC's link, the ledger kept in step (its IFB). */
-static gboolean
-tune_live(VnicDomain *dom, VnicConfDevice *dev, const VnicConfRate *in, const VnicConfRate *out,
+gboolean
+vnic_domain_tune_nic_live(VnicDomain *dom, VnicConfDevice *dev, const VnicConfRate *in, const VnicConfRate *out,
           GError **error)
 {
     VnicOwnedLink *old = owned_ifb(dom, dev->alias);
@@ -405,7 +405,7 @@ domiftune_job(VnicDomain *dom, VnicApiRequest *request)
         vnic_domain_job_done(dom);
         return;
     }
-    if (ldev && !tune_live(dom, ldev, &in, &out, &error))
+    if (ldev && !vnic_domain_tune_nic_live(dom, ldev, &in, &out, &error))
         goto done;
     if (cdev) {
         vnic_conf_nic_set_bandwidth(cdev, &in, &out);

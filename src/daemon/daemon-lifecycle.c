@@ -465,7 +465,8 @@ kill_done(GObject *source, GAsyncResult *res, gpointer data)
 void
 vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request)
 {
-    if (!check_running(dom, request))
+    /* a paused (suspended) QEMU is killed alike */
+    if (!(dom->state == VNIC_DOMAIN_PAUSED && dom->process) && !check_running(dom, request))
         return;
     dom->stop_reason = "destroyed";
     dom->state = VNIC_DOMAIN_STOPPING;

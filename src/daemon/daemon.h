@@ -151,6 +151,18 @@ void vnic_cmd_domiflist(VnicApiRequest *request, gpointer data);
 void vnic_cmd_domifstat(VnicApiRequest *request, gpointer data);
 void vnic_cmd_domifaddr(VnicApiRequest *request, gpointer data);
 void vnic_cmd_domiftune(VnicApiRequest *request, gpointer data);
+/* Sets the running NIC @dev's <bandwidth> to @in and @out by tc on its
+ * host link (IFB in the ledger), in the live definition and the status. */
+gboolean vnic_domain_tune_nic_live(VnicDomain *dom, VnicConfDevice *dev, const VnicConfRate *in,
+                                   const VnicConfRate *out, GError **error);
+/* daemon-update.c: update-device for an <interface>. */
+void vnic_cmd_update_device(VnicApiRequest *request, gpointer data);
+/* daemon-domstate.c: dominfo, domstate, suspend, resume, reboot. */
+void vnic_cmd_dominfo(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domstate(VnicApiRequest *request, gpointer data);
+void vnic_cmd_suspend(VnicApiRequest *request, gpointer data);
+void vnic_cmd_resume(VnicApiRequest *request, gpointer data);
+void vnic_cmd_reboot(VnicApiRequest *request, gpointer data);
 /* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
 void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
 
