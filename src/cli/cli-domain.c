@@ -59,6 +59,7 @@ vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv)
     g_autoptr(JsonNode) ret = NULL;
     JsonObject *o;
     gint64 pid = 0, vcpus = 0, max_kib = 0, kib = 0;
+    gboolean flag = FALSE;
     int status;
 
     if (!vnic_cli_parse_options(&spec, entries, &argc, &argv, &status) ||
@@ -85,7 +86,10 @@ vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv)
     printf("%-15s %" G_GINT64_FORMAT "\n", "CPU(s):", vcpus);
     printf("%-15s %" G_GINT64_FORMAT " KiB\n", "Max memory:", max_kib);
     printf("%-15s %" G_GINT64_FORMAT " KiB\n", "Used memory:", kib);
-    printf("%-15s %s\n", "Persistent:", "yes");
+    printf("%-15s %s\n", "Persistent:",
+           vnic_cli_json_bool(o, "persistent", &flag) && !flag ? "no" : "yes");
+    printf("%-15s %s\n", "Autostart:",
+           vnic_cli_json_bool(o, "autostart", &flag) && flag ? "enable" : "disable");
     return VNIC_CLI_EXIT_OK;
 }
 

@@ -34,6 +34,8 @@ typedef struct {
 int vnic_cli_plan(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-define.c */
 int vnic_cli_define(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_create(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_autostart(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-lifecycle.c */
 int vnic_cli_undefine(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_start(const VnicCliContext *ctx, int argc, char **argv);

@@ -251,6 +251,7 @@ undefine_job(VnicDomain *dom, VnicApiRequest *request)
         return;
     }
     vnic_state_remove_config(daemon, dom->name);
+    vnic_domain_forget_markers(daemon, dom->name);
     {
         gpointer key = NULL;
 
@@ -359,6 +360,7 @@ static const VnicApiArg args_domiftune[] = {
 static const VnicApiArg args_update_device[] = {
     S_REQ("name"), S_REQ("xml"), B("live"), B("config"), B("persistent"), END
 };
+static const VnicApiArg args_autostart[] = { S_REQ("name"), B("disable"), END };
 static const VnicApiArg args_network[] = { S_REQ("network"), END };
 static const VnicApiArg args_net_list[] = { B("all"), END };
 static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
@@ -385,6 +387,8 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "suspend", vnic_cmd_suspend, FALSE, args_name },
     { "resume", vnic_cmd_resume, FALSE, args_name },
     { "reboot", vnic_cmd_reboot, FALSE, args_name },
+    { "autostart", vnic_cmd_autostart, FALSE, args_autostart },
+    { "create", vnic_cmd_create, FALSE, args_define },
     { "vncdisplay", cmd_vncdisplay, TRUE, args_name },
     { "pci", cmd_pci, TRUE, args_name },
     { "domif-getlink", vnic_cmd_domif_getlink, TRUE, args_getlink },

@@ -65,7 +65,8 @@ vnic_cmd_dominfo(VnicApiRequest *request, gpointer data)
     json_object_set_int_member(ret, "memory-kib", (gint64) (def->current_memory_kib
                                                                 ? def->current_memory_kib
                                                                 : def->memory_kib));
-    json_object_set_boolean_member(ret, "persistent", TRUE);
+    json_object_set_boolean_member(ret, "persistent", !vnic_domain_is_transient(dom));
+    json_object_set_boolean_member(ret, "autostart", vnic_domain_is_autostart(dom));
     vnic_api_request_return_object(request, ret);
 }
 

@@ -163,6 +163,7 @@ vnic_domain_cleanup(VnicDomain *dom)
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
     dom->state = VNIC_DOMAIN_SHUT_OFF;
     dom->pid = 0;
+    vnic_domain_transient_check(dom); /* a created domain goes with its QEMU */
 }
 
 /* ---- start ------------------------------------------------------------ */

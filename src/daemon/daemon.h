@@ -166,6 +166,19 @@ void vnic_cmd_reboot(VnicApiRequest *request, gpointer data);
 /* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
 void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
 
+/* daemon-autostart.c: autostart marks, transient domains (create). */
+void vnic_cmd_autostart(VnicApiRequest *request, gpointer data);
+void vnic_cmd_create(VnicApiRequest *request, gpointer data);
+gboolean vnic_domain_is_autostart(VnicDomain *dom);
+gboolean vnic_domain_is_transient(VnicDomain *dom);
+/* Drops @name's autostart and transient marks (undefine). */
+void vnic_domain_forget_markers(VnicDaemon *daemon, const char *name);
+/* Queues the removal of @dom if it is transient and shut off. */
+void vnic_domain_transient_check(VnicDomain *dom);
+/* Starts every autostart domain that is shut off; removes transient ones
+ * found shut off.  Once, after the state is loaded. */
+void vnic_daemon_autostart(VnicDaemon *daemon);
+
 /* daemon-commands.c */
 extern const VnicApiCommand vnic_daemon_commands[];
 extern const gsize vnic_daemon_n_commands;

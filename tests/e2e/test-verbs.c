@@ -36,6 +36,11 @@
  *   reboot         reboot: the guest boots again (its console says so)
  *   console        vnic console DOM with a command on stdin and Ctrl-]:
  *                  the command's output comes back, exit 0
+ *   create         vnic create FILE: running at once, not persistent, a
+ *                  second create of the name refused (DomainExists), no
+ *                  autostart; destroyed, it is gone from list --all
+ *   autostart      autostart DOM (dominfo says so), destroy, vnicd
+ *                  restarted: the domain runs again; --disable
  *   cleanup        destroy, undefine, vnicd exits 0, no link of vnic left
  */
 #include <net/if.h>
@@ -607,6 +612,88 @@ test_console(void)
     }
 }
 
+/* vnic create: running at once, gone once destroyed; a taken name refused. */
+static void
+test_create(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(E2eDomainXml) xml = NULL;
+
+    NEED(S.daemon != NULL, "/e2e/verbs/start");
+    xml = e2e_xml_prepare("examples/cloudstack-pc.xml", "transient", &error);
+    E2E_CHECK_NO_ERROR(error, "the transient copy");
+    {
+        g_autoptr(E2eCmdResult) r = vnic("create", xml->xml_path, NULL);
+        g_autoptr(E2eCmdResult) st = NULL;
+        g_autoptr(E2eCmdResult) info = NULL;
+        g_autoptr(E2eCmdResult) again = NULL;
+        g_autoptr(E2eCmdResult) mark = NULL;
+        g_autofree char *want = g_strdup_printf("Domain '%s' created from ", xml->name);
+        CMD_OK(r);
+        E2E_CHECK(g_str_has_prefix(r->out, want), "create: %s", r->out);
+        st = vnic("domstate", xml->name, NULL);
+        CMD_OK(st);
+        E2E_CHECK(g_strcmp0(st->out, "running\n") == 0, "domstate: %s", st->out);
+        info = vnic("dominfo", xml->name, NULL);
+        E2E_CHECK(strstr(info->out, "Persistent:     no\n"), "dominfo:\n%s", info->out);
+        again = vnic("create", xml->xml_path, NULL);
+        CMD_EXIT(again, 1, "DomainExists");
+        mark = vnic("autostart", xml->name, NULL);
+        CMD_EXIT(mark, 1, "transient");
+    }
+    {
+        g_autoptr(E2eCmdResult) d = vnic("destroy", xml->name, NULL);
+        g_autoptr(E2eCmdResult) list = NULL;
+        gint64 deadline = e2e_deadline(10);
+        CMD_OK(d);
+        do {
+            g_clear_pointer(&list, e2e_cmd_result_free);
+            list = vnic("list", "--all", "--name", NULL);
+        } while (list->status == 0 && strstr(list->out, xml->name) &&
+                 (g_usleep(200 * 1000), e2e_ms_left(deadline) > 0));
+        CMD_OK(list);
+        E2E_CHECK(!strstr(list->out, xml->name), "the transient domain outlived its QEMU:\n%s",
+                  list->out);
+    }
+}
+
+/* autostart: after destroy and a vnicd restart the domain runs again. */
+static void
+test_autostart(void)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 deadline;
+    gboolean running = FALSE;
+
+    NEED_BOOTED();
+    g_clear_pointer(&S.console, e2e_console_free);
+    {
+        g_autoptr(E2eCmdResult) r = vnic("autostart", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) info = NULL;
+        g_autoptr(E2eCmdResult) d = NULL;
+        CMD_OK(r);
+        E2E_CHECK(strstr(r->out, "marked as autostarted"), "%s", r->out);
+        info = vnic("dominfo", S.xml->name, "--json", NULL);
+        E2E_CHECK(strstr(info->out, "\"autostart\" : true"), "dominfo --json:\n%s", info->out);
+        d = vnic("destroy", S.xml->name, NULL);
+        CMD_OK(d);
+    }
+    E2E_CHECK(e2e_daemon_restart(S.daemon, &error), "restart: %s", error->message);
+    deadline = e2e_deadline(60);
+    do {
+        g_autoptr(E2eCmdResult) st = vnic("domstate", S.xml->name, NULL);
+        running = st->status == 0 && g_strcmp0(st->out, "running\n") == 0;
+        if (!running)
+            g_usleep(500 * 1000);
+    } while (!running && e2e_ms_left(deadline) > 0);
+    E2E_CHECK(running, "not autostarted by the restarted vnicd");
+    {
+        g_autoptr(E2eCmdResult) r = vnic("autostart", S.xml->name, "--disable", NULL);
+        CMD_OK(r);
+        E2E_CHECK(strstr(r->out, "unmarked as autostarted"), "%s", r->out);
+    }
+}
+
 static void
 test_cleanup(void)
 {
@@ -644,6 +731,8 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/verbs/suspend-resume", test_suspend_resume);
     g_test_add_func("/e2e/verbs/reboot", test_reboot);
     g_test_add_func("/e2e/verbs/console", test_console);
+    g_test_add_func("/e2e/verbs/create", test_create);
+    g_test_add_func("/e2e/verbs/autostart", test_autostart);
     g_test_add_func("/e2e/verbs/cleanup", test_cleanup);
     rc = e2e_finish();
     if (rc != 0 && S.daemon != NULL) {

@@ -262,6 +262,39 @@ test_domain_verbs(void)
     }
 }
 
+static void
+test_create_autostart(void)
+{
+    g_autoptr(FakeVnicd) fake = fake_vnicd_new();
+    const char *sock = fake_vnicd_socket(fake);
+    g_autofree char *path = g_build_filename(VNIC_SOURCE_DIR, "examples", "cloudstack-pc.xml",
+                                             NULL);
+
+    fake_vnicd_script(fake, "create", "{\"return\": {\"pid\": 7}}", NULL, NULL);
+    fake_vnicd_script(fake, "autostart", "{\"return\": {}}", NULL, NULL);
+    {
+        g_autoptr(CliRun) run = cli_run_c(sock, ARGS("create", path, "--policy", "libvirt"));
+        JsonObject *args;
+        cli_assert_status(run, 0);
+        tc_assert_contains(run->out, "' created from ");
+        args = fake_vnicd_last_arguments(fake, "create");
+        g_assert_nonnull(args);
+        g_assert_cmpstr(json_object_get_string_member(args, "policy"), ==, "libvirt");
+        g_assert_nonnull(strstr(json_object_get_string_member(args, "xml"), "<domain"));
+    }
+    {
+        g_autoptr(CliRun) on = cli_run_c(sock, ARGS("autostart", "web1"));
+        g_autoptr(CliRun) off = NULL;
+        cli_assert_status(on, 0);
+        g_assert_cmpstr(on->out, ==, "Domain 'web1' marked as autostarted\n");
+        tc_assert_arguments(fake, "autostart", "{\"name\": \"web1\"}");
+        off = cli_run_c(sock, ARGS("autostart", "web1", "--disable"));
+        cli_assert_status(off, 0);
+        g_assert_cmpstr(off->out, ==, "Domain 'web1' unmarked as autostarted\n");
+        tc_assert_arguments(fake, "autostart", "{\"name\": \"web1\", \"disable\": true}");
+    }
+}
+
 /* Exit 2, one line naming the problem, vnicd not asked. */
 static void
 test_usage(void)
@@ -314,7 +347,8 @@ test_help(void)
 {
     static const char *const verbs[] = { "domifstat", "domiftune", "domifaddr",
                                          "qemu-monitor-command", "update-device", "dominfo",
-                                         "domstate", "suspend", "resume", "reboot", "console" };
+                                         "domstate", "suspend", "resume", "reboot", "console",
+                                         "autostart" };
     g_autoptr(CliRun) help = cli_run(NULL, NULL, ARGS("--help"));
 
     cli_assert_status(help, 0);
@@ -327,6 +361,12 @@ test_help(void)
         tc_assert_contains(verb->out, "Exit status: 0");
     }
     tc_assert_contains(help->out, "  domiflist DOM [--inactive] [--json]\n");
+    tc_assert_contains(help->out, "  create FILE ");
+    {
+        g_autoptr(CliRun) create = cli_run(NULL, NULL, ARGS("create", "--help"));
+        cli_assert_status(create, 0);
+        tc_assert_contains(create->out, "Exit status: 0");
+    }
 }
 
 void
@@ -341,6 +381,7 @@ test_cli_virsh_register(void)
     g_test_add_func("/cli/virsh/domifaddr", test_domifaddr);
     g_test_add_func("/cli/virsh/qemu-monitor-command", test_monitor);
     g_test_add_func("/cli/virsh/domain-verbs", test_domain_verbs);
+    g_test_add_func("/cli/virsh/create-autostart", test_create_autostart);
     g_test_add_func("/cli/virsh/usage", test_usage);
     g_test_add_func("/cli/virsh/help", test_help);
 }
