@@ -217,7 +217,8 @@ vnic_cli_domifaddr(const VnicCliContext *ctx, int argc, char **argv)
         "Prints the IP addresses of a running domain's NICs, as virsh:\n"
         "  --source arp    (default) the host's neighbour table: addresses the host\n"
         "                  has exchanged packets with (no prefix length: /0)\n"
-        "  --source agent  the guest agent (needs a org.qemu.guest_agent.0 channel)\n"
+        "  --source agent  the guest agent (needs a org.qemu.guest_agent.0 channel and\n"
+        "                  qemu-guest-agent in the guest; 5 s at most): guest names\n"
         "A NIC without an address is left out.\n" IFACE_HELP "\n" EXIT_HELP,
     };
     g_autofree char *source = NULL;

@@ -177,31 +177,6 @@ arp_entry(const VnicConfDevice *dev, GError **error)
     return o;
 }
 
-static gboolean
-has_agent_channel(const VnicConfDomain *def)
-{
-    for (guint i = 0; i < def->devices->len; i++) {
-        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
-
-        if (d->node != NULL && xmlStrcmp(d->node->name, (const xmlChar *) "channel") == 0) {
-            xmlNode *target = NULL;
-
-            for (xmlNode *c = d->node->children; c; c = c->next) {
-                if (c->type == XML_ELEMENT_NODE &&
-                    xmlStrcmp(c->name, (const xmlChar *) "target") == 0)
-                    target = c;
-            }
-            if (target) {
-                g_autofree xmlChar *name = xmlGetProp(target, (const xmlChar *) "name");
-
-                if (name && xmlStrcmp(name, (const xmlChar *) "org.qemu.guest_agent.0") == 0)
-                    return TRUE;
-            }
-        }
-    }
-    return FALSE;
-}
-
 void
 vnic_cmd_domifaddr(VnicApiRequest *request, gpointer data)
 {
@@ -232,21 +207,15 @@ vnic_cmd_domifaddr(VnicApiRequest *request, gpointer data)
         vnic_api_request_fail(request, not_running(dom));
         return;
     }
-    if (strcmp(source, "agent") == 0) {
-        vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR,
-                                                   VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
-                                                   has_agent_channel(dom->live)
-                                                       ? "domain '%s': vnicd does not talk to "
-                                                         "the guest agent yet: use --source arp"
-                                                       : "domain '%s' has no guest agent "
-                                                         "channel (<channel> with <target "
-                                                         "name='org.qemu.guest_agent.0'/>): use "
-                                                         "--source arp",
-                                                   dom->name));
-        return;
-    }
     if (which && !vnic_domain_find_interface(dom->live, which)) {
         vnic_api_request_fail(request, no_interface(dom, which));
+        return;
+    }
+    if (strcmp(source, "agent") == 0) {
+        const VnicConfDevice *d = which ? vnic_domain_find_interface(dom->live, which) : NULL;
+        g_autofree char *mac = d && d->nic->has_mac ? vnic_conf_mac_format(d->nic->mac) : NULL;
+
+        vnic_domain_agent_interfaces(dom, mac, request);
         return;
     }
     list = json_array_new();

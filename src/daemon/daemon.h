@@ -166,6 +166,11 @@ void vnic_cmd_reboot(VnicApiRequest *request, gpointer data);
 /* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
 void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
 
+/* daemon-agent.c: the guest agent's channel socket in @def (NULL: none),
+ * and domifaddr --source agent's answer to @request (only the guest NIC
+ * with MAC @mac when not NULL). */
+const char *vnic_domain_agent_socket(const VnicConfDomain *def);
+void vnic_domain_agent_interfaces(VnicDomain *dom, const char *mac, VnicApiRequest *request);
 /* daemon-autostart.c: autostart marks, transient domains (create). */
 void vnic_cmd_autostart(VnicApiRequest *request, gpointer data);
 void vnic_cmd_create(VnicApiRequest *request, gpointer data);
