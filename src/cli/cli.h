@@ -36,6 +36,8 @@ int vnic_cli_plan(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_next_nic(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-define.c */
 int vnic_cli_define(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_create(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_autostart(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-lifecycle.c */
 int vnic_cli_undefine(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_start(const VnicCliContext *ctx, int argc, char **argv);
@@ -55,6 +57,19 @@ int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-link.c */
 int vnic_cli_domif_getlink(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domif_setlink(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-ifinfo.c */
+int vnic_cli_domifstat(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domiftune(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domifaddr(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_qemu_monitor_command(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-domain.c */
+int vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domstate(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_suspend(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_resume(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_reboot(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_update_device(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_console(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 
@@ -86,6 +101,10 @@ typedef struct {
 
 gboolean vnic_cli_parse_options(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
                                 int *argc, char ***argv, int *status);
+/* The same for verbs with virsh's optional positionals: @spec->n_args to
+ * @max_args arguments. */
+gboolean vnic_cli_parse_options_upto(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
+                                     guint max_args, int *argc, char ***argv, int *status);
 
 /* cli-util.c: connects to ctx->socket; on failure prints the error and
  * sets *@status (UNREACHABLE). */

@@ -260,7 +260,8 @@ plug_live(Attach *a, GError **error)
     }
     if (!vnic_network_resolve_nic(dom->daemon, dom->live, a->dev, error))
         return FALSE;
-    a->dev->alias = vnic_qemu_next_nic_id(dom->live);
+    if (a->dev->alias == NULL) /* a user alias (ua-…) stays the device id */
+        a->dev->alias = vnic_qemu_next_nic_id(dom->live);
     {
         VnicNic *nic = vnic_nic_new(dom, a->dev->alias, VNIC_NIC_PLANNED);
         nic->admin_up = nic->carrier = a->dev->nic->link_up != VNIC_TRISTATE_NO;

@@ -163,6 +163,7 @@ vnic_domain_cleanup(VnicDomain *dom)
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
     dom->state = VNIC_DOMAIN_SHUT_OFF;
     dom->pid = 0;
+    vnic_domain_transient_check(dom); /* a created domain goes with its QEMU */
 }
 
 /* ---- start ------------------------------------------------------------ */
@@ -461,7 +462,8 @@ kill_done(GObject *source, GAsyncResult *res, gpointer data)
 void
 vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request)
 {
-    if (!check_running(dom, request))
+    /* a paused (suspended) QEMU is killed alike */
+    if (!(dom->state == VNIC_DOMAIN_PAUSED && dom->process) && !check_running(dom, request))
         return;
     dom->stop_reason = "destroyed";
     dom->state = VNIC_DOMAIN_STOPPING;

@@ -362,6 +362,7 @@ setup(VnicDaemon *daemon, GError **error)
         !vnic_api_server_listen(daemon->api, daemon->opts.ro_socket_path, TRUE, 0666, error))
         return FALSE;
     vnic_api_server_start(daemon->api);
+    vnic_daemon_autostart(daemon);
     return TRUE;
 }
 

@@ -145,8 +145,47 @@ void vnic_cmd_net_autostart(VnicApiRequest *request, gpointer data);
 /* daemon-iface.c: domif-getlink, domif-setlink. */
 void vnic_cmd_domif_getlink(VnicApiRequest *request, gpointer data);
 void vnic_cmd_domif_setlink(VnicApiRequest *request, gpointer data);
+/* daemon-iface.c: the NIC of @def that @which names (host device, MAC or
+ * alias), or NULL. */
+VnicConfDevice *vnic_domain_find_interface(const VnicConfDomain *def, const char *which);
+/* daemon-ifinfo.c: domiflist (also --inactive), domifstat, domifaddr,
+ * domiftune. */
+void vnic_cmd_domiflist(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domifstat(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domifaddr(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domiftune(VnicApiRequest *request, gpointer data);
+/* Sets the running NIC @dev's <bandwidth> to @in and @out by tc on its
+ * host link (IFB in the ledger), in the live definition and the status. */
+gboolean vnic_domain_tune_nic_live(VnicDomain *dom, VnicConfDevice *dev, const VnicConfRate *in,
+                                   const VnicConfRate *out, GError **error);
+/* daemon-update.c: update-device for an <interface>. */
+void vnic_cmd_update_device(VnicApiRequest *request, gpointer data);
+/* daemon-domstate.c: dominfo, domstate, suspend, resume, reboot. */
+void vnic_cmd_dominfo(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domstate(VnicApiRequest *request, gpointer data);
+void vnic_cmd_suspend(VnicApiRequest *request, gpointer data);
+void vnic_cmd_resume(VnicApiRequest *request, gpointer data);
+void vnic_cmd_reboot(VnicApiRequest *request, gpointer data);
 /* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
 void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
+
+/* daemon-agent.c: the guest agent's channel socket in @def (NULL: none),
+ * and domifaddr --source agent's answer to @request (only the guest NIC
+ * with MAC @mac when not NULL). */
+const char *vnic_domain_agent_socket(const VnicConfDomain *def);
+void vnic_domain_agent_interfaces(VnicDomain *dom, const char *mac, VnicApiRequest *request);
+/* daemon-autostart.c: autostart marks, transient domains (create). */
+void vnic_cmd_autostart(VnicApiRequest *request, gpointer data);
+void vnic_cmd_create(VnicApiRequest *request, gpointer data);
+gboolean vnic_domain_is_autostart(VnicDomain *dom);
+gboolean vnic_domain_is_transient(VnicDomain *dom);
+/* Drops @name's autostart and transient marks (undefine). */
+void vnic_domain_forget_markers(VnicDaemon *daemon, const char *name);
+/* Queues the removal of @dom if it is transient and shut off. */
+void vnic_domain_transient_check(VnicDomain *dom);
+/* Starts every autostart domain that is shut off; removes transient ones
+ * found shut off.  Once, after the state is loaded. */
+void vnic_daemon_autostart(VnicDaemon *daemon);
 
 /* daemon-commands.c */
 extern const VnicApiCommand vnic_daemon_commands[];

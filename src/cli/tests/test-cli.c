@@ -21,5 +21,6 @@ main(int argc, char **argv)
     test_cli_hotplug_register();
     test_cli_link_register();
     test_cli_nextnic_register();
+    test_cli_virsh_register();
     return g_test_run();
 }
