@@ -171,6 +171,53 @@ script_hostile(gpointer data)
     return NULL;
 }
 
+/* The reply line parses as JSON (an "inf.0" would not). */
+static void
+expect_json(GSocketConnection *conn, const char *needle)
+{
+    g_autofree char *line = client_read_line(conn);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+
+    if (!json_parser_load_from_data(parser, line, -1, &error))
+        g_error("reply '%.200s' is not JSON: %s", line, error->message);
+    if (!strstr(line, needle))
+        g_error("reply '%.200s' lacks '%s'", line, needle);
+}
+
+/* A line nested a million levels deep is refused before json-glib's
+ * recursive parser sees it (it overflowed the stack); numbers JSON cannot
+ * carry exactly are refused with a reply that is itself JSON. */
+static gpointer
+script_limits(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->ro_path);
+    gsize deep = 1000000;
+    GString *line = g_string_new("{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"n\":");
+    const char *inf_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\"},\"id\":1e400}\n";
+    const char *big_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\"},\"id\":1152921504606846976}\n";
+    const char *big_arg = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"n\":-1e300000},\"id\":7}\n";
+    const char *ok_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"[[[{\\\"\"},\"id\":9007199254740991}\n";
+
+    for (gsize i = 0; i < deep; i++)
+        g_string_append_c(line, '[');
+    g_string_append(line, "\n");
+    client_send(conn, line->str, line->len);
+    expect_json(conn, "nests deeper than 64 levels");
+    g_string_free(line, TRUE);
+    client_send(conn, inf_id, strlen(inf_id));
+    expect_json(conn, "outside JSON's safe range");
+    client_send(conn, big_id, strlen(big_id));
+    expect_json(conn, "outside JSON's safe range");
+    client_send(conn, big_arg, strlen(big_arg));
+    expect_json(conn, "outside JSON's safe range");
+    /* brackets in a string do not count; 2^53 - 1 is still fine */
+    client_send(conn, ok_id, strlen(ok_id));
+    expect_json(conn, "\"id\":9007199254740991");
+    g_object_unref(conn);
+    return NULL;
+}
+
 /* Arguments the command does not declare are refused by name, before
  * the handler runs; declared ones are type-checked. */
 static gpointer
@@ -322,6 +369,7 @@ static void test_strict(void) { run(script_strict); }
 static void test_describe(void) { run(script_describe); }
 static void test_read_only(void) { run(script_read_only); }
 static void test_events(void) { run(script_events); }
+static void test_limits(void) { run(script_limits); }
 
 /* docs/api.md's command tables name every command vnicd serves, and in
  * that command's row every argument it accepts: the strict argument
@@ -363,5 +411,6 @@ main(int argc, char **argv)
     g_test_add_func("/api/doc-lists-arguments", test_doc_lists_arguments);
     g_test_add_func("/api/read-only-socket", test_read_only);
     g_test_add_func("/api/events", test_events);
+    g_test_add_func("/api/json-limits", test_limits);
     return g_test_run();
 }
