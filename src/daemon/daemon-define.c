@@ -10,6 +10,46 @@
 
 #include <string.h>
 
+/* A name becomes file names (<state-dir>/NAME.xml, <run-dir>/NAME.xml and
+ * <run-dir>/NAME/ with the guest's sockets), log lines and status XML, so
+ * beyond libvirt's rules (not empty, no '/', no newline) it must be one
+ * plain path component of bounded length that no other name's files can
+ * collide with: no control character at all, not '.' or '..' or hidden,
+ * and not ending in ".xml" ("col.xml/" would be the directory of "col"'s
+ * status file "col.xml"). */
+gboolean
+vnic_daemon_check_name(const char *what, const char *name, GError **error)
+{
+    const char *why = NULL;
+    g_autofree char *shown = NULL;
+
+    if (name == NULL || name[0] == '\0')
+        why = "must not be empty";
+    else if (strlen(name) > VNIC_DAEMON_NAME_MAX)
+        why = "is longer than " G_STRINGIFY(VNIC_DAEMON_NAME_MAX) " bytes";
+    else if (!g_utf8_validate(name, -1, NULL))
+        why = "is not valid UTF-8";
+    else if (strchr(name, '/'))
+        why = "must not contain '/'";
+    else if (name[0] == '.')
+        why = "must not start with '.'";
+    else if (g_str_has_suffix(name, ".xml"))
+        why = "must not end in '.xml'";
+    for (const char *p = name; !why && *p; p++) {
+        if ((guchar) *p < 0x20 || *p == 0x7f)
+            why = "must not contain control characters";
+    }
+    if (!why)
+        return TRUE;
+    /* escaped, and cut: the message goes to a terminal and to the log */
+    shown = g_strescape(name ? name : "", NULL);
+    if (strlen(shown) > 64)
+        strcpy(shown + 60, "...");
+    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                "invalid value '%s' for <name> of a %s: it %s", shown, what, why);
+    return FALSE;
+}
+
 static gboolean
 plan_options(VnicApiRequest *request, VnicPciPlanOptions *opts, GError **error)
 {
@@ -82,6 +122,7 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
     if (!vnic_api_arg_string(request, "xml", TRUE, &xml, error) ||
         !plan_options(request, &opts, error) ||
         !(def = vnic_conf_domain_parse(xml, strlen(xml), error)) ||
+        !vnic_daemon_check_name("domain", def->name, error) ||
         !check_identity(daemon, def, error) || !vnic_pci_plan(def, &opts, error) ||
         !vnic_qemu_domain_check(def, error))
         return NULL;

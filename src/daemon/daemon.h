@@ -99,6 +99,11 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
                       JsonObject *data);
 
 /* daemon-define.c */
+/* Longest domain or network name: NAME.xml.XXXXXX must fit NAME_MAX. */
+#define VNIC_DAEMON_NAME_MAX 200
+/* A domain or network name that is safe as a file name and in logs, or an
+ * InvalidArguments error naming @what ("domain", "network") and the name. */
+gboolean vnic_daemon_check_name(const char *what, const char *name, GError **error);
 VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error);
 JsonObject *vnic_daemon_interfaces_json(const VnicConfDomain *def);
 
