@@ -9,7 +9,9 @@
 #include <glib-unix.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define DEFAULT_STATE_DIR "/var/lib/vnic"
@@ -24,6 +26,22 @@ on_quit_signal(gpointer data)
     g_message("signal received, exiting (guests keep running)");
     g_main_loop_quit(daemon->loop);
     return G_SOURCE_CONTINUE;
+}
+
+/* Every guest costs fds (QMP, taps, console) and every client one: the
+ * soft limit of 1024 runs out long before the hard one.  The API's
+ * connection caps keep clients well below what this gives. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        g_warning("raising the fd limit to %llu: %s", (unsigned long long)rl.rlim_max,
+                  g_strerror(errno));
 }
 
 static gboolean
@@ -96,6 +114,7 @@ setup(VnicDaemon *daemon, GError **error)
     }
     if (!resolve_qemu_user(daemon, error))
         return FALSE;
+    raise_fd_limit();
     daemon->api = vnic_api_server_new(vnic_daemon_commands, vnic_daemon_n_commands, daemon);
     /* state first: a restarted daemon answers with its guests re-attached */
     if (!vnic_state_load(daemon, error))
