@@ -230,20 +230,7 @@ cmd_domiflist(VnicApiRequest *request, gpointer data)
 static void
 cmd_define(VnicApiRequest *request, gpointer data)
 {
-    VnicDaemon *daemon = daemon_of(data);
-    GError *error = NULL;
-    VnicDomain *dom = vnic_daemon_define(daemon, request, &error);
-    JsonObject *ret;
-
-    if (!dom) {
-        vnic_api_request_fail(request, error);
-        return;
-    }
-    ret = json_object_new();
-    json_object_set_string_member(ret, "name", dom->name);
-    if (dom->config->uuid)
-        json_object_set_string_member(ret, "uuid", dom->config->uuid);
-    vnic_api_request_return_object(request, ret);
+    vnic_daemon_define(daemon_of(data), request);
 }
 
 static void

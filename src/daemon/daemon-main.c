@@ -7,6 +7,7 @@
 #include "daemon/daemon.h"
 
 #include <glib-unix.h>
+#include <libxml/parser.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <errno.h>
@@ -147,6 +148,9 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     int status = EXIT_SUCCESS;
 
+    /* before any thread: defines parse in threads (daemon-define.c), and
+     * libxml2's lazy global set-up is not safe to race */
+    xmlInitParser();
     daemon.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)vnic_domain_release);
     daemon.loop = g_main_loop_new(NULL, FALSE);

@@ -104,7 +104,9 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
 /* A domain or network name that is safe as a file name and in logs, or an
  * InvalidArguments error naming @what ("domain", "network") and the name. */
 gboolean vnic_daemon_check_name(const char *what, const char *name, GError **error);
-VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error);
+/* Parses, plans and checks the request's definition in a thread, then
+ * stores it and completes the request with {"name", "uuid"}. */
+void vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request);
 JsonObject *vnic_daemon_interfaces_json(const VnicConfDomain *def);
 
 /* daemon-state.c */
