@@ -284,7 +284,10 @@ cmd_start(VnicApiRequest *request, gpointer data)
 static void
 cmd_destroy(VnicApiRequest *request, gpointer data)
 {
-    queue_on_domain(request, data, vnic_domain_destroy_job);
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (dom)
+        vnic_domain_destroy(dom, request);
 }
 
 static void

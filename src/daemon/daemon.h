@@ -148,6 +148,8 @@ extern const gsize vnic_daemon_n_commands;
 /* daemon-lifecycle.c: start, destroy, shutdown, re-attach */
 void vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request);
+/* The destroy command: pre-empts a job that holds a running domain. */
+void vnic_domain_destroy(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_state_load_status(VnicDaemon *daemon);
 /* Frees a domain when the daemon exits: QEMU keeps running. */
