@@ -10,6 +10,7 @@ packages=(
   qemu-system-x86   # the QMP tests talk to a real QEMU
   python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge, tc
   ovmf              # UEFI guests: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd, firmware descriptors
+  clang             # the libFuzzer harnesses (fuzz/, docs/fuzzing.md)
 )
 
 missing=()
