@@ -57,9 +57,13 @@ def check(what, ok, detail=""):
 def start(prefix=()):
     global daemon
     log = open(LOG, "a")
+    env = dict(os.environ)
+    # under ASan freed memory waits in a 256 MiB quarantine: it would count
+    # as vnicd's in the memory check
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4"
     daemon = subprocess.Popen(list(prefix) + [VNICD, "--state-dir", f"{tmp}/state", "--run-dir",
                                               f"{tmp}/run", "--socket", SOCK, "--qemu-user", "root"],
-                              stdout=log, stderr=log)
+                              stdout=log, stderr=log, env=env)
     for _ in range(200):
         if os.path.exists(RO):
             return
@@ -265,6 +269,7 @@ def test_fd_shortage():
 
 
 def test_unread_replies():
+    before = rss_kib(daemon.pid)
     s = connect(RO)
     s.setblocking(False)
     line = b'{"execute":"dumpxml","arguments":{"name":"col"}}\n' * 1000
@@ -277,8 +282,8 @@ def test_unread_replies():
             time.sleep(0.05)
     time.sleep(0.5)
     rss = rss_kib(daemon.pid)
-    check("a client that sends requests but reads no reply: vnicd stays under 64 MiB",
-          rss < 64 * 1024, f"{rss} KiB after {sent} bytes of requests")
+    check("a client that sends requests but reads no reply: vnicd grows by less than 32 MiB",
+          rss - before < 32 * 1024, f"{before} KiB → {rss} KiB after {sent} bytes of requests")
     s.close()
     check("…and serves others meanwhile", vnic("list").returncode == 0)
 

@@ -142,6 +142,13 @@ unsent(const ApiConnection *c)
     return c->outbuf->len + (c->writing ? c->outbuf_len : 0);
 }
 
+/* The end of the first complete line in the input buffer, or NULL. */
+static guint8 *
+first_newline(const ApiConnection *c)
+{
+    return c->inbuf->len > 0 ? memchr(c->inbuf->data, '\n', c->inbuf->len) : NULL;
+}
+
 /* Whether another request may be read: few enough in flight and the
  * client reads its replies. */
 static gboolean
@@ -329,7 +336,7 @@ consume_lines(ApiConnection *c)
     if (c->consuming)
         return;
     c->consuming = TRUE;
-    while (can_take_requests(c) && (nl = memchr(c->inbuf->data, '\n', c->inbuf->len))) {
+    while (can_take_requests(c) && (nl = first_newline(c))) {
         gsize len = (gsize)(nl - c->inbuf->data);
         g_autofree char *line = NULL;
 
@@ -342,8 +349,7 @@ consume_lines(ApiConnection *c)
             handle_line(c, line, len);
     }
     c->consuming = FALSE;
-    if (!c->closed && c->inbuf->len > VNIC_API_MAX_LINE &&
-        !memchr(c->inbuf->data, '\n', c->inbuf->len)) {
+    if (!c->closed && c->inbuf->len > VNIC_API_MAX_LINE && !first_newline(c)) {
         gboolean answered = c->discarding;
 
         /* before the reply: completing it comes back here */
@@ -390,7 +396,7 @@ connection_read(ApiConnection *c)
 {
     GInputStream *in;
 
-    if (c->reading || !can_take_requests(c) || memchr(c->inbuf->data, '\n', c->inbuf->len))
+    if (c->reading || !can_take_requests(c) || first_newline(c))
         return;
     c->reading = TRUE;
     in = g_io_stream_get_input_stream(G_IO_STREAM(c->conn));
