@@ -313,8 +313,16 @@ def test_big_xml():
           r.returncode == 0 and listed_first, r.stderr)
 
 
+def test_fd_limit():
+    with open(f"/proc/{daemon.pid}/limits") as f:
+        line = next(l for l in f if l.startswith("Max open files"))
+    soft, hard = line.split()[3:5]
+    check("vnicd raised its fd limit to the hard limit", soft == hard, line)
+
+
 try:
     start()
+    test_fd_limit()
     test_names()
     test_json()
     test_idle_flood()
