@@ -12,7 +12,8 @@
  * What a client can make the daemon hold is bounded (VnicApiLimits): its
  * connections per uid and in all, requests in flight, and unsent output —
  * past output_pause its further requests stay unread, past output_drop
- * (events keep coming to a client that does not read) it is dropped.  A
+ * (events keep coming to a client that does not read) it is dropped, and
+ * so is a client whose output waited unread for the idle timeout.  A
  * connection with nothing to do is closed after the idle timeout.  When
  * accept() runs out of fds, accepting pauses instead of spinning.
  */
@@ -181,6 +182,7 @@ connection_flush(ApiConnection *c)
     if (c->closed || c->writing || c->outbuf->len == 0)
         return;
     c->writing = TRUE;
+    c->last_active = g_get_monotonic_time(); /* a stalled write counts from here */
     c->outbuf_len = c->outbuf->len;
     c->outbuf_inflight = g_string_free(g_steal_pointer(&c->outbuf), FALSE);
     c->outbuf = g_string_new(NULL);
@@ -545,8 +547,11 @@ accept_next(VnicApiServer *server)
     g_socket_listener_accept_async(server->listener, server->accepting, accept_done, server);
 }
 
-/* Closes connections that have had nothing to do for the idle timeout:
- * no request in flight, nothing to write, no events asked for. */
+/* Closes connections that have had nothing to do for the idle timeout
+ * (no request in flight, nothing to write, no events asked for), and drops
+ * those whose replies have waited that long for the client to read them:
+ * its requests are not read meanwhile, so it would hold its output and
+ * its slot for ever. */
 static gboolean
 sweep_idle(gpointer data)
 {
@@ -559,8 +564,13 @@ sweep_idle(gpointer data)
         ApiConnection *c = l->data;
 
         l = l->next;
-        if (!c->subscribed && g_queue_is_empty(&c->pending) && unsent(c) == 0 &&
-            now - c->last_active > limit) {
+        if (now - c->last_active <= limit)
+            continue;
+        if (unsent(c) > 0) {
+            g_message("api: dropping a client of uid %u that read none of %" G_GSIZE_FORMAT
+                      " bytes for %u ms", (guint)c->uid, unsent(c), server->limits.idle_timeout_ms);
+            connection_close(c);
+        } else if (!c->subscribed && g_queue_is_empty(&c->pending)) {
             g_debug("api: closing a connection of uid %u idle for %u ms", (guint)c->uid,
                     server->limits.idle_timeout_ms);
             connection_close(c);

@@ -355,6 +355,37 @@ script_output_pause(gpointer data)
     return NULL;
 }
 
+/* A client that sends 400 requests and reads nothing holds its unsent
+ * replies only for the idle timeout: then it is dropped, and what it
+ * reads afterwards ends (EOF) long before 400 replies. */
+static gpointer
+script_stalled_reader(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    g_autofree char *filler = g_strnfill(32 * 1024, 's');
+    g_autofree char *req = g_strdup_printf(
+        "{\"execute\":\"echo\",\"arguments\":{\"text\":\"%s\"}}\n", filler);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+    char buf[65536];
+    gsize total = 0;
+    gssize n;
+
+    g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
+    for (int i = 0; i < 400; i++) {
+        if (g_pollable_output_stream_write_nonblocking(G_POLLABLE_OUTPUT_STREAM(out), req,
+                                                       strlen(req), NULL, NULL) <= 0)
+            break;
+    }
+    g_socket_set_blocking(g_socket_connection_get_socket(conn), TRUE);
+    g_usleep(1500 * 1000); /* > the 400 ms timeout plus a sweep */
+    while ((n = g_input_stream_read(in, buf, sizeof buf, NULL, NULL)) > 0)
+        total += (gsize)n;
+    g_assert_cmpuint(total, <, 100u * 32 * 1024);
+    g_object_unref(conn);
+    return NULL;
+}
+
 /* A subscriber that does not read while 2 MiB of events come is dropped
  * at 1 MiB unsent: what it reads ends (EOF) before all of them. */
 static gpointer
@@ -535,6 +566,12 @@ static const VnicApiLimits tight = {
     .max_pending = 4, .output_pause = 64 * 1024, .output_drop = 1024 * 1024,
 };
 
+/* The same with time for a client that reads late but reads. */
+static const VnicApiLimits tight_patient = {
+    .max_per_uid = 4, .max_unprivileged = 6, .max_privileged = 8, .idle_timeout_ms = 10000,
+    .max_pending = 4, .output_pause = 64 * 1024, .output_drop = 1024 * 1024,
+};
+
 static void test_hostile(void) { run(script_hostile); }
 static void test_order(void) { run(script_order); }
 static void test_strict(void) { run(script_strict); }
@@ -543,8 +580,9 @@ static void test_read_only(void) { run(script_read_only); }
 static void test_events(void) { run(script_events); }
 static void test_limits(void) { run(script_limits); }
 static void test_connection_caps(void) { run_limited(script_connection_caps, &tight); }
-static void test_output_pause(void) { run_limited(script_output_pause, &tight); }
+static void test_output_pause(void) { run_limited(script_output_pause, &tight_patient); }
 static void test_output_drop(void) { run_limited(script_output_drop, &tight); }
+static void test_stalled_reader(void) { run_limited(script_stalled_reader, &tight); }
 
 /* docs/api.md's command tables name every command vnicd serves, and in
  * that command's row every argument it accepts: the strict argument
@@ -590,5 +628,6 @@ main(int argc, char **argv)
     g_test_add_func("/api/connection-caps", test_connection_caps);
     g_test_add_func("/api/output-pause", test_output_pause);
     g_test_add_func("/api/output-drop", test_output_drop);
+    g_test_add_func("/api/stalled-reader-dropped", test_stalled_reader);
     return g_test_run();
 }
