@@ -23,7 +23,7 @@ if ((${#inputs[@]})); then
     exit 1
   fi
 fi
-"$bin" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len=1048576 \
+"$bin" -max_total_time="$seconds" -timeout=120 -rss_limit_mb=4096 -max_len=1048576 \
   -artifact_prefix="$(dirname "$corpus")/crash-$name-" -print_final_stats=1 \
   "$corpus" "${dirs[@]}" >"$log" 2>&1
 rc=$?
