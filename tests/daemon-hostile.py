@@ -183,6 +183,14 @@ def test_names():
               and name.strip() not in names(), r.stderr)
     check("nothing is stored for the refused names", sorted(os.listdir(f"{tmp}/state")) == before,
           os.listdir(f"{tmp}/state"))
+    for what, name in (("'..'", ".."), ("a newline", "a\nb"), ("a '.xml' suffix", "n.xml")):
+        path = os.path.join(tmp, "net.xml")
+        with open(path, "w") as f:
+            f.write("<network><name>%s</name><forward mode='bridge'/><bridge name='br0'/>"
+                    "</network>\n" % name)
+        r = vnic("net-define", path)
+        check(f"a network name with {what} is refused at net-define, naming <name>",
+              r.returncode == 1 and "for <name>" in r.stderr, r.stderr)
     r = define(domain_xml("col"))
     check("'col' defines (and 'col.xml' was refused: its files would collide)", r.returncode == 0,
           r.stderr)
