@@ -12,6 +12,7 @@ packages=(
   ovmf              # UEFI guests: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd, firmware descriptors
   debhelper dpkg-dev systemd  # the Debian package (debian/, tests/package-deb.sh)
   man-db bash-completion      # …and checking its man pages and completion
+  clang             # the libFuzzer harnesses (fuzz/, docs/fuzzing.md)
 )
 
 missing=()

@@ -221,20 +221,7 @@ cmd_pci(VnicApiRequest *request, gpointer data)
 static void
 cmd_define(VnicApiRequest *request, gpointer data)
 {
-    VnicDaemon *daemon = daemon_of(data);
-    GError *error = NULL;
-    VnicDomain *dom = vnic_daemon_define(daemon, request, &error);
-    JsonObject *ret;
-
-    if (!dom) {
-        vnic_api_request_fail(request, error);
-        return;
-    }
-    ret = json_object_new();
-    json_object_set_string_member(ret, "name", dom->name);
-    if (dom->config->uuid)
-        json_object_set_string_member(ret, "uuid", dom->config->uuid);
-    vnic_api_request_return_object(request, ret);
+    vnic_daemon_define(daemon_of(data), request);
 }
 
 static void
@@ -289,7 +276,10 @@ cmd_start(VnicApiRequest *request, gpointer data)
 static void
 cmd_destroy(VnicApiRequest *request, gpointer data)
 {
-    queue_on_domain(request, data, vnic_domain_destroy_job);
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (dom)
+        vnic_domain_destroy(dom, request);
 }
 
 static void

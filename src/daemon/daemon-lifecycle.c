@@ -472,6 +472,49 @@ vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request)
 }
 
 static gboolean
+destroy_in_flight(const VnicDomain *dom)
+{
+    return dom->stop_reason && strcmp(dom->stop_reason, "destroyed") == 0;
+}
+
+/* A destroy that did not wait for the domain's job queue: it replies, and
+ * leaves the job that holds the domain alone. */
+static void
+preempting_kill_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree JobCtx *ctx = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_process_kill_finish(res, &error)) {
+        ctx->dom->stop_reason = NULL;
+        vnic_api_request_error(ctx->request, error);
+        return;
+    }
+    vnic_api_request_return(ctx->request, NULL);
+}
+
+/* destroy kills QEMU at once, even while another job (a shutdown or a
+ * detach waiting for a guest that does not react) holds the domain: that
+ * job then ends as QEMU's exit is seen (vnic_domain_on_qemu_exit answers
+ * the shutdown, aborts pending unplugs).  With nothing running, or before
+ * QEMU exists, destroy queues like any job. */
+void
+vnic_domain_destroy(VnicDomain *dom, VnicApiRequest *request)
+{
+    if (!dom->job_running || !dom->process || destroy_in_flight(dom) ||
+        (dom->state != VNIC_DOMAIN_RUNNING && dom->state != VNIC_DOMAIN_PAUSED &&
+         dom->state != VNIC_DOMAIN_STOPPING)) {
+        vnic_domain_job_queue(dom, vnic_domain_destroy_job, request);
+        return;
+    }
+    g_message("domain '%s': destroy pre-empts the job holding it", dom->name);
+    dom->stop_reason = "destroyed";
+    dom->state = VNIC_DOMAIN_STOPPING;
+    vnic_qemu_process_kill_async(dom->process, DESTROY_GRACE_MS, NULL, preempting_kill_done,
+                                 job_ctx_new(dom, request));
+}
+
+static gboolean
 shutdown_timed_out(gpointer data)
 {
     VnicDomain *dom = data;

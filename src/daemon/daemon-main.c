@@ -14,10 +14,13 @@
 #include "daemon/daemon-nic.h"
 
 #include <glib-unix.h>
+#include <libxml/parser.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define DEFAULT_STATE_DIR "/var/lib/vnic"
@@ -60,6 +63,22 @@ on_quit_signal(gpointer data)
     g_message("signal received, exiting (guests keep running)");
     g_main_loop_quit(daemon->loop);
     return G_SOURCE_CONTINUE;
+}
+
+/* Every guest costs fds (QMP, taps, console) and every client one: the
+ * soft limit of 1024 runs out long before the hard one.  The API's
+ * connection caps keep clients well below what this gives. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        g_warning("raising the fd limit to %llu: %s", (unsigned long long)rl.rlim_max,
+                  g_strerror(errno));
 }
 
 static gboolean
@@ -350,6 +369,7 @@ setup(VnicDaemon *daemon, GError **error)
     }
     if (!resolve_qemu_user(daemon, error))
         return FALSE;
+    raise_fd_limit();
     daemon->api = vnic_api_server_new(vnic_daemon_commands, vnic_daemon_n_commands, daemon);
     /* the host's links before the state: a NIC that was waiting for its
      * host device when vnicd stopped finds it (or not) at re-attach */
@@ -389,6 +409,9 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     int status = EXIT_SUCCESS;
 
+    /* before any thread: defines parse in threads (daemon-define.c), and
+     * libxml2's lazy global set-up is not safe to race */
+    xmlInitParser();
     daemon.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)vnic_domain_release);
     daemon.loop = g_main_loop_new(NULL, FALSE);

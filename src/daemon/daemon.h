@@ -105,7 +105,14 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
                       JsonObject *data);
 
 /* daemon-define.c */
-VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error);
+/* Longest domain or network name: NAME.xml.XXXXXX must fit NAME_MAX. */
+#define VNIC_DAEMON_NAME_MAX 200
+/* A domain or network name that is safe as a file name and in logs, or an
+ * InvalidArguments error naming @what ("domain", "network") and the name. */
+gboolean vnic_daemon_check_name(const char *what, const char *name, GError **error);
+/* Parses, plans and checks the request's definition in a thread, then
+ * stores it and completes the request with {"name", "uuid"}. */
+void vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request);
 /* domiflist: @def's NICs; with @dom and @def its live definition, each
  * NIC's state too (daemon-nic.h). */
 JsonObject *vnic_daemon_interfaces_json(VnicDomain *dom, const VnicConfDomain *def);
@@ -194,6 +201,8 @@ extern const gsize vnic_daemon_n_commands;
 /* daemon-lifecycle.c: start, destroy, shutdown, re-attach */
 void vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request);
+/* The destroy command: pre-empts a job that holds a running domain. */
+void vnic_domain_destroy(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_state_load_status(VnicDaemon *daemon);
 /* Frees a domain when the daemon exits: QEMU keeps running. */
