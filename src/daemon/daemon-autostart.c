@@ -125,6 +125,20 @@ vnic_domain_transient_check(VnicDomain *dom)
         vnic_domain_job_queue(dom, transient_undefine_job, NULL);
 }
 
+/* Defined: marked transient, then started. */
+static void
+created(VnicDomain *dom, VnicApiRequest *request)
+{
+    GError *error = NULL;
+
+    if (!set_marker(dom->daemon, dom->name, ".transient", TRUE, &error)) {
+        vnic_api_request_fail(request, error);
+        return;
+    }
+    /* the start job replies; a failed start leaves it shut off: removed */
+    vnic_domain_job_queue(dom, vnic_domain_start_job, request);
+}
+
 void
 vnic_cmd_create(VnicApiRequest *request, gpointer data)
 {
@@ -132,7 +146,6 @@ vnic_cmd_create(VnicApiRequest *request, gpointer data)
     GError *error = NULL;
     const char *xml = NULL;
     g_autoptr(VnicConfDomain) peek = NULL;
-    VnicDomain *dom;
 
     /* virsh create never replaces a domain */
     if (!vnic_api_arg_string(request, "xml", TRUE, &xml, &error) ||
@@ -147,13 +160,7 @@ vnic_cmd_create(VnicApiRequest *request, gpointer data)
                                                    "choose another name", peek->name));
         return;
     }
-    if (!(dom = vnic_daemon_define(daemon, request, &error)) ||
-        !set_marker(daemon, dom->name, ".transient", TRUE, &error)) {
-        vnic_api_request_fail(request, error);
-        return;
-    }
-    /* the start job replies; a failed start leaves it shut off: removed */
-    vnic_domain_job_queue(dom, vnic_domain_start_job, request);
+    vnic_daemon_define_then(daemon, request, created);
 }
 
 /* ---- at vnicd's start ----------------------------------------------------- */

@@ -114,6 +114,7 @@ typedef struct {
     char *xml;
     VnicPciPlanOptions opts;
     gint default_spare_ports; /* vnicd.conf's, -1 when unset */
+    VnicDefinedFunc then;     /* what follows a stored definition, or NULL: reply */
     GPtrArray *warnings;
     VnicConfDomain *def;
 } DefineWork;
@@ -205,6 +206,10 @@ define_done(GObject *source, GAsyncResult *res, gpointer data)
         vnic_api_request_fail(request, error);
         return;
     }
+    if (w->then) {
+        w->then(dom, request);
+        return;
+    }
     ret = json_object_new();
     json_object_set_string_member(ret, "name", dom->name);
     if (dom->config->uuid)
@@ -215,6 +220,12 @@ define_done(GObject *source, GAsyncResult *res, gpointer data)
 void
 vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request)
 {
+    vnic_daemon_define_then(daemon, request, NULL);
+}
+
+void
+vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefinedFunc then)
+{
     const char *xml = NULL;
     DefineWork *w = g_new0(DefineWork, 1);
     g_autoptr(GTask) task = NULL;
@@ -223,6 +234,7 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request)
     w->warnings = g_ptr_array_new_with_free_func(g_free);
     w->opts.warnings = w->warnings;
     w->default_spare_ports = daemon->opts.spare_ports;
+    w->then = then;
     if (!vnic_api_arg_string(request, "xml", TRUE, &xml, &error) ||
         !plan_options(request, &w->opts, &error)) {
         define_work_free(w);

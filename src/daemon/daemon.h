@@ -113,6 +113,9 @@ gboolean vnic_daemon_check_name(const char *what, const char *name, GError **err
 /* Parses, plans and checks the request's definition in a thread, then
  * stores it and completes the request with {"name", "uuid"}. */
 void vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request);
+/* The same, then @then(the domain, @request) instead of the reply (create). */
+typedef void (*VnicDefinedFunc)(VnicDomain *dom, VnicApiRequest *request);
+void vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefinedFunc then);
 /* domiflist: @def's NICs; with @dom and @def its live definition, each
  * NIC's state too (daemon-nic.h). */
 JsonObject *vnic_daemon_interfaces_json(VnicDomain *dom, const VnicConfDomain *def);
