@@ -53,6 +53,10 @@ int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-link.c */
 int vnic_cli_domif_getlink(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domif_setlink(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-migrate.c */
+int vnic_cli_migrate(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domjobinfo(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domjobabort(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 
