@@ -782,10 +782,21 @@ slow_migration(void)
     return m;
 }
 
+/* B's QEMU for g2, in any state (an incoming domain is paused). */
 static GPid
 b_qemu_pid(void)
 {
-    return e2e_daemon_running_pid(S.b, S.g2.name, NULL);
+    g_autoptr(JsonNode) node = e2e_daemon_vnic_json(S.b, NULL, "list", "--all", "--json", NULL);
+    JsonArray *domains = node != NULL && JSON_NODE_HOLDS_OBJECT(node)
+                             ? e2e_json_member_array(json_node_get_object(node), "domains")
+                             : NULL;
+
+    for (guint i = 0; domains != NULL && i < json_array_get_length(domains); i++) {
+        JsonObject *dom = e2e_json_array_object(domains, i);
+        if (g_strcmp0(e2e_json_get_string(dom, "name"), S.g2.name) == 0)
+            return (GPid)json_object_get_int_member_with_default(dom, "pid", 0);
+    }
+    return 0;
 }
 
 static void
