@@ -587,6 +587,19 @@ test_live(void)
                   "A still has %s: %s", (char *)g_ptr_array_index(targets, i), links);
     status = status_path(S.a, g);
     E2E_CHECK(!g_file_test(status, G_FILE_TEST_EXISTS), "A still has a status file %s", status);
+    /* --persistent: B keeps its config; destroyed there, B's own backends go */
+    {
+        g_autoptr(E2eCmdResult) d = e2e_daemon_vnic(S.b, "destroy", g->name, NULL);
+        g_autofree char *lb = NULL;
+        E2E_CHECK(d->status == 0, "destroy on B: %s", d->err);
+        S.g1_migrated = FALSE;
+        lb = links_b();
+        E2E_CHECK(!strstr(lb, "vnet") && !strstr(lb, "macvtap"), "B keeps links of the "
+                  "destroyed guest: %s", lb);
+        g_clear_pointer(&d, e2e_cmd_result_free);
+        d = e2e_daemon_vnic(S.b, "dumpxml", g->name, "--inactive", NULL);
+        E2E_CHECK(d->status == 0, "--persistent: B has no config: %s", d->err);
+    }
 }
 
 /* ---- the failure cases ------------------------------------------------------------------ */
@@ -694,6 +707,13 @@ check_rolled_back(const HostState *before, const char *stage)
     E2E_CHECK(!strstr(list_text, g->name), "%s: B still has the domain: %s", stage, list_text);
     b_status = status_path(S.b, g);
     E2E_CHECK(!g_file_test(b_status, G_FILE_TEST_EXISTS), "%s: B has a status file", stage);
+    {
+        g_autofree char *file = g_strconcat(g->name, ".xml", NULL);
+        g_autofree char *config = g_build_filename(e2e_daemon_state_dir(S.b), "domains", file,
+                                                   NULL);
+        E2E_CHECK(!g_file_test(config, G_FILE_TEST_EXISTS), "%s: B has a config %s", stage,
+                  config);
+    }
     /* A's status: its ledger names links that exist, and it has no job */
     status = status_path(S.a, g);
     E2E_CHECK(g_file_get_contents(status, &status_text, NULL, &error), "%s: A's status: %s", stage,
@@ -839,6 +859,15 @@ test_stream_cut(void)
     check_rolled_back(&before, "stream-cut");
 }
 
+/* TRUE when vnicd @d's log has @text. */
+static gboolean
+log_has(E2eDaemon *d, const char *text)
+{
+    g_autofree char *log = NULL;
+
+    return g_file_get_contents(e2e_daemon_log_path(d), &log, NULL, NULL) && strstr(log, text);
+}
+
 static void
 test_dest_vnicd_killed(void)
 {
@@ -856,6 +885,8 @@ test_dest_vnicd_killed(void)
     g_test_message("failed: %s", r->err);
     E2E_CHECK(e2e_daemon_start(S.b, &error), "vnicd B again: %s", error->message);
     check_rolled_back(&before, "dest-vnicd-killed");
+    E2E_CHECK(log_has(S.b, "vnicd restarted during the incoming migration"),
+              "B's vnicd did not roll back its half from its status file");
 }
 
 static void
@@ -880,6 +911,9 @@ test_source_vnicd_killed(void)
     E2E_CHECK(b_qemu_pid() == 0, "B still runs the incoming QEMU 40 s after A's vnicd died");
     E2E_CHECK(e2e_daemon_start(S.a, &error), "vnicd A again: %s", error->message);
     check_rolled_back(&before, "source-vnicd-killed");
+    E2E_CHECK(log_has(S.b, "has not been heard from"), "B did not drop its half by itself");
+    E2E_CHECK(log_has(S.a, "rolling back the migration interrupted by the restart"),
+              "A's vnicd did not roll back its half from its status file");
 }
 
 static void
@@ -910,6 +944,7 @@ test_cleanup(void)
     if (S.g1.name) {
         g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.g1_migrated ? S.b : S.a, "destroy",
                                                     S.g1.name, NULL);
+        g_autoptr(E2eCmdResult) u = e2e_daemon_vnic(S.b, "undefine", S.g1.name, NULL);
     }
     if (S.g2.name) {
         g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.a, "destroy", S.g2.name, NULL);
