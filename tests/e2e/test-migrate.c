@@ -23,6 +23,8 @@
  *                (renamed away): migrate fails at prepare → B's macvtap0
  *                has the same ifindex and still sends, B has no domain and
  *                no new link, A's guest runs with all its NICs
+ *   named-target a NIC hot-plugged with --target mig-tap0; B has a link of
+ *                that name: refused naming it, the same checks
  *   dest-qemu-dies, stream-cut, dest-vnicd-killed, source-vnicd-killed,
  *   abort        the same guest, a slow stream (--bandwidth 2, 48 MiB of
  *                random data in its tmpfs), and each failure mid-stream:
@@ -788,6 +790,38 @@ test_seed_004(void)
               "B br0 back: %s", error->message);
 }
 
+/* A <target dev> naming a link B has (and vnicd B does not own) is
+ * refused before anything is made. */
+static void
+test_named_target(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(HostState) before = { 0 };
+    g_autoptr(E2eCmdResult) r = NULL;
+    g_autoptr(E2eCmdResult) d = NULL;
+    int ifindex;
+
+    NEED(S.g2_ready, "/e2e/migrate/seed-setup");
+    E2E_CHECK(attach(S.a, S.g2.name, &error, "--type", "bridge", "--source", "br0", "--target",
+                     "mig-tap0", "--mac", "52:54:00:92:00:09", NULL),
+              "hot-plug a named tap: %s", error->message);
+    E2E_CHECK(sh_ok(&error, "ip -n %s link add mig-tap0 type veth peer name mig-tap0p", S.ns),
+              "B's own mig-tap0: %s", error->message);
+    ifindex = ifindex_b("mig-tap0");
+    g_usleep(1000 * 1000);
+    E2E_CHECK(host_state(&before, &error), "%s", error->message);
+    r = e2e_cmd_finish(migrate_g2(NULL), MIGRATE_TIMEOUT_S);
+    E2E_CHECK(r->status == 1 && strstr(r->err, "mig-tap0") && strstr(r->err, "does not own"),
+              "migrate was not refused for mig-tap0: %s", r->err);
+    g_test_message("refused: %s", r->err);
+    check_rolled_back(&before, "named-target");
+    E2E_CHECK(ifindex_b("mig-tap0") == ifindex, "B's mig-tap0 changed");
+    d = e2e_daemon_vnic(S.a, "detach-interface", S.g2.name, "--mac", "52:54:00:92:00:09", NULL);
+    E2E_CHECK(d->status == 0, "detach: %s", d->err);
+    sh_ok(NULL, "ip -n %s link del mig-tap0", S.ns);
+    g_usleep(1000 * 1000);
+}
+
 /* Starts a slow migration of g2 and waits until its stream runs. */
 static E2eCmd *
 slow_migration(void)
@@ -967,6 +1001,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/migrate/live", test_live);
     g_test_add_func("/e2e/migrate/seed-setup", test_seed_setup);
     g_test_add_func("/e2e/migrate/seed-004", test_seed_004);
+    g_test_add_func("/e2e/migrate/named-target", test_named_target);
     g_test_add_func("/e2e/migrate/dest-qemu-dies", test_dest_qemu_dies);
     g_test_add_func("/e2e/migrate/stream-cut", test_stream_cut);
     g_test_add_func("/e2e/migrate/dest-vnicd-killed", test_dest_vnicd_killed);
