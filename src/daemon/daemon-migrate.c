@@ -20,6 +20,8 @@
 #include "daemon/daemon-lifecycle.h"
 #include "daemon/daemon-nic.h"
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <string.h>
 
 #define POLL_MS 50
@@ -747,13 +749,47 @@ prepared(GObject *source, GAsyncResult *res, gpointer data)
     start_stream(mig, JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL);
 }
 
+/* Drops the path of every <source path> under @dir from the tree of @node:
+ * sockets vnic named itself in this host's run dir, which the destination
+ * names in its own. */
+static void
+strip_paths_under(xmlNode *node, const char *dir)
+{
+    for (xmlNode *n = node; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrEqual(n->name, (const xmlChar *)"source")) {
+            xmlChar *path = xmlGetProp(n, (const xmlChar *)"path");
+            if (path && g_str_has_prefix((const char *)path, dir))
+                xmlUnsetProp(n, (const xmlChar *)"path");
+            xmlFree(path);
+        }
+        strip_paths_under(n->children, dir);
+    }
+}
+
 /* The live definition as the destination needs it: every device with its
  * alias and address, every NIC with its MAC, and <target dev> as this host
- * named it (the destination decides what a name means there). */
+ * named it (the destination decides what a name means there); without the
+ * socket paths vnic made up in this host's run dir. */
 static char *
 migration_xml(VnicDomain *dom)
 {
-    return vnic_conf_domain_format(dom->live, VNIC_CONF_FORMAT_STATUS);
+    g_autofree char *xml = vnic_conf_domain_format(dom->live, VNIC_CONF_FORMAT_STATUS);
+    g_autofree char *dir = g_strconcat(dom->daemon->opts.run_dir, "/", NULL);
+    xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+    xmlChar *out = NULL;
+    int len = 0;
+    char *text;
+
+    if (!doc)
+        return g_steal_pointer(&xml);
+    strip_paths_under(xmlDocGetRootElement(doc), dir);
+    xmlDocDumpMemory(doc, &out, &len);
+    text = g_strndup((const char *)out, (gsize)len);
+    xmlFree(out);
+    xmlFreeDoc(doc);
+    return text;
 }
 
 static void
