@@ -492,6 +492,19 @@ finished(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_migrate_peer_call_finish(res, &error);
 
+    if (!ret && vnic_migrate_peer_broken(mig->peer)) {
+        /* no answer: the destination may or may not have resumed it; two
+         * running copies would be worse than a paused one */
+        g_warning("domain '%s': migrate-finish got no answer: the guest stays paused here",
+                  mig->dom->name);
+        mig->error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_MIGRATION,
+                                 "%s; the guest stays paused here: check whether the destination "
+                                 "runs it, then destroy or resume (qemu-monitor-command cont) "
+                                 "this copy", error->message);
+        emit_job_event(mig, "MIGRATION_FAILED");
+        source_end(mig, NULL);
+        return;
+    }
     if (!ret) {
         /* the destination answered with an error: it dropped its half */
         source_rollback(mig, g_steal_pointer(&error));
@@ -1030,6 +1043,70 @@ recover_cancelled(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
+recover_rollback(VnicDomain *dom)
+{
+    g_message("domain '%s': rolling back the migration interrupted by the restart", dom->name);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "migrate_cancel", NULL,
+                                  NULL, 0, 5000, NULL, recover_cancelled, dom);
+}
+
+static void
+recover_confirm(VnicDomain *dom)
+{
+    g_message("domain '%s': completing the migration interrupted by the restart", dom->name);
+    dom->stop_reason = "migrated";
+    vnic_qemu_process_set_exit_func(dom->process, source_qemu_exit, dom, NULL);
+    vnic_qemu_process_kill_async(dom->process, 3000, NULL, recover_killed, dom);
+}
+
+/* Phase finish: migrate-finish was sent, its answer lost.  Whether the
+ * destination resumed the guest decides which copy lives. */
+static void
+recover_asked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VnicDomain *dom = data;
+    VnicMigration *mig = dom->migration;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_migrate_peer_call_finish(res, &error);
+    JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+
+    if (!dom->process) {
+        recover_end(dom);
+        return;
+    }
+    if (o && g_strcmp0(json_object_get_string_member_with_default(o, "type", ""), "none") == 0) {
+        recover_confirm(dom); /* it runs there, without a job */
+        return;
+    }
+    if (o || (error && strstr(error->message, "no domain named"))) {
+        /* still incoming there (it rolls back by itself), or gone */
+        recover_rollback(dom);
+        return;
+    }
+    g_warning("domain '%s': cannot ask the destination %s whether it runs the guest (%s): the "
+              "guest stays paused here; resume or destroy it once you know",
+              dom->name, mig->peer_uri, error ? error->message : "?");
+    recover_end(dom);
+}
+
+static void
+recover_ask_destination(VnicDomain *dom)
+{
+    VnicMigration *mig = dom->migration;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) args = json_object_new();
+
+    if (!(mig->peer = vnic_migrate_peer_connect(mig->peer_uri, &error))) {
+        g_warning("domain '%s': %s: the guest stays paused here; resume or destroy it once you "
+                  "know whether the destination runs it", dom->name, error->message);
+        recover_end(dom);
+        return;
+    }
+    json_object_set_string_member(args, "name", dom->name);
+    vnic_migrate_peer_call(mig->peer, "domjobinfo", args, PEER_TIMEOUT_MS, recover_asked, dom);
+}
+
+static void
 recover_source_job(VnicDomain *dom, VnicApiRequest *unused)
 {
     VnicMigration *mig = dom->migration;
@@ -1044,18 +1121,16 @@ recover_source_job(VnicDomain *dom, VnicApiRequest *unused)
     }
     if (mig->phase == VNIC_MIGRATION_PHASE_CONFIRM) {
         /* the destination runs the guest: finish what the confirm began */
-        g_message("domain '%s': completing the migration interrupted by the restart", dom->name);
-        dom->stop_reason = "migrated";
-        vnic_qemu_process_set_exit_func(dom->process, source_qemu_exit, dom, NULL);
-        vnic_qemu_process_kill_async(dom->process, 3000, NULL, recover_killed, dom);
+        recover_confirm(dom);
         return;
     }
-    /* the destination never resumed the guest without our migrate-finish,
-     * and it drops its half once we are quiet: the guest is ours again.
-     * (phase finish, answer lost: see docs/migration.md) */
-    g_message("domain '%s': rolling back the migration interrupted by the restart", dom->name);
-    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "migrate_cancel", NULL,
-                                  NULL, 0, 5000, NULL, recover_cancelled, dom);
+    if (mig->phase == VNIC_MIGRATION_PHASE_FINISH && mig->peer_uri) {
+        recover_ask_destination(dom);
+        return;
+    }
+    /* the destination never resumes the guest without our migrate-finish,
+     * and it drops its half once we are quiet: the guest is ours again */
+    recover_rollback(dom);
 }
 
 static void
