@@ -1,12 +1,18 @@
 /* daemon-migrate-peer.c: the source vnicd's API connection to the destination.
  *
- * The stream is a unix socket (unix:PATH) or the stdin/stdout of
- * `ssh -T -o BatchMode=yes [-p PORT] [-l USER] HOST -W PATH` (ssh://…):
- * OpenSSH's own forwarding to a unix socket (direct-streamlocal, OpenSSH
- * 6.7 and later, Debian 12 has 9.2), so the destination needs nothing but
- * sshd, and authentication is whatever the system's ssh is configured
- * with, as `virsh -c qemu+ssh://` relies on.  BatchMode: a daemon cannot
- * answer a password prompt.
+ * The stream is a unix socket: the destination's (unix:PATH), or for
+ * ssh://… a local one that
+ *   ssh -T -N -o BatchMode=yes -o ExitOnForwardFailure=yes
+ *       [-p PORT] [-l USER] -L LOCAL.sock:REMOTE.sock -- HOST
+ * forwards to the destination's socket: OpenSSH's own unix socket
+ * forwarding (OpenSSH 6.7 and later; Debian 12 has 9.2), so the
+ * destination needs nothing but sshd (no socat or helper), and
+ * authentication is whatever root's ssh is configured with, as
+ * `virsh -c qemu+ssh://` relies on.  BatchMode: a daemon cannot answer a
+ * prompt.  (`ssh -W /path` would spare the local socket, but Debian 12's
+ * ssh does not forward stdio to a unix socket: measured, it opens no
+ * channel.)  The local socket appears once ssh is connected: it is looked
+ * for every 100 ms for up to 20 s; requests wait meanwhile.
  *
  * One JSON line per request; replies come in request order (docs/api.md),
  * so the calls in flight form a queue.  Writes are queued too (one
@@ -16,13 +22,17 @@
 #include "daemon/daemon-migrate.h"
 
 #include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define DEFAULT_SOCKET "/run/vnic/vnicd.sock"
 
 struct _VnicMigratePeer {
-    GIOStream *stream;
+    GIOStream *stream;           /* NULL until connected (ssh: the forward is up) */
     GSubprocess *ssh;            /* ssh://: the client carrying the stream */
+    char *local_path;            /* ssh://: the forwarded socket, ours to remove */
+    guint wait_id;               /* ssh://: looking for it */
+    gint64 wait_deadline_us;
     GDataInputStream *in;
     GCancellable *cancel;
     GQueue calls;                /* GTask*, waiting for their reply, in order */
@@ -34,6 +44,7 @@ struct _VnicMigratePeer {
 };
 
 static void read_next(VnicMigratePeer *peer);
+static void write_next(VnicMigratePeer *peer);
 
 /* "destination vnicd: WHAT" */
 static GError *
@@ -149,19 +160,55 @@ connect_unix(const char *path, GError **error)
     return G_IO_STREAM(conn);
 }
 
-static GIOStream *
-connect_ssh(VnicMigratePeer *peer, const char *uri, GError **error)
+static void start_io(VnicMigratePeer *peer);
+
+/* ssh://: connects once ssh has made the local socket. */
+static gboolean
+ssh_wait_tick(gpointer data)
+{
+    VnicMigratePeer *peer = data;
+    g_autoptr(GError) error = NULL;
+
+    if (g_subprocess_get_identifier(peer->ssh) == NULL) {
+        peer->wait_id = 0;
+        peer_break(peer, "ssh exited before the forward was up (see vnicd's log for ssh's "
+                         "message)");
+        return G_SOURCE_REMOVE;
+    }
+    if (g_file_test(peer->local_path, G_FILE_TEST_EXISTS) &&
+        (peer->stream = connect_unix(peer->local_path, &error)) != NULL) {
+        peer->wait_id = 0;
+        start_io(peer);
+        return G_SOURCE_REMOVE;
+    }
+    if (g_get_monotonic_time() > peer->wait_deadline_us) {
+        peer->wait_id = 0;
+        peer_break(peer, "ssh did not set up the forward within 20 s");
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+connect_ssh(VnicMigratePeer *peer, const char *uri, const char *local_dir, GError **error)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GError) local = NULL;
+    g_autofree char *file = g_strdup_printf("migrate-%08x.sock", g_random_int());
+    g_autofree char *forward = NULL;
     SshUri u;
 
     if (!parse_ssh_uri(uri, &u, error))
-        return NULL;
+        return FALSE;
+    peer->local_path = g_build_filename(local_dir, file, NULL);
+    forward = g_strdup_printf("%s:%s", peer->local_path, u.path);
     g_ptr_array_add(argv, "ssh");
     g_ptr_array_add(argv, "-T");
+    g_ptr_array_add(argv, "-N");
     g_ptr_array_add(argv, "-o");
     g_ptr_array_add(argv, "BatchMode=yes");
+    g_ptr_array_add(argv, "-o");
+    g_ptr_array_add(argv, "ExitOnForwardFailure=yes");
     if (u.port) {
         g_ptr_array_add(argv, "-p");
         g_ptr_array_add(argv, u.port);
@@ -170,27 +217,38 @@ connect_ssh(VnicMigratePeer *peer, const char *uri, GError **error)
         g_ptr_array_add(argv, "-l");
         g_ptr_array_add(argv, u.user);
     }
-    g_ptr_array_add(argv, "-W");
-    g_ptr_array_add(argv, u.path);
+    g_ptr_array_add(argv, "-L");
+    g_ptr_array_add(argv, forward);
     g_ptr_array_add(argv, "--");
     g_ptr_array_add(argv, u.host);
     g_ptr_array_add(argv, NULL);
     peer->ssh = g_subprocess_newv((const char *const *)argv->pdata,
-                                  G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                  &local);
+                                  G_SUBPROCESS_FLAGS_STDIN_PIPE, &local);
     ssh_uri_clear(&u);
     if (!peer->ssh) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_MIGRATION,
                     "cannot run ssh for '%s': %s", uri, local->message);
-        return NULL;
+        return FALSE;
     }
-    return g_simple_io_stream_new(g_subprocess_get_stdout_pipe(peer->ssh),
-                                  g_subprocess_get_stdin_pipe(peer->ssh));
+    peer->wait_deadline_us = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    peer->wait_id = g_timeout_add(100, ssh_wait_tick, peer);
+    return TRUE;
+}
+
+static void
+start_io(VnicMigratePeer *peer)
+{
+    peer->in = g_data_input_stream_new(g_io_stream_get_input_stream(peer->stream));
+    g_data_input_stream_set_newline_type(peer->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+    read_next(peer);
+    write_next(peer);
 }
 
 VnicMigratePeer *
-vnic_migrate_peer_connect(const char *uri, GError **error)
+vnic_migrate_peer_connect(const char *uri, const char *local_dir, GError **error)
 {
+    gboolean ok = FALSE;
+
     VnicMigratePeer *peer = g_new0(VnicMigratePeer, 1);
 
     g_queue_init(&peer->calls);
@@ -198,20 +256,19 @@ vnic_migrate_peer_connect(const char *uri, GError **error)
     peer->cancel = g_cancellable_new();
     peer->next_id = 1;
     if (g_str_has_prefix(uri, "unix:"))
-        peer->stream = connect_unix(uri + strlen("unix:"), error);
+        ok = (peer->stream = connect_unix(uri + strlen("unix:"), error)) != NULL;
     else if (g_str_has_prefix(uri, "ssh://"))
-        peer->stream = connect_ssh(peer, uri, error);
+        ok = connect_ssh(peer, uri, local_dir, error);
     else
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
                     "destination URI '%s': expected unix:PATH or "
                     "ssh://[user@]host[:port][/path/to/socket]", uri);
-    if (!peer->stream) {
+    if (!ok) {
         vnic_migrate_peer_free(peer);
         return NULL;
     }
-    peer->in = g_data_input_stream_new(g_io_stream_get_input_stream(peer->stream));
-    g_data_input_stream_set_newline_type(peer->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
-    read_next(peer);
+    if (peer->stream)
+        start_io(peer);
     return peer;
 }
 
@@ -221,6 +278,7 @@ vnic_migrate_peer_free(VnicMigratePeer *peer)
     if (!peer)
         return;
     g_cancellable_cancel(peer->cancel);
+    g_clear_handle_id(&peer->wait_id, g_source_remove);
     peer_break(peer, "closed");
     g_queue_clear_full(&peer->writes, (GDestroyNotify)g_bytes_unref);
     g_clear_object(&peer->in);
@@ -232,6 +290,9 @@ vnic_migrate_peer_free(VnicMigratePeer *peer)
         /* reaped by GLib's child watch once it exits */
         g_clear_object(&peer->ssh);
     }
+    if (peer->local_path)
+        g_unlink(peer->local_path);
+    g_free(peer->local_path);
     g_clear_object(&peer->cancel);
     g_free(peer->why_broken);
     g_free(peer);
@@ -284,6 +345,7 @@ on_line(GObject *source, GAsyncResult *res, gpointer data)
         peer_break(peer, error ? error->message : "end of stream");
         return;
     }
+    g_debug("migration peer: %" G_GSIZE_FORMAT " bytes in", len);
     parser = json_parser_new();
     if (json_parser_load_from_data(parser, line, (gssize)len, NULL) &&
         (root = json_parser_get_root(parser)) != NULL && JSON_NODE_HOLDS_OBJECT(root)) {
@@ -302,7 +364,6 @@ read_next(VnicMigratePeer *peer)
 
 /* ---- writing -------------------------------------------------------------- */
 
-static void write_next(VnicMigratePeer *peer);
 
 static void
 on_written(GObject *source, GAsyncResult *res, gpointer data)
@@ -329,9 +390,10 @@ write_next(VnicMigratePeer *peer)
     gsize len;
     const void *p;
 
-    if (peer->writing || !bytes || peer->broken)
+    if (peer->writing || !bytes || peer->broken || !peer->stream)
         return;
     p = g_bytes_get_data(bytes, &len);
+    g_debug("migration peer: %" G_GSIZE_FORMAT " bytes out", len);
     peer->writing = TRUE;
     g_output_stream_write_all_async(g_io_stream_get_output_stream(peer->stream), p, len,
                                     G_PRIORITY_DEFAULT, peer->cancel, on_written, peer);

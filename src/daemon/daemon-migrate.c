@@ -859,7 +859,7 @@ migrate_job(VnicDomain *dom, VnicApiRequest *request)
      * is accepted for virsh's sake */
     (void)live;
     vnic_migrate_save(dom);
-    if (!(mig->peer = vnic_migrate_peer_connect(uri, &error))) {
+    if (!(mig->peer = vnic_migrate_peer_connect(uri, dom->daemon->opts.run_dir, &error))) {
         source_rollback(mig, error);
         return;
     }
@@ -1096,7 +1096,7 @@ recover_ask_destination(VnicDomain *dom)
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonObject) args = json_object_new();
 
-    if (!(mig->peer = vnic_migrate_peer_connect(mig->peer_uri, &error))) {
+    if (!(mig->peer = vnic_migrate_peer_connect(mig->peer_uri, dom->daemon->opts.run_dir, &error))) {
         g_warning("domain '%s': %s: the guest stays paused here; resume or destroy it once you "
                   "know whether the destination runs it", dom->name, error->message);
         recover_end(dom);

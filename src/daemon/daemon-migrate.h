@@ -125,10 +125,13 @@ void vnic_migrate_nics_gone(VnicDomain *dom, const char *reason);
 void vnic_migrate_dest_rollback(VnicDomain *dom, const char *why);
 
 /* daemon-migrate-peer.c: the source's connection to the destination's API:
- * "unix:PATH" directly, "ssh://[user@]host[:port][/path]" as the stdio of
- * `ssh -W PATH` (OpenSSH's own unix socket forwarding, no remote tool
- * needed).  Requests are answered in order; events are ignored. */
-VnicMigratePeer *vnic_migrate_peer_connect(const char *uri, GError **error);
+ * "unix:PATH" directly, "ssh://[user@]host[:port][/path]" through a local
+ * socket in @local_dir that `ssh -L` forwards to the remote one (OpenSSH's
+ * own unix socket forwarding, no remote tool needed).  Requests are
+ * answered in order (those sent before ssh is up wait); events are
+ * ignored. */
+VnicMigratePeer *vnic_migrate_peer_connect(const char *uri, const char *local_dir,
+                                           GError **error);
 void vnic_migrate_peer_free(VnicMigratePeer *peer);
 /* The host part of an ssh:// URI (the default stream host), or NULL. */
 char *vnic_migrate_peer_uri_host(const char *uri);

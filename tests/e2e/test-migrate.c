@@ -35,6 +35,9 @@
  *                started again, resumes its guest); `vnic domjobabort`.
  *                After each, the same checks as seed-004, and A's status
  *                file's ledger matches A's links.
+ *   ssh          the same guest migrates over ssh://root@10.77.0.2:2222/B-SOCKET
+ *                (an sshd on B, $VNIC_E2E_SSHD or /usr/sbin/sshd; skipped
+ *                without one), the stream to the ssh host by default
  *   cleanup      both guests destroyed, both vnicds stopped.
  */
 #include <arpa/inet.h>
@@ -75,6 +78,7 @@ static struct {
     Guest g1, g2;
     gboolean g1_migrated;
     gboolean g2_ready;
+    gboolean g2_on_b;
 } S;
 
 #define NEED(cond, what)                                      \
@@ -970,6 +974,96 @@ test_abort(void)
     check_rolled_back(&before, "abort");
 }
 
+/* The sshd for ssh://: $VNIC_E2E_SSHD, else /usr/sbin/sshd; NULL: none. */
+static const char *
+sshd_binary(void)
+{
+    const char *env = g_getenv("VNIC_E2E_SSHD");
+
+    if (env && *env)
+        return env;
+    return g_file_test("/usr/sbin/sshd", G_FILE_TEST_IS_EXECUTABLE) ? "/usr/sbin/sshd" : NULL;
+}
+
+/* An sshd on B (10.77.0.2:2222, in B's own mount namespace with a privsep
+ * user of its own), and A's ssh client configured for it through
+ * /etc/ssh/ssh_config.d (bind-mounted in this program's mount namespace,
+ * which vnicd A shares). */
+static E2eChild *
+sshd_start(GError **error)
+{
+    g_autofree char *dir = g_build_filename(S.root, "ssh", NULL);
+    g_autofree char *cfgd = g_build_filename(dir, "cfgd", NULL);
+    g_autofree char *passwd = NULL, *conf = NULL, *client = NULL, *script = NULL, *log = NULL;
+    g_autofree char *pw = NULL;
+
+    g_mkdir_with_parents(cfgd, 0755);
+    if (!sh_ok(error, "ssh-keygen -q -t ed25519 -N '' -f %1$s/host_key && "
+                      "ssh-keygen -q -t ed25519 -N '' -f %1$s/id && "
+                      "cp %1$s/id.pub %1$s/authorized_keys && chmod 600 %1$s/authorized_keys",
+               dir) ||
+        !g_file_get_contents("/etc/passwd", &pw, NULL, error))
+        return NULL;
+    passwd = g_strdup_printf("%s/passwd", dir);
+    conf = g_strdup_printf("%s/sshd_config", dir);
+    client = g_strdup_printf("%s/vnic-e2e.conf", cfgd);
+    {
+        g_autofree char *text = g_strconcat(pw, "sshd:x:65534:65534::/run/sshd:/usr/sbin/nologin\n",
+                                            NULL);
+        g_autofree char *sc = g_strdup_printf(
+            "Port 2222\nListenAddress 10.77.0.2\nHostKey %1$s/host_key\n"
+            "AuthorizedKeysFile %1$s/authorized_keys\nPermitRootLogin prohibit-password\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+            "StrictModes no\nPidFile none\nAllowStreamLocalForwarding yes\n", dir);
+        g_autofree char *cc = g_strdup_printf(
+            "Host 10.77.0.2\n  IdentityFile %s/id\n  UserKnownHostsFile /dev/null\n"
+            "  StrictHostKeyChecking no\n  LogLevel ERROR\n", dir);
+        if (!g_file_set_contents(passwd, text, -1, error) ||
+            !g_file_set_contents(conf, sc, -1, error) ||
+            !g_file_set_contents(client, cc, -1, error))
+            return NULL;
+    }
+    if (mount(cfgd, "/etc/ssh/ssh_config.d", NULL, MS_BIND, NULL) < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bind-mounting the ssh client config: %s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    script = g_strdup_printf("mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && "
+                             "mount --bind %s /etc/passwd && exec %s -D -e -f %s", passwd,
+                             sshd_binary(), conf);
+    log = g_strdup_printf("%s/sshd.log", dir);
+    const char *argv[] = { "ip", "netns", "exec", S.ns, "sh", "-c", script, NULL };
+    return e2e_child_spawn(argv, log, NULL, error);
+}
+
+/* ssh://: the same guest migrates to B through `ssh -W`, the stream to
+ * the ssh host by default. */
+static void
+test_ssh(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(E2eChild) sshd = NULL;
+    g_autoptr(E2eCmdResult) r = NULL;
+    g_autofree char *uri = NULL;
+
+    NEED(S.g2_ready, "/e2e/migrate/seed-setup");
+    if (!sshd_binary()) {
+        g_test_skip("no sshd (set VNIC_E2E_SSHD to one)");
+        return;
+    }
+    E2E_CHECK((sshd = sshd_start(&error)) != NULL, "sshd: %s", error->message);
+    g_usleep(1000 * 1000);
+    uri = g_strdup_printf("ssh://root@10.77.0.2:2222%s", e2e_daemon_socket(S.b));
+    r = e2e_daemon_vnic(S.a, "migrate", S.g2.name, uri, "--json", NULL);
+    umount2("/etc/ssh/ssh_config.d", MNT_DETACH);
+    E2E_CHECK(r->status == 0, "migrate over %s: %s\nA: %s", uri, r->err,
+              e2e_daemon_log_tail(S.a, 20));
+    S.g2_on_b = TRUE;
+    E2E_CHECK(e2e_daemon_running_pid(S.b, S.g2.name, NULL) > 0, "B does not run the guest");
+    E2E_CHECK(e2e_daemon_running_pid(S.a, S.g2.name, NULL) == 0, "A still runs the guest");
+    E2E_CHECK(ping_from_a(GUEST2_IP), "the guest does not answer on B");
+}
+
 static void
 test_cleanup(void)
 {
@@ -981,7 +1075,8 @@ test_cleanup(void)
         g_autoptr(E2eCmdResult) u = e2e_daemon_vnic(S.b, "undefine", S.g1.name, NULL);
     }
     if (S.g2.name) {
-        g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.a, "destroy", S.g2.name, NULL);
+        g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.g2_on_b ? S.b : S.a, "destroy",
+                                                    S.g2.name, NULL);
     }
     g_clear_pointer(&S.g1.console, e2e_console_free);
     g_clear_pointer(&S.g2.console, e2e_console_free);
@@ -1007,6 +1102,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/migrate/dest-vnicd-killed", test_dest_vnicd_killed);
     g_test_add_func("/e2e/migrate/source-vnicd-killed", test_source_vnicd_killed);
     g_test_add_func("/e2e/migrate/abort", test_abort);
+    g_test_add_func("/e2e/migrate/ssh", test_ssh);
     g_test_add_func("/e2e/migrate/cleanup", test_cleanup);
     return e2e_finish();
 }
