@@ -973,10 +973,6 @@ vnic_cmd_domjobabort(VnicApiRequest *request, gpointer data)
 
 /* ---- after a restart ------------------------------------------------------------- */
 
-typedef struct {
-    VnicDomain *dom;
-} Recover;
-
 static void
 recover_end(VnicDomain *dom)
 {
