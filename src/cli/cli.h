@@ -70,6 +70,10 @@ int vnic_cli_resume(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_reboot(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_update_device(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_console(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-migrate.c */
+int vnic_cli_migrate(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domjobinfo(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domjobabort(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 

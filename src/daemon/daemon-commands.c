@@ -6,6 +6,7 @@
  * daemon-lifecycle.c (QEMU) and daemon-hotplug.c (NICs).
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-migrate.h"
 #include "pci/pci-json.h"
 
 #include <string.h>
@@ -288,16 +289,35 @@ cmd_shutdown(VnicApiRequest *request, gpointer data)
     queue_on_domain(request, data, vnic_domain_shutdown_job);
 }
 
+/* A migrating domain's devices are the migration's: hot-plug waits for nobody. */
+static gboolean
+refuse_if_migrating(VnicApiRequest *request, gpointer data)
+{
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (!dom)
+        return TRUE;
+    if (!vnic_domain_migrating(dom))
+        return FALSE;
+    vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                                               "domain '%s' is being migrated: %s is refused "
+                                               "until the migration job ends (domjobabort ends it)",
+                                               dom->name, vnic_api_request_get_command(request)));
+    return TRUE;
+}
+
 static void
 cmd_attach(VnicApiRequest *request, gpointer data)
 {
-    queue_on_domain(request, data, vnic_domain_attach_job);
+    if (!refuse_if_migrating(request, data))
+        queue_on_domain(request, data, vnic_domain_attach_job);
 }
 
 static void
 cmd_detach(VnicApiRequest *request, gpointer data)
 {
-    queue_on_domain(request, data, vnic_domain_detach_job);
+    if (!refuse_if_migrating(request, data))
+        queue_on_domain(request, data, vnic_domain_detach_job);
 }
 
 static void
@@ -354,6 +374,11 @@ static const VnicApiArg args_autostart[] = { S_REQ("name"), B("disable"), END };
 static const VnicApiArg args_network[] = { S_REQ("network"), END };
 static const VnicApiArg args_net_list[] = { B("all"), END };
 static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
+static const VnicApiArg args_migrate[] = {
+    S_REQ("name"), S_REQ("uri"), S("migrate-uri"), B("live"), B("persistent"),
+    B("undefine-source"), I("timeout"), I("bandwidth"), END
+};
+static const VnicApiArg args_migrate_prepare[] = { S_REQ("xml"), S("uri"), B("persistent"), END };
 
 #undef S
 #undef S_REQ
@@ -400,5 +425,12 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "net-start", vnic_cmd_net_start, FALSE, args_network },
     { "net-destroy", vnic_cmd_net_destroy, FALSE, args_network },
     { "net-autostart", vnic_cmd_net_autostart, FALSE, args_net_autostart },
+    { "migrate", vnic_cmd_migrate, FALSE, args_migrate },
+    { "domjobinfo", vnic_cmd_domjobinfo, TRUE, args_name },
+    { "domjobabort", vnic_cmd_domjobabort, FALSE, args_name },
+    { "migrate-prepare", vnic_cmd_migrate_prepare, FALSE, args_migrate_prepare },
+    { "migrate-finish", vnic_cmd_migrate_finish, FALSE, args_name },
+    { "migrate-abort", vnic_cmd_migrate_abort, FALSE, args_name },
+    { "migrate-keepalive", vnic_cmd_migrate_keepalive, FALSE, args_name },
 };
 const gsize vnic_daemon_n_commands = G_N_ELEMENTS(vnic_daemon_commands);

@@ -5,6 +5,7 @@
  * interleave freely on the main loop.  A job ends by replying to its request
  * and calling vnic_domain_job_done(), which starts the next one.
  */
+#include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 
 VnicDomain *
@@ -32,6 +33,7 @@ vnic_domain_free(VnicDomain *dom)
     g_clear_pointer(&dom->removed, g_hash_table_unref);
     g_clear_pointer(&dom->unplugs, g_hash_table_unref);
     vnic_domain_clear_nics(dom);
+    vnic_migration_free(dom->migration);
     g_free(dom);
 }
 

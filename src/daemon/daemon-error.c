@@ -21,6 +21,7 @@ static const char *const daemon_classes[] = {
     [VNIC_DAEMON_ERROR_TIMEOUT] = "Timeout",
     [VNIC_DAEMON_ERROR_NETWORK_NOT_FOUND] = "NetworkNotFound",
     [VNIC_DAEMON_ERROR_NETWORK_EXISTS] = "NetworkExists",
+    [VNIC_DAEMON_ERROR_MIGRATION] = "MigrationError",
 };
 
 const char *

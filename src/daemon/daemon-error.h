@@ -25,6 +25,7 @@ typedef enum {
     VNIC_DAEMON_ERROR_TIMEOUT,
     VNIC_DAEMON_ERROR_NETWORK_NOT_FOUND,
     VNIC_DAEMON_ERROR_NETWORK_EXISTS,
+    VNIC_DAEMON_ERROR_MIGRATION,   /* a migration step failed (daemon-migrate.h) */
 } VnicDaemonErrorCode;
 
 /* The API class for any error: daemon codes by their name, conf errors

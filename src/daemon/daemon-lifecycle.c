@@ -11,6 +11,7 @@
  * on_qemu_exit(), the one place that cleans up after a domain.
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 
 #include "host/host-cgroup.h"
@@ -25,6 +26,8 @@
 typedef struct {
     VnicDomain *dom;
     VnicApiRequest *request;
+    VnicIncomingStarted incoming;  /* an incoming migration's start: its callback */
+    gpointer incoming_data;
 } JobCtx;
 
 static JobCtx *
@@ -287,9 +290,11 @@ prepare_cgroup(VnicDomain *dom, VnicQemuLaunchOptions *opts, GError **error)
     return TRUE;
 }
 
+/* @live (taken, may be NULL: a copy of the config) becomes the live
+ * definition. */
 static gboolean
-prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_cmd,
-              VnicQemuLaunchOptions *opts, GError **error)
+prepare_start(VnicDomain *dom, VnicConfDomain *live, VnicQemuRuntime **ret_rt,
+              VnicQemuCommand **ret_cmd, VnicQemuLaunchOptions *opts, GError **error)
 {
     g_autofree char *run_dir = vnic_state_domain_run_dir(dom);
     g_autofree char *log_path = vnic_state_log_path(dom);
@@ -299,7 +304,7 @@ prepare_start(VnicDomain *dom, VnicQemuRuntime **ret_rt, VnicQemuCommand **ret_c
     g_autofree char *qemu_dir = qemu_socket_dir(dom);
     g_autoptr(VnicQemuRuntime) rt = NULL;
 
-    if (!(dom->live = copy_definition(dom->config, error)))
+    if (!(dom->live = live ? live : copy_definition(dom->config, error)))
         return FALSE;
     vnic_qemu_assign_ids(dom->live);
     if (vnic_qemu_graphics_default_sockets(dom->live, qemu_dir) &&
@@ -344,7 +349,10 @@ start_done(GObject *source, GAsyncResult *res, gpointer data)
     if (!proc) {
         g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
-        job_finish(dom, ctx->request, error, NULL);
+        if (ctx->incoming)
+            ctx->incoming(dom, error, ctx->incoming_data);
+        else
+            job_finish(dom, ctx->request, error, NULL);
         return;
     }
     dom->process = proc;
@@ -352,6 +360,15 @@ start_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
     vnic_domain_watch_devices(dom);
     vnic_qemu_process_apply_ptys(proc, dom->live);
+    if (ctx->incoming) {
+        /* paused until the migration's finish resumes it (daemon-migrate*.c);
+         * its NICs stay backend-ready until then */
+        dom->state = VNIC_DOMAIN_PAUSED;
+        if (!vnic_state_write_status(dom, &error))
+            g_warning("domain '%s': writing status: %s", dom->name, error->message);
+        ctx->incoming(dom, NULL, ctx->incoming_data);
+        return;
+    }
     dom->state = VNIC_DOMAIN_RUNNING;
     nics_plugged(dom);
     if (!vnic_state_write_status(dom, &error))
@@ -378,7 +395,7 @@ vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
         job_finish(dom, request, error, NULL);
         return;
     }
-    if (!prepare_start(dom, &rt, &cmd, &opts, &error)) {
+    if (!prepare_start(dom, NULL, &rt, &cmd, &opts, &error)) {
         g_warning("domain '%s': start failed: %s", dom->name, error->message);
         vnic_domain_cleanup(dom);
         job_finish(dom, request, error, NULL);
@@ -386,6 +403,30 @@ vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
     }
     dom->stop_reason = NULL;
     vnic_qemu_process_start_async(cmd, rt, &opts, NULL, start_done, job_ctx_new(dom, request));
+}
+
+void
+vnic_domain_start_incoming(VnicDomain *dom, VnicConfDomain *live, VnicIncomingStarted done,
+                           gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    VnicQemuRuntime *rt = NULL;
+    VnicQemuCommand *cmd = NULL;
+    VnicQemuLaunchOptions opts = { .uid = dom->daemon->qemu_uid, .gid = dom->daemon->qemu_gid,
+                                   .incoming = TRUE };
+    JobCtx *ctx;
+
+    if (!prepare_start(dom, live, &rt, &cmd, &opts, &error)) {
+        g_warning("domain '%s': incoming start failed: %s", dom->name, error->message);
+        vnic_domain_cleanup(dom);
+        done(dom, error, data);
+        return;
+    }
+    dom->stop_reason = NULL;
+    ctx = job_ctx_new(dom, NULL);
+    ctx->incoming = done;
+    ctx->incoming_data = data;
+    vnic_qemu_process_start_async(cmd, rt, &opts, NULL, start_done, ctx);
 }
 
 /* ---- the end of QEMU ---------------------------------------------------- */
@@ -426,6 +467,8 @@ vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, gpoint
     json_object_set_string_member(ev, "reason", reason);
     vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
     dom->stop_reason = NULL;
+    if (dom->transient)
+        vnic_migrate_unregister(dom); /* freed later, when idle */
     if (dom->shutdown_request) {
         VnicApiRequest *request = g_steal_pointer(&dom->shutdown_request);
         g_clear_handle_id(&dom->shutdown_timeout_id, g_source_remove);

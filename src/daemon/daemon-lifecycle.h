@@ -22,6 +22,15 @@ void vnic_domain_clear_unmanaged(VnicDomain *dom, const VnicConfDevice *dev);
 void vnic_domain_warn_vhost(const VnicDomain *dom, const VnicConfDomain *def,
                             const VnicConfDevice *dev);
 
+/* An incoming migration's start (daemon-migrate-dest.c): @live (taken) is
+ * the source's live definition as this host runs it.  QEMU starts with
+ * -incoming defer; the domain is then paused, its NICs backend-ready.
+ * @done runs once QEMU is verified (@error NULL), or after a failed start
+ * was cleaned up (links by the ledger, files, status). */
+typedef void (*VnicIncomingStarted)(VnicDomain *dom, const GError *error, gpointer data);
+void vnic_domain_start_incoming(VnicDomain *dom, VnicConfDomain *live, VnicIncomingStarted done,
+                                gpointer data);
+
 /* QEMU is gone, whoever ended it: cleans up, emits DOMAIN_STOPPED, ends a
  * shutdown waiting for it.  The exit func of every VnicQemuProcess. */
 void vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, gpointer data);

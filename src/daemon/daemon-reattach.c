@@ -11,6 +11,7 @@
  * A domain caught half-started (state 'starting') is killed and cleaned.
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 
 #include "conf/conf-xml-cleanup.h"
@@ -281,6 +282,16 @@ load_status_file(VnicDaemon *daemon, const char *path)
     }
     dom->live = g_steal_pointer(&live);
     reattach(dom, parse_process(dom, doc));
+    /* after the re-attach job: an interrupted migration's half */
+    for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"migration")) {
+            g_autofree char *role = prop(n, "role");
+            g_autofree char *phase = prop(n, "phase");
+            g_autofree char *peer = prop(n, "peer");
+            g_autofree char *persistent = prop(n, "persistent");
+            vnic_migrate_load_status(dom, role, phase, peer, persistent);
+        }
+    }
 }
 
 void

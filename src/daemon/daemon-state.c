@@ -6,6 +6,7 @@
  *   <domstatus state='running' pid='…' starttime='…' qmp='…'>
  *     <link name='vnet0' ifindex='7' kind='tap' alias='net0'/>   (the ledger)
  *     <nic alias='net0' state='plugged' carrier='up' admin='up'/> (daemon-nic.h)
+ *     <migration role='source' phase='stream' peer='…' persistent='no'/> (daemon-migrate.h)
  *     <domain …> the live definition, status form </domain>
  *   </domstatus>
  *
@@ -15,6 +16,7 @@
  * old or the new content, never half.
  */
 #include "daemon/daemon-lifecycle.h"
+#include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 
 #include <errno.h>
@@ -100,6 +102,7 @@ vnic_state_write_status(VnicDomain *dom, GError **error)
                                alias);
     }
     vnic_state_append_nics(s, dom);
+    vnic_migrate_append_status(s, dom);
     g_string_append(s, xml);
     g_string_append(s, "</domstatus>\n");
     return vnic_state_write_file(path, s->str, error);

@@ -69,6 +69,10 @@ struct _VnicDomain {
     GHashTable *unplugs;      /* alias → VnicPendingUnplug*: device_del sent, no event yet */
     guint device_events_id;   /* QMP handler for DEVICE_DELETED */
     GHashTable *nics;         /* alias → VnicNic*: each live NIC's state (daemon-nic.h) */
+    gboolean transient;       /* migrated here without --persistent: no config file,
+                               * gone from the registry when it stops */
+    struct _VnicMigration *migration; /* the migration job of this domain, source or
+                                       * destination side, while one runs (daemon-migrate.h) */
 };
 
 typedef struct {

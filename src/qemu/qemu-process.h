@@ -94,6 +94,9 @@ typedef struct {
     guint timeout_ms;          /* monitor connect and each start command; 0: 30 s */
     gboolean join_cgroup;      /* the child joins cgroup_procs_fd's cgroup before exec */
     int cgroup_procs_fd;       /* with join_cgroup: an fd on cgroup.procs (taken) */
+    gboolean incoming;         /* -incoming defer: the guest's state comes by migration
+                                * (migrate-incoming); no balloon, no cont: the guest
+                                * stays paused until the caller resumes it */
 } VnicQemuLaunchOptions;
 
 typedef struct _VnicQemuProcess VnicQemuProcess;
@@ -109,7 +112,8 @@ typedef struct {
  *   spawn (-S, in its own session, as opts->uid/gid) → connect the monitor
  *   → query-pci (and qom-get for devices behind bridges) checked against
  *   cmd->expected_pci → set_link down, balloon, query-chardev for ptys →
- *   cont.
+ *   cont (with opts->incoming: -incoming defer, and neither balloon nor
+ *   cont, which belong to the migrated state).
  * Takes @cmd and @rt.  If @cmd->kvm, KVM is checked first.  On any
  * failure (including QEMU exiting and cancellation) QEMU is killed and
  * reaped, every fd is closed and every file the runtime created is

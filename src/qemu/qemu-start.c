@@ -230,6 +230,12 @@ succeed(GTask *task)
 static void
 cont_step(GTask *task)
 {
+    StartData *d = g_task_get_task_data(task);
+
+    if (d->opts.incoming) {
+        succeed(task); /* the migration brings the run state; the caller resumes */
+        return;
+    }
     batch_begin(task, "cont", NULL, succeed);
     batch_send(task, "cont", NULL, 0);
     batch_end(task);
@@ -344,7 +350,7 @@ balloon_step(GTask *task)
 
     batch_begin(task, "balloon", NULL, chardev_step);
     json_object_set_int_member(args, "value", (gint64) d->cmd->balloon_bytes);
-    if (d->cmd->balloon_bytes > 0)
+    if (d->cmd->balloon_bytes > 0 && !d->opts.incoming)
         batch_send(task, "balloon", args, 0);
     batch_end(task);
 }
@@ -690,6 +696,11 @@ vnic_qemu_process_start_async(VnicQemuCommand *cmd, VnicQemuRuntime *rt,
     d->cancel = g_cancellable_new();
     d->log_path = g_strdup(rt->log_path);
     d->log_start = rt->log_start;
+    if (opts->incoming) {
+        /* before the argv's terminating NULL */
+        g_ptr_array_insert(cmd->argv, (gint) cmd->argv->len - 1, g_strdup("-incoming"));
+        g_ptr_array_insert(cmd->argv, (gint) cmd->argv->len - 1, g_strdup("defer"));
+    }
     g_task_set_task_data(task, d, (GDestroyNotify) start_data_free);
     if (cancellable != NULL)
         g_signal_connect_object(cancellable, "cancelled", G_CALLBACK(g_cancellable_cancel),
