@@ -1,0 +1,416 @@
+/* bench/reconnect.c: how fast a NIC heals, and what its hub costs (issue #8).
+ *
+ * As root, in the harness' private network namespace (vnicd's "host") and a
+ * peer namespace beside it: veth lowA in the host, its other end lowB in
+ * the peer with 10.96.0.1/24; a pc guest (examples/cloudstack-pc.xml with
+ * one NIC) whose direct NIC (macvtap, mode bridge) sits on lowA, with
+ * 10.96.0.2/24 set over its console.
+ *
+ *   gone  RUNS times: `ip link del lowA` → the guest's carrier reads 0.  A
+ *         watcher in the guest polls /sys/class/net/eth0/carrier (builtins
+ *         and a 1 ms usleep, so ~a few ms of resolution under TCG) and
+ *         prints @@C0@@ / @@C1@@ on its console when it changes; the time
+ *         is taken when the marker arrives.  Printed from the start of
+ *         `ip link del` and from its return (the kernel's veth teardown,
+ *         ~20 ms, lies between).
+ *   back  lowA created again (one shell: ip link add … peer in the peer
+ *         namespace, both ends up, the peer's address) → the first echo
+ *         reply from the guest to the peer (a request every 1 ms from a raw
+ *         socket inside the peer namespace), from the start of that shell.
+ *   throughput  TCP guest → peer and peer → guest (busybox dd | nc in the
+ *         guest, SIZE_MIB MiB, median of TPUT_RUNS), first with the NIC on
+ *         its hub (<vnic:reconnect mode='hub'/>, the default for direct),
+ *         then a second guest with mode='replug' (the NIC directly on its
+ *         macvtap); with the virtio-net offloads each guest negotiated.
+ *
+ * Targets (issue #8): gone → carrier down < 50 ms, back → traffic < 100 ms
+ * (median of 20).  A benchmark, not a test: it prints numbers and targets
+ * and asserts nothing about them (it fails only when something does not
+ * work at all).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+
+#define RUNS 20
+#define TPUT_RUNS 5
+#define SIZE_MIB 16
+#define MAC "52:54:00:49:00:01"
+#define PEER_IP "10.96.0.1"
+#define GUEST_IP "10.96.0.2"
+#define TARGET_GONE_MS 50.0
+#define TARGET_BACK_MS 100.0
+#define VNIC_NS "xmlns:vnic='urn:x-vnic:domain:1'"
+
+static struct {
+    E2eDaemon *daemon;
+    E2eNetnsPeer *peer;
+    int icmp;
+    guint16 seq;
+} B = { .icmp = -1 };
+
+typedef struct {
+    const char *mode;
+    E2eDomainXml *xml;
+    E2eConsole *console;
+    char *features;
+    GArray *to_peer, *to_guest;
+} Guest;
+
+static gboolean G_GNUC_PRINTF(2, 3)
+sh(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    return bench_run(argv, error);
+}
+
+/* lowA up in the host, lowB in the peer with PEER_IP, up: one shell. */
+static gboolean
+make_lower(GError **error)
+{
+    int pid = (int)e2e_netns_peer_pid(B.peer);
+    return sh(error, "ip link add lowA type veth peer name lowB netns %d && ip link set lowA up && "
+              "nsenter -t %d -n sh -c 'ip addr add " PEER_IP "/24 dev lowB && ip link set lowB up'",
+              pid, pid);
+}
+
+/* --- ICMP from the peer ------------------------------------------------------------------ */
+
+static guint16
+icmp_checksum(const void *data, gsize len)
+{
+    const guint8 *p = data;
+    guint32 sum = 0;
+    for (gsize i = 0; i + 1 < len; i += 2)
+        sum += (guint32)(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return htons((guint16)~sum);
+}
+
+/* An echo request every millisecond until the guest answers one sent
+ * after this call; the monotonic time of the answer, or -1 after
+ * `timeout_s`. */
+static gint64
+first_reply(double timeout_s)
+{
+    struct sockaddr_in dst = { .sin_family = AF_INET };
+    gint64 deadline = e2e_deadline(timeout_s);
+    guint16 first = (guint16)(B.seq + 1);
+    inet_pton(AF_INET, GUEST_IP, &dst.sin_addr);
+    while (g_get_monotonic_time() < deadline) {
+        guint8 pkt[64] = { 0 };
+        struct icmphdr *h = (struct icmphdr *)pkt;
+        h->type = ICMP_ECHO;
+        h->un.echo.id = htons((guint16)getpid());
+        h->un.echo.sequence = htons(++B.seq);
+        h->checksum = icmp_checksum(pkt, sizeof pkt);
+        (void)sendto(B.icmp, pkt, sizeof pkt, 0, (struct sockaddr *)&dst, sizeof dst);
+        struct pollfd p = { .fd = B.icmp, .events = POLLIN };
+        while (poll(&p, 1, 1) > 0) {
+            guint8 buf[1500];
+            ssize_t n = recv(B.icmp, buf, sizeof buf, 0);
+            const struct iphdr *ip = (const struct iphdr *)buf;
+            if (n < (ssize_t)sizeof *ip || n < (ssize_t)(ip->ihl * 4 + sizeof(struct icmphdr)))
+                continue;
+            const struct icmphdr *r = (const struct icmphdr *)(buf + ip->ihl * 4);
+            if (r->type == ICMP_ECHOREPLY && ntohs(r->un.echo.id) == (guint16)getpid() &&
+                (guint16)(ntohs(r->un.echo.sequence) - first) < 0x8000)
+                return g_get_monotonic_time();
+        }
+    }
+    return -1;
+}
+
+/* --- TCP between guest and peer ---------------------------------------------------------- */
+
+typedef struct {
+    int listen_fd;
+    gsize expect;  /* guest → peer: bytes to read; 0: send SIZE_MIB */
+    gsize moved;
+    gint64 first_us, last_us;
+} Transfer;
+
+static gpointer
+transfer_thread(gpointer data)
+{
+    Transfer *t = data;
+    static char buf[65536];
+    int fd = accept(t->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    t->first_us = g_get_monotonic_time();
+    while (t->expect ? t->moved < t->expect : t->moved < (gsize)SIZE_MIB << 20) {
+        ssize_t n = t->expect ? read(fd, buf, sizeof buf) : write(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        t->moved += (gsize)n;
+    }
+    t->last_us = g_get_monotonic_time();
+    close(fd);
+    return NULL;
+}
+
+/* A TCP listener on PEER_IP:port inside the peer namespace. */
+static int
+peer_listen(int port, GError **error)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((guint16)port) };
+    int one = 1, fd = e2e_netns_peer_socket(B.peer, AF_INET, SOCK_STREAM, 0, error);
+    if (fd < 0)
+        return -1;
+    inet_pton(AF_INET, PEER_IP, &a.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1) < 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "listening on " PEER_IP ":%d: %s",
+                    port, g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Mbit/s of one transfer guest → peer (`to_peer`) or peer → guest. */
+static double
+measure(E2eConsole *con, gboolean to_peer, GError **error)
+{
+    Transfer t = { .listen_fd = peer_listen(to_peer ? 5001 : 5002, error),
+                   .expect = to_peer ? (gsize)SIZE_MIB << 20 : 0 };
+    if (t.listen_fd < 0)
+        return -1;
+    GThread *thread = g_thread_new("transfer", transfer_thread, &t);
+    g_autofree char *cmd = to_peer ? g_strdup_printf("dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc "
+                                                     PEER_IP " 5001", SIZE_MIB * 16)
+                                   : g_strdup("nc " PEER_IP " 5002 | wc -c");
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = e2e_console_run(con, cmd, 120, NULL, NULL, error);
+    gint64 t1 = g_get_monotonic_time();
+    if (!ok)
+        shutdown(t.listen_fd, SHUT_RDWR);
+    g_thread_join(thread);
+    close(t.listen_fd);
+    if (!ok)
+        return -1;
+    if (t.moved < (gsize)SIZE_MIB << 20) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: only %zu bytes moved", cmd, t.moved);
+        return -1;
+    }
+    /* peer → guest: the guest has it all when its command ends */
+    return (double)t.moved * 8 / (double)(to_peer ? t.last_us - t.first_us : t1 - t0);
+}
+
+/* The virtio-net offloads set in a features string ("1" at index N: bit N
+ * negotiated). */
+static char *
+offloads(const char *bits)
+{
+    static const struct {
+        guint bit;
+        const char *name;
+    } known[] = { { 0, "csum" }, { 1, "guest_csum" }, { 7, "guest_tso4" }, { 8, "guest_tso6" },
+                  { 11, "host_tso4" }, { 12, "host_tso6" } };
+    g_autoptr(GString) s = g_string_new(NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
+        if (strlen(bits) > known[i].bit && bits[known[i].bit] == '1')
+            g_string_append_printf(s, "%s%s", s->len ? " " : "", known[i].name);
+    return g_strdup(s->len ? s->str : "none");
+}
+
+/* --- the guest ----------------------------------------------------------------------------- */
+
+static gboolean
+guest_boot(Guest *g, GError **error)
+{
+    g->xml = e2e_xml_prepare("examples/cloudstack-pc.xml", g->mode, error);
+    if (g->xml == NULL)
+        return FALSE;
+    const char *start = strstr(g->xml->xml, "    <interface");
+    const char *end = g_strrstr(g->xml->xml, "</interface>\n");
+    if (start == NULL || end == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no <interface> in the copy");
+        return FALSE;
+    }
+    end += strlen("</interface>\n");
+    g_autofree char *xml = g_strdup_printf("%.*s    <interface type='direct'>\n"
+                                           "      <mac address='" MAC "'/>\n"
+                                           "      <source dev='lowA' mode='bridge'/>\n"
+                                           "      <model type='virtio'/>\n"
+                                           "      <vnic:reconnect mode='%s' " VNIC_NS "/>\n"
+                                           "    </interface>\n%s",
+                                           (int)(start - g->xml->xml), g->xml->xml, g->mode, end);
+    if (!g_file_set_contents(g->xml->xml_path, xml, -1, error))
+        return FALSE;
+    g_autoptr(E2eCmdResult) def = e2e_daemon_vnic(B.daemon, "define", g->xml->xml_path, NULL);
+    if (def->status != 0) {
+        g_autofree char *desc = e2e_cmd_result_describe(def);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", desc);
+        return FALSE;
+    }
+    g->console = bench_start_and_boot(B.daemon, g->xml, NULL, NULL, error);
+    if (g->console == NULL ||
+        !e2e_console_run(g->console, "ip link set eth0 up && ip addr add " GUEST_IP "/24 dev eth0 && "
+                         "cat /sys/class/net/eth0/device/features", 20, &g->features, NULL, error))
+        return FALSE;
+    g_strstrip(g->features);
+    if (first_reply(10) < 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: the guest does not answer the peer", g->mode);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+guest_throughput(Guest *g, GError **error)
+{
+    g->to_peer = g_array_new(FALSE, FALSE, sizeof(double));
+    g->to_guest = g_array_new(FALSE, FALSE, sizeof(double));
+    for (guint i = 0; i < TPUT_RUNS; i++) {
+        double up = measure(g->console, TRUE, error);
+        double down = up < 0 ? -1 : measure(g->console, FALSE, error);
+        if (up < 0 || down < 0)
+            return FALSE;
+        g_array_append_val(g->to_peer, up);
+        g_array_append_val(g->to_guest, down);
+    }
+    return TRUE;
+}
+
+/* The NIC's "state" in domiflist is `state` (polled for up to 10 s). */
+static gboolean
+wait_state(Guest *g, const char *state, GError **error)
+{
+    gint64 deadline = e2e_deadline(10);
+    for (;;) {
+        g_autoptr(JsonNode) n = e2e_daemon_vnic_json(B.daemon, error, "domiflist", g->xml->name, "--json", NULL);
+        if (n == NULL)
+            return FALSE;
+        JsonArray *a = e2e_json_member_array(json_node_get_object(n), "interfaces");
+        JsonObject *o = a != NULL ? e2e_json_array_object(a, 0) : NULL;
+        if (g_strcmp0(e2e_json_get_string(o, "state"), state) == 0)
+            return TRUE;
+        if (e2e_ms_left(deadline) == 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the NIC is not %s after 10 s", state);
+            return FALSE;
+        }
+        g_usleep(20 * 1000);
+    }
+}
+
+/* RUNS deletions and re-creations of lowA with the watcher running. */
+static gboolean
+measure_heals(Guest *g, GArray *gone_ms, GArray *gone_ack_ms, GArray *back_ms, GArray *carrier_up_ms,
+              GError **error)
+{
+    g_autofree char *pid = NULL;
+    if (!e2e_console_run(g->console, "(p=x; while :; do read c < /sys/class/net/eth0/carrier; "
+                         "[ \"$c\" != \"$p\" ] && echo \"@@C$c@@\" && p=$c; usleep 1000; done) & echo $!",
+                         10, &pid, NULL, error) ||
+        !e2e_console_wait_for(g->console, "@@C1@@", 10, NULL, error))
+        return FALSE;
+    g_strstrip(pid);
+    for (guint i = 0; i < RUNS; i++) {
+        gint64 t0 = g_get_monotonic_time();
+        if (!sh(error, "ip link del lowA"))
+            return FALSE;
+        gint64 t1 = g_get_monotonic_time();
+        if (!e2e_console_wait_for(g->console, "@@C0@@", 10, NULL, error)) {
+            g_prefix_error(error, "run %u: the guest's carrier did not go down: ", i + 1);
+            return FALSE;
+        }
+        gint64 t2 = g_get_monotonic_time();
+        g_array_append_vals(gone_ms, &(double){ (t2 - t0) / 1e3 }, 1);
+        g_array_append_vals(gone_ack_ms, &(double){ (t2 - t1) / 1e3 }, 1);
+        if (!wait_state(g, "waiting", error))
+            return FALSE;
+
+        t0 = g_get_monotonic_time();
+        if (!make_lower(error))
+            return FALSE;
+        gint64 t3 = first_reply(10);
+        if (t3 < 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "run %u: no echo reply within 10 s of "
+                        "lowA's return", i + 1);
+            return FALSE;
+        }
+        if (!e2e_console_wait_for(g->console, "@@C1@@", 10, NULL, error))
+            return FALSE;
+        gint64 t4 = g_get_monotonic_time();
+        g_array_append_vals(back_ms, &(double){ (t3 - t0) / 1e3 }, 1);
+        g_array_append_vals(carrier_up_ms, &(double){ (t4 - t0) / 1e3 }, 1);
+        if (!wait_state(g, "plugged", error))
+            return FALSE;
+    }
+    g_autofree char *kill = g_strdup_printf("kill %s", pid);
+    return e2e_console_run(g->console, kill, 10, NULL, NULL, error);
+}
+
+static void
+print_series(const char *what, GArray *v, double target)
+{
+    double med = bench_median(v), max = bench_max(v);
+    if (target > 0)
+        printf("%-44s median %6.1f ms  max %6.1f ms  (target < %.0f ms: %s)\n", what, med, max, target,
+               med < target ? "met" : "MISSED");
+    else
+        printf("%-44s median %6.1f ms  max %6.1f ms\n", what, med, max);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    Guest hub = { .mode = "hub" }, replug = { .mode = "replug" };
+    g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) gone_ack = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) back = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) carrier_up = g_array_new(FALSE, FALSE, sizeof(double));
+    gboolean ok;
+
+    bench_init("bench/reconnect", &argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNIC | E2E_NEED_VNICD);
+    ok = (B.peer = e2e_netns_peer_new(&error)) != NULL &&
+         (B.icmp = e2e_netns_peer_socket(B.peer, AF_INET, SOCK_RAW, IPPROTO_ICMP, &error)) >= 0 &&
+         make_lower(&error) && (B.daemon = bench_daemon_start(FALSE, TRUE, &error)) != NULL;
+    ok = ok && guest_boot(&hub, &error) &&
+         measure_heals(&hub, gone, gone_ack, back, carrier_up, &error) && guest_throughput(&hub, &error);
+    if (ok) {
+        printf("a direct NIC (macvtap on veth lowA, its hub), pc guest, TCG, %d runs:\n", RUNS);
+        print_series("lowA deleted -> guest carrier 0", gone, TARGET_GONE_MS);
+        print_series("  (from `ip link del` returning)", gone_ack, 0);
+        print_series("lowA re-created -> guest answers the peer", back, TARGET_BACK_MS);
+        print_series("lowA re-created -> guest carrier 1", carrier_up, 0);
+        fflush(stdout);
+        g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(B.daemon, "destroy", hub.xml->name, NULL);
+        ok = r->status == 0;
+        if (!ok)
+            g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "destroy: %s", r->err);
+    }
+    ok = ok && guest_boot(&replug, &error) && guest_throughput(&replug, &error);
+    if (ok) {
+        printf("guest <-> peer TCP (busybox dd | nc), %d MiB, median of %d:\n", SIZE_MIB, TPUT_RUNS);
+        Guest *gs[] = { &hub, &replug };
+        for (gsize i = 0; i < G_N_ELEMENTS(gs); i++) {
+            g_autofree char *off = offloads(gs[i]->features);
+            printf("  %-28s guest->peer %6.1f Mbit/s (max %.1f)  peer->guest %6.1f Mbit/s (max %.1f)\n"
+                   "  %-28s offloads negotiated: %s\n",
+                   i == 0 ? "on its hub (mode hub)" : "directly on the tap (replug)",
+                   bench_median(gs[i]->to_peer), bench_max(gs[i]->to_peer), bench_median(gs[i]->to_guest),
+                   bench_max(gs[i]->to_guest), "", off);
+        }
+    } else {
+        bench_report_error(B.daemon, "%s", error->message);
+    }
+    return bench_finish(ok);
+}
