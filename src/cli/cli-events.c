@@ -2,7 +2,11 @@
  *
  * One line per event, flushed at once so a pipe sees it:
  *   2023-11-14T22:13:20.000012+00:00 DEVICE_REMOVED web1 alias=net2 initiator=guest
- * (local time; the event's data members after the domain, in their order;
+ * (local time; the event's data members after the domain, in their order,
+ * except that the NIC events put theirs in an order made for reading:
+ *   … NIC_STATE web1 alias=net1 previous=plugged state=waiting waiting-for=eth1 reason="…"
+ *   … BACKEND_LOST web1 alias=net1 device=eth1 reason="…"
+ *   … BACKEND_RESTORED web1 alias=net1 target=macvtap3 how=hub lost-ms=212
  * a string with blanks or quotes, or an empty one, and any other JSON value
  * written as JSON),
  * or with --json the event object as vnicd sent it.  Runs until
@@ -66,11 +70,47 @@ format_time(JsonObject *event)
     return g_date_time_format(local, "%Y-%m-%dT%H:%M:%S.%f%:z");
 }
 
+/* The data members an event's line shows first, in this order, whatever
+ * order vnicd sent them in: for the NIC events, the NIC, then what changed,
+ * and the reason (a sentence) last.  Other members follow as they came. */
+static const char *const *
+leading_members(const char *name)
+{
+    static const char *const nic_state[] = { "alias", "previous", "state", "waiting-for",
+                                             "reason", NULL };
+    static const char *const backend_lost[] = { "alias", "device", "reason", NULL };
+    static const char *const backend_restored[] = { "alias", "target", "how", "lost-ms", NULL };
+    static const struct {
+        const char *event;
+        const char *const *members;
+    } orders[] = {
+        { "NIC_STATE", nic_state },
+        { "BACKEND_LOST", backend_lost },
+        { "BACKEND_RESTORED", backend_restored },
+    };
+    static const char *const none[] = { NULL };
+
+    for (gsize i = 0; name != NULL && i < G_N_ELEMENTS(orders); i++) {
+        if (strcmp(name, orders[i].event) == 0)
+            return orders[i].members;
+    }
+    return none;
+}
+
+static void
+append_member(GString *line, JsonObject *data, const char *member)
+{
+    g_autofree char *value = format_value(json_object_get_member(data, member));
+
+    g_string_append_printf(line, " %s=%s", member, value);
+}
+
 static void
 print_human(JsonObject *event)
 {
     JsonObject *data = vnic_cli_json_object(json_object_get_member(event, "data"));
     const char *name = vnic_cli_json_string(event, "event");
+    const char *const *leading = leading_members(name);
     JsonNode *domain = data != NULL ? json_object_get_member(data, "domain") : NULL;
     g_autofree char *who = domain != NULL ? format_value(domain) : g_strdup("-");
     g_autofree char *when = format_time(event);
@@ -78,13 +118,15 @@ print_human(JsonObject *event)
     g_autoptr(GList) members = data != NULL ? json_object_get_members(data) : NULL;
 
     g_string_printf(line, "%s %s %s", when, name != NULL ? name : "?", who);
+    for (guint i = 0; data != NULL && leading[i] != NULL; i++) {
+        if (json_object_has_member(data, leading[i]))
+            append_member(line, data, leading[i]);
+    }
     for (GList *m = members; m != NULL; m = m->next) {
-        g_autofree char *value = NULL;
-
-        if (strcmp(m->data, "domain") == 0)
+        if (strcmp(m->data, "domain") == 0 ||
+            g_strv_contains((const char *const *) leading, m->data))
             continue;
-        value = format_value(json_object_get_member(data, m->data));
-        g_string_append_printf(line, " %s=%s", (const char *) m->data, value);
+        append_member(line, data, m->data);
     }
     puts(line->str);
 }
@@ -163,6 +205,8 @@ run_events(const VnicCliContext *ctx, int argc, char **argv, EventsState *st)
         "Prints vnicd's events as they happen, one a line:\n"
         "  TIME EVENT DOMAIN KEY=VALUE…\n"
         "until interrupted, until N events came (--count) or SECONDS passed (--timeout).\n"
+        "A NIC whose host device goes away and comes back shows as BACKEND_LOST, NIC_STATE\n"
+        "(each step: waiting, restoring, plugged) and BACKEND_RESTORED (docs/api.md).\n"
         "Exit status 1 and 'Timeout' when --count events did not come within --timeout.",
     };
     const GOptionEntry entries[] = {

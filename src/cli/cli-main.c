@@ -32,7 +32,12 @@ static const Verb verbs[] = {
     { "dumpxml", vnic_cli_dumpxml,
       "dumpxml DOM [--inactive|--migratable] [--security-info] [--json]",
       "print a domain's XML" },
-    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]", "list a domain's NICs" },
+    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]",
+      "list a domain's NICs and, while it runs, each one's state (waiting (eth1), …)" },
+    { "domif-getlink", vnic_cli_domif_getlink, "domif-getlink DOM IFACE [--json]",
+      "print the link state the guest sees on a NIC: 'vnet0 up' or 'vnet0 down'" },
+    { "domif-setlink", vnic_cli_domif_setlink, "domif-setlink DOM IFACE up|down",
+      "set the link state the guest sees on a NIC (the running guest only)" },
     { "vncdisplay", vnic_cli_vncdisplay, "vncdisplay DOM [--json]",
       "print where a running domain's VNC server listens (127.0.0.1:0)" },
     { "pci", vnic_cli_pci, "pci DOM [--json]",
@@ -105,7 +110,8 @@ usage(FILE *out, int status)
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
         fprintf(out, "  %s\n      %s\n", verbs[i].synopsis, verbs[i].summary);
     fputs("\n"
-          "DOM is a domain name.  --json prints vnicd's answer as JSON.\n"
+          "DOM is a domain name; IFACE a NIC's host interface (vnet0), MAC or alias (net0).\n"
+          "--json prints vnicd's answer as JSON.\n"
           "--live and --config choose what a hot-plug verb changes: the running guest,\n"
           "the stored config, or with both both; with neither, the running guest if it\n"
           "runs, else the config.\n"

@@ -144,21 +144,66 @@ vnic_cli_dumpxml(const VnicCliContext *ctx, int argc, char **argv)
     return VNIC_CLI_EXIT_OK;
 }
 
+/* A NIC's "State" cell from its domiflist members: the state as words
+ * ("backend ready"), the device a waiting NIC waits for in parentheses,
+ * and ", link down" when a plugged NIC's carrier is down (a waiting or
+ * restoring NIC's link is always down: saying so would only be noise).
+ * NULL when the answer has no state (the domain is shut off). */
+static char *
+nic_state_cell(JsonObject *nic)
+{
+    const char *state = vnic_cli_json_string(nic, "state");
+    const char *waiting_for = vnic_cli_json_string(nic, "waiting-for");
+    const char *link = vnic_cli_json_string(nic, "link");
+    GString *cell;
+
+    if (state == NULL)
+        return NULL;
+    cell = g_string_new(state);
+    g_strdelimit(cell->str, "-", ' ');
+    if (strcmp(state, "waiting") == 0 && waiting_for != NULL)
+        g_string_append_printf(cell, " (%s)", waiting_for);
+    if (strcmp(state, "plugged") == 0 && g_strcmp0(link, "down") == 0)
+        g_string_append(cell, ", link down");
+    return g_string_free(cell, FALSE);
+}
+
+/* Whether any NIC of @nics has a "state": vnicd gives one to every NIC of
+ * a running domain, and none to a shut-off domain's. */
+static gboolean
+nics_have_state(JsonArray *nics)
+{
+    for (guint i = 0; i < json_array_get_length(nics); i++) {
+        if (vnic_cli_json_string(vnic_cli_json_object(json_array_get_element(nics, i)),
+                                 "state") != NULL)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* virsh's columns first (Interface Type Source Model MAC), then vnic's;
+ * State only while the domain runs. */
 static void
 print_interfaces(JsonArray *nics)
 {
-    static const char *const headers[] = { "Interface", "Type", "Source", "Model", "MAC",
-                                           "Address", "Guest name", NULL };
-    g_autoptr(VnicCliTable) table = vnic_cli_table_new("", "  ", headers, NULL);
+    enum { STATE_COLUMN = 7 };
+    const char *headers[] = { "Interface", "Type", "Source", "Model", "MAC", "Address",
+                              "Guest name", "State", NULL };
+    gboolean with_state = nics_have_state(nics);
+    g_autoptr(VnicCliTable) table = NULL;
 
+    if (!with_state)
+        headers[STATE_COLUMN] = NULL;
+    table = vnic_cli_table_new("", "  ", headers, NULL);
     for (guint i = 0; i < json_array_get_length(nics); i++) {
         JsonObject *n = vnic_cli_json_object(json_array_get_element(nics, i));
+        g_autofree char *state = with_state ? nic_state_cell(n) : NULL;
 
         vnic_cli_table_add(table, (const char *const[]) {
             vnic_cli_json_string(n, "target"), vnic_cli_json_string(n, "type"),
             vnic_cli_json_string(n, "source"), vnic_cli_json_string(n, "model"),
             vnic_cli_json_string(n, "mac"), vnic_cli_json_string(n, "address"),
-            vnic_cli_json_string(n, "guest-name") });
+            vnic_cli_json_string(n, "guest-name"), state });
     }
     vnic_cli_table_print(table);
 }
@@ -188,7 +233,14 @@ vnic_cli_domiflist(const VnicCliContext *ctx, int argc, char **argv)
     static const VnicCliVerbSpec spec = {
         "domiflist", "DOM", "a domain name", 1,
         "Lists a domain's NICs: host interface, type, source, model, MAC, PCI address and\n"
-        "the name the guest gives it.",
+        "the name the guest gives it; while the domain runs also each NIC's state:\n"
+        "  plugged                the guest has the NIC and its backend works\n"
+        "  plugged, link down     the same, but the guest sees no carrier (domif-setlink,\n"
+        "                         or its host device is down)\n"
+        "  waiting (DEV)          host device DEV is gone: link down until it is back\n"
+        "  restoring              DEV is back, vnicd is giving the NIC a new backend\n"
+        "  planned, backend ready, unplugging: on its way in or out\n"
+        "--json adds why a NIC is in its state (\"reason\") and its reconnect policy.",
     };
     gboolean json = FALSE;
     g_autoptr(JsonNode) ret = NULL;

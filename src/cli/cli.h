@@ -50,6 +50,9 @@ int vnic_cli_attach_interface(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_attach_device(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_detach_interface(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-link.c */
+int vnic_cli_domif_getlink(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domif_setlink(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 

@@ -412,3 +412,61 @@ vnic_conf_nic_backend_type(const VnicConfNic *nic)
         return VNIC_CONF_NIC_NETWORK;
     return nic->source_mode != NULL ? VNIC_CONF_NIC_DIRECT : VNIC_CONF_NIC_BRIDGE;
 }
+
+static const char *const reconnect_names[] = {
+    [VNIC_CONF_RECONNECT_DEFAULT] = "default",
+    [VNIC_CONF_RECONNECT_HUB] = "hub",
+    [VNIC_CONF_RECONNECT_REPLUG] = "replug",
+    [VNIC_CONF_RECONNECT_OFF] = "off",
+};
+
+const char *
+vnic_conf_reconnect_to_string(VnicConfReconnect mode)
+{
+    g_return_val_if_fail((guint) mode < G_N_ELEMENTS(reconnect_names), "unknown");
+    return reconnect_names[mode];
+}
+
+gboolean
+vnic_conf_reconnect_from_string(const char *text, VnicConfReconnect *mode)
+{
+    for (guint i = 0; text != NULL && i < G_N_ELEMENTS(reconnect_names); i++) {
+        if (g_strcmp0(text, reconnect_names[i]) == 0) {
+            *mode = (VnicConfReconnect) i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* A backend vnic makes (a tap or a macvtap), so it can make it again. */
+static gboolean
+nic_backend_is_vnics(const VnicConfNic *nic)
+{
+    VnicConfNicType type = vnic_conf_nic_backend_type(nic);
+
+    return type != VNIC_CONF_NIC_VHOSTUSER && type != VNIC_CONF_NIC_OTHER &&
+           nic->target_managed != VNIC_TRISTATE_NO;
+}
+
+VnicConfReconnect
+vnic_conf_nic_reconnect_mode(const VnicConfDomain *def, const VnicConfDevice *dev)
+{
+    const VnicConfNic *nic;
+
+    g_return_val_if_fail(dev != NULL && dev->nic != NULL, VNIC_CONF_RECONNECT_OFF);
+    nic = dev->nic;
+    if (nic->reconnect != VNIC_CONF_RECONNECT_DEFAULT)
+        return nic->reconnect;
+    if (!nic_backend_is_vnics(nic))
+        return VNIC_CONF_RECONNECT_OFF;
+    /* a hubport is a single-queue netdev: a multiqueue NIC on one would
+     * get one queue pair, and the tap's other queues no peer */
+    if (nic->queues > 1)
+        return def != NULL && def->reconnect == VNIC_CONF_RECONNECT_OFF
+                   ? VNIC_CONF_RECONNECT_OFF : VNIC_CONF_RECONNECT_REPLUG;
+    if (def != NULL && def->reconnect != VNIC_CONF_RECONNECT_DEFAULT)
+        return def->reconnect;
+    return vnic_conf_nic_backend_type(nic) == VNIC_CONF_NIC_DIRECT ? VNIC_CONF_RECONNECT_HUB
+                                                                   : VNIC_CONF_RECONNECT_REPLUG;
+}

@@ -128,6 +128,18 @@ typedef enum {
                                * the launcher refuses it, so define does */
 } VnicConfNicType;
 
+/* What vnicd does when a running NIC's host device vanishes and comes
+ * back (<vnic:reconnect mode>, docs/xml.md): give the NIC a new backend
+ * through the hub it sits on (the guest sees carrier only), unplug and
+ * replug it in place (the guest sees a new NIC at the same slot, MAC and
+ * name), or nothing.  DEFAULT: the XML does not say. */
+typedef enum {
+    VNIC_CONF_RECONNECT_DEFAULT = 0,
+    VNIC_CONF_RECONNECT_HUB,
+    VNIC_CONF_RECONNECT_REPLUG,
+    VNIC_CONF_RECONNECT_OFF,
+} VnicConfReconnect;
+
 /* One direction of <bandwidth>: average and peak in KiB/s, burst in KiB,
  * as libvirt; 0 when absent (average > 0 whenever the element is there). */
 typedef struct {
@@ -162,6 +174,9 @@ typedef struct {
     /* vnic's own knob <vnic:unplug guest='allow|deny'/>, see docs/xml.md;
      * NO means the guest must not be able to unplug this NIC. */
     VnicTristate guest_unplug;
+    /* <vnic:reconnect mode='hub|replug|off'/>; DEFAULT when absent (see
+     * vnic_conf_nic_reconnect_mode() for what then applies) */
+    VnicConfReconnect reconnect;
 } VnicConfNic;
 
 typedef struct {
@@ -225,6 +240,9 @@ typedef struct {
     VnicTristate guest_unplug;  /* default for NICs without their own setting */
     gint spare_ports;           /* q35 hot-plug root ports, -1 = default */
     gboolean auto_acpi_index;   /* number NICs' acpi-index 1, 2, … */
+    /* <vnic:reconnect mode='…'/> at domain level: the default of NICs
+     * without their own; DEFAULT when absent */
+    VnicConfReconnect reconnect;
     GPtrArray *devices;       /* of VnicConfDevice*, document order, owned */
 } VnicConfDomain;
 
@@ -306,6 +324,26 @@ VnicConfNicType vnic_conf_nic_backend_type(const VnicConfNic *nic);
 /* TRUE when <memoryBacking><access mode='shared'/>: what a vhost-user
  * NIC needs (a domain with one is refused otherwise; attach checks it). */
 gboolean vnic_conf_domain_memory_shared(const VnicConfDomain *def);
+/* "default", "hub", "replug", "off". */
+const char *vnic_conf_reconnect_to_string(VnicConfReconnect mode);
+/* The inverse, "default" included; FALSE (and *@mode untouched) for any
+ * other text. */
+gboolean vnic_conf_reconnect_from_string(const char *text, VnicConfReconnect *mode);
+
+/* The reconnect mode NIC @dev runs with, never DEFAULT: its own
+ * <vnic:reconnect>, else the domain's where it applies, else the type
+ * default.  Type defaults: a macvtap backend (direct, or a network resolved
+ * to a device) HUB, as the kernel deletes a macvtap with its lower device;
+ * a tap vnic creates (bridge, ethernet, an unresolved network) REPLUG, or
+ * with <driver queues> > 1 too, since a hubport feeds one queue only;
+ * <target managed='no'> (someone else's tap), vhostuser and the types vnic
+ * does not run OFF.  The domain's mode covers the NICs whose backend vnic
+ * creates (not managed='no', vhostuser or other types), and a domain-wide
+ * HUB gives multiqueue NICs REPLUG.  @def may be NULL (no domain default);
+ * @dev need not be part of it (a NIC being attached). */
+VnicConfReconnect vnic_conf_nic_reconnect_mode(const VnicConfDomain *def,
+                                               const VnicConfDevice *dev);
+
 /* "ethernet", "bridge", … */
 const char *vnic_conf_nic_type_name(VnicConfNicType type);
 /* @nic's <interface type> as libvirt spells it (the written one for OTHER). */

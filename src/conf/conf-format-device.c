@@ -17,7 +17,8 @@
 
 /* The order libvirt writes device children in; the tail is the common
  * device info (virDomainDeviceInfoFormat). */
-#define DEVICE_INFO_ORDER "boot", "alias", "master", "acpi", "rom", "vnic:unplug", "address"
+#define DEVICE_INFO_ORDER \
+    "boot", "alias", "master", "acpi", "rom", "vnic:unplug", "vnic:reconnect", "address"
 
 static const char *const interface_order[] = {
     "mac", "source", "vlan", "virtualport", "bandwidth", "ip", "route", "script", "downscript",
@@ -118,6 +119,9 @@ format_nic(const VnicConfDevice *dev, xmlNode *node, VnicConfFormatFlags flags)
     vnic_conf_xml_set_child_prop(node, order, "mtu", "size", mtu);
     vnic_conf_xml_set_child_prop(node, order, "acpi", "index", acpi);
     vnic_conf_xml_set_child_prop(node, order, "vnic:unplug", "guest", unplug);
+    vnic_conf_xml_set_child_prop(node, order, "vnic:reconnect", "mode",
+                                 nic->reconnect == VNIC_CONF_RECONNECT_DEFAULT
+                                     ? NULL : vnic_conf_reconnect_to_string(nic->reconnect));
 }
 
 static void

@@ -3,7 +3,7 @@
  * Builds an output tree: the parsed <domain> element's attributes and
  * children are copied (everything vnic does not model comes out as it went
  * in), then the modeled fields are written into it (name, uuid, memory,
- * vcpu, os, acpi, <vnic:hotplug>) and <devices> is rebuilt from
+ * vcpu, os, acpi, <vnic:hotplug>, <vnic:reconnect>) and <devices> is rebuilt from
  * def->devices in their order (see conf-format-device.c): one <devices>
  * element, where the first one was, however many the input had.  A domain built by
  * code, without a document, gets every element from its fields.
@@ -19,7 +19,7 @@ static const char *const domain_order[] = {
     "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo",
     "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff",
     "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap",
-    "launchSecurity", "vnic:hotplug", NULL,
+    "launchSecurity", "vnic:hotplug", "vnic:reconnect", NULL,
 };
 
 static const char *const os_order[] = {
@@ -137,12 +137,13 @@ static gboolean
 uses_vnic_ns(const VnicConfDomain *def)
 {
     if (def->spare_ports >= 0 || def->guest_unplug != VNIC_TRISTATE_ABSENT ||
-        def->auto_acpi_index)
+        def->auto_acpi_index || def->reconnect != VNIC_CONF_RECONNECT_DEFAULT)
         return TRUE;
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
 
-        if (vnic_conf_device_is_nic(dev) && dev->nic->guest_unplug != VNIC_TRISTATE_ABSENT)
+        if (vnic_conf_device_is_nic(dev) && (dev->nic->guest_unplug != VNIC_TRISTATE_ABSENT ||
+                                             dev->nic->reconnect != VNIC_CONF_RECONNECT_DEFAULT))
             return TRUE;
     }
     return FALSE;
@@ -173,6 +174,15 @@ format_hotplug(const VnicConfDomain *def, xmlNode *root)
     vnic_conf_xml_set_prop(hotplug, "acpi-index", acpi);
 }
 
+/* <vnic:reconnect mode>, after <vnic:hotplug>; gone when DEFAULT. */
+static void
+format_reconnect(const VnicConfDomain *def, xmlNode *root)
+{
+    vnic_conf_xml_set_child_prop(root, domain_order, "vnic:reconnect", "mode",
+                                 def->reconnect == VNIC_CONF_RECONNECT_DEFAULT
+                                     ? NULL : vnic_conf_reconnect_to_string(def->reconnect));
+}
+
 char *
 vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags)
 {
@@ -190,5 +200,6 @@ vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags)
     format_features(def, root);
     format_devices(def, root, flags);
     format_hotplug(def, root);
+    format_reconnect(def, root);
     return vnic_conf_xml_serialize(root);
 }

@@ -476,7 +476,8 @@ check_address(const VnicConfDevice *dev, const char *other_type, GError **error)
     return TRUE;
 }
 
-/* Refuses vnic-namespace children, except <vnic:unplug> on an interface. */
+/* Refuses vnic-namespace children, except <vnic:unplug> and
+ * <vnic:reconnect> on an interface. */
 static gboolean
 check_vnic_children(const xmlNode *node, const VnicConfDevice *dev, GError **error)
 {
@@ -485,7 +486,9 @@ check_vnic_children(const xmlNode *node, const VnicConfDevice *dev, GError **err
 
         if (!vnic_conf_xml_is_vnic(cur))
             continue;
-        if (dev->kind == VNIC_CONF_DEV_INTERFACE && strcmp((const char *) cur->name, "unplug") == 0)
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE &&
+            (strcmp((const char *) cur->name, "unplug") == 0 ||
+             strcmp((const char *) cur->name, "reconnect") == 0))
             continue;
         qname = vnic_conf_xml_qname(cur);
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,

@@ -1,7 +1,8 @@
 /* conf-parse-interface.c: <interface> into VnicConfNic.
  *
  * Models what vnic needs to plug a NIC (type, MAC, source, host-side name,
- * model, queues, link state, MTU, ACPI index, vnic's <vnic:unplug>); all
+ * model, queues, link state, MTU, ACPI index, vnic's <vnic:unplug> and
+ * <vnic:reconnect>); all
  * other children and attributes stay in the element and are written back
  * verbatim.  Defaults are libvirt's: direct mode vepa, model rtl8139 on x86.
  * Checks that span several NICs (duplicate MACs, ACPI indexes) are done by
@@ -311,28 +312,94 @@ parse_tuning(xmlNode *node, VnicConfNic *nic, GError **error)
     return TRUE;
 }
 
+/* One vnic element @name inside <interface> at most: *@out is it or NULL. */
+static gboolean
+single_vnic_child(xmlNode *node, const char *name, xmlNode **out, GError **error)
+{
+    *out = NULL;
+    for (xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
+        if (!vnic_conf_xml_is_vnic(cur) || strcmp((const char *) cur->name, name) != 0)
+            continue;
+        if (*out != NULL) {
+            g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
+                        "<interface> has more than one <vnic:%s> element", name);
+            return FALSE;
+        }
+        *out = cur;
+    }
+    return TRUE;
+}
+
 /* <vnic:unplug guest='allow|deny'/>: whether the guest may unplug it. */
 static gboolean
 parse_unplug(xmlNode *node, VnicConfNic *nic, GError **error)
 {
     static const char *const attrs[] = { "guest", NULL };
-    gboolean seen = FALSE;
+    xmlNode *unplug;
 
-    for (xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
-        if (!vnic_conf_xml_is_vnic(cur) || strcmp((const char *) cur->name, "unplug") != 0)
-            continue;
-        if (seen) {
-            g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
-                        "<interface> has more than one <vnic:unplug> element");
-            return FALSE;
-        }
-        seen = TRUE;
-        if (!vnic_conf_xml_check_attrs(cur, attrs, error) ||
-            !vnic_conf_xml_prop_tristate(cur, "guest", "allow", "deny", &nic->guest_unplug,
-                                         error))
-            return FALSE;
+    if (!single_vnic_child(node, "unplug", &unplug, error))
+        return FALSE;
+    if (unplug == NULL)
+        return TRUE;
+    return vnic_conf_xml_check_attrs(unplug, attrs, error) &&
+           vnic_conf_xml_prop_tristate(unplug, "guest", "allow", "deny", &nic->guest_unplug,
+                                       error);
+}
+
+/* <vnic:reconnect mode='hub|replug|off'/> (domain level or in an
+ * <interface>): the mode attribute, required. */
+gboolean
+vnic_conf_parse_reconnect_element(xmlNode *node, VnicConfReconnect *mode, GError **error)
+{
+    static const char *const attrs[] = { "mode", NULL };
+    static const char *const modes[] = { "hub", "replug", "off", NULL };
+    g_autofree char *text = NULL;
+
+    if (!vnic_conf_xml_check_attrs(node, attrs, error) ||
+        !vnic_conf_xml_prop_required_choice(node, "mode", modes, &text, error))
+        return FALSE;
+    return vnic_conf_reconnect_from_string(text, mode);
+}
+
+/* Whether @nic can run with its own @mode: hub and replug need a tap or
+ * macvtap backend, hub a single queue (a hubport carries one). */
+static gboolean
+check_reconnect(const VnicConfNic *nic, VnicConfReconnect mode, GError **error)
+{
+    VnicConfNicType backend = vnic_conf_nic_backend_type(nic);
+    const char *name = vnic_conf_reconnect_to_string(mode);
+
+    if (mode != VNIC_CONF_RECONNECT_HUB && mode != VNIC_CONF_RECONNECT_REPLUG)
+        return TRUE;
+    if (backend == VNIC_CONF_NIC_VHOSTUSER || backend == VNIC_CONF_NIC_OTHER) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<vnic:reconnect mode='%s'> needs a tap or macvtap backend, not "
+                    "<interface type='%s'>",
+                    name, vnic_conf_nic_type_string(nic));
+        return FALSE;
+    }
+    if (mode == VNIC_CONF_RECONNECT_HUB && nic->queues > 1) {
+        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
+                    "<vnic:reconnect mode='hub'> cannot go with <driver queues='%u'>: a "
+                    "hubport carries one queue, so the NIC would lose the others; use "
+                    "mode='replug'",
+                    nic->queues);
+        return FALSE;
     }
     return TRUE;
+}
+
+static gboolean
+parse_reconnect(xmlNode *node, VnicConfNic *nic, GError **error)
+{
+    xmlNode *reconnect;
+
+    if (!single_vnic_child(node, "reconnect", &reconnect, error))
+        return FALSE;
+    if (reconnect == NULL)
+        return TRUE;
+    return vnic_conf_parse_reconnect_element(reconnect, &nic->reconnect, error) &&
+           check_reconnect(nic, nic->reconnect, error);
 }
 
 gboolean
@@ -344,5 +411,6 @@ vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node, VnicConfDe
     return parse_type(node, nic, error) && parse_mac(node, nic, error) &&
            parse_source(node, nic, error) && parse_target(node, nic, error) &&
            parse_model(node, nic, error) && parse_tuning(node, nic, error) &&
-           parse_unplug(node, nic, error) && vnic_conf_parse_interface_extra(node, nic, error);
+           parse_unplug(node, nic, error) && vnic_conf_parse_interface_extra(node, nic, error) &&
+           parse_reconnect(node, nic, error);
 }

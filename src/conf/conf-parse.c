@@ -1,10 +1,11 @@
 /* conf-parse.c: a <domain> document into a VnicConfDomain.
  *
  * Owns the domain-level elements vnic models (type, name, uuid, memory,
- * vcpu, os, features/acpi, emulator, <vnic:hotplug>), the walk over
- * <devices>, and the checks spanning several devices (duplicate MACs, ACPI
- * indexes and aliases).  Everything else at domain level stays in the
- * document and is written back verbatim.  Also parses a lone <interface>.
+ * vcpu, os, features/acpi, emulator, <vnic:hotplug>, <vnic:reconnect>),
+ * the walk over <devices>, and the checks spanning several devices
+ * (duplicate MACs, ACPI indexes and aliases).  Everything else at domain
+ * level stays in the document and is written back verbatim.  Also parses
+ * a lone <interface>.
  *
  * Invariant: the document is owned by the definition from the first moment,
  * so devices' borrowed element pointers never outlive it, even on error.
@@ -316,29 +317,36 @@ parse_hotplug(VnicConfDomain *def, xmlNode *node, GError **error)
     return TRUE;
 }
 
-/* vnic's namespace at domain level: one <vnic:hotplug>, nothing else. */
+/* vnic's namespace at domain level: one <vnic:hotplug> and one
+ * <vnic:reconnect> at most, nothing else. */
 static gboolean
 parse_vnic_elements(VnicConfDomain *def, xmlNode *root, GError **error)
 {
-    gboolean seen = FALSE;
+    gboolean seen_hotplug = FALSE, seen_reconnect = FALSE;
 
     for (xmlNode *cur = root->children; cur != NULL; cur = cur->next) {
+        gboolean hotplug, *seen;
+
         if (!vnic_conf_xml_is_vnic(cur))
             continue;
-        if (strcmp((const char *) cur->name, "hotplug") != 0) {
+        hotplug = strcmp((const char *) cur->name, "hotplug") == 0;
+        if (!hotplug && strcmp((const char *) cur->name, "reconnect") != 0) {
             g_autofree char *qname = vnic_conf_xml_qname(cur);
 
             g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_UNSUPPORTED,
                         "unknown element <%s> in vnic's namespace %s", qname, VNIC_CONF_NS);
             return FALSE;
         }
-        if (seen) {
+        seen = hotplug ? &seen_hotplug : &seen_reconnect;
+        if (*seen) {
             g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_INVALID,
-                        "<domain> has more than one <vnic:hotplug> element");
+                        "<domain> has more than one <vnic:%s> element",
+                        (const char *) cur->name);
             return FALSE;
         }
-        seen = TRUE;
-        if (!parse_hotplug(def, cur, error))
+        *seen = TRUE;
+        if (hotplug ? !parse_hotplug(def, cur, error)
+                    : !vnic_conf_parse_reconnect_element(cur, &def->reconnect, error))
             return FALSE;
     }
     return TRUE;

@@ -27,6 +27,11 @@ VnicConfDevice *vnic_conf_parse_device(const VnicConfParseCtx *ctx, xmlNode *nod
 gboolean vnic_conf_parse_interface(const VnicConfParseCtx *ctx, xmlNode *node,
                                    VnicConfDevice *dev, GError **error);
 
+/* <vnic:reconnect mode='hub|replug|off'/>: unknown attributes refused,
+ * mode required. */
+gboolean vnic_conf_parse_reconnect_element(xmlNode *node, VnicConfReconnect *mode,
+                                           GError **error);
+
 /* conf-parse-nic-extra.c: <bandwidth>, <driver name>, <virtualport> and
  * vhost-user's rules, once the rest of the interface is parsed. */
 gboolean vnic_conf_parse_interface_extra(xmlNode *node, VnicConfNic *nic, GError **error);

@@ -132,6 +132,15 @@ gboolean vnic_host_link_exists(const VnicHostLink *link);
  * that is gone or no longer ours is VNIC_HOST_ERROR_NOT_FOUND. */
 gboolean vnic_host_link_set_up(const VnicHostLink *link, gboolean up, GError **error);
 
+/* Puts the owned tap @tap (a link with exactly its name and ifindex, else
+ * VNIC_HOST_ERROR_NOT_FOUND) on bridge @bridge (NOT_FOUND when missing,
+ * INVALID when not a bridge) with MTU @mtu, or the bridge's when 0 (as at
+ * creation), and brings it up: for a tap that survived its bridge being
+ * deleted, once a bridge of that name is back.  Also fine on a tap still
+ * on that bridge. */
+gboolean vnic_host_tap_enslave(const VnicHostLink *tap, const char *bridge, guint mtu,
+                               GError **error);
+
 /* TRUE when link @name exists (and, with @bridge, is a bridge); else
  * NOT_FOUND or INVALID naming it.  For checks before anything is made. */
 gboolean vnic_host_link_check(const char *name, gboolean bridge, GError **error);

@@ -17,6 +17,8 @@
  *      a smaller port would lower the bridge's MTU);
  *   6. (bridge) enslaving to the bridge;
  *   7. up, unless <link state='down'>.
+ * Steps 5 to 7 are also vnic_host_tap_enslave(): a tap that outlived its
+ * bridge joins the bridge made again under that name.
  *
  * Taps are never made persistent: see host-backend.c.  Must not: reuse an
  * existing tap, or leave one behind on failure (closing our fds removes a
@@ -192,12 +194,64 @@ tap_enslave(VnicHostNl *nl, guint ifindex, const char *name, guint bridge_ifinde
                                bridge);
 }
 
+/* Steps 5 to 7 on tap @link: MTU @mtu (0: leave it), enslaved to bridge
+ * @bridge_ifindex (0: none), up when @up.  Creation and a re-enslave
+ * after the bridge came back share them. */
+static gboolean
+tap_join(VnicHostNl *nl, rtnl_link *link, guint mtu, guint bridge_ifindex, const char *bridge,
+         gboolean up, GError **error)
+{
+    const char *name = rtnl_link_get_name(link);
+    guint ifindex = (guint)rtnl_link_get_ifindex(link);
+
+    if (mtu && mtu != rtnl_link_get_mtu(link) &&
+        !vnic_host_nl_set_mtu(nl, ifindex, name, mtu, error))
+        return FALSE;
+    if (bridge_ifindex && !tap_enslave(nl, ifindex, name, bridge_ifindex, bridge, error))
+        return FALSE;
+    return !up || vnic_host_nl_set_up(nl, ifindex, name, TRUE, error);
+}
+
+gboolean
+vnic_host_tap_enslave(const VnicHostLink *tap, const char *bridge, guint mtu, GError **error)
+{
+    g_autoptr(VnicHostNl) nl = NULL;
+    g_autoptr(rtnl_link) link = NULL;
+    guint bridge_ifindex = 0, bridge_mtu = 0;
+
+    g_return_val_if_fail(tap != NULL && tap->name != NULL && tap->ifindex > 0, FALSE);
+    g_return_val_if_fail(bridge != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    if (tap->kind != VNIC_HOST_LINK_TAP)
+        return vnic_host_fail(error, VNIC_HOST_ERROR_INVALID, "only a tap joins a bridge",
+                              "enslaving %s '%s' to bridge '%s'",
+                              vnic_host_link_kind_to_string(tap->kind), tap->name, bridge);
+    nl = vnic_host_nl_open(error);
+    if (!nl || !vnic_host_nl_get_owned(nl, tap, &link, error))
+        return FALSE;
+    if (!link) {
+        g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_NOT_FOUND,
+                    "enslaving '%s' to bridge '%s': tap '%s' (ifindex %u) no longer exists",
+                    tap->name, bridge, tap->name, tap->ifindex);
+        return FALSE;
+    }
+    if (!tap_find_bridge(nl, bridge, &bridge_ifindex, &bridge_mtu, error)) {
+        g_prefix_error(error, "enslaving '%s': ", tap->name);
+        return FALSE;
+    }
+    if (!tap_join(nl, link, mtu ? mtu : bridge_mtu, bridge_ifindex, bridge, TRUE, error))
+        return FALSE;
+    g_debug("tap '%s' (ifindex %u) on bridge '%s' again", tap->name, tap->ifindex, bridge);
+    return TRUE;
+}
+
 gboolean
 vnic_host_tap_setup(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic *nic,
                     GError **error)
 {
     gboolean bridged = vnic_conf_nic_backend_type(nic) == VNIC_CONF_NIC_BRIDGE;
-    guint bridge_ifindex = 0, bridge_mtu = 0, mtu;
+    guint bridge_ifindex = 0, bridge_mtu = 0;
     g_autoptr(rtnl_link) link = NULL;
     const char *name;
     guint ifindex;
@@ -212,13 +266,8 @@ vnic_host_tap_setup(VnicHostBackend *backend, VnicHostNl *nl, const VnicConfNic 
     ifindex = backend->link->ifindex;
     if (!tap_set_mac(nl, nic, link, error))
         return FALSE;
-    mtu = nic->mtu ? nic->mtu : bridge_mtu;
-    if (mtu && mtu != rtnl_link_get_mtu(link) &&
-        !vnic_host_nl_set_mtu(nl, ifindex, name, mtu, error))
-        return FALSE;
-    if (bridged && !tap_enslave(nl, ifindex, name, bridge_ifindex, nic->source, error))
-        return FALSE;
-    if (nic->link_up != VNIC_TRISTATE_NO && !vnic_host_nl_set_up(nl, ifindex, name, TRUE, error))
+    if (!tap_join(nl, link, nic->mtu ? nic->mtu : bridge_mtu, bridge_ifindex, nic->source,
+                  nic->link_up != VNIC_TRISTATE_NO, error))
         return FALSE;
     g_debug("tap '%s' (ifindex %u): %u queue(s)%s%s", name, ifindex, backend->fds->len,
             bridged ? " on bridge " : "", bridged ? nic->source : "");

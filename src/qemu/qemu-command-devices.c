@@ -41,7 +41,11 @@
  *                      → romfile (empty: none); driver name='vhost' runs as
  *                      vhost=off (no /dev/vhost-net; vnicd warns); <bandwidth>
  *                      is the host layer's (tc); <vlan>, <filterref>,
- *                      <coalesce>, <tune>, … refused
+ *                      <coalesce>, <tune>, … refused; reconnect mode hub
+ *                      (vnic_qemu_nic_on_hub: direct NICs by default): the
+ *                      tap's -netdev, then -netdev hubport hp-<id> on it and
+ *                      hpnic-<id> on the same hub (qemu-hub.h), the -device
+ *                      on hpnic-<id>
  *   interface vhostuser -chardev socket,path[,server=on,wait=off] +
  *                      -netdev vhost-user,chardev[,queues] + virtio-net;
  *                      under TCG vectors=0 (QEMU 7.2 crashes unmasking a
@@ -49,6 +53,7 @@
  *                      refused there
  */
 #include "qemu/qemu-command-priv.h"
+#include "qemu/qemu-hub.h"
 
 #include <string.h>
 
@@ -736,6 +741,36 @@ refuse_virtualport(const VnicConfDomain *def, const VnicConfDevice *dev, xmlNode
     return FALSE;
 }
 
+/* The conf layer refuses a NIC's own mode that cannot run; this catches
+ * a definition made or changed by code: a hub needs a tap or macvtap and
+ * one queue (a hubport carries one), replug a tap or macvtap. */
+static gboolean
+check_reconnect(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
+{
+    VnicConfReconnect mode = vnic_conf_nic_reconnect_mode(def, dev);
+    VnicConfNicType backend = vnic_conf_nic_backend_type(dev->nic);
+
+    if (mode != VNIC_CONF_RECONNECT_HUB && mode != VNIC_CONF_RECONNECT_REPLUG)
+        return TRUE;
+    if (backend == VNIC_CONF_NIC_VHOSTUSER || backend == VNIC_CONF_NIC_OTHER) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<vnic:reconnect mode='%s'> needs a tap or macvtap backend, not "
+                            "<interface type='%s'>",
+                            vnic_conf_reconnect_to_string(mode),
+                            vnic_conf_nic_type_string(dev->nic));
+        return FALSE;
+    }
+    if (mode == VNIC_CONF_RECONNECT_HUB && dev->nic->queues > 1) {
+        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
+                            "<vnic:reconnect mode='hub'> cannot go with <driver queues='%u'>: "
+                            "a hubport carries one queue, so the NIC would lose the others; "
+                            "use mode='replug'",
+                            dev->nic->queues);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* What an <interface> may contain for vnic to honour it, cold-plugged or
  * hot-plugged: anything else is refused, never silently dropped. */
 gboolean
@@ -750,6 +785,8 @@ vnic_qemu_nic_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError
     xmlNode *rom = vnic_qemu_xml_child(dev->node, "rom");
     g_autofree char *rom_file = vnic_qemu_xml_prop(rom, "file");
 
+    if (!check_reconnect(def, dev, error))
+        return FALSE;
     if (dev->nic->type == VNIC_CONF_NIC_OTHER)
         return refuse_other_type(def, dev, error);
     if (vnic_qemu_xml_child(dev->node, "virtualport") != NULL)
@@ -775,6 +812,7 @@ vnic_qemu_build_nic(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
     const VnicConfNic *nic = dev->nic;
     const char *id = vnic_qemu_names_get(b->names, dev);
     g_autofree char *netdev = g_strconcat("host", id, NULL);
+    g_autofree char *nic_port = NULL;
     g_autofree char *mac = NULL;
     g_autofree char *qdriver = NULL;
     g_autoptr(GString) s = NULL;
@@ -791,11 +829,16 @@ vnic_qemu_build_nic(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error)
         nic_vhostuser_netdev(b, dev, netdev);
     else if (!nic_netdev(b, dev, netdev, error))
         return FALSE;
+    if (vnic_qemu_nic_on_hub(b->def, dev)) {
+        /* the hub is numbered after the PCI address, checked below */
+        vnic_qemu_hub_append_argv(b->cmd->argv, id, vnic_qemu_hub_id(dev), netdev);
+        nic_port = vnic_qemu_hub_nic_port_id(id);
+    }
     qdriver = virtio ? virtio_driver("virtio-net", nic->model)
                      : g_strdup(nic->model != NULL ? nic->model : "rtl8139");
     s = g_string_new(qdriver);
     mac = vnic_conf_mac_format(nic->mac);
-    vnic_qemu_opt(s, "netdev", netdev);
+    vnic_qemu_opt(s, "netdev", nic_port != NULL ? nic_port : netdev);
     vnic_qemu_opt(s, "id", id);
     vnic_qemu_opt(s, "mac", mac);
     if (!nic_device_opts(b, dev, virtio, s, error) || !vnic_qemu_opt_pci(b, dev, s, error))

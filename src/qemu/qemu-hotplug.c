@@ -1,13 +1,15 @@
 /* qemu-hotplug.c: one NIC into a running QEMU (the sequence and its
  * rollback are qemu-plug.c's), and device_add's arguments for a NIC.
- * A tap NIC: getfd per queue → netdev_add tap → device_add.  A vhost-user
- * NIC: chardev-add (unix socket, client or server) → netdev_add
+ * A tap NIC: getfd per queue → netdev_add tap → device_add; one on a hub
+ * (reconnect mode hub): qemu-hub.c's sequence, with the hubports.  A
+ * vhost-user NIC: chardev-add (unix socket, client or server) → netdev_add
  * vhost-user → device_add; undone with netdev_del (which deletes the
  * chardev too, QEMU 7.2's vhost-user cleanup does), or chardev-remove when
  * netdev_add failed. */
 #include "qemu/qemu-hotplug.h"
 
 #include "qemu/qemu-command-priv.h"
+#include "qemu/qemu-hub.h"
 
 /* {"id", "backend": {"type": "socket", "data": {"addr": {"type": "unix",
  * "data": {"path"}}, "server", "wait"}}}, as -chardev socket,path= says. */
@@ -83,10 +85,19 @@ vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
                             const char *fail_step, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-    g_autofree char *what = g_strdup_printf("hot-plug of %s", dev->alias);
-    g_autofree char *netdev = g_strconcat("host", dev->alias, NULL);
-    VnicQemuPlug *plug = vnic_qemu_plug_new(what, dev->alias);
+    g_autofree char *what = NULL;
+    g_autofree char *netdev = NULL;
+    VnicQemuPlug *plug;
 
+    /* a NIC on a hub is plugged with its hubports, as it would boot */
+    if (vnic_qemu_nic_on_hub(def, dev)) {
+        vnic_qemu_hub_hotplug_nic_async(qmp, def, dev, fds, n_fds, fail_step, cancellable,
+                                        callback, user_data);
+        return;
+    }
+    what = g_strdup_printf("hot-plug of %s", dev->alias);
+    netdev = g_strconcat("host", dev->alias, NULL);
+    plug = vnic_qemu_plug_new(what, dev->alias);
     if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER)
         add_vhost_user(plug, dev, netdev);
     else

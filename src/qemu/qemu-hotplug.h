@@ -2,9 +2,11 @@
  *
  * getfd (one per queue, the fds sent with SCM_RIGHTS) → netdev_add (tap,
  * vhost off) → device_add with an explicit bus and addr; a vhost-user NIC
- * (no fds) chardev-add (its socket) → netdev_add vhost-user → device_add.  A failing step
- * undoes the ones before it, in reverse (netdev_del, closefd), so QEMU is
- * left as it was; the error names the step and carries QEMU's message.
+ * (no fds) chardev-add (its socket) → netdev_add vhost-user → device_add;
+ * a NIC whose reconnect mode is hub (vnic_qemu_nic_on_hub) gets its
+ * hubports too (vnic_qemu_hub_hotplug_nic_async).  A failing step undoes
+ * the ones before it, in reverse (netdev_del, closefd), so QEMU is left as
+ * it was; the error names the step and carries QEMU's message.
  */
 #pragma once
 
@@ -24,18 +26,19 @@ typedef struct {
 #define VNIC_QEMU_STEP_NETDEV_ADD "netdev_add"
 #define VNIC_QEMU_STEP_DEVICE_ADD "device_add"
 
-/* Plugs NIC @dev (its alias, MAC and planned address set; not yet part of
- * @def, which provides the bus names) with the host backend's @fds, one per
- * queue.  Takes @fds: they are closed when the call is done, whatever
- * happens (QEMU holds its own copies).  @fail_step (tests only, usually
- * NULL) makes that step send an argument QEMU refuses, to exercise the
- * rollback against a real QEMU. */
 /* What the launcher refuses in a lone <interface> (a type it does not run,
  * <virtualport>, children it does not honour), checked before anything is
  * made for it: the same rule as for a domain's NICs at define. */
 gboolean vnic_qemu_hotplug_check_nic(const VnicConfDomain *def, const VnicConfDevice *dev,
                                      GError **error);
 
+/* Plugs NIC @dev (its alias, MAC and planned address set; not yet part of
+ * @def, which provides the bus names) with the host backend's @fds, one per
+ * queue.  Takes @fds: they are closed when the call is done, whatever
+ * happens (QEMU holds its own copies).  @fail_step (tests only, usually
+ * NULL) makes that step send an argument QEMU refuses, to exercise the
+ * rollback against a real QEMU.  A NIC on a hub is plugged with its
+ * hubports (vnic_qemu_hub_hotplug_nic_async), so callers need not care. */
 void vnic_qemu_hotplug_nic_async(VnicQmpClient *qmp, const VnicConfDomain *def,
                                  const VnicConfDevice *dev, int *fds, guint n_fds,
                                  const char *fail_step, GCancellable *cancellable,

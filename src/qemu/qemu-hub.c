@@ -1,6 +1,7 @@
 /* qemu-hub.c: NICs on a hub, so their backend can be dropped and replaced
  * while the guest runs (see qemu-hub.h): the hub's ids and arguments, the
- * hot-plug in hub mode, detach / attach / swap of the backend, set_link.
+ * hot-plug in hub mode, detach / attach / swap of the backend, set_link,
+ * and the netdevs a NIC leaves behind once unplugged.
  *
  * The plug sequences (getfd, netdev_add, rollback) are qemu-plug.c's; this
  * file only says which steps a hub needs and what each undoes.
@@ -8,6 +9,13 @@
 #include "qemu/qemu-hub.h"
 
 #include "qemu/qemu-command.h"
+
+gboolean
+vnic_qemu_nic_on_hub(const VnicConfDomain *def, const VnicConfDevice *dev)
+{
+    g_return_val_if_fail(dev != NULL && dev->nic != NULL, FALSE);
+    return vnic_conf_nic_reconnect_mode(def, dev) == VNIC_CONF_RECONNECT_HUB;
+}
 
 guint
 vnic_qemu_hub_id(const VnicConfDevice *dev)
@@ -95,25 +103,25 @@ vnic_qemu_hub_attach_async(VnicQmpClient *qmp, const char *id, guint hubid, int 
                              cancellable, callback, user_data);
 }
 
-/* ---- detach: two netdev_del, sent back to back --------------------------- */
+/* ---- netdev_del of several netdevs, sent back to back ------------------ */
 
 typedef struct {
     guint pending;
     GError *error;            /* the first failure */
-} Detach;
+} Delete;
 
 static void
-detach_free(Detach *d)
+delete_free(Delete *d)
 {
     g_clear_error(&d->error);
     g_free(d);
 }
 
 static void
-detach_done(GObject *source, GAsyncResult *res, gpointer data)
+delete_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     g_autoptr(GTask) task = data;
-    Detach *d = g_task_get_task_data(task);
+    Delete *d = g_task_get_task_data(task);
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
 
@@ -128,26 +136,69 @@ detach_done(GObject *source, GAsyncResult *res, gpointer data)
         g_task_return_boolean(task, TRUE);
 }
 
+/* netdev_del of each of @ids (NULL-terminated, at least one), the task
+ * (@source_tag) done when all answered. */
+static void
+delete_netdevs(VnicQmpClient *qmp, const char *const *ids, gpointer source_tag,
+               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+    Delete *d = g_new0(Delete, 1);
+
+    g_task_set_source_tag(task, source_tag);
+    g_task_set_task_data(task, d, (GDestroyNotify)delete_free);
+    d->pending = g_strv_length((char **)ids);
+    for (guint i = 0; ids[i] != NULL; i++) {
+        g_autoptr(JsonObject) args = json_object_new();
+        json_object_set_string_member(args, "id", ids[i]);
+        vnic_qmp_client_execute_async(qmp, "netdev_del", args, NULL, 0, 10000, cancellable,
+                                      delete_done, g_object_ref(task));
+    }
+    g_object_unref(task);
+}
+
 void
 vnic_qemu_hub_detach_async(VnicQmpClient *qmp, const char *id, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
-    GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-    Detach *d = g_new0(Detach, 1);
     g_autofree char *port = vnic_qemu_hub_port_id(id);
     g_autofree char *tap = g_strconcat("host", id, NULL);
-    const char *const ids[] = { port, tap };
+    const char *const ids[] = { port, tap, NULL };
 
-    g_task_set_source_tag(task, vnic_qemu_hub_detach_async);
-    g_task_set_task_data(task, d, (GDestroyNotify)detach_free);
-    d->pending = G_N_ELEMENTS(ids);
-    for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
-        g_autoptr(JsonObject) args = json_object_new();
-        json_object_set_string_member(args, "id", ids[i]);
-        vnic_qmp_client_execute_async(qmp, "netdev_del", args, NULL, 0, 10000, cancellable,
-                                      detach_done, g_object_ref(task));
+    delete_netdevs(qmp, ids, vnic_qemu_hub_detach_async, cancellable, callback, user_data);
+}
+
+char **
+vnic_qemu_nic_netdev_ids(const VnicConfDomain *def, const VnicConfDevice *dev)
+{
+    GPtrArray *ids = g_ptr_array_new();
+
+    g_return_val_if_fail(dev != NULL && dev->alias != NULL, NULL);
+    g_ptr_array_add(ids, g_strconcat("host", dev->alias, NULL));
+    if (vnic_qemu_nic_on_hub(def, dev)) {
+        g_ptr_array_add(ids, vnic_qemu_hub_port_id(dev->alias));
+        g_ptr_array_add(ids, vnic_qemu_hub_nic_port_id(dev->alias));
     }
-    g_object_unref(task);
+    g_ptr_array_add(ids, NULL);
+    return (char **)g_ptr_array_free(ids, FALSE);
+}
+
+void
+vnic_qemu_nic_netdevs_delete_async(VnicQmpClient *qmp, const VnicConfDomain *def,
+                                   const VnicConfDevice *dev, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_auto(GStrv) ids = vnic_qemu_nic_netdev_ids(def, dev);
+
+    delete_netdevs(qmp, (const char *const *)ids, vnic_qemu_nic_netdevs_delete_async,
+                   cancellable, callback, user_data);
+}
+
+gboolean
+vnic_qemu_nic_netdevs_delete_finish(GAsyncResult *result, GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+    return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 /* ---- swap: detach, then attach ------------------------------------------ */

@@ -21,6 +21,12 @@ G_BEGIN_DECLS
 
 #define VNIC_QEMU_STEP_HUBPORT "hubport"
 
+/* TRUE when NIC @dev of @def runs on a hub: its effective reconnect mode
+ * (vnic_conf_nic_reconnect_mode) is HUB.  @dev need not be part of @def
+ * (a NIC being attached).  The command line, hot-plug and unplug all ask
+ * this, so they agree. */
+gboolean vnic_qemu_nic_on_hub(const VnicConfDomain *def, const VnicConfDevice *dev);
+
 /* The hub of NIC @dev (which has its PCI address):
  * bus << 8 | slot << 3 | function. */
 guint vnic_qemu_hub_id(const VnicConfDevice *dev);
@@ -71,6 +77,19 @@ void vnic_qemu_hub_swap_async(VnicQmpClient *qmp, const char *id, guint hubid, i
 void vnic_qemu_set_link_async(VnicQmpClient *qmp, const char *id, gboolean up,
                               GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data);
+
+/* The netdevs NIC @dev (its alias set) has in QEMU, NULL-terminated
+ * (g_strfreev): host<id>, and on a hub hp-<id> and hpnic-<id>. */
+char **vnic_qemu_nic_netdev_ids(const VnicConfDomain *def, const VnicConfDevice *dev);
+
+/* After device_del of NIC @dev completed (DEVICE_DELETED): netdev_del of
+ * each of vnic_qemu_nic_netdev_ids(), sent back to back; one already gone
+ * counts as deleted.  Finish with vnic_qemu_nic_netdevs_delete_finish(). */
+void vnic_qemu_nic_netdevs_delete_async(VnicQmpClient *qmp, const VnicConfDomain *def,
+                                        const VnicConfDevice *dev, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
+/* FALSE with the first netdev_del that failed otherwise. */
+gboolean vnic_qemu_nic_netdevs_delete_finish(GAsyncResult *result, GError **error);
 
 /* The end of a detach, swap or set_link. */
 gboolean vnic_qemu_hub_finish(GAsyncResult *result, GError **error);

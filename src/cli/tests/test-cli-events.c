@@ -1,6 +1,6 @@
-/* test-cli-events.c: `vnic events`: the line format, --json, and the
- * bounds scripts rely on (--count, --timeout), plus a daemon that goes
- * away while vnic listens. */
+/* test-cli-events.c: `vnic events`: the line format (the NIC events' member
+ * order too), --json, and the bounds scripts rely on (--count, --timeout),
+ * plus a daemon that goes away while vnic listens. */
 #include "test-cli.h"
 
 #define ARGS(...) ((const char *const[]) { __VA_ARGS__, NULL })
@@ -17,6 +17,25 @@
     "{\"event\": \"DOMAIN_STOPPED\", \"data\": {\"domain\": \"my vm\", \"reason\": \"a b\", " \
     "\"empty\": \"\", \"list\": [1, 2]}, \"timestamp\": {\"seconds\": 1700000002, "           \
     "\"microseconds\": 0}}\n"
+
+/* The NIC events, their members in another order than the line's. */
+#define EV_LOST                                                                             \
+    "{\"event\": \"BACKEND_LOST\", \"data\": {\"reason\": \"lower device eth1 was deleted\", " \
+    "\"device\": \"eth1\", \"alias\": \"net1\", \"domain\": \"web1\"}, "                      \
+    "\"timestamp\": {\"seconds\": 1700000003, \"microseconds\": 0}}\n"
+#define EV_WAITING                                                                          \
+    "{\"event\": \"NIC_STATE\", \"data\": {\"domain\": \"web1\", \"state\": \"waiting\", "    \
+    "\"reason\": \"lower device eth1 was deleted\", \"waiting-for\": \"eth1\", "              \
+    "\"alias\": \"net1\", \"previous\": \"plugged\"}, "                                      \
+    "\"timestamp\": {\"seconds\": 1700000003, \"microseconds\": 40}}\n"
+#define EV_PLUGGED                                                                          \
+    "{\"event\": \"NIC_STATE\", \"data\": {\"domain\": \"web1\", \"alias\": \"net1\", "       \
+    "\"state\": \"plugged\", \"previous\": \"restoring\"}, "                                 \
+    "\"timestamp\": {\"seconds\": 1700000004, \"microseconds\": 0}}\n"
+#define EV_RESTORED                                                                         \
+    "{\"event\": \"BACKEND_RESTORED\", \"data\": {\"lost-ms\": 212, \"how\": \"hub\", "       \
+    "\"domain\": \"web1\", \"target\": \"macvtap3\", \"alias\": \"net1\", \"x-new\": 1}, "     \
+    "\"timestamp\": {\"seconds\": 1700000004, \"microseconds\": 10}}\n"
 
 static FakeVnicd *
 fake_with_events(const char *events)
@@ -43,6 +62,34 @@ test_count(void)
     cli_assert_status(three, 0);
     tc_assert_contains(three->out, "2023-11-14T22:13:22.000000+00:00 DOMAIN_STOPPED \"my vm\" "
                                    "reason=\"a b\" empty=\"\" list=[1,2]\n");
+}
+
+/* A backend lost and restored reads as a story: the NIC, what changed, the
+ * reason last; a member the CLI does not know yet follows. */
+static void
+test_nic_events(void)
+{
+    g_autoptr(FakeVnicd) fake = fake_with_events(EV_LOST EV_WAITING EV_PLUGGED EV_RESTORED);
+    g_autoptr(CliRun) run = cli_run_c(fake_vnicd_socket(fake), ARGS("events", "--count", "4"));
+    g_autoptr(CliRun) json = cli_run_c(fake_vnicd_socket(fake),
+                                       ARGS("events", "--json", "--count", "4"));
+    g_auto(GStrv) lines = NULL;
+
+    cli_assert_status(run, 0);
+    g_assert_cmpstr(run->out, ==,
+                    "2023-11-14T22:13:23.000000+00:00 BACKEND_LOST web1 alias=net1 device=eth1 "
+                    "reason=\"lower device eth1 was deleted\"\n"
+                    "2023-11-14T22:13:23.000040+00:00 NIC_STATE web1 alias=net1 previous=plugged "
+                    "state=waiting waiting-for=eth1 reason=\"lower device eth1 was deleted\"\n"
+                    "2023-11-14T22:13:24.000000+00:00 NIC_STATE web1 alias=net1 "
+                    "previous=restoring state=plugged\n"
+                    "2023-11-14T22:13:24.000010+00:00 BACKEND_RESTORED web1 alias=net1 "
+                    "target=macvtap3 how=hub lost-ms=212 x-new=1\n");
+    cli_assert_status(json, 0);
+    lines = g_strsplit(json->out, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 5);
+    tc_assert_json_eq(lines[0], EV_LOST);
+    tc_assert_json_eq(lines[3], EV_RESTORED);
 }
 
 static void
@@ -114,6 +161,7 @@ test_cli_events_register(void)
 {
     g_test_add_func("/cli/events/count", test_count);
     g_test_add_func("/cli/events/json", test_json);
+    g_test_add_func("/cli/events/nic", test_nic_events);
     g_test_add_func("/cli/events/timeout", test_timeout);
     g_test_add_func("/cli/events/daemon-gone", test_daemon_gone);
     g_test_add_func("/cli/events/refused", test_refused);

@@ -216,6 +216,55 @@ test_domiflist(void)
     tc_assert_contains(json->out, "\"guest-name\" : \"ens4\"");
 }
 
+/* domiflist of a running domain: every NIC with its state. */
+#define IFLIST_RUNNING                                                                        \
+    "{\"interfaces\": ["                                                                        \
+    "{\"alias\": \"net0\", \"type\": \"bridge\", \"source\": \"br0\", \"target\": \"vnet0\", "   \
+    "\"model\": \"virtio\", \"mac\": \"52:54:00:00:00:01\", \"address\": \"0000:00:03.0\", "      \
+    "\"guest-name\": \"ens3\", \"state\": \"plugged\", \"link\": \"up\", \"reconnect\": \"hub\"},"  \
+    "{\"alias\": \"net1\", \"type\": \"direct\", \"source\": \"eth1\", "                           \
+    "\"target\": \"macvtap0\", \"model\": \"virtio\", \"mac\": \"52:54:00:00:00:02\", "            \
+    "\"address\": \"0000:00:04.0\", \"guest-name\": \"ens4\", \"state\": \"waiting\", "            \
+    "\"link\": \"down\", \"waiting-for\": \"eth1\", "                                               \
+    "\"reason\": \"lower device eth1 was deleted\", \"reconnect\": \"hub\"},"                       \
+    "{\"alias\": \"net2\", \"type\": \"ethernet\", \"target\": \"vnet2\", \"model\": \"e1000\", "   \
+    "\"mac\": \"52:54:00:00:00:03\", \"address\": \"0000:00:05.0\", \"guest-name\": \"ens5\", "     \
+    "\"state\": \"plugged\", \"link\": \"down\", \"reconnect\": \"replug\"},"                      \
+    "{\"alias\": \"net3\", \"type\": \"ethernet\", \"target\": \"vnet3\", \"model\": \"virtio\", "  \
+    "\"mac\": \"52:54:00:00:00:04\", \"address\": \"0000:00:06.0\", "                               \
+    "\"state\": \"backend-ready\", \"link\": \"down\", \"reconnect\": \"off\"}]}"
+
+/* A State column after the others (waiting names its device, a plugged
+ * NIC with carrier off says so); --json passes the answer through. */
+static void
+test_domiflist_state(void)
+{
+    g_autoptr(FakeVnicd) fake = fake_vnicd_new();
+    const char *sock = fake_vnicd_socket(fake);
+    g_autoptr(CliRun) table = NULL;
+    g_autoptr(CliRun) json = NULL;
+
+    fake_vnicd_script(fake, "domiflist", "{\"return\": " IFLIST_RUNNING "}", NULL, NULL);
+    table = cli_run_c(sock, ARGS("domiflist", "web1"));
+    cli_assert_status(table, 0);
+    g_assert_cmpstr(table->out, ==,
+                    "Interface  Type      Source  Model   MAC                Address       "
+                    "Guest name  State\n"
+                    "----------------------------------------------------------------------"
+                    "------------------------------\n"
+                    "vnet0      bridge    br0     virtio  52:54:00:00:00:01  0000:00:03.0  "
+                    "ens3        plugged\n"
+                    "macvtap0   direct    eth1    virtio  52:54:00:00:00:02  0000:00:04.0  "
+                    "ens4        waiting (eth1)\n"
+                    "vnet2      ethernet  -       e1000   52:54:00:00:00:03  0000:00:05.0  "
+                    "ens5        plugged, link down\n"
+                    "vnet3      ethernet  -       virtio  52:54:00:00:00:04  0000:00:06.0  "
+                    "-           backend ready\n");
+    json = cli_run_c(sock, ARGS("domiflist", "--json", "web1"));
+    cli_assert_status(json, 0);
+    tc_assert_json_eq(json->out, IFLIST_RUNNING);
+}
+
 static void
 test_vncdisplay(void)
 {
@@ -341,6 +390,7 @@ test_cli_verbs_register(void)
     g_test_add_func("/cli/dumpxml", test_dumpxml);
     g_test_add_func("/cli/large-reply", test_large_reply);
     g_test_add_func("/cli/domiflist", test_domiflist);
+    g_test_add_func("/cli/domiflist-state", test_domiflist_state);
     g_test_add_func("/cli/vncdisplay", test_vncdisplay);
     g_test_add_func("/cli/event-during-call", test_event_during_call);
     g_test_add_func("/cli/define", test_define);

@@ -5,7 +5,7 @@
  * or misbehaving daemon; test-cli-verbs.c: each verb's output and request;
  * test-cli-events.c: events with --count/--timeout; test-cli-pci.c: the
  * slot map table against `vnic plan --names`; test-cli-hotplug.c: the
- * attach and detach verbs.
+ * attach and detach verbs; test-cli-link.c: domif-getlink, domif-setlink.
  */
 #include "test-cli.h"
 
@@ -18,5 +18,6 @@ main(int argc, char **argv)
     test_cli_events_register();
     test_cli_pci_register();
     test_cli_hotplug_register();
+    test_cli_link_register();
     return g_test_run();
 }

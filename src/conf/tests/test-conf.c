@@ -3,7 +3,8 @@
  * The tests live in test-conf-parse.c (what parsing yields), test-conf-errors.c
  * (every validation error: domain, code and message) and test-conf-format.c
  * (output, flags, round trips, interface snippets, MAC assignment) and
- * test-conf-paths.c (relative paths made absolute).
+ * test-conf-paths.c (relative paths made absolute), test-conf-reconnect.c
+ * (<vnic:reconnect>).
  */
 #include "test-conf-util.h"
 
@@ -20,6 +21,7 @@ main(int argc, char **argv)
     test_conf_paths_register();
     test_conf_rules_register();
     test_conf_nic_register();
+    test_conf_reconnect_register();
     ret = g_test_run();
     /* libxml2's global state, so LeakSanitizer reports only real leaks */
     xmlCleanupParser();

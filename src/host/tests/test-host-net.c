@@ -189,6 +189,105 @@ test_network_resolved(void)
     g_assert_cmpint(rtnl_link_get_master(link), ==, (int)test_host_ifindex("br-net"));
 }
 
+static guint
+link_mtu(const char *name)
+{
+    g_autoptr(rtnl_link) link = test_host_link(name);
+
+    return rtnl_link_get_mtu(link);
+}
+
+static gboolean
+link_is_up(const char *name)
+{
+    g_autoptr(rtnl_link) link = test_host_link(name);
+
+    return (rtnl_link_get_flags(link) & IFF_UP) != 0;
+}
+
+static int
+link_master(const char *name)
+{
+    g_autoptr(rtnl_link) link = test_host_link(name);
+
+    return rtnl_link_get_master(link);
+}
+
+static void
+assert_enslave_fails(const VnicHostLink *tap, const char *bridge, gint code,
+                     const char *needle)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false(vnic_host_tap_enslave(tap, bridge, 0, &error));
+    g_assert_error(error, VNIC_HOST_ERROR, code);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, needle));
+}
+
+/* A bridge NIC's tap outlives its bridge; once a bridge of that name is
+ * back, vnic_host_tap_enslave() puts the tap on it again with the new
+ * bridge's MTU (or the one asked for) and up.  A missing bridge, one that
+ * is not a bridge, and a record that is not the tap's (another ifindex or
+ * name, a macvtap) are refused, leaving the tap as it was. */
+static void
+test_tap_enslave(void)
+{
+    VnicConfNic nic = test_host_nic(VNIC_CONF_NIC_BRIDGE, 0x30);
+    g_autoptr(VnicHostBackend) backend = NULL;
+    g_autoptr(GError) error = NULL;
+    const VnicHostLink *tap;
+    VnicHostLink other;
+
+    if (!test_host_enter_netns())
+        return;
+    test_host_ip("link add br0 type bridge");
+    test_host_ip("link set br0 mtu 1400");
+    nic.source = (char *)"br0";
+    backend = vnic_host_backend_create(&nic, &error);
+    g_assert_no_error(error);
+    tap = vnic_host_backend_get_link(backend);
+    g_assert_cmpstr(tap->name, ==, "vnet0");
+    g_assert_cmpint(link_master("vnet0"), ==, (int)test_host_ifindex("br0"));
+
+    test_host_ip("link del br0");
+    g_assert_true(test_host_link_exists("vnet0"));
+    g_assert_cmpint(link_master("vnet0"), ==, 0);
+    assert_enslave_fails(tap, "br0", VNIC_HOST_ERROR_NOT_FOUND,
+                         "enslaving 'vnet0': bridge 'br0' does not exist");
+    test_host_ip("link add br0 type veth peer name br0p");
+    assert_enslave_fails(tap, "br0", VNIC_HOST_ERROR_INVALID, "'br0' is not a bridge");
+    g_assert_cmpint(link_master("vnet0"), ==, 0);
+    test_host_ip("link del br0");
+
+    /* back, with another MTU; the tap was taken down meanwhile */
+    test_host_ip("link add br0 type bridge");
+    test_host_ip("link set br0 mtu 1300");
+    test_host_ip("link set vnet0 down");
+    g_assert_true(vnic_host_tap_enslave(tap, "br0", 0, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(link_master("vnet0"), ==, (int)test_host_ifindex("br0"));
+    g_assert_cmpuint(link_mtu("vnet0"), ==, 1300);
+    g_assert_true(link_is_up("vnet0"));
+    /* again, on the bridge it is on, with the NIC's <mtu> */
+    g_assert_true(vnic_host_tap_enslave(tap, "br0", 1280, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(link_mtu("vnet0"), ==, 1280);
+
+    /* not vnic's tap: nothing is done */
+    test_host_ip("link add br1 type bridge");
+    other = (VnicHostLink){ .name = tap->name, .ifindex = tap->ifindex + 1000,
+                            .kind = VNIC_HOST_LINK_TAP };
+    assert_enslave_fails(&other, "br1", VNIC_HOST_ERROR_NOT_FOUND, "no longer exists");
+    other = (VnicHostLink){ .name = (char *)"vnet9", .ifindex = tap->ifindex,
+                            .kind = VNIC_HOST_LINK_TAP };
+    assert_enslave_fails(&other, "br1", VNIC_HOST_ERROR_NOT_FOUND, "'vnet9'");
+    other = (VnicHostLink){ .name = tap->name, .ifindex = tap->ifindex,
+                            .kind = VNIC_HOST_LINK_MACVTAP };
+    assert_enslave_fails(&other, "br1", VNIC_HOST_ERROR_INVALID, "only a tap");
+    g_assert_cmpint(link_master("vnet0"), ==, (int)test_host_ifindex("br0"));
+}
+
 void
 test_host_add_net_tests(void)
 {
@@ -197,4 +296,5 @@ test_host_add_net_tests(void)
     g_test_add_func("/host/tap/existing", test_existing_tap);
     g_test_add_func("/host/tap/existing-errors", test_existing_tap_errors);
     g_test_add_func("/host/network/resolved", test_network_resolved);
+    g_test_add_func("/host/tap/enslave", test_tap_enslave);
 }

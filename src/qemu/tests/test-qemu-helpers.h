@@ -38,6 +38,7 @@ void tq_run_until(const gboolean *flag, guint ms);
 
 /* Registration, one per file. */
 void test_qemu_command_register(void);
+void test_qemu_reconnect_register(void);
 void test_qemu_verify_register(void);
 void test_qemu_process_register(void);
 void test_qemu_launch_register(void);

@@ -2,7 +2,8 @@
  * stopped with -S, no guest kernel: QEMU's own view is what is checked):
  * the argv, swapping the tap under a running NIC (also when the kernel
  * deleted the old macvtap, or someone deleted the tap), rollback of a
- * failed attach or hot-plug leaving no netdev, and set_link.
+ * failed attach or hot-plug leaving no netdev, set_link, a direct NIC's
+ * command line as vnic builds it, and hot-plug / unplug leaving no netdev.
  *
  * Needs root (taps and macvtaps in a private network namespace, /sys
  * remounted to show it); skipped without root or QEMU.
@@ -99,11 +100,10 @@ can_run(void)
     return FALSE;
 }
 
-/* QEMU (pc, -S) on the monitor; with @tap_fd >= 0 (taken) a virtio NIC
- * net0 in hub mode at 00:03.0: tap hostnet0 on fd 3, hubports from the
- * builder. */
+/* QEMU (pc, -S) on the monitor, with @extra (NULL-terminated, may be
+ * NULL) appended and @fd (taken; -1: none) as its fd @child_fd. */
 static void
-qemu_start(Qemu *q, int tap_fd)
+qemu_start_argv(Qemu *q, const char *const *extra, int fd, int child_fd)
 {
     g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
     g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -122,15 +122,10 @@ qemu_start(Qemu *q, int tap_fd)
     g_ptr_array_add(argv, g_strdup_printf("unix:%s,server=on,wait=off", q->qmp_path));
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-    if (tap_fd >= 0) {
-        g_ptr_array_add(argv, g_strdup("-netdev"));
-        g_ptr_array_add(argv, g_strdup("tap,id=hostnet0,fd=3,vhost=off"));
-        vnic_qemu_hub_append_argv(argv, "net0", 3 << 3, "hostnet0");
-        g_ptr_array_add(argv, g_strdup("-device"));
-        g_ptr_array_add(argv, g_strdup("virtio-net-pci,netdev=hpnic-net0,id=net0,"
-                                       "mac=52:54:00:aa:bb:01,bus=pci.0,addr=0x3"));
-        g_subprocess_launcher_take_fd(launcher, tap_fd, 3);
-    }
+    for (const char *const *a = extra; a && *a; a++)
+        g_ptr_array_add(argv, g_strdup(*a));
+    if (fd >= 0)
+        g_subprocess_launcher_take_fd(launcher, fd, child_fd);
     g_ptr_array_add(argv, NULL);
     q->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
     g_assert_no_error(error);
@@ -145,6 +140,26 @@ qemu_start(Qemu *q, int tap_fd)
         if (!q->qmp)
             test_run_for(20);
     }
+}
+
+/* QEMU (pc, -S) on the monitor; with @tap_fd >= 0 (taken) a virtio NIC
+ * net0 in hub mode at 00:03.0: tap hostnet0 on fd 3, hubports from the
+ * builder. */
+static void
+qemu_start(Qemu *q, int tap_fd)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+
+    if (tap_fd >= 0) {
+        g_ptr_array_add(argv, g_strdup("-netdev"));
+        g_ptr_array_add(argv, g_strdup("tap,id=hostnet0,fd=3,vhost=off"));
+        vnic_qemu_hub_append_argv(argv, "net0", 3 << 3, "hostnet0");
+        g_ptr_array_add(argv, g_strdup("-device"));
+        g_ptr_array_add(argv, g_strdup("virtio-net-pci,netdev=hpnic-net0,id=net0,"
+                                       "mac=52:54:00:aa:bb:01,bus=pci.0,addr=0x3"));
+    }
+    g_ptr_array_add(argv, NULL);
+    qemu_start_argv(q, (const char *const *)argv->pdata, tap_fd, 3);
 }
 
 static void
@@ -464,6 +479,147 @@ test_hotplug(void)
     qemu_stop(&q);
 }
 
+#define DIRECT_XML                                                                           \
+    "<domain type='qemu'><name>hub</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"      \
+    "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"                         \
+    "<interface type='direct'><mac address='52:54:00:aa:bb:03'/><source dev='va' "          \
+    "mode='bridge'/><model type='virtio'/></interface></devices></domain>"
+
+/* A direct NIC's command line as vnic builds it (on a hub by default)
+ * runs: QEMU shows the NIC on its hub with the tap, and the backend can be
+ * swapped under it. */
+static void
+test_command_line(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(DIRECT_XML);
+    VnicConfDevice *dev = tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0);
+    g_autoptr(VnicQemuRuntime) rt = tq_describe_runtime(def);
+    g_autoptr(VnicQemuCommand) cmd = NULL;
+    g_autoptr(GPtrArray) nic_argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    Qemu q = { 0 };
+    Done d = { 0 };
+
+    if (!can_run())
+        return;
+    cmd = vnic_qemu_command_build(def, rt, &error);
+    g_assert_no_error(error);
+    /* the NIC's arguments: its netdevs and its -device (the tap on fd 4,
+     * after the monitor's 3) */
+    for (guint i = 0; i + 1 < cmd->argv->len && g_ptr_array_index(cmd->argv, i + 1); i++) {
+        const char *opt = g_ptr_array_index(cmd->argv, i);
+        const char *val = g_ptr_array_index(cmd->argv, i + 1);
+
+        if (strcmp(opt, "-netdev") == 0 ||
+            (strcmp(opt, "-device") == 0 && strstr(val, "netdev=") != NULL)) {
+            g_test_message("%s %s", opt, val);
+            g_ptr_array_add(nic_argv, (gpointer)opt);
+            g_ptr_array_add(nic_argv, (gpointer)val);
+        }
+    }
+    g_assert_cmpuint(nic_argv->len, ==, 8);
+    g_ptr_array_add(nic_argv, NULL);
+    qemu_start_argv(&q, (const char *const *)nic_argv->pdata, open_tap("vh0"), 4);
+    assert_hub(&q, vnic_qemu_hub_id(dev), TRUE);
+    hub_swap(&q, vnic_qemu_hub_id(dev), open_tap("vh1"), NULL, &d);
+    g_assert_no_error(d.error);
+    assert_hub(&q, vnic_qemu_hub_id(dev), TRUE);
+    qemu_stop(&q);
+}
+
+static void
+on_delete(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Done *d = data;
+
+    d->ok = vnic_qemu_nic_netdevs_delete_finish(res, &d->error);
+    d->done = TRUE;
+}
+
+/* device_del of net0 completed: the stopped guest never answers the
+ * ACPI unplug, system_reset completes it. */
+static void
+device_del(Qemu *q)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    TestResult res = { 0 };
+
+    json_object_set_string_member(args, "id", "net0");
+    test_execute(q->qmp, "device_del", args, NULL, 0, 10000, &res);
+    g_assert_no_error(res.error);
+    test_result_clear(&res);
+    test_execute(q->qmp, "system_reset", NULL, NULL, 0, 10000, &res);
+    g_assert_no_error(res.error);
+    test_result_clear(&res);
+    for (guint attempt = 0; pci_has(q, "net0"); attempt++) {
+        g_assert_cmpuint(attempt, <, 250);
+        test_run_for(20);
+    }
+}
+
+/* vnic_qemu_hotplug_nic_async puts a NIC whose mode is hub on its hub by
+ * itself, and one that is not straight on its tap; after device_del,
+ * vnic_qemu_nic_netdevs_delete_async leaves nothing of either in QEMU (but
+ * the empty hub), and a second time (all gone already) succeeds as well. */
+static void
+test_hotplug_unplug(void)
+{
+    static const VnicConfReconnect modes[] = { VNIC_CONF_RECONNECT_DEFAULT,
+                                               VNIC_CONF_RECONNECT_REPLUG };
+    g_autoptr(VnicConfDomain) def = tq_parse(DIRECT_XML);
+    VnicConfDevice *dev = tq_nth(def, VNIC_CONF_DEV_INTERFACE, 0);
+    Qemu q = { 0 };
+
+    if (!can_run())
+        return;
+    g_free(dev->alias);
+    dev->alias = g_strdup("net0");
+    qemu_start(&q, -1);
+    for (guint i = 0; i < G_N_ELEMENTS(modes); i++) {
+        gboolean hub;
+        g_autofree char *info = NULL;
+        Done d = { 0 };
+        int fd = open_tap("vh5");
+
+        dev->nic->reconnect = modes[i];
+        hub = vnic_qemu_nic_on_hub(def, dev);
+        g_assert_true(hub == (modes[i] == VNIC_CONF_RECONNECT_DEFAULT));
+        vnic_qemu_hotplug_nic_async(q.qmp, def, dev, &fd, 1, NULL, NULL, on_plug, &d);
+        test_run_until(&d.done);
+        g_assert_no_error(d.error);
+        if (hub) {
+            assert_hub(&q, vnic_qemu_hub_id(dev), TRUE);
+        } else {
+            info = info_network(&q);
+            g_assert_nonnull(strstr(info, "net0: index=0,type=nic"));
+            g_assert_nonnull(strstr(info, "\\ hostnet0: index=0,type=tap"));
+            g_assert_null(strstr(info, "hp-net0"));
+            g_assert_null(strstr(info, "hpnic-net0"));
+            g_clear_pointer(&info, g_free);
+        }
+        device_del(&q);
+        for (guint round = 0; round < 2; round++) {
+            d = (Done){ 0 };
+            vnic_qemu_nic_netdevs_delete_async(q.qmp, def, dev, NULL, on_delete, &d);
+            test_run_until(&d.done);
+            g_assert_no_error(d.error);
+            g_assert_true(d.ok);
+            g_autofree char *block = NULL;
+
+            info = info_network(&q);
+            g_assert_null(strstr(info, "net0"));
+            /* QEMU has no command that deletes a hub: hub 24 stays, empty
+             * (a NIC plugged at 00:03.0 again reuses it) */
+            block = hub_block(info, vnic_qemu_hub_id(dev));
+            g_assert_cmpstr(block, ==, "");
+            g_clear_pointer(&info, g_free);
+        }
+        /* QEMU closed its copy of the tap, the last one */
+        g_assert_cmpuint(if_nametoindex("vh5"), ==, 0);
+    }
+    qemu_stop(&q);
+}
+
 static void
 test_set_link(void)
 {
@@ -516,5 +672,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/hub/rollback", test_rollback);
     g_test_add_func("/qemu/hub/hotplug", test_hotplug);
     g_test_add_func("/qemu/hub/set-link", test_set_link);
+    g_test_add_func("/qemu/hub/command-line", test_command_line);
+    g_test_add_func("/qemu/hub/hotplug-unplug", test_hotplug_unplug);
     return g_test_run();
 }

@@ -16,6 +16,7 @@ main(int argc, char **argv)
         g_printerr("unshare(CLONE_NEWNET) failed, process tests will be skipped\n");
     g_test_init(&argc, &argv, NULL);
     test_qemu_command_register();
+    test_qemu_reconnect_register();
     test_qemu_verify_register();
     test_qemu_process_register();
     test_qemu_launch_register();
