@@ -93,7 +93,8 @@ static struct {
 
 #define GUEST_TIMEOUT_S 30.0
 
-/* Fails the case with the error's message (set by the call before). */
+/* Runs `call`, which names `error` (a GError ** the macro provides);
+ * when it returns FALSE, fails the case with the error's message. */
 #define OK(call)                                                             \
     do {                                                                     \
         g_autoptr(GError) error_ = NULL;                                     \
@@ -501,8 +502,8 @@ guest_pci_log(char **out, GError **error)
 
 /* --- vnicd --------------------------------------------------------------------------------- */
 
-/* The copy's NICs become `nics`; `domain_extra` goes right after <domain>'s
- * first line (may be NULL). */
+/* The copy's NICs become `nics`; `domain_extra` (may be NULL) goes at the
+ * end of <domain>. */
 static gboolean
 write_xml(const char *nics, const char *domain_extra, GError **error)
 {
@@ -516,8 +517,8 @@ write_xml(const char *nics, const char *domain_extra, GError **error)
     end += strlen("</interface>\n");
     g_autofree char *text = g_strdup_printf("%.*s%s%s", (int)(start - xml->xml), xml->xml, nics, end);
     if (domain_extra != NULL) {
-        const char *name = strstr(text, "  <name>");
-        g_autofree char *with = g_strdup_printf("%.*s%s\n%s", (int)(name - text), text, domain_extra, name);
+        const char *close = g_strrstr(text, "</domain>");
+        g_autofree char *with = g_strdup_printf("%.*s  %s\n%s", (int)(close - text), text, domain_extra, close);
         g_free(text);
         text = g_steal_pointer(&with);
     }
@@ -557,19 +558,31 @@ events_drain(double wait_s)
     }
 }
 
-/* Index of the first NIC_STATE event at or after `from` with `state` (and
- * `waiting_for`, when not NULL); -1 when none. */
+/* Index of the first event `name` of this domain at or after `from` whose
+ * data has `key` = `value` (when `key` is not NULL); -1 when none. */
 static int
-events_find(guint from, const char *state, const char *waiting_for)
+events_find_event(guint from, const char *name, const char *key, const char *value)
 {
     for (guint i = from; i < H.seen->len; i++) {
         JsonObject *o = g_ptr_array_index(H.seen, i);
         JsonObject *data = e2e_json_member_object(o, "data");
-        if (g_strcmp0(e2e_json_get_string(o, "event"), "NIC_STATE") == 0 &&
+        if (g_strcmp0(e2e_json_get_string(o, "event"), name) == 0 &&
             g_strcmp0(e2e_json_get_string(data, "domain"), H.xml->name) == 0 &&
-            g_strcmp0(e2e_json_get_string(data, "state"), state) == 0 &&
-            (waiting_for == NULL || g_strcmp0(e2e_json_get_string(data, "waiting-for"), waiting_for) == 0))
+            (key == NULL || g_strcmp0(e2e_json_get_string(data, key), value) == 0))
             return (int)i;
+    }
+    return -1;
+}
+
+/* The first NIC_STATE event at or after `from` with `state` (and
+ * `waiting_for`, when not NULL); -1 when none. */
+static int
+events_find(guint from, const char *state, const char *waiting_for)
+{
+    for (int i = (int)from; (i = events_find_event((guint)i, "NIC_STATE", "state", state)) >= 0; i++) {
+        JsonObject *data = e2e_json_member_object(g_ptr_array_index(H.seen, i), "data");
+        if (waiting_for == NULL || g_strcmp0(e2e_json_get_string(data, "waiting-for"), waiting_for) == 0)
+            return i;
     }
     return -1;
 }
@@ -751,18 +764,40 @@ expect_restored(gint64 since, GError **error)
     return o != NULL && guest_pings_peer(error);
 }
 
-/* NIC_STATE events for the loss (waiting for `waiting_for`) and the
- * restore (plugged after it), from event `from` on. */
+/* From event `from` on: BACKEND_LOST of `device`, then BACKEND_RESTORED
+ * with `how`; and unless `how` is "carrier", NIC_STATE waiting (for
+ * `waiting_for`, when not NULL), then plugged. */
 static gboolean
-expect_events(guint from, const char *waiting_for, GError **error)
+expect_events(guint from, const char *device, const char *waiting_for, const char *how, GError **error)
 {
     events_drain(0.5);
-    int w = events_find(from, "waiting", waiting_for);
-    int p = w >= 0 ? events_find((guint)w + 1, "plugged", NULL) : -1;
-    if (w < 0 || p < 0) {
+    int lost = events_find_event(from, "BACKEND_LOST", device != NULL ? "device" : NULL, device);
+    int restored = lost >= 0 ? events_find_event((guint)lost + 1, "BACKEND_RESTORED", "how", how) : -1;
+    gboolean ok = lost >= 0 && restored >= 0;
+    if (ok && strcmp(how, "carrier") != 0) {
+        int w = events_find(from, "waiting", waiting_for);
+        ok = w >= 0 && events_find((guint)w + 1, "plugged", NULL) >= 0;
+    }
+    if (!ok) {
         g_autofree char *all = events_describe();
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "expected NIC_STATE waiting (waiting-for %s), then "
-                    "plugged; vnicd sent:\n%s", waiting_for, all);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "expected BACKEND_LOST (device %s), BACKEND_RESTORED "
+                    "(how %s)%s; vnicd sent:\n%s", or_none(device), how,
+                    strcmp(how, "carrier") != 0 ? " and NIC_STATE waiting, then plugged" : "", all);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* domiflist gives the NIC the effective reconnect mode `mode`. */
+static gboolean
+expect_reconnect(const char *mode, GError **error)
+{
+    g_autoptr(JsonObject) o = domif(error);
+    if (o == NULL)
+        return FALSE;
+    if (g_strcmp0(e2e_json_get_string(o, "reconnect"), mode) != 0) {
+        g_autofree char *t = e2e_json_object_to_string(o);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "domiflist: expected reconnect %s: %s", mode, t);
         return FALSE;
     }
     return TRUE;
@@ -875,6 +910,7 @@ case_macvtap(void)
     OK(veth_to_peer(LOWER, LOWER_PEER, error));
     g_autofree char *nics = direct_nic(NULL);
     OK(setup(nics, NULL, error));
+    OK(expect_reconnect("hub", error));
     OK(traffic_ok(error));
     g_auto(GuestId) before = { 0 };
     OK(guest_id_take(&before, error));
@@ -897,7 +933,7 @@ case_macvtap(void)
     t = g_get_monotonic_time();
     OK(veth_to_peer(LOWER, LOWER_PEER, error));
     OK(expect_restored(t, error));
-    OK(expect_events(ev0, LOWER, error));
+    OK(expect_events(ev0, LOWER, LOWER, "hub", error));
 
     g_autofree char *tap = NULL;
     OK((tap = nic_target(error)) != NULL);
@@ -943,7 +979,7 @@ case_bridge(void)
     t = g_get_monotonic_time();
     OK(bridge_to_peer(FALSE, error));
     OK(expect_restored(t, error));
-    OK(expect_events(ev0, BRIDGE, error));
+    OK(expect_events(ev0, BRIDGE, BRIDGE, "re-enslave", error));
     g_autofree char *master = master_of(tap);
     E2E_CHECK(g_strcmp0(master, BRIDGE) == 0 && host_ifindex(tap) == tap_index,
               "the tap %s (ifindex %u, was %u) is a port of '%s', expected the same tap on " BRIDGE, tap,
@@ -960,9 +996,11 @@ tap_deleted(const char *mode)
 {
     gboolean hub = strcmp(mode, "hub") == 0;
     OK(bridge_to_peer(TRUE, error));
-    g_autofree char *extra = g_strdup_printf("      <vnic:reconnect mode='%s' " VNIC_NS "/>\n", mode);
-    g_autofree char *nics = bridge_nic(extra);
-    OK(setup(nics, NULL, error));
+    /* replug is a bridge NIC's default; hub comes from the domain's
+     * <vnic:reconnect> */
+    g_autofree char *nics = bridge_nic(NULL);
+    OK(setup(nics, hub ? "<vnic:reconnect mode='hub' " VNIC_NS "/>" : NULL, error));
+    OK(expect_reconnect(mode, error));
     OK(traffic_ok(error));
     g_auto(GuestId) before = { 0 };
     OK(guest_id_take(&before, error));
@@ -1011,10 +1049,7 @@ tap_deleted(const char *mode)
                   g_strcmp0(master, BRIDGE) == 0,
               "the NIC's tap is now %s (ifindex %u, old %s was %u), port of '%s': expected a new tap on "
               BRIDGE, new_tap, host_ifindex(new_tap), tap, tap_index, master);
-    events_drain(0.3);
-    int w = events_find(ev0, "waiting", NULL);
-    E2E_CHECK(w >= 0 && events_find((guint)w + 1, "plugged", NULL) >= 0,
-              "expected NIC_STATE waiting, then plugged:\n%s", events_describe());
+    OK(expect_events(ev0, tap, NULL, mode, error));
 
     g_auto(GuestId) after = { 0 };
     OK(guest_id_take(&after, error));
@@ -1218,6 +1253,8 @@ case_oper(void)
         { "the peer end up", TRUE, "ip link set " LOWER_PEER " up", TRUE },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(steps); i++) {
+        events_drain(0.05);
+        guint ev0 = H.seen->len;
         gint64 t = g_get_monotonic_time();
         if (steps[i].peer)
             OK(peer_sh(error, "%s", steps[i].cmd));
@@ -1229,28 +1266,55 @@ case_oper(void)
         E2E_CHECK(ok, "%s: %s", steps[i].what, step_error->message);
         E2E_CHECK(s <= HEAL_BUDGET_S, "%s: the guest's carrier followed only after %.2f s", steps[i].what, s);
         g_test_message("%s: guest carrier %d after %.0f ms", steps[i].what, steps[i].carrier, s * 1e3);
-        if (!steps[i].carrier)
+        /* no new backend: the NIC stays plugged, only its link follows */
+        g_autoptr(JsonObject) o = NULL;
+        OK((o = domif(error)) != NULL);
+        E2E_CHECK(g_strcmp0(e2e_json_get_string(o, "state"), "plugged") == 0 &&
+                      g_strcmp0(e2e_json_get_string(o, "link"), steps[i].carrier ? "up" : "down") == 0,
+                  "%s: domiflist says state %s, link %s; expected plugged, %s", steps[i].what,
+                  or_none(e2e_json_get_string(o, "state")), or_none(e2e_json_get_string(o, "link")),
+                  steps[i].carrier ? "up" : "down");
+        if (!steps[i].carrier) {
             OK(traffic_gone(error));
+        } else {
+            events_drain(0.3);
+            E2E_CHECK(events_find_event(0, "BACKEND_LOST", NULL, NULL) >= 0 &&
+                          events_find_event(ev0, "BACKEND_RESTORED", "how", "carrier") >= 0,
+                      "%s: expected BACKEND_LOST and then BACKEND_RESTORED with how carrier:\n%s", steps[i].what,
+                      events_describe());
+        }
     }
     OK(traffic_ok(error));
     E2E_CHECK(host_ifindex(tap) == tap_index, "the macvtap %s was replaced for a mere down/up", tap);
 }
 
-/* g: mode off: nothing heals. */
+/* g: mode off: nothing heals (docs/xml.md: the NIC stays on its dead
+ * backend, carrier stays up, traffic is gone). */
 static void
 case_off(void)
 {
     OK(veth_to_peer(LOWER, LOWER_PEER, error));
     g_autofree char *nics = direct_nic("      <vnic:reconnect mode='off' " VNIC_NS "/>\n");
     OK(setup(nics, NULL, error));
+    OK(expect_reconnect("off", error));
     OK(traffic_ok(error));
+    gint64 t = g_get_monotonic_time();
     OK(host_sh(error, "ip link del " LOWER));
+    OK(traffic_gone(error));
+    g_autofree char *carrier = NULL;
+    OK(guest_carrier(&carrier, error));
+    E2E_CHECK(g_strcmp0(carrier, "1") == 0, "mode off: the guest's carrier is %s %.1f s after the deletion, "
+              "documented: stays up", carrier, elapsed_s(t));
     OK(veth_to_peer(LOWER, LOWER_PEER, error));
     g_usleep(1500 * 1000);
     E2E_CHECK(ping_count(3, 0.3) == 0, "mode off: the guest answers again after its lower device returned");
     g_autofree char *mvts = NULL;
     OK((mvts = macvtaps_now(error)) != NULL);
     E2E_CHECK(*mvts == '\0', "mode off: vnicd made a macvtap [%s]", mvts);
+    g_autoptr(JsonObject) o = NULL;
+    OK((o = domif(error)) != NULL);
+    g_autofree char *t_o = e2e_json_object_to_string(o);
+    g_test_message("mode off, after the lower device came back: %s", t_o);
 }
 
 /* --- main ---------------------------------------------------------------------------------- */
