@@ -1380,7 +1380,9 @@ in_subprocess(gconstpointer data)
     E2E_CHECK_NO_ERROR(error, "/proc/self/exe");
     g_autofree char *dir = e2e_tmp_dir("case");
     g_autofree char *out_path = g_build_filename(dir, "output", NULL);
-    const char *argv[] = { self, "-p", c->path, NULL };
+    /* the last word names our temp root: our guard kills the child (whose
+     * own guard then kills its guest and vnicd) if we die first */
+    const char *argv[] = { self, "-p", c->path, dir, NULL };
     const char *env[] = { CHILD_ENV "=1", NULL };
     g_autoptr(E2eChild) child = e2e_child_spawn_env(argv, env, out_path, NULL, &error);
     E2E_CHECK_NO_ERROR(error, "the case's process");
