@@ -15,13 +15,13 @@
 #define IFACE_HELP                                                                           \
     "IFACE is the NIC's host interface (vnet0), its MAC or its alias (net0)."
 
-/* {"domain": @dom, "interface": @iface}: the arguments both verbs send. */
+/* {"name": @dom, "interface": @iface}: the arguments both verbs send. */
 static JsonObject *
 link_arguments(const char *dom, const char *iface)
 {
     JsonObject *arguments = json_object_new();
 
-    json_object_set_string_member(arguments, "domain", dom);
+    json_object_set_string_member(arguments, "name", dom);
     json_object_set_string_member(arguments, "interface", iface);
     return arguments;
 }

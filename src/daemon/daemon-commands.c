@@ -224,7 +224,7 @@ cmd_domiflist(VnicApiRequest *request, gpointer data)
     VnicDomain *dom = domain_arg(request, data);
 
     if (dom)
-        vnic_api_request_return_object(request, vnic_daemon_interfaces_json(current_def(dom)));
+        vnic_api_request_return_object(request, vnic_daemon_interfaces_json(dom, current_def(dom)));
 }
 
 static void
@@ -353,6 +353,9 @@ static const VnicApiArg args_detach_device[] = {
     S_REQ("name"), S_REQ("xml"), I("timeout"), B("live"), B("config"), END
 };
 static const VnicApiArg args_xml[] = { S_REQ("xml"), END };
+static const VnicApiArg args_monitor[] = { S_REQ("name"), S_REQ("command"), B("hmp"), END };
+static const VnicApiArg args_getlink[] = { S_REQ("name"), S_REQ("interface"), END };
+static const VnicApiArg args_setlink[] = { S_REQ("name"), S_REQ("interface"), S_REQ("state"), END };
 static const VnicApiArg args_network[] = { S_REQ("network"), END };
 static const VnicApiArg args_net_list[] = { B("all"), END };
 static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
@@ -372,6 +375,9 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "domiflist", cmd_domiflist, TRUE, args_name },
     { "vncdisplay", cmd_vncdisplay, TRUE, args_name },
     { "pci", cmd_pci, TRUE, args_name },
+    { "domif-getlink", vnic_cmd_domif_getlink, TRUE, args_getlink },
+    { "domif-setlink", vnic_cmd_domif_setlink, FALSE, args_setlink },
+    { "qemu-monitor-command", vnic_cmd_qemu_monitor_command, FALSE, args_monitor },
     { "define", cmd_define, FALSE, args_define },
     { "undefine", cmd_undefine, FALSE, args_name },
     { "start", cmd_start, FALSE, args_name },

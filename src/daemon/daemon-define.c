@@ -5,7 +5,7 @@
  * same names.  Like libvirt, a name belongs to one uuid: redefining keeps
  * the uuid, and another domain's uuid is refused.
  */
-#include "daemon/daemon.h"
+#include "daemon/daemon-nic.h"
 #include "qemu/qemu-command.h"
 
 #include <string.h>
@@ -122,7 +122,7 @@ set_string_or_null(JsonObject *o, const char *key, const char *value)
 }
 
 static JsonObject *
-interface_json(const VnicConfDomain *def, const VnicConfDevice *dev)
+interface_json(VnicDomain *dom, const VnicConfDomain *def, const VnicConfDevice *dev)
 {
     const VnicConfNic *nic = dev->nic;
     JsonObject *o = json_object_new();
@@ -145,11 +145,16 @@ interface_json(const VnicConfDomain *def, const VnicConfDevice *dev)
     } else {
         json_object_set_null_member(o, "guest-name");
     }
+    json_object_set_string_member(o, "reconnect",
+                                  vnic_conf_reconnect_to_string(vnic_conf_nic_reconnect_mode(def, dev)));
+    /* a running NIC's life: its state, the carrier the guest sees */
+    if (dom && def == dom->live && vnic_domain_get_nic(dom, dev->alias))
+        vnic_nic_describe(vnic_domain_get_nic(dom, dev->alias), o);
     return o;
 }
 
 JsonObject *
-vnic_daemon_interfaces_json(const VnicConfDomain *def)
+vnic_daemon_interfaces_json(VnicDomain *dom, const VnicConfDomain *def)
 {
     JsonObject *ret = json_object_new();
     JsonArray *list = json_array_new();
@@ -157,7 +162,7 @@ vnic_daemon_interfaces_json(const VnicConfDomain *def)
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
         if (dev->kind == VNIC_CONF_DEV_INTERFACE)
-            json_array_add_object_element(list, interface_json(def, dev));
+            json_array_add_object_element(list, interface_json(dom, def, dev));
     }
     json_object_set_array_member(ret, "interfaces", list);
     return ret;

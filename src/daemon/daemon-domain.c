@@ -5,7 +5,7 @@
  * interleave freely on the main loop.  A job ends by replying to its request
  * and calling vnic_domain_job_done(), which starts the next one.
  */
-#include "daemon/daemon.h"
+#include "daemon/daemon-nic.h"
 
 VnicDomain *
 vnic_domain_new(VnicDaemon *daemon, VnicConfDomain *config)
@@ -31,6 +31,7 @@ vnic_domain_free(VnicDomain *dom)
     g_ptr_array_unref(dom->links);
     g_clear_pointer(&dom->removed, g_hash_table_unref);
     g_clear_pointer(&dom->unplugs, g_hash_table_unref);
+    vnic_domain_clear_nics(dom);
     g_free(dom);
 }
 

@@ -11,6 +11,7 @@
  * failed attach leaves the domain exactly as it was.
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-nic.h"
 
 typedef struct {
     VnicDomain *dom;
@@ -117,6 +118,14 @@ attach_result(Attach *a, const VnicQemuHotplugTimings *t, const VnicConfDevice *
 
 /* ---- the live side ------------------------------------------------------ */
 
+/* The state record of the NIC being attached, once it has an id (looked
+ * up each time: QEMU may have gone meanwhile, and the records with it). */
+static VnicNic *
+attach_nic(Attach *a)
+{
+    return a->dev ? vnic_domain_get_nic(a->dom, a->dev->alias) : NULL;
+}
+
 /* Undoes the backend of a failed live attach: link and ledger entry. */
 static void
 drop_link(Attach *a, VnicOwnedLink **owned)
@@ -136,6 +145,8 @@ drop_backend(Attach *a)
 {
     drop_link(a, &a->owned_ifb);
     drop_link(a, &a->owned);
+    if (attach_nic(a))
+        vnic_nic_set_state(attach_nic(a), VNIC_NIC_GONE, NULL, "its attach failed");
 }
 
 static void
@@ -177,6 +188,8 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
     }
     dev = g_steal_pointer(&a->dev);
     g_ptr_array_add(dom->live->devices, dev);
+    if (vnic_domain_get_nic(dom, dev->alias))
+        vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
         set_link_down(dom, dev->alias);
     if (!vnic_state_write_status(dom, &error))
@@ -218,6 +231,10 @@ plug_live(Attach *a, GError **error)
     if (!vnic_network_resolve_nic(dom->daemon, dom->live, a->dev, error))
         return FALSE;
     a->dev->alias = vnic_qemu_next_nic_id(dom->live);
+    {
+        VnicNic *nic = vnic_nic_new(dom, a->dev->alias, VNIC_NIC_PLANNED);
+        nic->admin_up = nic->carrier = a->dev->nic->link_up != VNIC_TRISTATE_NO;
+    }
     vnic_domain_warn_vhost(dom, dom->live, a->dev);
     t0 = g_get_monotonic_time();
     /* vhost-user: no host link, QEMU opens the socket (chardev-add) */
@@ -234,6 +251,8 @@ plug_live(Attach *a, GError **error)
         a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
     }
     a->backend_us = g_get_monotonic_time() - t0;
+    if (backend)
+        vnic_nic_set_state(attach_nic(a), VNIC_NIC_BACKEND_READY, NULL, NULL);
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */

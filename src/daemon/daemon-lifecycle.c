@@ -11,6 +11,7 @@
  * on_qemu_exit(), the one place that cleans up after a domain.
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-nic.h"
 
 #include "host/host-cgroup.h"
 
@@ -152,6 +153,7 @@ vnic_domain_cleanup(VnicDomain *dom)
         if (dev->kind == VNIC_CONF_DEV_INTERFACE)
             vnic_domain_clear_unmanaged(dom, dev);
     }
+    vnic_domain_clear_nics(dom);
     vnic_domain_delete_links(dom);
     if (!vnic_host_cgroup_remove(cgroup_name(dom), &error))
         g_warning("domain '%s': %s", dom->name, error->message);
@@ -207,6 +209,9 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
     const VnicHostLink *link;
     guint n_fds;
 
+    VnicNic *nic = vnic_nic_new(dom, dev->alias, VNIC_NIC_PLANNED);
+
+    nic->admin_up = nic->carrier = dev->nic->link_up != VNIC_TRISTATE_NO;
     vnic_domain_warn_vhost(dom, dom->live, dev);
     if (dev->nic->type == VNIC_CONF_NIC_VHOSTUSER)
         return TRUE;  /* QEMU connects to the socket itself */
@@ -221,7 +226,23 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
     dev->nic->target_dev = g_strdup(link->name);
     fds = vnic_host_backend_steal_fds(backend, &n_fds);
     vnic_qemu_runtime_add_fds(rt, dev, VNIC_QEMU_FD_TAP, fds, n_fds);
+    vnic_nic_set_state(nic, VNIC_NIC_BACKEND_READY, NULL, NULL);
     return TRUE;
+}
+
+/* QEMU runs with every NIC: all PLUGGED, then each looks at its host
+ * devices (one may have gone while QEMU started). */
+static void
+nics_plugged(VnicDomain *dom)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    if (!dom->nics)
+        return;
+    g_hash_table_iter_init(&iter, dom->nics);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        vnic_nic_set_state(value, VNIC_NIC_PLUGGED, NULL, NULL);
 }
 
 /* Resolves network NICs, then creates every NIC's host backend. */
@@ -335,8 +356,10 @@ start_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_domain_watch_devices(dom);
     vnic_qemu_process_apply_ptys(proc, dom->live);
     dom->state = VNIC_DOMAIN_RUNNING;
+    nics_plugged(dom);
     if (!vnic_state_write_status(dom, &error))
         g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    vnic_domain_heal(dom);
     ret = json_object_new();
     json_object_set_int_member(ret, "pid", dom->pid);
     vnic_daemon_emit(dom->daemon, "DOMAIN_STARTED", dom->name, json_object_ref(ret));

@@ -4,7 +4,7 @@
  * their own sessions and are re-attached by the next vnicd from the status
  * files.  Nothing here is specific to a domain.
  */
-#include "daemon/daemon.h"
+#include "daemon/daemon-nic.h"
 
 #include <glib-unix.h>
 #include <pwd.h>
@@ -97,6 +97,10 @@ setup(VnicDaemon *daemon, GError **error)
     if (!resolve_qemu_user(daemon, error))
         return FALSE;
     daemon->api = vnic_api_server_new(vnic_daemon_commands, vnic_daemon_n_commands, daemon);
+    /* the host's links before the state: a NIC that was waiting for its
+     * host device when vnicd stopped finds it (or not) at re-attach */
+    if (!vnic_daemon_heal_start(daemon, error))
+        return FALSE;
     /* state first: a restarted daemon answers with its guests re-attached */
     if (!vnic_state_load(daemon, error))
         return FALSE;
@@ -112,6 +116,7 @@ teardown(VnicDaemon *daemon)
 {
     g_clear_pointer(&daemon->api, vnic_api_server_free);
     g_clear_pointer(&daemon->domains, g_hash_table_unref);
+    vnic_daemon_heal_stop(daemon);
     vnic_networks_free(daemon);
     g_clear_pointer(&daemon->loop, g_main_loop_unref);
     g_free(daemon->opts.state_dir);

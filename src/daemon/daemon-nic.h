@@ -65,6 +65,10 @@ struct _VnicNic {
     gboolean carrier;         /* the link state vnicd last gave QEMU (set_link) */
     gboolean busy;            /* a heal step is in flight (daemon-heal.c) */
     gboolean dirty;           /* the host changed during that step: look again after it */
+    gboolean hold;            /* the last restore failed: none until the host changes */
+    gpointer step;            /* daemon-heal.c's step in flight, when busy */
+    GSourceFunc idle_func;    /* vnic_nic_when_idle(): runs when the step ends */
+    gpointer idle_data;
     guint restores;           /* how many times a backend was restored */
     gint64 lost_us;           /* monotonic time the backend was lost, 0 when not */
 };
@@ -75,6 +79,9 @@ typedef struct _VnicNic VnicNic;
 VnicNic *vnic_nic_new(VnicDomain *dom, const char *alias, VnicNicState state);
 /* @dom's record for NIC @alias, or NULL. */
 VnicNic *vnic_domain_get_nic(VnicDomain *dom, const char *alias);
+/* Frees a record the domain dropped while a heal step was in flight
+ * (nic->dom is NULL then): for the step's completion. */
+void vnic_nic_free_orphan(VnicNic *nic);
 /* Drops every record (the domain stopped). */
 void vnic_domain_clear_nics(VnicDomain *dom);
 
@@ -107,8 +114,12 @@ void vnic_daemon_heal_stop(VnicDaemon *daemon);
 void vnic_nic_heal(VnicNic *nic);
 /* Every NIC of @dom (after start or re-attach). */
 void vnic_domain_heal(VnicDomain *dom);
-/* Runs @func(@nic's domain, @data) once @nic has no heal step in flight
- * (at once if none): for detach, which must not race a backend swap. */
+/* Runs @func(@data) once @nic has no heal step in flight (at once if
+ * none): for detach, which must not race a backend swap.  One at a time
+ * (the domain's job slot guarantees it). */
 void vnic_nic_when_idle(VnicNic *nic, GSourceFunc func, gpointer data);
+/* DEVICE_DELETED of a NIC that daemon-heal.c is replugging: TRUE when it
+ * was that (the unplug code must then leave it alone). */
+gboolean vnic_heal_device_deleted(VnicDomain *dom, const char *alias);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
  * A domain caught half-started (state 'starting') is killed and cleaned.
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-nic.h"
 
 #include "conf/conf-xml-cleanup.h"
 
@@ -103,6 +104,16 @@ parse_link(xmlNode *node)
     return o;
 }
 
+static void
+parse_nic(VnicDomain *dom, xmlNode *node)
+{
+    g_autofree char *alias = prop(node, "alias"), *state = prop(node, "state");
+    g_autofree char *waiting = prop(node, "waiting-for"), *carrier = prop(node, "carrier");
+    g_autofree char *admin = prop(node, "admin");
+
+    vnic_state_parse_nic(dom, alias, state, waiting, carrier, admin);
+}
+
 /* The live definition inside a status document. */
 static VnicConfDomain *
 parse_live(xmlDoc *doc, GError **error)
@@ -139,6 +150,8 @@ parse_process(VnicDomain *dom, xmlDoc *doc)
             g_ptr_array_add(sp->owned, prop(n, "path"));
         else if (xmlStrEqual(n->name, (const xmlChar *)"link"))
             g_ptr_array_add(dom->links, parse_link(n));
+        else if (xmlStrEqual(n->name, (const xmlChar *)"nic"))
+            parse_nic(dom, n);
     }
     g_ptr_array_add(sp->owned, NULL);
     return sp;

@@ -8,6 +8,8 @@
  * behind a root port the guest has not enumerated yet are not judged.
  */
 #include "daemon/daemon-lifecycle.h"
+#include "daemon/daemon-nic.h"
+#include "qemu/qemu-hub.h"
 
 /* Removes @dev (a NIC of the live definition) and its host link, and tells
  * subscribers.  @initiator: "host" or "guest". */
@@ -35,8 +37,81 @@ vnic_domain_forget_nic(VnicDomain *dom, VnicConfDevice *dev, const char *initiat
         else
             g_warning("domain '%s': %s", dom->name, error->message);
     }
+    {
+        VnicNic *nic = vnic_domain_get_nic(dom, dev->alias);
+        if (nic)
+            vnic_nic_set_state(nic, VNIC_NIC_GONE, NULL, initiator);
+    }
     g_ptr_array_remove(dom->live->devices, dev);
     vnic_daemon_emit(dom->daemon, "DEVICE_REMOVED", dom->name, ev);
+}
+
+static void
+netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree char *what = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_nic_netdevs_delete_finish(res, &error))
+        g_warning("%s: %s", what, error->message);
+}
+
+/* A NIC QEMU no longer has may still have its netdevs there (vnicd was
+ * down when the guest let go of it): they go, or their ids could never
+ * be used again. */
+static void
+delete_netdevs(VnicDomain *dom, const VnicConfDevice *dev)
+{
+    vnic_qemu_nic_netdevs_delete_async(vnic_qemu_process_get_qmp(dom->process), dom->live, dev,
+                                       NULL, netdevs_deleted,
+                                       g_strdup_printf("domain '%s': %s", dom->name, dev->alias));
+}
+
+/* Status files from before the per-NIC state: every NIC QEMU has is
+ * plugged.  A record whose NIC never made it into the live definition
+ * (vnicd died mid-attach) has only its links to give back. */
+static void
+reconcile_records(VnicDomain *dom)
+{
+    g_autoptr(GPtrArray) stray = g_ptr_array_new_with_free_func(g_free);
+    GHashTableIter iter;
+    gpointer key, value;
+
+    for (guint i = 0; i < dom->live->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
+        VnicNic *nic;
+
+        if (dev->kind != VNIC_CONF_DEV_INTERFACE || !dev->alias ||
+            vnic_domain_get_nic(dom, dev->alias))
+            continue;
+        nic = vnic_nic_new(dom, dev->alias, VNIC_NIC_PLUGGED);
+        nic->admin_up = nic->carrier = dev->nic->link_up != VNIC_TRISTATE_NO;
+    }
+    if (!dom->nics)
+        return;
+    g_hash_table_iter_init(&iter, dom->nics);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        gboolean known = FALSE;
+        for (guint i = 0; i < dom->live->devices->len && !known; i++) {
+            const VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
+            known = dev->kind == VNIC_CONF_DEV_INTERFACE && g_strcmp0(dev->alias, key) == 0;
+        }
+        if (!known)
+            g_ptr_array_add(stray, g_strdup(key));
+    }
+    for (guint i = 0; i < stray->len; i++) {
+        const char *alias = g_ptr_array_index(stray, i);
+        VnicNic *nic = vnic_domain_get_nic(dom, alias);
+
+        g_message("domain '%s': %s was being attached when vnicd stopped; undoing it", dom->name,
+                  alias);
+        for (guint j = dom->links->len; j > 0; j--) {
+            VnicOwnedLink *o = g_ptr_array_index(dom->links, j - 1);
+            if (g_strcmp0(o->alias, alias) == 0 && vnic_host_link_delete(o->link, NULL))
+                g_ptr_array_remove_index(dom->links, j - 1);
+        }
+        vnic_nic_set_state(nic, VNIC_NIC_GONE, NULL, "vnicd stopped during its attach");
+    }
 }
 
 static void
@@ -50,6 +125,8 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
 
     if (!ret) {
         g_warning("domain '%s': query-pci after re-attach: %s", dom->name, error->message);
+        reconcile_records(dom);
+        vnic_domain_heal(dom);
         vnic_domain_job_done(dom);
         return;
     }
@@ -60,11 +137,14 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
         if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->alias &&
             g_ptr_array_find_with_equal_func(gone, dev->alias, g_str_equal, NULL)) {
             g_message("domain '%s': %s vanished while vnicd was down", dom->name, dev->alias);
+            delete_netdevs(dom, dev);
             vnic_domain_forget_nic(dom, dev, "guest");
         }
     }
+    reconcile_records(dom);
     if (!vnic_state_write_status(dom, &error))
         g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    vnic_domain_heal(dom);
     vnic_domain_job_done(dom);
 }
 

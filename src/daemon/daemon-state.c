@@ -5,6 +5,7 @@
  *
  *   <domstatus state='running' pid='…' starttime='…' qmp='…'>
  *     <link name='vnet0' ifindex='7' kind='tap' alias='net0'/>   (the ledger)
+ *     <nic alias='net0' state='plugged' carrier='up' admin='up'/> (daemon-nic.h)
  *     <domain …> the live definition, status form </domain>
  *   </domstatus>
  *
@@ -14,6 +15,7 @@
  * old or the new content, never half.
  */
 #include "daemon/daemon-lifecycle.h"
+#include "daemon/daemon-nic.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -97,6 +99,7 @@ vnic_state_write_status(VnicDomain *dom, GError **error)
                                o->link->ifindex, vnic_host_link_kind_to_string(o->link->kind),
                                alias);
     }
+    vnic_state_append_nics(s, dom);
     g_string_append(s, xml);
     g_string_append(s, "</domstatus>\n");
     return vnic_state_write_file(path, s->str, error);

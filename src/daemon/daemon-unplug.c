@@ -11,6 +11,8 @@
  *   definition (its slot is free again) → DEVICE_REMOVED.
  */
 #include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-nic.h"
+#include "qemu/qemu-hub.h"
 
 #include <string.h>
 
@@ -154,19 +156,6 @@ complete(Completion *c)
 }
 
 static void
-netdev_deleted(GObject *source, GAsyncResult *res, gpointer data)
-{
-    Completion *c = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
-
-    if (!ret)
-        g_debug("domain '%s': netdev_del host%s: %s", c->dom->name, c->alias, error->message);
-    if (--c->waiting == 0)
-        complete(c);
-}
-
-static void
 delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     GError *error = NULL;
@@ -234,16 +223,30 @@ delete_links_async(Completion *c, const char *alias)
     return mine->len;
 }
 
+static void
+netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Completion *c = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_nic_netdevs_delete_finish(res, &error))
+        g_debug("domain '%s': netdevs of %s: %s", c->dom->name, c->alias, error->message);
+    if (--c->waiting == 0)
+        complete(c);
+}
+
 /* DEVICE_DELETED for one of our NICs: finish its unplug. */
 static void
 device_deleted(VnicDomain *dom, const char *alias)
 {
     Completion *c;
-    g_autoptr(JsonObject) args = json_object_new();
-    g_autofree char *netdev = g_strconcat("host", alias, NULL);
+    VnicConfDevice *dev;
+    VnicNic *nic;
 
-    if (!dom->process || !find_by_alias(dom->live, alias))
+    if (!dom->process || !(dev = find_by_alias(dom->live, alias)))
         return;
+    if ((nic = vnic_domain_get_nic(dom, alias)) && nic->state != VNIC_NIC_UNPLUGGING)
+        vnic_nic_set_state(nic, VNIC_NIC_UNPLUGGING, NULL, "the guest released it");
     c = g_new0(Completion, 1);
     c->dom = dom;
     c->alias = g_strdup(alias);
@@ -251,12 +254,27 @@ device_deleted(VnicDomain *dom, const char *alias)
         g_clear_handle_id(&c->pending->timeout_id, g_source_remove);
         c->pending->deleted_us = g_get_monotonic_time();
     }
-    json_object_set_string_member(args, "id", netdev);
     c->waiting = 1;
     delete_links_async(c, alias);
-    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "netdev_del", args,
-                                  NULL, 0, 5000, NULL, netdev_deleted, c);
-    /* a vhost-user netdev takes its socket chardev with it */
+    /* the tap's netdev, and a hub NIC's two hubports; a vhost-user netdev
+     * takes its socket chardev with it */
+    vnic_qemu_nic_netdevs_delete_async(vnic_qemu_process_get_qmp(dom->process), dom->live, dev,
+                                       NULL, netdevs_deleted, c);
+}
+
+/* The unplug did not happen: the NIC is still the guest's. */
+static void
+back_to_plugged(VnicDomain *dom, const char *alias, const char *reason)
+{
+    VnicNic *nic = vnic_domain_get_nic(dom, alias);
+    g_autoptr(GError) error = NULL;
+
+    if (!nic || nic->state != VNIC_NIC_UNPLUGGING)
+        return;
+    vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, reason);
+    if (!vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    vnic_nic_heal(nic);
 }
 
 /* The guest refused (QEMU ≥ 6.2 reports it): the waiting detach fails. */
@@ -268,6 +286,7 @@ unplug_refused(VnicDomain *dom, const char *alias)
 
     if (!dom->unplugs || !g_hash_table_steal_extended(dom->unplugs, alias, NULL, (gpointer *)&p))
         return;
+    back_to_plugged(dom, alias, "the guest refused to release it");
     if (p->request) {
         error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
                             "the guest refused to release %s (DEVICE_UNPLUG_GUEST_ERROR)", alias);
@@ -290,6 +309,8 @@ on_device_event(VnicQmpClient *client, const char *event, JsonObject *data, gint
 
     if (!alias) /* the virtio backend's own DEVICE_DELETED: only a path */
         return;
+    if (g_strcmp0(event, "DEVICE_DELETED") == 0 && vnic_heal_device_deleted(dom, alias))
+        return; /* a replug of its backend (daemon-heal.c), not an unplug */
     if (g_strcmp0(event, "DEVICE_DELETED") == 0)
         device_deleted(dom, alias);
     else if (g_strcmp0(event, "DEVICE_UNPLUG_GUEST_ERROR") == 0)
@@ -364,6 +385,7 @@ device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
 
     if (!ret) {
         g_prefix_error(&error, "device_del: ");
+        back_to_plugged(dom, d->pending->alias, error->message);
         g_hash_table_remove(dom->unplugs, d->pending->alias);
         vnic_api_request_error(d->request, error);
         vnic_domain_job_done(dom);
@@ -433,13 +455,40 @@ check_detachable(const VnicDomain *dom, const VnicConfDevice *dev, GError **erro
     return FALSE;
 }
 
+/* The NIC's state says so before device_del goes out, so a vnicd killed
+ * now knows after its restart that the guest may be letting go of it. */
+static gboolean
+send_device_del(gpointer data)
+{
+    DeviceDel *d = data;
+    VnicDomain *dom = d->dom;
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autoptr(GError) error = NULL;
+    VnicNic *nic;
+
+    if (!dom->process) { /* QEMU went while a heal step ran: the unplug was aborted */
+        g_free(d);
+        return G_SOURCE_REMOVE;
+    }
+    nic = vnic_domain_get_nic(dom, d->pending->alias);
+    if (nic && nic->state != VNIC_NIC_UNPLUGGING) {
+        vnic_nic_set_state(nic, VNIC_NIC_UNPLUGGING, NULL, "detach requested");
+        if (!vnic_state_write_status(dom, &error))
+            g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    }
+    json_object_set_string_member(args, "id", d->pending->alias);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "device_del", args, NULL,
+                                  0, 5000, NULL, device_del_sent, d);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean
 start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboolean config,
              GError **error)
 {
     gint64 timeout = DEFAULT_UNPLUG_TIMEOUT_S;
-    g_autoptr(JsonObject) args = json_object_new();
     VnicPendingUnplug *p;
+    VnicNic *nic;
     DeviceDel *d;
 
     if (!vnic_api_arg_int(request, "timeout", 0, 3600, &timeout, error) ||
@@ -465,9 +514,13 @@ start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboo
     g_hash_table_insert(dom->unplugs, p->alias, p);
     d = g_new0(DeviceDel, 1);
     *d = (DeviceDel){ dom, request, p };
-    json_object_set_string_member(args, "id", dev->alias);
-    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "device_del", args, NULL,
-                                  0, 5000, NULL, device_del_sent, d);
+    nic = vnic_domain_get_nic(dom, dev->alias);
+    if (!nic) {
+        send_device_del(d);
+        return TRUE;
+    }
+    /* not while a new backend is going in: after it */
+    vnic_nic_when_idle(nic, send_device_del, d);
     return TRUE;
 }
 

@@ -32,6 +32,7 @@ typedef enum {
 typedef struct _VnicDaemon VnicDaemon;
 typedef struct _VnicDomain VnicDomain;
 typedef struct _VnicQemuProcess VnicQemuProcess;
+typedef struct _VnicHostLinkWatch VnicHostLinkWatch;
 
 /* A unit of work on one domain; jobs of a domain run one at a time. */
 typedef void (*VnicJobFunc)(VnicDomain *dom, VnicApiRequest *request);
@@ -67,6 +68,7 @@ struct _VnicDomain {
     GHashTable *removed;      /* MAC text → <interface> XML of NICs detached (replug) */
     GHashTable *unplugs;      /* alias → VnicPendingUnplug*: device_del sent, no event yet */
     guint device_events_id;   /* QMP handler for DEVICE_DELETED */
+    GHashTable *nics;         /* alias → VnicNic*: each live NIC's state (daemon-nic.h) */
 };
 
 typedef struct {
@@ -85,6 +87,7 @@ struct _VnicDaemon {
     GMainLoop *loop;
     uid_t qemu_uid;
     gid_t qemu_gid;
+    VnicHostLinkWatch *link_watch; /* the host's links, for backends that heal */
 };
 
 /* daemon-domain.c */
@@ -100,7 +103,9 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
 
 /* daemon-define.c */
 VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error);
-JsonObject *vnic_daemon_interfaces_json(const VnicConfDomain *def);
+/* domiflist: @def's NICs; with @dom and @def its live definition, each
+ * NIC's state too (daemon-nic.h). */
+JsonObject *vnic_daemon_interfaces_json(VnicDomain *dom, const VnicConfDomain *def);
 
 /* daemon-state.c */
 /* Writes @text to @path durably (temp file, fsync, rename), mode 0600,
@@ -133,6 +138,12 @@ void vnic_cmd_net_destroy(VnicApiRequest *request, gpointer data);
 void vnic_cmd_net_list(VnicApiRequest *request, gpointer data);
 void vnic_cmd_net_dumpxml(VnicApiRequest *request, gpointer data);
 void vnic_cmd_net_autostart(VnicApiRequest *request, gpointer data);
+
+/* daemon-iface.c: domif-getlink, domif-setlink. */
+void vnic_cmd_domif_getlink(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domif_setlink(VnicApiRequest *request, gpointer data);
+/* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
+void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
 
 /* daemon-commands.c */
 extern const VnicApiCommand vnic_daemon_commands[];

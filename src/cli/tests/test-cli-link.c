@@ -23,14 +23,14 @@ test_getlink(void)
     cli_assert_status(up, 0);
     g_assert_cmpstr(up->out, ==, "vnet0 up\n");
     g_assert_cmpstr(up->err, ==, "");
-    tc_assert_arguments(fake, "domif-getlink", "{\"domain\": \"web1\", \"interface\": \"vnet0\"}");
+    tc_assert_arguments(fake, "domif-getlink", "{\"name\": \"web1\", \"interface\": \"vnet0\"}");
 
     fake_vnicd_script(fake, "domif-getlink", "{\"return\": " GETLINK_DOWN "}", NULL, NULL);
     by_mac = cli_run_c(sock, ARGS("domif-getlink", "web1", "52:54:00:00:00:01"));
     cli_assert_status(by_mac, 0);
     g_assert_cmpstr(by_mac->out, ==, "52:54:00:00:00:01 down\n");
     tc_assert_arguments(fake, "domif-getlink",
-                        "{\"domain\": \"web1\", \"interface\": \"52:54:00:00:00:01\"}");
+                        "{\"name\": \"web1\", \"interface\": \"52:54:00:00:00:01\"}");
     json = cli_run_c(sock, ARGS("domif-getlink", "--json", "web1", "net0"));
     cli_assert_status(json, 0);
     tc_assert_json_eq(json->out, GETLINK_DOWN);
@@ -68,11 +68,11 @@ test_setlink(void)
     cli_assert_status(down, 0);
     g_assert_cmpstr(down->out, ==, "Device updated successfully\n");
     g_assert_cmpstr(down->err, ==, "");
-    tc_assert_arguments(fake, "domif-setlink", "{\"domain\": \"web1\", \"interface\": "
+    tc_assert_arguments(fake, "domif-setlink", "{\"name\": \"web1\", \"interface\": "
                         "\"vnet0\", \"state\": \"down\"}");
     up = cli_run_c(sock, ARGS("domif-setlink", "web1", "net1", "up"));
     cli_assert_status(up, 0);
-    tc_assert_arguments(fake, "domif-setlink", "{\"domain\": \"web1\", \"interface\": "
+    tc_assert_arguments(fake, "domif-setlink", "{\"name\": \"web1\", \"interface\": "
                         "\"net1\", \"state\": \"up\"}");
 
     fake_vnicd_script(fake, "domif-setlink", "{\"error\": {\"class\": \"InvalidArguments\", "

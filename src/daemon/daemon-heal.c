@@ -1,0 +1,855 @@
+/* daemon-heal.c: backends that heal when their host devices vanish and
+ * come back (issue #8; docs/backends.md has the design and the numbers).
+ *
+ * Level-triggered: a link event only says "look again".  vnic_nic_heal()
+ * compares what a NIC needs (its lower device or bridge, its own tap or
+ * macvtap alive, the carrier it should show) with the link watch's view of
+ * the host, and starts the one step that brings it closer:
+ *
+ *   needed device gone        → set_link down (the guest sees carrier 0),
+ *                               hub NIC: its dead tap netdev dropped; WAITING
+ *   own tap/macvtap gone,     → a new backend under a name vnic owns, then
+ *   its device present          hub swap (the NIC stays) or replug
+ *                               (device_del + device_add at the same
+ *                               address and MAC); set_link; PLUGGED
+ *   bridge back, tap detached → re-enslave (and MTU), set_link up
+ *   lower device oper up/down → set_link to match
+ *
+ * One step per NIC at a time (nic->busy); anything seen meanwhile marks the
+ * NIC dirty and it looks again when the step ends, so any burst of events
+ * (50 flaps in 5 s, or an overrun's resync) converges on the last truth.
+ * Every step records the NIC's state in the status file first, so a vnicd
+ * killed in the middle redoes it from the same comparison after restart.
+ */
+#include "daemon/daemon-hotplug.h"
+#include "daemon/daemon-nic.h"
+#include "host/host-linkwatch.h"
+#include "qemu/qemu-hub.h"
+
+#define REPLUG_TIMEOUT_MS 10000
+
+/* ---- what a NIC depends on ------------------------------------------------ */
+
+static VnicConfDevice *
+nic_device(const VnicNic *nic)
+{
+    const VnicConfDomain *def = nic->dom->live;
+
+    for (guint i = 0; def && i < def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_INTERFACE && g_strcmp0(d->alias, nic->alias) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* The NIC's tap or macvtap in the ledger (not an ifb). */
+static VnicOwnedLink *
+backend_link(VnicDomain *dom, const char *alias)
+{
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        if (g_strcmp0(o->alias, alias) == 0 && o->link->kind != VNIC_HOST_LINK_IFB)
+            return o;
+    }
+    return NULL;
+}
+
+static gboolean
+link_alive(VnicHostLinkWatch *watch, const VnicOwnedLink *owned)
+{
+    VnicHostLinkInfo info;
+
+    return owned && vnic_host_link_watch_lookup_index(watch, owned->link->ifindex, &info) &&
+           g_strcmp0(info.name, owned->link->name) == 0;
+}
+
+static gboolean
+is_bridge(const VnicHostLinkInfo *info)
+{
+    return g_strcmp0(info->kind, "bridge") == 0;
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+typedef struct {
+    VnicNic *nic;
+    gboolean up;              /* set_link: the carrier asked for */
+    gboolean drop_backend;    /* lose: the tap is dead, its netdev goes (hub NICs) */
+    const char *how;          /* restore: "hub", "replug", "re-enslave" */
+    int *fds;                 /* restore: the new backend's fds until QEMU has them */
+    guint n_fds;
+    VnicOwnedLink *owned;     /* restore: the new link's ledger entry */
+    guint timeout_id;         /* replug: waiting for DEVICE_DELETED */
+} Step;
+
+static void heal_later(VnicNic *nic);
+
+static Step *
+step_new(VnicNic *nic)
+{
+    Step *s = g_new0(Step, 1);
+
+    g_assert(!nic->busy);
+    s->nic = nic;
+    nic->busy = TRUE;
+    nic->step = s;
+    return s;
+}
+
+static void
+close_fds(Step *s)
+{
+    for (guint i = 0; s->fds && i < s->n_fds; i++)
+        close(s->fds[i]);
+    g_clear_pointer(&s->fds, g_free);
+}
+
+/* The step is over: the NIC may take the next one (or a waiting detach).
+ * FALSE when the NIC went away meanwhile (the record is freed then). */
+static gboolean
+step_end(Step *s)
+{
+    VnicNic *nic = s->nic;
+    gboolean alive = nic->dom != NULL;
+
+    g_clear_handle_id(&s->timeout_id, g_source_remove);
+    close_fds(s);
+    g_free(s);
+    nic->busy = FALSE;
+    nic->step = NULL;
+    if (nic->idle_func) {
+        /* a detach was waiting for this step (it copes with a NIC gone) */
+        GSourceFunc func = g_steal_pointer(&nic->idle_func);
+        gpointer func_data = g_steal_pointer(&nic->idle_data);
+        if (!alive)
+            vnic_nic_free_orphan(nic);
+        func(func_data);
+        return FALSE;
+    }
+    if (!alive) {
+        vnic_nic_free_orphan(nic);
+        return FALSE;
+    }
+    if (nic->dirty) {
+        nic->dirty = FALSE;
+        heal_later(nic);
+    }
+    return TRUE;
+}
+
+void
+vnic_nic_when_idle(VnicNic *nic, GSourceFunc func, gpointer data)
+{
+    if (!nic->busy) {
+        func(data);
+        return;
+    }
+    g_assert(nic->idle_func == NULL);
+    nic->idle_func = func;
+    nic->idle_data = data;
+}
+
+static VnicQmpClient *
+qmp_of(VnicNic *nic)
+{
+    return vnic_qemu_process_get_qmp(nic->dom->process);
+}
+
+static void
+write_status(VnicDomain *dom)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+}
+
+static void
+emit_backend(VnicNic *nic, const char *event, JsonObject *ev)
+{
+    json_object_set_string_member(ev, "alias", nic->alias);
+    vnic_daemon_emit(nic->dom->daemon, event, nic->dom->name, ev);
+}
+
+/* ---- carrier ----------------------------------------------------------------- */
+
+static void
+link_set(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = vnic_qemu_hub_finish(res, &error);
+
+    if (s->nic->dom) {
+        if (ok)
+            s->nic->carrier = s->up;
+        else
+            g_warning("domain '%s': set_link %s %s: %s", s->nic->dom->name, s->nic->alias,
+                      s->up ? "up" : "down", error->message);
+        if (ok)
+            write_status(s->nic->dom);
+    }
+    step_end(s);
+}
+
+static void
+set_carrier(VnicNic *nic, gboolean up)
+{
+    Step *s = step_new(nic);
+
+    s->up = up;
+    vnic_qemu_set_link_async(qmp_of(nic), nic->alias, up, NULL, link_set, s);
+}
+
+/* ---- losing the backend --------------------------------------------------- */
+
+/* Forgets the NIC's dead tap/macvtap: deleted if it is somehow still there
+ * (it is ours), out of the ledger either way. */
+static void
+drop_dead_link(VnicDomain *dom, const char *alias)
+{
+    VnicOwnedLink *o = backend_link(dom, alias);
+    g_autoptr(GError) error = NULL;
+
+    if (!o)
+        return;
+    if (vnic_host_link_delete(o->link, &error))
+        g_ptr_array_remove(dom->links, o);
+    else
+        g_warning("domain '%s': %s", dom->name, error->message);
+}
+
+static void
+lost_detached(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_hub_finish(res, &error) && s->nic->dom)
+        g_warning("domain '%s': dropping the dead backend of %s: %s", s->nic->dom->name,
+                  s->nic->alias, error->message);
+    step_end(s);
+}
+
+static void
+lost_link_down(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    VnicNic *nic = s->nic;
+    g_autoptr(GError) error = NULL;
+    VnicConfDevice *dev;
+
+    if (vnic_qemu_hub_finish(res, &error)) {
+        if (nic->dom)
+            nic->carrier = FALSE;
+    } else if (nic->dom) {
+        g_warning("domain '%s': set_link %s down: %s", nic->dom->name, nic->alias, error->message);
+    }
+    if (!s->drop_backend || !nic->dom || !(dev = nic_device(nic)) ||
+        !vnic_qemu_nic_on_hub(nic->dom->live, dev)) {
+        step_end(s);
+        return;
+    }
+    /* the NIC stays on its hub alone; the tap netdev on the dead fd goes */
+    vnic_qemu_hub_detach_async(qmp_of(nic), nic->alias, NULL, lost_detached, s);
+}
+
+/* @device (which the NIC needs) is gone: carrier off, WAITING for it. */
+static void
+lose(VnicNic *nic, const char *device, const char *reason, gboolean tap_survives)
+{
+    JsonObject *ev = json_object_new();
+    Step *s;
+
+    if (!tap_survives)
+        drop_dead_link(nic->dom, nic->alias);
+    if (nic->state != VNIC_NIC_WAITING) {
+        nic->lost_us = g_get_monotonic_time();
+        json_object_set_string_member(ev, "device", device);
+        json_object_set_string_member(ev, "reason", reason);
+        emit_backend(nic, "BACKEND_LOST", ev);
+    } else {
+        json_object_unref(ev);
+    }
+    vnic_nic_set_state(nic, VNIC_NIC_WAITING, device, reason);
+    write_status(nic->dom);
+    s = step_new(nic);
+    s->up = FALSE;
+    s->drop_backend = !tap_survives;
+    vnic_qemu_set_link_async(qmp_of(nic), nic->alias, FALSE, NULL, lost_link_down, s);
+}
+
+/* ---- restoring ---------------------------------------------------------------- */
+
+static void
+restored(Step *s, const char *how)
+{
+    VnicNic *nic = s->nic;
+    JsonObject *ev = json_object_new();
+    VnicConfDevice *dev = nic_device(nic);
+
+    if (nic->state == VNIC_NIC_UNPLUGGING) {
+        json_object_unref(ev);
+        return;
+    }
+    nic->restores++;
+    json_object_set_string_member(ev, "target", dev && dev->nic->target_dev ? dev->nic->target_dev : "");
+    json_object_set_string_member(ev, "how", how);
+    if (nic->lost_us)
+        json_object_set_int_member(ev, "lost-ms", (g_get_monotonic_time() - nic->lost_us) / 1000);
+    nic->lost_us = 0;
+    vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, NULL);
+    emit_backend(nic, "BACKEND_RESTORED", ev);
+    write_status(nic->dom);
+}
+
+/* The restore failed: its new link goes, the NIC waits for the next event. */
+static void
+restore_failed(Step *s, const char *device, const GError *error)
+{
+    VnicNic *nic = s->nic;
+    g_autofree char *reason = g_strdup_printf("restoring the backend failed: %s", error->message);
+    g_autoptr(GError) local = NULL;
+
+    g_warning("domain '%s': NIC %s: %s", nic->dom->name, nic->alias, reason);
+    if (s->owned) {
+        if (vnic_host_link_delete(s->owned->link, &local))
+            g_ptr_array_remove(nic->dom->links, s->owned);
+        s->owned = NULL;
+    }
+    if (nic->state == VNIC_NIC_UNPLUGGING)
+        return; /* the guest let go of it meanwhile: the unplug cleans up */
+    nic->hold = TRUE; /* no new attempt before the host changes again */
+    nic->dirty = TRUE; /* but the carrier goes down if it is still up */
+    vnic_nic_set_state(nic, VNIC_NIC_WAITING, device, reason);
+    write_status(nic->dom);
+}
+
+static void
+restore_link_set(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = vnic_qemu_hub_finish(res, &error);
+
+    if (s->nic->dom) {
+        if (ok)
+            s->nic->carrier = s->up;
+        else
+            g_warning("domain '%s': set_link %s: %s", s->nic->dom->name, s->nic->alias,
+                      error->message);
+        restored(s, s->how);
+    }
+    step_end(s);
+}
+
+/* The new backend is in QEMU: the carrier as it should be, then PLUGGED. */
+static void
+restore_carrier(Step *s)
+{
+    VnicNic *nic = s->nic;
+
+    s->up = nic->admin_up;
+    vnic_qemu_set_link_async(qmp_of(nic), nic->alias, s->up, NULL, restore_link_set, s);
+}
+
+static void
+swapped(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_hub_finish(res, &error)) {
+        if (s->nic->dom)
+            restore_failed(s, s->nic->waiting_for, error);
+        step_end(s);
+        return;
+    }
+    if (!s->nic->dom) {
+        step_end(s);
+        return;
+    }
+    restore_carrier(s);
+}
+
+static void
+replugged(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_hotplug_nic_finish(res, NULL, &error)) {
+        if (s->nic->dom)
+            restore_failed(s, s->nic->waiting_for, error);
+        step_end(s);
+        return;
+    }
+    if (!s->nic->dom) {
+        step_end(s);
+        return;
+    }
+    restore_carrier(s);
+}
+
+static void
+replug_netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    VnicNic *nic = s->nic;
+    g_autoptr(GError) error = NULL;
+    VnicConfDevice *dev;
+
+    if (!vnic_qemu_nic_netdevs_delete_finish(res, &error) && nic->dom)
+        g_warning("domain '%s': %s: %s", nic->dom->name, nic->alias, error->message);
+    if (!nic->dom || !(dev = nic_device(nic))) {
+        step_end(s);
+        return;
+    }
+    vnic_qemu_hotplug_nic_async(qmp_of(nic), nic->dom->live, dev, g_steal_pointer(&s->fds),
+                                s->n_fds, NULL, NULL, replugged, s);
+}
+
+/* DEVICE_DELETED of a NIC being replugged: its old netdevs go, the new
+ * backend goes in at the same address with the same MAC and id. */
+gboolean
+vnic_heal_device_deleted(VnicDomain *dom, const char *alias)
+{
+    VnicNic *nic = vnic_domain_get_nic(dom, alias);
+    Step *s = nic ? nic->step : NULL;
+    VnicConfDevice *dev;
+
+    if (!s || g_strcmp0(s->how, "replug") != 0 || s->timeout_id == 0)
+        return FALSE;
+    g_clear_handle_id(&s->timeout_id, g_source_remove);
+    dev = nic_device(nic);
+    vnic_qemu_nic_netdevs_delete_async(qmp_of(nic), dom->live, dev, NULL, replug_netdevs_deleted, s);
+    return TRUE;
+}
+
+static gboolean
+replug_timed_out(gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                                          "the guest did not release %s within %d s",
+                                          s->nic->alias, REPLUG_TIMEOUT_MS / 1000);
+
+    s->timeout_id = 0;
+    restore_failed(s, s->nic->waiting_for, error);
+    step_end(s);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+replug_device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    if (ret || !s->nic->dom)
+        return; /* DEVICE_DELETED (vnic_heal_device_deleted) or the timeout goes on */
+    g_clear_handle_id(&s->timeout_id, g_source_remove);
+    g_prefix_error(&error, "device_del: ");
+    restore_failed(s, s->nic->waiting_for, error);
+    step_end(s);
+}
+
+/* The name for the new link: the old one when it is free, else none (the
+ * kernel picks the lowest free vnetN / macvtapN).  A foreign link that took
+ * the old name is never touched. */
+static void
+choose_name(VnicHostLinkWatch *watch, VnicConfNic *nic)
+{
+    VnicHostLinkInfo info;
+
+    if (nic->target_dev && vnic_host_link_watch_lookup(watch, nic->target_dev, &info))
+        g_clear_pointer(&nic->target_dev, g_free);
+}
+
+/* Deletes the NIC's old links (a dead tap, the ifb shaping it): the new
+ * backend brings its own. */
+static void
+drop_links(VnicDomain *dom, const char *alias)
+{
+    for (guint i = dom->links->len; i > 0; i--) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
+        g_autoptr(GError) error = NULL;
+
+        if (g_strcmp0(o->alias, alias) != 0)
+            continue;
+        if (vnic_host_link_delete(o->link, &error))
+            g_ptr_array_remove_index(dom->links, i - 1);
+        else
+            g_warning("domain '%s': %s", dom->name, error->message);
+    }
+}
+
+/* A new host backend for @dev: into the ledger, its name into the live
+ * definition, its fds into @s. */
+static gboolean
+new_backend(Step *s, VnicConfDevice *dev, GError **error)
+{
+    VnicDomain *dom = s->nic->dom;
+    g_autoptr(VnicHostBackend) backend = NULL;
+    g_autofree char *old_name = g_strdup(dev->nic->target_dev);
+
+    drop_links(dom, s->nic->alias);
+    choose_name(dom->daemon->link_watch, dev->nic);
+    if (!(backend = vnic_host_backend_create(dev->nic, error))) {
+        g_free(dev->nic->target_dev);
+        dev->nic->target_dev = g_steal_pointer(&old_name);
+        return FALSE;
+    }
+    s->owned = vnic_domain_own_link(dom, vnic_host_backend_get_link(backend), s->nic->alias);
+    if (vnic_host_backend_get_ifb(backend))
+        vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend), s->nic->alias);
+    g_free(dev->nic->target_dev);
+    dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
+    s->fds = vnic_host_backend_steal_fds(backend, &s->n_fds);
+    return TRUE;
+}
+
+/* The NIC's own tap or macvtap is gone and what it needs is there: a new
+ * one, swapped in on the hub or replugged. */
+static void
+restore(VnicNic *nic, VnicConfDevice *dev, const char *device)
+{
+    VnicDomain *dom = nic->dom;
+    gboolean hub = vnic_qemu_nic_on_hub(dom->live, dev);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) args = NULL;
+    Step *s;
+
+    if (nic->state == VNIC_NIC_PLUGGED) {
+        JsonObject *ev = json_object_new();
+        nic->lost_us = g_get_monotonic_time();
+        json_object_set_string_member(ev, "device", dev->nic->target_dev ? dev->nic->target_dev : "");
+        json_object_set_string_member(ev, "reason", "its host link was deleted");
+        emit_backend(nic, "BACKEND_LOST", ev);
+    }
+    vnic_nic_set_state(nic, VNIC_NIC_RESTORING, NULL,
+                       hub ? "a new backend goes in on the NIC's hub"
+                           : "the NIC is replugged at its address with a new backend");
+    s = step_new(nic);
+    s->how = hub ? "hub" : "replug";
+    if (!new_backend(s, dev, &error)) {
+        restore_failed(s, device, error);
+        step_end(s);
+        return;
+    }
+    write_status(dom); /* the new link is ours before QEMU hears of it */
+    if (hub) {
+        vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev),
+                                 g_steal_pointer(&s->fds), s->n_fds, NULL, NULL, swapped, s);
+        return;
+    }
+    args = json_object_new();
+    json_object_set_string_member(args, "id", nic->alias);
+    s->timeout_id = g_timeout_add(REPLUG_TIMEOUT_MS, replug_timed_out, s);
+    vnic_qmp_client_execute_async(qmp_of(nic), "device_del", args, NULL, 0, 5000, NULL,
+                                  replug_device_del_sent, s);
+}
+
+/* The bridge is back and the tap survived: enslave it again, link up. */
+static void
+reenslave(VnicNic *nic, VnicConfDevice *dev, VnicOwnedLink *owned)
+{
+    g_autoptr(GError) error = NULL;
+    Step *s;
+
+    vnic_nic_set_state(nic, VNIC_NIC_RESTORING, NULL, "the bridge is back: re-enslaving the tap");
+    s = step_new(nic);
+    s->how = "re-enslave";
+    if (!vnic_host_tap_enslave(owned->link, dev->nic->source, dev->nic->mtu, &error)) {
+        restore_failed(s, dev->nic->source, error);
+        step_end(s);
+        return;
+    }
+    restore_carrier(s);
+}
+
+/* ---- the comparison ------------------------------------------------------------ */
+
+/* The lower device went oper-down or up without vanishing: the guest's
+ * carrier follows, and users hear of it as a lost / restored backend. */
+static void
+mirror_lower(VnicNic *nic, const char *lower, gboolean oper_up)
+{
+    JsonObject *ev = json_object_new();
+    VnicConfDevice *dev = nic_device(nic);
+
+    if (!oper_up) {
+        g_autofree char *why = g_strdup_printf("lower device '%s' is down", lower);
+        nic->lost_us = g_get_monotonic_time();
+        json_object_set_string_member(ev, "device", lower);
+        json_object_set_string_member(ev, "reason", why);
+        emit_backend(nic, "BACKEND_LOST", ev);
+    } else if (nic->lost_us) {
+        json_object_set_string_member(ev, "target", dev->nic->target_dev ? dev->nic->target_dev : "");
+        json_object_set_string_member(ev, "how", "carrier");
+        json_object_set_int_member(ev, "lost-ms", (g_get_monotonic_time() - nic->lost_us) / 1000);
+        nic->lost_us = 0;
+        emit_backend(nic, "BACKEND_RESTORED", ev);
+    } else {
+        json_object_unref(ev);
+    }
+    set_carrier(nic, nic->admin_up && oper_up);
+}
+
+/* A new backend is due: made now, unless the last attempt failed and the
+ * host has not changed since (then only the carrier goes down). */
+static gboolean
+restore_or_hold(VnicNic *nic, VnicConfDevice *dev, const char *device)
+{
+    if (!nic->hold) {
+        restore(nic, dev, device);
+        return TRUE;
+    }
+    if (nic->carrier) {
+        set_carrier(nic, FALSE);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+heal_direct(VnicNic *nic, VnicConfDevice *dev, VnicHostLinkWatch *watch, VnicOwnedLink *owned)
+{
+    VnicHostLinkInfo lower;
+    const char *name = dev->nic->source;
+    g_autofree char *why = NULL;
+
+    if (!vnic_host_link_watch_lookup(watch, name, &lower)) {
+        if (nic->state == VNIC_NIC_WAITING && g_strcmp0(nic->waiting_for, name) == 0 &&
+            !nic->carrier)
+            return FALSE;
+        why = g_strdup_printf("lower device '%s' is gone", name);
+        lose(nic, name, why, FALSE);
+        return TRUE;
+    }
+    if (!link_alive(watch, owned))
+        return restore_or_hold(nic, dev, name);
+    if (nic->state != VNIC_NIC_PLUGGED) { /* all there (a restart found it so) */
+        vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, NULL);
+        write_status(nic->dom);
+    }
+    if (nic->carrier != (nic->admin_up && lower.oper_up)) {
+        mirror_lower(nic, name, lower.oper_up);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+heal_tap(VnicNic *nic, VnicConfDevice *dev, VnicHostLinkWatch *watch, VnicOwnedLink *owned,
+         gboolean bridged)
+{
+    VnicHostLinkInfo br, tap;
+    const char *bridge = dev->nic->source;
+    gboolean have_bridge = bridged && vnic_host_link_watch_lookup(watch, bridge, &br) &&
+                           is_bridge(&br);
+    gboolean alive = link_alive(watch, owned);
+    g_autofree char *why = NULL;
+
+    if (bridged && !have_bridge) {
+        if (nic->state == VNIC_NIC_WAITING && g_strcmp0(nic->waiting_for, bridge) == 0 &&
+            !nic->carrier)
+            return FALSE;
+        why = g_strdup_printf("bridge '%s' is gone", bridge);
+        lose(nic, bridge, why, alive);
+        return TRUE;
+    }
+    if (!alive) {
+        if (dev->nic->target_managed == VNIC_TRISTATE_NO)
+            return FALSE; /* not ours to re-create */
+        return restore_or_hold(nic, dev, bridged ? bridge : dev->nic->target_dev);
+    }
+    vnic_host_link_watch_lookup_index(watch, owned->link->ifindex, &tap);
+    if (bridged && tap.master != br.ifindex) {
+        reenslave(nic, dev, owned);
+        return TRUE;
+    }
+    if (nic->state != VNIC_NIC_PLUGGED) {
+        vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, NULL);
+        write_status(nic->dom);
+    }
+    if (nic->carrier != nic->admin_up) {
+        set_carrier(nic, nic->admin_up);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+void
+vnic_nic_heal(VnicNic *nic)
+{
+    VnicDomain *dom = nic->dom;
+    VnicHostLinkWatch *watch = dom->daemon->link_watch;
+    VnicConfDevice *dev;
+    VnicOwnedLink *owned;
+
+    if (nic->busy) {
+        nic->dirty = TRUE;
+        return;
+    }
+    if (!watch || !dom->process || dom->state != VNIC_DOMAIN_RUNNING ||
+        (nic->state != VNIC_NIC_PLUGGED && nic->state != VNIC_NIC_WAITING &&
+         nic->state != VNIC_NIC_RESTORING) ||
+        !(dev = nic_device(nic)))
+        return;
+    if (vnic_conf_nic_reconnect_mode(dom->live, dev) == VNIC_CONF_RECONNECT_OFF) {
+        /* nothing healed: the carrier only follows domif-setlink */
+        if (nic->carrier != nic->admin_up)
+            set_carrier(nic, nic->admin_up);
+        return;
+    }
+    owned = backend_link(dom, nic->alias);
+    switch (vnic_conf_nic_backend_type(dev->nic)) {
+    case VNIC_CONF_NIC_DIRECT:
+        heal_direct(nic, dev, watch, owned);
+        break;
+    case VNIC_CONF_NIC_BRIDGE:
+        heal_tap(nic, dev, watch, owned, TRUE);
+        break;
+    case VNIC_CONF_NIC_ETHERNET:
+        heal_tap(nic, dev, watch, owned, FALSE);
+        break;
+    default:
+        break;
+    }
+}
+
+typedef struct {
+    VnicDaemon *daemon;
+    char *domain;
+    char *alias;
+} HealLater;
+
+static gboolean
+heal_idle(gpointer data)
+{
+    HealLater *h = data;
+    VnicDomain *dom = g_hash_table_lookup(h->daemon->domains, h->domain);
+    VnicNic *nic = dom ? vnic_domain_get_nic(dom, h->alias) : NULL;
+
+    if (nic)
+        vnic_nic_heal(nic);
+    g_free(h->domain);
+    g_free(h->alias);
+    g_free(h);
+    return G_SOURCE_REMOVE;
+}
+
+/* Looks again from the main loop, not from inside the callback that saw
+ * the change (a link event, the end of a step). */
+static void
+heal_later(VnicNic *nic)
+{
+    HealLater *h = g_new0(HealLater, 1);
+
+    h->daemon = nic->dom->daemon;
+    h->domain = g_strdup(nic->dom->name);
+    h->alias = g_strdup(nic->alias);
+    g_idle_add(heal_idle, h);
+}
+
+void
+vnic_domain_heal(VnicDomain *dom)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    if (!dom->nics)
+        return;
+    g_hash_table_iter_init(&iter, dom->nics);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        heal_later(value);
+}
+
+/* ---- the link watch ------------------------------------------------------------- */
+
+/* Whether @ev concerns NIC @nic: its lower device or bridge (by name, old
+ * or new), the device it waits for, or its own link (by ifindex). */
+static gboolean
+concerns(VnicNic *nic, const VnicHostLinkEvent *ev)
+{
+    VnicConfDevice *dev = nic_device(nic);
+    VnicOwnedLink *owned = backend_link(nic->dom, nic->alias);
+    const char *names[] = { dev ? dev->nic->source : NULL, nic->waiting_for,
+                            dev ? dev->nic->target_dev : NULL };
+
+    if (owned && owned->link->ifindex == ev->link.ifindex)
+        return TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (names[i] && (g_strcmp0(names[i], ev->link.name) == 0 ||
+                         g_strcmp0(names[i], ev->old_name) == 0))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Someone renamed a link of ours: the ledger follows it (it is still
+ * ours, by ifindex), and so does the live definition's <target dev>. */
+static void
+follow_rename(VnicDomain *dom, const VnicHostLinkEvent *ev)
+{
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        VnicNic *nic = vnic_domain_get_nic(dom, o->alias);
+        VnicConfDevice *dev = nic ? nic_device(nic) : NULL;
+
+        if (o->link->ifindex != ev->link.ifindex || g_strcmp0(o->link->name, ev->old_name) != 0)
+            continue;
+        g_message("domain '%s': its link %s was renamed %s", dom->name, ev->old_name,
+                  ev->link.name);
+        g_free(o->link->name);
+        o->link->name = g_strdup(ev->link.name);
+        if (dev && g_strcmp0(dev->nic->target_dev, ev->old_name) == 0) {
+            g_free(dev->nic->target_dev);
+            dev->nic->target_dev = g_strdup(ev->link.name);
+        }
+        write_status(dom);
+    }
+}
+
+static void
+on_link_event(VnicHostLinkWatch *watch, const VnicHostLinkEvent *ev, gpointer data)
+{
+    VnicDaemon *daemon = data;
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VnicDomain *dom = value;
+        GHashTableIter nics;
+        gpointer nic;
+
+        if (!dom->nics || !dom->process)
+            continue;
+        if (ev->type == VNIC_HOST_LINK_RENAMED)
+            follow_rename(dom, ev);
+        g_hash_table_iter_init(&nics, dom->nics);
+        while (g_hash_table_iter_next(&nics, NULL, &nic)) {
+            if (concerns(nic, ev)) {
+                ((VnicNic *)nic)->hold = FALSE;
+                heal_later(nic);
+            }
+        }
+    }
+}
+
+gboolean
+vnic_daemon_heal_start(VnicDaemon *daemon, GError **error)
+{
+    daemon->link_watch = vnic_host_link_watch_new(on_link_event, daemon, NULL, error);
+    return daemon->link_watch != NULL;
+}
+
+void
+vnic_daemon_heal_stop(VnicDaemon *daemon)
+{
+    g_clear_pointer(&daemon->link_watch, vnic_host_link_watch_free);
+}
