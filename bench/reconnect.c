@@ -81,12 +81,15 @@ sh(GError **error, const char *fmt, ...)
     return bench_run(argv, error);
 }
 
-/* lowA up in the host, lowB in the peer with PEER_IP, up: one shell. */
+/* lowA up in the host, lowB in the peer with PEER_IP, up: one shell.  lowB
+ * keeps its MAC across re-creations, as a real device would (else the
+ * guest may keep the old one for its ARP locktime, a second). */
 static gboolean
 make_lower(GError **error)
 {
     int pid = (int)e2e_netns_peer_pid(B.peer);
-    return sh(error, "ip link add lowA type veth peer name lowB netns %d && ip link set lowA up && "
+    return sh(error, "ip link add lowA type veth peer name lowB address 02:00:00:96:00:01 netns %d && "
+              "ip link set lowA up && "
               "nsenter -t %d -n sh -c 'ip addr add " PEER_IP "/24 dev lowB && ip link set lowB up'",
               pid, pid);
 }
