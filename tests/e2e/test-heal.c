@@ -7,40 +7,46 @@
  * far end of a veth and the address the guest talks to.  Each case boots
  * one pc guest (a test copy of examples/cloudstack-pc.xml with one NIC).
  *
- *   macvtap      a direct NIC (mode bridge) on veth lowA, its peer end lowB
- *                in the peer namespace with 10.95.0.1/24; the guest has
- *                10.95.0.2/24 (set over its console): ping both ways;
- *                `ip link del lowA` → the guest's carrier is 0 within 1 s,
- *                pings go unanswered, domiflist says state waiting,
- *                waiting-for lowA; lowA re-created (peer end in the peer
- *                namespace with its address) → pings answered within 1 s,
- *                domiflist says plugged; the guest NIC has the same name,
- *                MAC, ID_NET_NAME_SLOT and ifindex, and its kernel logged no
- *                PCI removal (hub mode, the default for direct); NIC_STATE
- *                events for waiting and for the restore
+ *   macvtap      a direct NIC (mode bridge; reconnect hub, its default) on
+ *                veth lowA, its peer end lowB in the peer namespace with
+ *                10.95.0.1/24; the guest has 10.95.0.2/24 (set over its
+ *                console): ping both ways; `ip link del lowA` → the guest's
+ *                carrier is 0 within 1 s, pings go unanswered, domiflist
+ *                says state waiting, waiting-for lowA; lowA re-created
+ *                (peer end in the peer namespace with its address) → pings
+ *                answered within 1 s, domiflist says plugged, one macvtap,
+ *                on lowA; the guest NIC has the same name, MAC,
+ *                ID_NET_NAME_SLOT and ifindex, and its kernel logged no PCI
+ *                change; events BACKEND_LOST (lowA), NIC_STATE waiting, then
+ *                plugged, BACKEND_RESTORED (how hub)
  *   bridge       a bridge NIC on brA (brA's other port a veth to the peer):
  *                brA deleted and re-created → the same tap is a port of the
- *                new brA again, carrier and traffic as above
- *   tap-replug   a bridge NIC with <vnic:reconnect mode='replug'/>, its tap
+ *                new brA again, carrier and traffic as above, BACKEND_LOST
+ *                (brA) and BACKEND_RESTORED (how re-enslave)
+ *   tap-replug   a bridge NIC (replug, a bridge NIC's default), its tap
  *                deleted by hand → a new tap on the bridge; the guest saw the
  *                NIC leave and come back at the same slot with the same name
  *                and MAC (a new ifindex); once given its address again it
- *                answers
- *   tap-hub      the same with mode='hub': the guest saw only carrier (same
- *                ifindex, no PCI removal), its address kept
+ *                answers; BACKEND_RESTORED how replug
+ *   tap-hub      the same with the domain's <vnic:reconnect mode='hub'/>: the
+ *                guest saw only carrier (same ifindex, no PCI change), its
+ *                address kept, traffic back within 1 s
  *   flapping     50 delete/create cycles of lowA in under 5 s → one macvtap
  *                on lowA, the guest's carrier 1, traffic, the namespace's
  *                links as before, vnicd's and QEMU's fd counts as before,
- *                QEMU's netdevs (`info network`) as before
+ *                QEMU's netdevs (`info network` via qemu-monitor-command)
+ *                as before
  *   restart      lowA deleted, the NIC waits; vnicd killed (SIGKILL); lowA
  *                re-created while it is down; vnicd started → plugged, ping
  *   foreign      while the NIC waits, a veth takes its old macvtap's name;
  *                lowA back → the NIC heals on a macvtap of another name, the
  *                foreign veth is untouched (same ifindex), also after destroy
  *   oper         lowA down/up and the peer end down/up (lowA loses its
- *                carrier without vanishing): the guest's carrier follows
- *   off          <vnic:reconnect mode='off'/>: nothing heals (today's
- *                behaviour, docs/backends.md)
+ *                carrier without vanishing): the guest's carrier follows,
+ *                the NIC stays plugged (domiflist link follows), events with
+ *                how carrier, the same macvtap
+ *   off          <vnic:reconnect mode='off'/>: nothing heals (docs/xml.md:
+ *                carrier stays up, traffic gone, no new macvtap)
  *
  * The peer side of the traffic is the test's own ICMP echo over a raw
  * socket opened inside the peer namespace (the host has no ping); the guest
