@@ -6,17 +6,17 @@
  * one NIC) whose direct NIC (macvtap, mode bridge) sits on lowA, with
  * 10.96.0.2/24 set over its console.
  *
- *   gone  RUNS times: `ip link del lowA` → the guest's carrier reads 0.  A
- *         watcher in the guest polls /sys/class/net/eth0/carrier (builtins
- *         and a 1 ms usleep, so ~a few ms of resolution under TCG) and
- *         prints @@C0@@ / @@C1@@ on its console when it changes; the time
- *         is taken when the marker arrives.  Printed from the start of
- *         `ip link del` and from its return (the kernel's veth teardown,
- *         ~20 ms, lies between).
- *   back  lowA created again (one shell: ip link add … peer in the peer
- *         namespace, both ends up, the peer's address) → the first echo
- *         reply from the guest to the peer (a request every 1 ms from a raw
- *         socket inside the peer namespace), from the start of that shell.
+ *   gone  RUNS times: lowA deleted (RTM_DELLINK, in-process) → the guest's
+ *         carrier reads 0.  A watcher in the guest polls
+ *         /sys/class/net/eth0/carrier (builtins and a 1 ms usleep, so a
+ *         few ms of resolution under TCG) and prints @@C0@@ / @@C1@@ on its
+ *         console when it changes; the time is taken when the marker
+ *         arrives.  Printed from the request and from its acknowledgement
+ *         (the kernel's veth teardown lies between).
+ *   back  lowA created again (one RTM_NEWLINK: the pair, lowB in the peer
+ *         namespace, both up; then lowB's address) → the first echo reply
+ *         from the guest to the peer (a request every 1 ms from a raw
+ *         socket inside the peer namespace), from the creation request.
  *   throughput  TCP guest → peer and peer → guest (busybox dd | nc in the
  *         guest, SIZE_MIB MiB, median of TPUT_RUNS), first with the NIC on
  *         its hub (no <vnic:reconnect>: hub is the default for direct),
@@ -41,6 +41,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <net/if.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 
 #include "bench-util.h"
 
@@ -70,28 +75,86 @@ typedef struct {
     GArray *to_peer, *to_guest;
 } Guest;
 
-static gboolean G_GNUC_PRINTF(2, 3)
-sh(GError **error, const char *fmt, ...)
+/* --- the lower device, over rtnetlink ------------------------------------------------------
+ *
+ * In-process (libnl), not `ip`: a shell and `ip` take tens of ms to start
+ * on a loaded 2-core machine, which would swamp what is measured. */
+
+static struct nl_sock *host_nl, *peer_nl;
+
+static gboolean
+nl_failed(int err, const char *what, GError **error)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *cmd = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-    return bench_run(argv, error);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what, nl_geterror(err));
+    return FALSE;
 }
 
-/* lowA up in the host, lowB in the peer with PEER_IP, up: one shell.  lowB
+/* A route netlink socket here, and one inside the peer namespace. */
+static gboolean
+nl_open(GError **error)
+{
+    int err, fd;
+    host_nl = nl_socket_alloc();
+    peer_nl = nl_socket_alloc();
+    if ((err = nl_connect(host_nl, NETLINK_ROUTE)) < 0)
+        return nl_failed(err, "netlink", error);
+    fd = e2e_netns_peer_socket(B.peer, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, error);
+    if (fd < 0)
+        return FALSE;
+    if ((err = nl_socket_set_fd(peer_nl, NETLINK_ROUTE, fd)) < 0)
+        return nl_failed(err, "netlink in the peer namespace", error);
+    return TRUE;
+}
+
+/* lowA up in the host, lowB up in the peer with PEER_IP/24: one
+ * RTM_NEWLINK (the pair, both up) and one RTM_NEWADDR in the peer.  lowB
  * keeps its MAC across re-creations, as a real device would (else the
  * guest may keep the old one for its ARP locktime, a second). */
 static gboolean
 make_lower(GError **error)
 {
-    int pid = (int)e2e_netns_peer_pid(B.peer);
-    return sh(error, "ip link add lowA type veth peer name lowB address 02:00:00:96:00:01 netns %d && "
-              "ip link set lowA up && "
-              "nsenter -t %d -n sh -c 'ip addr add " PEER_IP "/24 dev lowB && ip link set lowB up'",
-              pid, pid);
+    struct rtnl_link *veth = rtnl_link_veth_alloc();
+    struct rtnl_link *peer = rtnl_link_veth_get_peer(veth);
+    struct rtnl_link *lowb = NULL;
+    struct nl_addr *mac = NULL, *ip = NULL;
+    struct rtnl_addr *addr = rtnl_addr_alloc();
+    int err;
+
+    rtnl_link_set_name(veth, "lowA");
+    rtnl_link_set_flags(veth, IFF_UP);
+    rtnl_link_set_name(peer, "lowB");
+    rtnl_link_set_flags(peer, IFF_UP);
+    rtnl_link_set_ns_pid(peer, e2e_netns_peer_pid(B.peer));
+    nl_addr_parse("02:00:00:96:00:01", AF_LLC, &mac);
+    rtnl_link_set_addr(peer, mac);
+    err = rtnl_link_add(host_nl, veth, NLM_F_CREATE | NLM_F_EXCL);
+    if (err >= 0)
+        err = rtnl_link_get_kernel(peer_nl, 0, "lowB", &lowb);
+    if (err >= 0) {
+        nl_addr_parse(PEER_IP "/24", AF_INET, &ip);
+        rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(lowb));
+        rtnl_addr_set_local(addr, ip);
+        err = rtnl_addr_add(peer_nl, addr, 0);
+    }
+    rtnl_addr_put(addr);
+    nl_addr_put(ip);
+    nl_addr_put(mac);
+    if (lowb != NULL)
+        rtnl_link_put(lowb);
+    rtnl_link_put(peer);
+    rtnl_link_put(veth);
+    return err >= 0 || nl_failed(err, "creating lowA/lowB", error);
+}
+
+static gboolean
+delete_lower(GError **error)
+{
+    struct rtnl_link *link = rtnl_link_alloc();
+    int err;
+    rtnl_link_set_name(link, "lowA");
+    err = rtnl_link_delete(host_nl, link);
+    rtnl_link_put(link);
+    return err >= 0 || nl_failed(err, "deleting lowA", error);
 }
 
 /* --- ICMP from the peer ------------------------------------------------------------------ */
@@ -377,7 +440,7 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         return FALSE;
     for (guint i = 0; i < runs; i++) {
         gint64 t0 = g_get_monotonic_time();
-        if (!sh(error, "ip link del lowA"))
+        if (!delete_lower(error))
             return FALSE;
         gint64 t1 = g_get_monotonic_time();
         if (!e2e_console_wait_for(g->console, "@@C0@@", 10, NULL, error)) {
@@ -415,7 +478,7 @@ static void
 print_heals(const Heals *h)
 {
     print_series("lowA deleted -> guest carrier 0", h->gone, TARGET_GONE_MS);
-    print_series("  (from `ip link del` returning)", h->gone_ack, 0);
+    print_series("  (from the deletion's acknowledgement)", h->gone_ack, 0);
     print_series("lowA re-created -> guest answers the peer", h->back, TARGET_BACK_MS);
 }
 
@@ -432,7 +495,7 @@ main(int argc, char **argv)
     bench_init("bench/reconnect", &argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNIC | E2E_NEED_VNICD);
     ok = (B.peer = e2e_netns_peer_new(&error)) != NULL &&
          (B.icmp = e2e_netns_peer_socket(B.peer, AF_INET, SOCK_RAW, IPPROTO_ICMP, &error)) >= 0 &&
-         make_lower(&error) && (B.daemon = bench_daemon_start(FALSE, TRUE, &error)) != NULL;
+         nl_open(&error) && make_lower(&error) && (B.daemon = bench_daemon_start(FALSE, TRUE, &error)) != NULL;
     ok = ok && guest_boot(&hub, &error) && guest_throughput(&hub, &error) &&
          measure_heals(&hub, RUNS, FALSE, &hub_heals, &error);
     if (ok) {
