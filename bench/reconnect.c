@@ -116,9 +116,9 @@ nl_open(GError **error)
  * up with the guest's neighbour entry and its address, lowA up last.
  * (With lowA created up and lowB brought up right after, traffic came back
  * only after ~1.1 s although vnicd had swapped the backend within ~60 ms:
- * the kernel's linkwatch, see docs/backends.md.) */  lowB
- * keeps its MAC across re-creations, as a real device would (else the
- * guest may keep the old one for its ARP locktime, a second). */
+ * see docs/backends.md.)  lowB keeps its MAC across re-creations, as a
+ * real device would (else the guest may keep the old one for its ARP
+ * locktime, a second). */
 static gboolean
 make_lower(GError **error)
 {
