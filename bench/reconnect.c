@@ -414,7 +414,7 @@ guest_throughput(Guest *g, GError **error)
 static gboolean
 wait_state(Guest *g, const char *state, GError **error)
 {
-    gint64 deadline = e2e_deadline(10);
+    gint64 deadline = e2e_deadline(30);
     for (;;) {
         g_autoptr(JsonNode) n = e2e_daemon_vnic_json(B.daemon, error, "domiflist", g->xml->name, "--json", NULL);
         if (n == NULL)
@@ -424,7 +424,7 @@ wait_state(Guest *g, const char *state, GError **error)
         if (g_strcmp0(e2e_json_get_string(o, "state"), state) == 0)
             return TRUE;
         if (e2e_ms_left(deadline) == 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the NIC is not %s after 10 s", state);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the NIC is not %s after 30 s", state);
             return FALSE;
         }
         g_usleep(20 * 1000);
@@ -510,15 +510,17 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         t0 = g_get_monotonic_time();
         if (!make_lower(error))
             return FALSE;
-        gint64 t3 = first_reply(10);
+        /* a replug waits for the guest to release the NIC (seconds on a
+         * loaded machine), then for the guest to configure the new one */
+        gint64 t3 = first_reply(30);
         if (t3 < 0) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s, run %u: no echo reply within 10 s of "
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s, run %u: no echo reply within 30 s of "
                         "lowA's return", g->mode, i + 1);
             return FALSE;
         }
         /* consumed, so the next run waits for a fresh C0 (when it came is
          * not known: it may have been read only now) */
-        if (!e2e_console_wait_for(g->console, "@@C1@@", 10, NULL, error))
+        if (!e2e_console_wait_for(g->console, "@@C1@@", 30, NULL, error))
             return FALSE;
         g_array_append_vals(h->back, &(double){ (t3 - t0) / 1e3 }, 1);
         if (!wait_state(g, "plugged", error))
