@@ -13,8 +13,8 @@
  *         console when it changes; the time is taken when the marker
  *         arrives.  Printed from the request and from its acknowledgement
  *         (the kernel's veth teardown lies between).
- *   back  GONE_S after its deletion (a guest acts on a carrier change at
- *         most once a second: sooner would measure the guest's linkwatch),
+ *   back  GONE_S after its deletion (the kernel's linkwatch batches link
+ *         events once a second: sooner can measure that),
  *         lowA created again (over rtnetlink: the pair, lowB in the peer
  *         namespace up with its address, lowA up last) → the first echo
  *         reply from the guest to the peer (a request every 1 ms from a
@@ -500,9 +500,9 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         g_array_append_vals(h->gone_ack, &(double){ (t2 - t1) / 1e3 }, 1);
         if (!wait_state(g, "waiting", error))
             return FALSE;
-        /* the device stays away GONE_S: a guest kernel acts on its NIC's
-         * carrier at most once a second (linkwatch: the qdisc is activated
-         * only then), so a device back sooner would measure that */
+        /* the device stays away GONE_S: the kernel batches link events it
+         * does not deem urgent once a second (linkwatch), so a device back
+         * sooner can measure that second */
         gint64 back_at = t0 + (gint64)(GONE_S * G_USEC_PER_SEC);
         if (g_get_monotonic_time() < back_at)
             g_usleep((gulong)(back_at - g_get_monotonic_time()));

@@ -54,8 +54,8 @@
  * the guest's answer on its console, less one console round trip, or to
  * the first echo reply.  A deleted device comes back no sooner than GONE_S
  * after its deletion (see stay_gone()), and the peer knows the guest's MAC
- * (PEER_SETUP): both keep the guest's and the peer's one-second timers out
- * of what is measured.
+ * (PEER_SETUP): both keep the kernels' one-second timers (linkwatch, ARP
+ * retries) out of what is measured.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -759,10 +759,10 @@ expect_lost(gint64 since, const char *waiting_for, GError **error)
     return o != NULL;
 }
 
-/* Sleeps until GONE_S after the deletion at `since`: a guest kernel acts on
- * its NIC's carrier at most once a second (linkwatch; its qdisc comes back
- * only then), so a device back sooner would be measured in the guest's
- * second, not in the heal. */
+/* Sleeps until GONE_S after the deletion at `since`: the kernel batches
+ * link events it does not deem urgent once a second (linkwatch, host and
+ * guest), so a device back sooner can be measured in that second rather
+ * than in the heal. */
 static void
 stay_gone(gint64 since)
 {
