@@ -1416,12 +1416,13 @@ in_subprocess(gconstpointer data)
         H.peer = e2e_netns_peer_new(&error);
         if (H.peer != NULL)
             H.peer_icmp = e2e_netns_peer_socket(H.peer, AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMP, &error);
-        if (H.peer_icmp >= 0)
-            c->func();
-        if (H.peer_icmp >= 0 && !g_test_failed())
-            teardown();
-        else
+        if (H.peer_icmp < 0) {
             g_test_fail_printf("the peer namespace: %s", error->message);
+        } else {
+            c->func();
+            if (!g_test_failed())
+                teardown();
+        }
         if (g_test_failed())
             print_diagnostics();
         return;
