@@ -10,6 +10,9 @@ packages=(
   qemu-system-x86   # the QMP tests talk to a real QEMU
   python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge, tc
   ovmf              # UEFI guests: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd, firmware descriptors
+  debhelper dpkg-dev systemd  # the Debian package (debian/, tests/package-deb.sh)
+  man-db bash-completion      # …and checking its man pages and completion
+  clang             # the libFuzzer harnesses (fuzz/, docs/fuzzing.md)
 )
 
 missing=()
@@ -21,6 +24,21 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# e2e-companion runs a real libvirt 9.0 (its own libvirtd in the test's
+# namespaces).  Without recommends: they would bring QEMU for every
+# architecture, lvm2, swtpm, … and libvirt-daemon-system's services.
+libvirt_packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+missing=()
+for p in "${libvirt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # QEMU runs as this unprivileged user (vnicd --qemu-user); it gets every

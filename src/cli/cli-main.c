@@ -22,42 +22,73 @@ static const Verb verbs[] = {
     { "define", vnic_cli_define,
       "define FILE [--policy nic-first|libvirt] [--spare-ports N] [--json]",
       "store the domain in FILE (relative paths are made absolute)" },
+    { "create", vnic_cli_create,
+      "create FILE [--policy nic-first|libvirt] [--spare-ports N] [--json]",
+      "define and start a transient domain, undefined once it is shut off" },
+    { "autostart", vnic_cli_autostart, "autostart DOM [--disable]",
+      "start the domain whenever vnicd starts" },
     { "undefine", vnic_cli_undefine, "undefine DOM", "remove a domain that is shut off" },
     { "start", vnic_cli_start, "start DOM [--json]", "start a domain; returns once QEMU runs" },
     { "destroy", vnic_cli_destroy, "destroy DOM", "kill a domain's QEMU at once" },
     { "shutdown", vnic_cli_shutdown, "shutdown DOM [--timeout SECONDS]",
       "power a guest off and wait for it (vnicd's default: 60 s)" },
+    { "dominfo", vnic_cli_dominfo, "dominfo DOM [--json]",
+      "print a domain's name, UUID, state, pid, CPUs and memory" },
+    { "domstate", vnic_cli_domstate, "domstate DOM [--reason] [--json]",
+      "print a domain's state: running, paused, shut off" },
+    { "suspend", vnic_cli_suspend, "suspend DOM", "pause a running domain (QMP stop)" },
+    { "resume", vnic_cli_resume, "resume DOM", "let a paused domain run again (QMP cont)" },
+    { "reboot", vnic_cli_reboot, "reboot DOM", "reset a running domain (QMP system_reset)" },
+    { "console", vnic_cli_console, "console DOM",
+      "the running domain's serial console on this terminal; Ctrl-] ends it" },
     { "list", vnic_cli_list, "list [--all] [--name] [--json]",
       "list running domains, or all with --all" },
     { "dumpxml", vnic_cli_dumpxml,
       "dumpxml DOM [--inactive|--migratable] [--security-info] [--json]",
       "print a domain's XML" },
-    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--json]",
+    { "domiflist", vnic_cli_domiflist, "domiflist DOM [--inactive] [--json]",
       "list a domain's NICs and, while it runs, each one's state (waiting (eth1), …)" },
     { "domif-getlink", vnic_cli_domif_getlink, "domif-getlink DOM IFACE [--json]",
       "print the link state the guest sees on a NIC: 'vnet0 up' or 'vnet0 down'" },
     { "domif-setlink", vnic_cli_domif_setlink, "domif-setlink DOM IFACE up|down",
       "set the link state the guest sees on a NIC (the running guest only)" },
+    { "domifstat", vnic_cli_domifstat, "domifstat DOM IFACE [--json]",
+      "print a running NIC's counters (rx_bytes … tx_drop), as virsh" },
+    { "domiftune", vnic_cli_domiftune,
+      "domiftune DOM IFACE [--inbound AVG[,PEAK[,BURST]]] [--outbound …] [--live]\n"
+      "    [--config] [--current] [--persistent] [--json]",
+      "print or set a NIC's <bandwidth>; live at once by tc" },
+    { "domifaddr", vnic_cli_domifaddr, "domifaddr DOM [IFACE] [--source arp|agent] [--json]",
+      "print a running domain's NIC addresses (the host's neighbour table)" },
+    { "qemu-monitor-command", vnic_cli_qemu_monitor_command,
+      "qemu-monitor-command DOM [--hmp] [--pretty] CMD…",
+      "send a QMP (or with --hmp a human monitor) command to a running QEMU" },
     { "vncdisplay", vnic_cli_vncdisplay, "vncdisplay DOM [--json]",
       "print where a running domain's VNC server listens (127.0.0.1:0)" },
     { "pci", vnic_cli_pci, "pci DOM [--json]",
       "print a domain's PCI slot map, guest names and the next NIC's slot" },
     { "attach-interface", vnic_cli_attach_interface,
-      "attach-interface DOM --type ethernet|bridge|direct|network [--source DEV]\n"
-      "    [--mode MODE] [--model MODEL] [--mac MAC] [--target NAME] [--acpi-index N]\n"
-      "    [--live] [--config] [--json]\n"
+      "attach-interface DOM TYPE SOURCE [--mac MAC] [--model MODEL] [--target NAME]\n"
+      "    [--alias ua-NAME] [--inbound AVG[,PEAK[,BURST]]] [--outbound …] [--acpi-index N]\n"
+      "    [--live] [--config] [--current] [--persistent] [--print-xml] [--json]\n"
+      "  attach-interface DOM --type ethernet|bridge|direct|network [--source DEV]\n"
+      "    [--mode MODE] … (the same options; --domain DOM instead of DOM)\n"
       "  attach-interface DOM --replug --mac MAC [--live] [--config] [--json]",
       "hot-plug a new NIC, or re-attach the one detached earlier with that MAC" },
     { "attach-device", vnic_cli_attach_device,
       "attach-device DOM FILE [--live] [--config] [--json]",
       "hot-plug the NIC described by the <interface> element in FILE" },
     { "detach-interface", vnic_cli_detach_interface,
-      "detach-interface DOM (--mac MAC | --target NAME) [--timeout SECONDS] [--live]\n"
-      "    [--config] [--json]",
+      "detach-interface DOM [TYPE] (--mac MAC | --target NAME) [--timeout SECONDS]\n"
+      "    [--live] [--config] [--current] [--persistent] [--json]\n"
+      "  detach-interface DOM TYPE …: the domain's only NIC of TYPE",
       "hot-unplug a NIC; exit 0 also when the guest has not released it yet" },
     { "detach-device", vnic_cli_detach_device,
       "detach-device DOM FILE [--timeout SECONDS] [--live] [--config] [--json]",
       "hot-unplug the NIC whose MAC the <interface> element in FILE gives" },
+    { "update-device", vnic_cli_update_device,
+      "update-device DOM FILE [--live] [--config] [--current] [--persistent] [--json]",
+      "change a NIC's link state, bandwidth or bridge from an <interface> in FILE" },
     { "net-define", vnic_cli_net_define, "net-define FILE",
       "store the <network> in FILE (an existing bridge or host NICs)" },
     { "net-undefine", vnic_cli_net_undefine, "net-undefine NET", "remove an inactive network" },
@@ -71,8 +102,15 @@ static const Verb verbs[] = {
     { "events", vnic_cli_events, "events [--json] [--count N] [--timeout SECONDS]",
       "print vnicd's events, one a line, until interrupted, N events or the timeout" },
     { "plan", vnic_cli_plan,
-      "plan FILE [--policy nic-first|libvirt] [--spare-ports N] [--names] [--json]",
+      "plan FILE [--policy nic-first|libvirt] [--spare-ports N] [--names] [--json]\n"
+      "    [--for-libvirt]",
       "plan PCI addresses for a domain XML file (offline, no vnicd)" },
+    { "next-nic", vnic_cli_next_nic,
+      "next-nic (--xml FILE|- | --libvirt DOM [--connect URI])\n"
+      "    (--type TYPE [--source DEV] [--mode M] [--model M] [--mac MAC] | --interface FILE)\n"
+      "    [--replug MAC|FILE [--address ADDR]] [--acpi-index N|auto|off] [--oneline] [--json]",
+      "the <interface> (with <address>) for the next NIC hot-plugged into a domain\n"
+      "      libvirt runs, and its guest name (offline, companion mode)" },
 };
 
 int
@@ -105,6 +143,7 @@ usage(FILE *out, int status)
           "  -c, --connect SOCKET  vnicd's control socket; default: $VNIC_SOCKET,\n"
           "                        else " VNIC_CLI_DEFAULT_SOCKET "\n"
           "  -h, --help            show this help\n"
+          "  -v, --version         print vnic's version\n"
           "\n"
           "Verbs:\n", out);
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
@@ -140,6 +179,10 @@ parse_global(int argc, char **argv, VnicCliContext *ctx, int *status)
 
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             *status = usage(stdout, VNIC_CLI_EXIT_OK);
+            return -1;
+        } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--version") == 0) {
+            printf("vnic %s\n", VNIC_VERSION);
+            *status = VNIC_CLI_EXIT_OK;
             return -1;
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--connect") == 0) {
             ctx->socket = ++i < argc ? argv[i] : NULL;

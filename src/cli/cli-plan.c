@@ -5,17 +5,24 @@
  * hot-plugged NIC would get (the table `vnic pci` prints too), or with
  * --json the slot map as JSON plus the XML.  Invalid input: exit 1, one
  * line on stderr, nothing on stdout.
+ *
+ * --for-libvirt leaves vnic's own elements out of the XML (docs/companion.md):
+ * libvirt 9.0 drops them silently at `virsh define` and refuses them with
+ * --validate; what they did to the layout (spare root ports, acpi indexes,
+ * unplug-proof slots, hotplug='off') is in the planned XML already.
  */
 #include "cli/cli.h"
 #include "pci/pci-json.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     char *policy;
     gint spare_ports;
     gboolean names;
     gboolean json;
+    gboolean for_libvirt;
 } PlanArgs;
 
 gboolean
@@ -53,11 +60,34 @@ load_and_plan(const char *path, const VnicPciPlanOptions *opts, GError **error)
     return g_steal_pointer(&def);
 }
 
+/* @xml without vnic's elements, written by the conf layer again (which
+ * only reads what it wrote a moment ago, so it cannot fail on it). */
+static char *
+for_libvirt(char *xml)
+{
+    g_autofree char *stripped = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+
+    if (strstr(xml, VNIC_CLI_VNIC_NS) == NULL)
+        return xml;
+    stripped = vnic_cli_libvirt_strip(xml, strlen(xml), FALSE, NULL);
+    def = stripped != NULL ? vnic_conf_domain_parse(stripped, strlen(stripped), NULL) : NULL;
+    if (def == NULL)
+        return xml;
+    g_free(xml);
+    g_printerr("vnic plan: note: vnic's own elements left out for libvirt (their placement is "
+               "in the addresses; libvirt does not run <vnic:reconnect>)\n");
+    return vnic_conf_domain_format(def, VNIC_CONF_FORMAT_INACTIVE);
+}
+
 static void
 print_plan(const VnicConfDomain *def, const PlanArgs *args)
 {
     g_autofree char *xml = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_INACTIVE);
     g_autoptr(JsonNode) map = NULL;
+
+    if (args->for_libvirt)
+        xml = for_libvirt(g_steal_pointer(&xml));
 
     if (!args->json && !args->names) {
         fputs(xml, stdout);
@@ -87,6 +117,8 @@ run_plan(int argc, char **argv, PlanArgs *args)
         { "names", 0, 0, G_OPTION_ARG_NONE, &args->names,
           "print the slot map with predicted guest names instead of XML", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &args->json, "print JSON", NULL },
+        { "for-libvirt", 0, 0, G_OPTION_ARG_NONE, &args->for_libvirt,
+          "XML for virsh define (--validate too): without vnic's own elements", NULL },
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);

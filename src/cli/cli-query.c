@@ -240,14 +240,27 @@ vnic_cli_domiflist(const VnicCliContext *ctx, int argc, char **argv)
         "  waiting (DEV)          host device DEV is gone: link down until it is back\n"
         "  restoring              DEV is back, vnicd is giving the NIC a new backend\n"
         "  planned, backend ready, unplugging: on its way in or out\n"
-        "--json adds why a NIC is in its state (\"reason\") and its reconnect policy.",
+        "--json adds why a NIC is in its state (\"reason\") and its reconnect policy.\n"
+        "--inactive lists the NICs of the stored config (the next start's), as virsh.",
     };
-    gboolean json = FALSE;
+    gboolean json = FALSE, inactive = FALSE;
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "print vnicd's answer as JSON", NULL },
+        { "inactive", 0, 0, G_OPTION_ARG_NONE, &inactive,
+          "the stored config's NICs, not the running guest's", NULL },
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(JsonObject) arguments = json_object_new();
     g_autoptr(JsonNode) ret = NULL;
     JsonArray *nics;
     int status;
 
-    if ((status = name_query(ctx, &spec, argc, argv, &json, &ret)) != VNIC_CLI_EXIT_OK ||
+    if (!vnic_cli_parse_options(&spec, entries, &argc, &argv, &status))
+        return status;
+    json_object_set_string_member(arguments, "name", argv[1]);
+    if (inactive)
+        json_object_set_boolean_member(arguments, "inactive", TRUE);
+    if ((status = vnic_cli_call(ctx, spec.verb, spec.verb, arguments, &ret)) != VNIC_CLI_EXIT_OK ||
         ret == NULL)
         return status;
     nics = array_member(ret, "interfaces");

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 static gboolean
-check_arg_count(const VnicCliVerbSpec *spec, int argc, char **argv, GError **error)
+check_arg_count(const VnicCliVerbSpec *spec, guint max, int argc, char **argv, GError **error)
 {
     guint given = argc > 0 ? (guint) argc - 1 : 0;
 
@@ -20,9 +20,9 @@ check_arg_count(const VnicCliVerbSpec *spec, int argc, char **argv, GError **err
                     spec->args_what);
         return FALSE;
     }
-    if (given > spec->n_args) {
+    if (given > max) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "unexpected argument '%s' (see --help)", argv[spec->n_args + 1]);
+                    "unexpected argument '%s' (see --help)", argv[max + 1]);
         return FALSE;
     }
     return TRUE;
@@ -31,6 +31,13 @@ check_arg_count(const VnicCliVerbSpec *spec, int argc, char **argv, GError **err
 gboolean
 vnic_cli_parse_options(const VnicCliVerbSpec *spec, const GOptionEntry *entries, int *argc,
                        char ***argv, int *status)
+{
+    return vnic_cli_parse_options_upto(spec, entries, spec->n_args, argc, argv, status);
+}
+
+gboolean
+vnic_cli_parse_options_upto(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
+                            guint max_args, int *argc, char ***argv, int *status)
 {
     gboolean help = FALSE;
     const GOptionEntry help_entry[] = {
@@ -56,7 +63,7 @@ vnic_cli_parse_options(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
         *status = VNIC_CLI_EXIT_OK;
         return FALSE;
     }
-    if (!check_arg_count(spec, *argc, *argv, &error)) {
+    if (!check_arg_count(spec, MAX(spec->n_args, max_args), *argc, *argv, &error)) {
         *status = vnic_cli_fail(spec->verb, VNIC_CLI_EXIT_USAGE, error->message);
         return FALSE;
     }

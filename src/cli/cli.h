@@ -32,8 +32,12 @@ typedef struct {
 
 /* cli-plan.c: offline */
 int vnic_cli_plan(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-nextnic.c: offline, companion mode (docs/companion.md) */
+int vnic_cli_next_nic(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-define.c */
 int vnic_cli_define(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_create(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_autostart(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-lifecycle.c */
 int vnic_cli_undefine(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_start(const VnicCliContext *ctx, int argc, char **argv);
@@ -53,6 +57,19 @@ int vnic_cli_detach_device(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-link.c */
 int vnic_cli_domif_getlink(const VnicCliContext *ctx, int argc, char **argv);
 int vnic_cli_domif_setlink(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-ifinfo.c */
+int vnic_cli_domifstat(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domiftune(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domifaddr(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_qemu_monitor_command(const VnicCliContext *ctx, int argc, char **argv);
+/* cli-domain.c */
+int vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_domstate(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_suspend(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_resume(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_reboot(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_update_device(const VnicCliContext *ctx, int argc, char **argv);
+int vnic_cli_console(const VnicCliContext *ctx, int argc, char **argv);
 /* cli-events.c */
 int vnic_cli_events(const VnicCliContext *ctx, int argc, char **argv);
 
@@ -84,6 +101,10 @@ typedef struct {
 
 gboolean vnic_cli_parse_options(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
                                 int *argc, char ***argv, int *status);
+/* The same for verbs with virsh's optional positionals: @spec->n_args to
+ * @max_args arguments. */
+gboolean vnic_cli_parse_options_upto(const VnicCliVerbSpec *spec, const GOptionEntry *entries,
+                                     guint max_args, int *argc, char ***argv, int *status);
 
 /* cli-util.c: connects to ctx->socket; on failure prints the error and
  * sets *@status (UNREACHABLE). */
@@ -118,6 +139,18 @@ JsonObject *vnic_cli_json_object(JsonNode *node);
  * --spare-ports (-1: not given, else 0…255), as plan and define take them. */
 gboolean vnic_cli_check_plan_options(const char *policy, gint spare_ports,
                                      VnicPciPolicy *ret_policy, GError **error);
+
+/* vnic's XML namespace (docs/xml.md). */
+#define VNIC_CLI_VNIC_NS "urn:x-vnic:domain:1"
+
+/* cli-libvirt.c: @xml without vnic's own elements, attributes and namespace
+ * declarations, and with @aliases without any <alias> (live data), as
+ * libvirt takes it; NULL with @error for malformed XML. */
+char *vnic_cli_libvirt_strip(const char *xml, gsize len, gboolean aliases, GError **error);
+/* cli-libvirt.c: `virsh [-c @uri] dumpxml [--inactive] @domain`'s output;
+ * @uri NULL: virsh's default.  The error carries virsh's message. */
+char *vnic_cli_virsh_dumpxml(const char *uri, const char *domain, gboolean inactive,
+                             GError **error);
 
 /* cli-table.c: a text table.  @headers is NULL-terminated and fixes the
  * number of columns; @min_widths (may be NULL) one per column.  Empty or

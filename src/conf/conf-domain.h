@@ -343,6 +343,11 @@ gboolean vnic_conf_reconnect_from_string(const char *text, VnicConfReconnect *mo
  * @dev need not be part of it (a NIC being attached). */
 VnicConfReconnect vnic_conf_nic_reconnect_mode(const VnicConfDomain *def,
                                                const VnicConfDevice *dev);
+/* Whether @nic can run with reconnect @mode: hub and replug need a tap or
+ * macvtap backend, hub a single queue (a hubport carries one); CONFLICT
+ * naming both otherwise.  The parser checks a NIC's own mode with it. */
+gboolean vnic_conf_nic_reconnect_check(const VnicConfNic *nic, VnicConfReconnect mode,
+                                       GError **error);
 
 /* "ethernet", "bridge", … */
 const char *vnic_conf_nic_type_name(VnicConfNicType type);

@@ -361,10 +361,8 @@ vnic_conf_parse_reconnect_element(xmlNode *node, VnicConfReconnect *mode, GError
     return vnic_conf_reconnect_from_string(text, mode);
 }
 
-/* Whether @nic can run with its own @mode: hub and replug need a tap or
- * macvtap backend, hub a single queue (a hubport carries one). */
-static gboolean
-check_reconnect(const VnicConfNic *nic, VnicConfReconnect mode, GError **error)
+gboolean
+vnic_conf_nic_reconnect_check(const VnicConfNic *nic, VnicConfReconnect mode, GError **error)
 {
     VnicConfNicType backend = vnic_conf_nic_backend_type(nic);
     const char *name = vnic_conf_reconnect_to_string(mode);
@@ -399,7 +397,7 @@ parse_reconnect(xmlNode *node, VnicConfNic *nic, GError **error)
     if (reconnect == NULL)
         return TRUE;
     return vnic_conf_parse_reconnect_element(reconnect, &nic->reconnect, error) &&
-           check_reconnect(nic, nic->reconnect, error);
+           vnic_conf_nic_reconnect_check(nic, nic->reconnect, error);
 }
 
 gboolean

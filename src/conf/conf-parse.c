@@ -445,6 +445,15 @@ disks_clash(const VnicConfDevice *a, const VnicConfDevice *b)
            a->disk->target_dev != NULL && g_strcmp0(a->disk->target_dev, b->disk->target_dev) == 0;
 }
 
+/* libvirt's live XML gives the <console> that stands for a serial port
+ * that port's alias (both <alias name='serial0'/>): one device, one id. */
+static gboolean
+console_of_serial(const VnicConfDevice *a, const VnicConfDevice *b)
+{
+    return (a->kind == VNIC_CONF_DEV_CONSOLE && b->kind == VNIC_CONF_DEV_SERIAL) ||
+           (a->kind == VNIC_CONF_DEV_SERIAL && b->kind == VNIC_CONF_DEV_CONSOLE);
+}
+
 /* Checks @dev against the devices of @def (which it is not part of, or is
  * the last one checked so far): MACs and ACPI indexes of NICs, aliases,
  * disk targets. */
@@ -457,7 +466,8 @@ check_against(const VnicConfDomain *def, guint n_before, const VnicConfDevice *d
         g_autofree char *what = NULL;
         g_autofree char *label = NULL;
 
-        if (dev->alias != NULL && g_strcmp0(dev->alias, other->alias) == 0)
+        if (dev->alias != NULL && g_strcmp0(dev->alias, other->alias) == 0 &&
+            !console_of_serial(dev, other))
             what = g_strdup_printf("<alias name='%s'>", dev->alias);
         else if (disks_clash(dev, other))
             what = g_strdup_printf("<target dev='%s'>", dev->disk->target_dev);

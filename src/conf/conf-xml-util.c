@@ -38,11 +38,8 @@ vnic_conf_xml_read(const char *xml, gsize len, GError **error)
     g_return_val_if_fail(xml != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (len > G_MAXINT) {
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_XML,
-                    "XML text of %" G_GSIZE_FORMAT " bytes is too large", len);
+    if (!vnic_conf_xml_check_limits(xml, len, &VNIC_CONF_XML_LIMITS_DEFAULT, error))
         return NULL;
-    }
     ctxt = xmlNewParserCtxt();
     if (ctxt == NULL)
         g_error("libxml2 could not allocate a parser context");

@@ -20,7 +20,25 @@ G_BEGIN_DECLS
 #define VNIC_CONF_NS "urn:x-vnic:domain:1"
 
 
-/* Parses @xml (not NUL-terminated necessarily).  No network, no DTD, no
+/* Bounds on XML text, checked before libxml2 parses it
+ * (conf-xml-limits.c): libvirt's domains are far below each. */
+typedef struct {
+    gsize max_bytes;
+    guint max_depth;
+    guint max_elements;
+    guint max_attributes;     /* on one element */
+} VnicConfXmlLimits;
+
+#define VNIC_CONF_XML_LIMITS_DEFAULT                                              \
+    ((VnicConfXmlLimits){ .max_bytes = 8u * 1024 * 1024, .max_depth = 64,           \
+                          .max_elements = 100000, .max_attributes = 128 })
+
+/* FALSE with a VNIC_CONF_ERROR_XML error naming the bound @xml exceeds. */
+gboolean vnic_conf_xml_check_limits(const char *xml, gsize len, const VnicConfXmlLimits *limits,
+                                    GError **error);
+
+/* Parses @xml (not NUL-terminated necessarily).  The text must be within
+ * VNIC_CONF_XML_LIMITS_DEFAULT.  No network, no DTD, no
  * external entities; a document with a DOCTYPE is refused.  Blank text
  * between elements is dropped so the serializer can indent. */
 xmlDoc *vnic_conf_xml_read(const char *xml, gsize len, GError **error);

@@ -4,12 +4,21 @@
 #include "daemon/daemon-api.h"
 
 #include <gio/gio.h>
+#include <sys/types.h>
 
 struct _VnicApiServer {
     const VnicApiCommand *commands;
     gsize n_commands;
     gpointer user_data;
-    GSocketService *service;
+    GSocketListener *listener;
+    GCancellable *accepting;  /* the pending accept; NULL while not accepting */
+    guint accept_pause;       /* source that resumes accepting after EMFILE */
+    gboolean fd_shortage_logged;
+    VnicApiLimits limits;
+    guint idle_sweep;         /* source closing idle connections */
+    guint privileged;         /* connections of root and the daemon's uid */
+    guint unprivileged;       /* connections of anyone else */
+    GHashTable *per_uid;      /* uid → number of its connections */
     GPtrArray *paths;        /* socket files to unlink at the end */
     GPtrArray *markers;      /* per-socket source objects carrying read-only */
     GList *connections;      /* ApiConnection*, the server holds one ref each */
@@ -25,6 +34,11 @@ typedef struct {
     gboolean closed;
     gboolean discarding;     /* skipping the rest of an oversized line */
     gboolean writing;
+    gboolean reading;        /* a read is under way */
+    gboolean consuming;      /* consume_lines() is cutting lines */
+    gboolean privileged;     /* root or the daemon's uid */
+    uid_t uid;
+    gint64 last_active;      /* monotonic time of the last request or reply */
     GCancellable *cancel;
     GByteArray *inbuf;
     GString *outbuf;         /* replies and events not yet handed to a write */

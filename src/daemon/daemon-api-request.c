@@ -12,6 +12,7 @@
 #include "daemon/daemon-error.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -132,6 +133,93 @@ vnic_api_request_describe_commands(VnicApiRequest *request)
     return ret;
 }
 
+/* json-glib's parser recurses once per nesting level: a line of a few
+ * million '[' would overflow the stack.  This scan, which keeps no stack,
+ * refuses such a line before the parser sees it.  Brackets inside strings
+ * do not count; an unbalanced line is left to the parser to refuse. */
+static gboolean
+check_nesting(const char *line, gsize len, GError **error)
+{
+    gboolean in_string = FALSE;
+    guint depth = 0;
+
+    for (gsize i = 0; i < len; i++) {
+        char ch = line[i];
+
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = FALSE;
+        } else if (ch == '"') {
+            in_string = TRUE;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > VNIC_API_MAX_DEPTH) {
+                g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                            "request nests deeper than %u levels", VNIC_API_MAX_DEPTH);
+                return FALSE;
+            }
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return TRUE;
+}
+
+/* JSON numbers are doubles to most clients: an integer beyond 2^53 loses
+ * digits on the way back, and 1e400 is infinity, which has no JSON form at
+ * all (json-glib would write "inf.0").  Both are refused wherever they are
+ * in the request, so no reply ever echoes one. */
+#define SAFE_INTEGER ((gint64) 9007199254740991) /* 2^53 - 1 */
+
+static gboolean
+number_is_safe(JsonNode *n)
+{
+    GType type = json_node_get_value_type(n);
+
+    if (type == G_TYPE_INT64) {
+        gint64 v = json_node_get_int(n);
+        return v >= -SAFE_INTEGER && v <= SAFE_INTEGER;
+    }
+    if (type == G_TYPE_DOUBLE) {
+        double v = json_node_get_double(n);
+        return isfinite(v) && v >= -(double) SAFE_INTEGER && v <= (double) SAFE_INTEGER;
+    }
+    return TRUE;
+}
+
+/* Depth is bounded by check_nesting(), so recursing here is too. */
+static gboolean
+numbers_are_safe(JsonNode *n)
+{
+    switch (JSON_NODE_TYPE(n)) {
+    case JSON_NODE_VALUE:
+        return number_is_safe(n);
+    case JSON_NODE_ARRAY: {
+        JsonArray *a = json_node_get_array(n);
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+            if (!numbers_are_safe(json_array_get_element(a, i)))
+                return FALSE;
+        }
+        return TRUE;
+    }
+    case JSON_NODE_OBJECT: {
+        JsonObjectIter iter;
+        JsonNode *member;
+
+        json_object_iter_init(&iter, json_node_get_object(n));
+        while (json_object_iter_next(&iter, NULL, &member)) {
+            if (!numbers_are_safe(member))
+                return FALSE;
+        }
+        return TRUE;
+    }
+    case JSON_NODE_NULL:
+        return TRUE;
+    }
+    return TRUE;
+}
+
 static JsonObject *
 parse_object(const char *line, gsize len, GError **error)
 {
@@ -144,6 +232,8 @@ parse_object(const char *line, gsize len, GError **error)
                     "request is not valid UTF-8");
         return NULL;
     }
+    if (!check_nesting(line, len, error))
+        return NULL;
     if (!json_parser_load_from_data(parser, line, (gssize)len, &parse_error)) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                     "request is not valid JSON: %s", parse_error->message);
@@ -153,6 +243,11 @@ parse_object(const char *line, gsize len, GError **error)
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                     "request must be a JSON object");
+        return NULL;
+    }
+    if (!numbers_are_safe(root)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                    "request has a number outside JSON's safe range (integers up to 2^53 - 1)");
         return NULL;
     }
     return json_object_ref(json_node_get_object(root));

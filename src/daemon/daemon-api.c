@@ -8,6 +8,14 @@
  * read only stalls itself.  Connections are reference counted: requests
  * being worked on hold a reference, so a handler may finish after its
  * client has gone.
+ *
+ * What a client can make the daemon hold is bounded (VnicApiLimits): its
+ * connections per uid and in all, requests in flight, and unsent output —
+ * past output_pause its further requests stay unread, past output_drop
+ * (events keep coming to a client that does not read) it is dropped, and
+ * so is a client whose output waited unread for the idle timeout.  A
+ * connection with nothing to do is closed after the idle timeout.  When
+ * accept() runs out of fds, accepting pauses instead of spinning.
  */
 #include "daemon/daemon-api-priv.h"
 
@@ -20,9 +28,13 @@
 #include <unistd.h>
 
 #define READ_CHUNK 65536
+/* How long accepting pauses when the process is out of fds. */
+#define ACCEPT_PAUSE_MS 250
 
 static void connection_read(ApiConnection *c);
 static void connection_flush(ApiConnection *c);
+static void connection_resume(ApiConnection *c);
+static void accept_next(VnicApiServer *server);
 
 static ApiConnection *
 connection_ref(ApiConnection *c)
@@ -68,8 +80,21 @@ connection_close(ApiConnection *c)
     c->closed = TRUE;
     g_cancellable_cancel(c->cancel);
     g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
-    if (c->server)
-        c->server->connections = g_list_remove(c->server->connections, c);
+    if (c->server) {
+        VnicApiServer *server = c->server;
+
+        server->connections = g_list_remove(server->connections, c);
+        if (c->privileged) {
+            server->privileged--;
+        } else {
+            guint n = GPOINTER_TO_UINT(g_hash_table_lookup(server->per_uid, GUINT_TO_POINTER(c->uid)));
+            server->unprivileged--;
+            if (n <= 1)
+                g_hash_table_remove(server->per_uid, GUINT_TO_POINTER(c->uid));
+            else
+                g_hash_table_insert(server->per_uid, GUINT_TO_POINTER(c->uid), GUINT_TO_POINTER(n - 1));
+        }
+    }
     c->server = NULL;
     while (!g_queue_is_empty(&c->pending)) {
         VnicApiRequest *r = g_queue_pop_head(&c->pending);
@@ -104,13 +129,39 @@ write_done(GObject *source, GAsyncResult *res, gpointer data)
         g_debug("api: write failed: %s", error->message);
         connection_close(c);
     } else if (!c->closed) {
+        c->last_active = g_get_monotonic_time();
         connection_flush(c);
+        connection_resume(c);
     }
     connection_unref(c);
 }
 
+/* Bytes handed to the connection and not yet written to the socket. */
+static gsize
+unsent(const ApiConnection *c)
+{
+    return c->outbuf->len + (c->writing ? c->outbuf_len : 0);
+}
+
+/* The end of the first complete line in the input buffer, or NULL. */
+static guint8 *
+first_newline(const ApiConnection *c)
+{
+    return c->inbuf->len > 0 ? memchr(c->inbuf->data, '\n', c->inbuf->len) : NULL;
+}
+
+/* Whether another request may be read: few enough in flight and the
+ * client reads its replies. */
+static gboolean
+can_take_requests(const ApiConnection *c)
+{
+    return !c->closed && c->server && g_queue_get_length((GQueue *)&c->pending) < c->server->limits.max_pending &&
+           unsent(c) < c->server->limits.output_pause;
+}
+
 /* Moves completed replies at the head of the queue into the output buffer
- * and starts a write when none is under way. */
+ * and starts a write when none is under way.  A client whose unsent
+ * output passed the drop mark does not read: it is closed. */
 static void
 connection_flush(ApiConnection *c)
 {
@@ -122,9 +173,16 @@ connection_flush(ApiConnection *c)
         g_string_append(c->outbuf, r->reply);
         request_free(r);
     }
+    if (!c->closed && c->server && unsent(c) > c->server->limits.output_drop) {
+        g_message("api: dropping a client of uid %u that leaves %" G_GSIZE_FORMAT " bytes unread",
+                  (guint)c->uid, unsent(c));
+        connection_close(c);
+        return;
+    }
     if (c->closed || c->writing || c->outbuf->len == 0)
         return;
     c->writing = TRUE;
+    c->last_active = g_get_monotonic_time(); /* a stalled write counts from here */
     c->outbuf_len = c->outbuf->len;
     c->outbuf_inflight = g_string_free(g_steal_pointer(&c->outbuf), FALSE);
     c->outbuf = g_string_new(NULL);
@@ -144,10 +202,15 @@ complete(VnicApiRequest *r, JsonNode *message)
     r->reply = json_line(message);
     r->completed = TRUE;
     json_node_unref(message);
-    if (r->orphaned)
+    if (r->orphaned) {
         request_free(r);
-    else
-        connection_flush(r->conn);
+    } else {
+        ApiConnection *c = connection_ref(r->conn);
+
+        connection_flush(c);
+        connection_resume(c);
+        connection_unref(c);
+    }
 }
 
 void
@@ -233,8 +296,10 @@ vnic_api_server_emit(VnicApiServer *server, const char *event, JsonObject *data)
     json_object_set_object_member(obj, "timestamp", ts);
     json_node_take_object(msg, obj);
     line = json_line(msg);
-    for (GList *l = server->connections; l; l = l->next) {
+    for (GList *l = server->connections, *next; l; l = next) {
         ApiConnection *c = l->data;
+
+        next = l->next; /* flushing may drop a client that does not read */
         if (!c->subscribed)
             continue;
         g_string_append(c->outbuf, line);
@@ -260,24 +325,39 @@ handle_line(ApiConnection *c, const char *line, gsize len)
     cmd->handler(r, c->server->user_data);
 }
 
-/* Cuts complete lines out of the input buffer.  Oversized lines are
- * answered once and skipped up to their newline. */
+/* Cuts complete lines out of the input buffer while the connection may
+ * take requests; the rest wait there (and reading waits) until replies
+ * are written.  Oversized lines are answered once and skipped up to their
+ * newline.  A handler that completes at once re-enters through
+ * connection_resume(): the loop here goes on instead. */
 static void
 consume_lines(ApiConnection *c)
 {
-    guint8 *nl;
+    guint8 *nl = NULL;
 
-    while (!c->closed && (nl = memchr(c->inbuf->data, '\n', c->inbuf->len))) {
+    if (c->consuming)
+        return;
+    c->consuming = TRUE;
+    while (can_take_requests(c) && (nl = first_newline(c))) {
         gsize len = (gsize)(nl - c->inbuf->data);
+        g_autofree char *line = NULL;
 
-        if (c->discarding)
-            c->discarding = FALSE;
-        else if (len > 0)
-            handle_line(c, (const char *)c->inbuf->data, len);
+        /* the handler may re-enter; the buffer must not move under it */
+        if (!c->discarding && len > 0)
+            line = g_strndup((const char *)c->inbuf->data, len);
+        c->discarding = FALSE;
         g_byte_array_remove_range(c->inbuf, 0, (guint)len + 1);
+        if (line)
+            handle_line(c, line, len);
     }
-    if (!c->closed && c->inbuf->len > VNIC_API_MAX_LINE) {
-        if (!c->discarding) {
+    c->consuming = FALSE;
+    if (!c->closed && c->inbuf->len > VNIC_API_MAX_LINE && !first_newline(c)) {
+        gboolean answered = c->discarding;
+
+        /* before the reply: completing it comes back here */
+        c->discarding = TRUE;
+        g_byte_array_set_size(c->inbuf, 0);
+        if (!answered) {
             VnicApiRequest *r = g_new0(VnicApiRequest, 1);
             g_autoptr(GError) error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                                                   "request line longer than %u bytes", VNIC_API_MAX_LINE);
@@ -285,8 +365,6 @@ consume_lines(ApiConnection *c)
             g_queue_push_tail(&c->pending, r);
             vnic_api_request_error(r, error);
         }
-        c->discarding = TRUE;
-        g_byte_array_set_size(c->inbuf, 0);
     }
 }
 
@@ -297,12 +375,14 @@ read_done(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, &error);
 
+    c->reading = FALSE;
     if (!c->closed) {
         if (n <= 0) {
             if (n < 0)
                 g_debug("api: read failed: %s", error->message);
             connection_close(c);
         } else {
+            c->last_active = g_get_monotonic_time();
             g_byte_array_append(c->inbuf, c->readbuf, (guint)n);
             consume_lines(c);
             connection_read(c);
@@ -311,24 +391,96 @@ read_done(GObject *source, GAsyncResult *res, gpointer data)
     connection_unref(c);
 }
 
+/* Reads more only when the connection may take requests and the lines it
+ * has are used up: input is bounded by one line plus one chunk. */
 static void
 connection_read(ApiConnection *c)
 {
     GInputStream *in;
 
-    if (c->closed)
+    if (c->reading || !can_take_requests(c) || first_newline(c))
         return;
+    c->reading = TRUE;
     in = g_io_stream_get_input_stream(G_IO_STREAM(c->conn));
     g_input_stream_read_async(in, c->readbuf, READ_CHUNK, G_PRIORITY_DEFAULT, c->cancel, read_done,
                               connection_ref(c));
 }
 
-static gboolean
-on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, gpointer data)
+/* Takes up reading after replies went out or requests completed. */
+static void
+connection_resume(ApiConnection *c)
 {
-    VnicApiServer *server = data;
-    ApiConnection *c = g_new0(ApiConnection, 1);
+    consume_lines(c);
+    connection_read(c);
+}
 
+static uid_t
+peer_uid(GSocketConnection *conn)
+{
+    g_autoptr(GCredentials) creds =
+        g_socket_get_credentials(g_socket_connection_get_socket(conn), NULL);
+    uid_t uid = creds ? g_credentials_get_unix_user(creds, NULL) : (uid_t)-1;
+
+    return uid;
+}
+
+/* Refuses a connection over its limit with one error line (best effort:
+ * the socket buffer of a new connection has room) and closes it. */
+static void
+refuse_connection(GSocketConnection *conn, uid_t uid, const char *why)
+{
+    g_autofree char *line = g_strdup_printf(
+        "{\"error\":{\"class\":\"GenericError\",\"desc\":\"too many connections %s\"}}\n", why);
+    GSocket *sock = g_socket_connection_get_socket(conn);
+
+    g_debug("api: refusing a connection of uid %u: too many %s", (guint)uid, why);
+    g_socket_set_blocking(sock, FALSE);
+    g_socket_send(sock, line, strlen(line), NULL, NULL);
+    g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+}
+
+/* Counts the connection against its uid's limits, or refuses it. */
+static gboolean
+admit(VnicApiServer *server, GSocketConnection *conn, ApiConnection *c)
+{
+    guint n;
+
+    if (c->privileged) {
+        if (server->privileged >= server->limits.max_privileged) {
+            refuse_connection(conn, c->uid, "of root and the daemon's user");
+            return FALSE;
+        }
+        server->privileged++;
+        return TRUE;
+    }
+    n = GPOINTER_TO_UINT(g_hash_table_lookup(server->per_uid, GUINT_TO_POINTER(c->uid)));
+    if (n >= server->limits.max_per_uid) {
+        refuse_connection(conn, c->uid, "of this user");
+        return FALSE;
+    }
+    if (server->unprivileged >= server->limits.max_unprivileged) {
+        refuse_connection(conn, c->uid, "of unprivileged users");
+        return FALSE;
+    }
+    g_hash_table_insert(server->per_uid, GUINT_TO_POINTER(c->uid), GUINT_TO_POINTER(n + 1));
+    server->unprivileged++;
+    return TRUE;
+}
+
+static void
+on_incoming(VnicApiServer *server, GSocketConnection *conn, GObject *source)
+{
+    ApiConnection *c;
+    uid_t uid = peer_uid(conn);
+    gboolean privileged = uid == 0 || uid == getuid();
+
+    c = g_new0(ApiConnection, 1);
+    c->uid = uid;
+    c->privileged = privileged;
+    if (!admit(server, conn, c)) {
+        g_free(c);
+        return;
+    }
     c->refs = 1; /* the server's */
     c->server = server;
     c->conn = g_object_ref(conn);
@@ -338,10 +490,110 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
     c->inbuf = g_byte_array_new();
     c->outbuf = g_string_new(NULL);
     c->readbuf = c->readbuf_storage;
+    c->last_active = g_get_monotonic_time();
     g_queue_init(&c->pending);
     server->connections = g_list_prepend(server->connections, c);
     connection_read(c);
-    return TRUE;
+}
+
+static gboolean
+resume_accepting(gpointer data)
+{
+    VnicApiServer *server = data;
+
+    server->accept_pause = 0;
+    accept_next(server);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+accept_done(GObject *listener, GAsyncResult *res, gpointer data)
+{
+    VnicApiServer *server = data;
+    g_autoptr(GError) error = NULL;
+    GObject *source = NULL;
+    g_autoptr(GSocketConnection) conn =
+        g_socket_listener_accept_finish(G_SOCKET_LISTENER(listener), res, &source, &error);
+
+    /* cancelled: the server is stopping or gone, do not touch it */
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    g_clear_object(&server->accepting);
+    if (!conn) {
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
+            g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE)) {
+            /* the connection stays in the backlog: try again later, once
+             * idle connections had their chance to go */
+            if (!server->fd_shortage_logged)
+                g_warning("api: accept: %s; accepting pauses until fds are free", error->message);
+            server->fd_shortage_logged = TRUE;
+            server->accept_pause = g_timeout_add(ACCEPT_PAUSE_MS, resume_accepting, server);
+            return;
+        }
+        g_debug("api: accept: %s", error->message);
+    } else {
+        if (server->fd_shortage_logged)
+            g_message("api: accepting connections again");
+        server->fd_shortage_logged = FALSE;
+        on_incoming(server, conn, source);
+    }
+    accept_next(server);
+}
+
+static void
+accept_next(VnicApiServer *server)
+{
+    server->accepting = g_cancellable_new();
+    g_socket_listener_accept_async(server->listener, server->accepting, accept_done, server);
+}
+
+/* Closes connections that have had nothing to do for the idle timeout
+ * (no request in flight, nothing to write, no events asked for), and drops
+ * those whose replies have waited that long for the client to read them:
+ * its requests are not read meanwhile, so it would hold its output and
+ * its slot for ever. */
+static gboolean
+sweep_idle(gpointer data)
+{
+    VnicApiServer *server = data;
+    gint64 now = g_get_monotonic_time();
+    gint64 limit = (gint64)server->limits.idle_timeout_ms * 1000;
+    GList *l = server->connections;
+
+    while (l) {
+        ApiConnection *c = l->data;
+
+        l = l->next;
+        if (now - c->last_active <= limit)
+            continue;
+        if (unsent(c) > 0) {
+            g_message("api: dropping a client of uid %u that read none of %" G_GSIZE_FORMAT
+                      " bytes for %u ms", (guint)c->uid, unsent(c), server->limits.idle_timeout_ms);
+            connection_close(c);
+        } else if (!c->subscribed && g_queue_is_empty(&c->pending)) {
+            g_debug("api: closing a connection of uid %u idle for %u ms", (guint)c->uid,
+                    server->limits.idle_timeout_ms);
+            connection_close(c);
+        }
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+start_idle_sweep(VnicApiServer *server)
+{
+    guint every = MAX(server->limits.idle_timeout_ms / 4, 50u);
+
+    if (server->idle_sweep)
+        g_source_remove(server->idle_sweep);
+    server->idle_sweep = g_timeout_add(every, sweep_idle, server);
+}
+
+void
+vnic_api_server_set_limits(VnicApiServer *server, const VnicApiLimits *limits)
+{
+    server->limits = *limits;
+    start_idle_sweep(server);
 }
 
 VnicApiServer *
@@ -352,14 +604,14 @@ vnic_api_server_new(const VnicApiCommand *commands, gsize n_commands, gpointer u
     server->commands = commands;
     server->n_commands = n_commands;
     server->user_data = user_data;
-    server->service = g_socket_service_new();
-    /* inactive until every socket is added: adding a socket to an active
-     * service cancels its pending accept, and a connection that operation
-     * had already taken is dropped (the client sees a reset) */
-    g_socket_service_stop(server->service);
+    /* accepting starts once every socket is added (vnic_api_server_start):
+     * an accept under way would not see a socket added later */
+    server->listener = g_socket_listener_new();
     server->paths = g_ptr_array_new_with_free_func(g_free);
     server->markers = g_ptr_array_new_with_free_func(g_object_unref);
-    g_signal_connect(server->service, "incoming", G_CALLBACK(on_incoming), server);
+    server->per_uid = g_hash_table_new(NULL, NULL);
+    server->limits = VNIC_API_LIMITS_DEFAULT;
+    start_idle_sweep(server);
     return server;
 }
 
@@ -368,11 +620,17 @@ vnic_api_server_free(VnicApiServer *server)
 {
     if (!server)
         return;
-    g_socket_service_stop(server->service);
-    g_socket_listener_close(G_SOCKET_LISTENER(server->service));
-    g_object_unref(server->service);
+    if (server->accepting) {
+        g_cancellable_cancel(server->accepting);
+        g_clear_object(&server->accepting);
+    }
+    g_clear_handle_id(&server->accept_pause, g_source_remove);
+    g_clear_handle_id(&server->idle_sweep, g_source_remove);
+    g_socket_listener_close(server->listener);
+    g_object_unref(server->listener);
     while (server->connections)
         connection_close(server->connections->data);
+    g_hash_table_unref(server->per_uid);
     for (guint i = 0; i < server->paths->len; i++)
         unlink(g_ptr_array_index(server->paths, i));
     g_ptr_array_unref(server->paths);
@@ -398,7 +656,7 @@ vnic_api_server_listen(VnicApiServer *server, const char *path, gboolean read_on
     /* bind under a umask that already gives the final mode: no window in
      * which the socket is more open than asked */
     old_mask = umask(~mode & 0777);
-    ok = g_socket_listener_add_address(G_SOCKET_LISTENER(server->service), addr,
+    ok = g_socket_listener_add_address(server->listener, addr,
                                        G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, marker,
                                        NULL, error);
     umask(old_mask);
@@ -414,5 +672,6 @@ vnic_api_server_listen(VnicApiServer *server, const char *path, gboolean read_on
 void
 vnic_api_server_start(VnicApiServer *server)
 {
-    g_socket_service_start(server->service);
+    if (!server->accepting && !server->accept_pause)
+        accept_next(server);
 }

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 
 /* Longest request line accepted: a domain with 1000 NICs is ~250 KiB. */
 #define VNIC_API_MAX_LINE (4u * 1024 * 1024)
+/* Deepest nesting of arrays and objects in a request: real ones use 3. */
+#define VNIC_API_MAX_DEPTH 64u
 
 typedef struct _VnicApiServer VnicApiServer;
 typedef struct _VnicApiRequest VnicApiRequest;
@@ -47,6 +49,24 @@ typedef struct {
     const VnicApiArg *args;   /* ends with a { NULL } entry; NULL: takes none */
 } VnicApiCommand;
 
+/* What one client may hold of the daemon.  Root and the daemon's own uid
+ * count apart from everyone else, so no number of unprivileged clients on
+ * the world-writable read-only socket can lock root out. */
+typedef struct {
+    guint max_per_uid;        /* connections of one unprivileged uid */
+    guint max_unprivileged;   /* connections of all unprivileged uids */
+    guint max_privileged;     /* connections of root and the daemon's uid */
+    guint idle_timeout_ms;    /* a connection with nothing to do is closed */
+    guint max_pending;        /* requests read but not yet answered */
+    gsize output_pause;       /* unsent bytes at which its requests stop being read */
+    gsize output_drop;        /* unsent bytes at which the client is dropped */
+} VnicApiLimits;
+
+#define VNIC_API_LIMITS_DEFAULT                                                            \
+    ((VnicApiLimits){ .max_per_uid = 32, .max_unprivileged = 256, .max_privileged = 256, \
+                      .idle_timeout_ms = 60000, .max_pending = 32,                       \
+                      .output_pause = 1024 * 1024, .output_drop = 16 * 1024 * 1024 })
+
 /* @commands must outlive the server (a static table). */
 VnicApiServer *vnic_api_server_new(const VnicApiCommand *commands, gsize n_commands,
                                    gpointer user_data);
@@ -58,6 +78,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicApiServer, vnic_api_server_free)
  * socket only peers running as root or as the daemon's user. */
 gboolean vnic_api_server_listen(VnicApiServer *server, const char *path, gboolean read_only,
                                 guint mode, GError **error);
+
+/* Replaces the limits (VNIC_API_LIMITS_DEFAULT until called). */
+void vnic_api_server_set_limits(VnicApiServer *server, const VnicApiLimits *limits);
 
 /* Starts accepting connections on every socket added so far.  Add all
  * sockets first. */

@@ -219,31 +219,9 @@ cmd_pci(VnicApiRequest *request, gpointer data)
 }
 
 static void
-cmd_domiflist(VnicApiRequest *request, gpointer data)
-{
-    VnicDomain *dom = domain_arg(request, data);
-
-    if (dom)
-        vnic_api_request_return_object(request, vnic_daemon_interfaces_json(dom, current_def(dom)));
-}
-
-static void
 cmd_define(VnicApiRequest *request, gpointer data)
 {
-    VnicDaemon *daemon = daemon_of(data);
-    GError *error = NULL;
-    VnicDomain *dom = vnic_daemon_define(daemon, request, &error);
-    JsonObject *ret;
-
-    if (!dom) {
-        vnic_api_request_fail(request, error);
-        return;
-    }
-    ret = json_object_new();
-    json_object_set_string_member(ret, "name", dom->name);
-    if (dom->config->uuid)
-        json_object_set_string_member(ret, "uuid", dom->config->uuid);
-    vnic_api_request_return_object(request, ret);
+    vnic_daemon_define(daemon_of(data), request);
 }
 
 static void
@@ -260,6 +238,7 @@ undefine_job(VnicDomain *dom, VnicApiRequest *request)
         return;
     }
     vnic_state_remove_config(daemon, dom->name);
+    vnic_domain_forget_markers(daemon, dom->name);
     {
         gpointer key = NULL;
 
@@ -297,7 +276,10 @@ cmd_start(VnicApiRequest *request, gpointer data)
 static void
 cmd_destroy(VnicApiRequest *request, gpointer data)
 {
-    queue_on_domain(request, data, vnic_domain_destroy_job);
+    VnicDomain *dom = domain_arg(request, data);
+
+    if (dom)
+        vnic_domain_destroy(dom, request);
 }
 
 static void
@@ -341,21 +323,34 @@ static const VnicApiArg args_define[] = { S_REQ("xml"), S("policy"), I("spare-po
 static const VnicApiArg args_shutdown[] = { S_REQ("name"), I("timeout"), END };
 static const VnicApiArg args_attach_interface[] = {
     S_REQ("name"), S("type"), S("source"), S("mode"), S("model"), S("mac"), S("target"),
-    I("acpi-index"), B("replug"), B("live"), B("config"), S("x-fail-step"), END
+    I("acpi-index"), B("replug"), B("live"), B("config"), S("x-fail-step"), S("alias"),
+    S("inbound"), S("outbound"), B("persistent"), END
 };
 static const VnicApiArg args_attach_device[] = {
-    S_REQ("name"), S_REQ("xml"), B("live"), B("config"), S("x-fail-step"), END
+    S_REQ("name"), S_REQ("xml"), B("live"), B("config"), S("x-fail-step"), B("persistent"), END
 };
 static const VnicApiArg args_detach_interface[] = {
-    S_REQ("name"), S("mac"), S("target"), I("timeout"), B("live"), B("config"), END
+    S_REQ("name"), S("mac"), S("target"), I("timeout"), B("live"), B("config"),
+    B("persistent"), END
 };
 static const VnicApiArg args_detach_device[] = {
-    S_REQ("name"), S_REQ("xml"), I("timeout"), B("live"), B("config"), END
+    S_REQ("name"), S_REQ("xml"), I("timeout"), B("live"), B("config"), B("persistent"), END
 };
 static const VnicApiArg args_xml[] = { S_REQ("xml"), END };
 static const VnicApiArg args_monitor[] = { S_REQ("name"), S_REQ("command"), B("hmp"), END };
 static const VnicApiArg args_getlink[] = { S_REQ("name"), S_REQ("interface"), END };
 static const VnicApiArg args_setlink[] = { S_REQ("name"), S_REQ("interface"), S_REQ("state"), END };
+static const VnicApiArg args_domiflist[] = { S_REQ("name"), B("inactive"), END };
+static const VnicApiArg args_domifstat[] = { S_REQ("name"), S_REQ("interface"), END };
+static const VnicApiArg args_domifaddr[] = { S_REQ("name"), S("interface"), S("source"), END };
+static const VnicApiArg args_domiftune[] = {
+    S_REQ("name"), S_REQ("interface"), S("inbound"), S("outbound"), B("live"), B("config"),
+    B("persistent"), END
+};
+static const VnicApiArg args_update_device[] = {
+    S_REQ("name"), S_REQ("xml"), B("live"), B("config"), B("persistent"), END
+};
+static const VnicApiArg args_autostart[] = { S_REQ("name"), B("disable"), END };
 static const VnicApiArg args_network[] = { S_REQ("network"), END };
 static const VnicApiArg args_net_list[] = { B("all"), END };
 static const VnicApiArg args_net_autostart[] = { S_REQ("network"), B("disable"), END };
@@ -372,7 +367,18 @@ const VnicApiCommand vnic_daemon_commands[] = {
     { "subscribe-events", cmd_subscribe_events, TRUE, args_none },
     { "list", cmd_list, TRUE, args_list },
     { "dumpxml", cmd_dumpxml, TRUE, args_dumpxml },
-    { "domiflist", cmd_domiflist, TRUE, args_name },
+    { "domiflist", vnic_cmd_domiflist, TRUE, args_domiflist },
+    { "domifstat", vnic_cmd_domifstat, TRUE, args_domifstat },
+    { "domifaddr", vnic_cmd_domifaddr, TRUE, args_domifaddr },
+    { "domiftune", vnic_cmd_domiftune, FALSE, args_domiftune },
+    { "update-device", vnic_cmd_update_device, FALSE, args_update_device },
+    { "dominfo", vnic_cmd_dominfo, TRUE, args_name },
+    { "domstate", vnic_cmd_domstate, TRUE, args_name },
+    { "suspend", vnic_cmd_suspend, FALSE, args_name },
+    { "resume", vnic_cmd_resume, FALSE, args_name },
+    { "reboot", vnic_cmd_reboot, FALSE, args_name },
+    { "autostart", vnic_cmd_autostart, FALSE, args_autostart },
+    { "create", vnic_cmd_create, FALSE, args_define },
     { "vncdisplay", cmd_vncdisplay, TRUE, args_name },
     { "pci", cmd_pci, TRUE, args_name },
     { "domif-getlink", vnic_cmd_domif_getlink, TRUE, args_getlink },

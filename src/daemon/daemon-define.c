@@ -10,6 +10,46 @@
 
 #include <string.h>
 
+/* A name becomes file names (<state-dir>/NAME.xml, <run-dir>/NAME.xml and
+ * <run-dir>/NAME/ with the guest's sockets), log lines and status XML, so
+ * beyond libvirt's rules (not empty, no '/', no newline) it must be one
+ * plain path component of bounded length that no other name's files can
+ * collide with: no control character at all, not '.' or '..' or hidden,
+ * and not ending in ".xml" ("col.xml/" would be the directory of "col"'s
+ * status file "col.xml"). */
+gboolean
+vnic_daemon_check_name(const char *what, const char *name, GError **error)
+{
+    const char *why = NULL;
+    g_autofree char *shown = NULL;
+
+    if (name == NULL || name[0] == '\0')
+        why = "must not be empty";
+    else if (strlen(name) > VNIC_DAEMON_NAME_MAX)
+        why = "is longer than " G_STRINGIFY(VNIC_DAEMON_NAME_MAX) " bytes";
+    else if (!g_utf8_validate(name, -1, NULL))
+        why = "is not valid UTF-8";
+    else if (strchr(name, '/'))
+        why = "must not contain '/'";
+    else if (name[0] == '.')
+        why = "must not start with '.'";
+    else if (g_str_has_suffix(name, ".xml"))
+        why = "must not end in '.xml'";
+    for (const char *p = name; !why && *p; p++) {
+        if ((guchar) *p < 0x20 || *p == 0x7f)
+            why = "must not contain control characters";
+    }
+    if (!why)
+        return TRUE;
+    /* escaped, and cut: the message goes to a terminal and to the log */
+    shown = g_strescape(name ? name : "", NULL);
+    if (strlen(shown) > 64)
+        strcpy(shown + 60, "...");
+    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                "invalid value '%s' for <name> of a %s: it %s", shown, what, why);
+    return FALSE;
+}
+
 static gboolean
 plan_options(VnicApiRequest *request, VnicPciPlanOptions *opts, GError **error)
 {
@@ -69,25 +109,64 @@ check_identity(VnicDaemon *daemon, VnicConfDomain *def, GError **error)
     return TRUE;
 }
 
-VnicDomain *
-vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
+/* What the define thread works on: its own copy of everything. */
+typedef struct {
+    char *xml;
+    VnicPciPlanOptions opts;
+    gint default_spare_ports; /* vnicd.conf's, -1 when unset */
+    VnicDefinedFunc then;     /* what follows a stored definition, or NULL: reply */
+    GPtrArray *warnings;
+    VnicConfDomain *def;
+} DefineWork;
+
+static void
+define_work_free(DefineWork *w)
 {
-    const char *xml = NULL;
-    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    VnicPciPlanOptions opts = { .warnings = warnings };
-    g_autoptr(VnicConfDomain) def = NULL;
+    g_free(w->xml);
+    g_ptr_array_unref(w->warnings);
+    vnic_conf_domain_free(w->def);
+    g_free(w);
+}
+
+/* Parsing, placing and checking a definition touch nothing but @w (conf,
+ * pci and the QEMU check are pure), so they run in a thread: a big or
+ * hostile definition costs its own client time, not everybody's. */
+static void
+define_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    DefineWork *w = data;
+    GError *error = NULL;
+
+    if (!(w->def = vnic_conf_domain_parse(w->xml, strlen(w->xml), &error)) ||
+        !vnic_daemon_check_name("domain", w->def->name, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    /* vnicd.conf's spare-ports: after the request's and the domain's own */
+    if (w->opts.spare_ports < 0 && w->def->spare_ports < 0 &&
+        w->opts.policy == VNIC_PCI_POLICY_NIC_FIRST)
+        w->opts.spare_ports = w->default_spare_ports;
+    if (!vnic_pci_plan(w->def, &w->opts, &error) || !vnic_qemu_domain_check(w->def, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+/* Back on the main loop: the registry is checked now, when the definition
+ * is stored, so two defines of one name in flight cannot both pass. */
+static VnicDomain *
+store_definition(VnicDaemon *daemon, DefineWork *w, GError **error)
+{
     g_autoptr(GRand) rand = g_rand_new();
+    g_autoptr(VnicConfDomain) def = g_steal_pointer(&w->def);
     VnicDomain *dom;
 
-    if (!vnic_api_arg_string(request, "xml", TRUE, &xml, error) ||
-        !plan_options(request, &opts, error) ||
-        !(def = vnic_conf_domain_parse(xml, strlen(xml), error)) ||
-        !check_identity(daemon, def, error) || !vnic_pci_plan(def, &opts, error) ||
-        !vnic_qemu_domain_check(def, error))
+    if (!check_identity(daemon, def, error))
         return NULL;
     /* addresses libvirt keeps with a warning (the pci layer does not log) */
-    for (guint i = 0; i < warnings->len; i++)
-        g_message("define '%s': %s", def->name, (const char *)g_ptr_array_index(warnings, i));
+    for (guint i = 0; i < w->warnings->len; i++)
+        g_message("define '%s': %s", def->name, (const char *)g_ptr_array_index(w->warnings, i));
     vnic_conf_domain_assign_macs(def, rand);
 
     dom = g_hash_table_lookup(daemon->domains, def->name);
@@ -110,6 +189,63 @@ vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error)
     }
     vnic_daemon_emit(daemon, "DOMAIN_DEFINED", dom->name, NULL);
     return dom;
+}
+
+static void
+define_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VnicApiRequest *request = data;
+    VnicDaemon *daemon = g_task_get_source_tag(G_TASK(res));
+    DefineWork *w = g_task_get_task_data(G_TASK(res));
+    GError *error = NULL;
+    VnicDomain *dom;
+    JsonObject *ret;
+
+    if (!g_task_propagate_boolean(G_TASK(res), &error) ||
+        !(dom = store_definition(daemon, w, &error))) {
+        vnic_api_request_fail(request, error);
+        return;
+    }
+    if (w->then) {
+        w->then(dom, request);
+        return;
+    }
+    ret = json_object_new();
+    json_object_set_string_member(ret, "name", dom->name);
+    if (dom->config->uuid)
+        json_object_set_string_member(ret, "uuid", dom->config->uuid);
+    vnic_api_request_return_object(request, ret);
+}
+
+void
+vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request)
+{
+    vnic_daemon_define_then(daemon, request, NULL);
+}
+
+void
+vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefinedFunc then)
+{
+    const char *xml = NULL;
+    DefineWork *w = g_new0(DefineWork, 1);
+    g_autoptr(GTask) task = NULL;
+    GError *error = NULL;
+
+    w->warnings = g_ptr_array_new_with_free_func(g_free);
+    w->opts.warnings = w->warnings;
+    w->default_spare_ports = daemon->opts.spare_ports;
+    w->then = then;
+    if (!vnic_api_arg_string(request, "xml", TRUE, &xml, &error) ||
+        !plan_options(request, &w->opts, &error)) {
+        define_work_free(w);
+        vnic_api_request_fail(request, error);
+        return;
+    }
+    w->xml = g_strdup(xml);
+    task = g_task_new(NULL, NULL, define_done, request);
+    g_task_set_source_tag(task, daemon);
+    g_task_set_task_data(task, w, (GDestroyNotify)define_work_free);
+    g_task_run_in_thread(task, define_thread);
 }
 
 static void

@@ -81,7 +81,8 @@ run_next(VnicDomain *dom)
             /* queued behind the undefine that removed the domain */
             g_autoptr(GError) error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_DOMAIN_NOT_FOUND,
                                                   "domain '%s' was undefined", dom->name);
-            vnic_api_request_error(job->request, error);
+            if (job->request) /* vnicd's own jobs (autostart, transient) have none */
+                vnic_api_request_error(job->request, error);
         } else {
             dom->job_running = TRUE;
             job->func(dom, job->request);

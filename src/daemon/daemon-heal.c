@@ -26,6 +26,8 @@
 #include "host/host-linkwatch.h"
 #include "qemu/qemu-hub.h"
 
+#include <net/if.h>
+
 #define REPLUG_TIMEOUT_MS 10000
 
 /* ---- what a NIC depends on ------------------------------------------------ */
@@ -62,6 +64,16 @@ link_alive(VnicHostLinkWatch *watch, const VnicOwnedLink *owned)
 
     return owned && vnic_host_link_watch_lookup_index(watch, owned->link->ifindex, &info) &&
            g_strcmp0(info.name, owned->link->name) == 0;
+}
+
+/* The link @name as the watch knows it, if the kernel agrees it is still
+ * there: a device being deleted takes its upper links (a macvtap, a
+ * bridge's ports) with it, and their events can come before its own. */
+static gboolean
+present(VnicHostLinkWatch *watch, const char *name, VnicHostLinkInfo *info)
+{
+    return name && vnic_host_link_watch_lookup(watch, name, info) &&
+           if_nametoindex(name) == info->ifindex;
 }
 
 static gboolean
@@ -217,7 +229,7 @@ drop_dead_link(VnicDomain *dom, const char *alias)
     if (vnic_host_link_delete(o->link, &error))
         g_ptr_array_remove(dom->links, o);
     else
-        g_warning("domain '%s': %s", dom->name, error->message);
+        g_warning("domain '%s': NIC %s: %s", dom->name, alias, error->message);
 }
 
 static void
@@ -294,6 +306,7 @@ restored(Step *s, const char *how)
         return;
     }
     nic->restores++;
+    nic->failures = 0;
     json_object_set_string_member(ev, "target", dev && dev->nic->target_dev ? dev->nic->target_dev : "");
     json_object_set_string_member(ev, "how", how);
     if (nic->lost_us)
@@ -302,6 +315,30 @@ restored(Step *s, const char *how)
     vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, NULL);
     emit_backend(nic, "BACKEND_RESTORED", ev);
     write_status(nic->dom);
+}
+
+static gboolean
+retry(gpointer data)
+{
+    VnicNic *nic = data;
+
+    nic->retry_id = 0;
+    nic->hold = FALSE;
+    vnic_nic_heal(nic);
+    return G_SOURCE_REMOVE;
+}
+
+/* No new attempt before the needed device comes (again) or the retry
+ * timer fires: 1 s after the first failure, doubling up to 30 s. */
+static void
+hold(VnicNic *nic)
+{
+    guint delay_ms = 1000u << MIN(nic->failures, 5u);
+
+    nic->hold = TRUE;
+    nic->failures++;
+    g_clear_handle_id(&nic->retry_id, g_source_remove);
+    nic->retry_id = g_timeout_add(MIN(delay_ms, 30000u), retry, nic);
 }
 
 /* The restore failed: its new link goes, the NIC waits for the next event. */
@@ -320,7 +357,7 @@ restore_failed(Step *s, const char *device, const GError *error)
     }
     if (nic->state == VNIC_NIC_UNPLUGGING)
         return; /* the guest let go of it meanwhile: the unplug cleans up */
-    nic->hold = TRUE; /* no new attempt before the host changes again */
+    hold(nic);
     nic->dirty = TRUE; /* but the carrier goes down if it is still up */
     vnic_nic_set_state(nic, VNIC_NIC_WAITING, device, reason);
     write_status(nic->dom);
@@ -354,19 +391,14 @@ restore_carrier(Step *s)
     vnic_qemu_set_link_async(qmp_of(nic), nic->alias, s->up, NULL, restore_link_set, s);
 }
 
+/* The new backend is in QEMU (@ok) or not: carrier and PLUGGED, or the
+ * restore failed. */
 static void
-swapped(GObject *source, GAsyncResult *res, gpointer data)
+backend_in(Step *s, gboolean ok, const GError *error)
 {
-    Step *s = data;
-    g_autoptr(GError) error = NULL;
-
-    if (!vnic_qemu_hub_finish(res, &error)) {
-        if (s->nic->dom)
-            restore_failed(s, s->nic->waiting_for, error);
-        step_end(s);
-        return;
-    }
-    if (!s->nic->dom) {
+    if (!ok && s->nic->dom)
+        restore_failed(s, s->nic->waiting_for, error);
+    if (!ok || !s->nic->dom) {
         step_end(s);
         return;
     }
@@ -374,22 +406,21 @@ swapped(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
+swapped(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean ok = vnic_qemu_hub_finish(res, &error);
+
+    backend_in(data, ok, error);
+}
+
+static void
 replugged(GObject *source, GAsyncResult *res, gpointer data)
 {
-    Step *s = data;
     g_autoptr(GError) error = NULL;
+    gboolean ok = vnic_qemu_hotplug_nic_finish(res, NULL, &error);
 
-    if (!vnic_qemu_hotplug_nic_finish(res, NULL, &error)) {
-        if (s->nic->dom)
-            restore_failed(s, s->nic->waiting_for, error);
-        step_end(s);
-        return;
-    }
-    if (!s->nic->dom) {
-        step_end(s);
-        return;
-    }
-    restore_carrier(s);
+    backend_in(data, ok, error);
 }
 
 static void
@@ -482,7 +513,7 @@ drop_links(VnicDomain *dom, const char *alias)
         if (vnic_host_link_delete(o->link, &error))
             g_ptr_array_remove_index(dom->links, i - 1);
         else
-            g_warning("domain '%s': %s", dom->name, error->message);
+            g_warning("domain '%s': NIC %s: %s", dom->name, alias, error->message);
     }
 }
 
@@ -552,21 +583,28 @@ restore(VnicNic *nic, VnicConfDevice *dev, const char *device)
                                   replug_device_del_sent, s);
 }
 
-/* The bridge is back and the tap survived: enslave it again, link up. */
+/* The bridge is back and the tap survived: enslave it again, link up.
+ * Tried before the state changes: a bridge being deleted loses its ports
+ * before it goes itself, so a tap can look detached from a bridge that is
+ * about to vanish; then this is a loss, not a failed restore. */
 static void
 reenslave(VnicNic *nic, VnicConfDevice *dev, VnicOwnedLink *owned)
 {
     g_autoptr(GError) error = NULL;
     Step *s;
 
-    vnic_nic_set_state(nic, VNIC_NIC_RESTORING, NULL, "the bridge is back: re-enslaving the tap");
-    s = step_new(nic);
-    s->how = "re-enslave";
     if (!vnic_host_tap_enslave(owned->link, dev->nic->source, dev->nic->mtu, &error)) {
-        restore_failed(s, dev->nic->source, error);
-        step_end(s);
+        g_autofree char *why = g_strdup_printf("re-enslaving to bridge '%s' failed: %s",
+                                               dev->nic->source, error->message);
+        if (nic->state == VNIC_NIC_WAITING && !nic->carrier)
+            hold(nic);
+        else
+            lose(nic, dev->nic->source, why, TRUE);
         return;
     }
+    vnic_nic_set_state(nic, VNIC_NIC_RESTORING, NULL, "the bridge is back: the tap re-enslaved");
+    s = step_new(nic);
+    s->how = "re-enslave";
     restore_carrier(s);
 }
 
@@ -621,7 +659,7 @@ heal_direct(VnicNic *nic, VnicConfDevice *dev, VnicHostLinkWatch *watch, VnicOwn
     const char *name = dev->nic->source;
     g_autofree char *why = NULL;
 
-    if (!vnic_host_link_watch_lookup(watch, name, &lower)) {
+    if (!present(watch, name, &lower)) {
         if (nic->state == VNIC_NIC_WAITING && g_strcmp0(nic->waiting_for, name) == 0 &&
             !nic->carrier)
             return FALSE;
@@ -648,8 +686,7 @@ heal_tap(VnicNic *nic, VnicConfDevice *dev, VnicHostLinkWatch *watch, VnicOwnedL
 {
     VnicHostLinkInfo br, tap;
     const char *bridge = dev->nic->source;
-    gboolean have_bridge = bridged && vnic_host_link_watch_lookup(watch, bridge, &br) &&
-                           is_bridge(&br);
+    gboolean have_bridge = bridged && present(watch, bridge, &br) && is_bridge(&br);
     gboolean alive = link_alive(watch, owned);
     g_autofree char *why = NULL;
 
@@ -758,14 +795,10 @@ heal_later(VnicNic *nic)
 void
 vnic_domain_heal(VnicDomain *dom)
 {
-    GHashTableIter iter;
-    gpointer value;
+    g_autoptr(GPtrArray) nics = vnic_domain_nics(dom);
 
-    if (!dom->nics)
-        return;
-    g_hash_table_iter_init(&iter, dom->nics);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        heal_later(value);
+    for (guint i = 0; i < nics->len; i++)
+        heal_later(g_ptr_array_index(nics, i));
 }
 
 /* ---- the link watch ------------------------------------------------------------- */
@@ -782,6 +815,29 @@ concerns(VnicNic *nic, const VnicHostLinkEvent *ev)
 
     if (owned && owned->link->ifindex == ev->link.ifindex)
         return TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (names[i] && (g_strcmp0(names[i], ev->link.name) == 0 ||
+                         g_strcmp0(names[i], ev->old_name) == 0))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Whether @ev brings a device the NIC needs (its lower device or bridge,
+ * what it waits for: added, or renamed to that name), rather than being
+ * about its own links: only that is a reason to try a failed restore again
+ * at once (our own attempt's links coming and going, a bridge's ports
+ * changing, are not); otherwise the retry timer does. */
+static gboolean
+about_needed_device(VnicNic *nic, const VnicHostLinkEvent *ev)
+{
+    VnicConfDevice *dev = nic_device(nic);
+    VnicOwnedLink *owned = backend_link(nic->dom, nic->alias);
+    const char *names[] = { dev ? dev->nic->source : NULL, nic->waiting_for };
+
+    if ((owned && owned->link->ifindex == ev->link.ifindex) ||
+        (ev->type != VNIC_HOST_LINK_ADDED && ev->type != VNIC_HOST_LINK_RENAMED))
+        return FALSE;
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         if (names[i] && (g_strcmp0(names[i], ev->link.name) == 0 ||
                          g_strcmp0(names[i], ev->old_name) == 0))
@@ -834,7 +890,10 @@ on_link_event(VnicHostLinkWatch *watch, const VnicHostLinkEvent *ev, gpointer da
         g_hash_table_iter_init(&nics, dom->nics);
         while (g_hash_table_iter_next(&nics, NULL, &nic)) {
             if (concerns(nic, ev)) {
-                ((VnicNic *)nic)->hold = FALSE;
+                if (about_needed_device(nic, ev)) {
+                    ((VnicNic *)nic)->hold = FALSE;
+                    ((VnicNic *)nic)->failures = 0;
+                }
                 heal_later(nic);
             }
         }

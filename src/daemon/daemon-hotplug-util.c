@@ -2,8 +2,8 @@
  * virsh's --live/--config, the <interface> a request describes, MACs, and
  * the memory of detached NICs that `replug` brings back. */
 #include "daemon/daemon-hotplug.h"
+#include "conf/conf-iface-build.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 static gboolean
@@ -21,10 +21,18 @@ vnic_hotplug_resolve_flags(VnicDomain *dom, VnicApiRequest *request, gboolean *l
 {
     gboolean running = dom->state == VNIC_DOMAIN_RUNNING && dom->process;
 
+    gboolean persistent = FALSE;
+
     *live = *config = FALSE;
     if (!vnic_api_arg_bool(request, "live", live, error) ||
-        !vnic_api_arg_bool(request, "config", config, error))
+        !vnic_api_arg_bool(request, "config", config, error) ||
+        !vnic_api_arg_bool(request, "persistent", &persistent, error))
         return FALSE;
+    /* virsh's --persistent: the config, and the running guest if it runs */
+    if (persistent) {
+        *config = TRUE;
+        *live = *live || running;
+    }
     if (!*live && !*config) {
         *live = running;
         *config = !running;
@@ -34,73 +42,49 @@ vnic_hotplug_resolve_flags(VnicDomain *dom, VnicApiRequest *request, gboolean *l
     return TRUE;
 }
 
+/* An "inbound"/"outbound" argument, "average[,peak[,burst]]". */
 static gboolean
-missing(GError **error, const char *what)
+rate_arg(VnicApiRequest *request, const char *member, VnicConfRate *rate, GError **error)
 {
-    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS, "%s", what);
+    const char *text = NULL;
+    g_autofree char *what = g_strdup_printf("argument '%s'", member);
+
+    if (!vnic_api_arg_string(request, member, FALSE, &text, error))
+        return FALSE;
+    if (text == NULL)
+        return TRUE;
+    if (vnic_conf_rate_parse(text, what, rate, error))
+        return TRUE;
+    (*error)->domain = VNIC_DAEMON_ERROR;
+    (*error)->code = VNIC_DAEMON_ERROR_INVALID_ARGUMENTS;
     return FALSE;
-}
-
-/* <source …/> for attach-interface's type and source. */
-static char *
-source_xml(const char *type, const char *source, const char *mode, GError **error)
-{
-    if (strcmp(type, "ethernet") == 0)
-        return g_strdup("");
-    if (!source) {
-        missing(error, "attach-interface: type 'bridge', 'direct' and 'network' need a "
-                       "'source'");
-        return NULL;
-    }
-    if (strcmp(type, "network") == 0)
-        return g_markup_printf_escaped("<source network='%s'/>", source);
-    if (strcmp(type, "bridge") == 0)
-        return g_markup_printf_escaped("<source bridge='%s'/>", source);
-    return g_markup_printf_escaped("<source dev='%s' mode='%s'/>", source, mode ? mode : "vepa");
-}
-
-static void G_GNUC_PRINTF(2, 3)
-append_escaped(GString *s, const char *format, ...)
-{
-    va_list args;
-    g_autofree char *text = NULL;
-
-    va_start(args, format);
-    text = g_markup_vprintf_escaped(format, args);
-    va_end(args);
-    g_string_append(s, text);
 }
 
 static char *
 interface_from_args(VnicApiRequest *request, GError **error)
 {
-    const char *type = NULL, *source = NULL, *mode = NULL, *model = "virtio", *mac = NULL;
-    const char *target = NULL;
+    VnicConfIfaceSpec spec = { 0 };
     gint64 acpi = 0;
-    g_autofree char *src = NULL;
-    g_autoptr(GString) s = g_string_new(NULL);
+    char *xml;
 
-    if (!vnic_api_arg_string(request, "type", TRUE, &type, error) ||
-        !vnic_api_arg_string(request, "source", FALSE, &source, error) ||
-        !vnic_api_arg_string(request, "mode", FALSE, &mode, error) ||
-        !vnic_api_arg_string(request, "model", FALSE, &model, error) ||
-        !vnic_api_arg_string(request, "mac", FALSE, &mac, error) ||
-        !vnic_api_arg_string(request, "target", FALSE, &target, error) ||
-        !vnic_api_arg_int(request, "acpi-index", 1, 16383, &acpi, error))
+    if (!vnic_api_arg_string(request, "type", TRUE, &spec.type, error) ||
+        !vnic_api_arg_string(request, "source", FALSE, &spec.source, error) ||
+        !vnic_api_arg_string(request, "mode", FALSE, &spec.mode, error) ||
+        !vnic_api_arg_string(request, "model", FALSE, &spec.model, error) ||
+        !vnic_api_arg_string(request, "mac", FALSE, &spec.mac, error) ||
+        !vnic_api_arg_string(request, "target", FALSE, &spec.target, error) ||
+        !vnic_api_arg_string(request, "alias", FALSE, &spec.alias, error) ||
+        !vnic_api_arg_int(request, "acpi-index", 1, 16383, &acpi, error) ||
+        !rate_arg(request, "inbound", &spec.inbound, error) ||
+        !rate_arg(request, "outbound", &spec.outbound, error))
         return NULL;
-    if (!(src = source_xml(type, source, mode, error)))
-        return NULL;
-    append_escaped(s, "<interface type='%s'>", type);
-    g_string_append(s, src);
-    append_escaped(s, "<model type='%s'/>", model);
-    if (mac)
-        append_escaped(s, "<mac address='%s'/>", mac);
-    if (target)
-        append_escaped(s, "<target dev='%s'/>", target);
-    if (acpi)
-        g_string_append_printf(s, "<acpi index='%" G_GINT64_FORMAT "'/>", acpi);
-    g_string_append(s, "</interface>");
-    return g_string_free(g_steal_pointer(&s), FALSE);
+    spec.acpi_index = (guint) acpi;
+    if (!(xml = vnic_conf_iface_spec_to_xml(&spec, error))) {
+        g_prefix_error(error, "attach-interface: ");
+        (*error)->domain = VNIC_DAEMON_ERROR;
+        (*error)->code = VNIC_DAEMON_ERROR_INVALID_ARGUMENTS;
+    }
+    return xml;
 }
 
 static char *

@@ -19,7 +19,9 @@ typedef struct {
     gboolean live;
     gboolean config;
     char *xml;                /* the <interface> as asked for */
-    VnicConfDevice *dev;      /* the live NIC while it is being plugged */
+    VnicConfDevice *dev;      /* the live NIC while it is being plugged: owned
+                               * until in_live, then the live definition's */
+    gboolean in_live;         /* dev is in the live definition (and the status) */
     VnicOwnedLink *owned;     /* its ledger entry, once the backend exists */
     VnicOwnedLink *owned_ifb; /* the ifb shaping its <outbound>, if any */
     gint64 started_us;
@@ -30,19 +32,37 @@ static void
 attach_free(Attach *a)
 {
     g_free(a->xml);
-    vnic_conf_device_free(a->dev);
+    if (!a->in_live)
+        vnic_conf_device_free(a->dev);
     g_free(a);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Attach, attach_free)
+
+/* The NIC an attach is about, for the log: its id and MAC once known. */
+static char *
+describe_nic(const Attach *a)
+{
+    g_autofree char *mac = NULL;
+
+    if (!a->dev || (!a->dev->alias && !a->dev->nic->has_mac))
+        return g_strdup("(a new one)");
+    if (!a->dev->nic->has_mac)
+        return g_strdup(a->dev->alias);
+    mac = vnic_conf_mac_format(a->dev->nic->mac);
+    return a->dev->alias ? g_strdup_printf("%s (%s)", a->dev->alias, mac) : g_steal_pointer(&mac);
+}
 
 static void
 finish(Attach *a, const GError *error, JsonObject *ret)
 {
     VnicDomain *dom = a->dom;
 
-    if (error)
+    if (error) {
+        g_autofree char *nic = describe_nic(a);
+        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
+        g_warning("domain '%s': hot-plug of NIC %s failed: %s", dom->name, nic, error->message);
         vnic_api_request_error(a->request, error);
-    else
+    } else
         vnic_api_request_return_object(a->request, ret);
     attach_free(a);
     vnic_domain_job_done(dom);
@@ -147,6 +167,13 @@ drop_backend(Attach *a)
     drop_link(a, &a->owned);
     if (attach_nic(a))
         vnic_nic_set_state(attach_nic(a), VNIC_NIC_GONE, NULL, "its attach failed");
+    if (a->in_live) {
+        g_autoptr(GError) error = NULL;
+        g_ptr_array_remove(a->dom->live->devices, g_steal_pointer(&a->dev));
+        a->in_live = FALSE;
+        if (!vnic_state_write_status(a->dom, &error))
+            g_warning("domain '%s': writing status: %s", a->dom->name, error->message);
+    }
 }
 
 static void
@@ -181,13 +208,16 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
     VnicConfDevice *dev;
     JsonObject *ret, *ev;
 
+    if (a->in_live && !dom->live) { /* QEMU went meanwhile, and its definition with it */
+        a->dev = NULL;
+        a->in_live = FALSE;
+    }
     if (!vnic_qemu_hotplug_nic_finish(res, &t, &error)) {
         drop_backend(a);
         finish(a, error, NULL);
         return;
     }
-    dev = g_steal_pointer(&a->dev);
-    g_ptr_array_add(dom->live->devices, dev);
+    dev = a->dev;
     if (vnic_domain_get_nic(dom, dev->alias))
         vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
@@ -230,7 +260,8 @@ plug_live(Attach *a, GError **error)
     }
     if (!vnic_network_resolve_nic(dom->daemon, dom->live, a->dev, error))
         return FALSE;
-    a->dev->alias = vnic_qemu_next_nic_id(dom->live);
+    if (a->dev->alias == NULL) /* a user alias (ua-…) stays the device id */
+        a->dev->alias = vnic_qemu_next_nic_id(dom->live);
     {
         VnicNic *nic = vnic_nic_new(dom, a->dev->alias, VNIC_NIC_PLANNED);
         nic->admin_up = nic->carrier = a->dev->nic->link_up != VNIC_TRISTATE_NO;
@@ -253,6 +284,11 @@ plug_live(Attach *a, GError **error)
     a->backend_us = g_get_monotonic_time() - t0;
     if (backend)
         vnic_nic_set_state(attach_nic(a), VNIC_NIC_BACKEND_READY, NULL, NULL);
+    /* in the live definition and the status before QEMU hears of it: a
+     * vnicd killed from here on finds the NIC after its restart and asks
+     * QEMU whether it got it (daemon-reconcile.c) */
+    g_ptr_array_add(dom->live->devices, a->dev);
+    a->in_live = TRUE;
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */

@@ -13,9 +13,9 @@
 
 #include <string.h>
 
-/* The live NIC an "interface" argument names: its host device, MAC or id. */
-static VnicConfDevice *
-find_interface(const VnicConfDomain *def, const char *which)
+/* The NIC an "interface" argument names: its host device, MAC or id. */
+VnicConfDevice *
+vnic_domain_find_interface(const VnicConfDomain *def, const char *which)
 {
     guint8 mac[6];
     gboolean is_mac = vnic_conf_mac_parse(which, mac);
@@ -50,7 +50,7 @@ nic_arg(VnicApiRequest *request, VnicDaemon *daemon, VnicConfDevice **ret_dev)
     if (!dom->live || !dom->process)
         error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
                             "domain '%s' is not running", dom->name);
-    else if (!(dev = find_interface(dom->live, which)) || !(nic = vnic_domain_get_nic(dom, dev->alias)))
+    else if (!(dev = vnic_domain_find_interface(dom->live, which)) || !(nic = vnic_domain_get_nic(dom, dev->alias)))
         error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
                             "domain '%s' has no interface '%s' (a host device, MAC or alias)",
                             dom->name, which);

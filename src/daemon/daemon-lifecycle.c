@@ -163,6 +163,7 @@ vnic_domain_cleanup(VnicDomain *dom)
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
     dom->state = VNIC_DOMAIN_SHUT_OFF;
     dom->pid = 0;
+    vnic_domain_transient_check(dom); /* a created domain goes with its QEMU */
 }
 
 /* ---- start ------------------------------------------------------------ */
@@ -235,14 +236,10 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
 static void
 nics_plugged(VnicDomain *dom)
 {
-    GHashTableIter iter;
-    gpointer value;
+    g_autoptr(GPtrArray) nics = vnic_domain_nics(dom);
 
-    if (!dom->nics)
-        return;
-    g_hash_table_iter_init(&iter, dom->nics);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        vnic_nic_set_state(value, VNIC_NIC_PLUGGED, NULL, NULL);
+    for (guint i = 0; i < nics->len; i++)
+        vnic_nic_set_state(g_ptr_array_index(nics, i), VNIC_NIC_PLUGGED, NULL, NULL);
 }
 
 /* Resolves network NICs, then creates every NIC's host backend. */
@@ -465,11 +462,55 @@ kill_done(GObject *source, GAsyncResult *res, gpointer data)
 void
 vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request)
 {
-    if (!check_running(dom, request))
+    /* a paused (suspended) QEMU is killed alike */
+    if (!(dom->state == VNIC_DOMAIN_PAUSED && dom->process) && !check_running(dom, request))
         return;
     dom->stop_reason = "destroyed";
     dom->state = VNIC_DOMAIN_STOPPING;
     vnic_qemu_process_kill_async(dom->process, DESTROY_GRACE_MS, NULL, kill_done,
+                                 job_ctx_new(dom, request));
+}
+
+static gboolean
+destroy_in_flight(const VnicDomain *dom)
+{
+    return dom->stop_reason && strcmp(dom->stop_reason, "destroyed") == 0;
+}
+
+/* A destroy that did not wait for the domain's job queue: it replies, and
+ * leaves the job that holds the domain alone. */
+static void
+preempting_kill_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree JobCtx *ctx = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_process_kill_finish(res, &error)) {
+        ctx->dom->stop_reason = NULL;
+        vnic_api_request_error(ctx->request, error);
+        return;
+    }
+    vnic_api_request_return(ctx->request, NULL);
+}
+
+/* destroy kills QEMU at once, even while another job (a shutdown or a
+ * detach waiting for a guest that does not react) holds the domain: that
+ * job then ends as QEMU's exit is seen (vnic_domain_on_qemu_exit answers
+ * the shutdown, aborts pending unplugs).  With nothing running, or before
+ * QEMU exists, destroy queues like any job. */
+void
+vnic_domain_destroy(VnicDomain *dom, VnicApiRequest *request)
+{
+    if (!dom->job_running || !dom->process || destroy_in_flight(dom) ||
+        (dom->state != VNIC_DOMAIN_RUNNING && dom->state != VNIC_DOMAIN_PAUSED &&
+         dom->state != VNIC_DOMAIN_STOPPING)) {
+        vnic_domain_job_queue(dom, vnic_domain_destroy_job, request);
+        return;
+    }
+    g_message("domain '%s': destroy pre-empts the job holding it", dom->name);
+    dom->stop_reason = "destroyed";
+    dom->state = VNIC_DOMAIN_STOPPING;
+    vnic_qemu_process_kill_async(dom->process, DESTROY_GRACE_MS, NULL, preempting_kill_done,
                                  job_ctx_new(dom, request));
 }
 
@@ -510,7 +551,8 @@ powerdown_sent(GObject *source, GAsyncResult *res, gpointer data)
 void
 vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request)
 {
-    gint64 timeout = DEFAULT_SHUTDOWN_TIMEOUT_S;
+    gint64 timeout = dom->daemon->opts.shutdown_timeout_s ? dom->daemon->opts.shutdown_timeout_s
+                                                           : DEFAULT_SHUTDOWN_TIMEOUT_S;
     g_autoptr(GError) error = NULL;
 
     if (!vnic_api_arg_int(request, "timeout", 1, 3600, &timeout, &error)) {

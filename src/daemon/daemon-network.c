@@ -331,7 +331,7 @@ define_network(VnicDaemon *daemon, const char *xml, VnicNetwork **ret, GError **
     g_autofree char *path = NULL, *text = NULL, *uuid = NULL;
     VnicNetwork *old, *net;
 
-    if (!def)
+    if (!def || !vnic_daemon_check_name("network", def->name, error))
         return FALSE;
     old = g_hash_table_lookup(registry(daemon), def->name);
     if (old != NULL && def->uuid != NULL && g_strcmp0(def->uuid, old->def->uuid) != 0) {

@@ -51,6 +51,7 @@ vnic_nic_state_from_string(const char *text, VnicNicState *state)
 static void
 nic_free(VnicNic *nic)
 {
+    g_clear_handle_id(&nic->retry_id, g_source_remove);
     g_free(nic->alias);
     g_free(nic->waiting_for);
     g_free(nic->reason);
@@ -64,9 +65,10 @@ nic_release(gpointer data)
 {
     VnicNic *nic = data;
 
-    if (nic->busy)
+    if (nic->busy) {
+        g_clear_handle_id(&nic->retry_id, g_source_remove);
         nic->dom = NULL;
-    else
+    } else
         nic_free(nic);
 }
 
@@ -181,19 +183,28 @@ compare_alias(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->alias, y->alias);
 }
 
-void
-vnic_state_append_nics(GString *s, VnicDomain *dom)
+GPtrArray *
+vnic_domain_nics(VnicDomain *dom)
 {
-    g_autoptr(GPtrArray) nics = g_ptr_array_new();
+    GPtrArray *nics = g_ptr_array_new();
     GHashTableIter iter;
     gpointer value;
 
     if (!dom->nics)
-        return;
+        return nics;
     g_hash_table_iter_init(&iter, dom->nics);
     while (g_hash_table_iter_next(&iter, NULL, &value))
         g_ptr_array_add(nics, value);
-    g_ptr_array_sort(nics, compare_alias); /* stable files: easier to read and diff */
+    g_ptr_array_sort(nics, compare_alias);
+    return nics;
+}
+
+void
+vnic_state_append_nics(GString *s, VnicDomain *dom)
+{
+    /* by alias: stable files, easier to read and diff */
+    g_autoptr(GPtrArray) nics = vnic_domain_nics(dom);
+
     for (guint i = 0; i < nics->len; i++) {
         const VnicNic *nic = g_ptr_array_index(nics, i);
 

@@ -66,6 +66,8 @@ struct _VnicNic {
     gboolean busy;            /* a heal step is in flight (daemon-heal.c) */
     gboolean dirty;           /* the host changed during that step: look again after it */
     gboolean hold;            /* the last restore failed: none until the host changes */
+    guint failures;           /* restores failed in a row (the retry back-off) */
+    guint retry_id;           /* the retry timer while held */
     gpointer step;            /* daemon-heal.c's step in flight, when busy */
     GSourceFunc idle_func;    /* vnic_nic_when_idle(): runs when the step ends */
     gpointer idle_data;
@@ -82,6 +84,9 @@ VnicNic *vnic_domain_get_nic(VnicDomain *dom, const char *alias);
 /* Frees a record the domain dropped while a heal step was in flight
  * (nic->dom is NULL then): for the step's completion. */
 void vnic_nic_free_orphan(VnicNic *nic);
+/* @dom's records by alias, a snapshot (the array does not own them): to
+ * walk them while transitions change the table. */
+GPtrArray *vnic_domain_nics(VnicDomain *dom);
 /* Drops every record (the domain stopped). */
 void vnic_domain_clear_nics(VnicDomain *dom);
 

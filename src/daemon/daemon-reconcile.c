@@ -67,6 +67,34 @@ delete_netdevs(VnicDomain *dom, const VnicConfDevice *dev)
                                        g_strdup_printf("domain '%s': %s", dom->name, dev->alias));
 }
 
+static void
+fd_closed(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    /* an error is the usual case: the attach got past netdev_add (which
+     * took the fds) or never reached getfd */
+    if (!ret)
+        g_debug("closefd after an attach cut short: %s", error->message);
+}
+
+/* An attach cut short after getfd leaves QEMU holding the tap's fds under
+ * the plug's names (vnic-<id>-<queue>, qemu-plug.c): they are closed, or
+ * the deleted tap would live on in QEMU. */
+static void
+close_passed_fds(VnicDomain *dom, const VnicConfDevice *dev)
+{
+    for (guint i = 0; i < MAX(dev->nic->queues, 1); i++) {
+        g_autoptr(JsonObject) args = json_object_new();
+        g_autofree char *name = vnic_qemu_plug_fd_name(dev->alias, i);
+
+        json_object_set_string_member(args, "fdname", name);
+        vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "closefd", args,
+                                      NULL, 0, 5000, NULL, fd_closed, NULL);
+    }
+}
+
 /* Status files from before the per-NIC state: every NIC QEMU has is
  * plugged.  A record whose NIC never made it into the live definition
  * (vnicd died mid-attach) has only its links to give back. */
@@ -81,8 +109,15 @@ reconcile_records(VnicDomain *dom)
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
         VnicNic *nic;
 
-        if (dev->kind != VNIC_CONF_DEV_INTERFACE || !dev->alias ||
-            vnic_domain_get_nic(dom, dev->alias))
+        if (dev->kind != VNIC_CONF_DEV_INTERFACE || !dev->alias)
+            continue;
+        nic = vnic_domain_get_nic(dom, dev->alias);
+        if (nic && (nic->state == VNIC_NIC_PLANNED || nic->state == VNIC_NIC_BACKEND_READY)) {
+            /* QEMU has it (else it was forgotten above): the attach got through */
+            vnic_nic_set_state(nic, VNIC_NIC_PLUGGED, NULL, "its attach completed while vnicd was down");
+            continue;
+        }
+        if (nic)
             continue;
         nic = vnic_nic_new(dom, dev->alias, VNIC_NIC_PLUGGED);
         nic->admin_up = nic->carrier = dev->nic->link_up != VNIC_TRISTATE_NO;
@@ -136,9 +171,18 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i - 1);
         if (dev->kind == VNIC_CONF_DEV_INTERFACE && dev->alias &&
             g_ptr_array_find_with_equal_func(gone, dev->alias, g_str_equal, NULL)) {
-            g_message("domain '%s': %s vanished while vnicd was down", dom->name, dev->alias);
+            VnicNic *nic = vnic_domain_get_nic(dom, dev->alias);
+            gboolean attaching = nic && (nic->state == VNIC_NIC_PLANNED ||
+                                         nic->state == VNIC_NIC_BACKEND_READY);
+
+            g_message("domain '%s': %s %s", dom->name, dev->alias,
+                      attaching ? "was being attached when vnicd stopped and QEMU does not have "
+                                  "it: undoing the attach"
+                                : "vanished while vnicd was down");
             delete_netdevs(dom, dev);
-            vnic_domain_forget_nic(dom, dev, "guest");
+            if (attaching)
+                close_passed_fds(dom, dev);
+            vnic_domain_forget_nic(dom, dev, attaching ? "rollback" : "guest");
         }
     }
     reconcile_records(dom);

@@ -67,10 +67,20 @@ remove_from_config(VnicDomain *dom, const guint8 mac[6], GError **error)
 {
     VnicConfDevice *dev = find_nic(dom->config, mac, NULL);
 
-    if (!dev)
+    guint index;
+
+    if (!dev || !g_ptr_array_find(dom->config->devices, dev, &index))
         return TRUE;
-    g_ptr_array_remove(dom->config->devices, dev);
-    return vnic_state_write_config(dom->daemon, dom, error);
+    /* written without it first; only then is it gone from memory too, so a
+     * failed write (a full disk) leaves memory and disk the same */
+    g_ptr_array_steal_index(dom->config->devices, index);
+    if (!vnic_state_write_config(dom->daemon, dom, error)) {
+        g_ptr_array_insert(dom->config->devices, (gint)index, dev);
+        g_prefix_error(error, "removing the NIC from the config: ");
+        return FALSE;
+    }
+    vnic_conf_device_free(dev);
+    return TRUE;
 }
 
 static JsonObject *
@@ -143,8 +153,18 @@ complete(Completion *c)
         if (!vnic_state_write_status(dom, &error))
             g_warning("domain '%s': writing status: %s", dom->name, error->message);
     }
-    if (c->pending && c->pending->config && !remove_from_config(dom, c->pending->mac, &error))
+    if (c->pending && c->pending->config && !remove_from_config(dom, c->pending->mac, &error)) {
         g_warning("domain '%s': %s", dom->name, error->message);
+        if (c->pending->request) {
+            /* the guest let go of it, but the config keeps it: not "completed" */
+            g_prefix_error(&error, "detached from the running guest, but not from the config: ");
+            vnic_api_request_error(c->pending->request, error);
+            c->pending->request = NULL;
+            completion_free(c);
+            vnic_domain_job_done(dom);
+            return;
+        }
+    }
     if (c->pending && c->pending->request) {
         reply_done(c->pending);
         c->pending->request = NULL;
@@ -287,6 +307,8 @@ unplug_refused(VnicDomain *dom, const char *alias)
     if (!dom->unplugs || !g_hash_table_steal_extended(dom->unplugs, alias, NULL, (gpointer *)&p))
         return;
     back_to_plugged(dom, alias, "the guest refused to release it");
+    g_warning("domain '%s': unplug of NIC %s failed: the guest refused to release it", dom->name,
+              alias);
     if (p->request) {
         error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
                             "the guest refused to release %s (DEVICE_UNPLUG_GUEST_ERROR)", alias);
@@ -383,8 +405,17 @@ device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
     VnicDomain *dom = d->dom;
 
+    if (!ret && g_strcmp0(vnic_qmp_error_get_class(error), "DeviceNotFound") == 0 &&
+        find_by_alias(dom->live, d->pending->alias)) {
+        /* the guest released it just before: its DEVICE_DELETED is on the
+         * way (or was handled), which completes this detach */
+        g_debug("domain '%s': device_del %s: already gone", dom->name, d->pending->alias);
+        return;
+    }
     if (!ret) {
         g_prefix_error(&error, "device_del: ");
+        g_warning("domain '%s': unplug of NIC %s failed: %s", dom->name, d->pending->alias,
+                  error->message);
         back_to_plugged(dom, d->pending->alias, error->message);
         g_hash_table_remove(dom->unplugs, d->pending->alias);
         vnic_api_request_error(d->request, error);
@@ -486,7 +517,8 @@ static gboolean
 start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboolean config,
              GError **error)
 {
-    gint64 timeout = DEFAULT_UNPLUG_TIMEOUT_S;
+    gint64 timeout = dom->daemon->opts.unplug_timeout_s ? dom->daemon->opts.unplug_timeout_s
+                                                         : DEFAULT_UNPLUG_TIMEOUT_S;
     VnicPendingUnplug *p;
     VnicNic *nic;
     DeviceDel *d;
@@ -560,6 +592,13 @@ vnic_domain_detach_job(VnicDomain *dom, VnicApiRequest *request)
     g_autoptr(GError) error = NULL;
 
     if (!detach(dom, request, &error)) {
+        const char *mac = NULL, *target = NULL;
+
+        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
+        vnic_api_arg_string(request, "mac", FALSE, &mac, NULL);
+        vnic_api_arg_string(request, "target", FALSE, &target, NULL);
+        g_warning("domain '%s': unplug of NIC %s failed: %s", dom->name,
+                  mac ? mac : target ? target : "(given by <interface>)", error->message);
         vnic_api_request_error(request, error);
         vnic_domain_job_done(dom);
     }

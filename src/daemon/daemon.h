@@ -77,6 +77,9 @@ typedef struct {
     char *socket_path;
     char *ro_socket_path;
     char *qemu_user;          /* QEMU runs as this user ("root": no switch) */
+    gint spare_ports;         /* define's default under nic-first; -1: the planner's */
+    guint shutdown_timeout_s; /* shutdown's default wait; 0: the built-in 60 s */
+    guint unplug_timeout_s;   /* detach's default wait; 0: the built-in 5 s */
 } VnicDaemonOptions;
 
 struct _VnicDaemon {
@@ -102,7 +105,17 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
                       JsonObject *data);
 
 /* daemon-define.c */
-VnicDomain *vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request, GError **error);
+/* Longest domain or network name: NAME.xml.XXXXXX must fit NAME_MAX. */
+#define VNIC_DAEMON_NAME_MAX 200
+/* A domain or network name that is safe as a file name and in logs, or an
+ * InvalidArguments error naming @what ("domain", "network") and the name. */
+gboolean vnic_daemon_check_name(const char *what, const char *name, GError **error);
+/* Parses, plans and checks the request's definition in a thread, then
+ * stores it and completes the request with {"name", "uuid"}. */
+void vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request);
+/* The same, then @then(the domain, @request) instead of the reply (create). */
+typedef void (*VnicDefinedFunc)(VnicDomain *dom, VnicApiRequest *request);
+void vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefinedFunc then);
 /* domiflist: @def's NICs; with @dom and @def its live definition, each
  * NIC's state too (daemon-nic.h). */
 JsonObject *vnic_daemon_interfaces_json(VnicDomain *dom, const VnicConfDomain *def);
@@ -142,8 +155,47 @@ void vnic_cmd_net_autostart(VnicApiRequest *request, gpointer data);
 /* daemon-iface.c: domif-getlink, domif-setlink. */
 void vnic_cmd_domif_getlink(VnicApiRequest *request, gpointer data);
 void vnic_cmd_domif_setlink(VnicApiRequest *request, gpointer data);
+/* daemon-iface.c: the NIC of @def that @which names (host device, MAC or
+ * alias), or NULL. */
+VnicConfDevice *vnic_domain_find_interface(const VnicConfDomain *def, const char *which);
+/* daemon-ifinfo.c: domiflist (also --inactive), domifstat, domifaddr,
+ * domiftune. */
+void vnic_cmd_domiflist(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domifstat(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domifaddr(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domiftune(VnicApiRequest *request, gpointer data);
+/* Sets the running NIC @dev's <bandwidth> to @in and @out by tc on its
+ * host link (IFB in the ledger), in the live definition and the status. */
+gboolean vnic_domain_tune_nic_live(VnicDomain *dom, VnicConfDevice *dev, const VnicConfRate *in,
+                                   const VnicConfRate *out, GError **error);
+/* daemon-update.c: update-device for an <interface>. */
+void vnic_cmd_update_device(VnicApiRequest *request, gpointer data);
+/* daemon-domstate.c: dominfo, domstate, suspend, resume, reboot. */
+void vnic_cmd_dominfo(VnicApiRequest *request, gpointer data);
+void vnic_cmd_domstate(VnicApiRequest *request, gpointer data);
+void vnic_cmd_suspend(VnicApiRequest *request, gpointer data);
+void vnic_cmd_resume(VnicApiRequest *request, gpointer data);
+void vnic_cmd_reboot(VnicApiRequest *request, gpointer data);
 /* daemon-monitor.c: qemu-monitor-command (QMP, or HMP with "hmp"). */
 void vnic_cmd_qemu_monitor_command(VnicApiRequest *request, gpointer data);
+
+/* daemon-agent.c: the guest agent's channel socket in @def (NULL: none),
+ * and domifaddr --source agent's answer to @request (only the guest NIC
+ * with MAC @mac when not NULL). */
+const char *vnic_domain_agent_socket(const VnicConfDomain *def);
+void vnic_domain_agent_interfaces(VnicDomain *dom, const char *mac, VnicApiRequest *request);
+/* daemon-autostart.c: autostart marks, transient domains (create). */
+void vnic_cmd_autostart(VnicApiRequest *request, gpointer data);
+void vnic_cmd_create(VnicApiRequest *request, gpointer data);
+gboolean vnic_domain_is_autostart(VnicDomain *dom);
+gboolean vnic_domain_is_transient(VnicDomain *dom);
+/* Drops @name's autostart and transient marks (undefine). */
+void vnic_domain_forget_markers(VnicDaemon *daemon, const char *name);
+/* Queues the removal of @dom if it is transient and shut off. */
+void vnic_domain_transient_check(VnicDomain *dom);
+/* Starts every autostart domain that is shut off; removes transient ones
+ * found shut off.  Once, after the state is loaded. */
+void vnic_daemon_autostart(VnicDaemon *daemon);
 
 /* daemon-commands.c */
 extern const VnicApiCommand vnic_daemon_commands[];
@@ -152,6 +204,8 @@ extern const gsize vnic_daemon_n_commands;
 /* daemon-lifecycle.c: start, destroy, shutdown, re-attach */
 void vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request);
+/* The destroy command: pre-empts a job that holds a running domain. */
+void vnic_domain_destroy(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_shutdown_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_state_load_status(VnicDaemon *daemon);
 /* Frees a domain when the daemon exits: QEMU keeps running. */

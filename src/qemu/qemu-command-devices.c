@@ -741,34 +741,17 @@ refuse_virtualport(const VnicConfDomain *def, const VnicConfDevice *dev, xmlNode
     return FALSE;
 }
 
-/* The conf layer refuses a NIC's own mode that cannot run; this catches
- * a definition made or changed by code: a hub needs a tap or macvtap and
- * one queue (a hubport carries one), replug a tap or macvtap. */
+/* The conf layer refuses a NIC's own mode that cannot run when parsing;
+ * this catches a definition made or changed by code. */
 static gboolean
 check_reconnect(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
 {
-    VnicConfReconnect mode = vnic_conf_nic_reconnect_mode(def, dev);
-    VnicConfNicType backend = vnic_conf_nic_backend_type(dev->nic);
+    g_autoptr(GError) why = NULL;
 
-    if (mode != VNIC_CONF_RECONNECT_HUB && mode != VNIC_CONF_RECONNECT_REPLUG)
+    if (vnic_conf_nic_reconnect_check(dev->nic, vnic_conf_nic_reconnect_mode(def, dev), &why))
         return TRUE;
-    if (backend == VNIC_CONF_NIC_VHOSTUSER || backend == VNIC_CONF_NIC_OTHER) {
-        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                            "<vnic:reconnect mode='%s'> needs a tap or macvtap backend, not "
-                            "<interface type='%s'>",
-                            vnic_conf_reconnect_to_string(mode),
-                            vnic_conf_nic_type_string(dev->nic));
-        return FALSE;
-    }
-    if (mode == VNIC_CONF_RECONNECT_HUB && dev->nic->queues > 1) {
-        vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED,
-                            "<vnic:reconnect mode='hub'> cannot go with <driver queues='%u'>: "
-                            "a hubport carries one queue, so the NIC would lose the others; "
-                            "use mode='replug'",
-                            dev->nic->queues);
-        return FALSE;
-    }
-    return TRUE;
+    vnic_qemu_set_error(error, def, dev, VNIC_QEMU_ERROR_UNSUPPORTED, "%s", why->message);
+    return FALSE;
 }
 
 /* What an <interface> may contain for vnic to honour it, cold-plugged or

@@ -48,6 +48,10 @@ gboolean vnic_qemu_hotplug_nic_finish(GAsyncResult *result, VnicQemuHotplugTimin
 
 /* ---- the sequence underneath, for other plugs (qemu-hub.c) -------------- */
 
+/* The name getfd gives the fd of queue @queue of NIC @alias's tap
+ * ("vnic-<alias>-<queue>"): what closefd takes after a plug cut short. */
+char *vnic_qemu_plug_fd_name(const char *alias, guint queue);
+
 /* getfd of each tap fd (as vnic-<@alias>-<i>) → netdev_add of the tap on
  * them → each step added, in order, one at a time.  A failing step undoes
  * the ones before it in reverse (their undo commands, closefd), so QEMU is

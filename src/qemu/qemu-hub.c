@@ -171,9 +171,10 @@ vnic_qemu_hub_detach_async(VnicQmpClient *qmp, const char *id, GCancellable *can
 char **
 vnic_qemu_nic_netdev_ids(const VnicConfDomain *def, const VnicConfDevice *dev)
 {
-    GPtrArray *ids = g_ptr_array_new();
+    GPtrArray *ids;
 
     g_return_val_if_fail(dev != NULL && dev->alias != NULL, NULL);
+    ids = g_ptr_array_new();
     g_ptr_array_add(ids, g_strconcat("host", dev->alias, NULL));
     if (vnic_qemu_nic_on_hub(def, dev)) {
         g_ptr_array_add(ids, vnic_qemu_hub_port_id(dev->alias));

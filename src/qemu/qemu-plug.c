@@ -59,10 +59,16 @@ plug_step_free(PlugStep *s)
     g_free(s);
 }
 
+char *
+vnic_qemu_plug_fd_name(const char *alias, guint queue)
+{
+    return g_strdup_printf("vnic-%s-%u", alias, queue);
+}
+
 static char *
 fdname(const VnicQemuPlug *p, guint i)
 {
-    return g_strdup_printf("vnic-%s-%u", p->alias, i);
+    return vnic_qemu_plug_fd_name(p->alias, i);
 }
 
 /* netdev_add of the tap on the fds passed as vnic-<alias>-<i>. */

@@ -87,28 +87,76 @@ fail_literal(VnicQmpClient *client, VnicQmpErrorCode code, const char *message)
     vnic_qmp_client_fail(client, g_error_new_literal(VNIC_QMP_ERROR, code, message));
 }
 
+/* json-glib recurses once per nesting level; QEMU's messages nest a few
+ * levels, a QEMU gone bad (it runs the guest's device models) could send
+ * millions.  Counted without a stack before parsing; brackets in strings
+ * do not count. */
+static gboolean
+nesting_within(const char *line, gsize len, guint max)
+{
+    gboolean in_string = FALSE;
+    guint depth = 0;
+
+    for (gsize i = 0; i < len; i++) {
+        char ch = line[i];
+
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = FALSE;
+        } else if (ch == '"') {
+            in_string = TRUE;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max)
+                return FALSE;
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return TRUE;
+}
+
+JsonObject *
+vnic_qmp_parse_message(const char *line, gsize len, GError **error)
+{
+    /* Mutable nodes: replies are handed to callers, who may edit them. */
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) parse_error = NULL;
+    JsonNode *root;
+
+    if (!nesting_within(line, len, VNIC_QMP_MAX_NESTING)) {
+        g_set_error(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL,
+                    "QEMU sent JSON nested deeper than %u levels", VNIC_QMP_MAX_NESTING);
+        return NULL;
+    }
+    if (!json_parser_load_from_data(parser, line, (gssize) len, &parse_error)) {
+        g_set_error(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL, "malformed JSON from QEMU: %s",
+                    parse_error->message);
+        return NULL;
+    }
+    root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error_literal(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL,
+                            "QEMU sent a JSON value that is not an object");
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
 /* Parses one line and dispatches it; FALSE when the line is not a JSON
  * object (the client is then closed). */
 static gboolean
 handle_line(VnicQmpClient *client, const char *line, gsize len)
 {
-    /* Mutable nodes: replies are handed to callers, who may edit them. */
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) error = NULL;
-    JsonNode *root;
+    GError *error = NULL;
+    g_autoptr(JsonObject) message = vnic_qmp_parse_message(line, len, &error);
 
-    if (!json_parser_load_from_data(parser, line, (gssize) len, &error)) {
-        vnic_qmp_client_fail(client, g_error_new(VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL,
-                                                 "malformed JSON from QEMU: %s",
-                                                 error->message));
+    if (!message) {
+        vnic_qmp_client_fail(client, error);
         return FALSE;
     }
-    root = json_parser_get_root(parser);
-    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-        fail_literal(client, VNIC_QMP_ERROR_PROTOCOL, "QEMU sent a JSON value that is not an object");
-        return FALSE;
-    }
-    vnic_qmp_client_dispatch(client, json_node_get_object(root));
+    vnic_qmp_client_dispatch(client, message);
     return TRUE;
 }
 

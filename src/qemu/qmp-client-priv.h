@@ -104,6 +104,11 @@ void vnic_qmp_client_handshake_done(VnicQmpClient *client, JsonNode *value, GErr
 void vnic_qmp_client_connect_disarm(VnicQmpClient *client);
 
 /* qmp-client-io.c */
+/* Deepest JSON nesting accepted from QEMU (its replies use fewer than 10). */
+#define VNIC_QMP_MAX_NESTING 128u
+/* One line from QEMU as a JSON object, or NULL with a
+ * VNIC_QMP_ERROR_PROTOCOL error.  Pure: the fuzzer's entry point. */
+JsonObject *vnic_qmp_parse_message(const char *line, gsize len, GError **error);
 /* Destroys and drops a stored source; *source becomes NULL. */
 void vnic_qmp_source_clear(GSource **source);
 void vnic_qmp_io_start(VnicQmpClient *client);

@@ -1049,11 +1049,12 @@ test_guest_unplug(void)
     g_strstrip(slot);
     E2E_CHECK(*slot != '\0' && strchr(slot, '\n') == NULL, "no single guest slot at %s: '%s'", slot_addr, slot);
 
-    /* `vnic events`, subscribed before the guest acts: its connection is up
+    /* `vnic events`, subscribed before the guest acts (NIC_STATE unplugging,
+     * NIC_STATE gone, DEVICE_REMOVED): its connection is up
      * and vnicd has answered a request on another one since. */
     g_autofree char *ev_out = g_build_filename(PC->xml->dir, "events.out", NULL);
     g_autofree char *ev_err = g_build_filename(PC->xml->dir, "events.err", NULL);
-    const char *const argv[] = { e2e_vnic_binary(), "-c", e2e_daemon_socket(S.daemon), "events", "--count", "1",
+    const char *const argv[] = { e2e_vnic_binary(), "-c", e2e_daemon_socket(S.daemon), "events", "--count", "3",
                                  "--timeout", "20", "--json", NULL };
     g_autoptr(E2eChild) events = e2e_child_spawn(argv, ev_out, ev_err, &error);
     E2E_CHECK_NO_ERROR(error, "vnic events");
@@ -1082,7 +1083,16 @@ test_guest_unplug(void)
     E2E_CHECK(e2e_child_exit_code(events) == 0, "vnic events: %s\n--- stdout\n%s\n--- stderr\n%s", how,
               or_none(out), err_text);
     g_test_message("guest unplug: DEVICE_REMOVED after %.2f s", elapsed_s(t));
-    g_autoptr(JsonNode) ev_node = e2e_json_parse(g_strstrip(out), &error);
+    g_auto(GStrv) lines = g_strsplit(g_strstrip(out), "\n", -1);
+    E2E_CHECK(g_strv_length(lines) == 3, "expected 3 events, vnic events printed:\n%s", out);
+    g_autoptr(JsonNode) first_node = e2e_json_parse(lines[0], &error);
+    E2E_CHECK_NO_ERROR(error, "vnic events --json output");
+    JsonObject *first = JSON_NODE_HOLDS_OBJECT(first_node) ? json_node_get_object(first_node) : NULL;
+    E2E_CHECK(g_strcmp0(e2e_json_get_string(first, "event"), "NIC_STATE") == 0 &&
+                  g_strcmp0(e2e_json_get_string(e2e_json_member_object(first, "data"), "state"),
+                            "unplugging") == 0,
+              "expected NIC_STATE unplugging first, vnic events printed:\n%s", out);
+    g_autoptr(JsonNode) ev_node = e2e_json_parse(lines[2], &error);
     E2E_CHECK_NO_ERROR(error, "vnic events --json output");
     JsonObject *ev = JSON_NODE_HOLDS_OBJECT(ev_node) ? json_node_get_object(ev_node) : NULL;
     JsonObject *data = e2e_json_member_object(ev, "data");

@@ -413,14 +413,16 @@ test_hotplug_usage(void)
         { ARGS("attach-interface", "web1", "--replug", "--mac", "01:00:5e:00:00:01"),
           "--mac '01:00:5e:00:00:01' is a multicast address: a NIC needs a unicast one\n" },
         { ARGS("attach-interface", "--type", "bridge"), "expected a domain name" },
-        { ARGS("attach-interface", "web1", "web2", "--type", "bridge"),
-          "unexpected argument 'web2'" },
+        { ARGS("attach-interface", "web1", "bridge", "br0", "br1"),
+          "unexpected argument 'br1'" },
+        { ARGS("attach-interface", "web1", "web2", "br0", "--type", "bridge"),
+          "unexpected argument 'br0'" },
         { ARGS("attach-interface", "web1", "--type", "bridge", "--bogus"), "" },
         { ARGS("attach-device", "web1"), "expected a domain name and an XML file" },
         { ARGS("attach-device", "web1", "a.xml", "b.xml"), "unexpected argument 'b.xml'" },
         { ARGS("attach-device", "web1", "a.xml", "--timeout", "5"), "" },
         { ARGS("detach-interface", "web1"),
-          "expected --mac MAC or --target NAME to name the NIC\n" },
+          "expected TYPE, --mac MAC or --target NAME to name the NIC\n" },
         { ARGS("detach-interface", "web1", "--mac", "52:54:00:00:00:01", "--target", "vnet0"),
           "--mac and --target exclude each other\n" },
         { ARGS("detach-interface", "web1", "--mac", "nonsense"), "invalid --mac 'nonsense'" },
@@ -454,13 +456,14 @@ test_hotplug_help(void)
     g_autoptr(CliRun) detach_help = cli_run(NULL, NULL, ARGS("detach-device", "-h"));
 
     cli_assert_status(help, 0);
+    tc_assert_contains(help->out, "  attach-interface DOM TYPE SOURCE [--mac MAC] ");
     tc_assert_contains(help->out, "  attach-interface DOM --type ethernet|bridge|direct|network ");
     tc_assert_contains(help->out, "  attach-interface DOM --replug --mac MAC ");
     tc_assert_contains(help->out, "  attach-device DOM FILE [--live] [--config] [--json]\n");
-    tc_assert_contains(help->out, "  detach-interface DOM (--mac MAC | --target NAME) ");
+    tc_assert_contains(help->out, "  detach-interface DOM [TYPE] (--mac MAC | --target NAME) ");
     tc_assert_contains(help->out, "  detach-device DOM FILE [--timeout SECONDS] ");
     cli_assert_status(attach_help, 0);
-    tc_assert_contains(attach_help->out, "vnic attach-interface [OPTION…] DOM\n");
+    tc_assert_contains(attach_help->out, "vnic attach-interface [OPTION…] DOM [TYPE [SOURCE]]\n");
     tc_assert_contains(attach_help->out, "--acpi-index=N");
     tc_assert_contains(attach_help->out, "--replug");
     tc_assert_contains(attach_help->out, "--live");

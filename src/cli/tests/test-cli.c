@@ -5,7 +5,8 @@
  * or misbehaving daemon; test-cli-verbs.c: each verb's output and request;
  * test-cli-events.c: events with --count/--timeout; test-cli-pci.c: the
  * slot map table against `vnic plan --names`; test-cli-hotplug.c: the
- * attach and detach verbs; test-cli-link.c: domif-getlink, domif-setlink.
+ * attach and detach verbs; test-cli-link.c: domif-getlink, domif-setlink;
+ * test-cli-nextnic.c: next-nic and plan --for-libvirt (companion mode).
  */
 #include "test-cli.h"
 
@@ -19,5 +20,7 @@ main(int argc, char **argv)
     test_cli_pci_register();
     test_cli_hotplug_register();
     test_cli_link_register();
+    test_cli_nextnic_register();
+    test_cli_virsh_register();
     return g_test_run();
 }

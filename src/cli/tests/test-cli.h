@@ -9,6 +9,8 @@ void test_cli_events_register(void);
 void test_cli_pci_register(void);
 void test_cli_hotplug_register(void);
 void test_cli_link_register(void);
+void test_cli_nextnic_register(void);
+void test_cli_virsh_register(void);
 
 /* Asserts that @text contains @needle. */
 void tc_assert_contains(const char *text, const char *needle);

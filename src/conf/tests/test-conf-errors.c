@@ -478,6 +478,11 @@ static const ErrorCase device_cases[] = {
     { "alias/duplicate", "pc",
       NIC("<alias name='ua-x'/>") "<video><alias name='ua-x'/></video>", VNIC_CONF_ERROR_CONFLICT,
       { "video #1", "<alias name='ua-x'>", "interface #1", NULL } },
+    /* a serial's console may share its alias (libvirt's live XML), two serials not */
+    { "alias/two-serials", "pc",
+      "<serial type='pty'><alias name='serial0'/></serial>"
+      "<serial type='pty'><alias name='serial0'/></serial>", VNIC_CONF_ERROR_CONFLICT,
+      { "<alias name='serial0'>", NULL } },
     { "address/no-type", "pc", NIC("<address bus='0'/>"), VNIC_CONF_ERROR_MISSING,
       { "<address>", "type", NULL } },
     { "address/domain", "pc", NIC("<address type='pci' domain='0x0001' bus='0' slot='3'/>"),
@@ -605,9 +610,64 @@ test_error_has_no_def(void)
     g_assert_null(vnic_conf_domain_parse(xml, strlen(xml), NULL));
 }
 
+/* The bounds checked before libxml2 parses (conf-xml-limits.c). */
+static void
+test_xml_limits(void)
+{
+    VnicConfXmlLimits limits = VNIC_CONF_XML_LIMITS_DEFAULT;
+    g_autoptr(GString) attrs = g_string_new("<domain");
+    g_autoptr(GString) deep = g_string_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicConfDomain) def = NULL;
+    const char *tricky = "<domain a='x=y' b=\"=\"><!-- = = = <x> --><![CDATA[ <y a=b> ]]>"
+                         "<?pi a=b?><empty/></domain>";
+
+    for (int i = 0; i < 128; i++)
+        g_string_append_printf(attrs, " a%d='v'", i);
+    g_assert_true(vnic_conf_xml_check_limits(attrs->str, attrs->len, &limits, &error));
+    g_string_append(attrs, " last='v'/>");
+    g_assert_false(vnic_conf_xml_check_limits(attrs->str, attrs->len, &limits, &error));
+    g_assert_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_XML);
+    g_assert_cmpstr(error->message, ==, "XML element <domain> has more than 128 attributes");
+    g_clear_error(&error);
+    /* the parser itself refuses it the same way, before libxml2 sees it */
+    def = vnic_conf_domain_parse(attrs->str, attrs->len, &error);
+    g_assert_null(def);
+    g_assert_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_XML);
+    g_clear_error(&error);
+
+    for (int i = 0; i < 64; i++)
+        g_string_append(deep, "<a>");
+    g_assert_true(vnic_conf_xml_check_limits(deep->str, deep->len, &limits, &error));
+    g_string_append(deep, "<b>");
+    g_assert_false(vnic_conf_xml_check_limits(deep->str, deep->len, &limits, &error));
+    g_assert_cmpstr(error->message, ==, "XML nests deeper than 64 elements (at <b>)");
+    g_clear_error(&error);
+    /* siblings close: 100 empty elements in a row are depth 2 */
+    g_string_assign(deep, "<r>");
+    for (int i = 0; i < 100; i++)
+        g_string_append(deep, "<e/><f></f>");
+    g_string_append(deep, "</r>");
+    g_assert_true(vnic_conf_xml_check_limits(deep->str, deep->len, &limits, &error));
+
+    /* '=' in values, comments, CDATA and processing instructions is no attribute */
+    limits.max_attributes = 2;
+    limits.max_elements = 2;
+    g_assert_true(vnic_conf_xml_check_limits(tricky, strlen(tricky), &limits, &error));
+    limits.max_elements = 1;
+    g_assert_false(vnic_conf_xml_check_limits(tricky, strlen(tricky), &limits, &error));
+    g_assert_cmpstr(error->message, ==, "XML has more than 1 elements");
+    g_clear_error(&error);
+    limits = (VnicConfXmlLimits)VNIC_CONF_XML_LIMITS_DEFAULT;
+    limits.max_bytes = 10;
+    g_assert_false(vnic_conf_xml_check_limits(tricky, strlen(tricky), &limits, &error));
+    g_assert_nonnull(strstr(error->message, "is longer than 10"));
+}
+
 void
 test_conf_errors_register(void)
 {
+    g_test_add_func("/conf/error/xml-limits", test_xml_limits);
     for (guint i = 0; i < G_N_ELEMENTS(domain_cases); i++) {
         g_autofree char *path = g_strdup_printf("/conf/error/%s", domain_cases[i].name);
 

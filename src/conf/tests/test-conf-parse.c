@@ -727,6 +727,18 @@ test_new_free(void)
     g_assert_false(vnic_conf_device_is_nic(NULL));
 }
 
+/* libvirt's live XML: the <console> of a serial port carries that port's
+ * alias; vnic reads it as libvirt wrote it. */
+static void
+test_console_shares_serial_alias(void)
+{
+    g_autoptr(VnicConfDomain) def = tc_parse_devices(
+        "pc", "<serial type='pty'><target port='0'/><alias name='serial0'/></serial>"
+              "<console type='pty'><target type='serial' port='0'/><alias name='serial0'/></console>");
+
+    g_assert_nonnull(def);
+}
+
 void
 test_conf_parse_register(void)
 {
@@ -758,4 +770,5 @@ test_conf_parse_register(void)
     g_test_add_func("/conf/helpers/describe", test_describe);
     g_test_add_func("/conf/helpers/enum-strings", test_enum_strings);
     g_test_add_func("/conf/helpers/new-free", test_new_free);
+    g_test_add_func("/conf/parse/console-shares-serial-alias", test_console_shares_serial_alias);
 }

@@ -22,6 +22,7 @@ main(int argc, char **argv)
     test_conf_rules_register();
     test_conf_nic_register();
     test_conf_reconnect_register();
+    test_conf_iface_build_register();
     ret = g_test_run();
     /* libxml2's global state, so LeakSanitizer reports only real leaks */
     xmlCleanupParser();

@@ -12,6 +12,8 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 typedef struct {
     GMainLoop *loop;
@@ -21,6 +23,7 @@ typedef struct {
     GPtrArray *replies;       /* lines the client read */
     GThreadFunc script;
     VnicApiServer *server;
+    const VnicApiLimits *limits;  /* NULL: the defaults */
 } Fixture;
 
 static Fixture *current;
@@ -70,6 +73,20 @@ cmd_poke(VnicApiRequest *request, gpointer data)
     vnic_api_server_emit(current->server, "POKED", json_object_new());
 }
 
+/* Emits 64 events of 32 KiB each: 2 MiB for a subscriber that does not read. */
+static void
+cmd_flood(VnicApiRequest *request, gpointer data)
+{
+    g_autofree char *filler = g_strnfill(32 * 1024, 'e');
+
+    vnic_api_request_return(request, NULL);
+    for (int i = 0; i < 64; i++) {
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "filler", filler);
+        vnic_api_server_emit(current->server, "FLOOD", o);
+    }
+}
+
 static void
 cmd_describe(VnicApiRequest *request, gpointer data)
 {
@@ -87,6 +104,7 @@ static const VnicApiCommand commands[] = {
     { "echo", cmd_echo, TRUE, echo_args },
     { "slow", cmd_slow, TRUE, NULL },
     { "poke", cmd_poke, FALSE, NULL },
+    { "flood", cmd_flood, FALSE, NULL },
     { "query-commands", cmd_describe, TRUE, NULL },
 };
 
@@ -167,6 +185,224 @@ script_hostile(gpointer data)
     /* and the connection still works */
     client_send(conn, "{\"execute\":\"echo\",\"arguments\":{\"text\":\"still here\"},\"id\":\"x\"}\n", 62);
     expect(conn, "\"return\":{\"text\":\"still here\",\"n\":0},\"id\":\"x\"");
+    g_object_unref(conn);
+    return NULL;
+}
+
+/* The reply line parses as JSON (an "inf.0" would not). */
+static void
+expect_json(GSocketConnection *conn, const char *needle)
+{
+    g_autofree char *line = client_read_line(conn);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+
+    if (!json_parser_load_from_data(parser, line, -1, &error))
+        g_error("reply '%.200s' is not JSON: %s", line, error->message);
+    if (!strstr(line, needle))
+        g_error("reply '%.200s' lacks '%s'", line, needle);
+}
+
+/* A line nested a million levels deep is refused before json-glib's
+ * recursive parser sees it (it overflowed the stack); numbers JSON cannot
+ * carry exactly are refused with a reply that is itself JSON. */
+static gpointer
+script_limits(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->ro_path);
+    gsize deep = 1000000;
+    GString *line = g_string_new("{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"n\":");
+    const char *inf_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\"},\"id\":1e400}\n";
+    const char *big_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\"},\"id\":1152921504606846976}\n";
+    const char *big_arg = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"n\":-1e300000},\"id\":7}\n";
+    const char *ok_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"[[[{\\\"\"},\"id\":9007199254740991}\n";
+
+    for (gsize i = 0; i < deep; i++)
+        g_string_append_c(line, '[');
+    g_string_append(line, "\n");
+    client_send(conn, line->str, line->len);
+    expect_json(conn, "nests deeper than 64 levels");
+    g_string_free(line, TRUE);
+    client_send(conn, inf_id, strlen(inf_id));
+    expect_json(conn, "outside JSON's safe range");
+    client_send(conn, big_id, strlen(big_id));
+    expect_json(conn, "outside JSON's safe range");
+    client_send(conn, big_arg, strlen(big_arg));
+    expect_json(conn, "outside JSON's safe range");
+    /* brackets in a string do not count; 2^53 - 1 is still fine */
+    client_send(conn, ok_id, strlen(ok_id));
+    expect_json(conn, "\"id\":9007199254740991");
+    g_object_unref(conn);
+    return NULL;
+}
+
+/* Connects as @uid: setresuid(2) by syscall changes only this thread's
+ * credentials (glibc's wrapper would change every thread's), and the
+ * server sees the euid of connect() (SO_PEERCRED). */
+static GSocketConnection *
+client_connect_as(const char *path, uid_t uid)
+{
+    GSocketConnection *conn;
+
+    g_assert_cmpint(syscall(SYS_setresuid, -1, uid, -1), ==, 0);
+    conn = client_connect(path);
+    g_assert_cmpint(syscall(SYS_setresuid, -1, 0, -1), ==, 0);
+    return conn;
+}
+
+static const char echo_line[] = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"hi\"}}\n";
+
+/* An unprivileged uid gets max_per_uid connections, all of them together
+ * max_unprivileged; root still gets in; idle connections are closed. */
+static gpointer
+script_connection_caps(gpointer data)
+{
+    GSocketConnection *held[8];
+    GSocketConnection *extra, *root_conn;
+    g_autofree char *line = NULL;
+
+    for (int i = 0; i < 4; i++) {
+        held[i] = client_connect_as(current->ro_path, 65534);
+        client_send(held[i], echo_line, strlen(echo_line));
+        expect(held[i], "\"return\"");
+    }
+    extra = client_connect_as(current->ro_path, 65534);
+    expect(extra, "too many connections of this user");
+    g_object_unref(extra);
+    for (int i = 4; i < 6; i++) {
+        held[i] = client_connect_as(current->ro_path, 65533);
+        client_send(held[i], echo_line, strlen(echo_line));
+        expect(held[i], "\"return\"");
+    }
+    extra = client_connect_as(current->ro_path, 65532);
+    expect(extra, "too many connections of unprivileged users");
+    g_object_unref(extra);
+    /* root is counted apart */
+    root_conn = client_connect(current->ro_path);
+    client_send(root_conn, echo_line, strlen(echo_line));
+    expect(root_conn, "\"return\"");
+    /* idle for longer than the timeout: closed by the server (EOF) */
+    g_usleep(1200 * 1000);
+    line = client_read_line(held[0]);
+    g_assert_cmpstr(line, ==, "");
+    g_object_unref(root_conn);
+    for (int i = 0; i < 6; i++)
+        g_object_unref(held[i]);
+    /* and their slots are free again */
+    extra = client_connect_as(current->ro_path, 65534);
+    client_send(extra, echo_line, strlen(echo_line));
+    expect(extra, "\"return\"");
+    g_object_unref(extra);
+    return NULL;
+}
+
+/* A client that sends 400 requests of 32 KiB replies each (12.5 MiB)
+ * without reading: the server stops reading its requests at 64 KiB of
+ * unsent output, so it is never dropped and gets every reply in order
+ * once it reads. */
+static gpointer
+script_output_pause(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    g_autofree char *filler = g_strnfill(32 * 1024, 'r');
+    g_autofree char *req = g_strdup_printf(
+        "{\"execute\":\"echo\",\"arguments\":{\"text\":\"%s\"}}\n", filler);
+    GString *all = g_string_new(NULL);
+
+    for (int i = 0; i < 400; i++)
+        g_string_append(all, req);
+    /* a thread writes while this one, after a pause, reads */
+    {
+        GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+        GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+        gsize written = 0;
+        int replies = 0;
+        g_autoptr(GError) error = NULL;
+
+        g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
+        /* write as much as the server takes: it stops taking */
+        for (int tries = 0; tries < 200 && written < all->len; tries++) {
+            gssize n = g_pollable_output_stream_write_nonblocking(
+                G_POLLABLE_OUTPUT_STREAM(out), all->str + written, all->len - written, NULL, NULL);
+            if (n > 0)
+                written += (gsize)n;
+            else
+                g_usleep(10 * 1000);
+        }
+        g_assert_cmpuint(written, <, all->len);
+        g_socket_set_blocking(g_socket_connection_get_socket(conn), TRUE);
+        /* now read while writing the rest */
+        while (replies < 400) {
+            g_autofree char *line = NULL;
+            if (written < all->len) {
+                gssize n;
+                g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
+                n = g_pollable_output_stream_write_nonblocking(
+                    G_POLLABLE_OUTPUT_STREAM(out), all->str + written, all->len - written, NULL, NULL);
+                g_socket_set_blocking(g_socket_connection_get_socket(conn), TRUE);
+                if (n > 0)
+                    written += (gsize)n;
+            }
+            line = client_read_line(conn);
+            g_assert_nonnull(strstr(line, "\"return\""));
+            replies++;
+        }
+        g_assert_no_error(error);
+        (void)in;
+    }
+    g_string_free(all, TRUE);
+    g_object_unref(conn);
+    return NULL;
+}
+
+/* A client that sends 400 requests and reads nothing holds its unsent
+ * replies only for the idle timeout: then it is dropped, and what it
+ * reads afterwards ends (EOF) long before 400 replies. */
+static gpointer
+script_stalled_reader(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    g_autofree char *filler = g_strnfill(32 * 1024, 's');
+    g_autofree char *req = g_strdup_printf(
+        "{\"execute\":\"echo\",\"arguments\":{\"text\":\"%s\"}}\n", filler);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+    char buf[65536];
+    gsize total = 0;
+    gssize n;
+
+    g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
+    for (int i = 0; i < 400; i++) {
+        if (g_pollable_output_stream_write_nonblocking(G_POLLABLE_OUTPUT_STREAM(out), req,
+                                                       strlen(req), NULL, NULL) <= 0)
+            break;
+    }
+    g_socket_set_blocking(g_socket_connection_get_socket(conn), TRUE);
+    g_usleep(1500 * 1000); /* > the 400 ms timeout plus a sweep */
+    while ((n = g_input_stream_read(in, buf, sizeof buf, NULL, NULL)) > 0)
+        total += (gsize)n;
+    g_assert_cmpuint(total, <, 100u * 32 * 1024);
+    g_object_unref(conn);
+    return NULL;
+}
+
+/* A subscriber that does not read while 2 MiB of events come is dropped
+ * at 1 MiB unsent: what it reads ends (EOF) before all of them. */
+static gpointer
+script_output_drop(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->rw_path);
+    const char *req = "{\"execute\":\"poke\"}\n{\"execute\":\"flood\"}\n";
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+    char buf[65536];
+    gsize total = 0;
+    gssize n;
+
+    client_send(conn, req, strlen(req));
+    g_usleep(500 * 1000);
+    while ((n = g_input_stream_read(in, buf, sizeof buf, NULL, NULL)) > 0)
+        total += (gsize)n;
+    g_assert_cmpuint(total, <, 64 * 32 * 1024);
     g_object_unref(conn);
     return NULL;
 }
@@ -288,7 +524,7 @@ run_script(gpointer data)
 }
 
 static void
-run(GThreadFunc script)
+run_limited(GThreadFunc script, const VnicApiLimits *limits)
 {
     Fixture f = { 0 };
     g_autoptr(GError) error = NULL;
@@ -296,11 +532,14 @@ run(GThreadFunc script)
 
     current = &f;
     f.dir = g_dir_make_tmp("vnic-api-XXXXXX", NULL);
+    g_chmod(f.dir, 0755); /* clients of other uids reach the read-only socket */
     f.rw_path = g_build_filename(f.dir, "api.sock", NULL);
     f.ro_path = g_build_filename(f.dir, "api-ro.sock", NULL);
     f.loop = g_main_loop_new(NULL, FALSE);
     f.script = script;
     f.server = vnic_api_server_new(commands, G_N_ELEMENTS(commands), NULL);
+    if (limits)
+        vnic_api_server_set_limits(f.server, limits);
     g_assert_true(vnic_api_server_listen(f.server, f.rw_path, FALSE, 0600, &error));
     g_assert_true(vnic_api_server_listen(f.server, f.ro_path, TRUE, 0666, &error));
     vnic_api_server_start(f.server);
@@ -316,12 +555,34 @@ run(GThreadFunc script)
     g_main_loop_unref(f.loop);
 }
 
+static void
+run(GThreadFunc script)
+{
+    run_limited(script, NULL);
+}
+
+static const VnicApiLimits tight = {
+    .max_per_uid = 4, .max_unprivileged = 6, .max_privileged = 8, .idle_timeout_ms = 400,
+    .max_pending = 4, .output_pause = 64 * 1024, .output_drop = 1024 * 1024,
+};
+
+/* The same with time for a client that reads late but reads. */
+static const VnicApiLimits tight_patient = {
+    .max_per_uid = 4, .max_unprivileged = 6, .max_privileged = 8, .idle_timeout_ms = 10000,
+    .max_pending = 4, .output_pause = 64 * 1024, .output_drop = 1024 * 1024,
+};
+
 static void test_hostile(void) { run(script_hostile); }
 static void test_order(void) { run(script_order); }
 static void test_strict(void) { run(script_strict); }
 static void test_describe(void) { run(script_describe); }
 static void test_read_only(void) { run(script_read_only); }
 static void test_events(void) { run(script_events); }
+static void test_limits(void) { run(script_limits); }
+static void test_connection_caps(void) { run_limited(script_connection_caps, &tight); }
+static void test_output_pause(void) { run_limited(script_output_pause, &tight_patient); }
+static void test_output_drop(void) { run_limited(script_output_drop, &tight); }
+static void test_stalled_reader(void) { run_limited(script_stalled_reader, &tight); }
 
 /* docs/api.md's command tables name every command vnicd serves, and in
  * that command's row every argument it accepts: the strict argument
@@ -363,5 +624,10 @@ main(int argc, char **argv)
     g_test_add_func("/api/doc-lists-arguments", test_doc_lists_arguments);
     g_test_add_func("/api/read-only-socket", test_read_only);
     g_test_add_func("/api/events", test_events);
+    g_test_add_func("/api/json-limits", test_limits);
+    g_test_add_func("/api/connection-caps", test_connection_caps);
+    g_test_add_func("/api/output-pause", test_output_pause);
+    g_test_add_func("/api/output-drop", test_output_drop);
+    g_test_add_func("/api/stalled-reader-dropped", test_stalled_reader);
     return g_test_run();
 }

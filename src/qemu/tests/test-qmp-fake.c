@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <string.h>
 #include <unistd.h>
 
 static void
@@ -461,10 +462,34 @@ test_too_large_default(void)
     test_result_clear(&res);
 }
 
+/* A line nested a million levels deep is a protocol error, not a stack
+ * overflow in json-glib; QEMU's real nesting parses. */
+static void
+test_parse_nesting(void)
+{
+    g_autoptr(GString) deep = g_string_new("{\"return\":");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) ok = NULL;
+    JsonObject *bad;
+    const char *real = "{\"return\":[{\"bus\":0,\"devices\":[{\"id\":\"[[[\",\"bars\":[{\"a\":1}]}]}]}";
+
+    for (int i = 0; i < 1000000; i++)
+        g_string_append_c(deep, '[');
+    bad = vnic_qmp_parse_message(deep->str, deep->len, &error);
+    g_assert_null(bad);
+    g_assert_error(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL);
+    g_assert_nonnull(strstr(error->message, "nested deeper"));
+    g_clear_error(&error);
+    ok = vnic_qmp_parse_message(real, strlen(real), &error);
+    g_assert_no_error(error);
+    g_assert_true(json_object_has_member(ok, "return"));
+}
+
 void
 test_qmp_fake_register(void)
 {
     g_test_add_func("/qmp/errors/codes", test_error_codes);
+    g_test_add_func("/qmp/parse/nesting", test_parse_nesting);
     test_add_fd_checked("/qmp/fake/handshake", test_handshake);
     test_add_fd_checked("/qmp/fake/connect-errors", test_connect_errors);
     test_add_fd_checked("/qmp/fake/connect-bad-fd", test_connect_bad_fd);

@@ -1,0 +1,242 @@
+/* test-crash.c: vnicd killed in the middle of a hot-plug (meson test
+ * 'e2e-crash', issue #10's crash cases).
+ *
+ * One pc guest with a boot NIC (data/pc-one-nic.xml).  The cases run in
+ * order on it:
+ *
+ *   start             define, start, console ready
+ *   kill-mid-attach   QEMU stopped (SIGSTOP) so an attach hangs in its QMP
+ *                     sequence after the tap exists; vnicd killed (SIGKILL);
+ *                     QEMU continued; vnicd started again → no NIC vnicd does
+ *                     not list: not in domiflist, no second tap, no netdev of
+ *                     it in QEMU (`info network`), and the next attach gets
+ *                     the same id and works
+ *   detach-while-down a detach sent, vnicd killed before the guest released
+ *                     the NIC, the guest releases it while vnicd is down,
+ *                     vnicd started → the NIC is gone everywhere (domiflist,
+ *                     its tap, QEMU's netdev) and a new attach works (no
+ *                     "Duplicate ID" for a reused id)
+ */
+#include <signal.h>
+#include <string.h>
+
+#include "e2e.h"
+
+#define BOOT_MAC "52:54:00:3c:00:01"
+
+static struct {
+    E2eDaemon *daemon;
+    E2eDomainXml *xml;
+    E2eConsole *console;
+    GPid pid;
+    gboolean started;
+} S;
+
+#define NEED_START()                                              \
+    do {                                                          \
+        if (!S.started) {                                         \
+            g_test_skip("needs /e2e/crash/start, which failed");  \
+            return;                                               \
+        }                                                         \
+    } while (0)
+
+/* QEMU's `info network`, through vnicd's qemu-monitor-command. */
+static char *
+info_network(GError **error)
+{
+    g_autofree char *args = g_strdup_printf("{\"name\": \"%s\", \"command\": \"info network\", "
+                                            "\"hmp\": true}", S.xml->name);
+    g_autoptr(JsonObject) reply = e2e_daemon_api(S.daemon, "qemu-monitor-command", args, error);
+    const char *text = reply ? e2e_json_get_string(reply, "return") : NULL;
+
+    if (reply && !text) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "qemu-monitor-command: no return");
+        return NULL;
+    }
+    return g_strdup(text);
+}
+
+/* The interfaces domiflist --json lists, as "alias=mac" words. */
+static char *
+domiflist_words(GError **error)
+{
+    g_autoptr(JsonNode) node = e2e_daemon_vnic_json(S.daemon, error, "domiflist", S.xml->name,
+                                                    "--json", NULL);
+    JsonObject *obj = node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    JsonArray *list = obj && json_object_has_member(obj, "interfaces")
+                          ? json_object_get_array_member(obj, "interfaces") : NULL;
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (guint i = 0; list && i < json_array_get_length(list); i++) {
+        JsonObject *nic = e2e_json_array_object(list, i);
+        g_string_append_printf(s, "%s%s=%s", i ? " " : "", e2e_json_get_string(nic, "alias"),
+                               e2e_json_get_string(nic, "mac"));
+    }
+    return node ? g_string_free(g_steal_pointer(&s), FALSE) : NULL;
+}
+
+/* The tap-like links of the test's namespace (vnetN), space separated. */
+static char *
+vnet_links(void)
+{
+    g_autoptr(GPtrArray) links = e2e_netns_links();
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (guint i = 0; i < links->len; i++) {
+        const char *name = g_ptr_array_index(links, i);
+        if (g_str_has_prefix(name, "vnet"))
+            g_string_append_printf(s, "%s%s", s->len ? " " : "", name);
+    }
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* Waits until the status file says @needle (a <nic> line). */
+static gboolean
+status_says(const char *needle, double timeout_s)
+{
+    g_autofree char *file = g_strconcat(S.xml->name, ".xml", NULL);
+    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
+    gint64 deadline = e2e_deadline(timeout_s);
+
+    do {
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, needle))
+            return TRUE;
+        g_usleep(5 * 1000);
+    } while (e2e_ms_left(deadline) > 0);
+    return FALSE;
+}
+
+/* What a user checks after a restart: exactly the NICs @expected lists,
+ * one tap each, and no netdev in QEMU of a NIC that is not there. */
+static void
+check_consistent(const char *expected, guint taps, const char *absent_netdev)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *listed = domiflist_words(&error);
+    E2E_CHECK_NO_ERROR(error, "domiflist");
+    E2E_CHECK(g_strcmp0(listed, expected) == 0, "domiflist lists '%s', expected '%s'", listed,
+              expected);
+    g_autofree char *links = vnet_links();
+    g_auto(GStrv) words = g_strsplit(links, " ", -1);
+    E2E_CHECK((*links ? g_strv_length(words) : 0) == taps, "taps '%s', expected %u", links, taps);
+    g_autofree char *net = info_network(&error);
+    E2E_CHECK_NO_ERROR(error, "info network");
+    E2E_CHECK(strstr(net, absent_netdev) == NULL, "QEMU still has %s:\n%s", absent_netdev, net);
+}
+
+static void
+test_start(void)
+{
+    g_autoptr(GError) error = NULL;
+
+    S.daemon = e2e_daemon_new(NULL);
+    E2E_CHECK(e2e_daemon_start(S.daemon, &error), "%s", error->message);
+    S.xml = e2e_xml_prepare("tests/e2e/data/pc-one-nic.xml", NULL, &error);
+    E2E_CHECK_NO_ERROR(error, "prepare XML");
+    g_autoptr(E2eCmdResult) def = e2e_daemon_vnic(S.daemon, "define", S.xml->xml_path, NULL);
+    E2E_CHECK(def->status == 0, "%s", e2e_cmd_result_describe(def));
+    g_autoptr(E2eCmd) start = e2e_daemon_vnic_spawn(S.daemon, "start", S.xml->name, NULL);
+    S.console = e2e_console_connect(S.xml->serial_path, 90, &error);
+    E2E_CHECK_NO_ERROR(error, "console");
+    g_autoptr(E2eCmdResult) r = e2e_cmd_finish(g_steal_pointer(&start), 90);
+    E2E_CHECK(r->status == 0, "%s", e2e_cmd_result_describe(r));
+    E2E_CHECK(e2e_console_wait_ready(S.console, 120, &error), "guest boot: %s", error->message);
+    S.pid = e2e_daemon_running_pid(S.daemon, S.xml->name, &error);
+    E2E_CHECK(S.pid > 0, "no QEMU pid");
+    S.started = TRUE;
+}
+
+static void
+test_kill_mid_attach(void)
+{
+    NEED_START();
+    g_autoptr(GError) error = NULL;
+
+    E2E_CHECK(kill(S.pid, SIGSTOP) == 0, "SIGSTOP QEMU");
+    g_autoptr(E2eCmd) attach = e2e_daemon_vnic_spawn(S.daemon, "attach-interface", S.xml->name,
+                                                     "--type", "ethernet", "--mac",
+                                                     "52:54:00:3c:00:02", NULL);
+    gboolean recorded = status_says("alias='net1' state='backend-ready'", 20);
+    g_autofree char *links_then = vnet_links();
+    e2e_daemon_kill(S.daemon);
+    kill(S.pid, SIGCONT);
+    g_autoptr(E2eCmdResult) cut = e2e_cmd_finish(g_steal_pointer(&attach), 20);
+    E2E_CHECK(recorded, "the attach never reached backend-ready in the status file");
+    E2E_CHECK(strstr(links_then, " ") != NULL, "the attach had made no second tap: '%s'",
+              links_then);
+    E2E_CHECK(e2e_daemon_start(S.daemon, &error), "restart: %s", error->message);
+    /* re-attach runs as a job: the first query waits for it */
+    check_consistent("net0=" BOOT_MAC, 1, "hostnet1");
+    if (g_test_failed())
+        return;
+    g_autoptr(E2eCmdResult) again = e2e_daemon_vnic(S.daemon, "attach-interface", S.xml->name,
+                                                    "--type", "ethernet", "--mac",
+                                                    "52:54:00:3c:00:02", NULL);
+    E2E_CHECK(again->status == 0, "attach after the restart: %s", e2e_cmd_result_describe(again));
+    check_consistent("net0=" BOOT_MAC " net1=52:54:00:3c:00:02", 2, "hostnet2");
+}
+
+/* Whether the guest has a NIC with @mac, within @timeout_s. */
+static gboolean
+guest_has_mac(const char *mac, double timeout_s)
+{
+    gint64 deadline = e2e_deadline(timeout_s);
+
+    do {
+        g_autoptr(GPtrArray) nics = e2e_guest_nics(S.console, NULL);
+        if (nics && e2e_guest_nics_find_mac(nics, mac))
+            return TRUE;
+        g_usleep(200 * 1000);
+    } while (e2e_ms_left(deadline) > 0);
+    return FALSE;
+}
+
+static void
+test_detach_while_down(void)
+{
+    NEED_START();
+    g_autoptr(GError) error = NULL;
+
+    /* a guest still busy with the plug ignores the eject request */
+    E2E_CHECK(guest_has_mac("52:54:00:3c:00:02", 30), "the guest never saw the attached NIC");
+
+    g_autoptr(E2eCmd) detach = e2e_daemon_vnic_spawn(S.daemon, "detach-interface", S.xml->name,
+                                                     "--mac", "52:54:00:3c:00:02", NULL);
+    gboolean sent = status_says("alias='net1' state='unplugging'", 20);
+    e2e_daemon_kill(S.daemon);
+    g_autoptr(E2eCmdResult) cut = e2e_cmd_finish(g_steal_pointer(&detach), 20);
+    E2E_CHECK(sent, "the detach never reached unplugging in the status file");
+    /* the guest lets go of it (ACPI) while vnicd is down */
+    g_usleep(4 * G_USEC_PER_SEC);
+    E2E_CHECK(e2e_daemon_start(S.daemon, &error), "restart: %s", error->message);
+    check_consistent("net0=" BOOT_MAC, 1, "hostnet1");
+    if (g_test_failed())
+        return;
+    g_autoptr(E2eCmdResult) again = e2e_daemon_vnic(S.daemon, "attach-interface", S.xml->name,
+                                                    "--type", "ethernet", NULL);
+    E2E_CHECK(again->status == 0, "attach after the restart (its id is free again): %s",
+              e2e_cmd_result_describe(again));
+}
+
+static void
+print_diagnostics(void)
+{
+    if (S.daemon != NULL) {
+        g_autofree char *log = e2e_daemon_log_tail(S.daemon, 60);
+        g_printerr("--- %s (last lines)\n%s\n", e2e_daemon_log_path(S.daemon), log);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    e2e_init(&argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNIC | E2E_NEED_VNICD);
+    g_test_add_func("/e2e/crash/start", test_start);
+    g_test_add_func("/e2e/crash/kill-mid-attach", test_kill_mid_attach);
+    g_test_add_func("/e2e/crash/detach-while-down", test_detach_while_down);
+    int rc = e2e_finish();
+    if (rc != 0)
+        print_diagnostics();
+    return rc;
+}
