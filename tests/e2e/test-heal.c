@@ -965,7 +965,7 @@ case_macvtap(void)
     OK(guest_pci_log(&pci_after, error));
     E2E_CHECK(g_strcmp0(pci_before, pci_after) == 0, "the guest logged PCI changes (hub mode must not "
               "replug):\n--- before\n%s\n--- after\n%s", pci_before, pci_after);
-    g_test_message("healed: guest %s (%s, %s) kept; macvtap %s → %s", after.nic->ifname, after.nic->mac,
+    g_test_message("healed: guest %s (%s, %s) kept; macvtap %s -> %s", after.nic->ifname, after.nic->mac,
                    or_none(after.nic->slot), old_tap, tap);
 }
 
