@@ -6,7 +6,11 @@
  */
 #include "e2e-netns.h"
 
+#include "e2e-cmd.h"
+#include "e2e-env.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <string.h>
@@ -99,4 +103,98 @@ e2e_netns_links_besides_lo(void)
         g_string_append_printf(s, "%s%s", s->len ? " " : "", name);
     }
     return g_string_free(s, FALSE);
+}
+
+struct _E2eNetnsPeer {
+    E2eChild *holder;
+};
+
+E2eNetnsPeer *
+e2e_netns_peer_new(GError **error)
+{
+    g_autofree char *dir = e2e_tmp_dir("peer-netns");
+    g_autofree char *hold = g_build_filename(dir, "hold", NULL);
+    g_autofree char *log = g_build_filename(dir, "holder.log", NULL);
+    if (!g_file_set_contents(hold, "", 0, error))
+        return NULL;
+    /* tail's command line names the temp root: the guard kills it */
+    const char *argv[] = { "unshare", "--net", "--", "tail", "-f", hold, NULL };
+    g_autoptr(E2eChild) holder = e2e_child_spawn(argv, log, NULL, error);
+    if (holder == NULL)
+        return NULL;
+    g_autofree char *ours = g_file_read_link("/proc/self/ns/net", NULL);
+    g_autofree char *path = g_strdup_printf("/proc/%d/ns/net", (int)e2e_child_pid(holder));
+    gint64 deadline = e2e_deadline(10);
+    for (;;) {
+        g_autofree char *theirs = g_file_read_link(path, NULL);
+        if (theirs != NULL && g_strcmp0(theirs, ours) != 0)
+            break;
+        if (e2e_child_exited(holder) || e2e_ms_left(deadline) == 0) {
+            g_autofree char *tail = e2e_file_tail(log, 5);
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "`unshare --net` made no namespace: %s", tail);
+            return NULL;
+        }
+        g_usleep(2 * 1000);
+    }
+    E2eNetnsPeer *peer = g_new0(E2eNetnsPeer, 1);
+    peer->holder = g_steal_pointer(&holder);
+    if (!e2e_netns_peer_sh(peer, "ip link set lo up", error)) {
+        e2e_netns_peer_free(peer);
+        return NULL;
+    }
+    return peer;
+}
+
+GPid
+e2e_netns_peer_pid(E2eNetnsPeer *peer)
+{
+    return e2e_child_pid(peer->holder);
+}
+
+gboolean
+e2e_netns_peer_sh(E2eNetnsPeer *peer, const char *cmd, GError **error)
+{
+    g_autofree char *pid = g_strdup_printf("%d", (int)e2e_netns_peer_pid(peer));
+    const char *argv[] = { "nsenter", "-t", pid, "-n", "/bin/sh", "-c", cmd, NULL };
+    g_autoptr(E2eCmdResult) r = e2e_cmd_run(argv, 30);
+    if (r->status == 0)
+        return TRUE;
+    g_autofree char *desc = e2e_cmd_result_describe(r);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "in the peer namespace: %s", desc);
+    return FALSE;
+}
+
+int
+e2e_netns_peer_socket(E2eNetnsPeer *peer, int domain, int type, int protocol, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/ns/net", (int)e2e_netns_peer_pid(peer));
+    /* setns() moves only the calling thread: in, socket(), back out */
+    int ours = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    int theirs = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = -1, e = 0;
+    if (ours < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) != 0) {
+        e = errno;
+    } else {
+        fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+        e = errno;
+        if (setns(ours, CLONE_NEWNET) != 0)
+            g_error("e2e: cannot return to the program's network namespace: %s", g_strerror(errno));
+    }
+    if (ours >= 0)
+        close(ours);
+    if (theirs >= 0)
+        close(theirs);
+    if (fd < 0)
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "socket in the peer namespace (%s): %s",
+                    path, g_strerror(e));
+    return fd;
+}
+
+void
+e2e_netns_peer_free(E2eNetnsPeer *peer)
+{
+    if (peer == NULL)
+        return;
+    e2e_child_free(peer->holder);
+    g_free(peer);
 }

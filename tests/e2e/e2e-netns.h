@@ -22,4 +22,25 @@ gboolean e2e_netns_has_link(const char *name);
 /* The links other than lo, space separated ("" when there are none). */
 char *e2e_netns_links_besides_lo(void);
 
+/* A second network namespace beside the program's ("the peer"), for the
+ * far end of a veth: held by a process (`unshare --net`) whose command
+ * line names the temp root, so the guard kills it with the program.  Move
+ * a link into it with `ip link … netns PID`. */
+typedef struct _E2eNetnsPeer E2eNetnsPeer;
+
+/* Starts the holder and brings the peer's lo up. */
+E2eNetnsPeer *e2e_netns_peer_new(GError **error);
+/* The holder's pid (for `ip link … netns PID`, nsenter -t PID -n). */
+GPid e2e_netns_peer_pid(E2eNetnsPeer *peer);
+/* Runs `/bin/sh -c CMD` inside the peer (30 s at most); FALSE with its
+ * output unless it exits 0. */
+gboolean e2e_netns_peer_sh(E2eNetnsPeer *peer, const char *cmd, GError **error);
+/* socket(domain, type | SOCK_CLOEXEC, protocol) created inside the peer (a
+ * socket stays in the namespace it was made in): for ICMP or TCP from the
+ * peer's side without a helper process.  -1 with `error`. */
+int e2e_netns_peer_socket(E2eNetnsPeer *peer, int domain, int type, int protocol, GError **error);
+/* Kills the holder: the namespace goes with its links. */
+void e2e_netns_peer_free(E2eNetnsPeer *peer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(E2eNetnsPeer, e2e_netns_peer_free)
+
 G_END_DECLS

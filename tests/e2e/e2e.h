@@ -2,7 +2,7 @@
  *
  *   e2e-env      start-up (namespaces, guard, skip policy), paths, temp dirs,
  *                processes
- *   e2e-netns    the private network namespace
+ *   e2e-netns    the private network namespace, a peer namespace beside it
  *   e2e-cmd      child processes and commands with timeouts
  *   e2e-json     JSON-lines sockets, the vnicd API call
  *   e2e-console  the guest's serial console
