@@ -109,6 +109,14 @@ step_new(VnicNic *nic)
     return s;
 }
 
+/* The fds went to a QEMU plug, which closes them: only the array is ours. */
+static void
+forget_fds(Step *s)
+{
+    g_clear_pointer(&s->fds, g_free);
+    s->n_fds = 0;
+}
+
 static void
 close_fds(Step *s)
 {
@@ -437,8 +445,10 @@ replug_netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
         step_end(s);
         return;
     }
-    vnic_qemu_hotplug_nic_async(qmp_of(nic), nic->dom->live, dev, g_steal_pointer(&s->fds),
-                                s->n_fds, NULL, NULL, replugged, s);
+    /* the plug takes the fds (it closes them) and copies the array */
+    vnic_qemu_hotplug_nic_async(qmp_of(nic), nic->dom->live, dev, s->fds, s->n_fds, NULL, NULL,
+                                replugged, s);
+    forget_fds(s);
 }
 
 /* DEVICE_DELETED of a NIC being replugged: its old netdevs go, the new
@@ -572,8 +582,9 @@ restore(VnicNic *nic, VnicConfDevice *dev, const char *device)
     }
     write_status(dom); /* the new link is ours before QEMU hears of it */
     if (hub) {
-        vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev),
-                                 g_steal_pointer(&s->fds), s->n_fds, NULL, NULL, swapped, s);
+        vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev), s->fds,
+                                 s->n_fds, NULL, NULL, swapped, s);
+        forget_fds(s);
         return;
     }
     args = json_object_new();

@@ -4,13 +4,18 @@
  * owned by its VnicDomain (dom->nics, by device id).  Its state says what
  * exists of it outside vnicd, and only vnic_nic_set_state() changes it:
  *
- *   PLANNED ──► BACKEND_READY ──► PLUGGED ◄──────────┐
- *      │             │              │  ▲             │
- *      │             │              ▼  │             │
- *      │             │           WAITING ──► RESTORING
- *      │             │              │             │
- *      ▼             ▼              ▼             ▼
- *     GONE ◄──────────────────── UNPLUGGING ◄─────┘
+ *   PLANNED ──► BACKEND_READY ──► PLUGGED ◄────────────┐
+ *      │             │             │   │  ▲             │
+ *      │             │             │   ▼  │             │
+ *      │             │             │  WAITING ──► RESTORING
+ *      │             │             │   │      ◄──    ▲  │
+ *      │             │             └───┼─────────────┘  │
+ *      ▼             ▼                 ▼                ▼
+ *     GONE ◄─────────────────────── UNPLUGGING ◄────────┘
+ *
+ *   (PLUGGED → RESTORING: its own tap deleted while what it needs is
+ *   there; RESTORING → WAITING: the restore failed.  Every state may also
+ *   go straight to GONE, when QEMU goes.)
  *
  *   PLANNED        in the live definition (alias, address, MAC); nothing
  *                  made yet.
