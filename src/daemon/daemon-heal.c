@@ -127,30 +127,35 @@ close_fds(Step *s)
 
 /* The step is over: the NIC may take the next one (or a waiting detach).
  * FALSE when the NIC went away meanwhile (the record is freed then). */
+typedef struct {
+    GSourceFunc func;
+    gpointer data;
+} Waiter;
+
 static gboolean
 step_end(Step *s)
 {
     VnicNic *nic = s->nic;
     gboolean alive = nic->dom != NULL;
+    GSList *waiters;
 
     g_clear_handle_id(&s->timeout_id, g_source_remove);
     close_fds(s);
     g_free(s);
     nic->busy = FALSE;
     nic->step = NULL;
-    if (nic->idle_func) {
-        /* a detach was waiting for this step (it copes with a NIC gone) */
-        GSourceFunc func = g_steal_pointer(&nic->idle_func);
-        gpointer func_data = g_steal_pointer(&nic->idle_data);
-        if (!alive)
-            vnic_nic_free_orphan(nic);
-        func(func_data);
-        return FALSE;
-    }
-    if (!alive) {
+    waiters = g_steal_pointer(&nic->waiters);
+    if (!alive)
         vnic_nic_free_orphan(nic);
-        return FALSE;
+    /* a detach or a setlink reply waited for this step; they cope with a
+     * NIC gone meanwhile and free nothing of it */
+    for (GSList *l = waiters; l; l = l->next) {
+        Waiter *w = l->data;
+        w->func(w->data);
     }
+    g_slist_free_full(waiters, g_free);
+    if (!alive)
+        return FALSE;
     if (nic->dirty) {
         nic->dirty = FALSE;
         heal_later(nic);
@@ -165,9 +170,11 @@ vnic_nic_when_idle(VnicNic *nic, GSourceFunc func, gpointer data)
         func(data);
         return;
     }
-    g_assert(nic->idle_func == NULL);
-    nic->idle_func = func;
-    nic->idle_data = data;
+    Waiter *w = g_new0(Waiter, 1);
+
+    w->func = func;
+    w->data = data;
+    nic->waiters = g_slist_append(nic->waiters, w);
 }
 
 static VnicQmpClient *

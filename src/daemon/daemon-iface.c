@@ -85,6 +85,13 @@ vnic_cmd_domif_getlink(VnicApiRequest *request, gpointer data)
         vnic_api_request_return_object(request, link_json(nic, dev));
 }
 
+static gboolean
+setlink_reply(gpointer data)
+{
+    vnic_api_request_return_object(data, json_object_new());
+    return G_SOURCE_REMOVE;
+}
+
 void
 vnic_cmd_domif_setlink(VnicApiRequest *request, gpointer data)
 {
@@ -115,7 +122,9 @@ vnic_cmd_domif_setlink(VnicApiRequest *request, gpointer data)
         vnic_api_request_fail(request, error);
         return;
     }
-    /* the heal comparison sets the carrier: up only with a working backend */
+    /* the heal comparison sets the carrier (up only with a working
+     * backend); the reply waits for that step, so a caller that reads the
+     * guest's carrier next sees it */
     vnic_nic_heal(nic);
-    vnic_api_request_return_object(request, json_object_new());
+    vnic_nic_when_idle(nic, setlink_reply, request);
 }

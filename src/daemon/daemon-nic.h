@@ -74,8 +74,7 @@ struct _VnicNic {
     guint failures;           /* restores failed in a row (the retry back-off) */
     guint retry_id;           /* the retry timer while held */
     gpointer step;            /* daemon-heal.c's step in flight, when busy */
-    GSourceFunc idle_func;    /* vnic_nic_when_idle(): runs when the step ends */
-    gpointer idle_data;
+    GSList *waiters;          /* vnic_nic_when_idle()'s, run when the step ends */
     guint restores;           /* how many times a backend was restored */
     gint64 lost_us;           /* monotonic time the backend was lost, 0 when not */
 };
@@ -125,8 +124,8 @@ void vnic_nic_heal(VnicNic *nic);
 /* Every NIC of @dom (after start or re-attach). */
 void vnic_domain_heal(VnicDomain *dom);
 /* Runs @func(@data) once @nic has no heal step in flight (at once if
- * none): for detach, which must not race a backend swap.  One at a time
- * (the domain's job slot guarantees it). */
+ * none), in the order asked: for detach, which must not race a backend
+ * swap, and for domif-setlink's reply, which waits for the carrier. */
 void vnic_nic_when_idle(VnicNic *nic, GSourceFunc func, gpointer data);
 /* DEVICE_DELETED of a NIC that daemon-heal.c is replugging: TRUE when it
  * was that (the unplug code must then leave it alone). */

@@ -286,6 +286,22 @@ e2e_cmd_run(const char *const *argv, double timeout_s)
     return e2e_cmd_finish(e2e_cmd_spawn(argv), timeout_s);
 }
 
+E2eCmdResult *
+e2e_cmd_run_args(double timeout_s, const char *first, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    va_list ap;
+    const char *a;
+
+    g_ptr_array_add(argv, (char *)first);
+    va_start(ap, first);
+    while ((a = va_arg(ap, const char *)) != NULL)
+        g_ptr_array_add(argv, (char *)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    return e2e_cmd_run((const char *const *)argv->pdata, timeout_s);
+}
+
 void
 e2e_cmd_result_free(E2eCmdResult *result)
 {

@@ -60,5 +60,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(E2eCmd, e2e_cmd_free)
 
 /* e2e_cmd_spawn() + e2e_cmd_finish(). */
 E2eCmdResult *e2e_cmd_run(const char *const *argv, double timeout_s);
+/* The same with the words as arguments (NULL-terminated): `first` is the program. */
+E2eCmdResult *e2e_cmd_run_args(double timeout_s, const char *first, ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS

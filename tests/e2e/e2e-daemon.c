@@ -214,6 +214,16 @@ e2e_daemon_vnic(E2eDaemon *d, const char *verb, ...)
     return e2e_cmd_run((const char *const *)argv->pdata, CLI_TIMEOUT_S);
 }
 
+E2eCmdResult *
+e2e_daemon_vnic_timeout(E2eDaemon *d, double timeout_s, const char *verb, ...)
+{
+    va_list ap;
+    va_start(ap, verb);
+    g_autoptr(GPtrArray) argv = cli_argv(d, verb, ap);
+    va_end(ap);
+    return e2e_cmd_run((const char *const *)argv->pdata, timeout_s);
+}
+
 E2eCmd *
 e2e_daemon_vnic_spawn(E2eDaemon *d, const char *verb, ...)
 {

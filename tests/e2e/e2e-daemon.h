@@ -50,6 +50,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(E2eDaemon, e2e_daemon_free)
 
 /* `vnic -c SOCKET VERB ARGS… NULL`, 60 s at most. */
 E2eCmdResult *e2e_daemon_vnic(E2eDaemon *daemon, const char *verb, ...) G_GNUC_NULL_TERMINATED;
+/* The same with its own time limit (a verb that waits for a guest). */
+E2eCmdResult *e2e_daemon_vnic_timeout(E2eDaemon *daemon, double timeout_s, const char *verb, ...)
+    G_GNUC_NULL_TERMINATED;
 /* The same, in the background (e.g. `start` while the test connects to the
  * guest's console). */
 E2eCmd *e2e_daemon_vnic_spawn(E2eDaemon *daemon, const char *verb, ...) G_GNUC_NULL_TERMINATED;

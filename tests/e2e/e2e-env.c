@@ -251,6 +251,16 @@ e2e_tmp_dir(const char *tag)
     }
 }
 
+char *
+e2e_tmp_file(const char *tag, const char *name, const char *text)
+{
+    g_autofree char *dir = e2e_tmp_dir(tag);
+    char *path = g_build_filename(dir, name, NULL);
+
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
 gint64
 e2e_deadline(double timeout_s)
 {

@@ -48,6 +48,8 @@ const char *e2e_vnicd_binary(void);
 const char *e2e_tmp_root(void);
 /* A new directory TMPROOT/TAG (TAG-2, TAG-3, … when taken). */
 char *e2e_tmp_dir(const char *tag);
+/* Writes @text to a new file @name in a new e2e_tmp_dir(@tag); its path. */
+char *e2e_tmp_file(const char *tag, const char *name, const char *text);
 
 /* Monotonic deadlines, in g_get_monotonic_time() units. */
 gint64 e2e_deadline(double timeout_s);

@@ -2,6 +2,7 @@
  * read over the console with one shell command.
  */
 #include "e2e-guest.h"
+#include "e2e-env.h"
 
 #include <string.h>
 
@@ -82,4 +83,38 @@ e2e_guest_nic_preferred(const E2eGuestNic *nic)
     if (nic->slot != NULL)
         return nic->slot;
     return nic->path;
+}
+
+gboolean
+e2e_guest_run_ok(E2eConsole *console, const char *cmd, double timeout_s, char **out,
+                 GError **error)
+{
+    int status = -1;
+
+    if (!e2e_console_run(console, cmd, timeout_s, out, &status, error))
+        return FALSE;
+    if (status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "guest: `%s` exited %d", cmd, status);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+e2e_guest_ifname(E2eConsole *console, const char *mac, double timeout_s, GError **error)
+{
+    gint64 deadline = e2e_deadline(timeout_s);
+
+    do {
+        g_autoptr(GPtrArray) nics = e2e_guest_nics(console, error);
+        const E2eGuestNic *nic = nics != NULL ? e2e_guest_nics_find_mac(nics, mac) : NULL;
+
+        if (nics == NULL)
+            return NULL;
+        if (nic != NULL)
+            return g_strdup(nic->ifname);
+        g_usleep(500 * 1000);
+    } while (e2e_ms_left(deadline) > 0);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no guest NIC with MAC %s", mac);
+    return NULL;
 }

@@ -24,6 +24,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(E2eGuestNic, e2e_guest_nic_free)
 GPtrArray *e2e_guest_nics(E2eConsole *console, GError **error);
 /* The guest NIC with this MAC (any case), or NULL. */
 const E2eGuestNic *e2e_guest_nics_find_mac(GPtrArray *nics, const char *mac);
+/* Runs @cmd on the guest's shell and requires exit status 0 (else an error
+ * naming the command and status); @out may be NULL. */
+gboolean e2e_guest_run_ok(E2eConsole *console, const char *cmd, double timeout_s, char **out,
+                          GError **error);
+/* The guest's kernel name of the NIC with @mac, waiting up to @timeout_s for
+ * it to appear. */
+char *e2e_guest_ifname(E2eConsole *console, const char *mac, double timeout_s, GError **error);
 /* The name udev would pick with the default NamePolicy (onboard, then slot,
  * then path), or NULL. */
 const char *e2e_guest_nic_preferred(const E2eGuestNic *nic);

@@ -92,6 +92,15 @@ e2e_netns_has_link(const char *name)
 }
 
 char *
+e2e_netns_master_of(const char *link)
+{
+    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/master", link);
+    g_autofree char *target = g_file_read_link(path, NULL);
+
+    return g_path_get_basename(target != NULL ? target : "");
+}
+
+char *
 e2e_netns_links_besides_lo(void)
 {
     g_autoptr(GPtrArray) links = e2e_netns_links();

@@ -19,6 +19,8 @@ gboolean e2e_netns_enter(GError **error);
 /* Names of the links in this namespace (netlink, via if_nameindex()). */
 GPtrArray *e2e_netns_links(void);
 gboolean e2e_netns_has_link(const char *name);
+/* The bridge (or bond) @link is a port of, "" when none. */
+char *e2e_netns_master_of(const char *link);
 /* The links other than lo, space separated ("" when there are none). */
 char *e2e_netns_links_besides_lo(void);
 

@@ -243,15 +243,6 @@ macvtap_lower(const char *name)
     return NULL;
 }
 
-/* The bridge a link is a port of ("" when none). */
-static char *
-master_of(const char *link)
-{
-    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/master", link);
-    g_autofree char *target = g_file_read_link(path, NULL);
-    return g_path_get_basename(target != NULL ? target : "");
-}
-
 static int
 fd_count(GPid pid)
 {
@@ -995,7 +986,7 @@ case_bridge(void)
     OK(bridge_to_peer(FALSE, error));
     OK(expect_restored(t, error));
     OK(expect_events(ev0, BRIDGE, "waiting", BRIDGE, "re-enslave", error));
-    g_autofree char *master = master_of(tap);
+    g_autofree char *master = e2e_netns_master_of(tap);
     E2E_CHECK(g_strcmp0(master, BRIDGE) == 0 && host_ifindex(tap) == tap_index,
               "the tap %s (ifindex %u, was %u) is a port of '%s', expected the same tap on " BRIDGE, tap,
               host_ifindex(tap), tap_index, master);
@@ -1059,7 +1050,7 @@ tap_deleted(const char *mode)
     }
     g_autofree char *new_tap = NULL;
     OK((new_tap = nic_target(error)) != NULL);
-    g_autofree char *master = master_of(new_tap);
+    g_autofree char *master = e2e_netns_master_of(new_tap);
     E2E_CHECK(host_ifindex(new_tap) != 0 && host_ifindex(new_tap) != tap_index &&
                   g_strcmp0(master, BRIDGE) == 0,
               "the NIC's tap is now %s (ifindex %u, old %s was %u), port of '%s': expected a new tap on "

@@ -55,6 +55,11 @@
 
 #include "e2e.h"
 
+/* `vnic -c SOCKET VERB ARGS…` against the test's vnicd, 120 s at most;
+ * a host command, 30 s at most. */
+#define VNIC(...) e2e_daemon_vnic_timeout(S.daemon, 120, __VA_ARGS__)
+#define RUN(...) e2e_cmd_run_args(30, __VA_ARGS__)
+
 #define MAC_NET "52:54:00:4e:00:01"
 #define MAC_EXT "52:54:00:4e:00:02"
 #define MAC_VU "52:54:00:4e:00:03"
@@ -94,100 +99,11 @@ static struct {
         }                                                                              \
     } while (0)
 
-static E2eCmdResult *
-vnic(const char *verb, ...)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    va_list ap;
-    const char *a;
-
-    g_ptr_array_add(argv, (char *)e2e_vnic_binary());
-    g_ptr_array_add(argv, "-c");
-    g_ptr_array_add(argv, (char *)e2e_daemon_socket(S.daemon));
-    g_ptr_array_add(argv, (char *)verb);
-    va_start(ap, verb);
-    while ((a = va_arg(ap, const char *)) != NULL)
-        g_ptr_array_add(argv, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    return e2e_cmd_run((const char *const *)argv->pdata, 120);
-}
-
-static E2eCmdResult *
-run(const char *first, ...)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    va_list ap;
-    const char *a;
-
-    g_ptr_array_add(argv, (char *)first);
-    va_start(ap, first);
-    while ((a = va_arg(ap, const char *)) != NULL)
-        g_ptr_array_add(argv, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    return e2e_cmd_run((const char *const *)argv->pdata, 30);
-}
-
-static char *
-write_tmp(const char *name, const char *text)
-{
-    g_autofree char *dir = e2e_tmp_dir("net");
-    char *path = g_build_filename(dir, name, NULL);
-
-    g_assert_true(g_file_set_contents(path, text, -1, NULL));
-    return path;
-}
-
-/* The bridge a link is enslaved to, from sysfs ("" when none). */
-static char *
-master_of(const char *link)
-{
-    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/master", link);
-    g_autofree char *target = g_file_read_link(path, NULL);
-
-    return g_path_get_basename(target != NULL ? target : "");
-}
-
-static gboolean
-guest_run(const char *cmd, char **out, GError **error)
-{
-    int status = -1;
-
-    if (!e2e_console_run(S.console, cmd, 60, out, &status, error))
-        return FALSE;
-    if (status != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "guest: `%s` exited %d", cmd, status);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* The guest NIC with @mac, waiting up to 30 s for it to show up. */
-static char *
-guest_ifname(const char *mac, GError **error)
-{
-    gint64 deadline = e2e_deadline(30);
-
-    do {
-        g_autoptr(GPtrArray) nics = e2e_guest_nics(S.console, error);
-        const E2eGuestNic *nic = nics != NULL ? e2e_guest_nics_find_mac(nics, mac) : NULL;
-
-        if (nics == NULL)
-            return NULL;
-        if (nic != NULL)
-            return g_strdup(nic->ifname);
-        g_usleep(500 * 1000);
-    } while (e2e_ms_left(deadline) > 0);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no guest NIC with MAC %s", mac);
-    return NULL;
-}
-
 /* `vnic domiflist --json` entry with @mac, or NULL. */
 static JsonObject *
 iface_of_mac(const char *mac)
 {
-    g_autoptr(E2eCmdResult) r = vnic("domiflist", S.xml->name, "--json", NULL);
+    g_autoptr(E2eCmdResult) r = VNIC("domiflist", S.xml->name, "--json", NULL);
     g_autoptr(JsonNode) node = r->status == 0 ? e2e_json_parse(r->out, NULL) : NULL;
     JsonArray *ifaces;
 
@@ -333,34 +249,34 @@ static void
 test_net_define(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *nat = write_tmp("default.xml",
+    g_autofree char *nat = e2e_tmp_file("network", "default.xml",
         "<network><name>default</name><forward mode='nat'/><bridge name='virbr0'/>"
         "<ip address='192.168.122.1' netmask='255.255.255.0'><dhcp>"
         "<range start='192.168.122.2' end='192.168.122.254'/></dhcp></ip></network>");
-    g_autofree char *lan = write_tmp("lan.xml",
+    g_autofree char *lan = e2e_tmp_file("network", "lan.xml",
         "<network><name>lan</name><forward mode='bridge'/><bridge name='br-lan'/></network>");
 
     S.daemon = e2e_daemon_new(NULL);
     E2E_CHECK(e2e_daemon_start(S.daemon, &error), "%s", error->message);
     {
-        g_autoptr(E2eCmdResult) r = vnic("net-define", nat, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("net-define", nat, NULL);
         E2E_CHECK(r->status == 1 && strstr(r->err, "<forward mode='nat'> is not supported"),
                   "NAT network not refused clearly: %s", e2e_cmd_result_describe(r));
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("net-define", lan, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("net-define", lan, NULL);
         CMD_OK(r);
     }
     S.defined_net = TRUE;
     {
-        g_autoptr(E2eCmdResult) r = vnic("net-list", "--all", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("net-list", "--all", NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "lan") && strstr(r->out, "inactive") &&
                       strstr(r->out, "br-lan"),
                   "net-list --all:\n%s", r->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("net-dumpxml", "lan", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("net-dumpxml", "lan", NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "<bridge name='br-lan'/>") && strstr(r->out, "<uuid>"),
                   "net-dumpxml:\n%s", r->out);
@@ -425,11 +341,11 @@ test_start_inactive(void)
     E2E_CHECK_NO_ERROR(error, "the domain copy");
     E2E_CHECK(make_xml(&error), "%s", error->message);
     {
-        g_autoptr(E2eCmdResult) r = vnic("define", S.xml->xml_path, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("define", S.xml->xml_path, NULL);
         CMD_OK(r);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("start", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("start", S.xml->name, NULL);
         E2E_CHECK(r->status == 1 && strstr(r->err, "network 'lan' is not active"),
                   "start with an inactive network: %s", e2e_cmd_result_describe(r));
     }
@@ -447,29 +363,29 @@ test_start(void)
 
     NEED(S.xml != NULL, "/e2e/network/start-inactive");
     {
-        g_autoptr(E2eCmdResult) r1 = run("ip", "link", "add", "br-lan", "type", "bridge", NULL);
-        g_autoptr(E2eCmdResult) r2 = run("ip", "link", "set", "br-lan", "up", NULL);
-        g_autoptr(E2eCmdResult) r3 = run("ip", "tuntap", "add", "dev", EXT_TAP, "mode", "tap",
+        g_autoptr(E2eCmdResult) r1 = RUN("ip", "link", "add", "br-lan", "type", "bridge", NULL);
+        g_autoptr(E2eCmdResult) r2 = RUN("ip", "link", "set", "br-lan", "up", NULL);
+        g_autoptr(E2eCmdResult) r3 = RUN("ip", "tuntap", "add", "dev", EXT_TAP, "mode", "tap",
                                          "vnet_hdr", NULL);
         CMD_OK(r1);
         CMD_OK(r2);
         CMD_OK(r3);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("net-start", "lan", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("net-start", "lan", NULL);
         CMD_OK(r);
     }
     /* an active network stays active across a vnicd restart */
     E2E_CHECK(e2e_daemon_restart(S.daemon, &error), "restart: %s", error->message);
     {
-        g_autoptr(E2eCmdResult) r = vnic("net-list", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("net-list", NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "lan") && strstr(r->out, "active") &&
                       !strstr(r->out, "inactive"),
                   "net-list after a restart:\n%s", r->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("start", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("start", S.xml->name, NULL);
         CMD_OK(r);
     }
     S.console = e2e_console_connect(S.xml->serial_path, 10, &error);
@@ -478,7 +394,7 @@ test_start(void)
     S.booted = TRUE;
     for (guint i = 0; i < 2; i++) {
         const char *mac = (const char *[]){ MAC_NET, MAC_EXT }[i];
-        g_autofree char *ifname = guest_ifname(mac, &error);
+        g_autofree char *ifname = e2e_guest_ifname(S.console, mac, 30, &error);
         E2E_CHECK_NO_ERROR(error, mac);
     }
     ifc = iface_of_mac(MAC_NET);
@@ -489,16 +405,16 @@ test_start(void)
               e2e_json_get_string(ifc, "source"));
     tap = e2e_json_get_string(ifc, "target");
     E2E_CHECK(tap != NULL, "no target for the network NIC");
-    master = master_of(tap);
+    master = e2e_netns_master_of(tap);
     E2E_CHECK(g_strcmp0(master, "br-lan") == 0, "tap %s is on '%s', not br-lan", tap, master);
     {
-        g_autoptr(E2eCmdResult) r = run("tc", "class", "show", "dev", tap, NULL);
+        g_autoptr(E2eCmdResult) r = RUN("tc", "class", "show", "dev", tap, NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "rate 8Mbit ceil 16Mbit burst 256Kb"),
                   "tc class show dev %s:\n%s", tap, r->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = run("tc", "qdisc", "show", "dev", EXT_TAP, NULL);
+        g_autoptr(E2eCmdResult) r = RUN("tc", "qdisc", "show", "dev", EXT_TAP, NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "htb 1: root"), "tc qdisc show dev %s:\n%s", EXT_TAP, r->out);
     }
@@ -517,15 +433,15 @@ test_traffic(void)
 
     NEED(S.booted, "/e2e/network/start");
     {
-        g_autoptr(E2eCmdResult) r = run("ip", "addr", "add", "10.97.0.1/24", "dev", "br-lan", NULL);
+        g_autoptr(E2eCmdResult) r = RUN("ip", "addr", "add", "10.97.0.1/24", "dev", "br-lan", NULL);
         CMD_OK(r);
     }
-    ifname = guest_ifname(MAC_NET, &error);
+    ifname = e2e_guest_ifname(S.console, MAC_NET, 30, &error);
     E2E_CHECK_NO_ERROR(error, "network NIC");
     cmd = g_strdup_printf("ip addr add 10.97.0.2/24 dev %s && ip link set %s up && "
                           "busybox ping -c 3 -W 2 10.97.0.1",
                           ifname, ifname);
-    E2E_CHECK(guest_run(cmd, NULL, &error), "%s", error->message);
+    E2E_CHECK(e2e_guest_run_ok(S.console, cmd, 60, NULL, &error), "%s", error->message);
 }
 
 static void
@@ -537,25 +453,25 @@ test_hotplug(void)
     const char *tap;
 
     NEED(S.booted, "/e2e/network/start");
-    file = write_tmp("hot.xml",
+    file = e2e_tmp_file("network", "hot.xml",
                      "<interface type='network'><mac address='" MAC_HOT "'/>"
                      "<source network='lan'/><model type='virtio'/>"
                      "<bandwidth><inbound average='512' burst='64'/>"
                      "<outbound average='256'/></bandwidth>"
                      "<rom bar='off'/></interface>");
     {
-        g_autoptr(E2eCmdResult) r = vnic("attach-device", S.xml->name, file, "--live", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("attach-device", S.xml->name, file, "--live", NULL);
         CMD_OK(r);
     }
-    ifname = guest_ifname(MAC_HOT, &error);
+    ifname = e2e_guest_ifname(S.console, MAC_HOT, 30, &error);
     E2E_CHECK_NO_ERROR(error, "hot-plugged NIC in the guest");
     ifc = iface_of_mac(MAC_HOT);
     E2E_CHECK(ifc != NULL && (tap = e2e_json_get_string(ifc, "target")) != NULL,
               "domiflist lacks the hot-plugged NIC");
-    master = master_of(tap);
+    master = e2e_netns_master_of(tap);
     E2E_CHECK(g_strcmp0(master, "br-lan") == 0, "tap %s is on '%s', not br-lan", tap, master);
     {
-        g_autoptr(E2eCmdResult) r = run("tc", "class", "show", "dev", tap, NULL);
+        g_autoptr(E2eCmdResult) r = RUN("tc", "class", "show", "dev", tap, NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "rate 4096Kbit ceil 4096Kbit burst 64Kb"),
                   "tc class show dev %s:\n%s", tap, r->out);
@@ -563,7 +479,7 @@ test_hotplug(void)
     {
         /* <outbound>: the tap's ingress polices, or (no police action in
          * this kernel) redirects to an ifb whose class has the rate */
-        g_autoptr(E2eCmdResult) r = run("tc", "filter", "show", "dev", tap, "parent", "ffff:", NULL);
+        g_autoptr(E2eCmdResult) r = RUN("tc", "filter", "show", "dev", tap, "parent", "ffff:", NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "police") || strstr(r->out, "mirred"),
                   "tc filter show dev %s parent ffff::\n%s", tap, r->out);
@@ -573,7 +489,7 @@ test_hotplug(void)
             g_autoptr(E2eCmdResult) c = NULL;
 
             E2E_CHECK(name != NULL, "no vifb in the redirect:\n%s", r->out);
-            c = run("tc", "class", "show", "dev", name, NULL);
+            c = RUN("tc", "class", "show", "dev", name, NULL);
             E2E_CHECK(c->status == 0 && strstr(c->out, "rate 2048Kbit"),
                       "tc class show dev %s:\n%s", name, c->out);
         }
@@ -605,7 +521,7 @@ test_vhostuser(void)
     /* without shared memory: refused at define, saying what to add */
     E2E_CHECK(replace_nics(xml, nic, FALSE, &error), "%s", error->message);
     {
-        g_autoptr(E2eCmdResult) r = vnic("define", xml->xml_path, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("define", xml->xml_path, NULL);
         E2E_CHECK(r->status == 1 && strstr(r->err, "<access mode='shared'/>"),
                   "vhostuser without shared memory: %s", e2e_cmd_result_describe(r));
     }
@@ -614,10 +530,10 @@ test_vhostuser(void)
     E2E_CHECK_NO_ERROR(error, "the domain copy");
     E2E_CHECK(replace_nics(xml, nic, TRUE, &error), "%s", error->message);
     {
-        g_autoptr(E2eCmdResult) r1 = vnic("define", xml->xml_path, NULL);
+        g_autoptr(E2eCmdResult) r1 = VNIC("define", xml->xml_path, NULL);
         g_autoptr(E2eCmdResult) r2 = NULL;
         CMD_OK(r1);
-        r2 = vnic("start", xml->name, NULL);
+        r2 = VNIC("start", xml->name, NULL);
         CMD_OK(r2);
     }
     deadline = e2e_deadline(20);
@@ -638,10 +554,10 @@ test_vhostuser(void)
         E2E_CHECK(e2e_console_wait_ready(console, 120, &error), "boot: %s (vhost-user:%s)",
                   error->message, S.vu_log->str);
         S.console = console;
-        ifname = guest_ifname(MAC_VU, &error);
+        ifname = e2e_guest_ifname(S.console, MAC_VU, 30, &error);
         if (ifname != NULL) {
             g_autofree char *cmd = g_strdup_printf("ip link set %s up", ifname);
-            guest_run(cmd, NULL, &error);
+            e2e_guest_run_ok(S.console, cmd, 60, NULL, &error);
         }
         S.console = saved;
         E2E_CHECK_NO_ERROR(error, "the vhost-user NIC in the guest");
@@ -656,17 +572,17 @@ test_vhostuser(void)
                 "<interface type='vhostuser'><mac address='" MAC_VU2 "'/>"
                 "<source type='unix' path='%s' mode='client'/><model type='virtio'/>"
                 "</interface>", S.vu_path);
-            g_autofree char *file = write_tmp("vu-hot.xml", hot);
+            g_autofree char *file = e2e_tmp_file("network", "vu-hot.xml", hot);
             g_autofree char *ifname2 = NULL;
-            g_autoptr(E2eCmdResult) r1 = vnic("attach-device", xml->name, file, "--live", NULL);
+            g_autoptr(E2eCmdResult) r1 = VNIC("attach-device", xml->name, file, "--live", NULL);
             g_autoptr(E2eCmdResult) r2 = NULL;
 
             CMD_OK(r1);
             S.console = console;
-            ifname2 = guest_ifname(MAC_VU2, &error);
+            ifname2 = e2e_guest_ifname(S.console, MAC_VU2, 30, &error);
             S.console = saved;
             E2E_CHECK_NO_ERROR(error, "the hot-plugged vhost-user NIC in the guest");
-            r2 = vnic("detach-device", xml->name, file, "--live", "--json", NULL);
+            r2 = VNIC("detach-device", xml->name, file, "--live", "--json", NULL);
             CMD_OK(r2);
             E2E_CHECK(strstr(r2->out, "\"completed\" : true") ||
                           strstr(r2->out, "\"completed\": true") ||
@@ -676,8 +592,8 @@ test_vhostuser(void)
         }
     }
     {
-        g_autoptr(E2eCmdResult) r1 = vnic("destroy", xml->name, NULL);
-        g_autoptr(E2eCmdResult) r2 = vnic("undefine", xml->name, NULL);
+        g_autoptr(E2eCmdResult) r1 = VNIC("destroy", xml->name, NULL);
+        g_autoptr(E2eCmdResult) r2 = VNIC("undefine", xml->name, NULL);
         CMD_OK(r1);
         CMD_OK(r2);
     }
@@ -689,29 +605,29 @@ static void
 test_pool(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *net = write_tmp("pool.xml",
+    g_autofree char *net = e2e_tmp_file("network", "pool.xml",
         "<network><name>pool</name><forward mode='bridge'><interface dev='vmA'/>"
         "<interface dev='vmC'/></forward></network>");
     g_autofree char *lower1 = NULL, *lower2 = NULL;
 
     NEED(S.booted, "/e2e/network/start");
     {
-        g_autoptr(E2eCmdResult) r1 = run("ip", "link", "add", "vmA", "type", "veth", "peer", "name",
+        g_autoptr(E2eCmdResult) r1 = RUN("ip", "link", "add", "vmA", "type", "veth", "peer", "name",
                                          "vmB", NULL);
-        g_autoptr(E2eCmdResult) r2 = run("ip", "link", "add", "vmC", "type", "veth", "peer", "name",
+        g_autoptr(E2eCmdResult) r2 = RUN("ip", "link", "add", "vmC", "type", "veth", "peer", "name",
                                          "vmD", NULL);
         g_autoptr(E2eCmdResult) r3 = NULL;
         g_autoptr(E2eCmdResult) r4 = NULL;
         CMD_OK(r1);
         CMD_OK(r2);
-        r3 = vnic("net-define", net, NULL);
+        r3 = VNIC("net-define", net, NULL);
         CMD_OK(r3);
-        r4 = vnic("net-start", "pool", NULL);
+        r4 = VNIC("net-start", "pool", NULL);
         CMD_OK(r4);
     }
     for (guint i = 0; i < 2; i++) {
         const char *mac = i == 0 ? "52:54:00:4e:00:06" : "52:54:00:4e:00:07";
-        g_autoptr(E2eCmdResult) r = vnic("attach-interface", S.xml->name, "--type", "network",
+        g_autoptr(E2eCmdResult) r = VNIC("attach-interface", S.xml->name, "--type", "network",
                                          "--source", "pool", "--mac", mac, "--live", NULL);
         g_autoptr(JsonObject) ifc = NULL;
         g_autofree char *ifname = NULL;
@@ -719,7 +635,7 @@ test_pool(void)
         g_autofree char *link = NULL;
 
         CMD_OK(r);
-        ifname = guest_ifname(mac, &error);
+        ifname = e2e_guest_ifname(S.console, mac, 30, &error);
         E2E_CHECK_NO_ERROR(error, "pool NIC in the guest");
         ifc = iface_of_mac(mac);
         E2E_CHECK(ifc != NULL && (target = e2e_json_get_string(ifc, "target")) != NULL &&
@@ -742,24 +658,24 @@ test_destroy(void)
 {
     NEED(S.xml != NULL, "/e2e/network/start-inactive");
     if (S.booted) {
-        g_autoptr(E2eCmdResult) r = vnic("destroy", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("destroy", S.xml->name, NULL);
         CMD_OK(r);
         g_autoptr(E2eCmdResult) tc = NULL;
         E2E_CHECK(e2e_netns_has_link(EXT_TAP), "the managed='no' tap %s was deleted", EXT_TAP);
-        tc = run("tc", "qdisc", "show", "dev", EXT_TAP, NULL);
+        tc = RUN("tc", "qdisc", "show", "dev", EXT_TAP, NULL);
         E2E_CHECK(tc->status == 0 && strstr(tc->out, "htb") == NULL,
                   "vnic's shaping stayed on %s:\n%s", EXT_TAP, tc->out);
         E2E_CHECK(!e2e_netns_has_link("vnet0") && !e2e_netns_has_link("vnet1"),
                   "vnic's taps outlived the domain: %s", e2e_netns_links_besides_lo());
     }
     {
-        g_autoptr(E2eCmdResult) r1 = vnic("undefine", S.xml->name, NULL);
-        g_autoptr(E2eCmdResult) r2 = vnic("net-destroy", "lan", NULL);
-        g_autoptr(E2eCmdResult) r3 = vnic("net-undefine", "lan", NULL);
+        g_autoptr(E2eCmdResult) r1 = VNIC("undefine", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r2 = VNIC("net-destroy", "lan", NULL);
+        g_autoptr(E2eCmdResult) r3 = VNIC("net-undefine", "lan", NULL);
         /* the pool network, when /e2e/network/pool made it */
-        g_autoptr(E2eCmdResult) r5 = vnic("net-destroy", "pool", NULL);
-        g_autoptr(E2eCmdResult) r6 = vnic("net-undefine", "pool", NULL);
-        g_autoptr(E2eCmdResult) r4 = vnic("net-list", "--all", "--json", NULL);
+        g_autoptr(E2eCmdResult) r5 = VNIC("net-destroy", "pool", NULL);
+        g_autoptr(E2eCmdResult) r6 = VNIC("net-undefine", "pool", NULL);
+        g_autoptr(E2eCmdResult) r4 = VNIC("net-list", "--all", "--json", NULL);
         CMD_OK(r1);
         CMD_OK(r2);
         CMD_OK(r3);

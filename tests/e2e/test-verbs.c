@@ -49,6 +49,11 @@
 
 #include "e2e.h"
 
+/* `vnic -c SOCKET VERB ARGS…` against the test's vnicd, 120 s at most;
+ * a host command, 30 s at most. */
+#define VNIC(...) e2e_daemon_vnic_timeout(S.daemon, 120, __VA_ARGS__)
+#define RUN(...) e2e_cmd_run_args(30, __VA_ARGS__)
+
 #define MAC1 "52:54:00:76:00:01"
 #define MAC2 "52:54:00:76:00:02"
 
@@ -94,99 +99,12 @@ static struct {
         }                                                                              \
     } while (0)
 
-static E2eCmdResult *
-vnic(const char *verb, ...)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    va_list ap;
-    const char *a;
-
-    g_ptr_array_add(argv, (char *)e2e_vnic_binary());
-    g_ptr_array_add(argv, "-c");
-    g_ptr_array_add(argv, (char *)e2e_daemon_socket(S.daemon));
-    g_ptr_array_add(argv, (char *)verb);
-    va_start(ap, verb);
-    while ((a = va_arg(ap, const char *)) != NULL)
-        g_ptr_array_add(argv, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    return e2e_cmd_run((const char *const *)argv->pdata, 120);
-}
-
-static E2eCmdResult *
-run(const char *first, ...)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    va_list ap;
-    const char *a;
-
-    g_ptr_array_add(argv, (char *)first);
-    va_start(ap, first);
-    while ((a = va_arg(ap, const char *)) != NULL)
-        g_ptr_array_add(argv, (char *)a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    return e2e_cmd_run((const char *const *)argv->pdata, 30);
-}
-
-static char *
-write_tmp(const char *name, const char *text)
-{
-    g_autofree char *dir = e2e_tmp_dir("verbs");
-    char *path = g_build_filename(dir, name, NULL);
-
-    g_assert_true(g_file_set_contents(path, text, -1, NULL));
-    return path;
-}
-
-static char *
-master_of(const char *link)
-{
-    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/master", link);
-    g_autofree char *target = g_file_read_link(path, NULL);
-
-    return g_path_get_basename(target != NULL ? target : "");
-}
-
-static gboolean
-guest_run(const char *cmd, char **out, GError **error)
-{
-    int status = -1;
-
-    if (!e2e_console_run(S.console, cmd, 60, out, &status, error))
-        return FALSE;
-    if (status != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "guest: `%s` exited %d", cmd, status);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static char *
-guest_ifname(const char *mac, GError **error)
-{
-    gint64 deadline = e2e_deadline(30);
-
-    do {
-        g_autoptr(GPtrArray) nics = e2e_guest_nics(S.console, error);
-        const E2eGuestNic *nic = nics != NULL ? e2e_guest_nics_find_mac(nics, mac) : NULL;
-
-        if (nics == NULL)
-            return NULL;
-        if (nic != NULL)
-            return g_strdup(nic->ifname);
-        g_usleep(500 * 1000);
-    } while (e2e_ms_left(deadline) > 0);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no guest NIC with MAC %s", mac);
-    return NULL;
-}
-
 /* `vnic domiflist DOM --json [EXTRA]` entry with @mac (NULL: none); @count
  * gets how many NICs it lists. */
 static JsonObject *
 iface_of_mac(const char *mac, const char *extra, guint *count)
 {
-    g_autoptr(E2eCmdResult) r = vnic("domiflist", S.xml->name, "--json", extra, NULL);
+    g_autoptr(E2eCmdResult) r = VNIC("domiflist", S.xml->name, "--json", extra, NULL);
     g_autoptr(JsonNode) node = r->status == 0 ? e2e_json_parse(r->out, NULL) : NULL;
     JsonArray *ifaces;
 
@@ -210,7 +128,7 @@ guest_carrier(const char *ifname, GError **error)
     g_autofree char *cmd = g_strdup_printf("cat /sys/class/net/%s/carrier", ifname);
     char *out = NULL;
 
-    if (!guest_run(cmd, &out, error))
+    if (!e2e_guest_run_ok(S.console, cmd, 60, &out, error))
         return NULL;
     return g_strstrip(out);
 }
@@ -249,13 +167,13 @@ test_start(void)
 
     for (guint i = 0; i < 2; i++) {
         const char *br = i == 0 ? "brA" : "brB";
-        g_autoptr(E2eCmdResult) r1 = run("ip", "link", "add", br, "type", "bridge", NULL);
-        g_autoptr(E2eCmdResult) r2 = run("ip", "link", "set", br, "up", NULL);
+        g_autoptr(E2eCmdResult) r1 = RUN("ip", "link", "add", br, "type", "bridge", NULL);
+        g_autoptr(E2eCmdResult) r2 = RUN("ip", "link", "set", br, "up", NULL);
         CMD_OK(r1);
         CMD_OK(r2);
     }
     {
-        g_autoptr(E2eCmdResult) r = run("ip", "addr", "add", "10.96.0.1/24", "dev", "brA", NULL);
+        g_autoptr(E2eCmdResult) r = RUN("ip", "addr", "add", "10.96.0.1/24", "dev", "brA", NULL);
         CMD_OK(r);
     }
     S.daemon = e2e_daemon_new(NULL);
@@ -264,31 +182,31 @@ test_start(void)
     E2E_CHECK_NO_ERROR(error, "the domain copy");
     E2E_CHECK(make_xml(&error), "%s", error->message);
     {
-        g_autoptr(E2eCmdResult) r = vnic("define", S.xml->xml_path, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("define", S.xml->xml_path, NULL);
         CMD_OK(r);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("domstate", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("domstate", S.xml->name, NULL);
         CMD_OK(r);
         E2E_CHECK(g_strcmp0(r->out, "shut off\n") == 0, "domstate before start: %s", r->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("start", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("start", S.xml->name, NULL);
         CMD_OK(r);
     }
     S.console = e2e_console_connect(S.xml->serial_path, 10, &error);
     E2E_CHECK_NO_ERROR(error, "console");
     E2E_CHECK(e2e_console_wait_ready(S.console, 120, &error), "boot: %s", error->message);
     S.booted = TRUE;
-    S.ifname = guest_ifname(MAC1, &error);
+    S.ifname = e2e_guest_ifname(S.console, MAC1, 30, &error);
     E2E_CHECK_NO_ERROR(error, "the bridge NIC in the guest");
     ifc = iface_of_mac(MAC1, NULL, &n);
     E2E_CHECK(ifc && e2e_json_get_string(ifc, "target"), "domiflist has no target for %s", MAC1);
     S.tap = g_strdup(e2e_json_get_string(ifc, "target"));
     {
-        g_autoptr(E2eCmdResult) st = vnic("domstate", S.xml->name, "--reason", NULL);
-        g_autoptr(E2eCmdResult) info = vnic("dominfo", S.xml->name, NULL);
-        g_autoptr(E2eCmdResult) json = vnic("dominfo", S.xml->name, "--json", NULL);
+        g_autoptr(E2eCmdResult) st = VNIC("domstate", S.xml->name, "--reason", NULL);
+        g_autoptr(E2eCmdResult) info = VNIC("dominfo", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) json = VNIC("dominfo", S.xml->name, "--json", NULL);
         CMD_OK(st);
         CMD_OK(info);
         CMD_OK(json);
@@ -312,7 +230,7 @@ test_attach_detach(void)
     g_clear_pointer(&ifc, json_object_unref);
     ifc = iface_of_mac(MAC1, NULL, &before);
     {
-        g_autoptr(E2eCmdResult) r = vnic("attach-interface", S.xml->name, "bridge", "brA",
+        g_autoptr(E2eCmdResult) r = VNIC("attach-interface", S.xml->name, "bridge", "brA",
                                          "--mac", MAC2, "--alias", "ua-extra", "--inbound",
                                          "800,,64", "--print-xml", NULL);
         CMD_OK(r);
@@ -326,13 +244,13 @@ test_attach_detach(void)
         E2E_CHECK(ifc == NULL && n == before, "--print-xml attached a NIC");
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("attach-interface", S.xml->name, "bridge", "brA",
+        g_autoptr(E2eCmdResult) r = VNIC("attach-interface", S.xml->name, "bridge", "brA",
                                          "--mac", MAC2, "--alias", "ua-extra", "--inbound",
                                          "800", "--json", NULL);
         const char *tap;
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "\"alias\" : \"ua-extra\""), "attach --json:\n%s", r->out);
-        ifname = guest_ifname(MAC2, &error);
+        ifname = e2e_guest_ifname(S.console, MAC2, 30, &error);
         E2E_CHECK_NO_ERROR(error, "the attached NIC in the guest");
         g_clear_pointer(&ifc, json_object_unref);
         ifc = iface_of_mac(MAC2, NULL, &n);
@@ -340,8 +258,8 @@ test_attach_detach(void)
                       g_strcmp0(e2e_json_get_string(ifc, "alias"), "ua-extra") == 0,
                   "domiflist lacks ua-extra");
         {
-            g_autoptr(E2eCmdResult) tc = run("tc", "class", "show", "dev", tap, NULL);
-            g_autofree char *master = master_of(tap);
+            g_autoptr(E2eCmdResult) tc = RUN("tc", "class", "show", "dev", tap, NULL);
+            g_autofree char *master = e2e_netns_master_of(tap);
             CMD_OK(tc);
             E2E_CHECK(strstr(tc->out, "rate 6400Kbit"), "tc class show dev %s:\n%s", tap,
                       tc->out);
@@ -353,15 +271,15 @@ test_attach_detach(void)
         E2E_CHECK(inactive == NULL && n == 1, "domiflist --inactive lists %u NICs", n);
     }
     {
-        g_autoptr(E2eCmdResult) two = vnic("detach-interface", S.xml->name, "bridge", NULL);
-        g_autoptr(E2eCmdResult) none = vnic("detach-interface", S.xml->name, "ethernet", NULL);
-        g_autoptr(E2eCmdResult) usage = vnic("attach-interface", S.xml->name, "bridge", "brA",
+        g_autoptr(E2eCmdResult) two = VNIC("detach-interface", S.xml->name, "bridge", NULL);
+        g_autoptr(E2eCmdResult) none = VNIC("detach-interface", S.xml->name, "ethernet", NULL);
+        g_autoptr(E2eCmdResult) usage = VNIC("attach-interface", S.xml->name, "bridge", "brA",
                                              "brB", NULL);
-        g_autoptr(E2eCmdResult) alias = vnic("attach-interface", S.xml->name, "bridge", "brA",
+        g_autoptr(E2eCmdResult) alias = VNIC("attach-interface", S.xml->name, "bridge", "brA",
                                              "--alias", "net7", NULL);
-        g_autoptr(E2eCmdResult) rate = vnic("attach-interface", S.xml->name, "bridge", "brA",
+        g_autoptr(E2eCmdResult) rate = VNIC("attach-interface", S.xml->name, "bridge", "brA",
                                             "--outbound", "fast", NULL);
-        g_autoptr(E2eCmdResult) nobr = vnic("attach-interface", S.xml->name, "bridge", "nobr",
+        g_autoptr(E2eCmdResult) nobr = VNIC("attach-interface", S.xml->name, "bridge", "nobr",
                                             NULL);
         CMD_EXIT(two, 1, "has 2 NICs of type 'bridge': name one with --mac");
         CMD_EXIT(none, 1, "has no NIC of type 'ethernet'");
@@ -371,7 +289,7 @@ test_attach_detach(void)
         CMD_EXIT(nobr, 1, "nobr");
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("detach-interface", "--domain", S.xml->name, "bridge",
+        g_autoptr(E2eCmdResult) r = VNIC("detach-interface", "--domain", S.xml->name, "bridge",
                                          "--mac", MAC2, NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "ua-extra"), "detach: %s", r->out);
@@ -386,13 +304,13 @@ test_setlink(void)
 
     NEED_BOOTED();
     cmd = g_strdup_printf("ip link set %s up", S.ifname);
-    E2E_CHECK(guest_run(cmd, NULL, &error), "%s", error->message);
+    E2E_CHECK(e2e_guest_run_ok(S.console, cmd, 60, NULL, &error), "%s", error->message);
     {
-        g_autoptr(E2eCmdResult) r = vnic("domif-setlink", S.xml->name, S.tap, "down", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("domif-setlink", S.xml->name, S.tap, "down", NULL);
         g_autoptr(E2eCmdResult) g = NULL;
         CMD_OK(r);
         E2E_CHECK(g_strcmp0(r->out, "Device updated successfully\n") == 0, "%s", r->out);
-        g = vnic("domif-getlink", S.xml->name, S.tap, NULL);
+        g = VNIC("domif-getlink", S.xml->name, S.tap, NULL);
         CMD_OK(g);
         E2E_CHECK(g_str_has_suffix(g->out, " down\n"), "getlink: %s", g->out);
     }
@@ -400,7 +318,7 @@ test_setlink(void)
     E2E_CHECK_NO_ERROR(error, "carrier");
     E2E_CHECK(g_strcmp0(down, "0") == 0, "carrier after setlink down: '%s'", down);
     {
-        g_autoptr(E2eCmdResult) r = vnic("domif-setlink", S.xml->name, MAC1, "up", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("domif-setlink", S.xml->name, MAC1, "up", NULL);
         CMD_OK(r);
     }
     up = guest_carrier(S.ifname, &error);
@@ -417,11 +335,11 @@ test_stat_addr(void)
     NEED_BOOTED();
     cmd = g_strdup_printf("ip addr add 10.96.0.2/24 dev %s && ip link set %s up && "
                           "busybox ping -c 3 -W 2 10.96.0.1", S.ifname, S.ifname);
-    E2E_CHECK(guest_run(cmd, NULL, &error), "%s", error->message);
+    E2E_CHECK(e2e_guest_run_ok(S.console, cmd, 60, NULL, &error), "%s", error->message);
     S.guest_ip = TRUE;
     {
-        g_autoptr(E2eCmdResult) r = vnic("domifstat", S.xml->name, S.tap, NULL);
-        g_autoptr(E2eCmdResult) j = vnic("domifstat", S.xml->name, MAC1, "--json", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("domifstat", S.xml->name, S.tap, NULL);
+        g_autoptr(E2eCmdResult) j = VNIC("domifstat", S.xml->name, MAC1, "--json", NULL);
         g_autoptr(JsonNode) node = NULL;
         JsonObject *o;
         g_autofree char *rx = g_strdup_printf("%s rx_packets ", S.tap);
@@ -440,8 +358,8 @@ test_stat_addr(void)
                   "domifstat --json:\n%s", j->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("domifaddr", S.xml->name, NULL);
-        g_autoptr(E2eCmdResult) agent = vnic("domifaddr", S.xml->name, "--source", "agent", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("domifaddr", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) agent = VNIC("domifaddr", S.xml->name, "--source", "agent", NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, MAC1) && strstr(r->out, "ipv4") && strstr(r->out, "10.96.0.2/0"),
                   "domifaddr:\n%s", r->out);
@@ -457,32 +375,32 @@ test_tune(void)
 
     NEED_BOOTED();
     {
-        g_autoptr(E2eCmdResult) r = vnic("domiftune", S.xml->name, S.tap, "--inbound",
+        g_autoptr(E2eCmdResult) r = VNIC("domiftune", S.xml->name, S.tap, "--inbound",
                                          "1000,2000,256", NULL);
         g_autoptr(E2eCmdResult) tc = NULL;
         g_autoptr(E2eCmdResult) show = NULL;
         CMD_OK(r);
-        tc = run("tc", "class", "show", "dev", S.tap, NULL);
+        tc = RUN("tc", "class", "show", "dev", S.tap, NULL);
         CMD_OK(tc);
         E2E_CHECK(strstr(tc->out, "rate 8Mbit ceil 16Mbit burst 256Kb"),
                   "tc class show dev %s:\n%s", S.tap, tc->out);
-        show = vnic("domiftune", S.xml->name, S.tap, NULL);
+        show = VNIC("domiftune", S.xml->name, S.tap, NULL);
         CMD_OK(show);
         E2E_CHECK(strstr(show->out, "inbound.average: 1000\ninbound.peak   : 2000\n"
                                     "inbound.burst  : 256\noutbound.average: 0\n"),
                   "domiftune:\n%s", show->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("domiftune", S.xml->name, S.tap, "--outbound", "500",
+        g_autoptr(E2eCmdResult) r = VNIC("domiftune", S.xml->name, S.tap, "--outbound", "500",
                                          NULL);
         g_autoptr(E2eCmdResult) filter = NULL;
         g_autoptr(E2eCmdResult) in = NULL;
         CMD_OK(r);
         ifb = g_strdup_printf("vifb%u", if_nametoindex(S.tap));
-        filter = run("tc", "filter", "show", "dev", S.tap, "parent", "ffff:", NULL);
+        filter = RUN("tc", "filter", "show", "dev", S.tap, "parent", "ffff:", NULL);
         CMD_OK(filter);
         if (e2e_netns_has_link(ifb)) {
-            g_autoptr(E2eCmdResult) c = run("tc", "class", "show", "dev", ifb, NULL);
+            g_autoptr(E2eCmdResult) c = RUN("tc", "class", "show", "dev", ifb, NULL);
             CMD_OK(c);
             E2E_CHECK(strstr(c->out, "rate 4Mbit"), "tc class show dev %s:\n%s", ifb, c->out);
         } else {
@@ -490,15 +408,15 @@ test_tune(void)
                       filter->out);
         }
         /* the inbound shaping stayed */
-        in = run("tc", "class", "show", "dev", S.tap, NULL);
+        in = RUN("tc", "class", "show", "dev", S.tap, NULL);
         E2E_CHECK(strstr(in->out, "rate 8Mbit"), "inbound lost:\n%s", in->out);
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("domiftune", S.xml->name, S.tap, "--inbound", "0",
+        g_autoptr(E2eCmdResult) r = VNIC("domiftune", S.xml->name, S.tap, "--inbound", "0",
                                          "--outbound", "0", NULL);
         g_autoptr(E2eCmdResult) q = NULL;
         CMD_OK(r);
-        q = run("tc", "qdisc", "show", "dev", S.tap, NULL);
+        q = RUN("tc", "qdisc", "show", "dev", S.tap, NULL);
         E2E_CHECK(!strstr(q->out, "htb") && !strstr(q->out, "ingress"), "tc qdisc show:\n%s",
                   q->out);
         E2E_CHECK(!e2e_netns_has_link(ifb), "%s outlived --outbound 0", ifb);
@@ -509,10 +427,10 @@ static void
 test_update_device(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *model = write_tmp("model.xml",
+    g_autofree char *model = e2e_tmp_file("verbs", "model.xml",
         "<interface type='bridge'><mac address='" MAC1 "'/><source bridge='brA'/>"
         "<model type='e1000'/></interface>");
-    g_autofree char *move = write_tmp("move.xml",
+    g_autofree char *move = e2e_tmp_file("verbs", "move.xml",
         "<interface type='bridge'><mac address='" MAC1 "'/><source bridge='brB'/>"
         "<model type='virtio'/></interface>");
     g_autofree char *master = NULL, *cmd = NULL;
@@ -520,28 +438,28 @@ test_update_device(void)
     NEED_BOOTED();
     NEED(S.guest_ip, "/e2e/verbs/stat-addr");
     {
-        g_autoptr(E2eCmdResult) r = vnic("update-device", S.xml->name, model, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("update-device", S.xml->name, model, NULL);
         CMD_EXIT(r, 1, "the model of running NIC");
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("update-device", S.xml->name, move, "--live", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("update-device", S.xml->name, move, "--live", NULL);
         g_autoptr(E2eCmdResult) x = NULL;
         CMD_OK(r);
         E2E_CHECK(g_strcmp0(r->out, "Device updated successfully\n") == 0, "%s", r->out);
-        master = master_of(S.tap);
+        master = e2e_netns_master_of(S.tap);
         E2E_CHECK(g_strcmp0(master, "brB") == 0, "%s is on '%s', not brB", S.tap, master);
-        x = vnic("dumpxml", S.xml->name, NULL);
+        x = VNIC("dumpxml", S.xml->name, NULL);
         CMD_OK(x);
         E2E_CHECK(strstr(x->out, "<source bridge='brB'/>"), "dumpxml:\n%s", x->out);
     }
     {
-        g_autoptr(E2eCmdResult) r1 = run("ip", "addr", "flush", "dev", "brA", NULL);
-        g_autoptr(E2eCmdResult) r2 = run("ip", "addr", "add", "10.96.0.1/24", "dev", "brB", NULL);
+        g_autoptr(E2eCmdResult) r1 = RUN("ip", "addr", "flush", "dev", "brA", NULL);
+        g_autoptr(E2eCmdResult) r2 = RUN("ip", "addr", "add", "10.96.0.1/24", "dev", "brB", NULL);
         CMD_OK(r1);
         CMD_OK(r2);
     }
     cmd = g_strdup("busybox ping -c 3 -W 2 10.96.0.1");
-    E2E_CHECK(guest_run(cmd, NULL, &error), "ping through brB: %s", error->message);
+    E2E_CHECK(e2e_guest_run_ok(S.console, cmd, 60, NULL, &error), "ping through brB: %s", error->message);
 }
 
 static void
@@ -549,30 +467,30 @@ test_suspend_resume(void)
 {
     NEED_BOOTED();
     {
-        g_autoptr(E2eCmdResult) r = vnic("suspend", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("suspend", S.xml->name, NULL);
         g_autoptr(E2eCmdResult) st = NULL;
         g_autoptr(E2eCmdResult) q = NULL;
         g_autoptr(E2eCmdResult) again = NULL;
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "suspended"), "%s", r->out);
-        st = vnic("domstate", S.xml->name, NULL);
+        st = VNIC("domstate", S.xml->name, NULL);
         CMD_OK(st);
         E2E_CHECK(g_strcmp0(st->out, "paused\n") == 0, "domstate: %s", st->out);
-        q = vnic("qemu-monitor-command", S.xml->name, "query-status", NULL);
+        q = VNIC("qemu-monitor-command", S.xml->name, "query-status", NULL);
         CMD_OK(q);
         E2E_CHECK(strstr(q->out, "\"running\":false"), "query-status: %s", q->out);
-        again = vnic("suspend", S.xml->name, NULL);
+        again = VNIC("suspend", S.xml->name, NULL);
         CMD_EXIT(again, 1, "InvalidState");
     }
     {
-        g_autoptr(E2eCmdResult) r = vnic("resume", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("resume", S.xml->name, NULL);
         g_autoptr(E2eCmdResult) q = NULL;
         g_autoptr(E2eCmdResult) hmp = NULL;
         CMD_OK(r);
-        q = vnic("qemu-monitor-command", S.xml->name, "{\"execute\": \"query-status\"}", NULL);
+        q = VNIC("qemu-monitor-command", S.xml->name, "{\"execute\": \"query-status\"}", NULL);
         CMD_OK(q);
         E2E_CHECK(strstr(q->out, "\"running\":true"), "query-status: %s", q->out);
-        hmp = vnic("qemu-monitor-command", S.xml->name, "--hmp", "info", "network", NULL);
+        hmp = VNIC("qemu-monitor-command", S.xml->name, "--hmp", "info", "network", NULL);
         CMD_OK(hmp);
         E2E_CHECK(strstr(hmp->out, "net0"), "info network:\n%s", hmp->out);
     }
@@ -585,7 +503,7 @@ test_reboot(void)
 
     NEED_BOOTED();
     {
-        g_autoptr(E2eCmdResult) r = vnic("reboot", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("reboot", S.xml->name, NULL);
         CMD_OK(r);
     }
     E2E_CHECK(e2e_console_wait_for(S.console, "VNIC-GUEST-READY", 120, NULL, &error),
@@ -605,7 +523,7 @@ test_console(void)
                              "'%s' -c '%s' console '%s'", e2e_vnic_binary(),
                              e2e_daemon_socket(S.daemon), S.xml->name);
     {
-        g_autoptr(E2eCmdResult) r = run("sh", "-c", script, NULL);
+        g_autoptr(E2eCmdResult) r = RUN("sh", "-c", script, NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "con-42"), "console output:\n%s", r->out);
         E2E_CHECK(strstr(r->err, "Escape character is ^]"), "console stderr:\n%s", r->err);
@@ -623,7 +541,7 @@ test_create(void)
     xml = e2e_xml_prepare("examples/cloudstack-pc.xml", "transient", &error);
     E2E_CHECK_NO_ERROR(error, "the transient copy");
     {
-        g_autoptr(E2eCmdResult) r = vnic("create", xml->xml_path, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("create", xml->xml_path, NULL);
         g_autoptr(E2eCmdResult) st = NULL;
         g_autoptr(E2eCmdResult) info = NULL;
         g_autoptr(E2eCmdResult) again = NULL;
@@ -631,24 +549,24 @@ test_create(void)
         g_autofree char *want = g_strdup_printf("Domain '%s' created from ", xml->name);
         CMD_OK(r);
         E2E_CHECK(g_str_has_prefix(r->out, want), "create: %s", r->out);
-        st = vnic("domstate", xml->name, NULL);
+        st = VNIC("domstate", xml->name, NULL);
         CMD_OK(st);
         E2E_CHECK(g_strcmp0(st->out, "running\n") == 0, "domstate: %s", st->out);
-        info = vnic("dominfo", xml->name, NULL);
+        info = VNIC("dominfo", xml->name, NULL);
         E2E_CHECK(strstr(info->out, "Persistent:     no\n"), "dominfo:\n%s", info->out);
-        again = vnic("create", xml->xml_path, NULL);
+        again = VNIC("create", xml->xml_path, NULL);
         CMD_EXIT(again, 1, "DomainExists");
-        mark = vnic("autostart", xml->name, NULL);
+        mark = VNIC("autostart", xml->name, NULL);
         CMD_EXIT(mark, 1, "transient");
     }
     {
-        g_autoptr(E2eCmdResult) d = vnic("destroy", xml->name, NULL);
+        g_autoptr(E2eCmdResult) d = VNIC("destroy", xml->name, NULL);
         g_autoptr(E2eCmdResult) list = NULL;
         gint64 deadline = e2e_deadline(10);
         CMD_OK(d);
         do {
             g_clear_pointer(&list, e2e_cmd_result_free);
-            list = vnic("list", "--all", "--name", NULL);
+            list = VNIC("list", "--all", "--name", NULL);
         } while (list->status == 0 && strstr(list->out, xml->name) &&
                  (g_usleep(200 * 1000), e2e_ms_left(deadline) > 0));
         CMD_OK(list);
@@ -668,27 +586,27 @@ test_autostart(void)
     NEED_BOOTED();
     g_clear_pointer(&S.console, e2e_console_free);
     {
-        g_autoptr(E2eCmdResult) r = vnic("autostart", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("autostart", S.xml->name, NULL);
         g_autoptr(E2eCmdResult) info = NULL;
         g_autoptr(E2eCmdResult) d = NULL;
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "marked as autostarted"), "%s", r->out);
-        info = vnic("dominfo", S.xml->name, "--json", NULL);
+        info = VNIC("dominfo", S.xml->name, "--json", NULL);
         E2E_CHECK(strstr(info->out, "\"autostart\" : true"), "dominfo --json:\n%s", info->out);
-        d = vnic("destroy", S.xml->name, NULL);
+        d = VNIC("destroy", S.xml->name, NULL);
         CMD_OK(d);
     }
     E2E_CHECK(e2e_daemon_restart(S.daemon, &error), "restart: %s", error->message);
     deadline = e2e_deadline(60);
     do {
-        g_autoptr(E2eCmdResult) st = vnic("domstate", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) st = VNIC("domstate", S.xml->name, NULL);
         running = st->status == 0 && g_strcmp0(st->out, "running\n") == 0;
         if (!running)
             g_usleep(500 * 1000);
     } while (!running && e2e_ms_left(deadline) > 0);
     E2E_CHECK(running, "not autostarted by the restarted vnicd");
     {
-        g_autoptr(E2eCmdResult) r = vnic("autostart", S.xml->name, "--disable", NULL);
+        g_autoptr(E2eCmdResult) r = VNIC("autostart", S.xml->name, "--disable", NULL);
         CMD_OK(r);
         E2E_CHECK(strstr(r->out, "unmarked as autostarted"), "%s", r->out);
     }
@@ -703,8 +621,8 @@ test_cleanup(void)
     NEED(S.daemon != NULL, "/e2e/verbs/start");
     g_clear_pointer(&S.console, e2e_console_free);
     if (S.xml) {
-        g_autoptr(E2eCmdResult) d = vnic("destroy", S.xml->name, NULL);
-        g_autoptr(E2eCmdResult) u = vnic("undefine", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) d = VNIC("destroy", S.xml->name, NULL);
+        g_autoptr(E2eCmdResult) u = VNIC("undefine", S.xml->name, NULL);
         CMD_OK(u);
     }
     E2E_CHECK(e2e_daemon_stop(S.daemon, &code, &error), "stop: %s", error->message);
