@@ -396,31 +396,13 @@ restore_link_set(GObject *source, GAsyncResult *res, gpointer data)
     step_end(s);
 }
 
-/* The carrier a working backend gives: asked up and, for a macvtap, its
- * lower device oper-up.  A lower device often comes back down and goes up
- * a moment later; raising the carrier at once and dropping it again would
- * cost the guest a second (its linkwatch takes a second link change
- * within one second as not urgent). */
-static gboolean
-backend_carrier(VnicNic *nic)
-{
-    VnicConfDevice *dev = nic_device(nic);
-    VnicHostLinkInfo lower;
-
-    if (!nic->admin_up || !dev)
-        return nic->admin_up;
-    if (vnic_conf_nic_backend_type(dev->nic) != VNIC_CONF_NIC_DIRECT)
-        return TRUE;
-    return present(nic->dom->daemon->link_watch, dev->nic->source, &lower) && lower.oper_up;
-}
-
 /* The new backend is in QEMU: the carrier as it should be, then PLUGGED. */
 static void
 restore_carrier(Step *s)
 {
     VnicNic *nic = s->nic;
 
-    s->up = backend_carrier(nic);
+    s->up = nic->admin_up;
     vnic_qemu_set_link_async(qmp_of(nic), nic->alias, s->up, NULL, restore_link_set, s);
 }
 
