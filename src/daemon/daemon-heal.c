@@ -516,24 +516,6 @@ choose_name(VnicHostLinkWatch *watch, VnicConfNic *nic)
         g_clear_pointer(&nic->target_dev, g_free);
 }
 
-/* Deletes the NIC's old links (a dead tap, the ifb shaping it): the new
- * backend brings its own. */
-static void
-drop_links(VnicDomain *dom, const char *alias)
-{
-    for (guint i = dom->links->len; i > 0; i--) {
-        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
-        g_autoptr(GError) error = NULL;
-
-        if (g_strcmp0(o->alias, alias) != 0)
-            continue;
-        if (vnic_host_link_delete(o->link, &error))
-            g_ptr_array_remove_index(dom->links, i - 1);
-        else
-            g_warning("domain '%s': NIC %s: %s", dom->name, alias, error->message);
-    }
-}
-
 /* A new host backend for @dev: into the ledger, its name into the live
  * definition, its fds into @s. */
 static gboolean
@@ -543,7 +525,8 @@ new_backend(Step *s, VnicConfDevice *dev, GError **error)
     g_autoptr(VnicHostBackend) backend = NULL;
     g_autofree char *old_name = g_strdup(dev->nic->target_dev);
 
-    drop_links(dom, s->nic->alias);
+    /* the old links (a dead tap, the ifb shaping it): the new backend brings its own */
+    vnic_domain_delete_nic_links(dom, s->nic->alias);
     choose_name(dom->daemon->link_watch, dev->nic);
     if (!(backend = vnic_host_backend_create(dev->nic, error))) {
         g_free(dev->nic->target_dev);

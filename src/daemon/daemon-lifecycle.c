@@ -81,6 +81,22 @@ vnic_domain_delete_links(VnicDomain *dom)
     return ok;
 }
 
+void
+vnic_domain_delete_nic_links(VnicDomain *dom, const char *alias)
+{
+    for (guint i = dom->links->len; i > 0; i--) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
+        g_autoptr(GError) error = NULL;
+
+        if (g_strcmp0(o->alias, alias) != 0)
+            continue;
+        if (vnic_host_link_delete(o->link, &error))
+            g_ptr_array_remove_index(dom->links, i - 1);
+        else
+            g_warning("domain '%s': NIC %s: %s", dom->name, alias, error->message);
+    }
+}
+
 /* The name of @dom's cgroup: its name, unless that cannot be a directory. */
 static const char *
 cgroup_name(const VnicDomain *dom)

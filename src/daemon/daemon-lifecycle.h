@@ -11,6 +11,11 @@
  * could not be deleted (it stays in the ledger). */
 gboolean vnic_domain_delete_links(VnicDomain *dom);
 
+/* Deletes every link in @dom's ledger that NIC @alias owns (its tap or
+ * macvtap, an ifb shaping its <outbound>); one that cannot be deleted
+ * stays in the ledger, with a warning. */
+void vnic_domain_delete_nic_links(VnicDomain *dom, const char *alias);
+
 /* Back to shut off after QEMU is gone: links, status file, run dir. */
 void vnic_domain_cleanup(VnicDomain *dom);
 /* Records @link (copied) in the ledger as the NIC @alias's. */

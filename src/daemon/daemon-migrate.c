@@ -168,23 +168,6 @@ vnic_migrate_unregister(VnicDomain *dom)
         g_idle_add(free_unregistered, dom);
 }
 
-/* Deletes the ledger's links of NIC @alias. */
-static void
-delete_nic_links(VnicDomain *dom, const char *alias)
-{
-    for (guint i = dom->links->len; i > 0; i--) {
-        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
-        g_autoptr(GError) error = NULL;
-
-        if (g_strcmp0(o->alias, alias) != 0)
-            continue;
-        if (vnic_host_link_delete(o->link, &error))
-            g_ptr_array_remove_index(dom->links, i - 1);
-        else
-            g_warning("domain '%s': %s", dom->name, error->message);
-    }
-}
-
 void
 vnic_migrate_nics_gone(VnicDomain *dom, const char *reason)
 {
@@ -201,7 +184,7 @@ vnic_migrate_nics_gone(VnicDomain *dom, const char *reason)
         const char *alias = g_ptr_array_index(aliases, i);
         VnicNic *nic = vnic_domain_get_nic(dom, alias);
 
-        delete_nic_links(dom, alias);
+        vnic_domain_delete_nic_links(dom, alias);
         if (nic)
             vnic_nic_set_state(nic, VNIC_NIC_GONE, NULL, reason);
     }

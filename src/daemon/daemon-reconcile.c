@@ -25,18 +25,7 @@ vnic_domain_forget_nic(VnicDomain *dom, VnicConfDevice *dev, const char *initiat
     json_object_set_string_member(ev, "address", addr ? addr : "");
     json_object_set_string_member(ev, "initiator", initiator);
     vnic_domain_clear_unmanaged(dom, dev);
-    /* every link of the NIC: its tap or macvtap, and an ifb for <outbound> */
-    for (guint i = dom->links->len; i > 0; i--) {
-        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
-        g_autoptr(GError) error = NULL;
-
-        if (g_strcmp0(o->alias, dev->alias) != 0)
-            continue;
-        if (vnic_host_link_delete(o->link, &error))
-            g_ptr_array_remove_index(dom->links, i - 1);
-        else
-            g_warning("domain '%s': %s", dom->name, error->message);
-    }
+    vnic_domain_delete_nic_links(dom, dev->alias);
     {
         VnicNic *nic = vnic_domain_get_nic(dom, dev->alias);
         if (nic)
@@ -140,11 +129,7 @@ reconcile_records(VnicDomain *dom)
 
         g_message("domain '%s': %s was being attached when vnicd stopped; undoing it", dom->name,
                   alias);
-        for (guint j = dom->links->len; j > 0; j--) {
-            VnicOwnedLink *o = g_ptr_array_index(dom->links, j - 1);
-            if (g_strcmp0(o->alias, alias) == 0 && vnic_host_link_delete(o->link, NULL))
-                g_ptr_array_remove_index(dom->links, j - 1);
-        }
+        vnic_domain_delete_nic_links(dom, alias);
         vnic_nic_set_state(nic, VNIC_NIC_GONE, NULL, "vnicd stopped during its attach");
     }
 }
