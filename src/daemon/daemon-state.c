@@ -20,6 +20,7 @@
 #include "daemon/daemon-nic.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
 
@@ -133,6 +134,29 @@ load_config_file(const char *path, GError **error)
     return def;
 }
 
+/* vnic_state_write_file() writes NAME.xml.XXXXXX (g_file_set_contents)
+ * beside NAME.xml and renames it over: a vnicd killed between the two
+ * leaves the temp file behind, for ever.  Only vnicd writes these dirs and
+ * it is starting, so any such file is stale. */
+static void
+remove_stale_temp_files(const char *base, const char *sub)
+{
+    g_autofree char *dir_path = g_build_filename(base, sub, NULL);
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+    const char *file;
+
+    while (dir && (file = g_dir_read_name(dir))) {
+        const char *dot = g_strrstr(file, ".xml.");
+        g_autofree char *path = NULL;
+
+        if (!dot || strlen(dot) != strlen(".xml.XXXXXX"))
+            continue;
+        path = g_build_filename(dir_path, file, NULL);
+        g_message("removing %s, left by a vnicd killed while writing it", path);
+        g_unlink(path);
+    }
+}
+
 /* Reads every config, then re-attaches to or cleans up after every domain
  * that has a status file.  A broken file is skipped with a warning; the
  * daemon still starts. */
@@ -143,6 +167,10 @@ vnic_state_load(VnicDaemon *daemon, GError **error)
     g_autoptr(GDir) dir = NULL;
     const char *file;
 
+    remove_stale_temp_files(daemon->opts.state_dir, "domains");
+    remove_stale_temp_files(daemon->opts.run_dir, "domains");
+    remove_stale_temp_files(daemon->opts.state_dir, "networks");
+    remove_stale_temp_files(daemon->opts.run_dir, "networks");
     /* networks first: autostart ones are active before any guest re-attaches */
     if (!vnic_networks_load(daemon, error))
         return FALSE;
