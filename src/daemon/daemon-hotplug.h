@@ -30,6 +30,11 @@ void vnic_hotplug_remember(VnicDomain *dom, const VnicConfDevice *dev);
 void vnic_domain_attach_job(VnicDomain *dom, VnicApiRequest *request);
 void vnic_domain_detach_job(VnicDomain *dom, VnicApiRequest *request);
 
+/* After a restart: NIC @alias is recorded unplugging and QEMU still has
+ * it; device_del goes (again), since vnicd may have died between recording
+ * the intent and sending it.  Its DEVICE_DELETED completes the unplug. */
+void vnic_domain_resume_unplug(VnicDomain *dom, const char *alias);
+
 /* Ends unplugs still waiting when QEMU is gone. */
 void vnic_domain_abort_unplugs(VnicDomain *dom);
 

@@ -7,6 +7,7 @@
  * has is forgotten exactly as if its DEVICE_DELETED had arrived.  NICs
  * behind a root port the guest has not enumerated yet are not judged.
  */
+#include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-lifecycle.h"
 #include "daemon/daemon-nic.h"
 #include "qemu/qemu-hub.h"
@@ -134,6 +135,21 @@ reconcile_records(VnicDomain *dom)
     }
 }
 
+/* An unplug recorded but maybe never sent (vnicd died between writing
+ * 'unplugging' and device_del) would wait for ever: it is completed.  QEMU
+ * still has these NICs (the ones it lost were forgotten above). */
+static void
+resume_unplugs(VnicDomain *dom)
+{
+    g_autoptr(GPtrArray) nics = vnic_domain_nics(dom);
+
+    for (guint i = 0; i < nics->len; i++) {
+        VnicNic *nic = g_ptr_array_index(nics, i);
+        if (nic->state == VNIC_NIC_UNPLUGGING)
+            vnic_domain_resume_unplug(dom, nic->alias);
+    }
+}
+
 static void
 query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -171,6 +187,7 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
         }
     }
     reconcile_records(dom);
+    resume_unplugs(dom);
     if (!vnic_state_write_status(dom, &error))
         g_warning("domain '%s': writing status: %s", dom->name, error->message);
     vnic_domain_heal(dom);

@@ -339,6 +339,31 @@ on_device_event(VnicQmpClient *client, const char *event, JsonObject *data, gint
         unplug_refused(dom, alias);
 }
 
+static void
+resumed_device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree char *what = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    /* "already in the process of unplug": the first one did go out */
+    if (!ret)
+        g_debug("%s: device_del again: %s", what, error->message);
+}
+
+void
+vnic_domain_resume_unplug(VnicDomain *dom, const char *alias)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+
+    g_message("domain '%s': %s was being unplugged when vnicd stopped: device_del again",
+              dom->name, alias);
+    json_object_set_string_member(args, "id", alias);
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(dom->process), "device_del", args,
+                                  NULL, 0, 5000, NULL, resumed_device_del_sent,
+                                  g_strdup_printf("domain '%s': %s", dom->name, alias));
+}
+
 /* QEMU is gone: unplugs still waiting end with it. */
 void
 vnic_domain_abort_unplugs(VnicDomain *dom)
