@@ -378,6 +378,133 @@ test_kills(void)
               S.defects->len, S.seed, (char *)g_ptr_array_index(S.defects, 0));
 }
 
+/* ---- a heal racing the guest's eject ------------------------------------------------ */
+
+/* Runs @cmd in @g and returns its output stripped, or NULL (a failed check). */
+static char *
+guest_out(Guest *g, const char *cmd)
+{
+    g_autoptr(GError) error = NULL;
+    char *out = NULL;
+
+    if (!e2e_guest_run_ok(g->console, cmd, 30, &out, &error)) {
+        g_test_message("guest: %s", error->message);
+        return NULL;
+    }
+    return g_strstrip(out);
+}
+
+/* Whether the status file of @g says @needle, polled every 0.5 ms. */
+static gboolean
+status_says(Guest *g, const char *needle, double timeout_s)
+{
+    g_autofree char *file = g_strconcat(g->xml->name, ".xml", NULL);
+    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
+    gint64 deadline = e2e_deadline(timeout_s);
+
+    do {
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, needle))
+            return TRUE;
+        g_usleep(500);
+    } while (e2e_ms_left(deadline) > 0);
+    return FALSE;
+}
+
+/* Whether the guest still has a NIC with @mac. */
+static gboolean
+guest_has(Guest *g, const char *mac)
+{
+    g_autofree char *cmd = g_strdup_printf("cat /sys/class/net/*/address | grep -qx %s && echo yes "
+                                           "|| echo no", mac);
+    g_autofree char *out = guest_out(g, cmd);
+    return !out || strcmp(out, "no") != 0;
+}
+
+/* One round: a direct NIC (on a hub: the default) hot-plugged; its macvtap
+ * deleted, so vnicd heals it (a new macvtap, swapped in on the hub: a QMP
+ * sequence of netdev_del, getfd, netdev_add).  As soon as the status file
+ * says the restore began, vnicd is stopped (SIGSTOP: a daemon the
+ * scheduler left behind) and the guest ejects the NIC (its slot's power
+ * off); vnicd continues once the guest let go, and finds the rest of its
+ * swap and the guest's DEVICE_DELETED together.  Then the invariant: no
+ * netdev of the new backend in QEMU, no macvtap outside a ledger.
+ * @hit: whether vnicd was caught mid-restore. */
+static gboolean
+heal_eject_round(Guest *g, guint round, gboolean *hit)
+{
+    g_autofree char *mac = g_strdup_printf("52:54:5b:00:00:%02x", round);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) node = e2e_daemon_vnic_json(S.daemon, &error, "attach-interface",
+                                                    g->xml->name, "--type", "direct", "--source",
+                                                    LOWER, "--mac", mac, "--json", NULL);
+    JsonObject *ret = node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    const char *address = ret ? e2e_json_get_string(ret, "address") : NULL;
+    const char *target = ret ? e2e_json_get_string(ret, "target") : NULL;
+    const char *alias = ret ? e2e_json_get_string(ret, "alias") : NULL;
+    g_autofree char *ifname = NULL, *slot_addr = NULL, *find = NULL, *slot = NULL;
+    g_autofree char *eject = NULL, *when = NULL, *restoring = NULL;
+    GPid vnicd = e2e_daemon_pid(S.daemon);
+    gint64 deadline;
+
+    *hit = FALSE;
+    if (!address || !target || !alias || strlen(address) != 12) {
+        g_test_message("attach for round %u: %s", round, error ? error->message : "odd reply");
+        return FALSE;
+    }
+    if (!(ifname = e2e_guest_ifname(g->console, mac, 60, &error))) {
+        g_test_message("round %u: the guest never saw %s: %s", round, mac, error->message);
+        return FALSE;
+    }
+    slot_addr = g_strndup(address, 10);
+    find = g_strdup_printf("for s in /sys/bus/pci/slots/*; do [ \"$(cat $s/address)\" = %s ] "
+                           "&& echo ${s##*/}; done; true", slot_addr);
+    if (!(slot = guest_out(g, find)) || !*slot || strchr(slot, '\n'))
+        return FALSE;
+    eject = g_strdup_printf("echo 0 > /sys/bus/pci/slots/%s/power", slot);
+    restoring = g_strdup_printf("alias='%s' state='restoring'", alias);
+    {
+        const char *const argv[] = { "ip", "link", "del", target, NULL };
+        g_autoptr(E2eCmd) del = e2e_cmd_spawn(argv);
+        gboolean seen = status_says(g, restoring, 10);
+
+        if (seen)
+            kill(vnicd, SIGSTOP);
+        *hit = seen && status_says(g, restoring, 0);
+        g_autoptr(E2eCmdResult) r = e2e_cmd_finish(g_steal_pointer(&del), 30);
+    }
+    if (!guest_out(g, eject)) {
+        kill(vnicd, SIGCONT);
+        return FALSE;
+    }
+    deadline = e2e_deadline(20);
+    while (guest_has(g, mac) && e2e_ms_left(deadline) > 0)
+        g_usleep(100 * 1000);
+    kill(vnicd, SIGCONT);
+    when = g_strdup_printf("heal-eject round %u (%s %s, vnicd stopped %s)", round, alias, mac,
+                           *hit ? "mid-restore" : "after the restore");
+    return check_invariant(when);
+}
+
+static void
+test_heal_eject(void)
+{
+    NEED_START();
+    guint rounds = env_uint("VNIC_SOAK_HEAL_EJECTS", 3), failed = 0, hits = 0;
+    guint before = S.defects->len;
+
+    for (guint r = 0; r < rounds; r++) {
+        gboolean hit = FALSE;
+        if (!heal_eject_round(&S.guests[0], r, &hit))
+            failed++;
+        hits += hit;
+    }
+    g_test_message("heal-eject: %u of %u rounds caught vnicd mid-restore", hits, rounds);
+    E2E_CHECK(failed == 0, "%u of %u rounds failed: %s", failed, rounds,
+              S.defects->len > before ? (char *)g_ptr_array_index(S.defects, before)
+                                      : "see the messages");
+}
+
 static void
 test_cleanup(void)
 {
@@ -439,6 +566,7 @@ main(int argc, char **argv)
             S.seed, S.n_guests, S.kills_wanted);
     g_test_add_func("/e2e/soak/start", test_start);
     g_test_add_func("/e2e/soak/kills", test_kills);
+    g_test_add_func("/e2e/soak/heal-eject", test_heal_eject);
     g_test_add_func("/e2e/soak/cleanup", test_cleanup);
     int rc = e2e_finish();
     print_summary();
