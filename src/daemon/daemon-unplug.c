@@ -255,18 +255,65 @@ netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
         complete(c);
 }
 
-/* DEVICE_DELETED for one of our NICs: finish its unplug. */
+static void remove_released(VnicDomain *dom, const char *alias);
+
+/* The NIC a released-while-healing unplug waits for, by name: the domain
+ * or the NIC may be gone by the time the heal step ends. */
+typedef struct {
+    VnicDaemon *daemon;
+    char *domain;
+    char *alias;
+} Released;
+
+static gboolean
+released_after_step(gpointer data)
+{
+    Released *r = data;
+    VnicDomain *dom = g_hash_table_lookup(r->daemon->domains, r->domain);
+
+    if (dom && dom->process && dom->live)
+        remove_released(dom, r->alias);
+    g_free(r->domain);
+    g_free(r->alias);
+    g_free(r);
+    return G_SOURCE_REMOVE;
+}
+
+/* DEVICE_DELETED for one of our NICs: finish its unplug.  A heal step in
+ * flight (a new backend going in: netdev_add of host<id> and its hubport)
+ * is let finish first: removing the netdevs in the middle of its QMP
+ * sequence would leave the new backend's netdev in QEMU, holding the new
+ * tap, and the id could never be used again. */
 static void
 device_deleted(VnicDomain *dom, const char *alias)
 {
-    Completion *c;
-    VnicConfDevice *dev;
     VnicNic *nic;
 
-    if (!dom->process || !(dev = find_by_alias(dom->live, alias)))
+    if (!dom->process || !find_by_alias(dom->live, alias))
         return;
     if ((nic = vnic_domain_get_nic(dom, alias)) && nic->state != VNIC_NIC_UNPLUGGING)
         vnic_nic_set_state(nic, VNIC_NIC_UNPLUGGING, NULL, "the guest released it");
+    if (nic && nic->busy) {
+        Released *r = g_new0(Released, 1);
+
+        r->daemon = dom->daemon;
+        r->domain = g_strdup(dom->name);
+        r->alias = g_strdup(alias);
+        vnic_nic_when_idle(nic, released_after_step, r);
+        return;
+    }
+    remove_released(dom, alias);
+}
+
+/* The released NIC's netdevs and links go, then it leaves the definition. */
+static void
+remove_released(VnicDomain *dom, const char *alias)
+{
+    Completion *c;
+    VnicConfDevice *dev = find_by_alias(dom->live, alias);
+
+    if (!dev)
+        return;
     c = g_new0(Completion, 1);
     c->dom = dom;
     c->alias = g_strdup(alias);
