@@ -267,6 +267,14 @@ plug_live(Attach *a, GError **error)
         nic->admin_up = nic->carrier = a->dev->nic->link_up != VNIC_TRISTATE_NO;
     }
     vnic_domain_warn_vhost(dom, dom->live, a->dev);
+    /* in the live definition and the status before its host link exists: a
+     * vnicd killed while the link is being made finds the NIC (its MAC, its
+     * lower device) after its restart, and with it a macvtap the ledger
+     * never got (daemon-reconcile.c) */
+    g_ptr_array_add(dom->live->devices, a->dev);
+    a->in_live = TRUE;
+    if (!vnic_state_write_status(dom, error))
+        return FALSE;
     t0 = g_get_monotonic_time();
     /* vhost-user: no host link, QEMU opens the socket (chardev-add) */
     if (a->dev->nic->type != VNIC_CONF_NIC_VHOSTUSER) {
@@ -284,11 +292,8 @@ plug_live(Attach *a, GError **error)
     a->backend_us = g_get_monotonic_time() - t0;
     if (backend)
         vnic_nic_set_state(attach_nic(a), VNIC_NIC_BACKEND_READY, NULL, NULL);
-    /* in the live definition and the status before QEMU hears of it: a
-     * vnicd killed from here on finds the NIC after its restart and asks
-     * QEMU whether it got it (daemon-reconcile.c) */
-    g_ptr_array_add(dom->live->devices, a->dev);
-    a->in_live = TRUE;
+    /* its link in the ledger before QEMU hears of it: a vnicd killed from
+     * here on asks QEMU whether it got the NIC (daemon-reconcile.c) */
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */

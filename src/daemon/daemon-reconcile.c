@@ -150,6 +150,58 @@ resume_unplugs(VnicDomain *dom)
     }
 }
 
+/* Whether some domain's ledger has link @ifindex. */
+static gboolean
+in_a_ledger(VnicDaemon *daemon, guint ifindex)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VnicDomain *d = value;
+        for (guint i = 0; d->links && i < d->links->len; i++) {
+            const VnicOwnedLink *o = g_ptr_array_index(d->links, i);
+            if (o->link->ifindex == ifindex)
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* A vnicd killed between creating a direct NIC's macvtap (an attach, or a
+ * heal's new backend) and writing it to the ledger left it behind, and a
+ * new one with that MAC on that lower device would be refused (the kernel
+ * has each MAC once per lower device).  It is found by the NIC's MAC (given
+ * at creation; not in passthrough mode, where the lower device's MAC
+ * changes) and deleted, unless a ledger has it. */
+static void
+delete_unrecorded_macvtaps(VnicDomain *dom, const VnicConfDevice *dev)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+
+    if (vnic_conf_nic_backend_type(dev->nic) != VNIC_CONF_NIC_DIRECT || !dev->nic->has_mac ||
+        g_strcmp0(dev->nic->source_mode, "passthrough") == 0)
+        return;
+    if (!(found = vnic_host_macvtaps_with_mac(dev->nic->source, dev->nic->mac, &error))) {
+        g_warning("domain '%s': %s: %s", dom->name, dev->alias, error->message);
+        return;
+    }
+    for (guint i = 0; i < found->len; i++) {
+        const VnicHostLink *link = g_ptr_array_index(found, i);
+        g_autoptr(GError) local = NULL;
+
+        if (in_a_ledger(dom->daemon, link->ifindex))
+            continue;
+        g_message("domain '%s': %s: deleting macvtap %s (ifindex %u), made for it by a vnicd "
+                  "killed before it recorded it", dom->name, dev->alias, link->name,
+                  link->ifindex);
+        if (!vnic_host_link_delete(link, &local))
+            g_warning("domain '%s': %s", dom->name, local->message);
+    }
+}
+
 static void
 query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -165,6 +217,11 @@ query_pci_done(GObject *source, GAsyncResult *res, gpointer data)
         vnic_domain_heal(dom);
         vnic_domain_job_done(dom);
         return;
+    }
+    for (guint i = 0; i < dom->live->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
+        if (dev->kind == VNIC_CONF_DEV_INTERFACE)
+            delete_unrecorded_macvtaps(dom, dev);
     }
     expected = vnic_qemu_expected_pci(dom->live, NULL);
     gone = expected ? vnic_qemu_query_pci_gone(expected, ret) : g_ptr_array_new();

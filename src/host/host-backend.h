@@ -127,6 +127,13 @@ gboolean vnic_host_link_delete(const VnicHostLink *link, GError **error);
  * (FALSE too when it cannot be checked). */
 gboolean vnic_host_link_exists(const VnicHostLink *link);
 
+/* The macvtaps on @lower that carry @mac (VnicHostLink, kind MACVTAP).  The
+ * kernel lets one MAC exist once per lower device, and a macvtap gets the
+ * guest's MAC at creation (not in passthrough mode), so this finds the link
+ * a NIC's attach created even when it was never recorded (vnicd killed in
+ * between).  An empty array when @lower is gone. */
+GPtrArray *vnic_host_macvtaps_with_mac(const char *lower, const guint8 mac[6], GError **error);
+
 /* Sets the admin state (IFF_UP) of an owned link (used when macvtap lower
  * devices go away and come back, and for <link state='down'>).  A link
  * that is gone or no longer ours is VNIC_HOST_ERROR_NOT_FOUND. */

@@ -32,6 +32,7 @@
 #include "host/host-priv.h"
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -292,4 +293,55 @@ vnic_host_macvtap_setup(VnicHostBackend *backend, VnicHostNl *nl, const VnicConf
     g_debug("macvtap '%s' (ifindex %u) on '%s': %u queue(s)", backend->link->name,
             backend->link->ifindex, nic->source, backend->fds->len);
     return TRUE;
+}
+
+/* ---- finding an unrecorded macvtap --------------------------------------- */
+
+typedef struct nl_cache nl_cache;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(nl_cache, nl_cache_free)
+
+typedef struct {
+    int lower;
+    const guint8 *mac;
+    GPtrArray *found;
+} MacvtapScan;
+
+static void
+scan_macvtap(struct nl_object *obj, void *data)
+{
+    rtnl_link *link = (rtnl_link *) obj;
+    MacvtapScan *scan = data;
+    struct nl_addr *addr = rtnl_link_get_addr(link);
+    VnicHostLink *found;
+
+    if (g_strcmp0(rtnl_link_get_type(link), "macvtap") != 0 ||
+        rtnl_link_get_link(link) != scan->lower || !addr || nl_addr_get_len(addr) != 6 ||
+        memcmp(nl_addr_get_binary_addr(addr), scan->mac, 6) != 0)
+        return;
+    found = g_new0(VnicHostLink, 1);
+    found->name = g_strdup(rtnl_link_get_name(link));
+    found->ifindex = (guint) rtnl_link_get_ifindex(link);
+    found->kind = VNIC_HOST_LINK_MACVTAP;
+    g_ptr_array_add(scan->found, found);
+}
+
+GPtrArray *
+vnic_host_macvtaps_with_mac(const char *lower, const guint8 mac[6], GError **error)
+{
+    g_autoptr(VnicHostNl) nl = vnic_host_nl_open(error);
+    g_autoptr(nl_cache) links = NULL;
+    MacvtapScan scan = { 0, mac, NULL };
+    int err;
+
+    if (!nl)
+        return NULL;
+    if ((err = rtnl_link_alloc_cache(nl->sock, AF_UNSPEC, &links)) < 0) {
+        vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, nl_geterror(err), "reading the host's links");
+        return NULL;
+    }
+    scan.found = g_ptr_array_new_with_free_func((GDestroyNotify) vnic_host_link_free);
+    scan.lower = lower ? rtnl_link_name2i(links, lower) : 0;
+    if (scan.lower > 0)
+        nl_cache_foreach(links, scan_macvtap, &scan);
+    return scan.found;
 }
