@@ -510,6 +510,96 @@ test_heal_eject(void)
                                       : "see the messages");
 }
 
+/* ---- vnicd killed while it makes a macvtap ------------------------------------------ */
+
+/* Whether the host has a macvtap with @mac, and its name. */
+static char *
+macvtap_with_mac(const char *mac)
+{
+    g_autoptr(E2eCmdResult) r = e2e_cmd_run_args(30, "ip", "-j", "link", "show", "type",
+                                                 "macvtap", NULL);
+    g_autoptr(JsonNode) node = r->status == 0 ? e2e_json_parse(r->out, NULL) : NULL;
+    JsonArray *links = node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+
+    for (guint i = 0; links && i < json_array_get_length(links); i++) {
+        JsonObject *l = e2e_json_array_object(links, i);
+        if (g_ascii_strcasecmp(e2e_json_get_string(l, "address") ?: "", mac) == 0)
+            return g_strdup(e2e_json_get_string(l, "ifname"));
+    }
+    return NULL;
+}
+
+/* One round: an attach of a direct NIC, vnicd SIGKILLed as soon as the
+ * status file has the NIC planned (written before its macvtap is made);
+ * restarted, the invariant must hold (no macvtap outside a ledger) and the
+ * same MAC must attach again on the same lower device (the kernel has a
+ * MAC once per lower device).  @caught: the kill left a macvtap the status
+ * file's ledger did not have. */
+static gboolean
+kill_mid_macvtap_round(Guest *g, guint round, gboolean *caught)
+{
+    g_autofree char *mac = g_strdup_printf("52:54:5c:00:00:%02x", round);
+    g_autofree char *file = g_strconcat(g->xml->name, ".xml", NULL);
+    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
+    g_autofree char *text = NULL, *left = NULL, *when = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(E2eCmd) attach = e2e_daemon_vnic_spawn(S.daemon, "attach-interface", g->xml->name,
+                                                     "--type", "direct", "--source", LOWER,
+                                                     "--mac", mac, NULL);
+    gboolean seen = status_says(g, "state='planned'", 30);
+
+    e2e_daemon_kill(S.daemon);
+    g_autoptr(E2eCmdResult) cut = e2e_cmd_finish(g_steal_pointer(&attach), 30);
+    left = macvtap_with_mac(mac);
+    g_file_get_contents(path, &text, NULL, NULL);
+    *caught = seen && left && text && !strstr(text, left);
+    S.kills++;
+    if (!e2e_daemon_start(S.daemon, &error)) {
+        g_test_message("restart: %s", error->message);
+        return FALSE;
+    }
+    when = g_strdup_printf("kill-mid-macvtap round %u (%s%s%s)", round, mac,
+                           *caught ? ", unrecorded " : "", *caught ? left : "");
+    if (!check_invariant(when))
+        return FALSE;
+    {
+        g_autoptr(E2eCmdResult) again = e2e_daemon_vnic_timeout(S.daemon, OP_TIMEOUT_S,
+                                                                "attach-interface", g->xml->name,
+                                                                "--type", "direct", "--source",
+                                                                LOWER, "--mac", mac, NULL);
+        g_autoptr(E2eCmdResult) detach = NULL;
+
+        if (again->status != 0) {
+            g_ptr_array_add(S.defects, g_strdup_printf("%s: the same MAC again: %s", when,
+                                                       e2e_cmd_result_describe(again)));
+            return FALSE;
+        }
+        detach = e2e_daemon_vnic_timeout(S.daemon, OP_TIMEOUT_S, "detach-interface",
+                                         g->xml->name, "--mac", mac, "--timeout", "30", NULL);
+    }
+    return check_invariant(when);
+}
+
+static void
+test_kill_mid_macvtap(void)
+{
+    NEED_START();
+    guint rounds = env_uint("VNIC_SOAK_MACVTAP_KILLS", 2), failed = 0, caught = 0;
+    guint before = S.defects->len;
+
+    for (guint r = 0; r < rounds; r++) {
+        gboolean c = FALSE;
+        if (!kill_mid_macvtap_round(&S.guests[0], r, &c))
+            failed++;
+        caught += c;
+    }
+    g_test_message("kill-mid-macvtap: %u of %u kills left a macvtap the ledger did not have",
+                   caught, rounds);
+    E2E_CHECK(failed == 0, "%u of %u rounds failed: %s", failed, rounds,
+              S.defects->len > before ? (char *)g_ptr_array_index(S.defects, before)
+                                      : "see the messages");
+}
+
 static void
 test_cleanup(void)
 {
@@ -571,6 +661,7 @@ main(int argc, char **argv)
             S.seed, S.n_guests, S.kills_wanted);
     g_test_add_func("/e2e/soak/start", test_start);
     g_test_add_func("/e2e/soak/kills", test_kills);
+    g_test_add_func("/e2e/soak/kill-mid-macvtap", test_kill_mid_macvtap);
     g_test_add_func("/e2e/soak/heal-eject", test_heal_eject);
     g_test_add_func("/e2e/soak/cleanup", test_cleanup);
     int rc = e2e_finish();
