@@ -2,7 +2,7 @@
 # bench/soak.sh: the long soak of issue #10 (the short one is meson test
 # 'e2e-soak').  The same program, tests/e2e/test-soak.c, with 5 guests (pc
 # and q35), 3 clients attaching and detaching bridge/direct/ethernet NICs,
-# and 60 SIGKILLs of vnicd, the invariant of tests/e2e/e2e-invariant.h
+# 60 SIGKILLs of vnicd (and 5 more mid-macvtap, 10 heal-eject rounds), the invariant of tests/e2e/e2e-invariant.h
 # after each restart.  Root, QEMU, the test guest (`ninja -C build`).
 #
 #   bench/soak.sh [BUILD_DIR]     (default: build)
@@ -15,8 +15,8 @@ set -eu
 build=${1:-build}
 prog="$build/tests/e2e/test-e2e-soak"
 [ -x "$prog" ] || { echo "soak: $prog missing: ninja -C $build" >&2; exit 1; }
-: "${VNIC_SOAK_GUESTS:=5}" "${VNIC_SOAK_KILLS:=60}" "${VNIC_SOAK_HEAL_EJECTS:=10}"
-export VNIC_SOAK_GUESTS VNIC_SOAK_KILLS VNIC_SOAK_HEAL_EJECTS
+: "${VNIC_SOAK_GUESTS:=5}" "${VNIC_SOAK_KILLS:=60}" "${VNIC_SOAK_HEAL_EJECTS:=10}" "${VNIC_SOAK_MACVTAP_KILLS:=5}"
+export VNIC_SOAK_GUESTS VNIC_SOAK_KILLS VNIC_SOAK_HEAL_EJECTS VNIC_SOAK_MACVTAP_KILLS
 log=$(mktemp /tmp/vnic-soak-XXXXXX.log)
 start=$(date +%s)
 rc=0
