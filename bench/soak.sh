@@ -2,12 +2,14 @@
 # bench/soak.sh: the long soak of issue #10 (the short one is meson test
 # 'e2e-soak').  The same program, tests/e2e/test-soak.c, with 5 guests (pc
 # and q35), 3 clients attaching and detaching bridge/direct/ethernet NICs,
-# 60 SIGKILLs of vnicd (and 5 more mid-macvtap, 10 heal-eject rounds), the invariant of tests/e2e/e2e-invariant.h
-# after each restart.  Root, QEMU, the test guest (`ninja -C build`).
+# 60 SIGKILLs of vnicd at random (and 5 more mid-macvtap, 10 heal-eject
+# rounds), the invariant of tests/e2e/e2e-invariant.h after each restart.
+# Root, QEMU, the test guest (`ninja -C build`).
 #
 #   bench/soak.sh [BUILD_DIR]     (default: build)
 #   VNIC_SOAK_SEED=N replays a run's choices; VNIC_SOAK_GUESTS,
-#   VNIC_SOAK_KILLS, VNIC_SOAK_CLIENTS, VNIC_SOAK_HEAL_EJECTS override.
+#   VNIC_SOAK_KILLS, VNIC_SOAK_CLIENTS, VNIC_SOAK_HEAL_EJECTS,
+#   VNIC_SOAK_MACVTAP_KILLS override.
 #
 # Prints the counts ("# soak: …" lines) and the targets; exits non-zero
 # when a target is missed.  ~25 min on 2 loaded cores.
