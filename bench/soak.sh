@@ -24,7 +24,7 @@ start=$(date +%s)
 rc=0
 "$prog" >"$log" 2>&1 || rc=$?
 end=$(date +%s)
-grep -E '^# (soak|kill [0-9]+: [a-z-]+ |heal-eject|after)' "$log" | grep -v 'invariant holds' || true
+grep -E '^# (kill [0-9]+: |kill-mid|heal-eject|after)' "$log" | grep -v 'invariant holds' || true
 grep -E '^# soak' "$log"
 kills=$(sed -n 's/^# soak: seed [0-9]*, [0-9]* guests, [0-9]* clients, \([0-9]*\) kills.*/\1/p' "$log")
 viol=$(sed -n 's/^# soak: invariant checks passed [0-9]*, violations \([0-9]*\)/\1/p' "$log")
