@@ -147,6 +147,13 @@ complete(Completion *c)
     g_autoptr(GError) error = NULL;
     VnicConfDevice *dev = find_by_alias(dom->live, c->alias);
 
+    /* a detach asked for while the NIC was already on its way out
+     * (start_unplug) is answered by this completion */
+    if (!c->pending && dom->unplugs &&
+        g_hash_table_steal_extended(dom->unplugs, c->alias, NULL, (gpointer *)&c->pending)) {
+        g_clear_handle_id(&c->pending->timeout_id, g_source_remove);
+        c->pending->deleted_us = g_get_monotonic_time();
+    }
     if (dev) {
         vnic_hotplug_remember(dom, dev);
         vnic_domain_forget_nic(dom, dev, c->pending ? "host" : "guest");
@@ -616,9 +623,17 @@ start_unplug(VnicDomain *dom, VnicApiRequest *request, VnicConfDevice *dev, gboo
     p->timeout_id = g_timeout_add_seconds((guint)MAX(timeout, 1), unplug_timed_out, p);
     p->sent_us = g_get_monotonic_time();
     g_hash_table_insert(dom->unplugs, p->alias, p);
+    nic = vnic_domain_get_nic(dom, dev->alias);
+    if (nic && nic->state == VNIC_NIC_UNPLUGGING) {
+        /* on its way out without a detach waiting for it: the guest let go
+         * of it and its removal runs, or a restarted vnicd sent device_del
+         * again.  A second device_del would race that removal (QEMU:
+         * "Device 'netN' not found" once it is out); the removal, or the
+         * DEVICE_DELETED to come, answers this detach instead. */
+        return TRUE;
+    }
     d = g_new0(DeviceDel, 1);
     *d = (DeviceDel){ dom, request, p };
-    nic = vnic_domain_get_nic(dom, dev->alias);
     if (!nic) {
         send_device_del(d);
         return TRUE;
