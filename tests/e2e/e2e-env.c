@@ -40,6 +40,7 @@
 static struct {
     char *source_root, *build_root, *guest_dir, *qemu, *vnic, *vnicd;
     char *tmp_root;
+    char **args;   /* argv with --keep-going: GTest keeps pointers into it */
     int guard_fd;
 } env = { .guard_fd = -1 };
 
@@ -196,7 +197,7 @@ add_keep_going(int *argc, char ***argv)
     for (int i = 0; i < *argc; i++)
         args[i] = (*argv)[i];
     args[(*argc)++] = (char *)"--keep-going";
-    *argv = args;  /* lives as long as the program */
+    *argv = env.args = args;  /* lives as long as the program (LeakSanitizer: reachable) */
 }
 
 void

@@ -491,7 +491,8 @@ heal_eject_round(Guest *g, guint round, gboolean *hit)
         *hit = seen && status_says(g, restoring, 0);
         g_autoptr(E2eCmdResult) r = e2e_cmd_finish(g_steal_pointer(&del), 30);
     }
-    if (!guest_out(g, eject)) {
+    g_autofree char *ejected = guest_out(g, eject);
+    if (!ejected) {
         kill(vnicd, SIGCONT);
         return FALSE;
     }
@@ -683,5 +684,13 @@ main(int argc, char **argv)
         g_autofree char *log = e2e_daemon_log_tail(S.daemon, 80);
         g_printerr("--- %s (last lines)\n%s\n", e2e_daemon_log_path(S.daemon), log);
     }
+    for (guint i = 0; i < S.n_guests; i++) {
+        g_clear_pointer(&S.guests[i].console, e2e_console_free);
+        g_clear_pointer(&S.guests[i].xml, e2e_domain_xml_free);
+    }
+    g_clear_pointer(&S.daemon, e2e_daemon_free);
+    g_hash_table_unref(S.errors);
+    g_hash_table_unref(S.kinds);
+    g_ptr_array_unref(S.defects);
     return rc;
 }
