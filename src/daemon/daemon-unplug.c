@@ -298,7 +298,17 @@ device_deleted(VnicDomain *dom, const char *alias)
 
     if (!dom->process || !find_by_alias(dom->live, alias))
         return;
-    if ((nic = vnic_domain_get_nic(dom, alias)) && nic->state != VNIC_NIC_UNPLUGGING)
+    nic = vnic_domain_get_nic(dom, alias);
+    if (nic && (nic->state == VNIC_NIC_PLANNED || nic->state == VNIC_NIC_BACKEND_READY)) {
+        /* its device_add has not completed: the event is of an earlier
+         * device with this id (gone from query-pci at re-attach, finalized
+         * by QEMU only now).  Taking it for this NIC would pull the NIC out
+         * from under its attach. */
+        g_message("domain '%s': DEVICE_DELETED of an earlier %s, ignored: the NIC of that id "
+                  "is being attached", dom->name, alias);
+        return;
+    }
+    if (nic && nic->state != VNIC_NIC_UNPLUGGING)
         vnic_nic_set_state(nic, VNIC_NIC_UNPLUGGING, NULL, "the guest released it");
     if (nic && nic->busy) {
         Released *r = g_new0(Released, 1);
