@@ -256,6 +256,10 @@ dest_forget(VnicDomain *dom)
     }
     g_message("domain '%s': its inactive definition here is kept as it was", dom->name);
     dom->migration = NULL;
+    if (mig->prepare_request) /* rolled back while prepare ran: its job sees no record */
+        vnic_api_request_fail(g_steal_pointer(&mig->prepare_request),
+                              mig_error("domain '%s': the incoming migration was rolled back",
+                                        dom->name));
     vnic_migration_free(mig);
 }
 
@@ -350,8 +354,10 @@ incoming_listening(GObject *source, GAsyncResult *res, gpointer data)
     JsonObject *reply;
     g_autofree char *address = NULL;
 
-    if (!mig || !mig->prepare_request)
-        return; /* rolled back meanwhile */
+    if (!mig || !mig->prepare_request) {
+        vnic_domain_job_done(dom); /* rolled back meanwhile (dest_forget answered) */
+        return;
+    }
     if (!ret) {
         prepare_fail(dom, mig_error("migrate-incoming: %s", error->message));
         vnic_domain_job_done(dom);
@@ -377,6 +383,10 @@ incoming_started(VnicDomain *dom, const GError *error, gpointer data)
     VnicMigration *mig = dom->migration;
     g_autoptr(JsonObject) args = json_object_new();
 
+    if (!mig) {
+        vnic_domain_job_done(dom); /* rolled back meanwhile (dest_forget answered) */
+        return;
+    }
     if (error) {
         prepare_fail(dom, g_error_copy(error));
         vnic_domain_job_done(dom);
@@ -427,6 +437,10 @@ prepare_start_job(VnicDomain *dom, VnicApiRequest *request)
     VnicMigration *mig = dom->migration;
     VnicConfDomain *live;
 
+    if (!mig) {
+        vnic_domain_job_done(dom); /* rolled back before its turn */
+        return;
+    }
     if (mig->kept_definition && (dom->state != VNIC_DOMAIN_SHUT_OFF || dom->live)) {
         /* started by a job queued before ours: not a rollback's to touch */
         VnicApiRequest *prepare = g_steal_pointer(&mig->prepare_request);
