@@ -483,8 +483,6 @@ vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, gpoint
     json_object_set_string_member(ev, "reason", reason);
     vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
     dom->stop_reason = NULL;
-    if (dom->transient)
-        vnic_migrate_unregister(dom); /* freed later, when idle */
     if (dom->shutdown_request) {
         VnicApiRequest *request = g_steal_pointer(&dom->shutdown_request);
         g_clear_handle_id(&dom->shutdown_timeout_id, g_source_remove);

@@ -289,7 +289,8 @@ load_status_file(VnicDaemon *daemon, const char *path)
             g_autofree char *phase = prop(n, "phase");
             g_autofree char *peer = prop(n, "peer");
             g_autofree char *persistent = prop(n, "persistent");
-            vnic_migrate_load_status(dom, role, phase, peer, persistent);
+            g_autofree char *defined = prop(n, "defined");
+            vnic_migrate_load_status(dom, role, phase, peer, persistent, defined);
         }
     }
 }

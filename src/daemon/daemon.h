@@ -69,8 +69,6 @@ struct _VnicDomain {
     GHashTable *unplugs;      /* alias → VnicPendingUnplug*: device_del sent, no event yet */
     guint device_events_id;   /* QMP handler for DEVICE_DELETED */
     GHashTable *nics;         /* alias → VnicNic*: each live NIC's state (daemon-nic.h) */
-    gboolean transient;       /* migrated here without --persistent: no config file,
-                               * gone from the registry when it stops */
     struct _VnicMigration *migration; /* the migration job of this domain, source or
                                        * destination side, while one runs (daemon-migrate.h) */
 };
@@ -192,7 +190,11 @@ void vnic_domain_agent_interfaces(VnicDomain *dom, const char *mac, VnicApiReque
 void vnic_cmd_autostart(VnicApiRequest *request, gpointer data);
 void vnic_cmd_create(VnicApiRequest *request, gpointer data);
 gboolean vnic_domain_is_autostart(VnicDomain *dom);
+/* Transient (create, or migrated here without --persistent): its config
+ * file has NAME.transient beside it, so a restart keeps it transient; it
+ * is undefined once it is shut off.  The marker is the one record. */
 gboolean vnic_domain_is_transient(VnicDomain *dom);
+gboolean vnic_domain_mark_transient(VnicDomain *dom, GError **error);
 /* Drops @name's autostart and transient marks (undefine). */
 void vnic_domain_forget_markers(VnicDaemon *daemon, const char *name);
 /* Queues the removal of @dom if it is transient and shut off. */
