@@ -70,6 +70,10 @@ vnic_qemu_ids_in_use(guint32 first, guint32 last)
             continue; /* gone meanwhile */
         lines = g_strsplit(text, "\n", -1);
         for (guint i = 0; lines[i] != NULL; i++) {
+            /* a zombie runs nothing: a destroyed QEMU its parent has not
+             * reaped yet (a re-attached one is init's child) */
+            if (g_str_has_prefix(lines[i], "State:\tZ"))
+                break;
             if (g_str_has_prefix(lines[i], "Uid:") || g_str_has_prefix(lines[i], "Gid:"))
                 add_status_ids(busy, lines[i] + 4, first, last);
         }

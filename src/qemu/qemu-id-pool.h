@@ -55,8 +55,8 @@ guint vnic_qemu_id_pool_n_taken(const VnicQemuIdPool *pool);
 
 /* The ids in @first..@last that some process runs with: any of its real,
  * effective, saved or filesystem uids or gids (/proc/PID/status).  A set
- * of GUINT_TO_POINTER ids; processes that vanish while it reads are
- * skipped. */
+ * of GUINT_TO_POINTER ids; processes that vanish while it reads, and
+ * zombies (State comes before Uid in the file), are skipped. */
 GHashTable *vnic_qemu_ids_in_use(guint32 first, guint32 last);
 
 G_END_DECLS
