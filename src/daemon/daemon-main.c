@@ -345,7 +345,8 @@ fill_defaults(VnicDaemonOptions *o)
                                     : g_strdup(o->socket_path);
         o->ro_socket_path = g_strconcat(base, "-ro.sock", NULL);
     }
-    if (!o->qemu_uid_range)
+    /* qemu-user is the single-user mode: no range then */
+    if (!o->qemu_uid_range && !o->qemu_user)
         o->qemu_uid_range = g_strdup(DEFAULT_QEMU_UID_RANGE);
 }
 

@@ -69,6 +69,12 @@ vnic_daemon_qemu_ids_setup(VnicDaemon *daemon, GError **error)
     guint32 first, last;
     g_autoptr(GError) local = NULL;
 
+    if (daemon->opts.qemu_user != NULL && range != NULL) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
+                    "qemu-user '%s' and qemu-uid-range '%s' exclude each other: every QEMU "
+                    "runs as one user, or each under its own uid", daemon->opts.qemu_user, range);
+        return FALSE;
+    }
     if (daemon->opts.qemu_user != NULL)
         return resolve_user(daemon, error);
     if (!vnic_qemu_id_range_parse(range, &first, &last, &local)) {
