@@ -11,8 +11,9 @@
  *   ids      /proc/PID/status: each QEMU's real, effective, saved and fs
  *            uid are one id of the range, its gids the same number, no
  *            supplementary group; A's differ from B's; the status file
- *            records them; RUN/domains/NAME is root's, 0700; RUN/qemu/NAME
- *            the guest's, 0700
+ *            records them, `vnic dominfo` prints them as virsh prints a DAC
+ *            label; RUN/domains/NAME is root's, 0700; RUN/qemu/NAME the
+ *            guest's, 0700
  *   cross    a process with A's ids (setgroups none, setresgid, setresuid)
  *            gets EPERM from kill(B, 0) and kill(B, SIGTERM), EACCES
  *            opening /proc/B/environ, /proc/B/mem, B's run dir and every
@@ -313,6 +314,15 @@ test_ids(void)
                       (st.st_mode & 0777) == 0700,
                   "%s: owner %u:%u mode %o, expected %u:%u 0700", dir, (guint)st.st_uid,
                   (guint)st.st_gid, st.st_mode & 0777, g->uid, g->gid);
+        {
+            g_autoptr(E2eCmdResult) info = e2e_daemon_vnic(S.daemon, "dominfo", g->xml->name,
+                                                           NULL);
+            g_autofree char *label = g_strdup_printf("Security label: +%u:+%u (enforcing)\n",
+                                                     g->uid, g->gid);
+            CMD_OK(info);
+            E2E_CHECK(strstr(info->out, label), "dominfo of %s lacks '%s':\n%s", g->tag, label,
+                      info->out);
+        }
         g->vnc_socket = vnc_socket_of(g);
         E2E_CHECK(g->vnc_socket && g_str_has_prefix(g->vnc_socket, dir),
                   "%s's VNC socket '%s' is not in %s", g->tag, g->vnc_socket, dir);
