@@ -120,8 +120,10 @@ make_qemu_socket_dir(VnicDomain *dom, const char *dir, GError **error)
 {
     g_autofree char *parent = g_path_get_dirname(dir);
 
-    /* QEMU's user must pass through the parent to reach its own directory */
-    if (g_mkdir_with_parents(parent, 0755) < 0 || g_mkdir_with_parents(dir, 0700) < 0 ||
+    /* every guest's QEMU passes through the parent to reach its own
+     * directory, but may not list the others' (0711) */
+    if (g_mkdir_with_parents(parent, 0711) < 0 || chmod(parent, 0711) < 0 ||
+        g_mkdir_with_parents(dir, 0700) < 0 ||
         chown(dir, dom->qemu_uid, dom->qemu_gid) < 0 || chmod(dir, 0700) < 0) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s", dir,
                     g_strerror(errno));

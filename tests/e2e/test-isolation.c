@@ -17,10 +17,11 @@
  *   cross    a process with A's ids (setgroups none, setresgid, setresuid)
  *            gets EPERM from kill(B, 0) and kill(B, SIGTERM), EACCES
  *            opening /proc/B/environ, /proc/B/mem, B's run dir and every
- *            file in it, its QMP socket, its log, its VNC socket dir, and
- *            connecting to its VNC socket and serial socket; the same
- *            process can do all of that to A (the probe works); B to A
- *            likewise
+ *            file in it (its QMP socket), its status file, its log, its
+ *            VNC socket dir and RUN/qemu (the list of guests' socket
+ *            dirs), and connecting to its VNC socket and serial socket;
+ *            the same process can signal, read /proc of and reach the VNC
+ *            socket of its own QEMU (the probe works); B to A likewise
  *   restart  vnicd killed (SIGKILL) and started: A and B re-attached with
  *            their pids and ids; guest C gets the third id; guest D's start
  *            fails naming the range (no id left) and leaves no status
@@ -449,6 +450,7 @@ probes_against(const Guest *victim)
                                             NULL);
     g_autofree char *status = status_path(victim);
     g_autofree char *dir = qemu_dir(victim);
+    g_autofree char *qemu_root = g_path_get_dirname(dir);
     g_autoptr(GDir) d = g_dir_open(run_dir, 0, NULL);
     const char *name;
 
@@ -461,6 +463,7 @@ probes_against(const Guest *victim)
     add_probe(probes, PROBE_OPEN, 0, status, "its status file");
     add_probe(probes, PROBE_OPEN, 0, log, "its QEMU log");
     add_probe(probes, PROBE_OPEN, 0, dir, "its VNC socket dir");
+    add_probe(probes, PROBE_OPEN, 0, qemu_root, "RUN/qemu (the list of the guests' socket dirs)");
     add_probe(probes, PROBE_CONNECT, 0, victim->vnc_socket, "its VNC socket");
     add_probe(probes, PROBE_CONNECT, 0, victim->xml->serial_path, "its serial socket");
     while (d && (name = g_dir_read_name(d))) {
