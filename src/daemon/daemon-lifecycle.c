@@ -115,11 +115,16 @@ qemu_socket_dir(const VnicDomain *dom)
     return g_build_filename(dom->daemon->opts.run_dir, "qemu", dom->name, NULL);
 }
 
+static void remove_qemu_socket_dir(const VnicDomain *dom);
+
 static gboolean
 make_qemu_socket_dir(VnicDomain *dom, const char *dir, GError **error)
 {
     g_autofree char *parent = g_path_get_dirname(dir);
 
+    /* a fresh one: a directory left by a vnicd killed before its status was
+     * written may hold files of an id another guest has now */
+    remove_qemu_socket_dir(dom);
     /* every guest's QEMU passes through the parent to reach its own
      * directory, but may not list the others' (0711) */
     if (g_mkdir_with_parents(parent, 0711) < 0 || chmod(parent, 0711) < 0 ||
