@@ -124,7 +124,7 @@ check "bash completion completes vnic's verbs" bash -c '
 # line overrides it (paths in $tmp, not the machine's /run/vnic).
 sed -E 's/^#([a-z-]+=)/\1/' /etc/vnic/vnicd.conf >"$tmp/all-keys.conf"
 check "the shipped vnicd.conf, every key uncommented, is valid" \
-	grep -q '^qemu-user=vnic-qemu$' "$tmp/all-keys.conf"
+	grep -q '^qemu-uid-range=65536-99999$' "$tmp/all-keys.conf"
 /usr/sbin/vnicd --config "$tmp/all-keys.conf" --run-dir "$tmp/run" --state-dir "$tmp/state" \
 	--socket "$tmp/run/vnicd.sock" --ro-socket "$tmp/run/vnicd-ro.sock" >"$tmp/vnicd.log" 2>&1 &
 vnicd_pid=$!

@@ -136,7 +136,9 @@ parse_process(VnicDomain *dom, xmlDoc *doc)
     xmlNode *root = xmlDocGetRootElement(doc);
     g_autofree char *state = prop(root, "state"), *pid = prop(root, "pid");
     g_autofree char *start = prop(root, "starttime");
+    g_autofree char *uid = prop(root, "uid"), *gid = prop(root, "gid");
     StatusProcess *sp = g_new0(StatusProcess, 1);
+    guint64 uid_value, gid_value;
 
     sp->owned = g_ptr_array_new_with_free_func(g_free);
     sp->was_starting = g_strcmp0(state, "running") != 0;
@@ -144,6 +146,10 @@ parse_process(VnicDomain *dom, xmlDoc *doc)
     sp->start_time = start ? g_ascii_strtoull(start, NULL, 10) : 0;
     sp->qmp_path = prop(root, "qmp");
     sp->log_path = prop(root, "log");
+    /* QEMU's ids stay its own, and the pool knows they are taken */
+    if (uid && gid && g_ascii_string_to_unsigned(uid, 10, 1, G_MAXUINT32 - 1, &uid_value, NULL) &&
+        g_ascii_string_to_unsigned(gid, 10, 1, G_MAXUINT32 - 1, &gid_value, NULL))
+        vnic_domain_qemu_ids_claim(dom, (uid_t)uid_value, (gid_t)gid_value);
     for (xmlNode *n = root->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;

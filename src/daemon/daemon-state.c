@@ -3,7 +3,7 @@
  * Config: <state-dir>/domains/NAME.xml, the planned definition in inactive
  * form.  Status: <run-dir>/domains/NAME.xml while the domain runs:
  *
- *   <domstatus state='running' pid='…' starttime='…' qmp='…'>
+ *   <domstatus state='running' uid='…' gid='…' pid='…' starttime='…' qmp='…'>
  *     <link name='vnet0' ifindex='7' kind='tap' alias='net0'/>   (the ledger)
  *     <nic alias='net0' state='plugged' carrier='up' admin='up'/> (daemon-nic.h)
  *     <migration role='source' phase='stream' peer='…' persistent='no'/> (daemon-migrate.h)
@@ -90,6 +90,9 @@ vnic_state_write_status(VnicDomain *dom, GError **error)
     g_autofree char *xml = vnic_conf_domain_format(dom->live, VNIC_CONF_FORMAT_STATUS);
 
     g_string_append_printf(s, "<domstatus state='%s'", vnic_domain_state_to_string(dom->state));
+    if (dom->has_qemu_ids) /* before QEMU starts: a restart knows they are taken */
+        g_string_append_printf(s, " uid='%u' gid='%u'", (guint)dom->qemu_uid,
+                               (guint)dom->qemu_gid);
     vnic_state_append_process_attrs(s, dom);
     g_string_append(s, ">\n");
     vnic_state_append_owned(s, dom);

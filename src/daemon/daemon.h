@@ -69,6 +69,9 @@ struct _VnicDomain {
     GHashTable *unplugs;      /* alias → VnicPendingUnplug*: device_del sent, no event yet */
     guint device_events_id;   /* QMP handler for DEVICE_DELETED */
     GHashTable *nics;         /* alias → VnicNic*: each live NIC's state (daemon-nic.h) */
+    gboolean has_qemu_ids;    /* QEMU runs (or is about to) under qemu_uid/qemu_gid */
+    uid_t qemu_uid;           /* from the daemon's id pool, or qemu-user's (daemon-qemu-ids.c) */
+    gid_t qemu_gid;
     struct _VnicMigration *migration; /* the migration job of this domain, source or
                                        * destination side, while one runs (daemon-migrate.h) */
 };
@@ -78,7 +81,9 @@ typedef struct {
     char *run_dir;
     char *socket_path;
     char *ro_socket_path;
-    char *qemu_user;          /* QEMU runs as this user ("root": no switch) */
+    char *qemu_user;          /* every QEMU runs as this user ("root": no switch);
+                               * NULL: each its own ids from qemu_uid_range */
+    char *qemu_uid_range;     /* "START-END": per-domain uids and gids */
     gint spare_ports;         /* define's default under nic-first; -1: the planner's */
     guint shutdown_timeout_s; /* shutdown's default wait; 0: the built-in 60 s */
     guint unplug_timeout_s;   /* detach's default wait; 0: the built-in 5 s */
@@ -90,8 +95,9 @@ struct _VnicDaemon {
     GHashTable *domains;      /* name → VnicDomain*, owned */
     GHashTable *networks;     /* name → VnicNetwork*, owned (daemon-network.c) */
     GMainLoop *loop;
-    uid_t qemu_uid;
+    uid_t qemu_uid;           /* qemu-user's ids (without an id pool) */
     gid_t qemu_gid;
+    struct _VnicQemuIdPool *id_pool; /* per-domain ids; NULL under qemu-user */
     VnicHostLinkWatch *link_watch; /* the host's links, for backends that heal */
 };
 
