@@ -199,6 +199,41 @@ set_link_down(VnicDomain *dom, const char *alias)
                                   0, 5000, NULL, link_set, NULL);
 }
 
+/* The status file learns that the NIC is plugged right after the reply
+ * went out, not before: until then it has the NIC in the live definition
+ * as backend-ready (written before QEMU heard of it), which a vnicd
+ * restarted in between resolves to the same end, since QEMU has the
+ * device (daemon-reconcile.c: "its attach completed while vnicd was
+ * down").  So the client does not wait for a second durable write. */
+typedef struct {
+    VnicDaemon *daemon;
+    char *name;
+} StatusWrite;
+
+static gboolean
+status_write_now(gpointer data)
+{
+    StatusWrite *w = data;
+    VnicDomain *dom = g_hash_table_lookup(w->daemon->domains, w->name);
+    g_autoptr(GError) error = NULL;
+
+    if (dom && dom->live && !vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    g_free(w->name);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+write_status_soon(VnicDomain *dom)
+{
+    StatusWrite *w = g_new0(StatusWrite, 1);
+
+    w->daemon = dom->daemon;
+    w->name = g_strdup(dom->name);
+    g_idle_add_full(G_PRIORITY_DEFAULT, status_write_now, w, NULL);
+}
+
 static void
 plugged(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -223,8 +258,7 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
         vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
         set_link_down(dom, dev->alias);
-    if (!vnic_state_write_status(dom, &error))
-        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    write_status_soon(dom);
     ret = attach_result(a, &t, dev, dom->live);
     ev = attach_result(a, NULL, dev, dom->live);
     json_object_remove_member(ev, "timings");
