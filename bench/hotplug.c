@@ -565,7 +565,7 @@ floor_run(const char *qmp_sock, GError **error)
 static gboolean
 run(GError **error)
 {
-    if (!(S.daemon = bench_daemon_start(FALSE, TRUE, error)))
+    if (!(S.daemon = bench_daemon_start(g_getenv("BENCH_HOTPLUG_DEBUG") != NULL, TRUE, error)))
         return FALSE;
     if (!(S.xml = e2e_xml_prepare("examples/cloudstack-pc.xml", NULL, error)))
         return FALSE;
@@ -619,6 +619,12 @@ run(GError **error)
     if (!ok)
         return FALSE;
 
+    const char *debug_copy = g_getenv("BENCH_HOTPLUG_DEBUG");
+    if (debug_copy != NULL && g_path_is_absolute(debug_copy)) {
+        g_autofree char *log = NULL;
+        if (g_file_get_contents(e2e_daemon_log_path(S.daemon), &log, NULL, NULL))
+            g_file_set_contents(debug_copy, log, -1, NULL);
+    }
     g_autoptr(JsonNode) destroyed = bench_api(S.conn, "destroy", bench_args("name", S.xml->name, NULL),
                                               30, NULL, error);
     if (destroyed == NULL)
