@@ -19,6 +19,29 @@
  * targets are printed next to them); it fails only when a step fails.
  * For reference it also times the kernel deleting a tap and a macvtap
  * (RTM_DELLINK), which bounds what the detach cleanup can take.
+ *
+ * Then QEMU's floor (docs/performance.md "Hot-plug against QEMU's floor"):
+ * the domain's <emulator> is a script that gives the same QEMU a second
+ * QMP monitor, ours.  PAIRS interleaved pairs (who goes first alternates)
+ * of
+ *   vnic:  attach-interface (ethernet, virtio) → the guest has it →
+ *          detach-interface;
+ *   floor: the tap from the same host code (vnic_host_backend_create),
+ *          getfd → netdev_add → device_add at the slot vnic used, from a
+ *          minimal blocking QMP client → the guest has it → device_del →
+ *          DEVICE_DELETED → netdev_del → the tap deleted;
+ * each timed per step, and "the guest has it" from the request until a
+ * loop in the guest (shell builtins only) sees one more link.  Prints
+ * median/p90 of both, vnic's overhead (pairwise), and the targets.
+ * Options: --cycles N (per-backend cycles, 0: skip), --pairs N,
+ * --samples DIR (raw per-op latencies in ms, one per line:
+ * DIR/attach-vnic.dat, attach-floor.dat, detach-vnic.dat,
+ * detach-floor.dat), --q35 (examples/q35.xml, ACPI hot-plug), --native-pcie
+ * (q35 with -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off),
+ * --floor-hold-fd (the floor keeps a reference to its tap, so QEMU's
+ * close is not the tap's last: what netdev_del costs without the kernel's
+ * teardown).  BENCH_HOTPLUG_DEBUG=/abs/file: vnicd with debug logging, its
+ * log copied there.
  * The guest runs under TCG, as examples/cloudstack-pc.xml says.
  * Everything goes at the end: the domain is destroyed, vnicd stopped, the
  * links vanish with the namespace.
@@ -69,6 +92,9 @@ static struct {
     char *samples_dir;       /* --samples DIR */
     guint cycles, pairs;     /* --cycles N, --pairs N */
     guint seen_seq;
+    gboolean hold_fd;        /* --floor-hold-fd */
+    gboolean q35;            /* --q35: examples/q35.xml instead of cloudstack-pc.xml */
+    gboolean native_pcie;    /* --native-pcie: q35 with pciehp, not ACPI hot-plug */
 } S;
 
 static GArray *
@@ -304,8 +330,10 @@ add_floor_monitor(char **out_sock, GError **error)
         return FALSE;
     }
     *out_sock = g_build_filename(sock_dir, "qmp.sock", NULL);
-    g_autofree char *text = g_strdup_printf("#!/bin/sh\nexec %s \"$@\" -qmp unix:%s,server=on,wait=off\n",
-                                            emulator, *out_sock);
+    /* --native-pcie (q35): the root ports' own hot-plug (pciehp) instead of ACPI's */
+    g_autofree char *text = g_strdup_printf("#!/bin/sh\nexec %s \"$@\" -qmp unix:%s,server=on,wait=off%s\n",
+                                            emulator, *out_sock,
+                                            S.native_pcie ? " -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off" : "");
     if (!g_file_set_contents(script, text, -1, error) || chmod(script, 0755) != 0) {
         if (error != NULL && *error == NULL)
             g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", script, g_strerror(errno));
@@ -344,18 +372,23 @@ watch_guest_end(guint n, gint64 *out_us, GError **error)
 
 typedef struct {
     GArray *att, *seen, *det, *tail, *inside;  /* ms */
+    GArray *getfd, *netdev, *device;           /* each QMP step, request → reply */
+    GArray *own;                               /* att minus the three steps */
+    GArray *netdev_del;                        /* DEVICE_DELETED → netdev_del answered */
 } Side;
 
 static Side
 side_new(void)
 {
-    return (Side){ ms_array(), ms_array(), ms_array(), ms_array(), ms_array() };
+    return (Side){ ms_array(), ms_array(), ms_array(), ms_array(), ms_array(),
+                   ms_array(), ms_array(), ms_array(), ms_array(), ms_array() };
 }
 
 static void
 side_free(Side *s)
 {
-    GArray *all[] = { s->att, s->seen, s->det, s->tail, s->inside };
+    GArray *all[] = { s->att, s->seen, s->det, s->tail, s->inside,
+                      s->getfd, s->netdev, s->device, s->own, s->netdev_del };
     for (guint i = 0; i < G_N_ELEMENTS(all); i++)
         g_array_unref(all[i]);
 }
@@ -383,16 +416,23 @@ vnic_cycle(Side *s, char **out_addr, GError **error)
     if (att == NULL || !watch_guest_end(seen, &t_seen, error))
         return FALSE;
     if (s != NULL) {
+        JsonNode *t = bench_json_member(att, "timings");
+        double g = (double)bench_json_int(t, "getfd-us") / 1000.0;
+        double n = (double)bench_json_int(t, "netdev-add-us") / 1000.0;
+        double d = (double)bench_json_int(t, "device-add-us") / 1000.0;
         append(s->att, ms);
         append(s->seen, (double)(t_seen - t0) / 1000.0);
-        append(s->inside, (double)bench_json_int(bench_json_member(att, "timings"), "total-us") / 1000.0);
+        append(s->inside, (double)bench_json_int(t, "total-us") / 1000.0);
+        append(s->getfd, g);
+        append(s->netdev, n);
+        append(s->device, d);
+        append(s->own, ms - g - n - d);
     }
     if (out_addr != NULL)
         *out_addr = g_strdup(bench_json_str(att, "address"));
-    g_autoptr(JsonNode) det = bench_api(S.conn, "detach-interface",
-                                        bench_args("name", S.xml->name, "mac", bench_json_str(att, "mac"),
-                                                   NULL),
-                                        30, &ms, error);
+    JsonObject *dargs = bench_args("name", S.xml->name, "mac", bench_json_str(att, "mac"), NULL);
+    json_object_set_int_member(dargs, "timeout", 60); /* native PCIe: pciehp waits 5 s */
+    g_autoptr(JsonNode) det = bench_api(S.conn, "detach-interface", dargs, 90, &ms, error);
     if (det == NULL)
         return FALSE;
     JsonNode *completed = bench_json_member(det, "completed");
@@ -412,7 +452,7 @@ vnic_cycle(Side *s, char **out_addr, GError **error)
  * (vnic_host_backend_create), getfd → netdev_add → device_add at the slot
  * vnic chose; device_del → DEVICE_DELETED → netdev_del → the tap deleted. */
 static gboolean
-floor_cycle(Side *s, const char *slot, guint n, GError **error)
+floor_cycle(Side *s, const char *bus, const char *slot, guint n, GError **error)
 {
     g_autofree char *mac = g_strdup_printf("52:54:00:f1:%02x:%02x", (n >> 8) & 0xff, n & 0xff);
     g_autofree char *ixml = g_strdup_printf("<interface type='ethernet'><mac address='%s'/>"
@@ -422,7 +462,7 @@ floor_cycle(Side *s, const char *slot, guint n, GError **error)
         return FALSE;
     g_autofree char *device_add = g_strdup_printf(
         "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\",\"netdev\":\"hostfloor0\","
-        "\"id\":\"floor0\",\"mac\":\"%s\",\"bus\":\"pci.0\",\"addr\":\"%s\"}}", mac, slot);
+        "\"id\":\"floor0\",\"mac\":\"%s\",\"bus\":\"%s\",\"addr\":\"%s\"}}", mac, bus, slot);
     guint seen = watch_guest_begin(error);
     if (seen == 0)
         return FALSE;
@@ -434,37 +474,56 @@ floor_cycle(Side *s, const char *slot, guint n, GError **error)
     g_autoptr(VnicHostLink) link = vnic_host_link_copy(vnic_host_backend_get_link(backend));
     guint n_fds;
     g_autofree int *fds = vnic_host_backend_steal_fds(backend, &n_fds);
+    gint64 ta = g_get_monotonic_time();
     gboolean ok = bench_qmp_execute(S.qmp, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"floorfd\"}}",
                                     fds[0], 5, error);
+    /* --floor-hold-fd: keep a reference, so QEMU's close is not the last */
+    int held = S.hold_fd ? dup(fds[0]) : -1;
     close(fds[0]);
+    gint64 tb = g_get_monotonic_time();
     ok = ok && bench_qmp_execute(S.qmp, "{\"execute\":\"netdev_add\",\"arguments\":{\"type\":\"tap\","
                                         "\"id\":\"hostfloor0\",\"fd\":\"floorfd\",\"vhost\":false}}", -1, 5, error);
+    gint64 tc = g_get_monotonic_time();
     ok = ok && bench_qmp_execute(S.qmp, device_add, -1, 5, error);
     gint64 t1 = g_get_monotonic_time();
     if (!ok || !watch_guest_end(seen, &t_seen, error))
         return FALSE;
 
-    gint64 t2 = g_get_monotonic_time(), t_deleted = 0;
+    gint64 t2 = g_get_monotonic_time(), t_deleted = 0, t_nd = 0;
     ok = bench_qmp_execute(S.qmp, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"floor0\"}}", -1, 5, error) &&
          bench_qmp_wait_event(S.qmp, "DEVICE_DELETED", "floor0", 20, &t_deleted, error) &&
-         bench_qmp_execute(S.qmp, "{\"execute\":\"netdev_del\",\"arguments\":{\"id\":\"hostfloor0\"}}", -1, 5, error) &&
-         vnic_host_link_delete(link, error);
+         bench_qmp_execute(S.qmp, "{\"execute\":\"netdev_del\",\"arguments\":{\"id\":\"hostfloor0\"}}", -1, 5, error);
+    t_nd = g_get_monotonic_time();
+    ok = ok && vnic_host_link_delete(link, error);
     gint64 t3 = g_get_monotonic_time();
+    if (held >= 0)
+        close(held);
     if (!ok)
         return FALSE;
     append(s->att, (double)(t1 - t0) / 1000.0);
     append(s->seen, (double)(t_seen - t0) / 1000.0);
     append(s->det, (double)(t3 - t2) / 1000.0);
     append(s->tail, (double)(t3 - t_deleted) / 1000.0);
+    append(s->netdev_del, (double)(t_nd - t_deleted) / 1000.0);
+    append(s->getfd, (double)(tb - ta) / 1000.0);
+    append(s->netdev, (double)(tc - tb) / 1000.0);
+    append(s->device, (double)(t1 - tc) / 1000.0);
+    append(s->own, (double)(t1 - t0 - (tb - ta) - (tc - tb) - (t1 - tc)) / 1000.0);
     return TRUE;
 }
 
-/* "0000:00:05.0" → "0x5" */
-static char *
-slot_of(const char *address)
+/* device_add's "bus" and "addr" for vnic's "address": "0000:00:05.0" →
+ * pci.0, 0x5 (pc); "0000:03:00.0" → the root port of bus 3, pci.3, 0x0
+ * (q35: vnic names controllers pci.INDEX, and index = bus number there). */
+static gboolean
+bus_addr_of(const char *address, char **bus, char **addr)
 {
-    const char *colon = address ? strrchr(address, ':') : NULL;
-    return colon ? g_strdup_printf("0x%x", (unsigned)g_ascii_strtoull(colon + 1, NULL, 16)) : NULL;
+    unsigned dom, b, slot, fn;
+    if (address == NULL || sscanf(address, "%x:%x:%x.%x", &dom, &b, &slot, &fn) != 4)
+        return FALSE;
+    *bus = g_strdup_printf("pci.%u", b);
+    *addr = g_strdup_printf("0x%x", slot);
+    return TRUE;
 }
 
 static char *
@@ -515,8 +574,21 @@ print_floor(Side *v, Side *f)
     printf("                              floor    %s\n", a2);
     printf("                              overhead %s   (pairwise vnic − floor)\n", a3);
     printf("                              in vnicd %s   (total-us)\n", a4);
-    printf("  target: overhead median <= %.1f ms: %s (%.2f ms)\n", FLOOR_OVERHEAD_TARGET_MS,
-           over <= FLOOR_OVERHEAD_TARGET_MS ? "met" : "MISSED", over);
+    g_autoptr(GArray) own_over = diff(v->own, f->own), g_over = diff(v->getfd, f->getfd);
+    g_autoptr(GArray) n_over = diff(v->netdev, f->netdev), dv_over = diff(v->device, f->device);
+    g_autofree char *o1 = mp(v->own), *o2 = mp(f->own), *o3 = mp(own_over);
+    g_autofree char *g3 = mp(g_over), *n3 = mp(n_over), *dv3 = mp(dv_over);
+    g_autofree char *g1 = mp(v->getfd), *g2 = mp(f->getfd), *n1 = mp(v->netdev), *n2 = mp(f->netdev);
+    g_autofree char *dv1 = mp(v->device), *dv2 = mp(f->device);
+    g_autoptr(GArray) oo = g_array_copy(own_over);
+    double own = bench_median(oo);
+    printf("    getfd                     vnic %s  floor %s  overhead %s\n", g1, g2, g3);
+    printf("    netdev_add                vnic %s  floor %s  overhead %s\n", n1, n2, n3);
+    printf("    device_add                vnic %s  floor %s  overhead %s\n", dv1, dv2, dv3);
+    printf("    the rest (not waiting     vnic %s  floor %s  overhead %s\n"
+           "    for a QMP reply)\n", o1, o2, o3);
+    printf("  target: overhead median <= %.1f ms: %s (%.2f ms in all; %.2f ms outside QMP replies)\n",
+           FLOOR_OVERHEAD_TARGET_MS, over <= FLOOR_OVERHEAD_TARGET_MS ? "met" : "MISSED", over, own);
     printf("  attach, request → in guest  vnic     %s\n", s1);
     printf("                              floor    %s\n", s2);
     printf("                              overhead %s\n", s3);
@@ -524,7 +596,10 @@ print_floor(Side *v, Side *f)
     printf("                              floor    %s\n", d2);
     printf("                              overhead %s\n", d3);
     printf("  detach, DEVICE_DELETED → reply  vnic %s   (cleanup-us)\n", t1);
+    g_autofree char *nd = mp(f->netdev_del);
     printf("                                 floor %s   (netdev_del + tap deletion)\n", t2);
+    printf("                                 floor %s   (netdev_del alone%s)\n", nd,
+           S.hold_fd ? ", the bench holding a reference to the tap" : "");
     printf("  target: vnic's reply <= %.1f ms after DEVICE_DELETED (median): %s (%.2f ms)\n",
            DETACH_TAIL_TARGET_MS, tail <= DETACH_TAIL_TARGET_MS ? "met" : "MISSED", tail);
 }
@@ -537,21 +612,21 @@ floor_run(const char *qmp_sock, GError **error)
     g_autofree char *address = NULL;
     if (!vnic_cycle(NULL, &address, error)) /* warm-up; learns the slot vnic uses */
         return FALSE;
-    g_autofree char *slot = slot_of(address);
-    if (slot == NULL) {
+    g_autofree char *bus = NULL, *slot = NULL;
+    if (!bus_addr_of(address, &bus, &slot)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "attach reply without an address");
         return FALSE;
     }
     Side v = side_new(), f = side_new();
     Side warm = side_new();
-    gboolean ok = floor_cycle(&warm, slot, 0, error);
+    gboolean ok = floor_cycle(&warm, bus, slot, 0, error);
     side_free(&warm);
     for (guint i = 0; i < S.pairs && ok; i++) {
         /* alternate who goes first, so a drift of the machine hits both */
         if (i % 2 == 0)
-            ok = vnic_cycle(&v, NULL, error) && floor_cycle(&f, slot, i + 1, error);
+            ok = vnic_cycle(&v, NULL, error) && floor_cycle(&f, bus, slot, i + 1, error);
         else
-            ok = floor_cycle(&f, slot, i + 1, error) && vnic_cycle(&v, NULL, error);
+            ok = floor_cycle(&f, bus, slot, i + 1, error) && vnic_cycle(&v, NULL, error);
     }
     if (ok)
         ok = write_samples(&v, &f, error);
@@ -567,7 +642,7 @@ run(GError **error)
 {
     if (!(S.daemon = bench_daemon_start(g_getenv("BENCH_HOTPLUG_DEBUG") != NULL, TRUE, error)))
         return FALSE;
-    if (!(S.xml = e2e_xml_prepare("examples/cloudstack-pc.xml", NULL, error)))
+    if (!(S.xml = e2e_xml_prepare(S.q35 ? "examples/q35.xml" : "examples/cloudstack-pc.xml", NULL, error)))
         return FALSE;
     g_autofree char *floor_sock = NULL;
     if (!add_floor_monitor(&floor_sock, error))
@@ -581,10 +656,12 @@ run(GError **error)
         return FALSE;
     if (!host_setup(error))
         return FALSE;
-    printf("bench/hotplug: guest %s (i440fx, CloudStack layout, TCG) started in %.0f ms, booted in %.1f s;\n"
+    printf("bench/hotplug: guest %s (%s, TCG) started in %.0f ms, booted in %.1f s;\n"
            "%d cycles of attach-interface + detach-interface (by MAC, waiting until completed) per "
            "backend\n",
-           S.xml->name, start_s * 1000, boot_s, S.cycles);
+           S.xml->name,
+           !S.q35 ? "i440fx, CloudStack layout" : S.native_pcie ? "q35, native PCIe hot-plug" : "q35, ACPI hot-plug",
+           start_s * 1000, boot_s, S.cycles);
     if (!(S.conn = e2e_json_conn_connect(e2e_daemon_socket(S.daemon), 5, error)))
         return FALSE;
 
@@ -653,6 +730,12 @@ parse_options(int *argc, char **argv)
             S.samples_dir = g_strdup(argv[++i]);
         else if (g_strcmp0(argv[i], "--cycles") == 0 && next != NULL)
             S.cycles = (guint)g_ascii_strtoull(argv[++i], NULL, 10);
+        else if (g_strcmp0(argv[i], "--q35") == 0)
+            S.q35 = TRUE;
+        else if (g_strcmp0(argv[i], "--native-pcie") == 0)
+            S.q35 = S.native_pcie = TRUE;
+        else if (g_strcmp0(argv[i], "--floor-hold-fd") == 0)
+            S.hold_fd = TRUE;
         else if (g_strcmp0(argv[i], "--pairs") == 0 && next != NULL)
             S.pairs = (guint)g_ascii_strtoull(argv[++i], NULL, 10);
         else
