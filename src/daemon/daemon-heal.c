@@ -878,6 +878,8 @@ on_link_event(VnicHostLinkWatch *watch, const VnicHostLinkEvent *ev, gpointer da
     GHashTableIter iter;
     gpointer value;
 
+    if (ev->type == VNIC_HOST_LINK_REMOVED)
+        vnic_domain_unplug_link_removed(daemon, ev->link.ifindex);
     g_hash_table_iter_init(&iter, daemon->domains);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         VnicDomain *dom = value;

@@ -12,6 +12,7 @@
  */
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-nic.h"
+#include "host/host-linkwatch.h"
 
 typedef struct {
     VnicDomain *dom;
@@ -198,6 +199,41 @@ set_link_down(VnicDomain *dom, const char *alias)
                                   0, 5000, NULL, link_set, NULL);
 }
 
+/* The status file learns that the NIC is plugged right after the reply
+ * went out, not before: until then it has the NIC in the live definition
+ * as backend-ready (written before QEMU heard of it), which a vnicd
+ * restarted in between resolves to the same end, since QEMU has the
+ * device (daemon-reconcile.c: "its attach completed while vnicd was
+ * down").  So the client does not wait for a second durable write. */
+typedef struct {
+    VnicDaemon *daemon;
+    char *name;
+} StatusWrite;
+
+static gboolean
+status_write_now(gpointer data)
+{
+    StatusWrite *w = data;
+    VnicDomain *dom = g_hash_table_lookup(w->daemon->domains, w->name);
+    g_autoptr(GError) error = NULL;
+
+    if (dom && dom->live && !vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    g_free(w->name);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+write_status_soon(VnicDomain *dom)
+{
+    StatusWrite *w = g_new0(StatusWrite, 1);
+
+    w->daemon = dom->daemon;
+    w->name = g_strdup(dom->name);
+    g_idle_add_full(G_PRIORITY_DEFAULT, status_write_now, w, NULL);
+}
+
 static void
 plugged(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -222,8 +258,7 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
         vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
         set_link_down(dom, dev->alias);
-    if (!vnic_state_write_status(dom, &error))
-        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    write_status_soon(dom);
     ret = attach_result(a, &t, dev, dom->live);
     ev = attach_result(a, NULL, dev, dom->live);
     json_object_remove_member(ev, "timings");
@@ -235,6 +270,58 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     finish(a, NULL, ret);
+}
+
+/* Whether some domain's ledger still holds a link called @name whose
+ * deletion the kernel has not confirmed (daemon-unplug.c). */
+static gboolean
+name_reserved(VnicDaemon *daemon, const char *name)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VnicDomain *dom = value;
+        for (guint i = 0; i < dom->links->len; i++) {
+            const VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+            if (g_strcmp0(o->link->name, name) == 0 && vnic_domain_is_pending_link(dom, o))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Without a <target dev> the kernel names the link: the lowest free vnetN
+ * (macvtapN).  A name the kernel has freed but whose deletion it has not
+ * confirmed yet is still vnic's: the NIC then gets the lowest name free
+ * in both senses.  The link watch's view may lag the kernel by an event;
+ * a name taken meanwhile makes the backend refuse it ("exists"). */
+static void
+avoid_reserved_names(VnicDomain *dom, VnicConfNic *nic)
+{
+    VnicConfNicType type = vnic_conf_nic_backend_type(nic);
+    const char *prefix = type == VNIC_CONF_NIC_DIRECT ? "macvtap" : "vnet";
+    VnicHostLinkWatch *watch = dom->daemon->link_watch;
+    VnicHostLinkInfo info;
+    gboolean kernels_choice = TRUE;
+
+    if (nic->target_dev || !watch ||
+        (type != VNIC_CONF_NIC_DIRECT && type != VNIC_CONF_NIC_ETHERNET &&
+         type != VNIC_CONF_NIC_BRIDGE))
+        return;
+    for (guint n = 0; n < 65536; n++) {
+        g_autofree char *name = g_strdup_printf("%s%u", prefix, n);
+        if (vnic_host_link_watch_lookup(watch, name, &info))
+            continue;
+        if (name_reserved(dom->daemon, name)) {
+            kernels_choice = FALSE;
+            continue;
+        }
+        if (!kernels_choice)
+            nic->target_dev = g_steal_pointer(&name);
+        return;
+    }
 }
 
 /* Creates the backend and starts the QMP sequence.  FALSE: nothing to undo
@@ -268,6 +355,7 @@ plug_live(Attach *a, GError **error)
     }
     vnic_domain_warn_vhost(dom, dom->live, a->dev);
     t0 = g_get_monotonic_time();
+    avoid_reserved_names(dom, a->dev->nic);
     /* vhost-user: no host link, QEMU opens the socket (chardev-add) */
     if (a->dev->nic->type != VNIC_CONF_NIC_VHOSTUSER) {
         if (!(backend = vnic_host_backend_create(a->dev->nic, error)))

@@ -88,7 +88,8 @@ vnic_domain_delete_nic_links(VnicDomain *dom, const char *alias)
         VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
         g_autoptr(GError) error = NULL;
 
-        if (g_strcmp0(o->alias, alias) != 0)
+        /* one already being deleted (daemon-unplug.c) leaves the ledger when done */
+        if (g_strcmp0(o->alias, alias) != 0 || o->deletion)
             continue;
         if (vnic_host_link_delete(o->link, &error))
             g_ptr_array_remove_index(dom->links, i - 1);

@@ -7,6 +7,7 @@
  * has is forgotten exactly as if its DEVICE_DELETED had arrived.  NICs
  * behind a root port the guest has not enumerated yet are not judged.
  */
+#include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-lifecycle.h"
 #include "daemon/daemon-nic.h"
 #include "qemu/qemu-hub.h"
@@ -93,6 +94,8 @@ reconcile_records(VnicDomain *dom)
     g_autoptr(GPtrArray) stray = g_ptr_array_new_with_free_func(g_free);
     GHashTableIter iter;
     gpointer key, value;
+
+    vnic_domain_finish_link_deletions(dom);
 
     for (guint i = 0; i < dom->live->devices->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);

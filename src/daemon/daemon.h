@@ -42,10 +42,13 @@ typedef struct {
     VnicApiRequest *request;
 } VnicJob;
 
-/* A host link the domain created, and which NIC it backs. */
+/* A host link the domain created, and which NIC it backs.  A link whose
+ * NIC has left the live definition is being deleted: it stays in the
+ * ledger, its name reserved, until the kernel confirms (daemon-unplug.c). */
 typedef struct {
     VnicHostLink *link;
     char *alias;              /* the NIC's device id (net0, …) */
+    gpointer deletion;        /* the deletion under way (daemon-unplug.c), or NULL */
 } VnicOwnedLink;
 
 struct _VnicDomain {
