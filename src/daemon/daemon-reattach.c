@@ -26,6 +26,7 @@ typedef struct {
     char *log_path;
     GPtrArray *owned;         /* char*, NULL-terminated */
     gboolean was_starting;
+    gboolean migrating;       /* a <migration>: its recovery judges the state */
 } StatusProcess;
 
 static void
@@ -139,7 +140,13 @@ parse_process(VnicDomain *dom, xmlDoc *doc)
     StatusProcess *sp = g_new0(StatusProcess, 1);
 
     sp->owned = g_ptr_array_new_with_free_func(g_free);
-    sp->was_starting = g_strcmp0(state, "running") != 0;
+    for (xmlNode *n = root->children; n; n = n->next)
+        sp->migrating |= n->type == XML_ELEMENT_NODE &&
+                         xmlStrEqual(n->name, (const xmlChar *)"migration");
+    /* a guest paused by `suspend` is alive and kept; a paused half of a
+     * migration is left to the migration's recovery, as before */
+    sp->was_starting = g_strcmp0(state, "running") != 0 &&
+                       !(g_strcmp0(state, "paused") == 0 && !sp->migrating);
     sp->pid = pid ? (GPid)g_ascii_strtoll(pid, NULL, 10) : 0;
     sp->start_time = start ? g_ascii_strtoull(start, NULL, 10) : 0;
     sp->qmp_path = prop(root, "qmp");
@@ -179,6 +186,29 @@ gone_while_down(VnicDomain *dom, StatusProcess *sp, const char *why)
     vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
 }
 
+/* A guest that was paused when vnicd went down is still paused (issue #12:
+ * it came back as 'running' and took no resume). */
+static void
+run_state_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VnicDomain *dom = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    JsonObject *status = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+
+    if (!dom->process) { /* QEMU went meanwhile: its exit cleaned up */
+        vnic_domain_job_done(dom);
+        return;
+    }
+    if (!status)
+        g_warning("domain '%s': query-status after re-attach: %s", dom->name,
+                  error ? error->message : "not an object");
+    else if (g_strcmp0(json_object_get_string_member_with_default(status, "status", NULL),
+                       "paused") == 0)
+        dom->state = VNIC_DOMAIN_PAUSED;
+    vnic_domain_reconcile(dom); /* ends the job */
+}
+
 static void
 attach_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -198,7 +228,13 @@ attach_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
     vnic_domain_watch_devices(dom);
     g_message("domain '%s': re-attached to QEMU %d", dom->name, dom->pid);
-    vnic_domain_reconcile(dom); /* ends the job */
+    if (sp->migrating) {
+        vnic_domain_reconcile(dom); /* ends the job */
+        return;
+    }
+    /* suspend/resume do not rewrite the status file: QEMU knows */
+    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(proc), "query-status", NULL, NULL, 0,
+                                  5000, NULL, run_state_done, dom);
 }
 
 /* A half-started QEMU (-S, never verified) is not worth keeping. */
