@@ -119,6 +119,29 @@ fd_census(GPid pid, guint *total)
     return counts;
 }
 
+/* The census with no API connection of ours open (vnicd has closed its end:
+ * the same twice 300 ms apart), so connections do not count as the
+ * domains' fds. */
+static GHashTable *
+settled_census(guint *total)
+{
+    g_clear_pointer(&S.conn, e2e_json_conn_free);
+    GPid pid = e2e_daemon_pid(S.daemon);
+    GHashTable *last = fd_census(pid, total);
+    for (int i = 0; i < 20; i++) {
+        g_usleep(300 * 1000);
+        guint n;
+        GHashTable *now = fd_census(pid, &n);
+        gboolean same = n == *total;
+        g_hash_table_unref(last);
+        last = now;
+        *total = n;
+        if (same)
+            break;
+    }
+    return last;
+}
+
 /* "kind +N/domain, …": what `now` has beyond `base`, per domain. */
 static char *
 fd_diff(GHashTable *now, GHashTable *base, int per)
@@ -140,6 +163,26 @@ static JsonNode *
 api(E2eJsonConn *conn, const char *execute, JsonObject *args, double *ms, GError **error)
 {
     return bench_api(conn, execute, args, 120, ms, error);
+}
+
+/* The main thread's connection; vnicd closes a connection idle for its idle
+ * timeout (docs/api.md), and this one waits through boots and the clients'
+ * run: a fresh one after a pause. */
+static JsonNode *
+main_api(const char *execute, JsonObject *args, double *ms, GError **error)
+{
+    static gint64 last_use;
+    if (S.conn == NULL || g_get_monotonic_time() - last_use > 3 * G_USEC_PER_SEC) {
+        g_clear_pointer(&S.conn, e2e_json_conn_free);
+        if (!(S.conn = e2e_json_conn_connect(e2e_daemon_socket(S.daemon), 5, error))) {
+            if (args != NULL)
+                json_object_unref(args);
+            return NULL;
+        }
+    }
+    JsonNode *ret = api(S.conn, execute, args, ms, error);
+    last_use = g_get_monotonic_time();
+    return ret;
 }
 
 static JsonObject *
@@ -176,7 +219,7 @@ define_one(const char *tag, gboolean guest, Guest *g, GError **error)
     g_autoptr(GString) text = g_string_new(xml->xml);
     g_string_replace(text, "</devices>", nics->str, 1);
     g_string_replace(text, ">96<", mem, 0); /* <memory>, <currentMemory> */
-    g_autoptr(JsonNode) ret = api(S.conn, "define", bench_args("xml", text->str, NULL), NULL, error);
+    g_autoptr(JsonNode) ret = main_api("define", bench_args("xml", text->str, NULL), NULL, error);
     if (ret == NULL)
         return FALSE;
     if (guest) {
@@ -211,7 +254,7 @@ restart(gboolean crash, guint want, gboolean check, double *list_ms, double *all
         return FALSE;
     JsonObject *args = json_object_new();
     json_object_set_boolean_member(args, "all", TRUE);
-    g_autoptr(JsonNode) ret = api(S.conn, "list", args, NULL, error);
+    g_autoptr(JsonNode) ret = main_api("list", args, NULL, error);
     if (ret == NULL)
         return FALSE;
     *list_ms = since_ms(t0);
@@ -227,10 +270,10 @@ restart(gboolean crash, guint want, gboolean check, double *list_ms, double *all
         JsonObject *tune = bench_args("name", S.guests[i].xml->name, "interface",
                                       (const char *)g_ptr_array_index(S.guests[i].boot_macs, 0), NULL);
         json_object_set_boolean_member(tune, "config", TRUE);
-        g_autoptr(JsonNode) t = api(S.conn, "domiftune", tune, NULL, error);
+        g_autoptr(JsonNode) t = main_api("domiftune", tune, NULL, error);
         if (t == NULL)
             return FALSE;
-        g_autoptr(JsonNode) st = api(S.conn, "domstate", name_args(&S.guests[i]), NULL, error);
+        g_autoptr(JsonNode) st = main_api("domstate", name_args(&S.guests[i]), NULL, error);
         if (st == NULL)
             return FALSE;
         const char *want_state = S.guests[i].live ? "running" : "paused";
@@ -402,7 +445,7 @@ qemu_pci(const Guest *g, GError **error)
 {
     JsonObject *args = name_args(g);
     json_object_set_string_member(args, "command", "query-pci");
-    g_autoptr(JsonNode) ret = api(S.conn, "qemu-monitor-command", args, NULL, error);
+    g_autoptr(JsonNode) ret = main_api("qemu-monitor-command", args, NULL, error);
     if (ret == NULL || !JSON_NODE_HOLDS_ARRAY(ret))
         return NULL;
     GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -473,10 +516,10 @@ static gboolean
 account_guest(Account *a, const Guest *g, GHashTable *targets, GError **error)
 {
     const char *name = g->xml->name;
-    g_autoptr(JsonNode) live = api(S.conn, "domiflist", name_args(g), NULL, error);
+    g_autoptr(JsonNode) live = main_api("domiflist", name_args(g), NULL, error);
     JsonObject *inactive_args = name_args(g);
     json_object_set_boolean_member(inactive_args, "inactive", TRUE);
-    g_autoptr(JsonNode) cfg = live ? api(S.conn, "domiflist", inactive_args, NULL, error) : NULL;
+    g_autoptr(JsonNode) cfg = live ? main_api("domiflist", inactive_args, NULL, error) : NULL;
     if (!live)
         json_object_unref(inactive_args);
     g_autoptr(GHashTable) pci = cfg ? qemu_pci(g, error) : NULL;
@@ -577,7 +620,7 @@ run(GError **error)
     if (!(S.daemon = bench_daemon_start(FALSE, TRUE, error)) ||
         !(S.conn = e2e_json_conn_connect(e2e_daemon_socket(S.daemon), 5, error)))
         return FALSE;
-    g_autoptr(JsonNode) version = api(S.conn, "query-version", NULL, NULL, error);
+    g_autoptr(JsonNode) version = main_api("query-version", NULL, NULL, error);
     if (version == NULL)
         return FALSE;
     g_autofree char *loadavg = NULL;
@@ -589,7 +632,7 @@ run(GError **error)
 
     guint idle_fds;
     gint64 rss_idle = bench_rss_kib(e2e_daemon_pid(S.daemon));
-    g_autoptr(GHashTable) idle_census = fd_census(e2e_daemon_pid(S.daemon), &idle_fds);
+    g_autoptr(GHashTable) idle_census = settled_census(&idle_fds);
 
     /* 1. start-up with many defined */
     S.guests = g_new0(Guest, P.guests);
@@ -616,7 +659,7 @@ run(GError **error)
         return FALSE;
     gint64 rss_defined = bench_rss_kib(e2e_daemon_pid(S.daemon));
     for (int i = 0; i < n_fillers; i++) {
-        g_autoptr(JsonNode) r = api(S.conn, "undefine", name_args(&fillers[i]), NULL, error);
+        g_autoptr(JsonNode) r = main_api("undefine", name_args(&fillers[i]), NULL, error);
         if (r == NULL)
             return FALSE;
         g_clear_pointer(&fillers[i].xml, e2e_domain_xml_free);
@@ -651,13 +694,13 @@ run(GError **error)
                 printf("\nthe first guest booted in %d MiB: start %.0f ms, then its shell in %.1f s\n", P.memory, ms,
                        boot_s);
         } else {
-            g_autoptr(JsonNode) r = api(S.conn, "start", name_args(g), &ms, error);
+            g_autoptr(JsonNode) r = main_api("start", name_args(g), &ms, error);
             if (r == NULL)
                 return FALSE;
         }
         g_array_append_val(start_ms, ms);
         if (!g->live) {
-            g_autoptr(JsonNode) r = api(S.conn, "suspend", name_args(g), NULL, error);
+            g_autoptr(JsonNode) r = main_api("suspend", name_args(g), NULL, error);
             if (r == NULL)
                 return FALSE;
         }
@@ -669,7 +712,7 @@ run(GError **error)
     g_usleep(G_USEC_PER_SEC);
     guint run_fds;
     gint64 rss_running = bench_rss_kib(e2e_daemon_pid(S.daemon));
-    g_autoptr(GHashTable) run_census = fd_census(e2e_daemon_pid(S.daemon), &run_fds);
+    g_autoptr(GHashTable) run_census = settled_census(&run_fds);
     double rss_per = (double)(rss_running - rss_idle) / P.guests;
     double rss_run_share = (double)(rss_running - rss_undefined) / P.guests;
     double rss_marginal = P.guests > 1 ? (double)(rss_running - S.rss_first) / (P.guests - 1) : 0;
@@ -712,7 +755,7 @@ run(GError **error)
     g_usleep(G_USEC_PER_SEC);
     guint re_fds;
     gint64 rss_re = bench_rss_kib(e2e_daemon_pid(S.daemon));
-    g_autoptr(GHashTable) re_census = fd_census(e2e_daemon_pid(S.daemon), &re_fds);
+    g_autoptr(GHashTable) re_census = settled_census(&re_fds);
     g_autofree char *re_kind = fd_diff(re_census, idle_census, P.guests);
     printf("\nvnicd SIGKILLed and started again with %d running guests\n", P.guests);
     printf("  spawn → `list all` %.1f ms; → every guest re-attached (a job on each answered) %.1f ms "
@@ -724,14 +767,14 @@ run(GError **error)
 
     /* 7. everything away */
     for (int i = 0; i < P.guests; i++) {
-        g_autoptr(JsonNode) d = api(S.conn, "destroy", name_args(&S.guests[i]), NULL, error);
-        g_autoptr(JsonNode) u = d ? api(S.conn, "undefine", name_args(&S.guests[i]), NULL, error) : NULL;
+        g_autoptr(JsonNode) d = main_api("destroy", name_args(&S.guests[i]), NULL, error);
+        g_autoptr(JsonNode) u = d ? main_api("undefine", name_args(&S.guests[i]), NULL, error) : NULL;
         if (u == NULL)
             return FALSE;
     }
     g_usleep(2 * G_USEC_PER_SEC);
     guint end_fds;
-    g_autoptr(GHashTable) end_census = fd_census(e2e_daemon_pid(S.daemon), &end_fds);
+    g_autoptr(GHashTable) end_census = settled_census(&end_fds);
     g_autofree char *links_left = e2e_netns_links_besides_lo();
     printf("\nall destroyed and undefined: VmRSS %" G_GINT64_FORMAT " KiB (idle at the start %" G_GINT64_FORMAT
            " KiB, this vnicd started with %d running), fds %u (idle %u), links left: %s\n",
