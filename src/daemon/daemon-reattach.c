@@ -187,7 +187,9 @@ gone_while_down(VnicDomain *dom, StatusProcess *sp, const char *why)
 }
 
 /* A guest that was paused when vnicd went down is still paused (issue #12:
- * it came back as 'running' and took no resume). */
+ * it came back as 'running' and took no resume).  The reply comes before
+ * the reconcile's query-pci one (QMP answers in order), so the job, which
+ * that one ends, keeps @dom alive meanwhile. */
 static void
 run_state_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -196,17 +198,14 @@ run_state_done(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
     JsonObject *status = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
 
-    if (!dom->process) { /* QEMU went meanwhile: its exit cleaned up */
-        vnic_domain_job_done(dom);
+    if (!dom->process) /* QEMU went meanwhile: its exit cleaned up */
         return;
-    }
     if (!status)
         g_warning("domain '%s': query-status after re-attach: %s", dom->name,
                   error ? error->message : "not an object");
     else if (g_strcmp0(json_object_get_string_member_with_default(status, "status", NULL),
                        "paused") == 0)
         dom->state = VNIC_DOMAIN_PAUSED;
-    vnic_domain_reconcile(dom); /* ends the job */
 }
 
 static void
@@ -228,13 +227,12 @@ attach_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
     vnic_domain_watch_devices(dom);
     g_message("domain '%s': re-attached to QEMU %d", dom->name, dom->pid);
-    if (sp->migrating) {
-        vnic_domain_reconcile(dom); /* ends the job */
-        return;
-    }
-    /* suspend/resume do not rewrite the status file: QEMU knows */
-    vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(proc), "query-status", NULL, NULL, 0,
-                                  5000, NULL, run_state_done, dom);
+    /* suspend/resume do not rewrite the status file: QEMU knows; sent
+     * with the reconcile's query-pci, so the re-attach takes no longer */
+    if (!sp->migrating)
+        vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(proc), "query-status", NULL, NULL,
+                                      0, 5000, NULL, run_state_done, dom);
+    vnic_domain_reconcile(dom); /* ends the job */
 }
 
 /* A half-started QEMU (-S, never verified) is not worth keeping. */
