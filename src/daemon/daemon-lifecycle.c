@@ -10,6 +10,7 @@
  * Whatever ends QEMU — destroy, a guest shutdown, a crash — ends in
  * on_qemu_exit(), the one place that cleans up after a domain.
  */
+#include "daemon/daemon-heap.h"
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
@@ -190,6 +191,7 @@ vnic_domain_cleanup(VnicDomain *dom)
     g_rmdir(run_dir);
     vnic_domain_qemu_ids_release(dom); /* after its files: none is left with them */
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
+    vnic_daemon_trim_heap_soon();
     dom->state = VNIC_DOMAIN_SHUT_OFF;
     dom->pid = 0;
     vnic_domain_transient_check(dom); /* a created domain goes with its QEMU */

@@ -26,6 +26,7 @@ typedef struct {
     char *log_path;
     GPtrArray *owned;         /* char*, NULL-terminated */
     gboolean was_starting;
+    gboolean migrating;       /* a <migration>: its recovery judges the state */
 } StatusProcess;
 
 static void
@@ -141,7 +142,13 @@ parse_process(VnicDomain *dom, xmlDoc *doc)
     guint64 uid_value, gid_value;
 
     sp->owned = g_ptr_array_new_with_free_func(g_free);
-    sp->was_starting = g_strcmp0(state, "running") != 0;
+    for (xmlNode *n = root->children; n; n = n->next)
+        sp->migrating |= n->type == XML_ELEMENT_NODE &&
+                         xmlStrEqual(n->name, (const xmlChar *)"migration");
+    /* a guest paused by `suspend` is alive and kept; a paused half of a
+     * migration is left to the migration's recovery, as before */
+    sp->was_starting = g_strcmp0(state, "running") != 0 &&
+                       !(g_strcmp0(state, "paused") == 0 && !sp->migrating);
     sp->pid = pid ? (GPid)g_ascii_strtoll(pid, NULL, 10) : 0;
     sp->start_time = start ? g_ascii_strtoull(start, NULL, 10) : 0;
     sp->qmp_path = prop(root, "qmp");
@@ -185,6 +192,28 @@ gone_while_down(VnicDomain *dom, StatusProcess *sp, const char *why)
     vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
 }
 
+/* A guest that was paused when vnicd went down is still paused (issue #12:
+ * it came back as 'running' and took no resume).  The reply comes before
+ * the reconcile's query-pci one (QMP answers in order), so the job, which
+ * that one ends, keeps @dom alive meanwhile. */
+static void
+run_state_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VnicDomain *dom = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    JsonObject *status = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+
+    if (!dom->process) /* QEMU went meanwhile: its exit cleaned up */
+        return;
+    if (!status)
+        g_warning("domain '%s': query-status after re-attach: %s", dom->name,
+                  error ? error->message : "not an object");
+    else if (g_strcmp0(json_object_get_string_member_with_default(status, "status", NULL),
+                       "paused") == 0)
+        dom->state = VNIC_DOMAIN_PAUSED;
+}
+
 static void
 attach_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -204,6 +233,11 @@ attach_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
     vnic_domain_watch_devices(dom);
     g_message("domain '%s': re-attached to QEMU %d", dom->name, dom->pid);
+    /* suspend/resume do not rewrite the status file: QEMU knows; sent
+     * with the reconcile's query-pci, so the re-attach takes no longer */
+    if (!sp->migrating)
+        vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(proc), "query-status", NULL, NULL,
+                                      0, 5000, NULL, run_state_done, dom);
     vnic_domain_reconcile(dom); /* ends the job */
 }
 

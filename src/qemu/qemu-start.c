@@ -676,10 +676,11 @@ spawn(StartData *d, GError **error)
         return FALSE;
     }
     /* NULL once GLib reaped a child that died at once: then there is no
-     * pid to watch, only the exit status the wait will bring */
+     * pid, only the exit status the wait will bring */
     pid = g_subprocess_get_identifier(child) != NULL
               ? (GPid) atoi(g_subprocess_get_identifier(child)) : 0;
-    pidfd = vnic_qemu_pidfd_open(pid);
+    /* no pidfd of ours: GLib's child watch holds one already (qemu-process.c) */
+    pidfd = -1;
     d->proc = vnic_qemu_process_new_internal(pid, vnic_qemu_proc_start_time(pid, NULL), child,
                                              &pidfd);
     d->proc->qmp_path = g_strdup(d->rt->qmp_path);
