@@ -701,8 +701,10 @@ main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (g_str_equal(argv[i], "--samples") && i + 1 < argc)
             S.samples_dir = argv[++i];
-        else if (g_str_equal(argv[i], "--cycles") && i + 1 < argc)
-            S.cycles = (guint)MAX(1, atoi(argv[++i]));
+        else if (g_str_equal(argv[i], "--cycles") && i + 1 < argc) {
+            int n = atoi(argv[++i]);
+            S.cycles = (guint)CLAMP(n, 1, 10000);
+        }
     }
     if (S.samples_dir != NULL && !g_path_is_absolute(S.samples_dir))
         S.samples_dir = g_canonicalize_filename(S.samples_dir, NULL);
