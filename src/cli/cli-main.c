@@ -4,6 +4,11 @@
  * Owns the choice of the control socket (-c, else $VNIC_SOCKET, else
  * VNIC_CLI_DEFAULT_SOCKET) and the exit status of a bad global command
  * line.  Verbs parse their own options.
+ *
+ * Built twice (meson.build): as vnic-full with every verb, and as the front
+ * build/vnic (VNIC_CLI_FRONT), which links neither libxml2 nor the conf and
+ * pci layers and hands the verbs that need them to vnic-full by exec, with
+ * the same command line.
  */
 #include "cli/cli.h"
 
