@@ -109,6 +109,10 @@ check_identity(VnicDaemon *daemon, VnicConfDomain *def, GError **error)
     return TRUE;
 }
 
+/* Definitions up to this size are worked on in the main loop (100 NICs
+ * are 22 KiB); bigger ones in a thread.  */
+#define DEFINE_INLINE_MAX (64 * 1024)
+
 /* What the define thread works on: its own copy of everything. */
 typedef struct {
     char *xml;
@@ -129,28 +133,31 @@ define_work_free(DefineWork *w)
 }
 
 /* Parsing, placing and checking a definition touch nothing but @w (conf,
- * pci and the QEMU check are pure), so they run in a thread: a big or
- * hostile definition costs its own client time, not everybody's. */
-static void
-define_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+ * pci and the QEMU check are pure). */
+static gboolean
+define_work(DefineWork *w, GError **error)
 {
-    DefineWork *w = data;
-    GError *error = NULL;
-
-    if (!(w->def = vnic_conf_domain_parse(w->xml, strlen(w->xml), &error)) ||
-        !vnic_daemon_check_name("domain", w->def->name, &error)) {
-        g_task_return_error(task, error);
-        return;
-    }
+    if (!(w->def = vnic_conf_domain_parse(w->xml, strlen(w->xml), error)) ||
+        !vnic_daemon_check_name("domain", w->def->name, error))
+        return FALSE;
     /* vnicd.conf's spare-ports: after the request's and the domain's own */
     if (w->opts.spare_ports < 0 && w->def->spare_ports < 0 &&
         w->opts.policy == VNIC_PCI_POLICY_NIC_FIRST)
         w->opts.spare_ports = w->default_spare_ports;
-    if (!vnic_pci_plan(w->def, &w->opts, &error) || !vnic_qemu_domain_check(w->def, &error)) {
+    return vnic_pci_plan(w->def, &w->opts, error) && vnic_qemu_domain_check(w->def, error);
+}
+
+/* A big or hostile definition runs in a thread, so it costs its own
+ * client time, not everybody's. */
+static void
+define_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    GError *error = NULL;
+
+    if (!define_work(data, &error))
         g_task_return_error(task, error);
-        return;
-    }
-    g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_boolean(task, TRUE);
 }
 
 /* Back on the main loop: the registry is checked now, when the definition
@@ -191,18 +198,14 @@ store_definition(VnicDaemon *daemon, DefineWork *w, GError **error)
     return dom;
 }
 
+/* After define_work(): store and reply (or hand the domain on). */
 static void
-define_done(GObject *source, GAsyncResult *res, gpointer data)
+define_finish(VnicDaemon *daemon, VnicApiRequest *request, DefineWork *w, GError *error)
 {
-    VnicApiRequest *request = data;
-    VnicDaemon *daemon = g_task_get_source_tag(G_TASK(res));
-    DefineWork *w = g_task_get_task_data(G_TASK(res));
-    GError *error = NULL;
     VnicDomain *dom;
     JsonObject *ret;
 
-    if (!g_task_propagate_boolean(G_TASK(res), &error) ||
-        !(dom = store_definition(daemon, w, &error))) {
+    if (error != NULL || !(dom = store_definition(daemon, w, &error))) {
         vnic_api_request_fail(request, error);
         return;
     }
@@ -215,6 +218,16 @@ define_done(GObject *source, GAsyncResult *res, gpointer data)
     if (dom->config->uuid)
         json_object_set_string_member(ret, "uuid", dom->config->uuid);
     vnic_api_request_return_object(request, ret);
+}
+
+static void
+define_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    GError *error = NULL;
+
+    g_task_propagate_boolean(G_TASK(res), &error);
+    define_finish(g_task_get_source_tag(G_TASK(res)), data, g_task_get_task_data(G_TASK(res)),
+                  error);
 }
 
 void
@@ -242,6 +255,15 @@ vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefined
         return;
     }
     w->xml = g_strdup(xml);
+    if (strlen(xml) <= DEFINE_INLINE_MAX) {
+        /* a definition of ordinary size is parsed and planned in well under
+         * a millisecond: the hop to a thread and back (two wake-ups, each a
+         * wait for a core on a loaded host) cost more than the work */
+        define_work(w, &error);
+        define_finish(daemon, request, w, error);
+        define_work_free(w);
+        return;
+    }
     task = g_task_new(NULL, NULL, define_done, request);
     g_task_set_source_tag(task, daemon);
     g_task_set_task_data(task, w, (GDestroyNotify)define_work_free);

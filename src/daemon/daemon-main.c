@@ -16,6 +16,7 @@
 
 #include <glib-unix.h>
 #include <libxml/parser.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <errno.h>
@@ -410,6 +411,12 @@ main(int argc, char **argv)
     /* before any thread: defines parse in threads (daemon-define.c), and
      * libxml2's lazy global set-up is not safe to race */
     xmlInitParser();
+    /* glibc gives the top of the heap back to the kernel once 128 KiB of it
+     * are free, and formatting a big domain (dumpxml, the stored config)
+     * builds and frees a tree of a few MiB: every dumpxml of 500 NICs then
+     * faulted its heap in again (a third of its CPU time).  Keep up to
+     * 4 MiB (docs/performance.md, "Define and dumpxml"). */
+    mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
     daemon.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)vnic_domain_release);
     daemon.loop = g_main_loop_new(NULL, FALSE);
