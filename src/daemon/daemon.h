@@ -131,6 +131,9 @@ gboolean vnic_state_write_file(const char *path, const char *text, GError **erro
 gboolean vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error);
 void vnic_state_remove_config(VnicDaemon *daemon, const char *name);
 gboolean vnic_state_write_status(VnicDomain *dom, GError **error);
+/* Appends ` NAME='VALUE'` to status XML, VALUE escaped so that a reader
+ * gets it back byte for byte (newlines, tabs and quotes included). */
+void vnic_state_append_attr(GString *s, const char *name, const char *value);
 void vnic_state_remove_status(VnicDomain *dom);
 char *vnic_state_domain_run_dir(VnicDomain *dom);
 char *vnic_state_log_path(VnicDomain *dom);
