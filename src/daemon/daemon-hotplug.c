@@ -208,11 +208,17 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
     VnicConfDevice *dev;
     JsonObject *ret, *ev;
 
-    if (a->in_live && !dom->live) { /* QEMU went meanwhile, and its definition with it */
+    if (!dom->live) {
+        /* QEMU went meanwhile, and vnic_domain_cleanup() with it: the live
+         * definition and the ledger are freed, its links deleted.  Nothing
+         * of this attach is left to undo, and a->owned would dangle. */
         a->dev = NULL;
         a->in_live = FALSE;
+        a->owned = a->owned_ifb = NULL;
     }
     if (!vnic_qemu_hotplug_nic_finish(res, &t, &error)) {
+        if (!dom->live)
+            g_prefix_error(&error, "QEMU is gone: ");
         drop_backend(a);
         finish(a, error, NULL);
         return;
