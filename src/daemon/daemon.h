@@ -114,6 +114,15 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
 /* A domain or network name that is safe as a file name and in logs, or an
  * InvalidArguments error naming @what ("domain", "network") and the name. */
 gboolean vnic_daemon_check_name(const char *what, const char *name, GError **error);
+/* Runs @func(@work) in a thread, then @done(@request, @work, error) on the
+ * main loop (error NULL on success, else owned by @done), and frees @work
+ * with @free_work.  For what costs time in proportion to a client's input
+ * (parsing XML, planning) and touches nothing but @work (conf and pci are
+ * pure): a big or hostile request delays its own reply, not the daemon. */
+typedef gboolean (*VnicOffLoopFunc)(gpointer work, GError **error);
+typedef void (*VnicOffLoopDone)(VnicApiRequest *request, gpointer work, GError *error);
+void vnic_daemon_off_loop(VnicApiRequest *request, VnicOffLoopFunc func, gpointer work,
+                          GDestroyNotify free_work, VnicOffLoopDone done);
 /* Parses, plans and checks the request's definition in a thread, then
  * stores it and completes the request with {"name", "uuid"}. */
 void vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request);
