@@ -197,10 +197,19 @@ def test_names():
           r.stderr)
     r = define(domain_xml("q'&quot;&amp;&lt;&gt;"), "quotes")
     check("a name with quotes and markup characters defines", r.returncode == 0, r.stderr)
+    longest = "L" * 200
+    r = define(domain_xml(longest), "longest")
+    check("the longest name (200 bytes) defines", r.returncode == 0, r.stderr)
+    r = define(domain_xml("L" * 201), "longer")
+    check("201 bytes are refused, naming <name>", r.returncode == 1 and "for <name>" in r.stderr,
+          r.stderr)
     stop()
     start()
     check("after a restart the quoted name reads back exactly",
           "q'\"&<>" in names() and "col" in names(), names())
+    check("…and the longest one", longest in names(), names())
+    r = vnic("undefine", longest)
+    check("…which undefines", r.returncode == 0 and longest not in names(), r.stderr)
     r = vnic("undefine", "q'\"&<>")
     check("…and undefines (under ASan: leaking nothing, see 'vnicd exits 0')",
           r.returncode == 0 and "q'\"&<>" not in names(), r.stderr)
