@@ -484,7 +484,10 @@ replug_timed_out(gpointer data)
                                           s->nic->alias, REPLUG_TIMEOUT_MS / 1000);
 
     s->timeout_id = 0;
-    restore_failed(s, s->nic->waiting_for, error);
+    /* an orphan (QEMU went, and the NIC's record with it: nic->dom NULL)
+     * has nothing to restore or fail: its step only ends, freeing it */
+    if (s->nic->dom)
+        restore_failed(s, s->nic->waiting_for, error);
     step_end(s);
     return G_SOURCE_REMOVE;
 }
