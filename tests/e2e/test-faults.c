@@ -22,7 +22,8 @@
  *   full-state-dir     the state dir's tmpfs filled: define, attach --config,
  *                      attach --live --config, detach --config, detach
  *                      --live --config fail with ENOSPC in the message and
- *                      leave the config as it was; undefine of the other
+ *                      leave the config as it was (the --live halves happen,
+ *                      and the error says the config has not); undefine of the other
  *                      domain (an unlink: needs no space) succeeds; space
  *                      freed: the same commands work, and a restart shows
  *                      exactly what was acknowledged
@@ -530,6 +531,18 @@ test_full_state_dir(void)
         g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(S.daemon, "detach-interface", S.xml->name,
                                                     "--mac", BOOT_MAC, "--config", NULL);
         expect_enospc(r, "detach --config");
+    }
+    {
+        /* the guest lets go of it; the config cannot: the client is told */
+        g_autoptr(E2eCmdResult) r = e2e_daemon_vnic_timeout(S.daemon, 90, "detach-interface",
+                                                            S.xml->name, "--mac", BOOT_MAC,
+                                                            "--live", "--config", "--timeout",
+                                                            "60", NULL);
+        expect_enospc(r, "detach --live --config");
+        E2E_CHECK(strstr(r->err, "not from the config"), "detach --live --config: %s",
+                  e2e_cmd_result_describe(r));
+        g_autofree char *now = dumpxml(S.xml->name, FALSE);
+        E2E_CHECK(!strstr(now, BOOT_MAC), "the guest still has the NIC:\n%s", now);
     }
     g_autofree char *inactive_full = dumpxml(S.xml->name, TRUE);
     E2E_CHECK(g_strcmp0(inactive, inactive_full) == 0,
