@@ -655,7 +655,8 @@ test_fd_limit(void)
         E2E_CHECK(set_nofile(fds + extra, &error), "%s", error->message);
         g_autoptr(E2eCmdResult) r = attach(mac, "--live", NULL);
         E2E_CHECK(set_nofile(0, &error), "%s", error->message);
-        g_string_append_printf(seen, "limit %u: %s\n", fds + extra, e2e_cmd_result_describe(r));
+        g_autofree char *described = e2e_cmd_result_describe(r);
+        g_string_append_printf(seen, "limit %u: %s\n", fds + extra, described);
         E2E_CHECK(r->status != 0 || extra > 1, "attach with %u fds free succeeded", extra);
         if (r->status == 0)
             break;
@@ -779,8 +780,10 @@ test_link_race(void)
             ? e2e_daemon_vnic_timeout(S.daemon, 90, "attach-interface", S.xml->name, "--type",
                                       "direct", "--source", "vfault0", "--mac", mac, NULL)
             : attach(mac, "--live", NULL);
-        if (a->status != 0)
-            g_string_append_printf(failures, "%s\n", e2e_cmd_result_describe(a));
+        if (a->status != 0) {
+            g_autofree char *described = e2e_cmd_result_describe(a);
+            g_string_append_printf(failures, "%s\n", described);
+        }
         g_ptr_array_add(macs, g_strdup(mac));
     }
     g_atomic_int_set(&r.stop, 1);
