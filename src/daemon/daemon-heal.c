@@ -509,7 +509,6 @@ replug_device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     g_clear_handle_id(&s->timeout_id, g_source_remove);
-    g_prefix_error(&error, "device_del: ");
     restore_failed(s, s->nic->waiting_for, error);
     step_end(s);
 }
