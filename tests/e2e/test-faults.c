@@ -1,9 +1,10 @@
 /* test-faults.c: real faults, not injected ones (meson test 'e2e-faults',
  * issue #10 "Real faults").
  *
- * One pc guest with a boot NIC (data/pc-one-nic.xml) and a second serial
- * port writing to a file under a hostile path (a newline, a tab, a carriage
- * return, quotes, `<&>`, over 1000 bytes); a second domain, defined only.
+ * One pc guest with a boot NIC (data/pc-one-nic.xml), a serial port
+ * writing to a file under a hostile path (a newline, a tab, a carriage
+ * return, quotes, `<&>`, over 1000 bytes) and one on a unix socket under a
+ * short path with the same characters; a second domain, defined only.
  * vnicd's state dir and run dir are each a small tmpfs of the test's own
  * (its private mount namespace), so the test can fill them.  After every
  * fault the test checks what a user would: the command failed with an
@@ -16,9 +17,10 @@
  * order:
  *
  *   start              define both, start the guest, console ready
- *   hostile-path       the status file keeps the serial file's path byte for
- *                      byte across a vnicd SIGKILL + restart (dumpxml too);
- *                      the final destroy removes that very file
+ *   hostile-path       the status file keeps the socket's path byte for byte
+ *                      across a vnicd SIGKILL + restart, dumpxml (live and
+ *                      --inactive) both paths; the final destroy removes that
+ *                      very socket (and leaves the user's log file)
  *   full-state-dir     the state dir's tmpfs filled: define, attach --config,
  *                      attach --live --config, detach --config, detach
  *                      --live --config fail with ENOSPC in the message and
@@ -29,15 +31,16 @@
  *                      exactly what was acknowledged
  *   full-run-dir       the run dir's tmpfs filled: a live attach fails with
  *                      ENOSPC before QEMU hears of it, its tap deleted
- *   fd-limit           vnicd's RLIMIT_NOFILE lowered (prlimit --pid) to what
- *                      it has open plus 2: an attach fails with "Too many
- *                      open files", nothing leaks, and with the limit back
- *                      the same attach works
+ *   fd-limit           vnicd's soft RLIMIT_NOFILE lowered (prlimit(2)) to
+ *                      what it has open plus 1, 2, 3, 4: each attach that
+ *                      fails says "Too many open files", nothing leaks, and
+ *                      with the limit back an attach works
  *   link-race          a thread takes the names vnicd is about to use (the
  *                      lowest free vnetN and macvtapN, created as persistent
  *                      taps and as macvtaps) in a tight loop during 6
  *                      attaches: every attach succeeds on another name, and
- *                      every foreign link keeps its ifindex
+ *                      every foreign link keeps its ifindex; a --target
+ *                      naming a foreign link is refused ("already exists")
  *   qmp-stopped        QEMU stopped (SIGSTOP): an attach and a detach end
  *                      with a timeout error in bounded time, `vnic list` and
  *                      dumpxml of the other domain answer meanwhile; QEMU
