@@ -660,6 +660,15 @@ vnic_conf_domain_parse(const char *xml, gsize len, GError **error)
     return g_steal_pointer(&def);
 }
 
+gboolean
+vnic_conf_interface_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
+{
+    if (check_new_device(def, dev, error))
+        return TRUE;
+    g_prefix_error(error, "interface: ");
+    return FALSE;
+}
+
 VnicConfDevice *
 vnic_conf_interface_parse(const VnicConfDomain *def, const char *xml, gsize len,
                           GError **error)

@@ -234,6 +234,15 @@ write_escaped(GString *out, const char *text, gboolean in_attr)
     g_string_append_len(out, run, p - run);
 }
 
+char *
+vnic_conf_xml_escape_attr(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+
+    write_escaped(out, text, TRUE);
+    return g_string_free(out, FALSE);
+}
+
 /* The declaration of @prefix in scope at @from (within the written tree). */
 static const xmlNs *
 lookup_prefix(const Writer *w, const xmlNode *from, const xmlChar *prefix)

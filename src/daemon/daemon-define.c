@@ -109,12 +109,9 @@ check_identity(VnicDaemon *daemon, VnicConfDomain *def, GError **error)
     return TRUE;
 }
 
-/* Definitions up to this size are worked on in the main loop (100 NICs
- * are 22 KiB); bigger ones in a thread.  */
-#define DEFINE_INLINE_MAX (64 * 1024)
-
 /* What the define thread works on: its own copy of everything. */
 typedef struct {
+    VnicDaemon *daemon;       /* main loop only */
     char *xml;
     VnicPciPlanOptions opts;
     gint default_spare_ports; /* vnicd.conf's, -1 when unset */
@@ -132,11 +129,72 @@ define_work_free(DefineWork *w)
     g_free(w);
 }
 
-/* Parsing, placing and checking a definition touch nothing but @w (conf,
- * pci and the QEMU check are pure). */
-static gboolean
-define_work(DefineWork *w, GError **error)
+/* ---- work off the main loop ------------------------------------------- */
+
+typedef struct {
+    VnicApiRequest *request;
+    VnicOffLoopFunc func;
+    VnicOffLoopDone done;
+} OffLoop;
+
+static void
+off_loop_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
+    const OffLoop *o = g_task_get_source_tag(task);
+    GError *error = NULL;
+
+    if (o->func(data, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+off_loop_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree OffLoop *o = data;
+    GError *error = NULL;
+
+    g_task_propagate_boolean(G_TASK(res), &error);
+    o->done(o->request, g_task_get_task_data(G_TASK(res)), error);
+}
+
+void
+vnic_daemon_off_loop(VnicApiRequest *request, gsize input_size, VnicOffLoopFunc func,
+                     gpointer work, GDestroyNotify free_work, VnicOffLoopDone done)
+{
+    OffLoop *o;
+    g_autoptr(GTask) task = NULL;
+
+    if (input_size <= VNIC_OFF_LOOP_INLINE_MAX) {
+        GError *error = NULL;
+
+        func(work, &error);
+        done(request, work, error);
+        if (free_work)
+            free_work(work);
+        return;
+    }
+    o = g_new0(OffLoop, 1);
+    task = g_task_new(NULL, NULL, off_loop_done, o);
+    o->request = request;
+    o->func = func;
+    o->done = done;
+    g_task_set_source_tag(task, o);
+    g_task_set_task_data(task, work, free_work);
+    g_task_run_in_thread(task, off_loop_thread);
+}
+
+/* ---- define ------------------------------------------------------------- */
+
+/* Parsing, placing and checking a definition touch nothing but @w (conf,
+ * pci and the QEMU check are pure), so they run in a thread: a big or
+ * hostile definition costs its own client time, not everybody's. */
+static gboolean
+define_parse(gpointer data, GError **error)
+{
+    DefineWork *w = data;
+
     if (!(w->def = vnic_conf_domain_parse(w->xml, strlen(w->xml), error)) ||
         !vnic_daemon_check_name("domain", w->def->name, error))
         return FALSE;
@@ -145,19 +203,6 @@ define_work(DefineWork *w, GError **error)
         w->opts.policy == VNIC_PCI_POLICY_NIC_FIRST)
         w->opts.spare_ports = w->default_spare_ports;
     return vnic_pci_plan(w->def, &w->opts, error) && vnic_qemu_domain_check(w->def, error);
-}
-
-/* A big or hostile definition runs in a thread, so it costs its own
- * client time, not everybody's. */
-static void
-define_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
-{
-    GError *error = NULL;
-
-    if (!define_work(data, &error))
-        g_task_return_error(task, error);
-    else
-        g_task_return_boolean(task, TRUE);
 }
 
 /* Back on the main loop: the registry is checked now, when the definition
@@ -198,14 +243,14 @@ store_definition(VnicDaemon *daemon, DefineWork *w, GError **error)
     return dom;
 }
 
-/* After define_work(): store and reply (or hand the domain on). */
 static void
-define_finish(VnicDaemon *daemon, VnicApiRequest *request, DefineWork *w, GError *error)
+define_done(VnicApiRequest *request, gpointer data, GError *error)
 {
+    DefineWork *w = data;
     VnicDomain *dom;
     JsonObject *ret;
 
-    if (error != NULL || !(dom = store_definition(daemon, w, &error))) {
+    if (error || !(dom = store_definition(w->daemon, w, &error))) {
         vnic_api_request_fail(request, error);
         return;
     }
@@ -220,16 +265,6 @@ define_finish(VnicDaemon *daemon, VnicApiRequest *request, DefineWork *w, GError
     vnic_api_request_return_object(request, ret);
 }
 
-static void
-define_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    GError *error = NULL;
-
-    g_task_propagate_boolean(G_TASK(res), &error);
-    define_finish(g_task_get_source_tag(G_TASK(res)), data, g_task_get_task_data(G_TASK(res)),
-                  error);
-}
-
 void
 vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request)
 {
@@ -241,9 +276,9 @@ vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefined
 {
     const char *xml = NULL;
     DefineWork *w = g_new0(DefineWork, 1);
-    g_autoptr(GTask) task = NULL;
     GError *error = NULL;
 
+    w->daemon = daemon;
     w->warnings = g_ptr_array_new_with_free_func(g_free);
     w->opts.warnings = w->warnings;
     w->default_spare_ports = daemon->opts.spare_ports;
@@ -255,19 +290,7 @@ vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefined
         return;
     }
     w->xml = g_strdup(xml);
-    if (strlen(xml) <= DEFINE_INLINE_MAX) {
-        /* a definition of ordinary size is parsed and planned in well under
-         * a millisecond: the hop to a thread and back (two wake-ups, each a
-         * wait for a core on a loaded host) cost more than the work */
-        define_work(w, &error);
-        define_finish(daemon, request, w, error);
-        define_work_free(w);
-        return;
-    }
-    task = g_task_new(NULL, NULL, define_done, request);
-    g_task_set_source_tag(task, daemon);
-    g_task_set_task_data(task, w, (GDestroyNotify)define_work_free);
-    g_task_run_in_thread(task, define_thread);
+    vnic_daemon_off_loop(request, strlen(w->xml), define_parse, w, (GDestroyNotify)define_work_free, define_done);
 }
 
 static void

@@ -137,15 +137,14 @@ void
 vnic_migrate_append_status(GString *s, VnicDomain *dom)
 {
     const VnicMigration *mig = dom->migration;
-    g_autofree char *peer = NULL;
 
     if (!mig)
         return;
-    peer = g_markup_escape_text(mig->peer_uri ? mig->peer_uri : "", -1);
-    g_string_append_printf(s, "  <migration role='%s' phase='%s' peer='%s' persistent='%s'%s/>\n",
+    g_string_append_printf(s, "  <migration role='%s' phase='%s'",
                            mig->role == VNIC_MIGRATION_SOURCE ? "source" : "destination",
-                           vnic_migration_phase_to_string(mig->phase), peer,
-                           mig->persistent ? "yes" : "no",
+                           vnic_migration_phase_to_string(mig->phase));
+    vnic_state_append_attr(s, "peer", mig->peer_uri);
+    g_string_append_printf(s, " persistent='%s'%s/>\n", mig->persistent ? "yes" : "no",
                            mig->kept_definition ? " defined='yes'" : "");
 }
 

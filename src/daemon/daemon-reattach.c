@@ -39,13 +39,6 @@ status_process_free(StatusProcess *sp)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StatusProcess, status_process_free)
 
-static void
-append_attr(GString *s, const char *name, const char *value)
-{
-    g_autofree char *escaped = g_markup_escape_text(value, -1);
-    g_string_append_printf(s, " %s='%s'", name, escaped);
-}
-
 /* The <domstatus> attributes describing QEMU: pid, start time, monitor. */
 void
 vnic_state_append_process_attrs(GString *s, VnicDomain *dom)
@@ -54,9 +47,9 @@ vnic_state_append_process_attrs(GString *s, VnicDomain *dom)
         return;
     g_string_append_printf(s, " pid='%d' starttime='%" G_GUINT64_FORMAT "'", dom->pid,
                            vnic_qemu_process_get_start_time(dom->process));
-    append_attr(s, "qmp", vnic_qemu_process_get_qmp_path(dom->process));
+    vnic_state_append_attr(s, "qmp", vnic_qemu_process_get_qmp_path(dom->process));
     if (vnic_qemu_process_get_log_path(dom->process))
-        append_attr(s, "log", vnic_qemu_process_get_log_path(dom->process));
+        vnic_state_append_attr(s, "log", vnic_qemu_process_get_log_path(dom->process));
 }
 
 /* One <owned path='…'/> line per file QEMU's runtime created. */
@@ -67,7 +60,7 @@ vnic_state_append_owned(GString *s, VnicDomain *dom)
 
     for (; owned && *owned; owned++) {
         g_string_append(s, "  <owned");
-        append_attr(s, "path", *owned);
+        vnic_state_append_attr(s, "path", *owned);
         g_string_append(s, "/>\n");
     }
 }

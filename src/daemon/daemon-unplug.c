@@ -574,7 +574,6 @@ device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     if (!ret) {
-        g_prefix_error(&error, "device_del: ");
         g_warning("domain '%s': unplug of NIC %s failed: %s", dom->name, d->pending->alias,
                   error->message);
         back_to_plugged(dom, d->pending->alias, error->message);
