@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static struct {
     const char *prog;
@@ -262,4 +266,197 @@ bench_rss_kib(GPid pid)
         return -1;
     const char *p = strstr(text, "\nVmRSS:");
     return p != NULL ? g_ascii_strtoll(p + 7, NULL, 10) : -1;
+}
+
+/* --- a minimal QMP client ---------------------------------------------------------- */
+
+struct _BenchQmp {
+    int fd;
+    GString *in;        /* bytes read, not yet a whole line */
+    GQueue events;      /* BenchQmpEvent*: read while waiting for replies */
+};
+
+typedef struct {
+    char *line;
+    gint64 us;
+} BenchQmpEvent;
+
+static void
+qmp_event_free(BenchQmpEvent *e)
+{
+    g_free(e->line);
+    g_free(e);
+}
+
+void
+bench_qmp_free(BenchQmp *q)
+{
+    if (q == NULL)
+        return;
+    if (q->fd >= 0)
+        close(q->fd);
+    g_string_free(q->in, TRUE);
+    g_queue_clear_full(&q->events, (GDestroyNotify)qmp_event_free);
+    g_free(q);
+}
+
+/* One line from QEMU (without "\r\n"), waiting until `deadline_us`. */
+static char *
+qmp_read_line(BenchQmp *q, gint64 deadline_us, GError **error)
+{
+    for (;;) {
+        char *nl = memchr(q->in->str, '\n', q->in->len);
+        if (nl != NULL) {
+            gsize n = (gsize)(nl - q->in->str);
+            char *line = g_strndup(q->in->str, n > 0 && nl[-1] == '\r' ? n - 1 : n);
+            g_string_erase(q->in, 0, (gssize)n + 1);
+            return line;
+        }
+        gint64 left = deadline_us - g_get_monotonic_time();
+        struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+        int r = left > 0 ? poll(&pfd, 1, (int)(left / 1000) + 1) : 0;
+        if (r <= 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "QMP: no reply in time");
+            return NULL;
+        }
+        char buf[8192];
+        ssize_t got = read(q->fd, buf, sizeof buf);
+        if (got <= 0) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "QMP: connection closed");
+            return NULL;
+        }
+        g_string_append_len(q->in, buf, got);
+    }
+}
+
+static gboolean
+qmp_send(BenchQmp *q, const char *json, int fd, GError **error)
+{
+    struct iovec iov = { .iov_base = (void *)json, .iov_len = strlen(json) };
+    char control[CMSG_SPACE(sizeof(int))] = { 0 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    if (sendmsg(q->fd, &msg, MSG_NOSIGNAL) != (ssize_t)iov.iov_len) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "QMP: sending: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+bench_qmp_execute(BenchQmp *q, const char *json, int fd, double timeout_s, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    if (!qmp_send(q, json, fd, error))
+        return FALSE;
+    for (;;) {
+        gint64 now;
+        g_autofree char *line = qmp_read_line(q, deadline, error);
+        if (line == NULL)
+            return FALSE;
+        now = g_get_monotonic_time();
+        if (strstr(line, "\"event\"") != NULL) {
+            BenchQmpEvent *e = g_new0(BenchQmpEvent, 1);
+            e->line = g_steal_pointer(&line);
+            e->us = now;
+            g_queue_push_tail(&q->events, e);
+            continue;
+        }
+        if (strncmp(line, "{\"return\"", 9) == 0)
+            return TRUE;
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "QMP %s: %s", json, line);
+        return FALSE;
+    }
+}
+
+/* Whether an event line is `event` about `device`. */
+static gboolean
+qmp_event_matches(const char *line, const char *event, const char *device)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, line, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+        return FALSE;
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    if (g_strcmp0(json_object_get_string_member_with_default(o, "event", NULL), event) != 0)
+        return FALSE;
+    if (device == NULL)
+        return TRUE;
+    JsonObject *data = json_object_get_object_member(o, "data");
+    return data != NULL &&
+           g_strcmp0(json_object_get_string_member_with_default(data, "device", NULL), device) == 0;
+}
+
+gboolean
+bench_qmp_wait_event(BenchQmp *q, const char *event, const char *device, double timeout_s,
+                     gint64 *out_us, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+    for (;;) {
+        BenchQmpEvent *e = g_queue_pop_head(&q->events);
+        if (e == NULL) {
+            char *line = qmp_read_line(q, deadline, error);
+            if (line == NULL) {
+                g_prefix_error(error, "waiting for %s of %s: ", event, device ? device : "any");
+                return FALSE;
+            }
+            e = g_new0(BenchQmpEvent, 1);
+            e->us = g_get_monotonic_time();
+            e->line = line;
+        }
+        gboolean match = qmp_event_matches(e->line, event, device);
+        if (match && out_us != NULL)
+            *out_us = e->us;
+        qmp_event_free(e);
+        if (match)
+            return TRUE;
+    }
+}
+
+BenchQmp *
+bench_qmp_connect(const char *path, double timeout_s, GError **error)
+{
+    g_autoptr(BenchQmp) q = g_new0(BenchQmp, 1);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    gint64 deadline = g_get_monotonic_time() + (gint64)(timeout_s * G_USEC_PER_SEC);
+
+    q->in = g_string_new(NULL);
+    g_queue_init(&q->events);
+    g_strlcpy(sa.sun_path, path, sizeof sa.sun_path);
+    q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    while (connect(q->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (g_get_monotonic_time() > deadline) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "QMP %s: %s", path,
+                        g_strerror(errno));
+            return NULL;
+        }
+        g_usleep(20000);
+    }
+    g_autofree char *greeting = qmp_read_line(q, deadline + G_USEC_PER_SEC, error);
+    if (greeting == NULL ||
+        !bench_qmp_execute(q, "{\"execute\":\"qmp_capabilities\"}", -1, timeout_s, error))
+        return NULL;
+    return g_steal_pointer(&q);
+}
+
+gboolean
+bench_write_samples(const char *dir, const char *name, GArray *ms, GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    for (guint i = 0; i < ms->len; i++)
+        g_string_append_printf(s, "%.3f\n", g_array_index(ms, double, i));
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir, g_strerror(errno));
+        return FALSE;
+    }
+    return g_file_set_contents(path, s->str, (gssize)s->len, error);
 }

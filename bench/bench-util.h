@@ -73,3 +73,30 @@ double bench_percentile(GArray *v, double p);  /* nearest rank, p in 0..100 */
 gint64 bench_rss_kib(GPid pid);
 
 G_END_DECLS
+
+/* --- a minimal QMP client, for measuring QEMU's own floor ------------------------ */
+
+G_BEGIN_DECLS
+
+/* Blocking, line by line, no JSON building: the least a client can do.
+ * Events read while waiting for a reply are kept for bench_qmp_wait_event(). */
+typedef struct _BenchQmp BenchQmp;
+
+/* Connects to QEMU's QMP socket at `path` (retrying until `timeout_s` while it
+ * does not exist) and negotiates capabilities. */
+BenchQmp *bench_qmp_connect(const char *path, double timeout_s, GError **error);
+/* Sends `json` (one command; with `fd` as SCM_RIGHTS when fd >= 0) and reads
+ * until its reply: TRUE on "return", FALSE with QEMU's "desc" on "error". */
+gboolean bench_qmp_execute(BenchQmp *q, const char *json, int fd, double timeout_s,
+                           GError **error);
+/* Waits for event `event` whose data.device is `device` (NULL: any);
+ * `out_us`: g_get_monotonic_time() when its line was read. */
+gboolean bench_qmp_wait_event(BenchQmp *q, const char *event, const char *device,
+                              double timeout_s, gint64 *out_us, GError **error);
+void bench_qmp_free(BenchQmp *q);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BenchQmp, bench_qmp_free)
+
+/* Writes one number per line ("%.3f\n") into DIR/NAME. */
+gboolean bench_write_samples(const char *dir, const char *name, GArray *ms, GError **error);
+
+G_END_DECLS

@@ -9,6 +9,7 @@ packages=(
   libglib2.0-dev libxml2-dev libjson-glib-dev libnl-route-3-dev
   qemu-system-x86   # the QMP tests talk to a real QEMU
   python3 iproute2  # e2e: the fake vnicd of the harness self-test; ip, bridge, tc
+  openssh-client    # migrate's ssh:// transport (ssh -L), ssh-keygen in e2e-migrate
   ovmf              # UEFI guests: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd, firmware descriptors
   debhelper dpkg-dev systemd  # the Debian package (debian/, tests/package-deb.sh)
   man-db bash-completion      # …and checking its man pages and completion
@@ -39,6 +40,31 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# e2e-migrate's ssh:// case runs an sshd of its own inside host B's
+# namespace (private config, port 2222).  Installing openssh-server would
+# also enable and start a system sshd on port 22, so only its files are
+# unpacked here, with libwrap0 (sshd links against it; not in a minimal
+# Debian 12); the test finds the wrapper at $sshd_cache/sshd.
+sshd_cache=/var/cache/vnic/e2e-sshd
+if [[ ! -x /usr/sbin/sshd && ! -x $sshd_cache/sshd ]]; then
+  echo "deps: unpacking openssh-server into $sshd_cache (no service)"
+  dl=$(mktemp -d)
+  apt_dl() { (cd "$dl" && apt-get -qq -o APT::Sandbox::User=root download openssh-server libwrap0); }
+  apt_dl || { apt-get update -qq && apt_dl; }
+  rm -rf "$sshd_cache" && mkdir -p "$sshd_cache"
+  for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$sshd_cache/root"; done
+  rm -rf "$dl"
+  libdir=$(dirname "$(find "$sshd_cache/root" -name 'libwrap.so.0' | head -n1)")
+  # sshd re-executes itself by its absolute path and keeps the environment
+  printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$libdir" \
+    "$sshd_cache/root/usr/sbin/sshd" >"$sshd_cache/sshd.new"
+  chmod 755 "$sshd_cache/sshd.new" && mv "$sshd_cache/sshd.new" "$sshd_cache/sshd"
+  if LD_LIBRARY_PATH=$libdir ldd "$sshd_cache/root/usr/sbin/sshd" | grep 'not found'; then
+    echo "deps: the unpacked sshd lacks a library (above)" >&2
+    exit 1
+  fi
 fi
 
 # QEMU runs as this unprivileged user (vnicd --qemu-user); it gets every

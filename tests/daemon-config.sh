@@ -79,5 +79,19 @@ check "a missing --config file: error naming it" \
 check "--log-level with a bad value: error" fails "--log-level must be critical, warning" --log-level loud
 check "a bad option value is refused even when the config is fine" \
   fails "--spare-ports must be 0 to 255, not 300" --config "$tmp/vnicd.conf" --spare-ports 300
+# QEMU's ids: a range of per-domain uids, or one user (vnicd(8), docs/security.md)
+check "qemu-user and qemu-uid-range together: error naming both" \
+  fails "qemu-user 'root' and qemu-uid-range '70000-70009' exclude each other" --qemu-uid-range 70000-70009
+printf '[vnicd]\nqemu-uid-range=99999-65536\n' >"$tmp/bad-range.conf"
+range_fails() { # NEEDLE ARG…: like fails, without --qemu-user
+  local needle=$1 out; shift
+  out=$(timeout 10 "$vnicd" --run-dir "$tmp/run" --state-dir "$tmp/state" "$@" 2>&1)
+  if [ $? = 1 ] && grep -qF -- "$needle" <<<"$out"; then return 0; fi
+  echo "$out"; return 1
+}
+check "a reversed qemu-uid-range in the config: error naming the key and the value" \
+  range_fails "qemu-uid-range: id range '99999-65536' must be START-END" --config "$tmp/bad-range.conf"
+check "a qemu-uid-range holding a user's uid ('daemon' has uid 1): error naming it" \
+  range_fails "qemu-uid-range 1-999: user '" --qemu-uid-range 1-999
 echo "1..$n"
 [ $failures = 0 ]

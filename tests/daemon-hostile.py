@@ -16,7 +16,8 @@ No QEMU runs.  Checks what an attacker or an admin would see:
     stays bounded;
   - one element with 100 000 attributes is refused (InvalidXML) before
     libxml2 parses it; while a 3 MB legal define is parsed, `vnic list` on
-    the read-only socket answers before the define does.
+    the read-only socket answers before the define does; the same for a
+    3 MB attach-device and net-define (parsed in a thread, then refused).
 Prints TAP.  Usage: daemon-hostile.py VNICD VNIC
 """
 import json
@@ -196,10 +197,19 @@ def test_names():
           r.stderr)
     r = define(domain_xml("q'&quot;&amp;&lt;&gt;"), "quotes")
     check("a name with quotes and markup characters defines", r.returncode == 0, r.stderr)
+    longest = "L" * 200
+    r = define(domain_xml(longest), "longest")
+    check("the longest name (200 bytes) defines", r.returncode == 0, r.stderr)
+    r = define(domain_xml("L" * 201), "longer")
+    check("201 bytes are refused, naming <name>", r.returncode == 1 and "for <name>" in r.stderr,
+          r.stderr)
     stop()
     start()
     check("after a restart the quoted name reads back exactly",
           "q'\"&<>" in names() and "col" in names(), names())
+    check("…and the longest one", longest in names(), names())
+    r = vnic("undefine", longest)
+    check("…which undefines", r.returncode == 0 and longest not in names(), r.stderr)
     r = vnic("undefine", "q'\"&<>")
     check("…and undefines (under ASan: leaking nothing, see 'vnicd exits 0')",
           r.returncode == 0 and "q'\"&<>" not in names(), r.stderr)
@@ -321,6 +331,51 @@ def test_big_xml():
           r.returncode == 0 and listed_first, r.stderr)
 
 
+def slow_while_listed(what, args, xml):
+    """Runs `vnic ARGS… FILE` with @xml in FILE; whether `vnic list` on the
+    read-only socket answered while it ran, and its result."""
+    path = os.path.join(tmp, "slow.xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    slow = subprocess.Popen([VNIC, "-c", SOCK] + args + [path], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    r = subprocess.run([VNIC, "-c", RO, "list", "--all", "--name"], capture_output=True,
+                       text=True, timeout=30)
+    listed_first = slow.poll() is None
+    out, err = slow.communicate(timeout=120)
+    check(f"while a 3 MB {what} is parsed, vnic list on the read-only socket answers first",
+          r.returncode == 0 and listed_first, r.stderr)
+    return slow.returncode, err
+
+
+def test_big_attach_and_net_define():
+    # the same 3 MB of foreign-namespace elements, in an <interface> and a
+    # <network>: well-formed, parsed in full (in a thread), then refused
+    attrs = " ".join("a%d='v'" % i for i in range(120))
+    els = "".join("<m:e%d %s/>" % (i, attrs) for i in range(3000))
+    r = define(domain_xml("hp"))
+    check("a domain to attach to defines", r.returncode == 0, r.stderr)
+    code, err = slow_while_listed("attach-device", ["attach-device", "hp", "--config"],
+                                  "<interface type='ethernet'><m:x xmlns:m='urn:x'>%s</m:x>"
+                                  "</interface>\n" % els)
+    check("…and the attach-device is refused afterwards, naming <x>", code == 1 and "<x>" in err,
+          err)
+    r = vnic("domiflist", "hp", "--inactive", "--json")
+    check("…and the config has no NIC", r.returncode == 0 and
+          json.loads(r.stdout)["interfaces"] == [], r.stdout + r.stderr)
+    code, err = slow_while_listed("net-define", ["net-define"],
+                                  "<network><name>slow</name><forward mode='bridge'/>"
+                                  "<bridge name='brslow'/><m:x xmlns:m='urn:x'>%s</m:x>"
+                                  "</network>\n" % els)
+    check("…and the net-define is refused afterwards, naming <x>", code == 1 and "<x>" in err, err)
+    r = vnic("net-list", "--all")
+    check("…and no network is defined", r.returncode == 0 and "slow" not in r.stdout,
+          r.stdout + r.stderr)
+    r = vnic("undefine", "hp")
+    check("…and the domain undefines", r.returncode == 0, r.stderr)
+
+
 def test_fd_limit():
     with open(f"/proc/{daemon.pid}/limits") as f:
         line = next(l for l in f if l.startswith("Max open files"))
@@ -337,6 +392,7 @@ try:
     test_fd_shortage()
     test_unread_replies()
     test_big_xml()
+    test_big_attach_and_net_define()
     stop()
     check("vnicd exits 0", daemon.returncode == 0, open(LOG).read()[-2000:])
 except Exception as e:  # a crash of the script is a failed test, not a pass

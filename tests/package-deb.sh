@@ -65,7 +65,7 @@ version=$(dpkg-deb -f "$deb" Version)
 mkdir "$tmp/root"
 dpkg-deb -x "$deb" "$tmp/root"
 check "the .deb has binaries, unit, sysusers.d, tmpfiles.d, config, man pages, completion" \
-	bash -c 'cd "$1" && ls usr/bin/vnic usr/sbin/vnicd lib/systemd/system/vnicd.service \
+	bash -c 'cd "$1" && ls usr/bin/vnic usr/libexec/vnic/vnic-full usr/sbin/vnicd lib/systemd/system/vnicd.service \
 		usr/lib/sysusers.d/vnic.conf usr/lib/tmpfiles.d/vnic.conf etc/vnic/vnicd.conf \
 		usr/share/man/man1/vnic.1.gz usr/share/man/man8/vnicd.8.gz \
 		usr/share/man/man5/vnic-xml.5.gz usr/share/bash-completion/completions/vnic' _ "$tmp/root"
@@ -98,6 +98,8 @@ fi
 check "the user vnic-qemu exists" getent passwd vnic-qemu
 check "vnicd --version prints vnicd $version" bash -c '[ "$(/usr/sbin/vnicd --version)" = "vnicd $1" ]' _ "$version"
 check "vnic --version prints vnic $version" bash -c '[ "$(vnic --version)" = "vnic $1" ]' _ "$version"
+check "the installed vnic runs the XML verbs (vnic plan, through libexec's vnic-full)" bash -c '
+	vnic plan --names "$1/examples/cloudstack-pc.xml" | grep -q "ens3"' _ "$SRC"
 check "tmpfiles.d made /run/vnic (0755) and /var/lib/vnic (0700)" \
 	bash -c '[ "$(stat -c %a /run/vnic)" = 755 ] && [ "$(stat -c %a /var/lib/vnic)" = 700 ]'
 check "systemd-analyze verify vnicd.service: no complaint" bash -c '
@@ -124,7 +126,7 @@ check "bash completion completes vnic's verbs" bash -c '
 # line overrides it (paths in $tmp, not the machine's /run/vnic).
 sed -E 's/^#([a-z-]+=)/\1/' /etc/vnic/vnicd.conf >"$tmp/all-keys.conf"
 check "the shipped vnicd.conf, every key uncommented, is valid" \
-	grep -q '^qemu-user=vnic-qemu$' "$tmp/all-keys.conf"
+	grep -q '^qemu-uid-range=65536-99999$' "$tmp/all-keys.conf"
 /usr/sbin/vnicd --config "$tmp/all-keys.conf" --run-dir "$tmp/run" --state-dir "$tmp/state" \
 	--socket "$tmp/run/vnicd.sock" --ro-socket "$tmp/run/vnicd-ro.sock" >"$tmp/vnicd.log" 2>&1 &
 vnicd_pid=$!

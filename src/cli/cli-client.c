@@ -1,6 +1,8 @@
 /* cli-client.c: the synchronous vnicd API client (cli-client.h).
  *
- * Owns one GSocketConnection and a read buffer.  Lines are JSON objects
+ * Owns one connected unix socket and a read buffer.  Plain POSIX calls,
+ * not GIO's GSocketClient: its objects' type registrations are a fair part
+ * of a query's run time (docs/performance.md, "CLI start-up").  Lines are JSON objects
  * (docs/api.md); a reply is matched to the request by id, events are
  * handed to the event function whenever they are read.  The buffer may hold
  * more than one line (a reply and the events behind it), so a wait first
@@ -11,12 +13,17 @@
  */
 #include "cli/cli-client.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(vnic-cli-client-error-quark, vnic_cli_client_error)
 
 struct _VnicCliClient {
-    GSocketConnection *conn;
+    int fd;
     GByteArray *buf;           /* bytes read and not yet consumed */
     gsize scanned;             /* buf[0, scanned) holds no newline */
     gint64 next_id;
@@ -24,39 +31,45 @@ struct _VnicCliClient {
     gpointer event_data;
 };
 
-/* Why connecting failed, without GIO's "Could not connect:" wrapping. */
+/* Why connecting failed. */
 static const char *
-connect_reason(const GError *error)
+connect_reason(int err)
 {
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        return "no such socket";
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
-        return "connection refused, nothing listens there";
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-        return "permission denied";
-    return error->message;
+    switch (err) {
+    case ENOENT: return "no such socket";
+    case ECONNREFUSED: return "connection refused, nothing listens there";
+    case EACCES: return "permission denied";
+    default: return g_strerror(err);
+    }
 }
 
 VnicCliClient *
 vnic_cli_client_connect(const char *path, GError **error)
 {
-    g_autoptr(GSocketClient) sc = g_socket_client_new();
-    g_autoptr(GSocketAddress) addr = NULL;
-    g_autoptr(GError) local = NULL;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     VnicCliClient *client;
-    GSocketConnection *conn;
+    int fd, err;
 
     g_return_val_if_fail(path != NULL, NULL);
 
-    addr = g_unix_socket_address_new(path);
-    conn = g_socket_client_connect(sc, G_SOCKET_CONNECTABLE(addr), NULL, &local);
-    if (conn == NULL) {
+    if (strlen(path) >= sizeof sa.sun_path) {
         g_set_error(error, VNIC_CLI_CLIENT_ERROR, VNIC_CLI_CLIENT_ERROR_CONNECT,
-                    "cannot connect to vnicd at '%s': %s", path, connect_reason(local));
+                    "cannot connect to vnicd at '%s': the path is longer than %zu bytes", path,
+                    sizeof sa.sun_path - 1);
+        return NULL;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (const struct sockaddr *) &sa, sizeof sa) != 0) {
+        err = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, VNIC_CLI_CLIENT_ERROR, VNIC_CLI_CLIENT_ERROR_CONNECT,
+                    "cannot connect to vnicd at '%s': %s", path, connect_reason(err));
         return NULL;
     }
     client = g_new0(VnicCliClient, 1);
-    client->conn = conn;
+    client->fd = fd;
     client->buf = g_byte_array_new();
     client->next_id = 1;
     return client;
@@ -67,7 +80,7 @@ vnic_cli_client_free(VnicCliClient *client)
 {
     if (client == NULL)
         return;
-    g_clear_object(&client->conn);
+    close(client->fd);
     g_byte_array_unref(client->buf);
     g_free(client);
 }
@@ -108,24 +121,28 @@ take_line(VnicCliClient *client)
 static gboolean
 fill(VnicCliClient *client, gint64 deadline, GError **error)
 {
-    GSocket *sock = g_socket_connection_get_socket(client->conn);
-    g_autoptr(GError) local = NULL;
     guint8 chunk[65536];
     gssize n;
 
     if (deadline >= 0) {
+        struct pollfd pfd = { .fd = client->fd, .events = POLLIN };
         gint64 left = deadline - g_get_monotonic_time();
+        int ready = 0;
 
-        if (left <= 0 || !g_socket_condition_timed_wait(sock, G_IO_IN, left, NULL, &local)) {
+        while (left > 0 && (ready = poll(&pfd, 1, (int) MIN((left + 999) / 1000, G_MAXINT))) < 0 &&
+               errno == EINTR)
+            left = deadline - g_get_monotonic_time();
+        if (ready <= 0) {
             g_set_error_literal(error, VNIC_CLI_CLIENT_ERROR, VNIC_CLI_CLIENT_ERROR_TIMEOUT,
                                 "no event before the deadline");
             return FALSE;
         }
     }
-    n = g_socket_receive_with_blocking(sock, (char *) chunk, sizeof(chunk), TRUE, NULL, &local);
+    while ((n = read(client->fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+        ;
     if (n < 0) {
         g_set_error(error, VNIC_CLI_CLIENT_ERROR, VNIC_CLI_CLIENT_ERROR_IO,
-                    "cannot read from vnicd: %s", local->message);
+                    "cannot read from vnicd: %s", g_strerror(errno));
         return FALSE;
     }
     if (n == 0) {
@@ -134,6 +151,26 @@ fill(VnicCliClient *client, gint64 deadline, GError **error)
         return FALSE;
     }
     g_byte_array_append(client->buf, chunk, (guint) n);
+    return TRUE;
+}
+
+/* Writes all of @text; no SIGPIPE when vnicd is gone. */
+static gboolean
+write_all(int fd, const char *text, gsize len, GError **error)
+{
+    while (len > 0) {
+        gssize n = send(fd, text, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g_set_error(error, VNIC_CLI_CLIENT_ERROR, VNIC_CLI_CLIENT_ERROR_IO,
+                        "cannot send to vnicd: %s", g_strerror(errno));
+            return FALSE;
+        }
+        text += n;
+        len -= (gsize) n;
+    }
     return TRUE;
 }
 
@@ -185,8 +222,6 @@ send_request(VnicCliClient *client, const char *command, JsonObject *arguments, 
     g_autoptr(JsonObject) req = json_object_new();
     g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
     g_autofree char *text = NULL;
-    g_autoptr(GError) local = NULL;
-    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(client->conn));
     gsize len;
 
     json_object_set_string_member(req, "execute", command);
@@ -199,12 +234,7 @@ send_request(VnicCliClient *client, const char *command, JsonObject *arguments, 
     text = g_realloc(text, len + 2);
     text[len] = '\n';
     text[len + 1] = '\0';
-    if (!g_output_stream_write_all(out, text, len + 1, NULL, NULL, &local)) {
-        g_set_error(error, VNIC_CLI_CLIENT_ERROR, VNIC_CLI_CLIENT_ERROR_IO,
-                    "cannot send to vnicd: %s", local->message);
-        return FALSE;
-    }
-    return TRUE;
+    return write_all(client->fd, text, len + 1, error);
 }
 
 /* TRUE when @obj is the reply to request @id.  An error reply without id is

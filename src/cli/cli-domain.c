@@ -58,7 +58,7 @@ vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv)
     };
     g_autoptr(JsonNode) ret = NULL;
     JsonObject *o;
-    gint64 pid = 0, vcpus = 0, max_kib = 0, kib = 0;
+    gint64 pid = 0, vcpus = 0, max_kib = 0, kib = 0, uid = 0, gid = 0;
     gboolean flag = FALSE;
     int status;
 
@@ -90,6 +90,14 @@ vnic_cli_dominfo(const VnicCliContext *ctx, int argc, char **argv)
            vnic_cli_json_bool(o, "persistent", &flag) && !flag ? "no" : "yes");
     printf("%-15s %s\n", "Autostart:",
            vnic_cli_json_bool(o, "autostart", &flag) && flag ? "enable" : "disable");
+    /* QEMU's ids as virsh shows libvirt's DAC label: numbers, which need
+     * no /etc/passwd entry (a guest's own uid has none) */
+    if (vnic_cli_json_int(o, "uid", &uid) && vnic_cli_json_int(o, "gid", &gid)) {
+        printf("%-15s %s\n", "Security model:", "dac");
+        printf("%-15s %s\n", "Security DOI:", "0");
+        printf("%-15s +%" G_GINT64_FORMAT ":+%" G_GINT64_FORMAT " (enforcing)\n",
+               "Security label:", uid, gid);
+    }
     return VNIC_CLI_EXIT_OK;
 }
 

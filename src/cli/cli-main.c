@@ -4,25 +4,41 @@
  * Owns the choice of the control socket (-c, else $VNIC_SOCKET, else
  * VNIC_CLI_DEFAULT_SOCKET) and the exit status of a bad global command
  * line.  Verbs parse their own options.
+ *
+ * Built twice (meson.build): as vnic-full with every verb, and as the front
+ * build/vnic (VNIC_CLI_FRONT), which links neither libxml2 nor the conf and
+ * pci layers and hands the verbs that need them to vnic-full by exec, with
+ * the same command line.
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A verb that reads or writes domain XML: build/vnic, the front, leaves it
+ * to vnic-full, which has libxml2 and the conf and pci layers (their
+ * loading is most of a command's start-up; meson.build). */
+#ifdef VNIC_CLI_FRONT
+#define XML_VERB(run) NULL
+#else
+#define XML_VERB(run) run
+#endif
 
 typedef struct {
     const char *name;
-    int (*run)(const VnicCliContext *ctx, int argc, char **argv);
+    int (*run)(const VnicCliContext *ctx, int argc, char **argv);  /* NULL: vnic-full's */
     const char *synopsis;
     const char *summary;
 } Verb;
 
 static const Verb verbs[] = {
-    { "define", vnic_cli_define,
+    { "define", XML_VERB(vnic_cli_define),
       "define FILE [--policy nic-first|libvirt] [--spare-ports N] [--json]",
       "store the domain in FILE (relative paths are made absolute)" },
-    { "create", vnic_cli_create,
+    { "create", XML_VERB(vnic_cli_create),
       "create FILE [--policy nic-first|libvirt] [--spare-ports N] [--json]",
       "define and start a transient domain, undefined once it is shut off" },
     { "autostart", vnic_cli_autostart, "autostart DOM [--disable]",
@@ -39,7 +55,7 @@ static const Verb verbs[] = {
     { "suspend", vnic_cli_suspend, "suspend DOM", "pause a running domain (QMP stop)" },
     { "resume", vnic_cli_resume, "resume DOM", "let a paused domain run again (QMP cont)" },
     { "reboot", vnic_cli_reboot, "reboot DOM", "reset a running domain (QMP system_reset)" },
-    { "console", vnic_cli_console, "console DOM",
+    { "console", XML_VERB(vnic_cli_console), "console DOM",
       "the running domain's serial console on this terminal; Ctrl-] ends it" },
     { "list", vnic_cli_list, "list [--all] [--name] [--json]",
       "list running domains, or all with --all" },
@@ -54,7 +70,7 @@ static const Verb verbs[] = {
       "set the link state the guest sees on a NIC (the running guest only)" },
     { "domifstat", vnic_cli_domifstat, "domifstat DOM IFACE [--json]",
       "print a running NIC's counters (rx_bytes … tx_drop), as virsh" },
-    { "domiftune", vnic_cli_domiftune,
+    { "domiftune", XML_VERB(vnic_cli_domiftune),
       "domiftune DOM IFACE [--inbound AVG[,PEAK[,BURST]]] [--outbound …] [--live]\n"
       "    [--config] [--current] [--persistent] [--json]",
       "print or set a NIC's <bandwidth>; live at once by tc" },
@@ -67,7 +83,7 @@ static const Verb verbs[] = {
       "print where a running domain's VNC server listens (127.0.0.1:0)" },
     { "pci", vnic_cli_pci, "pci DOM [--json]",
       "print a domain's PCI slot map, guest names and the next NIC's slot" },
-    { "attach-interface", vnic_cli_attach_interface,
+    { "attach-interface", XML_VERB(vnic_cli_attach_interface),
       "attach-interface DOM TYPE SOURCE [--mac MAC] [--model MODEL] [--target NAME]\n"
       "    [--alias ua-NAME] [--inbound AVG[,PEAK[,BURST]]] [--outbound …] [--acpi-index N]\n"
       "    [--live] [--config] [--current] [--persistent] [--print-xml] [--json]\n"
@@ -75,18 +91,18 @@ static const Verb verbs[] = {
       "    [--mode MODE] … (the same options; --domain DOM instead of DOM)\n"
       "  attach-interface DOM --replug --mac MAC [--live] [--config] [--json]",
       "hot-plug a new NIC, or re-attach the one detached earlier with that MAC" },
-    { "attach-device", vnic_cli_attach_device,
+    { "attach-device", XML_VERB(vnic_cli_attach_device),
       "attach-device DOM FILE [--live] [--config] [--json]",
       "hot-plug the NIC described by the <interface> element in FILE" },
-    { "detach-interface", vnic_cli_detach_interface,
+    { "detach-interface", XML_VERB(vnic_cli_detach_interface),
       "detach-interface DOM [TYPE] (--mac MAC | --target NAME) [--timeout SECONDS]\n"
       "    [--live] [--config] [--current] [--persistent] [--json]\n"
       "  detach-interface DOM TYPE …: the domain's only NIC of TYPE",
       "hot-unplug a NIC; exit 0 also when the guest has not released it yet" },
-    { "detach-device", vnic_cli_detach_device,
+    { "detach-device", XML_VERB(vnic_cli_detach_device),
       "detach-device DOM FILE [--timeout SECONDS] [--live] [--config] [--json]",
       "hot-unplug the NIC whose MAC the <interface> element in FILE gives" },
-    { "update-device", vnic_cli_update_device,
+    { "update-device", XML_VERB(vnic_cli_update_device),
       "update-device DOM FILE [--live] [--config] [--current] [--persistent] [--json]",
       "change a NIC's link state, bandwidth or bridge from an <interface> in FILE" },
     { "migrate", vnic_cli_migrate,
@@ -109,11 +125,11 @@ static const Verb verbs[] = {
     { "net-dumpxml", vnic_cli_net_dumpxml, "net-dumpxml NET", "print a network's XML" },
     { "events", vnic_cli_events, "events [--json] [--count N] [--timeout SECONDS]",
       "print vnicd's events, one a line, until interrupted, N events or the timeout" },
-    { "plan", vnic_cli_plan,
+    { "plan", XML_VERB(vnic_cli_plan),
       "plan FILE [--policy nic-first|libvirt] [--spare-ports N] [--names] [--json]\n"
       "    [--for-libvirt]",
       "plan PCI addresses for a domain XML file (offline, no vnicd)" },
-    { "next-nic", vnic_cli_next_nic,
+    { "next-nic", XML_VERB(vnic_cli_next_nic),
       "next-nic (--xml FILE|- | --libvirt DOM [--connect URI])\n"
       "    (--type TYPE [--source DEV] [--mode M] [--model M] [--mac MAC] | --interface FILE)\n"
       "    [--replug MAC|FILE [--address ADDR]] [--acpi-index N|auto|off] [--oneline] [--json]",
@@ -216,6 +232,24 @@ parse_global(int argc, char **argv, VnicCliContext *ctx, int *status)
     return i;
 }
 
+#ifdef VNIC_CLI_FRONT
+/* Runs the command line again as vnic-full: the one beside this program
+ * (the build tree), else the installed one. */
+static int
+run_full(char **argv, const char *verb)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *dir = self != NULL ? g_path_get_dirname(self) : NULL;
+    g_autofree char *beside = dir != NULL ? g_build_filename(dir, "vnic-full", NULL) : NULL;
+    const char *full = beside != NULL && g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE) ? beside
+                                                                                      : VNIC_CLI_FULL;
+
+    fflush(stdout);
+    execv(full, argv);
+    return vnic_cli_failf(verb, VNIC_CLI_EXIT_FAILED, "cannot run %s: %s", full, g_strerror(errno));
+}
+#endif
+
 static const char *
 default_socket(void)
 {
@@ -241,6 +275,10 @@ main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++) {
         if (strcmp(argv[v], verbs[i].name) != 0)
             continue;
+#ifdef VNIC_CLI_FRONT
+        if (verbs[i].run == NULL)
+            return run_full(argv, verbs[i].name);
+#endif
         prgname = g_strdup_printf("vnic %s", verbs[i].name);
         g_set_prgname(prgname);
         return verbs[i].run(&ctx, argc - v, argv + v);

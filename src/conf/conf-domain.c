@@ -237,8 +237,16 @@ vnic_conf_mac_parse(const char *text, guint8 mac[6])
 char *
 vnic_conf_mac_format(const guint8 mac[6])
 {
-    return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                           mac[4], mac[5]);
+    static const char hex[] = "0123456789abcdef";
+    char *text = g_malloc(18);
+
+    /* by hand: every NIC's MAC is formatted for every dumpxml */
+    for (guint i = 0; i < 6; i++) {
+        text[i * 3] = hex[mac[i] >> 4];
+        text[i * 3 + 1] = hex[mac[i] & 0xf];
+        text[i * 3 + 2] = i < 5 ? ':' : '\0';
+    }
+    return text;
 }
 
 const char *

@@ -274,6 +274,19 @@ VnicConfDomain *vnic_conf_domain_parse(const char *xml, gsize len, GError **erro
 VnicConfDevice *vnic_conf_interface_parse(const VnicConfDomain *def, const char *xml,
                                           gsize len, GError **error);
 
+/* @text escaped for a quoted XML attribute value, the way the formatter
+ * writes them: markup characters as entities and tab, newline and carriage
+ * return as character references (an XML reader turns them, written as
+ * they are, into spaces).  For callers that write XML of their own. */
+char *vnic_conf_xml_escape_attr(const char *text);
+
+/* The part of vnic_conf_interface_parse(@def, …) that needs @def, for a
+ * device parsed with def NULL (e.g. in a thread, while @def may change):
+ * a MAC address, ACPI index or alias @def already uses is refused
+ * (CONFLICT).  No <interface> rule depends on the machine family. */
+gboolean vnic_conf_interface_check(const VnicConfDomain *def, const VnicConfDevice *dev,
+                                   GError **error);
+
 /* Returns newly allocated XML text.  Never fails for a parsed domain. */
 char *vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags);
 char *vnic_conf_device_format(const VnicConfDevice *dev, VnicConfFormatFlags flags);

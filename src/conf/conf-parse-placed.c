@@ -268,26 +268,40 @@ memory_is_shared(const VnicConfDomain *def)
     return cells;
 }
 
+/* Whether @dev is a device that can clash with an earlier one: a second
+ * IOMMU or vsock, or a PCI host device given twice.  Most devices cannot, so
+ * they cost nothing here (the check used to scan every earlier device for
+ * every device: quadratic in the NICs of a big domain). */
+static gboolean
+may_clash(const VnicConfDevice *dev)
+{
+    return dev->kind == VNIC_CONF_DEV_IOMMU || dev->kind == VNIC_CONF_DEV_VSOCK ||
+           is_pci_hostdev(dev);
+}
+
 static gboolean
 check_one_placed(const VnicConfDomain *def, guint pos, gboolean shared, GError **error)
 {
     const VnicConfDevice *dev = g_ptr_array_index(def->devices, pos);
-    g_autofree char *label = vnic_conf_device_label(def, dev);
 
     if (dev->kind == VNIC_CONF_DEV_FILESYSTEM && g_strcmp0(dev->model, "virtiofs") == 0 &&
         !shared) {
+        g_autofree char *label = vnic_conf_device_label(def, dev);
+
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
                     "%s: <driver type='virtiofs'> needs shared guest memory: add "
                     "<memoryBacking><access mode='shared'/></memoryBacking>",
                     label);
         return FALSE;
     }
-    for (guint i = 0; i < pos; i++) {
+    for (guint i = 0; may_clash(dev) && i < pos; i++) {
         const VnicConfDevice *other = g_ptr_array_index(def->devices, i);
+        g_autofree char *label = NULL;
         g_autofree char *first = NULL;
 
         if ((dev->kind == VNIC_CONF_DEV_IOMMU || dev->kind == VNIC_CONF_DEV_VSOCK) &&
             other->kind == dev->kind) {
+            label = vnic_conf_device_label(def, dev);
             g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
                         "%s: a domain has a single <%s> device, as in libvirt", label,
                         vnic_conf_device_kind_to_string(dev->kind));
@@ -295,6 +309,7 @@ check_one_placed(const VnicConfDomain *def, guint pos, gboolean shared, GError *
         }
         if (!is_pci_hostdev(dev) || !is_pci_hostdev(other) || !same_host_device(dev, other))
             continue;
+        label = vnic_conf_device_label(def, dev);
         first = vnic_conf_device_describe(def, other);
         g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
                     "%s: the host device is already given to %s", label, first);

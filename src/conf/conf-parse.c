@@ -420,82 +420,218 @@ parse_devices(VnicConfDomain *def, xmlNode *root, GError **error)
     return TRUE;
 }
 
-/* Whether @a and @b (NICs) clash; fills @what with the offending value. */
-static gboolean
-nics_clash(const VnicConfDevice *a, const VnicConfDevice *b, char **what)
-{
-    if (a->nic->has_mac && b->nic->has_mac && memcmp(a->nic->mac, b->nic->mac, 6) == 0) {
-        g_autofree char *mac = vnic_conf_mac_format(a->nic->mac);
-
-        *what = g_strdup_printf("<mac address='%s'>", mac);
-        return TRUE;
-    }
-    if (a->nic->acpi_index != 0 && a->nic->acpi_index == b->nic->acpi_index) {
-        *what = g_strdup_printf("<acpi index='%u'>", a->nic->acpi_index);
-        return TRUE;
-    }
-    return FALSE;
-}
-
-/* Two disks with one <target dev> (libvirt: "target 'vda' duplicated"). */
-static gboolean
-disks_clash(const VnicConfDevice *a, const VnicConfDevice *b)
-{
-    return a->kind == VNIC_CONF_DEV_DISK && b->kind == VNIC_CONF_DEV_DISK &&
-           a->disk->target_dev != NULL && g_strcmp0(a->disk->target_dev, b->disk->target_dev) == 0;
-}
+/* What the devices seen so far use, for the checks that span devices
+ * (MACs and ACPI indexes of NICs, aliases, disk targets): each value maps to
+ * the position of the first device that uses it, so checking a domain is
+ * linear in its devices (comparing every pair was quadratic: 1000 NICs,
+ * half a million pairs).  Positions are stored plus one (0: none). */
+typedef struct {
+    GHashTable *aliases;   /* alias -> AliasUse */
+    GHashTable *targets;   /* <target dev> of a disk -> position + 1 */
+    GHashTable *macs;      /* a NIC's MAC as gint64 -> position + 1 */
+    GHashTable *acpi;      /* a NIC's <acpi index> -> position + 1 */
+} DeviceIndex;
 
 /* libvirt's live XML gives the <console> that stands for a serial port
- * that port's alias (both <alias name='serial0'/>): one device, one id. */
-static gboolean
-console_of_serial(const VnicConfDevice *a, const VnicConfDevice *b)
+ * that port's alias (both <alias name='serial0'/>): one device, one id.  So
+ * an alias remembers its first user, and its first that is not a serial
+ * (what a serial clashes with besides) and not a console. */
+typedef struct {
+    guint first, first_not_serial, first_not_console;   /* position + 1 */
+} AliasUse;
+
+static void
+device_index_init(DeviceIndex *idx)
 {
-    return (a->kind == VNIC_CONF_DEV_CONSOLE && b->kind == VNIC_CONF_DEV_SERIAL) ||
-           (a->kind == VNIC_CONF_DEV_SERIAL && b->kind == VNIC_CONF_DEV_CONSOLE);
+    idx->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    idx->targets = g_hash_table_new(g_str_hash, g_str_equal);
+    idx->macs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    idx->acpi = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
-/* Checks @dev against the devices of @def (which it is not part of, or is
- * the last one checked so far): MACs and ACPI indexes of NICs, aliases,
- * disk targets. */
+static void
+device_index_clear(DeviceIndex *idx)
+{
+    g_hash_table_unref(idx->aliases);
+    g_hash_table_unref(idx->targets);
+    g_hash_table_unref(idx->macs);
+    g_hash_table_unref(idx->acpi);
+}
+
+static gint64
+mac_key(const guint8 mac[6])
+{
+    gint64 key = 0;
+
+    for (guint i = 0; i < 6; i++)
+        key = (key << 8) | mac[i];
+    return key;
+}
+
 static gboolean
-check_against(const VnicConfDomain *def, guint n_before, const VnicConfDevice *dev,
+has_disk_target(const VnicConfDevice *dev)
+{
+    return dev->kind == VNIC_CONF_DEV_DISK && dev->disk->target_dev != NULL;
+}
+
+/* The position + 1 of the first device @dev's alias clashes with, or 0. */
+static guint
+alias_clash(const DeviceIndex *idx, const VnicConfDevice *dev)
+{
+    const AliasUse *use = dev->alias != NULL ? g_hash_table_lookup(idx->aliases, dev->alias) : NULL;
+
+    if (use == NULL)
+        return 0;
+    if (dev->kind == VNIC_CONF_DEV_CONSOLE)
+        return use->first_not_serial;
+    if (dev->kind == VNIC_CONF_DEV_SERIAL)
+        return use->first_not_console;
+    return use->first;
+}
+
+/* @pos + 1 into @table under @key unless a device before had it. */
+static void
+remember(GHashTable *table, gpointer key, guint pos)
+{
+    if (!g_hash_table_contains(table, key))
+        g_hash_table_insert(table, key, GUINT_TO_POINTER(pos + 1));
+}
+
+static void
+device_index_add(DeviceIndex *idx, const VnicConfDevice *dev, guint pos)
+{
+    if (dev->alias != NULL) {
+        AliasUse *use = g_hash_table_lookup(idx->aliases, dev->alias);
+
+        if (use == NULL) {
+            use = g_new0(AliasUse, 1);
+            g_hash_table_insert(idx->aliases, dev->alias, use);
+        }
+        if (use->first == 0)
+            use->first = pos + 1;
+        if (use->first_not_serial == 0 && dev->kind != VNIC_CONF_DEV_SERIAL)
+            use->first_not_serial = pos + 1;
+        if (use->first_not_console == 0 && dev->kind != VNIC_CONF_DEV_CONSOLE)
+            use->first_not_console = pos + 1;
+    }
+    if (has_disk_target(dev))
+        remember(idx->targets, dev->disk->target_dev, pos);
+    if (!vnic_conf_device_is_nic(dev))
+        return;
+    if (dev->nic->has_mac) {
+        gint64 key = mac_key(dev->nic->mac);
+
+        if (!g_hash_table_contains(idx->macs, &key))
+            g_hash_table_insert(idx->macs, g_memdup2(&key, sizeof key), GUINT_TO_POINTER(pos + 1));
+    }
+    if (dev->nic->acpi_index != 0)
+        remember(idx->acpi, GUINT_TO_POINTER(dev->nic->acpi_index), pos);
+}
+
+/* What of a device clashed, in the order a clash with one earlier device
+ * is reported. */
+typedef enum { CLASH_ALIAS, CLASH_TARGET, CLASH_MAC, CLASH_ACPI } Clash;
+
+/* Keeps the earliest clash: @pos (position + 1, 0: none) of @what when it
+ * comes before *@best.  Called in the order of Clash, so a tie (two values
+ * of one earlier device) keeps the first. */
+static void
+earliest(guint pos, Clash what, guint *best, Clash *best_what)
+{
+    if (pos != 0 && (*best == 0 || pos < *best)) {
+        *best = pos;
+        *best_what = what;
+    }
+}
+
+static char *
+clash_describe(const VnicConfDevice *dev, Clash what)
+{
+    g_autofree char *mac = NULL;
+
+    switch (what) {
+    case CLASH_ALIAS:
+        return g_strdup_printf("<alias name='%s'>", dev->alias);
+    case CLASH_TARGET:
+        return g_strdup_printf("<target dev='%s'>", dev->disk->target_dev);
+    case CLASH_MAC:
+        mac = vnic_conf_mac_format(dev->nic->mac);
+        return g_strdup_printf("<mac address='%s'>", mac);
+    case CLASH_ACPI:
+    default:
+        return g_strdup_printf("<acpi index='%u'>", dev->nic->acpi_index);
+    }
+}
+
+/* Checks @dev against the devices @idx holds (of @def, which @dev is not
+ * part of yet): the first earlier device it clashes with, as a scan of
+ * them in order would find it. */
+static gboolean
+check_against(const VnicConfDomain *def, const DeviceIndex *idx, const VnicConfDevice *dev,
               GError **error)
 {
-    for (guint i = 0; i < n_before; i++) {
-        const VnicConfDevice *other = g_ptr_array_index(def->devices, i);
-        g_autofree char *what = NULL;
-        g_autofree char *label = NULL;
+    guint best = 0;
+    Clash what = CLASH_ALIAS;
+    g_autofree char *value = NULL;
+    g_autofree char *label = NULL;
 
-        if (dev->alias != NULL && g_strcmp0(dev->alias, other->alias) == 0 &&
-            !console_of_serial(dev, other))
-            what = g_strdup_printf("<alias name='%s'>", dev->alias);
-        else if (disks_clash(dev, other))
-            what = g_strdup_printf("<target dev='%s'>", dev->disk->target_dev);
-        else if (!vnic_conf_device_is_nic(dev) || !vnic_conf_device_is_nic(other) ||
-                 !nics_clash(dev, other, &what))
-            continue;
-        label = vnic_conf_device_describe(def, other);
-        g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT,
-                    "%s is already used by %s", what, label);
-        return FALSE;
+    earliest(alias_clash(idx, dev), CLASH_ALIAS, &best, &what);
+    if (has_disk_target(dev))
+        earliest(GPOINTER_TO_UINT(g_hash_table_lookup(idx->targets, dev->disk->target_dev)),
+                 CLASH_TARGET, &best, &what);
+    if (vnic_conf_device_is_nic(dev) && dev->nic->has_mac) {
+        gint64 key = mac_key(dev->nic->mac);
+
+        earliest(GPOINTER_TO_UINT(g_hash_table_lookup(idx->macs, &key)), CLASH_MAC, &best, &what);
     }
-    return TRUE;
+    if (vnic_conf_device_is_nic(dev) && dev->nic->acpi_index != 0)
+        earliest(GPOINTER_TO_UINT(g_hash_table_lookup(idx->acpi,
+                                                      GUINT_TO_POINTER(dev->nic->acpi_index))),
+                 CLASH_ACPI, &best, &what);
+    if (best == 0)
+        return TRUE;
+    value = clash_describe(dev, what);
+    label = vnic_conf_device_describe(def, g_ptr_array_index(def->devices, best - 1));
+    g_set_error(error, VNIC_CONF_ERROR, VNIC_CONF_ERROR_CONFLICT, "%s is already used by %s",
+                value, label);
+    return FALSE;
 }
 
 static gboolean
 check_devices(const VnicConfDomain *def, GError **error)
 {
-    for (guint i = 0; i < def->devices->len; i++) {
+    DeviceIndex idx;
+    gboolean ok = TRUE;
+
+    device_index_init(&idx);
+    for (guint i = 0; ok && i < def->devices->len; i++) {
         const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
 
-        if (!check_against(def, i, dev, error)) {
+        ok = check_against(def, &idx, dev, error);
+        if (!ok) {
             g_autofree char *label = vnic_conf_device_label(def, dev);
 
             g_prefix_error(error, "%s: ", label);
-            return FALSE;
         }
+        device_index_add(&idx, dev, i);
     }
-    return vnic_conf_check_placed_devices(def, error);
+    device_index_clear(&idx);
+    return ok && vnic_conf_check_placed_devices(def, error);
+}
+
+/* @dev (a new NIC) against every device of @def. */
+static gboolean
+check_new_device(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
+{
+    DeviceIndex idx;
+    gboolean ok;
+
+    device_index_init(&idx);
+    for (guint i = 0; i < def->devices->len; i++)
+        device_index_add(&idx, g_ptr_array_index(def->devices, i), i);
+    ok = check_against(def, &idx, dev, error);
+    device_index_clear(&idx);
+    return ok;
 }
 
 VnicConfDomain *
@@ -524,6 +660,15 @@ vnic_conf_domain_parse(const char *xml, gsize len, GError **error)
     return g_steal_pointer(&def);
 }
 
+gboolean
+vnic_conf_interface_check(const VnicConfDomain *def, const VnicConfDevice *dev, GError **error)
+{
+    if (check_new_device(def, dev, error))
+        return TRUE;
+    g_prefix_error(error, "interface: ");
+    return FALSE;
+}
+
 VnicConfDevice *
 vnic_conf_interface_parse(const VnicConfDomain *def, const char *xml, gsize len,
                           GError **error)
@@ -546,7 +691,7 @@ vnic_conf_interface_parse(const VnicConfDomain *def, const char *xml, gsize len,
         return NULL;
     }
     dev = vnic_conf_parse_device(&ctx, root, error);
-    if (dev == NULL || (def != NULL && !check_against(def, def->devices->len, dev, error))) {
+    if (dev == NULL || (def != NULL && !check_new_device(def, dev, error))) {
         g_prefix_error(error, "interface: ");
         return NULL;
     }

@@ -22,7 +22,7 @@
 static gboolean
 key_matches(const xmlNode *node, const char *key)
 {
-    if (g_str_has_prefix(key, "vnic:"))
+    if (strncmp(key, "vnic:", 5) == 0)
         return vnic_conf_xml_is_vnic(node) && strcmp((const char *) node->name, key + 5) == 0;
     return vnic_conf_xml_is(node, key);
 }
@@ -189,6 +189,7 @@ vnic_conf_xml_order_props(xmlNode *node, const char *const *order)
 typedef struct {
     GString *out;
     const xmlNode *top;   /* the element being written; nothing above is in scope */
+    GArray *decls;        /* of NsDecl: scratch for the element being started */
 } Writer;
 
 typedef struct {
@@ -196,22 +197,50 @@ typedef struct {
     const xmlChar *href;
 } NsDecl;
 
+/* What @c becomes in the output, or NULL: itself. */
+static const char *
+escape_of(char c, gboolean in_attr)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '\'': return "&apos;";
+    case '"': return "&quot;";
+    case '\r': return "&#13;";
+    case '\n': return in_attr ? "&#10;" : NULL;
+    case '\t': return in_attr ? "&#9;" : NULL;
+    default: return NULL;
+    }
+}
+
+/* @text escaped; the runs between escapes are appended whole, not one
+ * character at a time. */
 static void
 write_escaped(GString *out, const char *text, gboolean in_attr)
 {
-    for (const char *p = text; *p != '\0'; p++) {
-        switch (*p) {
-        case '&': g_string_append(out, "&amp;"); break;
-        case '<': g_string_append(out, "&lt;"); break;
-        case '>': g_string_append(out, "&gt;"); break;
-        case '\'': g_string_append(out, "&apos;"); break;
-        case '"': g_string_append(out, "&quot;"); break;
-        case '\r': g_string_append(out, "&#13;"); break;
-        case '\n': g_string_append(out, in_attr ? "&#10;" : "\n"); break;
-        case '\t': g_string_append(out, in_attr ? "&#9;" : "\t"); break;
-        default: g_string_append_c(out, *p); break;
-        }
+    const char *run = text;
+    const char *p = text;
+
+    for (; *p != '\0'; p++) {
+        const char *esc = escape_of(*p, in_attr);
+
+        if (esc == NULL)
+            continue;
+        g_string_append_len(out, run, p - run);
+        g_string_append(out, esc);
+        run = p + 1;
     }
+    g_string_append_len(out, run, p - run);
+}
+
+char *
+vnic_conf_xml_escape_attr(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+
+    write_escaped(out, text, TRUE);
+    return g_string_free(out, FALSE);
 }
 
 /* The declaration of @prefix in scope at @from (within the written tree). */
@@ -289,23 +318,42 @@ write_qname(GString *out, const xmlNs *ns, const xmlChar *name)
     g_string_append(out, (const char *) name);
 }
 
+/* An attribute's value: its one text child as it is (the usual case, no
+ * copy), else what libxml2 makes of its children (to be freed). */
+static const char *
+attr_value(const xmlAttr *attr, xmlChar **to_free)
+{
+    const xmlNode *text = attr->children;
+
+    *to_free = NULL;
+    if (text == NULL)
+        return "";
+    if (text->next == NULL && text->type == XML_TEXT_NODE && text->content != NULL)
+        return (const char *) text->content;
+    *to_free = xmlNodeGetContent((const xmlNode *) attr);
+    return *to_free != NULL ? (const char *) *to_free : "";
+}
+
 static void
 write_start_tag(const Writer *w, const xmlNode *node)
 {
-    g_autoptr(GArray) decls = g_array_new(FALSE, FALSE, sizeof(NsDecl));
+    /* one array for the whole run, not one per element */
+    GArray *decls = w->decls;
 
+    g_array_set_size(decls, 0);
     collect_ns_decls(w, node, decls);
     g_string_append_c(w->out, '<');
     write_qname(w->out, node->ns, node->name);
     for (const xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
-        xmlChar *value = xmlNodeGetContent((const xmlNode *) attr);
+        xmlChar *to_free;
+        const char *value = attr_value(attr, &to_free);
 
         g_string_append_c(w->out, ' ');
         write_qname(w->out, attr->ns, attr->name);
         g_string_append(w->out, "='");
-        write_escaped(w->out, value != NULL ? (const char *) value : "", TRUE);
+        write_escaped(w->out, value, TRUE);
         g_string_append_c(w->out, '\'');
-        xmlFree(value);
+        xmlFree(to_free);
     }
     for (guint i = 0; i < decls->len; i++) {
         const NsDecl *d = &g_array_index(decls, NsDecl, i);
@@ -332,6 +380,14 @@ is_written(const xmlNode *node)
     return node->type == XML_ELEMENT_NODE || is_text(node);
 }
 
+/* Two spaces per level. */
+static void
+indent(GString *out, guint depth)
+{
+    for (guint i = 0; i < depth; i++)
+        g_string_append_len(out, "  ", 2);
+}
+
 static void
 write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_line)
 {
@@ -342,7 +398,7 @@ write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_lin
         mixed = mixed || is_text(cur);
     }
     if (!in_line)
-        g_string_append_printf(w->out, "%*s", (int) depth * 2, "");
+        indent(w->out, depth);
     write_start_tag(w, node);
     if (!any) {
         g_string_append(w->out, in_line ? "/>" : "/>\n");
@@ -356,7 +412,7 @@ write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_lin
             write_escaped(w->out, (const char *) cur->content, FALSE);
     }
     if (!mixed)
-        g_string_append_printf(w->out, "%*s", (int) depth * 2, "");
+        indent(w->out, depth);
     g_string_append(w->out, "</");
     write_qname(w->out, node->ns, node->name);
     g_string_append(w->out, in_line ? ">" : ">\n");
@@ -365,9 +421,12 @@ write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_lin
 char *
 vnic_conf_xml_serialize(const xmlNode *node)
 {
-    Writer w = { g_string_new(NULL), node };
+    /* most of a domain's text is its devices: start big enough for a few */
+    Writer w = { g_string_sized_new(4096), node, NULL };
 
     g_return_val_if_fail(node != NULL && node->type == XML_ELEMENT_NODE, NULL);
+    w.decls = g_array_new(FALSE, FALSE, sizeof(NsDecl));
     write_element(&w, node, 0, FALSE);
+    g_array_unref(w.decls);
     return g_string_free(w.out, FALSE);
 }

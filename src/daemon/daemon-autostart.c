@@ -9,7 +9,8 @@
  * (stopped, destroyed, crashed, or its start failed).  Its config is
  * stored like any other (so a vnicd restart re-attaches it) with
  * NAME.transient beside it; a transient domain found shut off when vnicd
- * starts is removed then.
+ * starts is removed then.  A domain migrated here without --persistent is
+ * transient the same way (daemon-migrate-dest.c marks it).
  */
 #include "daemon/daemon-lifecycle.h"
 
@@ -54,6 +55,12 @@ set_marker(VnicDaemon *daemon, const char *name, const char *suffix, gboolean on
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+vnic_domain_mark_transient(VnicDomain *dom, GError **error)
+{
+    return set_marker(dom->daemon, dom->name, ".transient", TRUE, error);
 }
 
 void
@@ -131,7 +138,7 @@ created(VnicDomain *dom, VnicApiRequest *request)
 {
     GError *error = NULL;
 
-    if (!set_marker(dom->daemon, dom->name, ".transient", TRUE, &error)) {
+    if (!vnic_domain_mark_transient(dom, &error)) {
         vnic_api_request_fail(request, error);
         return;
     }

@@ -111,6 +111,7 @@ check_identity(VnicDaemon *daemon, VnicConfDomain *def, GError **error)
 
 /* What the define thread works on: its own copy of everything. */
 typedef struct {
+    VnicDaemon *daemon;       /* main loop only */
     char *xml;
     VnicPciPlanOptions opts;
     gint default_spare_ports; /* vnicd.conf's, -1 when unset */
@@ -128,29 +129,80 @@ define_work_free(DefineWork *w)
     g_free(w);
 }
 
+/* ---- work off the main loop ------------------------------------------- */
+
+typedef struct {
+    VnicApiRequest *request;
+    VnicOffLoopFunc func;
+    VnicOffLoopDone done;
+} OffLoop;
+
+static void
+off_loop_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    const OffLoop *o = g_task_get_source_tag(task);
+    GError *error = NULL;
+
+    if (o->func(data, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+off_loop_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree OffLoop *o = data;
+    GError *error = NULL;
+
+    g_task_propagate_boolean(G_TASK(res), &error);
+    o->done(o->request, g_task_get_task_data(G_TASK(res)), error);
+}
+
+void
+vnic_daemon_off_loop(VnicApiRequest *request, gsize input_size, VnicOffLoopFunc func,
+                     gpointer work, GDestroyNotify free_work, VnicOffLoopDone done)
+{
+    OffLoop *o;
+    g_autoptr(GTask) task = NULL;
+
+    if (input_size <= VNIC_OFF_LOOP_INLINE_MAX) {
+        GError *error = NULL;
+
+        func(work, &error);
+        done(request, work, error);
+        if (free_work)
+            free_work(work);
+        return;
+    }
+    o = g_new0(OffLoop, 1);
+    task = g_task_new(NULL, NULL, off_loop_done, o);
+    o->request = request;
+    o->func = func;
+    o->done = done;
+    g_task_set_source_tag(task, o);
+    g_task_set_task_data(task, work, free_work);
+    g_task_run_in_thread(task, off_loop_thread);
+}
+
+/* ---- define ------------------------------------------------------------- */
+
 /* Parsing, placing and checking a definition touch nothing but @w (conf,
  * pci and the QEMU check are pure), so they run in a thread: a big or
  * hostile definition costs its own client time, not everybody's. */
-static void
-define_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+static gboolean
+define_parse(gpointer data, GError **error)
 {
     DefineWork *w = data;
-    GError *error = NULL;
 
-    if (!(w->def = vnic_conf_domain_parse(w->xml, strlen(w->xml), &error)) ||
-        !vnic_daemon_check_name("domain", w->def->name, &error)) {
-        g_task_return_error(task, error);
-        return;
-    }
+    if (!(w->def = vnic_conf_domain_parse(w->xml, strlen(w->xml), error)) ||
+        !vnic_daemon_check_name("domain", w->def->name, error))
+        return FALSE;
     /* vnicd.conf's spare-ports: after the request's and the domain's own */
     if (w->opts.spare_ports < 0 && w->def->spare_ports < 0 &&
         w->opts.policy == VNIC_PCI_POLICY_NIC_FIRST)
         w->opts.spare_ports = w->default_spare_ports;
-    if (!vnic_pci_plan(w->def, &w->opts, &error) || !vnic_qemu_domain_check(w->def, &error)) {
-        g_task_return_error(task, error);
-        return;
-    }
-    g_task_return_boolean(task, TRUE);
+    return vnic_pci_plan(w->def, &w->opts, error) && vnic_qemu_domain_check(w->def, error);
 }
 
 /* Back on the main loop: the registry is checked now, when the definition
@@ -192,17 +244,13 @@ store_definition(VnicDaemon *daemon, DefineWork *w, GError **error)
 }
 
 static void
-define_done(GObject *source, GAsyncResult *res, gpointer data)
+define_done(VnicApiRequest *request, gpointer data, GError *error)
 {
-    VnicApiRequest *request = data;
-    VnicDaemon *daemon = g_task_get_source_tag(G_TASK(res));
-    DefineWork *w = g_task_get_task_data(G_TASK(res));
-    GError *error = NULL;
+    DefineWork *w = data;
     VnicDomain *dom;
     JsonObject *ret;
 
-    if (!g_task_propagate_boolean(G_TASK(res), &error) ||
-        !(dom = store_definition(daemon, w, &error))) {
+    if (error || !(dom = store_definition(w->daemon, w, &error))) {
         vnic_api_request_fail(request, error);
         return;
     }
@@ -228,9 +276,9 @@ vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefined
 {
     const char *xml = NULL;
     DefineWork *w = g_new0(DefineWork, 1);
-    g_autoptr(GTask) task = NULL;
     GError *error = NULL;
 
+    w->daemon = daemon;
     w->warnings = g_ptr_array_new_with_free_func(g_free);
     w->opts.warnings = w->warnings;
     w->default_spare_ports = daemon->opts.spare_ports;
@@ -242,10 +290,7 @@ vnic_daemon_define_then(VnicDaemon *daemon, VnicApiRequest *request, VnicDefined
         return;
     }
     w->xml = g_strdup(xml);
-    task = g_task_new(NULL, NULL, define_done, request);
-    g_task_set_source_tag(task, daemon);
-    g_task_set_task_data(task, w, (GDestroyNotify)define_work_free);
-    g_task_run_in_thread(task, define_thread);
+    vnic_daemon_off_loop(request, strlen(w->xml), define_parse, w, (GDestroyNotify)define_work_free, define_done);
 }
 
 static void

@@ -5,6 +5,7 @@
  * interleave freely on the main loop.  A job ends by replying to its request
  * and calling vnic_domain_job_done(), which starts the next one.
  */
+#include "daemon/daemon-heap.h"
 #include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 
@@ -92,8 +93,10 @@ run_next(VnicDomain *dom)
         g_free(job);
     }
     dom->dispatching = FALSE;
-    if (dom->undefined && !dom->job_running)
+    if (dom->undefined && !dom->job_running) {
         vnic_domain_free(dom);
+        vnic_daemon_trim_heap_soon();
+    }
 }
 
 void

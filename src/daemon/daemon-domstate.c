@@ -60,6 +60,10 @@ vnic_cmd_dominfo(VnicApiRequest *request, gpointer data)
     json_object_set_string_member(ret, "state", vnic_domain_state_to_string(dom->state));
     if (dom->process)
         json_object_set_int_member(ret, "pid", vnic_daemon_process_pid(dom));
+    if (dom->process && dom->has_qemu_ids) { /* docs/security.md */
+        json_object_set_int_member(ret, "uid", (gint64)dom->qemu_uid);
+        json_object_set_int_member(ret, "gid", (gint64)dom->qemu_gid);
+    }
     json_object_set_int_member(ret, "vcpus", def->vcpus ? def->vcpus : 1);
     json_object_set_int_member(ret, "max-memory-kib", (gint64) def->memory_kib);
     json_object_set_int_member(ret, "memory-kib", (gint64) (def->current_memory_kib

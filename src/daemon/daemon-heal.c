@@ -484,7 +484,10 @@ replug_timed_out(gpointer data)
                                           s->nic->alias, REPLUG_TIMEOUT_MS / 1000);
 
     s->timeout_id = 0;
-    restore_failed(s, s->nic->waiting_for, error);
+    /* an orphan (QEMU went, and the NIC's record with it: nic->dom NULL)
+     * has nothing to restore or fail: its step only ends, freeing it */
+    if (s->nic->dom)
+        restore_failed(s, s->nic->waiting_for, error);
     step_end(s);
     return G_SOURCE_REMOVE;
 }
@@ -496,10 +499,16 @@ replug_device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
 
-    if (ret || !s->nic->dom)
+    if (ret)
         return; /* DEVICE_DELETED (vnic_heal_device_deleted) or the timeout goes on */
+    if (!s->nic->dom) {
+        /* QEMU went (the reply is the closed monitor's): no DEVICE_DELETED
+         * will come, so the orphaned step ends now, closing its new tap's
+         * fds, rather than holding them until the timeout */
+        step_end(s);
+        return;
+    }
     g_clear_handle_id(&s->timeout_id, g_source_remove);
-    g_prefix_error(&error, "device_del: ");
     restore_failed(s, s->nic->waiting_for, error);
     step_end(s);
 }
@@ -878,6 +887,8 @@ on_link_event(VnicHostLinkWatch *watch, const VnicHostLinkEvent *ev, gpointer da
     GHashTableIter iter;
     gpointer value;
 
+    if (ev->type == VNIC_HOST_LINK_REMOVED)
+        vnic_domain_unplug_link_removed(daemon, ev->link.ifindex);
     g_hash_table_iter_init(&iter, daemon->domains);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         VnicDomain *dom = value;

@@ -1,7 +1,8 @@
 /* daemon-hotplug.c: attaching NICs to a domain (live and/or config).
  *
  * Live attach, as one job on the domain:
- *   parse + validate the <interface> against the live definition → address
+ *   parse the <interface> (in a thread: vnic_daemon_off_loop) → validate it
+ *   against the live definition → address
  *   (the given one, checked, or the next hot-plug slot) → id and acpi-index
  *   → host backend (into the ledger) → getfd → netdev_add → device_add
  *   (qemu-hotplug.c, which undoes its own steps) → the NIC joins the live
@@ -12,6 +13,7 @@
  */
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-nic.h"
+#include "host/host-linkwatch.h"
 
 typedef struct {
     VnicDomain *dom;
@@ -19,6 +21,8 @@ typedef struct {
     gboolean live;
     gboolean config;
     char *xml;                /* the <interface> as asked for */
+    VnicConfDevice *parsed;   /* it, parsed off the main loop, for the live side */
+    VnicConfDevice *config_dev; /* and for the config: owned until added */
     VnicConfDevice *dev;      /* the live NIC while it is being plugged: owned
                                * until in_live, then the live definition's */
     gboolean in_live;         /* dev is in the live definition (and the status) */
@@ -32,6 +36,8 @@ static void
 attach_free(Attach *a)
 {
     g_free(a->xml);
+    vnic_conf_device_free(a->parsed);
+    vnic_conf_device_free(a->config_dev);
     if (!a->in_live)
         vnic_conf_device_free(a->dev);
     g_free(a);
@@ -70,17 +76,18 @@ finish(Attach *a, const GError *error, JsonObject *ret)
 
 /* ---- the definition side ------------------------------------------------ */
 
-/* Parses @xml as a NIC for @def and gives it what it lacks: a MAC, an
- * address (checked when given), an acpi-index when the domain numbers
- * them.  The device is not added to @def. */
+/* Checks @parsed (taken) as a NIC for @def and gives it what it lacks: a
+ * MAC, an address (checked when given), an acpi-index when the domain
+ * numbers them.  The device is not added to @def. */
 static VnicConfDevice *
-prepare_nic(const VnicConfDomain *def, const char *xml, const VnicConfPciAddr *prefer,
+prepare_nic(const VnicConfDomain *def, VnicConfDevice *parsed, const VnicConfPciAddr *prefer,
             GError **error)
 {
-    g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(def, xml, strlen(xml), error);
+    g_autoptr(VnicConfDevice) dev = parsed;
     g_autoptr(GRand) rand = g_rand_new();
 
-    if (!dev || !vnic_hotplug_check_unplug_setting(def, dev, error) ||
+    if (!vnic_conf_interface_check(def, dev, error) ||
+        !vnic_hotplug_check_unplug_setting(def, dev, error) ||
         !vnic_qemu_hotplug_check_nic(def, dev, error))
         return NULL;
     if (!dev->nic->has_mac)
@@ -96,9 +103,10 @@ prepare_nic(const VnicConfDomain *def, const char *xml, const VnicConfPciAddr *p
 }
 
 static gboolean
-attach_config(VnicDomain *dom, const char *xml, const VnicConfPciAddr *prefer, GError **error)
+attach_config(VnicDomain *dom, VnicConfDevice **parsed, const VnicConfPciAddr *prefer,
+              GError **error)
 {
-    VnicConfDevice *dev = prepare_nic(dom->config, xml, prefer, error);
+    VnicConfDevice *dev = prepare_nic(dom->config, g_steal_pointer(parsed), prefer, error);
 
     if (!dev)
         return FALSE;
@@ -198,6 +206,41 @@ set_link_down(VnicDomain *dom, const char *alias)
                                   0, 5000, NULL, link_set, NULL);
 }
 
+/* The status file learns that the NIC is plugged right after the reply
+ * went out, not before: until then it has the NIC in the live definition
+ * as backend-ready (written before QEMU heard of it), which a vnicd
+ * restarted in between resolves to the same end, since QEMU has the
+ * device (daemon-reconcile.c: "its attach completed while vnicd was
+ * down").  So the client does not wait for a second durable write. */
+typedef struct {
+    VnicDaemon *daemon;
+    char *name;
+} StatusWrite;
+
+static gboolean
+status_write_now(gpointer data)
+{
+    StatusWrite *w = data;
+    VnicDomain *dom = g_hash_table_lookup(w->daemon->domains, w->name);
+    g_autoptr(GError) error = NULL;
+
+    if (dom && dom->live && !vnic_state_write_status(dom, &error))
+        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    g_free(w->name);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+write_status_soon(VnicDomain *dom)
+{
+    StatusWrite *w = g_new0(StatusWrite, 1);
+
+    w->daemon = dom->daemon;
+    w->name = g_strdup(dom->name);
+    g_idle_add_full(G_PRIORITY_DEFAULT, status_write_now, w, NULL);
+}
+
 static void
 plugged(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -208,11 +251,17 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
     VnicConfDevice *dev;
     JsonObject *ret, *ev;
 
-    if (a->in_live && !dom->live) { /* QEMU went meanwhile, and its definition with it */
+    if (!dom->live) {
+        /* QEMU went meanwhile, and vnic_domain_cleanup() with it: the live
+         * definition and the ledger are freed, its links deleted.  Nothing
+         * of this attach is left to undo, and a->owned would dangle. */
         a->dev = NULL;
         a->in_live = FALSE;
+        a->owned = a->owned_ifb = NULL;
     }
     if (!vnic_qemu_hotplug_nic_finish(res, &t, &error)) {
+        if (!dom->live)
+            g_prefix_error(&error, "QEMU is gone: ");
         drop_backend(a);
         finish(a, error, NULL);
         return;
@@ -222,19 +271,70 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
         vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
         set_link_down(dom, dev->alias);
-    if (!vnic_state_write_status(dom, &error))
-        g_warning("domain '%s': writing status: %s", dom->name, error->message);
+    write_status_soon(dom);
     ret = attach_result(a, &t, dev, dom->live);
     ev = attach_result(a, NULL, dev, dom->live);
     json_object_remove_member(ev, "timings");
     vnic_daemon_emit(dom->daemon, "DEVICE_ADDED", dom->name, ev);
-    if (a->config && !attach_config(dom, a->xml, &dev->addr, &error)) {
+    if (a->config && !attach_config(dom, &a->config_dev, &dev->addr, &error)) {
         g_prefix_error(&error, "attached to the running guest, but not to the config: ");
         json_object_unref(ret);
         finish(a, error, NULL);
         return;
     }
     finish(a, NULL, ret);
+}
+
+/* Whether some domain's ledger still holds a link called @name whose
+ * deletion the kernel has not confirmed (daemon-unplug.c). */
+static gboolean
+name_reserved(VnicDaemon *daemon, const char *name)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VnicDomain *dom = value;
+        for (guint i = 0; i < dom->links->len; i++) {
+            const VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+            if (g_strcmp0(o->link->name, name) == 0 && vnic_domain_is_pending_link(dom, o))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Without a <target dev> the kernel names the link: the lowest free vnetN
+ * (macvtapN).  A name the kernel has freed but whose deletion it has not
+ * confirmed yet is still vnic's: the NIC then gets the lowest name free
+ * in both senses.  The link watch's view may lag the kernel by an event;
+ * a name taken meanwhile makes the backend refuse it ("exists"). */
+static void
+avoid_reserved_names(VnicDomain *dom, VnicConfNic *nic)
+{
+    VnicConfNicType type = vnic_conf_nic_backend_type(nic);
+    const char *prefix = type == VNIC_CONF_NIC_DIRECT ? "macvtap" : "vnet";
+    VnicHostLinkWatch *watch = dom->daemon->link_watch;
+    VnicHostLinkInfo info;
+    gboolean kernels_choice = TRUE;
+
+    if (nic->target_dev || !watch ||
+        (type != VNIC_CONF_NIC_DIRECT && type != VNIC_CONF_NIC_ETHERNET &&
+         type != VNIC_CONF_NIC_BRIDGE))
+        return;
+    for (guint n = 0; n < 65536; n++) {
+        g_autofree char *name = g_strdup_printf("%s%u", prefix, n);
+        if (vnic_host_link_watch_lookup(watch, name, &info))
+            continue;
+        if (name_reserved(dom->daemon, name)) {
+            kernels_choice = FALSE;
+            continue;
+        }
+        if (!kernels_choice)
+            nic->target_dev = g_steal_pointer(&name);
+        return;
+    }
 }
 
 /* Creates the backend and starts the QMP sequence.  FALSE: nothing to undo
@@ -249,7 +349,7 @@ plug_live(Attach *a, GError **error)
     gint64 t0;
     const char *fail_step = NULL;
 
-    if (!(a->dev = prepare_nic(dom->live, a->xml, NULL, error)))
+    if (!(a->dev = prepare_nic(dom->live, g_steal_pointer(&a->parsed), NULL, error)))
         return FALSE;
     if (a->dev->nic->type == VNIC_CONF_NIC_VHOSTUSER &&
         !vnic_conf_domain_memory_shared(dom->live)) {
@@ -276,6 +376,7 @@ plug_live(Attach *a, GError **error)
     if (!vnic_state_write_status(dom, error))
         return FALSE;
     t0 = g_get_monotonic_time();
+    avoid_reserved_names(dom, a->dev->nic);
     /* vhost-user: no host link, QEMU opens the socket (chardev-add) */
     if (a->dev->nic->type != VNIC_CONF_NIC_VHOSTUSER) {
         if (!(backend = vnic_host_backend_create(a->dev->nic, error)))
@@ -308,17 +409,82 @@ plug_live(Attach *a, GError **error)
     return TRUE;
 }
 
+/* What the parse thread works on: its own copy of the XML. */
+typedef struct {
+    Attach *a;                /* main loop only */
+    char *xml;
+    gboolean live, config;
+    VnicConfDevice *live_dev, *config_dev;
+} AttachParse;
+
+static void
+attach_parse_free(AttachParse *p)
+{
+    g_free(p->xml);
+    vnic_conf_device_free(p->live_dev);
+    vnic_conf_device_free(p->config_dev);
+    g_free(p);
+}
+
+/* In a thread: the <interface> alone (its checks against the domain need
+ * the domain, which the main loop owns: prepare_nic()).  One copy per
+ * definition it joins, as each owns its device. */
+static gboolean
+attach_parse(gpointer data, GError **error)
+{
+    AttachParse *p = data;
+    gsize len = strlen(p->xml);
+
+    if (p->live && !(p->live_dev = vnic_conf_interface_parse(NULL, p->xml, len, error)))
+        return FALSE;
+    return !p->config || (p->config_dev = vnic_conf_interface_parse(NULL, p->xml, len, error));
+}
+
+static void attach_parsed(VnicApiRequest *request, gpointer data, GError *error);
+
 void
 vnic_domain_attach_job(VnicDomain *dom, VnicApiRequest *request)
 {
     g_autoptr(Attach) a = g_new0(Attach, 1);
     g_autoptr(GError) error = NULL;
+    AttachParse *p;
 
     a->dom = dom;
     a->request = request;
     a->started_us = g_get_monotonic_time();
     if (!vnic_hotplug_resolve_flags(dom, request, &a->live, &a->config, &error) ||
         !(a->xml = vnic_hotplug_request_xml(dom, request, &error))) {
+        finish(g_steal_pointer(&a), error, NULL);
+        return;
+    }
+    p = g_new0(AttachParse, 1);
+    p->xml = g_strdup(a->xml);
+    p->live = a->live;
+    p->config = a->config;
+    p->a = g_steal_pointer(&a);
+    vnic_daemon_off_loop(request, strlen(p->xml), attach_parse, p, (GDestroyNotify)attach_parse_free,
+                         attach_parsed);
+}
+
+/* Back on the main loop, still the domain's job. */
+static void
+attach_parsed(VnicApiRequest *request, gpointer data, GError *parse_error)
+{
+    AttachParse *p = data;
+    g_autoptr(Attach) a = g_steal_pointer(&p->a);
+    g_autoptr(GError) error = parse_error;
+    VnicDomain *dom = a->dom;
+
+    if (error) {
+        finish(g_steal_pointer(&a), error, NULL);
+        return;
+    }
+    a->parsed = g_steal_pointer(&p->live_dev);
+    a->config_dev = g_steal_pointer(&p->config_dev);
+    /* QEMU may have gone while the thread parsed */
+    if (a->live && !dom->live) {
+        error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                            "domain '%s' stopped before the NIC could be attached", dom->name);
         finish(g_steal_pointer(&a), error, NULL);
         return;
     }
@@ -331,7 +497,7 @@ vnic_domain_attach_job(VnicDomain *dom, VnicApiRequest *request)
         g_steal_pointer(&a); /* plugged() finishes it */
         return;
     }
-    if (!attach_config(dom, a->xml, NULL, &error)) {
+    if (!attach_config(dom, &a->config_dev, NULL, &error)) {
         finish(g_steal_pointer(&a), error, NULL);
     } else {
         const VnicConfDevice *added = g_ptr_array_index(dom->config->devices,

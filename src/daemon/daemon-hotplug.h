@@ -38,5 +38,16 @@ void vnic_domain_resume_unplug(VnicDomain *dom, const char *alias);
 /* Ends unplugs still waiting when QEMU is gone. */
 void vnic_domain_abort_unplugs(VnicDomain *dom);
 
+/* The link watch saw link @ifindex go: an unplug waiting for it to be
+ * unlisted before netdev_del goes on (daemon-unplug.c). */
+void vnic_domain_unplug_link_removed(VnicDaemon *daemon, guint ifindex);
+
+/* Whether ledger entry @o is a link being deleted, or left over by one
+ * (its NIC has left the live definition): its name stays reserved. */
+gboolean vnic_domain_is_pending_link(const VnicDomain *dom, const VnicOwnedLink *o);
+/* At start-up (reconcile): deletes, or forgets when gone, the links a
+ * detach left in the ledger when vnicd stopped, with BACKEND_REMOVED. */
+void vnic_domain_finish_link_deletions(VnicDomain *dom);
+
 /* QEMU events about devices, registered on every QEMU's monitor. */
 void vnic_domain_watch_devices(VnicDomain *dom);

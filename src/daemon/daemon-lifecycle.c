@@ -10,6 +10,7 @@
  * Whatever ends QEMU — destroy, a guest shutdown, a crash — ends in
  * on_qemu_exit(), the one place that cleans up after a domain.
  */
+#include "daemon/daemon-heap.h"
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
@@ -88,7 +89,8 @@ vnic_domain_delete_nic_links(VnicDomain *dom, const char *alias)
         VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
         g_autoptr(GError) error = NULL;
 
-        if (g_strcmp0(o->alias, alias) != 0)
+        /* one already being deleted (daemon-unplug.c) leaves the ledger when done */
+        if (g_strcmp0(o->alias, alias) != 0 || o->deletion)
             continue;
         if (vnic_host_link_delete(o->link, &error))
             g_ptr_array_remove_index(dom->links, i - 1);
@@ -107,21 +109,29 @@ cgroup_name(const VnicDomain *dom)
 }
 
 /* RUN_DIR/qemu/NAME: the directory of the sockets QEMU binds itself
- * (<graphics><listen type='socket'> without a path), owned by QEMU's user. */
+ * (<graphics><listen type='socket'> without a path), owned by this
+ * domain's QEMU uid and mode 0700: no other guest's QEMU enters it. */
 static char *
 qemu_socket_dir(const VnicDomain *dom)
 {
     return g_build_filename(dom->daemon->opts.run_dir, "qemu", dom->name, NULL);
 }
 
+static void remove_qemu_socket_dir(const VnicDomain *dom);
+
 static gboolean
 make_qemu_socket_dir(VnicDomain *dom, const char *dir, GError **error)
 {
     g_autofree char *parent = g_path_get_dirname(dir);
 
-    /* QEMU's user must pass through the parent to reach its own directory */
-    if (g_mkdir_with_parents(parent, 0755) < 0 || g_mkdir_with_parents(dir, 0700) < 0 ||
-        chown(dir, dom->daemon->qemu_uid, dom->daemon->qemu_gid) < 0) {
+    /* a fresh one: a directory left by a vnicd killed before its status was
+     * written may hold files of an id another guest has now */
+    remove_qemu_socket_dir(dom);
+    /* every guest's QEMU passes through the parent to reach its own
+     * directory, but may not list the others' (0711) */
+    if (g_mkdir_with_parents(parent, 0711) < 0 || chmod(parent, 0711) < 0 ||
+        g_mkdir_with_parents(dir, 0700) < 0 ||
+        chown(dir, dom->qemu_uid, dom->qemu_gid) < 0 || chmod(dir, 0700) < 0) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC, "creating %s: %s", dir,
                     g_strerror(errno));
         return FALSE;
@@ -179,7 +189,9 @@ vnic_domain_cleanup(VnicDomain *dom)
     remove_qemu_socket_dir(dom);
     vnic_state_remove_status(dom);
     g_rmdir(run_dir);
+    vnic_domain_qemu_ids_release(dom); /* after its files: none is left with them */
     g_clear_pointer(&dom->live, vnic_conf_domain_free);
+    vnic_daemon_trim_heap_soon();
     dom->state = VNIC_DOMAIN_SHUT_OFF;
     dom->pid = 0;
     vnic_domain_transient_check(dom); /* a created domain goes with its QEMU */
@@ -322,6 +334,8 @@ prepare_start(VnicDomain *dom, VnicConfDomain *live, VnicQemuRuntime **ret_rt,
 
     if (!(dom->live = live ? live : copy_definition(dom->config, error)))
         return FALSE;
+    if (!vnic_domain_qemu_ids_take(dom, opts, error))
+        return FALSE;
     vnic_qemu_assign_ids(dom->live);
     if (vnic_qemu_graphics_default_sockets(dom->live, qemu_dir) &&
         !make_qemu_socket_dir(dom, qemu_dir, error))
@@ -402,7 +416,7 @@ vnic_domain_start_job(VnicDomain *dom, VnicApiRequest *request)
     g_autoptr(GError) error = NULL;
     VnicQemuRuntime *rt = NULL;
     VnicQemuCommand *cmd = NULL;
-    VnicQemuLaunchOptions opts = { .uid = dom->daemon->qemu_uid, .gid = dom->daemon->qemu_gid };
+    VnicQemuLaunchOptions opts = { 0 }; /* ids: prepare_start() */
 
     if (dom->state != VNIC_DOMAIN_SHUT_OFF) {
         error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
@@ -428,8 +442,7 @@ vnic_domain_start_incoming(VnicDomain *dom, VnicConfDomain *live, VnicIncomingSt
     g_autoptr(GError) error = NULL;
     VnicQemuRuntime *rt = NULL;
     VnicQemuCommand *cmd = NULL;
-    VnicQemuLaunchOptions opts = { .uid = dom->daemon->qemu_uid, .gid = dom->daemon->qemu_gid,
-                                   .incoming = TRUE };
+    VnicQemuLaunchOptions opts = { .incoming = TRUE }; /* ids: prepare_start() */
     JobCtx *ctx;
 
     if (!prepare_start(dom, live, &rt, &cmd, &opts, &error)) {
@@ -483,8 +496,6 @@ vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, gpoint
     json_object_set_string_member(ev, "reason", reason);
     vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
     dom->stop_reason = NULL;
-    if (dom->transient)
-        vnic_migrate_unregister(dom); /* freed later, when idle */
     if (dom->shutdown_request) {
         VnicApiRequest *request = g_steal_pointer(&dom->shutdown_request);
         g_clear_handle_id(&dom->shutdown_timeout_id, g_source_remove);

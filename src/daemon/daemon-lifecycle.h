@@ -44,6 +44,19 @@ void vnic_domain_on_qemu_exit(VnicQemuProcess *proc, const VnicQemuExit *exit, g
  * longer has (query-pci) and cleans up after them, then ends the job. */
 void vnic_domain_reconcile(VnicDomain *dom);
 
+/* daemon-qemu-ids.c: the uid and gid QEMU runs under. */
+/* Per-domain ids from qemu-uid-range (a pool), or qemu-user's; checks that
+ * no user or group of the system has an id of the range. */
+gboolean vnic_daemon_qemu_ids_setup(VnicDaemon *daemon, GError **error);
+void vnic_daemon_qemu_ids_free(VnicDaemon *daemon);
+/* Gives @dom its QEMU's ids (recorded on @dom, for the status file) and
+ * sets them in @opts; HOST error when the range has no free id. */
+gboolean vnic_domain_qemu_ids_take(VnicDomain *dom, VnicQemuLaunchOptions *opts, GError **error);
+/* A status file says @dom's QEMU runs under @uid/@gid: they are its. */
+void vnic_domain_qemu_ids_claim(VnicDomain *dom, uid_t uid, gid_t gid);
+/* @dom's QEMU is gone: its ids are free (vnic_domain_cleanup). */
+void vnic_domain_qemu_ids_release(VnicDomain *dom);
+
 /* daemon-reattach.c: the status file's description of QEMU. */
 void vnic_state_append_process_attrs(GString *s, VnicDomain *dom);
 void vnic_state_append_owned(GString *s, VnicDomain *dom);

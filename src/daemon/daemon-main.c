@@ -11,10 +11,12 @@
  * their own sessions and are re-attached by the next vnicd from the status
  * files.  Nothing here is specific to a domain.
  */
+#include "daemon/daemon-lifecycle.h"
 #include "daemon/daemon-nic.h"
 
 #include <glib-unix.h>
 #include <libxml/parser.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <errno.h>
@@ -25,7 +27,12 @@
 
 #define DEFAULT_STATE_DIR "/var/lib/vnic"
 #define DEFAULT_RUN_DIR "/run/vnic"
-#define DEFAULT_QEMU_USER "vnic-qemu"
+/* Per-domain uids and gids: above every id /etc/login.defs gives users
+ * (UID_MAX 60000) and systemd's own (homed 60001-60513, DynamicUser
+ * 61184-65519, nobody 65534, 16-bit -1 65535), below the subordinate ids
+ * useradd hands out for rootless containers (SUB_UID_MIN 100000) and
+ * systemd's container range (524288 and up).  docs/security.md. */
+#define DEFAULT_QEMU_UID_RANGE "65536-99999"
 #define DEFAULT_LOG_LEVEL "message"
 #ifndef VNIC_DEFAULT_CONFIG
 #define VNIC_DEFAULT_CONFIG "/etc/vnic/vnicd.conf"
@@ -139,7 +146,11 @@ parse_options(int *argc, char ***argv, VnicDaemonOptions *o, MainOptions *m, GEr
         { "ro-socket", 0, 0, G_OPTION_ARG_FILENAME, &o->ro_socket_path,
           "read-only socket (default: the control socket's name with -ro)", "PATH" },
         { "qemu-user", 0, 0, G_OPTION_ARG_STRING, &o->qemu_user,
-          "user QEMU runs as (default " DEFAULT_QEMU_USER "; 'root' runs it unconfined)", "USER" },
+          "every QEMU runs as this user ('root': unconfined; default: each QEMU its own "
+          "uid from --qemu-uid-range)", "USER" },
+        { "qemu-uid-range", 0, 0, G_OPTION_ARG_STRING, &o->qemu_uid_range,
+          "uids (and gids) QEMUs get, one per domain (default " DEFAULT_QEMU_UID_RANGE ")",
+          "START-END" },
         { "spare-ports", 0, 0, G_OPTION_ARG_INT, &spare_ports,
           "q35 root ports define keeps free for hot-plug under nic-first (default 8)", "N" },
         { "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &shutdown_timeout,
@@ -181,7 +192,7 @@ parse_options(int *argc, char ***argv, VnicDaemonOptions *o, MainOptions *m, GEr
 
 /* The config file's keys, in the order of the shipped vnicd.conf. */
 static const char *const config_keys[] = {
-    "state-dir", "run-dir", "socket", "ro-socket", "qemu-user", "spare-ports",
+    "state-dir", "run-dir", "socket", "ro-socket", "qemu-uid-range", "qemu-user", "spare-ports",
     "shutdown-timeout", "unplug-timeout", "log-level", NULL,
 };
 
@@ -290,6 +301,7 @@ load_config(VnicDaemonOptions *o, MainOptions *m, GError **error)
         !config_string(kf, file, "socket", &o->socket_path, error) ||
         !config_string(kf, file, "ro-socket", &o->ro_socket_path, error) ||
         !config_string(kf, file, "qemu-user", &o->qemu_user, error) ||
+        !config_string(kf, file, "qemu-uid-range", &o->qemu_uid_range, error) ||
         !config_string(kf, file, "log-level", &m->log_level, error) ||
         !config_int(kf, file, "spare-ports", 0, 255, -1, &o->spare_ports, error) ||
         !config_int(kf, file, "shutdown-timeout", 1, 3600, 0, &shutdown_timeout, error) ||
@@ -334,24 +346,9 @@ fill_defaults(VnicDaemonOptions *o)
                                     : g_strdup(o->socket_path);
         o->ro_socket_path = g_strconcat(base, "-ro.sock", NULL);
     }
-    if (!o->qemu_user)
-        o->qemu_user = g_strdup(DEFAULT_QEMU_USER);
-}
-
-static gboolean
-resolve_qemu_user(VnicDaemon *daemon, GError **error)
-{
-    struct passwd *pw = getpwnam(daemon->opts.qemu_user);
-
-    if (!pw) {
-        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
-                    "user '%s' for QEMU does not exist: create it (scripts/deps.sh does) "
-                    "or pass --qemu-user", daemon->opts.qemu_user);
-        return FALSE;
-    }
-    daemon->qemu_uid = pw->pw_uid;
-    daemon->qemu_gid = pw->pw_gid;
-    return TRUE;
+    /* qemu-user is the single-user mode: no range then */
+    if (!o->qemu_uid_range && !o->qemu_user)
+        o->qemu_uid_range = g_strdup(DEFAULT_QEMU_UID_RANGE);
 }
 
 static gboolean
@@ -367,7 +364,7 @@ setup(VnicDaemon *daemon, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
-    if (!resolve_qemu_user(daemon, error))
+    if (!vnic_daemon_qemu_ids_setup(daemon, error))
         return FALSE;
     raise_fd_limit();
     daemon->api = vnic_api_server_new(vnic_daemon_commands, vnic_daemon_n_commands, daemon);
@@ -399,6 +396,8 @@ teardown(VnicDaemon *daemon)
     g_free(daemon->opts.socket_path);
     g_free(daemon->opts.ro_socket_path);
     g_free(daemon->opts.qemu_user);
+    g_free(daemon->opts.qemu_uid_range);
+    vnic_daemon_qemu_ids_free(daemon);
 }
 
 int
@@ -412,6 +411,12 @@ main(int argc, char **argv)
     /* before any thread: defines parse in threads (daemon-define.c), and
      * libxml2's lazy global set-up is not safe to race */
     xmlInitParser();
+    /* glibc gives the top of the heap back to the kernel once 128 KiB of it
+     * are free, and formatting a big domain (dumpxml, the stored config)
+     * builds and frees a tree of a few MiB: every dumpxml of 500 NICs then
+     * faulted its heap in again (a third of its CPU time).  Keep up to
+     * 4 MiB (docs/performance.md, "Define and dumpxml"). */
+    mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
     daemon.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)vnic_domain_release);
     daemon.loop = g_main_loop_new(NULL, FALSE);

@@ -5,10 +5,19 @@
  * are refused outright (daemon-commands.c asks vnic_domain_migrating()),
  * domjobinfo and domjobabort answer at once.
  *
- *   connect → migrate-prepare → migrate (QEMU) → poll query-migrate (and
- *   the MIGRATION event), keepalive to the destination → completed →
+ *   connect (twice: the job's connection, and one for keepalives) →
+ *   migrate-prepare → migrate (QEMU) → poll query-migrate (and the
+ *   MIGRATION event) → completed →
  *   migrate-finish → NICs unplugging, QEMU stopped, NICs gone as their
  *   ledger links are deleted → [--undefine-source] → reply.
+ *
+ * Keepalives start with migrate-prepare and go every second on a
+ * connection of their own until migrate-finish is answered, so that the
+ * destination's lease (daemon-migrate-dest.c), which starts when it
+ * answers prepare, never waits on the source's own steps (the prepare
+ * answer's way back, its status write, QEMU's `migrate`) and a keepalive's
+ * answer never queues behind a slow prepare or finish (the API answers a
+ * connection's requests in order).
  *
  * Any failure before migrate-finish succeeded rolls back: the stream is
  * cancelled, the guest resumed if it is paused (switch-over, --timeout),
@@ -30,7 +39,7 @@
 #define STALL_S 15
 #define PREPARE_TIMEOUT_MS 120000
 #define FINISH_TIMEOUT_MS 90000
-#define PEER_TIMEOUT_MS 10000
+#define PEER_TIMEOUT_MS 10000   /* a keepalive's answer; the destination's lease is longer */
 #define CANCEL_WAIT_MS 15000
 #define DEFAULT_BANDWIDTH_MIB 1024
 
@@ -98,7 +107,9 @@ vnic_migration_free(VnicMigration *mig)
     g_clear_handle_id(&mig->keepalive_id, g_source_remove);
     g_clear_handle_id(&mig->lease_id, g_source_remove);
     vnic_migrate_peer_free(mig->peer);
+    vnic_migrate_peer_free(mig->keepalive_peer);
     vnic_conf_domain_free(mig->pending_live);
+    vnic_conf_domain_free(mig->incoming_config);
     g_free(mig->peer_uri);
     g_free(mig->stream_uri);
     g_free(mig->migrate_uri_arg);
@@ -126,15 +137,15 @@ void
 vnic_migrate_append_status(GString *s, VnicDomain *dom)
 {
     const VnicMigration *mig = dom->migration;
-    g_autofree char *peer = NULL;
 
     if (!mig)
         return;
-    peer = g_markup_escape_text(mig->peer_uri ? mig->peer_uri : "", -1);
-    g_string_append_printf(s, "  <migration role='%s' phase='%s' peer='%s' persistent='%s'/>\n",
+    g_string_append_printf(s, "  <migration role='%s' phase='%s'",
                            mig->role == VNIC_MIGRATION_SOURCE ? "source" : "destination",
-                           vnic_migration_phase_to_string(mig->phase), peer,
-                           mig->persistent ? "yes" : "no");
+                           vnic_migration_phase_to_string(mig->phase));
+    vnic_state_append_attr(s, "peer", mig->peer_uri);
+    g_string_append_printf(s, " persistent='%s'%s/>\n", mig->persistent ? "yes" : "no",
+                           mig->kept_definition ? " defined='yes'" : "");
 }
 
 /* Frees @dom once it has no job: at once from an idle when none runs,
@@ -157,8 +168,8 @@ vnic_migrate_unregister(VnicDomain *dom)
 
     if (dom->undefined)
         return;
-    if (!dom->transient)
-        vnic_state_remove_config(daemon, dom->name);
+    vnic_state_remove_config(daemon, dom->name);
+    vnic_domain_forget_markers(daemon, dom->name);
     if (g_hash_table_lookup(daemon->domains, dom->name) == dom &&
         g_hash_table_steal_extended(daemon->domains, dom->name, &key, NULL))
         g_free(key);
@@ -475,6 +486,7 @@ finished(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_migrate_peer_call_finish(res, &error);
 
+    g_clear_handle_id(&mig->keepalive_id, g_source_remove);
     if (!ret && vnic_migrate_peer_broken(mig->peer)) {
         /* no answer: the destination may or may not have resumed it; two
          * running copies would be worse than a paused one */
@@ -502,7 +514,8 @@ source_finish(VnicMigration *mig)
     g_autoptr(JsonObject) args = json_object_new();
 
     g_clear_handle_id(&mig->poll_id, g_source_remove);
-    g_clear_handle_id(&mig->keepalive_id, g_source_remove);
+    /* the keepalives go on until finish is answered: the destination's
+     * lease runs until finish reaches it */
     mig->phase = VNIC_MIGRATION_PHASE_FINISH;
     vnic_migrate_save(mig->dom);
     json_object_set_string_member(args, "name", mig->dom->name);
@@ -613,7 +626,8 @@ kept_alive(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(JsonNode) ret = vnic_migrate_peer_call_finish(res, &error);
     VnicMigration *mig = dom->migration;
 
-    /* the record may be gone already (the call outlived it) */
+    /* the record may be gone already (the call outlived it); during
+     * prepare, prepare's own answer (or its timeout) decides */
     if (ret || !mig || mig->failing || mig->phase != VNIC_MIGRATION_PHASE_STREAM)
         return;
     source_rollback(mig, g_steal_pointer(&error));
@@ -625,14 +639,15 @@ keepalive_tick(gpointer data)
     VnicMigration *mig = data;
     g_autoptr(JsonObject) args = json_object_new();
 
-    if (vnic_migrate_peer_broken(mig->peer)) {
+    if (vnic_migrate_peer_broken(mig->keepalive_peer) &&
+        mig->phase == VNIC_MIGRATION_PHASE_STREAM) {
         mig->keepalive_id = 0;
         source_rollback(mig, mig_error("lost the connection to the destination vnicd"));
         return G_SOURCE_REMOVE;
     }
     json_object_set_string_member(args, "name", mig->dom->name);
-    vnic_migrate_peer_call(mig->peer, "migrate-keepalive", args, PEER_TIMEOUT_MS, kept_alive,
-                           mig->dom);
+    vnic_migrate_peer_call(mig->keepalive_peer, "migrate-keepalive", args, PEER_TIMEOUT_MS,
+                           kept_alive, mig->dom);
     return G_SOURCE_CONTINUE;
 }
 
@@ -650,7 +665,6 @@ migrate_sent(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     mig->poll_id = g_timeout_add(POLL_MS, poll_tick, mig);
-    mig->keepalive_id = g_timeout_add(KEEPALIVE_MS, keepalive_tick, mig);
 }
 
 static void
@@ -842,7 +856,9 @@ migrate_job(VnicDomain *dom, VnicApiRequest *request)
      * is accepted for virsh's sake */
     (void)live;
     vnic_migrate_save(dom);
-    if (!(mig->peer = vnic_migrate_peer_connect(uri, dom->daemon->opts.run_dir, &error))) {
+    if (!(mig->peer = vnic_migrate_peer_connect(uri, dom->daemon->opts.run_dir, &error)) ||
+        !(mig->keepalive_peer = vnic_migrate_peer_connect(uri, dom->daemon->opts.run_dir,
+                                                          &error))) {
         source_rollback(mig, error);
         return;
     }
@@ -855,6 +871,8 @@ migrate_job(VnicDomain *dom, VnicApiRequest *request)
     json_object_set_boolean_member(args, "persistent", persistent);
     g_message("domain '%s': migrate-prepare on %s", dom->name, uri);
     vnic_migrate_peer_call(mig->peer, "migrate-prepare", args, PREPARE_TIMEOUT_MS, prepared, mig);
+    /* from now on: the destination's lease starts when it answers */
+    mig->keepalive_id = g_timeout_add(KEEPALIVE_MS, keepalive_tick, mig);
 }
 
 /* ---- commands ------------------------------------------------------------------- */
@@ -1127,7 +1145,7 @@ recover_dest_job(VnicDomain *dom, VnicApiRequest *unused)
 
 void
 vnic_migrate_load_status(VnicDomain *dom, const char *role, const char *phase,
-                         const char *peer, const char *persistent)
+                         const char *peer, const char *persistent, const char *defined)
 {
     VnicMigration *mig;
     VnicMigrationPhase ph;
@@ -1143,6 +1161,7 @@ vnic_migrate_load_status(VnicDomain *dom, const char *role, const char *phase,
     mig->recovering = TRUE;
     mig->peer_uri = peer && *peer ? g_strdup(peer) : NULL;
     mig->persistent = g_strcmp0(persistent, "yes") == 0;
+    mig->kept_definition = g_strcmp0(defined, "yes") == 0;
     g_message("domain '%s': its %s migration was interrupted (phase %s)", dom->name, role, phase);
     vnic_domain_job_queue(dom, mig->role == VNIC_MIGRATION_SOURCE ? recover_source_job
                                                                   : recover_dest_job, NULL);

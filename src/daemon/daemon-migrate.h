@@ -10,8 +10,9 @@
  *                    starts QEMU with -incoming defer at exactly the same
  *                    addresses and listens (migrate-incoming);
  *   (stream)         the source's QEMU migrates, watched by query-migrate;
- *                    migrate-keepalive tells the destination the source
- *                    is still there;
+ *                    migrate-keepalive (every second from prepare on, on
+ *                    a second connection) tells the destination the
+ *                    source is still there;
  *   migrate-finish   the destination resumes the guest; the source then
  *                    stops its QEMU and deletes only its own backends;
  *   migrate-abort    any failure: the destination drops all it made.
@@ -51,12 +52,14 @@ void vnic_migration_free(VnicMigration *mig);
 /* TRUE while @dom has a migration job (either side). */
 gboolean vnic_domain_migrating(const VnicDomain *dom);
 
-/* The status file's <migration role=… phase=… peer=…/> line, when migrating. */
+/* The status file's <migration role=… phase=… peer=… [defined='yes']/>
+ * line, when migrating (defined: the destination had an inactive
+ * definition of the domain before, which a rollback keeps). */
 void vnic_migrate_append_status(GString *s, VnicDomain *dom);
 /* Reading it back after a restart: queues the job that finishes or rolls
  * back this side's half (after the re-attach job). */
 void vnic_migrate_load_status(VnicDomain *dom, const char *role, const char *phase,
-                              const char *peer, const char *persistent);
+                              const char *peer, const char *persistent, const char *defined);
 
 /* API commands (daemon-commands.c's table). */
 void vnic_cmd_migrate(VnicApiRequest *request, gpointer data);
@@ -81,6 +84,7 @@ struct _VnicMigration {
     /* source */
     VnicApiRequest *request;     /* the migrate request, answered at the end */
     VnicMigratePeer *peer;
+    VnicMigratePeer *keepalive_peer; /* a connection of its own: answered at once */
     char *stream_uri;            /* where the destination's QEMU listens */
     char *migrate_uri_arg;       /* MIGRATE-URI as given, or NULL */
     gint64 bandwidth_mib;        /* 0: no limit asked for */
@@ -104,8 +108,13 @@ struct _VnicMigration {
     guint event_id;              /* QMP handler for MIGRATION */
     /* destination */
     guint lease_id;              /* the source must be heard from within the lease */
+    gint64 answered_us;          /* monotonic: prepare answered, no keepalive since */
     VnicApiRequest *prepare_request;
     VnicConfDomain *pending_live; /* the definition the prepare job starts */
+    gboolean kept_definition;    /* the domain was defined (inactive) here before: a
+                                  * rollback leaves that definition as it was */
+    VnicConfDomain *incoming_config; /* kept_definition: the source's inactive definition,
+                                      * stored at finish with --persistent */
     gint64 listen_port;
 };
 
@@ -114,8 +123,8 @@ const char *vnic_migration_phase_to_string(VnicMigrationPhase phase);
 /* Writes the status file, warning on failure. */
 void vnic_migrate_save(VnicDomain *dom);
 /* Takes @dom out of the registry (a destination that never got the guest,
- * or a source with --undefine-source), with its config file; it is freed
- * when its jobs are done. */
+ * or a source with --undefine-source), with its config file and markers;
+ * it is freed when its jobs are done. */
 void vnic_migrate_unregister(VnicDomain *dom);
 /* Moves every NIC record to GONE, deleting its ledger links first: the
  * backends of a guest that left this host, or never came. */

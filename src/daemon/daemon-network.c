@@ -324,15 +324,41 @@ network_summary(const VnicNetwork *net)
     return o;
 }
 
-static gboolean
-define_network(VnicDaemon *daemon, const char *xml, VnicNetwork **ret, GError **error)
+/* What the net-define thread works on. */
+typedef struct {
+    VnicDaemon *daemon;      /* main loop only */
+    char *xml;
+    VnicConfNetwork *def;
+} NetDefineWork;
+
+static void
+net_define_work_free(NetDefineWork *w)
 {
-    g_autoptr(VnicConfNetwork) def = vnic_conf_network_parse(xml, strlen(xml), error);
+    g_free(w->xml);
+    if (w->def)
+        vnic_conf_network_free(w->def);
+    g_free(w);
+}
+
+/* In a thread (vnic_daemon_off_loop): conf is pure. */
+static gboolean
+net_define_parse(gpointer data, GError **error)
+{
+    NetDefineWork *w = data;
+
+    w->def = vnic_conf_network_parse(w->xml, strlen(w->xml), error);
+    return w->def && vnic_daemon_check_name("network", w->def->name, error);
+}
+
+/* Back on the main loop: the registry is checked when the definition is
+ * stored, so two net-defines of one name in flight cannot both pass. */
+static gboolean
+define_network(VnicDaemon *daemon, VnicConfNetwork *parsed, VnicNetwork **ret, GError **error)
+{
+    g_autoptr(VnicConfNetwork) def = parsed;
     g_autofree char *path = NULL, *text = NULL, *uuid = NULL;
     VnicNetwork *old, *net;
 
-    if (!def || !vnic_daemon_check_name("network", def->name, error))
-        return FALSE;
     old = g_hash_table_lookup(registry(daemon), def->name);
     if (old != NULL && def->uuid != NULL && g_strcmp0(def->uuid, old->def->uuid) != 0) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_NETWORK_EXISTS,
@@ -358,20 +384,35 @@ define_network(VnicDaemon *daemon, const char *xml, VnicNetwork **ret, GError **
     return TRUE;
 }
 
-void
-vnic_cmd_net_define(VnicApiRequest *request, gpointer data)
+static void
+net_define_done(VnicApiRequest *request, gpointer data, GError *error)
 {
-    VnicDaemon *daemon = data;
-    GError *error = NULL;
-    const char *xml = NULL;
+    NetDefineWork *w = data;
     VnicNetwork *net = NULL;
 
-    if (!vnic_api_arg_string(request, "xml", TRUE, &xml, &error) ||
-        !define_network(daemon, xml, &net, &error)) {
+    if (error || !define_network(w->daemon, g_steal_pointer(&w->def), &net, &error)) {
         vnic_api_request_fail(request, error);
         return;
     }
     vnic_api_request_return_object(request, network_summary(net));
+}
+
+void
+vnic_cmd_net_define(VnicApiRequest *request, gpointer data)
+{
+    GError *error = NULL;
+    const char *xml = NULL;
+    NetDefineWork *w;
+
+    if (!vnic_api_arg_string(request, "xml", TRUE, &xml, &error)) {
+        vnic_api_request_fail(request, error);
+        return;
+    }
+    w = g_new0(NetDefineWork, 1);
+    w->daemon = data;
+    w->xml = g_strdup(xml);
+    vnic_daemon_off_loop(request, strlen(w->xml), net_define_parse, w, (GDestroyNotify)net_define_work_free,
+                         net_define_done);
 }
 
 void

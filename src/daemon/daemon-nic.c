@@ -169,13 +169,6 @@ vnic_nic_describe(const VnicNic *nic, JsonObject *obj)
 
 /* ---- the status file ------------------------------------------------------ */
 
-static void
-append_attr(GString *s, const char *name, const char *value)
-{
-    g_autofree char *escaped = g_markup_escape_text(value, -1);
-    g_string_append_printf(s, " %s='%s'", name, escaped);
-}
-
 static gint
 compare_alias(gconstpointer a, gconstpointer b)
 {
@@ -209,12 +202,12 @@ vnic_state_append_nics(GString *s, VnicDomain *dom)
         const VnicNic *nic = g_ptr_array_index(nics, i);
 
         g_string_append(s, "  <nic");
-        append_attr(s, "alias", nic->alias);
-        append_attr(s, "state", vnic_nic_state_to_string(nic->state));
+        vnic_state_append_attr(s, "alias", nic->alias);
+        vnic_state_append_attr(s, "state", vnic_nic_state_to_string(nic->state));
         if (nic->state == VNIC_NIC_WAITING && nic->waiting_for)
-            append_attr(s, "waiting-for", nic->waiting_for);
-        append_attr(s, "carrier", nic->carrier ? "up" : "down");
-        append_attr(s, "admin", nic->admin_up ? "up" : "down");
+            vnic_state_append_attr(s, "waiting-for", nic->waiting_for);
+        vnic_state_append_attr(s, "carrier", nic->carrier ? "up" : "down");
+        vnic_state_append_attr(s, "admin", nic->admin_up ? "up" : "down");
         g_string_append(s, "/>\n");
     }
 }

@@ -26,6 +26,7 @@ typedef struct {
     char *log_path;
     GPtrArray *owned;         /* char*, NULL-terminated */
     gboolean was_starting;
+    gboolean migrating;       /* a <migration>: its recovery judges the state */
 } StatusProcess;
 
 static void
@@ -38,13 +39,6 @@ status_process_free(StatusProcess *sp)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StatusProcess, status_process_free)
 
-static void
-append_attr(GString *s, const char *name, const char *value)
-{
-    g_autofree char *escaped = g_markup_escape_text(value, -1);
-    g_string_append_printf(s, " %s='%s'", name, escaped);
-}
-
 /* The <domstatus> attributes describing QEMU: pid, start time, monitor. */
 void
 vnic_state_append_process_attrs(GString *s, VnicDomain *dom)
@@ -53,9 +47,9 @@ vnic_state_append_process_attrs(GString *s, VnicDomain *dom)
         return;
     g_string_append_printf(s, " pid='%d' starttime='%" G_GUINT64_FORMAT "'", dom->pid,
                            vnic_qemu_process_get_start_time(dom->process));
-    append_attr(s, "qmp", vnic_qemu_process_get_qmp_path(dom->process));
+    vnic_state_append_attr(s, "qmp", vnic_qemu_process_get_qmp_path(dom->process));
     if (vnic_qemu_process_get_log_path(dom->process))
-        append_attr(s, "log", vnic_qemu_process_get_log_path(dom->process));
+        vnic_state_append_attr(s, "log", vnic_qemu_process_get_log_path(dom->process));
 }
 
 /* One <owned path='…'/> line per file QEMU's runtime created. */
@@ -66,7 +60,7 @@ vnic_state_append_owned(GString *s, VnicDomain *dom)
 
     for (; owned && *owned; owned++) {
         g_string_append(s, "  <owned");
-        append_attr(s, "path", *owned);
+        vnic_state_append_attr(s, "path", *owned);
         g_string_append(s, "/>\n");
     }
 }
@@ -136,14 +130,26 @@ parse_process(VnicDomain *dom, xmlDoc *doc)
     xmlNode *root = xmlDocGetRootElement(doc);
     g_autofree char *state = prop(root, "state"), *pid = prop(root, "pid");
     g_autofree char *start = prop(root, "starttime");
+    g_autofree char *uid = prop(root, "uid"), *gid = prop(root, "gid");
     StatusProcess *sp = g_new0(StatusProcess, 1);
+    guint64 uid_value, gid_value;
 
     sp->owned = g_ptr_array_new_with_free_func(g_free);
-    sp->was_starting = g_strcmp0(state, "running") != 0;
+    for (xmlNode *n = root->children; n; n = n->next)
+        sp->migrating |= n->type == XML_ELEMENT_NODE &&
+                         xmlStrEqual(n->name, (const xmlChar *)"migration");
+    /* a guest paused by `suspend` is alive and kept; a paused half of a
+     * migration is left to the migration's recovery, as before */
+    sp->was_starting = g_strcmp0(state, "running") != 0 &&
+                       !(g_strcmp0(state, "paused") == 0 && !sp->migrating);
     sp->pid = pid ? (GPid)g_ascii_strtoll(pid, NULL, 10) : 0;
     sp->start_time = start ? g_ascii_strtoull(start, NULL, 10) : 0;
     sp->qmp_path = prop(root, "qmp");
     sp->log_path = prop(root, "log");
+    /* QEMU's ids stay its own, and the pool knows they are taken */
+    if (uid && gid && g_ascii_string_to_unsigned(uid, 10, 1, G_MAXUINT32 - 1, &uid_value, NULL) &&
+        g_ascii_string_to_unsigned(gid, 10, 1, G_MAXUINT32 - 1, &gid_value, NULL))
+        vnic_domain_qemu_ids_claim(dom, (uid_t)uid_value, (gid_t)gid_value);
     for (xmlNode *n = root->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
@@ -179,6 +185,28 @@ gone_while_down(VnicDomain *dom, StatusProcess *sp, const char *why)
     vnic_daemon_emit(dom->daemon, "DOMAIN_STOPPED", dom->name, ev);
 }
 
+/* A guest that was paused when vnicd went down is still paused (issue #12:
+ * it came back as 'running' and took no resume).  The reply comes before
+ * the reconcile's query-pci one (QMP answers in order), so the job, which
+ * that one ends, keeps @dom alive meanwhile. */
+static void
+run_state_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VnicDomain *dom = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    JsonObject *status = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+
+    if (!dom->process) /* QEMU went meanwhile: its exit cleaned up */
+        return;
+    if (!status)
+        g_warning("domain '%s': query-status after re-attach: %s", dom->name,
+                  error ? error->message : "not an object");
+    else if (g_strcmp0(json_object_get_string_member_with_default(status, "status", NULL),
+                       "paused") == 0)
+        dom->state = VNIC_DOMAIN_PAUSED;
+}
+
 static void
 attach_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -198,6 +226,11 @@ attach_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
     vnic_domain_watch_devices(dom);
     g_message("domain '%s': re-attached to QEMU %d", dom->name, dom->pid);
+    /* suspend/resume do not rewrite the status file: QEMU knows; sent
+     * with the reconcile's query-pci, so the re-attach takes no longer */
+    if (!sp->migrating)
+        vnic_qmp_client_execute_async(vnic_qemu_process_get_qmp(proc), "query-status", NULL, NULL,
+                                      0, 5000, NULL, run_state_done, dom);
     vnic_domain_reconcile(dom); /* ends the job */
 }
 
@@ -289,7 +322,8 @@ load_status_file(VnicDaemon *daemon, const char *path)
             g_autofree char *phase = prop(n, "phase");
             g_autofree char *peer = prop(n, "peer");
             g_autofree char *persistent = prop(n, "persistent");
-            vnic_migrate_load_status(dom, role, phase, peer, persistent);
+            g_autofree char *defined = prop(n, "defined");
+            vnic_migrate_load_status(dom, role, phase, peer, persistent, defined);
         }
     }
 }

@@ -95,6 +95,8 @@ reconcile_records(VnicDomain *dom)
     GHashTableIter iter;
     gpointer key, value;
 
+    vnic_domain_finish_link_deletions(dom);
+
     for (guint i = 0; i < dom->live->devices->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(dom->live->devices, i);
         VnicNic *nic;

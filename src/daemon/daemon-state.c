@@ -3,7 +3,7 @@
  * Config: <state-dir>/domains/NAME.xml, the planned definition in inactive
  * form.  Status: <run-dir>/domains/NAME.xml while the domain runs:
  *
- *   <domstatus state='running' pid='…' starttime='…' qmp='…'>
+ *   <domstatus state='running' uid='…' gid='…' pid='…' starttime='…' qmp='…'>
  *     <link name='vnet0' ifindex='7' kind='tap' alias='net0'/>   (the ledger)
  *     <nic alias='net0' state='plugged' carrier='up' admin='up'/> (daemon-nic.h)
  *     <migration role='source' phase='stream' peer='…' persistent='no'/> (daemon-migrate.h)
@@ -83,6 +83,17 @@ vnic_state_remove_config(VnicDaemon *daemon, const char *name)
     g_unlink(path);
 }
 
+void
+vnic_state_append_attr(GString *s, const char *name, const char *value)
+{
+    /* g_markup_escape_text() leaves \n, \r and \t as they are, and the XML
+     * reader normalizes them to spaces in an attribute: a path or name
+     * holding one would come back as another after a restart */
+    g_autofree char *escaped = vnic_conf_xml_escape_attr(value ? value : "");
+
+    g_string_append_printf(s, " %s='%s'", name, escaped);
+}
+
 gboolean
 vnic_state_write_status(VnicDomain *dom, GError **error)
 {
@@ -91,16 +102,22 @@ vnic_state_write_status(VnicDomain *dom, GError **error)
     g_autofree char *xml = vnic_conf_domain_format(dom->live, VNIC_CONF_FORMAT_STATUS);
 
     g_string_append_printf(s, "<domstatus state='%s'", vnic_domain_state_to_string(dom->state));
+    if (dom->has_qemu_ids) /* before QEMU starts: a restart knows they are taken */
+        g_string_append_printf(s, " uid='%u' gid='%u'", (guint)dom->qemu_uid,
+                               (guint)dom->qemu_gid);
     vnic_state_append_process_attrs(s, dom);
     g_string_append(s, ">\n");
     vnic_state_append_owned(s, dom);
     for (guint i = 0; i < dom->links->len; i++) {
         const VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
-        g_autofree char *name = g_markup_escape_text(o->link->name, -1);
-        g_autofree char *alias = g_markup_escape_text(o->alias ? o->alias : "", -1);
-        g_string_append_printf(s, "  <link name='%s' ifindex='%u' kind='%s' alias='%s'/>\n", name,
-                               o->link->ifindex, vnic_host_link_kind_to_string(o->link->kind),
-                               alias);
+        g_autofree char *ifindex = g_strdup_printf("%u", o->link->ifindex);
+
+        g_string_append(s, "  <link");
+        vnic_state_append_attr(s, "name", o->link->name);
+        vnic_state_append_attr(s, "ifindex", ifindex);
+        vnic_state_append_attr(s, "kind", vnic_host_link_kind_to_string(o->link->kind));
+        vnic_state_append_attr(s, "alias", o->alias);
+        g_string_append(s, "/>\n");
     }
     vnic_state_append_nics(s, dom);
     vnic_migrate_append_status(s, dom);

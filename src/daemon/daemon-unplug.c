@@ -7,8 +7,9 @@
  * progress and the job ends; the pending unplug stays recorded and
  * completes whenever the event comes.  An event nobody asked for is a
  * guest-initiated unplug.  Either way the end is the same:
- *   netdev_del → the owned link deleted → the NIC leaves the live
- *   definition (its slot is free again) → DEVICE_REMOVED.
+ *   the owned links' deletion starts → netdev_del → the NIC leaves the live
+ *   definition (its slot is free again) → DEVICE_REMOVED and the reply →
+ *   later, once the kernel is done with each link: BACKEND_REMOVED.
  */
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-nic.h"
@@ -119,27 +120,44 @@ reply_done(VnicPendingUnplug *p)
 
 /* ---- completion ----------------------------------------------------------- */
 
-/* netdev_del and the deletion of the host link run at the same time: both
- * wait for the kernel to tear a device down (an RCU grace period each), so
- * one after the other would double the wait.  The link is deleted in a
- * worker thread, so the main loop keeps serving meanwhile. */
+/* After DEVICE_DELETED, in this order:
+ *   1. RTM_DELLINK of the NIC's links, each in a worker thread: the kernel
+ *      unlists the link at once, then waits for an RCU grace period
+ *      (~15–20 ms here) inside that call, so the main loop must not make it.
+ *   2. netdev_del, once every link is unlisted (the link watch reports it
+ *      REMOVED) or its deletion returned.  Not before: QEMU closing the last
+ *      fd of a tap that still exists tears the tap down in QEMU's own close(),
+ *      RCU wait included, and netdev_del would answer that much later.  Once
+ *      the tap is unlisted, QEMU's close has nothing left to wait for.
+ *   3. netdev_del answered: the NIC leaves the live definition, the client
+ *      hears "completed" (the guest released it, QEMU's netdev is gone).
+ *   4. The kernel answers the RTM_DELLINK (the teardown is over): only now
+ *      does the link leave the ledger, its name free for vnic to use again
+ *      (daemon-hotplug.c avoids it until then), and BACKEND_REMOVED says so.
+ * A vnicd killed between 3 and 4 finds the link in the status file with no
+ * NIC behind it; reconcile (daemon-reconcile.c) deletes or forgets it. */
 typedef struct {
     VnicDomain *dom;
     char *alias;
     VnicPendingUnplug *pending; /* taken from dom->unplugs, or NULL (guest) */
-    guint waiting;              /* netdev_del and link deletions still due */
+    guint unlisting;            /* links not yet unlisted (netdev_del waits) */
+    gboolean netdev_del_sent;
+    GPtrArray *deletions;       /* LinkDeletion*: the NIC's, finished after DEVICE_REMOVED */
 } Completion;
+
+static void finish_deletions(Completion *c);
 
 static void
 completion_free(Completion *c)
 {
     if (c->pending)
         pending_free(c->pending);
+    g_ptr_array_unref(c->deletions);
     g_free(c->alias);
     g_free(c);
 }
 
-/* Both halves are done: the NIC leaves the definition, the client hears. */
+/* netdev_del is done: the NIC leaves the definition, the client hears. */
 static void
 complete(Completion *c)
 {
@@ -156,10 +174,18 @@ complete(Completion *c)
     }
     if (dev) {
         vnic_hotplug_remember(dom, dev);
+        /* its links being deleted stay in the ledger (and the status), but
+         * belong to no NIC any more: a new NIC may get the same id */
+        for (guint i = 0; i < dom->links->len; i++) {
+            VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+            if (o->deletion && g_strcmp0(o->alias, c->alias) == 0)
+                g_clear_pointer(&o->alias, g_free);
+        }
         vnic_domain_forget_nic(dom, dev, c->pending ? "host" : "guest");
         if (!vnic_state_write_status(dom, &error))
             g_warning("domain '%s': writing status: %s", dom->name, error->message);
     }
+    finish_deletions(c); /* BACKEND_REMOVED only after DEVICE_REMOVED */
     if (c->pending && c->pending->config && !remove_from_config(dom, c->pending->mac, &error)) {
         g_warning("domain '%s': %s", dom->name, error->message);
         if (c->pending->request) {
@@ -183,6 +209,140 @@ complete(Completion *c)
 }
 
 static void
+netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Completion *c = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vnic_qemu_nic_netdevs_delete_finish(res, &error))
+        g_debug("domain '%s': netdevs of %s: %s", c->dom->name, c->alias, error->message);
+    if (c->pending)
+        g_debug("domain '%s': %s: netdev_del done %" G_GINT64_FORMAT " us after DEVICE_DELETED",
+                c->dom->name, c->alias, g_get_monotonic_time() - c->pending->deleted_us);
+    complete(c);
+}
+
+/* The tap's netdev, and a hub NIC's two hubports; a vhost-user netdev
+ * takes its socket chardev with it. */
+static void
+delete_netdevs(Completion *c)
+{
+    VnicConfDevice *dev = find_by_alias(c->dom->live, c->alias);
+
+    c->netdev_del_sent = TRUE;
+    if (!c->dom->process || !dev) { /* QEMU went meanwhile, and the NIC with it */
+        complete(c);
+        return;
+    }
+    vnic_qemu_nic_netdevs_delete_async(vnic_qemu_process_get_qmp(c->dom->process), c->dom->live,
+                                       dev, NULL, netdevs_deleted, c);
+}
+
+/* One link deletion under way.  The ledger entry is compared by pointer,
+ * never dereferenced once the ledger may have dropped it (the domain
+ * stopped); the domain is looked up again by name for the same reason. */
+typedef struct {
+    VnicDaemon *daemon;
+    char *domain;
+    VnicOwnedLink *owned;
+    VnicHostLink *link;        /* a copy, for the event */
+    char *alias;
+    Completion *c;             /* the unplug, until it completed; then NULL */
+    gboolean unlisted;         /* counted in c->unlisting */
+    gboolean finished;         /* the kernel answered */
+    GError *error;             /* its answer, when it refused */
+} LinkDeletion;
+
+static void
+link_deletion_free(LinkDeletion *d)
+{
+    g_free(d->domain);
+    vnic_host_link_free(d->link);
+    g_free(d->alias);
+    g_clear_error(&d->error);
+    g_free(d);
+}
+
+/* The link is unlisted (or its deletion ended): netdev_del may go. */
+static void
+link_unlisted(LinkDeletion *d)
+{
+    Completion *c = d->c;
+
+    if (d->unlisted || !c)
+        return;
+    d->unlisted = TRUE;
+    if (--c->unlisting == 0 && !c->netdev_del_sent) {
+        if (c->pending)
+            g_debug("domain '%s': %s: links unlisted %" G_GINT64_FORMAT " us after DEVICE_DELETED",
+                    c->dom->name, c->alias, g_get_monotonic_time() - c->pending->deleted_us);
+        delete_netdevs(c);
+    }
+}
+
+static void
+emit_backend_removed(VnicDaemon *daemon, const char *domain, const char *alias,
+                     const VnicHostLink *link)
+{
+    JsonObject *ev = json_object_new();
+
+    json_object_set_string_member(ev, "alias", alias ? alias : "");
+    json_object_set_string_member(ev, "link", link->name);
+    json_object_set_int_member(ev, "ifindex", link->ifindex);
+    vnic_daemon_emit(daemon, "BACKEND_REMOVED", domain, ev);
+}
+
+/* The kernel answered and the NIC is gone: the ledger lets the link go. */
+static void
+finish_deletion(LinkDeletion *d)
+{
+    VnicDomain *dom = g_hash_table_lookup(d->daemon->domains, d->domain);
+    VnicOwnedLink *owned = dom && g_ptr_array_find(dom->links, d->owned, NULL) ? d->owned : NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (owned)
+        owned->deletion = NULL;
+    if (d->error) {
+        /* the ledger keeps it: deleted when the domain stops, or at start-up */
+        g_warning("domain '%s': %s", d->domain, d->error->message);
+    } else if (owned) {
+        g_ptr_array_remove(dom->links, owned);
+        if (dom->live && !vnic_state_write_status(dom, &error))
+            g_warning("domain '%s': writing status: %s", dom->name, error->message);
+        emit_backend_removed(d->daemon, d->domain, d->alias, d->link);
+    }
+    link_deletion_free(d);
+}
+
+/* The unplug completed: deletions the kernel already answered end now,
+ * the others when it does. */
+static void
+finish_deletions(Completion *c)
+{
+    for (guint i = 0; i < c->deletions->len; i++) {
+        LinkDeletion *d = g_ptr_array_index(c->deletions, i);
+        d->c = NULL;
+        if (d->finished)
+            finish_deletion(d);
+    }
+    g_ptr_array_set_size(c->deletions, 0);
+}
+
+static void
+link_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    LinkDeletion *d = data;
+
+    d->finished = TRUE;
+    g_task_propagate_boolean(G_TASK(res), &d->error);
+    if (d->c) {
+        link_unlisted(d); /* may complete the unplug, which then finishes d */
+        return;
+    }
+    finish_deletion(d);
+}
+
+static void
 delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     GError *error = NULL;
@@ -193,38 +353,21 @@ delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *ca
         g_task_return_error(task, error);
 }
 
-/* One link deletion: the ledger entry it deletes (compared by pointer,
- * never dereferenced once the ledger may have dropped it) and the link. */
-typedef struct {
-    Completion *c;
-    VnicOwnedLink *owned;
-} LinkDeletion;
-
-static void
-link_deleted(GObject *source, GAsyncResult *res, gpointer data)
-{
-    LinkDeletion *d = data;
-    Completion *c = d->c;
-    g_autoptr(GError) error = NULL;
-
-    /* on failure the ledger keeps the link and forget_nic() tries again */
-    if (g_task_propagate_boolean(G_TASK(res), &error))
-        g_ptr_array_remove(c->dom->links, d->owned);
-    else
-        g_warning("domain '%s': %s", c->dom->name, error->message);
-    g_free(d);
-    if (--c->waiting == 0)
-        complete(c);
-}
-
 static void
 delete_link_async(Completion *c, VnicOwnedLink *owned)
 {
     LinkDeletion *d = g_new0(LinkDeletion, 1);
     GTask *task;
 
-    d->c = c;
+    d->daemon = c->dom->daemon;
+    d->domain = g_strdup(c->dom->name);
     d->owned = owned;
+    d->link = vnic_host_link_copy(owned->link);
+    d->alias = g_strdup(c->alias);
+    d->c = c;
+    owned->deletion = d;
+    c->unlisting++;
+    g_ptr_array_add(c->deletions, d);
     task = g_task_new(NULL, NULL, link_deleted, d);
     g_task_set_task_data(task, vnic_host_link_copy(owned->link),
                          (GDestroyNotify)vnic_host_link_free);
@@ -232,34 +375,48 @@ delete_link_async(Completion *c, VnicOwnedLink *owned)
     g_object_unref(task);
 }
 
-/* Starts the deletion of every link of NIC @alias (tap or macvtap, and an
- * ifb shaping its <outbound>); returns how many. */
-static guint
-delete_links_async(Completion *c, const char *alias)
+void
+vnic_domain_unplug_link_removed(VnicDaemon *daemon, guint ifindex)
 {
-    g_autoptr(GPtrArray) mine = g_ptr_array_new();
+    GHashTableIter iter;
+    gpointer value;
 
-    for (guint i = 0; i < c->dom->links->len; i++) {
-        VnicOwnedLink *o = g_ptr_array_index(c->dom->links, i);
-        if (g_strcmp0(o->alias, alias) == 0)
-            g_ptr_array_add(mine, o);
+    g_hash_table_iter_init(&iter, daemon->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        VnicDomain *dom = value;
+        for (guint i = 0; i < dom->links->len; i++) {
+            VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+            if (o->deletion && o->link->ifindex == ifindex)
+                link_unlisted(o->deletion);
+        }
     }
-    c->waiting += mine->len;
-    for (guint i = 0; i < mine->len; i++)
-        delete_link_async(c, g_ptr_array_index(mine, i));
-    return mine->len;
 }
 
-static void
-netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
+gboolean
+vnic_domain_is_pending_link(const VnicDomain *dom, const VnicOwnedLink *o)
 {
-    Completion *c = data;
-    g_autoptr(GError) error = NULL;
+    if (o->deletion || !o->alias || !*o->alias)
+        return TRUE;
+    return dom->live && !find_by_alias(dom->live, o->alias);
+}
 
-    if (!vnic_qemu_nic_netdevs_delete_finish(res, &error))
-        g_debug("domain '%s': netdevs of %s: %s", c->dom->name, c->alias, error->message);
-    if (--c->waiting == 0)
-        complete(c);
+void
+vnic_domain_finish_link_deletions(VnicDomain *dom)
+{
+    for (guint i = dom->links->len; i > 0; i--) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i - 1);
+        g_autoptr(GError) error = NULL;
+
+        if (o->deletion || !vnic_domain_is_pending_link(dom, o))
+            continue;
+        if (!vnic_host_link_delete(o->link, &error)) {
+            g_warning("domain '%s': %s", dom->name, error->message);
+            continue;
+        }
+        g_message("domain '%s': link %s of a detached NIC is gone", dom->name, o->link->name);
+        emit_backend_removed(dom->daemon, dom->name, NULL, o->link);
+        g_ptr_array_remove_index(dom->links, i - 1);
+    }
 }
 
 static void remove_released(VnicDomain *dom, const char *alias);
@@ -326,6 +483,7 @@ device_deleted(VnicDomain *dom, const char *alias)
 static void
 remove_released(VnicDomain *dom, const char *alias)
 {
+    g_autoptr(GPtrArray) links = g_ptr_array_new();
     Completion *c;
     VnicConfDevice *dev = find_by_alias(dom->live, alias);
 
@@ -334,16 +492,20 @@ remove_released(VnicDomain *dom, const char *alias)
     c = g_new0(Completion, 1);
     c->dom = dom;
     c->alias = g_strdup(alias);
+    c->deletions = g_ptr_array_new();
     if (dom->unplugs && g_hash_table_steal_extended(dom->unplugs, alias, NULL, (gpointer *)&c->pending)) {
         g_clear_handle_id(&c->pending->timeout_id, g_source_remove);
         c->pending->deleted_us = g_get_monotonic_time();
     }
-    c->waiting = 1;
-    delete_links_async(c, alias);
-    /* the tap's netdev, and a hub NIC's two hubports; a vhost-user netdev
-     * takes its socket chardev with it */
-    vnic_qemu_nic_netdevs_delete_async(vnic_qemu_process_get_qmp(dom->process), dom->live, dev,
-                                       NULL, netdevs_deleted, c);
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        if (g_strcmp0(o->alias, alias) == 0 && !o->deletion)
+            g_ptr_array_add(links, o);
+    }
+    for (guint i = 0; i < links->len; i++)
+        delete_link_async(c, g_ptr_array_index(links, i));
+    if (c->unlisting == 0)
+        delete_netdevs(c);
 }
 
 /* The unplug did not happen: the NIC is still the guest's. */
@@ -502,7 +664,6 @@ device_del_sent(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     if (!ret) {
-        g_prefix_error(&error, "device_del: ");
         g_warning("domain '%s': unplug of NIC %s failed: %s", dom->name, d->pending->alias,
                   error->message);
         back_to_plugged(dom, d->pending->alias, error->message);

@@ -42,10 +42,13 @@ typedef struct {
     VnicApiRequest *request;
 } VnicJob;
 
-/* A host link the domain created, and which NIC it backs. */
+/* A host link the domain created, and which NIC it backs.  A link whose
+ * NIC has left the live definition is being deleted: it stays in the
+ * ledger, its name reserved, until the kernel confirms (daemon-unplug.c). */
 typedef struct {
     VnicHostLink *link;
     char *alias;              /* the NIC's device id (net0, …) */
+    gpointer deletion;        /* the deletion under way (daemon-unplug.c), or NULL */
 } VnicOwnedLink;
 
 struct _VnicDomain {
@@ -69,8 +72,9 @@ struct _VnicDomain {
     GHashTable *unplugs;      /* alias → VnicPendingUnplug*: device_del sent, no event yet */
     guint device_events_id;   /* QMP handler for DEVICE_DELETED */
     GHashTable *nics;         /* alias → VnicNic*: each live NIC's state (daemon-nic.h) */
-    gboolean transient;       /* migrated here without --persistent: no config file,
-                               * gone from the registry when it stops */
+    gboolean has_qemu_ids;    /* QEMU runs (or is about to) under qemu_uid/qemu_gid */
+    uid_t qemu_uid;           /* from the daemon's id pool, or qemu-user's (daemon-qemu-ids.c) */
+    gid_t qemu_gid;
     struct _VnicMigration *migration; /* the migration job of this domain, source or
                                        * destination side, while one runs (daemon-migrate.h) */
 };
@@ -80,7 +84,9 @@ typedef struct {
     char *run_dir;
     char *socket_path;
     char *ro_socket_path;
-    char *qemu_user;          /* QEMU runs as this user ("root": no switch) */
+    char *qemu_user;          /* every QEMU runs as this user ("root": no switch);
+                               * NULL: each its own ids from qemu_uid_range */
+    char *qemu_uid_range;     /* "START-END": per-domain uids and gids */
     gint spare_ports;         /* define's default under nic-first; -1: the planner's */
     guint shutdown_timeout_s; /* shutdown's default wait; 0: the built-in 60 s */
     guint unplug_timeout_s;   /* detach's default wait; 0: the built-in 5 s */
@@ -92,8 +98,9 @@ struct _VnicDaemon {
     GHashTable *domains;      /* name → VnicDomain*, owned */
     GHashTable *networks;     /* name → VnicNetwork*, owned (daemon-network.c) */
     GMainLoop *loop;
-    uid_t qemu_uid;
+    uid_t qemu_uid;           /* qemu-user's ids (without an id pool) */
     gid_t qemu_gid;
+    struct _VnicQemuIdPool *id_pool; /* per-domain ids; NULL under qemu-user */
     VnicHostLinkWatch *link_watch; /* the host's links, for backends that heal */
 };
 
@@ -114,6 +121,20 @@ void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
 /* A domain or network name that is safe as a file name and in logs, or an
  * InvalidArguments error naming @what ("domain", "network") and the name. */
 gboolean vnic_daemon_check_name(const char *what, const char *name, GError **error);
+/* Runs @func(@work) in a thread, then @done(@request, @work, error) on the
+ * main loop (error NULL on success, else owned by @done), and frees @work
+ * with @free_work.  For what costs time in proportion to a client's input
+ * (parsing XML, planning) and touches nothing but @work (conf and pci are
+ * pure): a big or hostile request delays its own reply, not the daemon.
+ * An input of at most VNIC_OFF_LOOP_INLINE_MAX bytes (@input_size) is worked
+ * on at once in the main loop instead: 100 NICs are 22 KiB and take well
+ * under a millisecond, less than the hop to a thread and back (two
+ * wake-ups, each a wait for a core on a loaded host). */
+#define VNIC_OFF_LOOP_INLINE_MAX (64 * 1024)
+typedef gboolean (*VnicOffLoopFunc)(gpointer work, GError **error);
+typedef void (*VnicOffLoopDone)(VnicApiRequest *request, gpointer work, GError *error);
+void vnic_daemon_off_loop(VnicApiRequest *request, gsize input_size, VnicOffLoopFunc func,
+                          gpointer work, GDestroyNotify free_work, VnicOffLoopDone done);
 /* Parses, plans and checks the request's definition in a thread, then
  * stores it and completes the request with {"name", "uuid"}. */
 void vnic_daemon_define(VnicDaemon *daemon, VnicApiRequest *request);
@@ -131,6 +152,9 @@ gboolean vnic_state_write_file(const char *path, const char *text, GError **erro
 gboolean vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error);
 void vnic_state_remove_config(VnicDaemon *daemon, const char *name);
 gboolean vnic_state_write_status(VnicDomain *dom, GError **error);
+/* Appends ` NAME='VALUE'` to status XML, VALUE escaped so that a reader
+ * gets it back byte for byte (newlines, tabs and quotes included). */
+void vnic_state_append_attr(GString *s, const char *name, const char *value);
 void vnic_state_remove_status(VnicDomain *dom);
 char *vnic_state_domain_run_dir(VnicDomain *dom);
 char *vnic_state_log_path(VnicDomain *dom);
@@ -192,7 +216,11 @@ void vnic_domain_agent_interfaces(VnicDomain *dom, const char *mac, VnicApiReque
 void vnic_cmd_autostart(VnicApiRequest *request, gpointer data);
 void vnic_cmd_create(VnicApiRequest *request, gpointer data);
 gboolean vnic_domain_is_autostart(VnicDomain *dom);
+/* Transient (create, or migrated here without --persistent): its config
+ * file has NAME.transient beside it, so a restart keeps it transient; it
+ * is undefined once it is shut off.  The marker is the one record. */
 gboolean vnic_domain_is_transient(VnicDomain *dom);
+gboolean vnic_domain_mark_transient(VnicDomain *dom, GError **error);
 /* Drops @name's autostart and transient marks (undefine). */
 void vnic_domain_forget_markers(VnicDaemon *daemon, const char *name);
 /* Queues the removal of @dom if it is transient and shut off. */

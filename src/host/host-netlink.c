@@ -77,10 +77,20 @@ vnic_host_nl_open(GError **error)
                     "opening a route netlink socket: out of memory");
         return NULL;
     }
+    errno = 0;
     err = nl_connect(nl->sock, NETLINK_ROUTE);
     if (err < 0) {
-        vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, nl_geterror(err),
-                       "opening a route netlink socket");
+        /* libnl maps a failed socket() or bind() (EMFILE, ENFILE, ENOBUFS)
+         * to NLE_FAILURE, "Unspecific failure"; the errno it leaves (it
+         * closes nothing when socket() failed) says why */
+        int sys = errno;
+
+        if (err == -NLE_FAILURE && sys != 0)
+            vnic_host_fail_errno(error, VNIC_HOST_ERROR_FAILED, sys,
+                                 "opening a route netlink socket");
+        else
+            vnic_host_fail(error, VNIC_HOST_ERROR_FAILED, nl_geterror(err),
+                           "opening a route netlink socket");
         return NULL;
     }
     /* Both are hints: without them errors carry only the errno. */

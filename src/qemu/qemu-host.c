@@ -1,11 +1,12 @@
 /* qemu-host.c: the small host facts the launcher needs.
  *
- * Owns: user lookup, the KVM probe, process identity (/proc/PID/stat start
+ * Owns: user lookup, which ids processes run with (/proc), the KVM probe, process identity (/proc/PID/stat start
  * time, pidfds), QEMU's log tail for error messages and the removal of
  * files vnic created.  Each function is a few syscalls, reports errno text
  * through GError and keeps no state.
  */
 #include "qemu/qemu-process-priv.h"
+#include "qemu/qemu-id-pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,50 @@ vnic_qemu_lookup_user(const char *name, uid_t *uid, gid_t *gid, GError **error)
     *uid = pw.pw_uid;
     *gid = pw.pw_gid;
     return TRUE;
+}
+
+/* Adds the ids of one "Uid:" or "Gid:" line (real, effective, saved,
+ * filesystem) that lie in @first..@last to @busy. */
+static void
+add_status_ids(GHashTable *busy, const char *values, guint32 first, guint32 last)
+{
+    g_auto(GStrv) ids = g_strsplit_set(values, " \t", -1);
+
+    for (guint i = 0; ids[i] != NULL; i++) {
+        guint64 id;
+
+        if (g_ascii_string_to_unsigned(ids[i], 10, first, last, &id, NULL))
+            g_hash_table_add(busy, GUINT_TO_POINTER((guint32) id));
+    }
+}
+
+GHashTable *
+vnic_qemu_ids_in_use(guint32 first, guint32 last)
+{
+    GHashTable *busy = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    const char *name;
+
+    while (proc != NULL && (name = g_dir_read_name(proc)) != NULL) {
+        g_autofree char *path = NULL, *text = NULL;
+        g_auto(GStrv) lines = NULL;
+
+        if (!g_ascii_isdigit(name[0]))
+            continue;
+        path = g_build_filename("/proc", name, "status", NULL);
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+            continue; /* gone meanwhile */
+        lines = g_strsplit(text, "\n", -1);
+        for (guint i = 0; lines[i] != NULL; i++) {
+            /* a zombie runs nothing: a destroyed QEMU its parent has not
+             * reaped yet (a re-attached one is init's child) */
+            if (g_str_has_prefix(lines[i], "State:\tZ"))
+                break;
+            if (g_str_has_prefix(lines[i], "Uid:") || g_str_has_prefix(lines[i], "Gid:"))
+                add_status_ids(busy, lines[i] + 4, first, last);
+        }
+    }
+    return busy;
 }
 
 /* ---- KVM ----------------------------------------------------------------- */

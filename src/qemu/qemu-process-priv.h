@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 struct _VnicQemuProcess {
     GPid pid;
     guint64 start_time;
-    int pidfd;                 /* -1 when the process was gone before it could be opened */
+    int pidfd;                 /* a re-attached QEMU's; -1 for a child (GLib watches it)
+                                * or a process gone before it could be opened */
     GSource *pidfd_source;     /* readable when the process exits */
     gboolean pidfd_fired;
     GSubprocess *child;        /* NULL for a re-attached QEMU */
@@ -45,7 +46,8 @@ VnicQemuProcess *vnic_qemu_process_new_internal(GPid pid, guint64 start_time,
                                                 GSubprocess *child, int *pidfd);
 /* Moves @owned (VnicQemuOwnedFile*) into the process. */
 void vnic_qemu_process_take_owned(VnicQemuProcess *proc, GPtrArray *owned);
-/* Sends @sig through the pidfd.  FALSE with a HOST error if it cannot. */
+/* Sends @sig to the child, or through the pidfd of a re-attached QEMU.
+ * FALSE with a HOST error if it cannot. */
 gboolean vnic_qemu_process_signal(VnicQemuProcess *proc, int sig, GError **error);
 
 /* qemu-prepare-boot.c: the kernel and initrd as sealed memfd copies. */

@@ -1,15 +1,21 @@
 /* qemu-process.c: one running QEMU, vnic's child or re-attached.
  *
- * Owns the process handle: a pidfd (signals go through it, so a recycled
- * pid is never signalled) with a GSource that fires when QEMU exits, which
- * works for a QEMU that is not vnic's child (re-attached after a daemon
- * restart); for its own children it also waits with
- * g_subprocess_wait_async, so they are reaped and their status known.  It
+ * Owns the process handle, one kernel handle per QEMU either way:
+ *   - vnic's own child: the GSubprocess.  GLib's child watch already holds
+ *     a pidfd for it, so it is waited for with g_subprocess_wait_async
+ *     (reaped, status known) and signalled with g_subprocess_send_signal,
+ *     which cannot hit a recycled pid (the pid is not reaped before the
+ *     wait completes).  A pidfd of our own beside GLib's would be a second
+ *     fd per domain that a restarted vnicd does not have (issue #12);
+ *   - a QEMU re-attached after a daemon restart (not our child): a pidfd
+ *     (signals go through it, so a recycled pid is never signalled) with a
+ *     GSource that fires when QEMU exits.
+ * It
  * owns the monitor connection, the files vnic created for this QEMU (removed
  * once QEMU is gone) and the kill operation.
  *
- * Invariants: "gone" is reached once (pidfd readable and, for a child,
- * reaped); then the files are removed, the exit func called, pending kills
+ * Invariants: "gone" is reached once (a child reaped, a re-attached QEMU's
+ * pidfd readable); then the files are removed, the exit func called, pending kills
  * completed, in that order.  Freeing never kills QEMU.  A callback may free
  * the process: nothing touches it after calling out.
  */
@@ -72,7 +78,7 @@ vnic_qemu_process_new_internal(GPid pid, guint64 start_time, GSubprocess *child,
         g_source_set_callback(proc->pidfd_source, G_SOURCE_FUNC(on_pidfd), proc, NULL);
         g_source_attach(proc->pidfd_source, g_main_context_get_thread_default());
     } else {
-        proc->pidfd_fired = TRUE; /* already gone */
+        proc->pidfd_fired = TRUE; /* a child (its wait tells), or already gone */
     }
     if (child != NULL) {
         proc->wait_cancel = g_cancellable_new();
@@ -169,7 +175,13 @@ vnic_qemu_process_free(VnicQemuProcess *proc)
 gboolean
 vnic_qemu_process_signal(VnicQemuProcess *proc, int sig, GError **error)
 {
-    if (proc->exited || proc->pidfd < 0)
+    if (proc->exited)
+        return TRUE;
+    if (proc->child != NULL) {
+        g_subprocess_send_signal(proc->child, sig); /* a no-op once reaped */
+        return TRUE;
+    }
+    if (proc->pidfd < 0)
         return TRUE;
     if (vnic_qemu_pidfd_send_signal(proc->pidfd, sig) < 0 && errno != ESRCH) {
         g_set_error(error, VNIC_QEMU_ERROR, VNIC_QEMU_ERROR_HOST,

@@ -91,6 +91,9 @@ void vnic_qemu_remove_paths(const char *const *paths);
 typedef struct {
     uid_t uid;                 /* QEMU's user and group; both 0: stay root */
     gid_t gid;
+    gboolean own_ids;          /* uid/gid are the domain's own (no passwd user): no
+                                * supplementary groups, but kvm for a KVM guest (/dev/kvm
+                                * is root:kvm 0660); else the user's groups */
     guint timeout_ms;          /* monitor connect and each start command; 0: 30 s */
     gboolean join_cgroup;      /* the child joins cgroup_procs_fd's cgroup before exec */
     int cgroup_procs_fd;       /* with join_cgroup: an fd on cgroup.procs (taken) */

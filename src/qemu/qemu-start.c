@@ -527,10 +527,25 @@ child_setup(gpointer user_data)
         return;
     if (setgroups((size_t) cs->n_groups, cs->groups) < 0)
         child_die("setgroups");
-    if (setgid(cs->gid) < 0)
-        child_die("setgid");
-    if (setuid(cs->uid) < 0)
-        child_die("setuid");
+    if (setresgid(cs->gid, cs->gid, cs->gid) < 0)
+        child_die("setresgid");
+    if (setresuid(cs->uid, cs->uid, cs->uid) < 0)
+        child_die("setresuid");
+}
+
+/* A domain's own ids share no group with anything: no supplementary
+ * group, except kvm for a KVM guest (so it opens /dev/kvm, root:kvm 0660). */
+static void
+own_ids_groups(ChildSetup *cs, const VnicQemuCommand *cmd)
+{
+    struct group gr, *found = NULL;
+    char buf[4096];
+
+    if (!cmd->kvm || getgrnam_r("kvm", &gr, buf, sizeof(buf), &found) != 0 || found == NULL)
+        return;
+    cs->groups = g_new(gid_t, 1);
+    cs->groups[0] = gr.gr_gid;
+    cs->n_groups = 1;
 }
 
 /* The user's supplementary groups (so membership in 'kvm' opens /dev/kvm),
@@ -549,6 +564,10 @@ child_setup_init(ChildSetup *cs, const VnicQemuLaunchOptions *opts, const VnicQe
         cs->pin = TRUE;
         if (!cpu_set_from(cmd->process_affinity, &cs->cpus))
             CPU_ZERO(&cs->cpus);
+    }
+    if (cs->switch_user && opts->own_ids) {
+        own_ids_groups(cs, cmd);
+        return;
     }
     if (!cs->switch_user || getpwuid_r(opts->uid, &pw, buf, sizeof(buf), &found) != 0 ||
         found == NULL)
@@ -657,10 +676,11 @@ spawn(StartData *d, GError **error)
         return FALSE;
     }
     /* NULL once GLib reaped a child that died at once: then there is no
-     * pid to watch, only the exit status the wait will bring */
+     * pid, only the exit status the wait will bring */
     pid = g_subprocess_get_identifier(child) != NULL
               ? (GPid) atoi(g_subprocess_get_identifier(child)) : 0;
-    pidfd = vnic_qemu_pidfd_open(pid);
+    /* no pidfd of ours: GLib's child watch holds one already (qemu-process.c) */
+    pidfd = -1;
     d->proc = vnic_qemu_process_new_internal(pid, vnic_qemu_proc_start_time(pid, NULL), child,
                                              &pidfd);
     d->proc->qmp_path = g_strdup(d->rt->qmp_path);

@@ -471,6 +471,21 @@ attach_interface(Dom *dom, GError **error, ...)
     return o;
 }
 
+/* Whether link @name is gone within 10 s: a detach completes when QEMU's
+ * netdev is gone; the kernel deletes the link after (docs/api.md). */
+static gboolean
+link_goes(const char *name)
+{
+    gint64 deadline = e2e_deadline(10);
+
+    while (e2e_netns_has_link(name)) {
+        if (e2e_ms_left(deadline) == 0)
+            return FALSE;
+        g_usleep(10 * 1000);
+    }
+    return TRUE;
+}
+
 /* `vnic detach-interface DOM --mac MAC --json`, which must complete. */
 static gboolean
 detach_mac(Dom *dom, const char *mac, GError **error)
@@ -657,8 +672,9 @@ test_pc_names(void)
     const char *tap3 = e2e_json_get_string(third, "target");
     E2E_CHECK(tap3 != NULL && e2e_netns_has_link(tap3), "the 3rd NIC's tap %s is not there", or_none(tap3));
     E2E_CHECK(detach_mac(PC, mac3, &error), "%s", error->message);
-    /* "completed": QEMU has seen the guest release it, so it is gone now */
-    E2E_CHECK(!e2e_netns_has_link(tap3), "tap %s of the detached NIC %s is still there", tap3, mac3);
+    /* "completed": the guest released it and QEMU's netdev is gone; the
+     * kernel finishes deleting the tap afterwards (BACKEND_REMOVED) */
+    E2E_CHECK(link_goes(tap3), "tap %s of the detached NIC %s is still there 10 s later", tap3, mac3);
     gboolean has = TRUE;
     E2E_CHECK(guest_has_mac(PC, mac3, &has, &error), "%s", error->message);
     E2E_CHECK(!has, "the detach of %s completed, but the guest still has it", mac3);
@@ -1050,11 +1066,11 @@ test_guest_unplug(void)
     E2E_CHECK(*slot != '\0' && strchr(slot, '\n') == NULL, "no single guest slot at %s: '%s'", slot_addr, slot);
 
     /* `vnic events`, subscribed before the guest acts (NIC_STATE unplugging,
-     * NIC_STATE gone, DEVICE_REMOVED): its connection is up
+     * NIC_STATE gone, DEVICE_REMOVED, BACKEND_REMOVED): its connection is up
      * and vnicd has answered a request on another one since. */
     g_autofree char *ev_out = g_build_filename(PC->xml->dir, "events.out", NULL);
     g_autofree char *ev_err = g_build_filename(PC->xml->dir, "events.err", NULL);
-    const char *const argv[] = { e2e_vnic_binary(), "-c", e2e_daemon_socket(S.daemon), "events", "--count", "3",
+    const char *const argv[] = { e2e_vnic_binary(), "-c", e2e_daemon_socket(S.daemon), "events", "--count", "4",
                                  "--timeout", "20", "--json", NULL };
     g_autoptr(E2eChild) events = e2e_child_spawn(argv, ev_out, ev_err, &error);
     E2E_CHECK_NO_ERROR(error, "vnic events");
@@ -1084,7 +1100,7 @@ test_guest_unplug(void)
               or_none(out), err_text);
     g_test_message("guest unplug: DEVICE_REMOVED after %.2f s", elapsed_s(t));
     g_auto(GStrv) lines = g_strsplit(g_strstrip(out), "\n", -1);
-    E2E_CHECK(g_strv_length(lines) == 3, "expected 3 events, vnic events printed:\n%s", out);
+    E2E_CHECK(g_strv_length(lines) == 4, "expected 4 events, vnic events printed:\n%s", out);
     g_autoptr(JsonNode) first_node = e2e_json_parse(lines[0], &error);
     E2E_CHECK_NO_ERROR(error, "vnic events --json output");
     JsonObject *first = JSON_NODE_HOLDS_OBJECT(first_node) ? json_node_get_object(first_node) : NULL;
@@ -1101,8 +1117,17 @@ test_guest_unplug(void)
                   mac_eq(e2e_json_get_string(data, "mac"), mac) &&
                   g_strcmp0(e2e_json_get_string(data, "domain"), PC->xml->name) == 0,
               "expected DEVICE_REMOVED of %s with initiator guest, vnic events printed:\n%s", mac, out);
+    /* then the kernel is done with the tap: BACKEND_REMOVED names it */
+    g_autoptr(JsonNode) br_node = e2e_json_parse(lines[3], &error);
+    E2E_CHECK_NO_ERROR(error, "vnic events --json output");
+    JsonObject *br = JSON_NODE_HOLDS_OBJECT(br_node) ? json_node_get_object(br_node) : NULL;
+    JsonObject *br_data = e2e_json_member_object(br, "data");
+    E2E_CHECK(g_strcmp0(e2e_json_get_string(br, "event"), "BACKEND_REMOVED") == 0 &&
+                  g_strcmp0(e2e_json_get_string(br_data, "link"), tap) == 0 &&
+                  br_data != NULL && json_object_get_int_member_with_default(br_data, "ifindex", 0) > 0,
+              "expected BACKEND_REMOVED of tap %s last, vnic events printed:\n%s", tap, out);
 
-    E2E_CHECK(!e2e_netns_has_link(tap), "tap %s of the ejected NIC %s is still there", tap, mac);
+    E2E_CHECK(link_goes(tap), "tap %s of the ejected NIC %s is still there 10 s later", tap, mac);
     g_autoptr(JsonObject) listed = domiflist_mac(PC, mac, NULL, &error);
     E2E_CHECK_NO_ERROR(error, "domiflist");
     E2E_CHECK(listed == NULL, "domiflist still lists the ejected NIC %s", mac);

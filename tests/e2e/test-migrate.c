@@ -35,9 +35,22 @@
  *                started again, resumes its guest); `vnic domjobabort`.
  *                After each, the same checks as seed-004, and A's status
  *                file's ledger matches A's links.
+ *   inactive-other-uuid  B has an inactive domain of that name, another
+ *                uuid: refused naming it, B's definition intact
+ *   inactive-kept  B has it defined with the same uuid (2 vCPUs): the
+ *                migration runs into it; domjobabort → the same checks,
+ *                and B's config file is byte for byte what it was
  *   ssh          the same guest migrates over ssh://root@10.77.0.2:2222/B-SOCKET
- *                (an sshd on B, $VNIC_E2E_SSHD or /usr/sbin/sshd; skipped
- *                without one), the stream to the ssh host by default
+ *                --persistent into B's inactive definition (replaced: 1
+ *                vCPU), A's job connection (its ssh) stopped for 17 s once
+ *                B has the prepare (longer than B's lease: the keepalives
+ *                have their own connection)
+ *                (an sshd on B: $VNIC_E2E_SSHD, /usr/sbin/sshd or the one
+ *                scripts/deps.sh unpacks; skipped without one, a failure
+ *                under CI=true), the stream to the ssh host by default
+ *   transient    back to A without --persistent (A's definition undefined
+ *                first): transient on A, still after A's vnicd restarts,
+ *                gone once destroyed
  *   cleanup      both guests destroyed, both vnicds stopped.
  */
 #include <arpa/inet.h>
@@ -58,6 +71,7 @@
 #define MIGRATE_TIMEOUT_S 120.0
 #define GUEST_IP "10.77.0.10"
 #define GUEST2_IP "10.77.0.11"
+#define SSH_STALL_S 17   /* longer than the destination's lease (15 s) */
 
 typedef struct {
     char *name;
@@ -668,11 +682,16 @@ test_seed_setup(void)
     S.g2_ready = TRUE;
 }
 
+static char *b_config_path(const Guest *g);
+static char *dominfo_state(E2eDaemon *d, const Guest *g, gboolean *persistent);
+static GPid b_qemu_pid(void);
+
 /* After a failed migration: A's guest runs as before with all its NICs,
- * B has no domain and exactly the links it had, A's ledger matches A's
- * links. */
+ * B has exactly the links it had and no domain (or, with @b_config, the
+ * inactive domain it had, its config file byte for byte), and A's ledger
+ * matches A's links. */
 static void
-check_rolled_back(const HostState *before, const char *stage)
+check_rolled_back_keeping(const HostState *before, const char *stage, const char *b_config)
 {
     Guest *g = &S.g2;
     g_autoptr(GError) error = NULL;
@@ -688,7 +707,8 @@ check_rolled_back(const HostState *before, const char *stage)
         g_autofree char *lb = links_b();
         g_autoptr(JsonNode) l = e2e_daemon_vnic_json(S.b, NULL, "list", "--all", "--json", NULL);
         g_autofree char *lt = l ? e2e_json_to_string(l, FALSE) : g_strdup("?");
-        if (strcmp(lb, before->links_b) == 0 && !strstr(lt, g->name))
+        if (strcmp(lb, before->links_b) == 0 &&
+            (b_config ? b_qemu_pid() == 0 : !strstr(lt, g->name)))
             break;
         g_usleep(200 * 1000);
     }
@@ -710,15 +730,26 @@ check_rolled_back(const HostState *before, const char *stage)
     list = e2e_daemon_vnic_json(S.b, &error, "list", "--all", "--json", NULL);
     E2E_CHECK(list != NULL, "%s: B list: %s", stage, error->message);
     list_text = e2e_json_to_string(list, FALSE);
-    E2E_CHECK(!strstr(list_text, g->name), "%s: B still has the domain: %s", stage, list_text);
     b_status = status_path(S.b, g);
     E2E_CHECK(!g_file_test(b_status, G_FILE_TEST_EXISTS), "%s: B has a status file", stage);
     {
-        g_autofree char *file = g_strconcat(g->name, ".xml", NULL);
-        g_autofree char *config = g_build_filename(e2e_daemon_state_dir(S.b), "domains", file,
-                                                   NULL);
-        E2E_CHECK(!g_file_test(config, G_FILE_TEST_EXISTS), "%s: B has a config %s", stage,
-                  config);
+        g_autofree char *config = b_config_path(g);
+        g_autofree char *text = NULL;
+        g_autofree char *state = NULL;
+
+        if (!b_config) {
+            E2E_CHECK(!strstr(list_text, g->name), "%s: B still has the domain: %s", stage,
+                      list_text);
+            E2E_CHECK(!g_file_test(config, G_FILE_TEST_EXISTS), "%s: B has a config %s", stage,
+                      config);
+        } else {
+            state = dominfo_state(S.b, g, NULL);
+            E2E_CHECK(g_strcmp0(state, "shut-off") == 0, "%s: B's inactive domain is '%s' now",
+                      stage, state ? state : "gone");
+            E2E_CHECK(g_file_get_contents(config, &text, NULL, NULL) && strcmp(text, b_config) == 0,
+                      "%s: B's inactive definition changed:\n%s\nwas\n%s", stage,
+                      text ? text : "(no file)", b_config);
+        }
     }
     /* A's status: its ledger names links that exist, and it has no job */
     status = status_path(S.a, g);
@@ -737,6 +768,12 @@ check_rolled_back(const HostState *before, const char *stage)
         E2E_CHECK(job && g_strcmp0(e2e_json_get_string(job, "type"), "none") == 0,
                   "%s: A still reports a job", stage);
     }
+}
+
+static void
+check_rolled_back(const HostState *before, const char *stage)
+{
+    check_rolled_back_keeping(before, stage, NULL);
 }
 
 static E2eCmd *
@@ -906,6 +943,20 @@ log_has(E2eDaemon *d, const char *text)
     return g_file_get_contents(e2e_daemon_log_path(d), &log, NULL, NULL) && strstr(log, text);
 }
 
+/* How many times vnicd @d's log has @text. */
+static guint
+log_count(E2eDaemon *d, const char *text)
+{
+    g_autofree char *log = NULL;
+    guint n = 0;
+
+    if (!g_file_get_contents(e2e_daemon_log_path(d), &log, NULL, NULL))
+        return 0;
+    for (const char *p = log; (p = strstr(p, text)) != NULL; p += strlen(text))
+        n++;
+    return n;
+}
+
 static void
 test_dest_vnicd_killed(void)
 {
@@ -974,15 +1025,126 @@ test_abort(void)
     check_rolled_back(&before, "abort");
 }
 
-/* The sshd for ssh://: $VNIC_E2E_SSHD, else /usr/sbin/sshd; NULL: none. */
+/* ---- an inactive definition on the destination ------------------------------------ */
+
+static char *
+b_config_path(const Guest *g)
+{
+    g_autofree char *file = g_strconcat(g->name, ".xml", NULL);
+    return g_build_filename(e2e_daemon_state_dir(S.b), "domains", file, NULL);
+}
+
+/* dominfo's state of @g on @d (NULL: no such domain), and whether it is
+ * persistent. */
+static char *
+dominfo_state(E2eDaemon *d, const Guest *g, gboolean *persistent)
+{
+    g_autoptr(JsonObject) o = vnic_json_object(d, NULL, "dominfo", g->name);
+
+    if (!o)
+        return NULL;
+    if (persistent)
+        *persistent = json_object_get_boolean_member_with_default(o, "persistent", TRUE);
+    return g_strdup(e2e_json_get_string(o, "state"));
+}
+
+/* Defines g2 on B from A's inactive definition, with its <uuid> replaced
+ * by @uuid (NULL: A's) and 2 vCPUs (so that what B stores shows whose
+ * definition it is); *@config gets B's config file. */
+static gboolean
+define_g2_on_b(const char *uuid, char **config, GError **error)
+{
+    g_autoptr(E2eCmdResult) x = e2e_daemon_vnic(S.a, "dumpxml", S.g2.name, "--inactive", NULL);
+    g_autoptr(GRegex) re_uuid = g_regex_new("<uuid>[^<]*</uuid>", 0, 0, NULL);
+    g_autoptr(GRegex) re_vcpu = g_regex_new("(<vcpu[^>]*>)1(</vcpu>)", 0, 0, NULL);
+    g_autofree char *with_uuid = NULL, *xml = NULL, *uuid_el = NULL, *path = NULL;
+    g_autofree char *cfg = b_config_path(&S.g2);
+    g_autoptr(E2eCmdResult) u = e2e_daemon_vnic(S.b, "undefine", S.g2.name, NULL);
+    g_autoptr(E2eCmdResult) d = NULL;
+
+    if (x->status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "dumpxml on A: %s", x->err);
+        return FALSE;
+    }
+    uuid_el = uuid ? g_strdup_printf("<uuid>%s</uuid>", uuid) : NULL;
+    with_uuid = uuid_el ? g_regex_replace_literal(re_uuid, x->out, -1, 0, uuid_el, 0, NULL)
+                        : g_strdup(x->out);
+    xml = g_regex_replace(re_vcpu, with_uuid, -1, 0, "\\g<1>2\\g<2>", 0, NULL);
+    path = g_build_filename(S.root, "g2-on-b.xml", NULL);
+    if (!g_file_set_contents(path, xml, -1, error))
+        return FALSE;
+    d = e2e_daemon_vnic(S.b, "define", path, NULL);
+    if (d->status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "define on B: %s", d->err);
+        return FALSE;
+    }
+    return g_file_get_contents(cfg, config, NULL, error);
+}
+
+/* B has an inactive domain of that name with another uuid: refused,
+ * naming both; B's definition intact. */
+static void
+test_inactive_other_uuid(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(HostState) before = { 0 };
+    g_autoptr(E2eCmdResult) r = NULL;
+    g_autofree char *config = NULL;
+
+    NEED(S.g2_ready, "/e2e/migrate/seed-setup");
+    E2E_CHECK(define_g2_on_b("6d1f4c2e-0b7a-4e55-9a51-3c2d7e8f9a01", &config, &error), "%s",
+              error->message);
+    E2E_CHECK(host_state(&before, &error), "%s", error->message);
+    r = e2e_cmd_finish(migrate_g2(NULL), MIGRATE_TIMEOUT_S);
+    E2E_CHECK(r->status == 1 && strstr(r->err, "6d1f4c2e-0b7a-4e55-9a51-3c2d7e8f9a01") &&
+                  strstr(r->err, "defined on the destination"),
+              "migrate onto another uuid was not refused naming it: %s / %s", r->out, r->err);
+    g_test_message("refused: %s", r->err);
+    check_rolled_back_keeping(&before, "inactive-other-uuid", config);
+}
+
+/* B has g2 defined (same uuid, 2 vCPUs): a migration that fails mid-stream
+ * (domjobabort) leaves that definition exactly as it was. */
+static void
+test_inactive_kept(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(HostState) before = { 0 };
+    g_autoptr(E2eCmdResult) r = NULL;
+    g_autoptr(E2eCmdResult) ab = NULL;
+    g_autoptr(E2eCmd) m = NULL;
+    g_autofree char *config = NULL;
+
+    NEED(S.g2_ready, "/e2e/migrate/seed-setup");
+    E2E_CHECK(define_g2_on_b(NULL, &config, &error), "%s", error->message);
+    E2E_CHECK(strstr(config, ">2</vcpu>"), "B's definition has not 2 vCPUs: %s", config);
+    E2E_CHECK(host_state(&before, &error), "%s", error->message);
+    m = slow_migration();
+    E2E_CHECK(b_qemu_pid() > 0, "B runs no incoming QEMU for its inactive domain");
+    ab = e2e_daemon_vnic(S.a, "domjobabort", S.g2.name, NULL);
+    E2E_CHECK(ab->status == 0, "domjobabort: %s", ab->err);
+    r = e2e_cmd_finish(g_steal_pointer(&m), MIGRATE_TIMEOUT_S);
+    E2E_CHECK(r->status == 1 && strstr(r->err, "abort"), "migrate did not fail as aborted: %s",
+              r->err);
+    check_rolled_back_keeping(&before, "inactive-kept", config);
+    E2E_CHECK(log_has(S.b, "its inactive definition here is kept as it was"),
+              "B's log does not say it kept the definition");
+}
+
+/* The sshd for ssh://: $VNIC_E2E_SSHD, else an installed one, else the
+ * one scripts/deps.sh unpacks (no service, no port 22); NULL: none. */
 static const char *
 sshd_binary(void)
 {
+    static const char *const where[] = { "/usr/sbin/sshd", "/var/cache/vnic/e2e-sshd/sshd" };
     const char *env = g_getenv("VNIC_E2E_SSHD");
 
     if (env && *env)
         return env;
-    return g_file_test("/usr/sbin/sshd", G_FILE_TEST_IS_EXECUTABLE) ? "/usr/sbin/sshd" : NULL;
+    for (guint i = 0; i < G_N_ELEMENTS(where); i++)
+        if (g_file_test(where[i], G_FILE_TEST_IS_EXECUTABLE))
+            return where[i];
+    return NULL;
 }
 
 /* An sshd on B (10.77.0.2:2222, in B's own mount namespace with a privsep
@@ -1036,7 +1198,7 @@ sshd_start(GError **error)
     return e2e_child_spawn(argv, log, NULL, error);
 }
 
-/* ssh://: the same guest migrates to B through `ssh -W`, the stream to
+/* ssh://: the same guest migrates to B through `ssh -L`, the stream to
  * the ssh host by default. */
 static void
 test_ssh(void)
@@ -1044,24 +1206,111 @@ test_ssh(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(E2eChild) sshd = NULL;
     g_autoptr(E2eCmdResult) r = NULL;
-    g_autofree char *uri = NULL;
+    g_autofree char *uri = NULL, *b_config = NULL, *cfg = NULL, *stored = NULL;
+    g_autoptr(E2eCmd) m = NULL;
+    g_autoptr(E2eCmdResult) ssh_pids = NULL;
+    guint prepares, silent;
+    gint64 deadline;
+    GPid job_ssh;
 
     NEED(S.g2_ready, "/e2e/migrate/seed-setup");
     if (!sshd_binary()) {
-        g_test_skip("no sshd (set VNIC_E2E_SSHD to one)");
+        /* CI must run the transport, not skip it (scripts/deps.sh provides one) */
+        const char *ci = g_getenv("CI");
+        if (ci && *ci && strcmp(ci, "false") != 0 && strcmp(ci, "0") != 0)
+            E2E_CHECK(FALSE, "no sshd under CI=%s: scripts/deps.sh unpacks one into "
+                             "/var/cache/vnic/e2e-sshd (or set VNIC_E2E_SSHD)", ci);
+        g_test_skip("no sshd (set VNIC_E2E_SSHD to one, or run scripts/deps.sh)");
         return;
     }
+    /* B has the guest defined, inactive, with the same uuid (2 vCPUs) */
+    E2E_CHECK(define_g2_on_b(NULL, &b_config, &error), "%s", error->message);
     E2E_CHECK((sshd = sshd_start(&error)) != NULL, "sshd: %s", error->message);
     g_usleep(1000 * 1000);
     uri = g_strdup_printf("ssh://root@10.77.0.2:2222%s", e2e_daemon_socket(S.b));
-    r = e2e_daemon_vnic(S.a, "migrate", S.g2.name, uri, "--json", NULL);
+    prepares = log_count(S.b, "incoming migration, QEMU will listen");
+    silent = log_count(S.b, "has not been heard from");
+    m = e2e_daemon_vnic_spawn(S.a, "migrate", S.g2.name, uri, "--persistent", "--json", NULL);
+    /* once B has the prepare: A's job connection (its first ssh) stalls for
+     * longer than B's lease, with prepare's answer (or finish) in it; the
+     * keepalives, on their own connection, keep B's lease */
+    deadline = e2e_deadline(60);
+    while (e2e_ms_left(deadline) > 0 && log_count(S.b, "incoming migration, QEMU will listen") == prepares)
+        g_usleep(50 * 1000);
+    ssh_pids = sh("pgrep -P %d -x ssh | sort -n", (int)e2e_daemon_pid(S.a));
+    job_ssh = atoi(ssh_pids->out);
+    if (job_ssh > 0 && strchr(ssh_pids->out, '\n') != strrchr(ssh_pids->out, '\n')) {
+        kill(job_ssh, SIGSTOP);
+        g_usleep(SSH_STALL_S * G_USEC_PER_SEC);
+        kill(job_ssh, SIGCONT);
+    }
+    r = e2e_cmd_finish(g_steal_pointer(&m), MIGRATE_TIMEOUT_S);
     umount2("/etc/ssh/ssh_config.d", MNT_DETACH);
-    E2E_CHECK(r->status == 0, "migrate over %s: %s\nA: %s", uri, r->err,
-              e2e_daemon_log_tail(S.a, 20));
+    E2E_CHECK(job_ssh > 0, "A's vnicd runs no ssh (%s)", ssh_pids->out);
+    E2E_CHECK(strchr(ssh_pids->out, '\n') != strrchr(ssh_pids->out, '\n'),
+              "A's vnicd does not run two ssh (job, keepalives): %s", ssh_pids->out);
+    E2E_CHECK(r->status == 0, "migrate over %s: %s\nA: %s\nB: %s", uri, r->err,
+              e2e_daemon_log_tail(S.a, 20), e2e_daemon_log_tail(S.b, 20));
     S.g2_on_b = TRUE;
+    E2E_CHECK(log_count(S.b, "has not been heard from") == silent, "B's lease ran out");
     E2E_CHECK(e2e_daemon_running_pid(S.b, S.g2.name, NULL) > 0, "B does not run the guest");
     E2E_CHECK(e2e_daemon_running_pid(S.a, S.g2.name, NULL) == 0, "A still runs the guest");
     E2E_CHECK(ping_from_a(GUEST2_IP), "the guest does not answer on B");
+    /* --persistent: the source's definition replaced B's inactive one */
+    cfg = b_config_path(&S.g2);
+    E2E_CHECK(g_file_get_contents(cfg, &stored, NULL, &error), "B's config: %s", error->message);
+    E2E_CHECK(strstr(stored, ">1</vcpu>") && !strstr(stored, ">2</vcpu>"),
+              "B still stores its own definition, not the migrated one: %s", stored);
+}
+
+/* Back from B to A without --persistent (A's definition undefined first):
+ * transient on A, still after A's vnicd restarts, and gone once stopped. */
+static void
+test_transient(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(E2eCmdResult) u = NULL;
+    g_autoptr(E2eCmdResult) r = NULL;
+    g_autoptr(E2eCmdResult) d = NULL;
+    g_autofree char *uri = NULL, *state = NULL;
+    gboolean persistent = TRUE;
+    gint64 deadline;
+
+    NEED(S.g2_on_b, "/e2e/migrate/ssh");
+    u = e2e_daemon_vnic(S.a, "undefine", S.g2.name, NULL);
+    E2E_CHECK(u->status == 0, "undefine on A: %s", u->err);
+    uri = g_strdup_printf("unix:%s", e2e_daemon_socket(S.a));
+    r = e2e_daemon_vnic_timeout(S.b, MIGRATE_TIMEOUT_S, "migrate", S.g2.name, uri,
+                                "tcp:10.77.0.1", NULL);
+    E2E_CHECK(r->status == 0, "migrate B -> A: %s\nA: %s\nB: %s", r->err,
+              e2e_daemon_log_tail(S.a, 20), e2e_daemon_log_tail(S.b, 20));
+    S.g2_on_b = FALSE;
+    state = dominfo_state(S.a, &S.g2, &persistent);
+    E2E_CHECK(g_strcmp0(state, "running") == 0 && !persistent,
+              "on A: state '%s', persistent %d; expected running and transient", state,
+              persistent);
+    E2E_CHECK(ping_from_a(GUEST2_IP), "the guest does not answer on A");
+    /* a restart keeps it transient */
+    e2e_daemon_kill(S.a);
+    E2E_CHECK(e2e_daemon_start(S.a, &error), "vnicd A again: %s", error->message);
+    g_clear_pointer(&state, g_free);
+    persistent = TRUE;
+    state = dominfo_state(S.a, &S.g2, &persistent);
+    E2E_CHECK(g_strcmp0(state, "running") == 0 && !persistent,
+              "after A's restart: state '%s', persistent %d; expected running and transient",
+              state, persistent);
+    /* stopped, it is gone */
+    d = e2e_daemon_vnic(S.a, "destroy", S.g2.name, NULL);
+    E2E_CHECK(d->status == 0, "destroy on A: %s", d->err);
+    deadline = e2e_deadline(20);
+    for (;;) {
+        g_free(state);
+        state = dominfo_state(S.a, &S.g2, NULL);
+        if (!state || e2e_ms_left(deadline) <= 0)
+            break;
+        g_usleep(200 * 1000);
+    }
+    E2E_CHECK(state == NULL, "the transient domain is still on A after destroy (%s)", state);
 }
 
 static void
@@ -1102,7 +1351,10 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/migrate/dest-vnicd-killed", test_dest_vnicd_killed);
     g_test_add_func("/e2e/migrate/source-vnicd-killed", test_source_vnicd_killed);
     g_test_add_func("/e2e/migrate/abort", test_abort);
+    g_test_add_func("/e2e/migrate/inactive-other-uuid", test_inactive_other_uuid);
+    g_test_add_func("/e2e/migrate/inactive-kept", test_inactive_kept);
     g_test_add_func("/e2e/migrate/ssh", test_ssh);
+    g_test_add_func("/e2e/migrate/transient", test_transient);
     g_test_add_func("/e2e/migrate/cleanup", test_cleanup);
     return e2e_finish();
 }

@@ -216,7 +216,7 @@ test_domain_verbs(void)
     fake_vnicd_script(fake, "domstate", "{\"return\": {\"state\": \"shut-off\", \"reason\": "
                       "\"shutdown\"}}", NULL, NULL);
     fake_vnicd_script(fake, "dominfo", "{\"return\": {\"name\": \"web1\", \"uuid\": \"u-1\", "
-                      "\"state\": \"running\", \"pid\": 42, \"vcpus\": 2, "
+                      "\"state\": \"running\", \"pid\": 42, \"uid\": 99998, \"gid\": 99998, \"vcpus\": 2, "
                       "\"max-memory-kib\": 1024, \"memory-kib\": 512}}", NULL, NULL);
     fake_vnicd_script(fake, "suspend", "{\"return\": {}}", NULL, NULL);
     fake_vnicd_script(fake, "resume", "{\"error\": {\"class\": \"InvalidState\", \"desc\": "
@@ -244,6 +244,7 @@ test_domain_verbs(void)
         tc_assert_contains(info->out, "PID:            42\n");
         tc_assert_contains(info->out, "CPU(s):         2\n");
         tc_assert_contains(info->out, "Used memory:    512 KiB\n");
+        tc_assert_contains(info->out, "Security label: +99998:+99998 (enforcing)\n");
         cli_assert_status(sus, 0);
         g_assert_cmpstr(sus->out, ==, "Domain 'web1' suspended\n");
         cli_assert_error(res, 1, "vnic resume: InvalidState: domain 'web1' is running, not "

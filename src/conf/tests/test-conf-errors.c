@@ -439,6 +439,10 @@ static const ErrorCase device_cases[] = {
     { "interface/acpi-duplicate", "pc",
       NIC("<acpi index='3'/>") NIC("<acpi index='4'/>") NIC("<acpi index='3'/>"),
       VNIC_CONF_ERROR_CONFLICT, { "interface #3", "<acpi index='3'>", "interface #1", NULL } },
+    /* the first earlier device that clashes is named, whatever value it is */
+    { "interface/first-clash", "pc",
+      NIC("<acpi index='3'/>") NIC(MAC1) NIC(MAC1 "<acpi index='3'/>"),
+      VNIC_CONF_ERROR_CONFLICT, { "interface #3", "<acpi index='3'>", "interface #1", NULL } },
     { "interface/unplug-value", "pc", NIC("<vnic:unplug guest='never'/>"),
       VNIC_CONF_ERROR_INVALID, { "<vnic:unplug guest>", "'never'", NULL } },
     { "interface/unplug-attr", "pc", NIC("<vnic:unplug host='deny'/>"),
@@ -483,6 +487,12 @@ static const ErrorCase device_cases[] = {
       "<serial type='pty'><alias name='serial0'/></serial>"
       "<serial type='pty'><alias name='serial0'/></serial>", VNIC_CONF_ERROR_CONFLICT,
       { "<alias name='serial0'>", NULL } },
+    /* ... and a second console not: it clashes with the first console */
+    { "alias/two-consoles", "pc",
+      "<serial type='pty'><alias name='serial0'/></serial>"
+      "<console type='pty'><alias name='serial0'/></console>"
+      "<console type='pty'><alias name='serial0'/></console>", VNIC_CONF_ERROR_CONFLICT,
+      { "console #2", "<alias name='serial0'>", "console #1", NULL } },
     { "address/no-type", "pc", NIC("<address bus='0'/>"), VNIC_CONF_ERROR_MISSING,
       { "<address>", "type", NULL } },
     { "address/domain", "pc", NIC("<address type='pci' domain='0x0001' bus='0' slot='3'/>"),

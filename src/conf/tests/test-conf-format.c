@@ -665,9 +665,33 @@ test_assign_macs_collision(void)
     g_assert_true(memcmp(fresh->mac, tc_nth(def, VNIC_CONF_DEV_INTERFACE, 1)->nic->mac, 6) != 0);
 }
 
+/* vnic_conf_xml_escape_attr(): what the daemon's status file writes reads
+ * back byte for byte, newlines, tabs, quotes and markup included. */
+static void
+test_escape_attr(void)
+{
+    g_autofree char *long_part = g_strnfill(1000, 'x');
+    const char *const values[] = { "a\nb", "t\tr\rq'\"<&>", "", long_part, NULL };
+
+    for (guint i = 0; values[i]; i++) {
+        g_autofree char *escaped = vnic_conf_xml_escape_attr(values[i]);
+        g_autofree char *doc_text = g_strdup_printf("<a v='%s'/>", escaped);
+        xmlDoc *doc = xmlReadMemory(doc_text, (int)strlen(doc_text), NULL, NULL, XML_PARSE_NONET);
+        xmlChar *back;
+
+        g_assert_nonnull(doc);
+        g_assert_null(strchr(escaped, '\n'));
+        back = xmlGetProp(xmlDocGetRootElement(doc), (const xmlChar *)"v");
+        g_assert_cmpstr((const char *)back, ==, values[i]);
+        xmlFree(back);
+        xmlFreeDoc(doc);
+    }
+}
+
 void
 test_conf_format_register(void)
 {
+    g_test_add_func("/conf/format/escape-attr", test_escape_attr);
     g_test_add_func("/conf/format/golden", test_golden);
     g_test_add_func("/conf/format/round-trip", test_round_trip);
     g_test_add_func("/conf/format/carried-verbatim", test_carried_verbatim);

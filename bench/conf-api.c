@@ -1,0 +1,118 @@
+/* bench/conf-api.c: define and dumpxml of big domains over vnicd's API.
+ *
+ * As root, in a private network namespace (the e2e harness), one vnicd run
+ * as in production (warnings-only logging, run dir on a tmpfs): the API
+ * round trip, as the client measures it, of
+ *   - `define` of a CloudStack-like pc domain with 100 NICs (bench/conf-xml.c),
+ *     DEFINE_RUNS times (a redefinition of the same name each time: parse,
+ *     plan, the QEMU check, the durable status write);
+ *   - `dumpxml --inactive` of one with 500 NICs, DUMP_RUNS times.
+ * Medians and p90; the targets next to them (issue #12).  And the CPU time
+ * vnicd spent per request (utime + stime of all its threads over the runs,
+ * from /proc): on a loaded machine the round trip is mostly waiting for a
+ * core, the CPU time is what vnicd itself costs.  bench/compare-libvirt
+ * measures the same against libvirt, interleaved.  Asserts nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+#include "conf-xml.h"
+
+#define DEFINE_RUNS 50
+#define DUMP_RUNS 200
+#define DUMP_TARGET_MS 1.0
+/* >= 5x faster than libvirt 9.0 (13.5 ms for 100 NICs in issue #12's run;
+ * bench/compare-libvirt measures the ratio itself) */
+#define DEFINE_TARGET_MS (13.5 / 5)
+
+static const char *
+met(gboolean ok)
+{
+    return ok ? "met" : "MISSED";
+}
+
+/* vnicd's CPU time so far (all threads), in ms. */
+static double
+cpu_ms(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *text = NULL;
+    unsigned long utime = 0, stime = 0;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    const char *p = strrchr(text, ')');
+    /* after "pid (comm)": state ppid pgrp session tty tpgid flags minflt
+     * cminflt majflt cmajflt utime stime */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return 0;
+    return (utime + stime) * 1000.0 / sysconf(_SC_CLK_TCK);
+}
+
+static gboolean
+run(E2eDaemon **daemon, GError **error)
+{
+    if (!(*daemon = bench_daemon_start(FALSE, TRUE, error)))
+        return FALSE;
+    g_autoptr(E2eJsonConn) conn = e2e_json_conn_connect(e2e_daemon_socket(*daemon), 5, error);
+    if (conn == NULL)
+        return FALSE;
+    g_autofree char *xml100 = bench_conf_domain_xml("conf-100", "5f0e5b8e-52b1-4b7e-9a3c-2d0c6f1a7100", 100);
+    g_autofree char *xml500 = bench_conf_domain_xml("conf-500", "5f0e5b8e-52b1-4b7e-9a3c-2d0c6f1a7500", 500);
+    g_autoptr(GArray) def_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) dump_ms = g_array_new(FALSE, FALSE, sizeof(double));
+    gsize dump_len = 0;
+
+    GPid pid = e2e_daemon_pid(*daemon);
+    double cpu0 = cpu_ms(pid);
+    for (guint i = 0; i < DEFINE_RUNS; i++) {
+        double ms;
+        g_autoptr(JsonNode) r = bench_api(conn, "define", bench_args("xml", xml100, NULL), 30, &ms, error);
+        if (r == NULL)
+            return FALSE;
+        g_array_append_val(def_ms, ms);
+    }
+    double def_cpu = (cpu_ms(pid) - cpu0) / DEFINE_RUNS;
+    g_autoptr(JsonNode) d = bench_api(conn, "define", bench_args("xml", xml500, NULL), 30, NULL, error);
+    if (d == NULL)
+        return FALSE;
+    cpu0 = cpu_ms(pid);
+    for (guint i = 0; i < DUMP_RUNS; i++) {
+        double ms;
+        g_autoptr(JsonNode) r = bench_api(conn, "dumpxml", bench_args("name", "conf-500", "flags", "inactive", NULL),
+                                          30, &ms, error);
+        if (r == NULL)
+            return FALSE;
+        const char *text = bench_json_str(r, "xml");
+        dump_len = text != NULL ? strlen(text) : 0;
+        g_array_append_val(dump_ms, ms);
+    }
+    double dump_cpu = (cpu_ms(pid) - cpu0) / DUMP_RUNS;
+    double def_med = bench_median(def_ms), dump_med = bench_median(dump_ms);
+    printf("bench/conf-api: vnicd API round trips (ms), CloudStack-like pc domains\n");
+    printf("  define, 100 NICs:            median %6.3f  p90 %6.3f  (%d runs)   target <= %.2f "
+           "(libvirt / 5): %s\n",
+           def_med, bench_percentile(def_ms, 90), DEFINE_RUNS, DEFINE_TARGET_MS,
+           met(def_med <= DEFINE_TARGET_MS));
+    printf("  dumpxml --inactive, 500 NICs: median %6.3f  p90 %6.3f  (%d runs, %zu KiB)   target <= %.1f: %s\n",
+           dump_med, bench_percentile(dump_ms, 90), DUMP_RUNS, dump_len / 1024, DUMP_TARGET_MS,
+           met(dump_med <= DUMP_TARGET_MS));
+    printf("  vnicd's CPU time per request: define %.3f ms, dumpxml %.3f ms\n", def_cpu, dump_cpu);
+    int code = -1;
+    return e2e_daemon_stop(*daemon, &code, error);
+}
+
+int
+main(int argc, char **argv)
+{
+    bench_init("bench/conf-api", &argc, &argv, E2E_NEED_VNICD);
+    g_autoptr(GError) error = NULL;
+    E2eDaemon *daemon = NULL;
+    gboolean ok = run(&daemon, &error);
+    if (!ok)
+        bench_report_error(daemon, "%s", error != NULL ? error->message : "unknown error");
+    g_clear_pointer(&daemon, e2e_daemon_free);
+    return bench_finish(ok);
+}
