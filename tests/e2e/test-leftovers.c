@@ -5,16 +5,15 @@
  * made by the tests remains.  Every e2e program registers itself as a run
  * in BUILD/e2e-runs/ and its guard removes the entry once nothing of the run
  * is left (e2e-runs.h); so after the suite
- *   runs       no run of this tree is registered (a registered run whose
- *              program is gone had its guard killed, or something survived
- *              the guard)
- *   processes  no live process carries this tree's VNIC_E2E_RUN marker in
- *              its environment (vnicd, vnic, shells, QEMUs the tests started
- *              themselves), and none has its cwd, command line or an fd in
- *              a registered run's temp root (QEMUs vnicd started: their log)
- *   netns      no /run/netns name of a registered run (`ip netns add` in
- *              test-migrate), and no mount under a run's temp root in this
- *              (the host's) mount namespace
+ *   runs       no run of this tree is still registered with its program
+ *              gone (its guard was killed, or something survived it); for
+ *              each such run it lists the processes (environment marker,
+ *              or cwd, command line or an fd in the run's temp root: the
+ *              QEMUs vnicd started hold their log there), its /run/netns
+ *              names (`ip netns add` in test-migrate) and the mounts under
+ *              its temp root in this (the host's) mount namespace
+ *   processes  no live process carries this tree's VNIC_E2E_RUN marker of
+ *              a run that is no longer registered or running
  * Links, taps, bridges and veths live in the runs' private network
  * namespaces, which exist only while a process or a /run/netns mount holds
  * them: with none of those left, none of the links is.  Fds die with their
