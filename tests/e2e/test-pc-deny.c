@@ -288,12 +288,14 @@ test_cleanup(void)
         return;
     }
     g_autoptr(GError) error = NULL;
-    if (S.xml != NULL) {
+    if (S.pid != 0) {
         g_autoptr(E2eCmdResult) r = vnic_run("destroy", S.xml->name, NULL, NULL, NULL);
-        (void)r;
+        g_autofree char *desc = e2e_cmd_result_describe(r);
+        E2E_CHECK(r->status == 0, "%s", desc);
     }
     int code = -1;
     E2E_CHECK(e2e_daemon_stop(S.daemon, &code, &error), "stopping vnicd: %s", error->message);
+    E2E_CHECK(code == 0, "vnicd exit code %d after SIGTERM", code);
     E2E_CHECK(S.pid == 0 || !e2e_proc_alive(S.pid), "QEMU pid %d still runs", (int)S.pid);
     g_autofree char *links = e2e_netns_links_besides_lo();
     E2E_CHECK(links == NULL || *links == '\0', "links left: %s", links);
