@@ -4,12 +4,13 @@
 #
 # Boots the test guest (OUT=BUILD/guest, default build/guest) on pc with a
 # pci-bridge at 00:1f.0, NIC nic0 at 00:03.0 and nic1 behind the bridge at
-# 01:01.0, for each CONFIG "BRIDGE_ACPI,SHPC" (default: off,off on,off):
+# 01:01.0, for each CONFIG "BRIDGE_ACPI,SHPC" (default below):
 # -global PIIX4_PM.acpi-pci-hotplug-with-bridge-support=BRIDGE_ACPI and
 # pci-bridge shpc=SHPC.  Prints the guest's /sys/bus/pci/slots, tries the
 # guest's eject of nic1's slot, the guest's sysfs remove and rescan, host
 # device_del/device_add on the bridge, a hot-plug on pci.0 and the guest's
 # eject of it, and QEMU's answers (DEVICE_DELETED or the error).
+# Default configs: off,off on,off off,on.
 # The guest driver below is tests/guest/try-boot.sh's.
 import json, os, re, shutil, socket, subprocess, sys, tempfile, time
 
@@ -208,6 +209,6 @@ def run(label, bridge_support, shpc):
     finally:
         g.poweroff()
 
-for cfg in sys.argv[1:] or ["off,off", "on,off"]:
+for cfg in sys.argv[1:] or ["off,off", "on,off", "off,on"]:
     bs, shpc = cfg.split(",")
     run(cfg, bs, shpc)
