@@ -238,6 +238,10 @@ GPtrArray *
 e2e_run_netns(const E2eRun *run)
 {
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    /* the pid now belongs to another program (maybe another tree's test,
+     * with names of its own): none of those names are the run's */
+    if (e2e_proc_alive(run->pid) && !same_process(run->pid, run->start))
+        return names;
     g_autofree char *suffix = g_strdup_printf("-%d", (int)run->pid);
     g_autoptr(GDir) d = g_dir_open("/run/netns", 0, NULL);
     const char *name;
