@@ -10,8 +10,9 @@
  * orphan: a run killed together with its guard (kill -9 of a whole test
  * run) leaves a process that names nothing of the run but an fd, like a
  * QEMU that vnicd started (empty environment, cwd /, its log in the run's
- * temp root); it survives, and the next run's sweep (e2e_runs_sweep(), what
- * e2e_init() does first) kills it and forgets the run.
+ * temp root), and a /run/netns name; both survive, and the next run's sweep
+ * (e2e_runs_sweep(), what e2e_init() does first) kills the process, deletes
+ * the name and forgets the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -252,6 +253,10 @@ orphan_child(const char *pid_path)
                                          fd, fd, &error);
     close(fd);
     E2E_CHECK(ok, "spawning the orphan: %s", error->message);
+    /* a named network namespace too, as test-migrate makes one */
+    g_autofree char *ns = g_strdup_printf("ip netns add vnic-orphan-%d", (int)getpid());
+    g_autoptr(E2eCmdResult) r = e2e_cmd_run((const char *const[]){ "sh", "-c", ns, NULL }, 30);
+    E2E_CHECK(r->status == 0, "%s: %s", ns, r->err);
     g_autofree char *text = g_strdup_printf("%d\n", (int)pid);
     E2E_CHECK(g_file_set_contents(pid_path, text, -1, &error), "%s", error->message);
     g_usleep(60 * G_USEC_PER_SEC);
@@ -312,7 +317,11 @@ test_orphan(void)
     g_autofree char *cmdline = e2e_proc_cmdline(orphan);
     E2E_CHECK(strstr(cmdline, child_root) == NULL, "the orphan's command line names the run: %s", cmdline);
 
+    g_autofree char *ns = g_strdup_printf("/run/netns/vnic-orphan-%d", (int)e2e_child_pid(child));
+    E2E_CHECK(g_file_test(ns, G_FILE_TEST_EXISTS), "the child run's %s is not there", ns);
+
     e2e_runs_sweep(e2e_build_root());
+    E2E_CHECK(!g_file_test(ns, G_FILE_TEST_EXISTS), "the sweep left %s", ns);
     gboolean dead = FALSE;
     for (int i = 0; i < 50 && !(dead = !e2e_proc_alive(orphan)); i++)
         g_usleep(100 * 1000);
