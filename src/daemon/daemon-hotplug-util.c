@@ -137,8 +137,8 @@ vnic_hotplug_check_unplug_setting(const VnicConfDomain *def, const VnicConfDevic
         return TRUE;
     g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
                 "a NIC whose guest unplug is denied cannot be hot-plugged: it needs a slot "
-                "without hot-plug (an integrated endpoint on q35, pci.0 with hot-plug off on "
-                "pc); add it with --config and restart the domain, or allow guest unplug "
+                "without hot-plug (an integrated endpoint on q35; on pc pci.0 with hot-plug off or "
+                "a pci-bridge without hot-plug); add it with --config and restart the domain, or allow guest unplug "
                 "(<vnic:unplug guest='allow'/>)");
     return FALSE;
 }

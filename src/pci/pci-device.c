@@ -326,6 +326,19 @@ vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice
 }
 
 gboolean
+vnic_pci_pc_denies_per_nic(const VnicConfDomain *def)
+{
+    if (def->family != VNIC_MACHINE_PC || def->guest_unplug == VNIC_TRISTATE_NO)
+        return FALSE;
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_INTERFACE && d->nic->guest_unplug == VNIC_TRISTATE_NO)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
 vnic_pci_device_is_usb2_set(const VnicConfDevice *dev)
 {
     const VnicConfController *c = dev->controller;

@@ -5,7 +5,9 @@
  * (ens3, ens4 → ens5; enp1s0, enp2s0 → enp3s0).  Everything else is pushed
  * out of the way:
  *   pc:  NICs from slot 3, other devices from slot 0x10, pci-bridges (only
- *        when the root bus is full) in the highest free slots;
+ *        when the root bus is full) in the highest free slots; NICs whose
+ *        guest unplug is denied (per NIC) behind a pci-bridge, all of which
+ *        then lose hot-plug;
  *   q35: one root port per NIC first, then the spare ports, then ports for
  *        the other PCIe devices; legacy PCI devices and NICs whose guest
  *        unplug is denied become integrated endpoints on pcie.0.  Root
@@ -199,11 +201,60 @@ place_pc_expanders(VnicPciPlanner *p, GError **error)
     return TRUE;
 }
 
+/* A free slot on a bus other than pci.0 that has no hot-plug (a pci-bridge
+ * of a domain with a per-NIC deny, or an expander bus), from `c` on. */
+static gboolean
+next_protected_slot(VnicPciPlanner *p, SlotCursor *c, VnicConfPciAddr *addr)
+{
+    for (c->bus = MAX(c->bus, 1); c->bus < VNIC_PCI_MAX_BUSES; c->bus++, c->slot = 0) {
+        const VnicPciBus *bus = &p->set->buses[c->bus];
+        if (bus->exists && !bus->hotplug &&
+            vnic_pci_addrset_find_slot(p->set, c->bus, c->slot, VNIC_PCI_CONNECT_PCI, addr)) {
+            c->slot = addr->slot + 1;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* pc, per-NIC deny: each such NIC behind a pci-bridge without hot-plug (a
+ * new one in the highest free slot, as ensure_pc_capacity() adds them,
+ * when the existing ones are full), after everything else is placed. */
+static gboolean
+place_denied_pc(VnicPciPlanner *p, GPtrArray *denied, GError **error)
+{
+    SlotCursor cursor = { .bus = 1 };
+
+    for (guint i = 0; i < denied->len; i++) {
+        VnicConfDevice *nic = g_ptr_array_index(denied, i);
+        VnicConfPciAddr a;
+
+        while (!next_protected_slot(p, &cursor, &a)) {
+            VnicConfPciAddr at;
+            VnicConfDevice *bridge;
+
+            if (!find_bridge_slot(p, VNIC_PCI_MAX_BUSES, &at) ||
+                !(bridge = vnic_pci_planner_add_controller(p, VNIC_CONF_PCI_MODEL_PCI_BRIDGE))) {
+                g_autofree char *what = vnic_conf_device_describe(p->def, nic);
+                g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_CAPACITY,
+                            "%s: its guest unplug is denied, so it goes behind a pci-bridge "
+                            "without hot-plug, and there is no free slot for one", what);
+                return FALSE;
+            }
+            vnic_pci_planner_place(p, bridge, &at);
+            cursor = (SlotCursor){ .bus = 1 };
+        }
+        vnic_pci_planner_place(p, nic, &a);
+    }
+    return TRUE;
+}
+
 gboolean
 vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
 {
     g_autoptr(GPtrArray) nics = g_ptr_array_new();
     g_autoptr(GPtrArray) others = g_ptr_array_new();
+    g_autoptr(GPtrArray) denied = g_ptr_array_new();
     guint reserved = 0;
     SlotCursor cursor = { 0 };
 
@@ -213,6 +264,13 @@ vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
     if (!place_user_controllers(p, TRUE, error))
         return FALSE;
     collect(p, nics, others);
+    for (guint i = 0; p->bridges_without_hotplug && i < nics->len;) {
+        VnicConfDevice *nic = g_ptr_array_index(nics, i);
+        if (vnic_pci_nic_denies_guest_unplug(p->def, nic))
+            g_ptr_array_add(denied, g_ptr_array_steal_index(nics, i));
+        else
+            i++;
+    }
 
     /* Other devices first claim the high root slots, so NICs skip them. */
     for (guint s = PC_FIRST_OTHER_SLOT; s < VNIC_PCI_SLOTS && reserved < others->len; s++) {
@@ -231,7 +289,7 @@ vnic_pci_plan_nic_first_pc(VnicPciPlanner *p, GError **error)
             g_assert_not_reached(); /* ensure_pc_capacity counted these slots */
         vnic_pci_planner_place(p, dev, &a);
     }
-    return TRUE;
+    return place_denied_pc(p, denied, error);
 }
 
 /* ---- q35 --------------------------------------------------------------- */

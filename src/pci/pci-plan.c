@@ -196,6 +196,8 @@ vnic_pci_planner_add_controller_at(VnicPciPlanner *p, VnicConfPciModel model, gu
     dev->controller->model = g_strdup(vnic_conf_pci_model_to_string(model));
     dev->controller->chassis = dev->controller->port = -1;
     dev->controller->bus_nr = dev->controller->chassis_nr = -1;
+    if (p->bridges_without_hotplug && model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE)
+        dev->controller->hotplug = VNIC_TRISTATE_NO;
     g_ptr_array_add(p->added, dev);
     vnic_pci_addrset_add_bus(p->set, index, model, dev);
     return dev;
@@ -306,30 +308,82 @@ check_root(const VnicConfDomain *def, GError **error)
     return TRUE;
 }
 
-/* pc can only switch ACPI hot-plug off for the whole root bus
- * (PIIX4_PM.acpi-root-pci-hotplug), so a per-NIC setting that differs from
- * the domain's cannot be honoured there. */
+/* pc: the domain-wide deny switches ACPI hot-plug off for the whole root
+ * bus (PIIX4_PM.acpi-root-pci-hotplug), so a NIC of such a domain cannot
+ * allow guest unplug.  A per-NIC deny puts the NIC behind a pci-bridge
+ * without hot-plug, and QEMU switches ACPI hot-plug off for all bridges at
+ * once: none of them may keep hot-plug. */
 static gboolean
 check_pc_unplug_settings(const VnicConfDomain *def, GError **error)
 {
     gboolean domain_denies = def->guest_unplug == VNIC_TRISTATE_NO;
+    gboolean per_nic = vnic_pci_pc_denies_per_nic(def);
 
     if (def->family != VNIC_MACHINE_PC)
         return TRUE;
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
-        g_autofree char *what = NULL;
+        g_autofree char *what = vnic_conf_device_describe(def, d);
 
-        if (d->kind != VNIC_CONF_DEV_INTERFACE || d->nic->guest_unplug == VNIC_TRISTATE_ABSENT ||
-            vnic_pci_nic_denies_guest_unplug(def, d) == domain_denies)
+        if (domain_denies && d->kind == VNIC_CONF_DEV_INTERFACE &&
+            d->nic->guest_unplug == VNIC_TRISTATE_YES) {
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                        "%s: <vnic:unplug guest='allow'/> is impossible on machine '%s' with "
+                        "<vnic:hotplug guest-unplug='deny'/>: the domain's setting switches "
+                        "hot-plug off on pci.0; drop the domain's setting and deny unplug per NIC",
+                        what, def->machine);
+            return FALSE;
+        }
+        if (per_nic && d->kind == VNIC_CONF_DEV_CONTROLLER &&
+            d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE &&
+            d->controller->hotplug == VNIC_TRISTATE_YES) {
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                        "%s: <target hotplug='on'/> is impossible on machine '%s' with a NIC "
+                        "whose guest unplug is denied: QEMU switches ACPI hot-plug off for "
+                        "every pci-bridge at once to protect it",
+                        what, def->machine);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Denied NICs must end up where nobody can unplug them, and under a
+ * per-NIC deny on pc, allowed NICs where they can be: the policies place
+ * by slots, this checks the result (the libvirt policy knows neither). */
+static gboolean
+check_unplug_placement(VnicPciPlanner *p, GError **error)
+{
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(p->def->devices, i);
+        const VnicConfPciAddr *a = g_hash_table_lookup(p->placed, d);
+        g_autofree char *what = NULL;
+        gboolean denied, hotplug;
+
+        if (d->kind != VNIC_CONF_DEV_INTERFACE || p->def->family != VNIC_MACHINE_PC)
             continue;
-        what = vnic_conf_device_describe(def, d);
-        g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
-                    "%s: <vnic:unplug guest='%s'/> is impossible on machine '%s': i440fx can "
-                    "only disable ACPI hot-plug for the whole root bus; set "
-                    "<vnic:hotplug guest-unplug='deny'/> on the domain (no hot-plug on pci.0 "
-                    "at all) or use a q35 machine",
-                    what, domain_denies ? "allow" : "deny", def->machine);
+        a = a != NULL ? a : &d->addr;
+        if (!a->set || a->bus >= VNIC_PCI_MAX_BUSES)
+            continue;
+        denied = vnic_pci_nic_denies_guest_unplug(p->def, d);
+        hotplug = p->set->buses[a->bus].hotplug;
+        /* (an allowed NIC on a bus without hot-plug is fine elsewhere: a
+         * user's expander bus, say) */
+        if (denied ? !hotplug : !(p->bridges_without_hotplug && !hotplug))
+            continue;
+        what = vnic_conf_device_describe(p->def, d);
+        if (denied)
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                        "%s: its guest unplug is denied, but it was placed on hot-pluggable "
+                        "bus %u (the libvirt policy does not protect NICs; nic-first puts it "
+                        "behind a pci-bridge without hot-plug)", what, a->bus);
+        else
+            g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
+                        "%s: its guest unplug is allowed, but it landed on bus %u, which has no "
+                        "hot-plug: with a NIC whose unplug is denied, machine '%s' has hot-plug "
+                        "on pci.0 only (pci.0 is full or the address names a pci-bridge)",
+                        what, a->bus, p->def->machine);
         return FALSE;
     }
     return TRUE;
@@ -507,6 +561,12 @@ apply(VnicPciPlanner *p)
         VnicConfDevice *root = vnic_conf_domain_find_controller(p->def, VNIC_CONF_CONTROLLER_PCI, 0);
         root->controller->hotplug = VNIC_TRISTATE_NO;
     }
+    for (guint i = 0; p->bridges_without_hotplug && i < p->def->devices->len; i++) {
+        VnicConfDevice *d = g_ptr_array_index(p->def->devices, i);
+        if (d->kind == VNIC_CONF_DEV_CONTROLLER && d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
+            d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE)
+            d->controller->hotplug = VNIC_TRISTATE_NO;
+    }
     number_expander_buses(p->def);
     complete_controllers(p->def);
     mark_multifunction_slots(p);
@@ -539,7 +599,11 @@ vnic_pci_plan(VnicConfDomain *def, const VnicPciPlanOptions *opts, GError **erro
     set = vnic_pci_addrset_new(def);
     if (def->family == VNIC_MACHINE_PC && def->guest_unplug == VNIC_TRISTATE_NO)
         set->buses[0].hotplug = FALSE;
-    p = (VnicPciPlanner){ .set = set, .def = def, .added = added, .placed = placed };
+    p = (VnicPciPlanner){ .set = set, .def = def, .added = added, .placed = placed,
+                          .bridges_without_hotplug = vnic_pci_pc_denies_per_nic(def) };
+    for (guint b = 1; p.bridges_without_hotplug && b < VNIC_PCI_MAX_BUSES; b++)
+        if (set->buses[b].exists && set->buses[b].model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE)
+            set->buses[b].hotplug = FALSE;
     resolve_spare_ports(&p, opts);
     moved = g_array_new(FALSE, FALSE, sizeof(VnicConfDevice *));
     ok = vnic_pci_add_missing_buses(&p, moved, error) &&
@@ -547,7 +611,7 @@ vnic_pci_plan(VnicConfDomain *def, const VnicPciPlanOptions *opts, GError **erro
     if (ok) {
         vnic_pci_reserve_chipset(set);
         place_builtins(&p);
-        ok = run_policy(&p, opts, error);
+        ok = run_policy(&p, opts, error) && check_unplug_placement(&p, error);
     }
     if (!ok) {
         for (guint i = 0; i < moved->len; i++)

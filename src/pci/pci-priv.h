@@ -88,6 +88,11 @@ typedef struct {
 VnicPciDevClass vnic_pci_classify(const VnicConfDomain *def, const VnicConfDevice *dev);
 gboolean vnic_pci_device_is_primary_video(const VnicConfDomain *def, const VnicConfDevice *dev);
 gboolean vnic_pci_nic_denies_guest_unplug(const VnicConfDomain *def, const VnicConfDevice *dev);
+/* pc with a NIC of its own guest='deny' (and no domain-wide deny): such
+ * NICs sit behind pci-bridges without hot-plug (shpc=off, and the machine's
+ * ACPI hot-plug of bridges off), which takes hot-plug from every pci-bridge
+ * of the domain; pci.0 keeps it (docs/pci.md). */
+gboolean vnic_pci_pc_denies_per_nic(const VnicConfDomain *def);
 /* An ich9-ehci1 or one of its ich9-uhciN companions: they share one slot. */
 gboolean vnic_pci_device_is_usb2_set(const VnicConfDevice *dev);
 
@@ -130,6 +135,8 @@ typedef struct {
     guint spare_ports;
     gboolean spare_only_if_added; /* libvirt's default: a spare only if it added ports */
     gboolean spare_is_default;    /* nobody asked for a number: the policy's default */
+    gboolean bridges_without_hotplug; /* vnic_pci_pc_denies_per_nic(): every pci-bridge,
+                                       * also those the planner adds */
 } VnicPciPlanner;
 
 void vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPciAddr *addr);

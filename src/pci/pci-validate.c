@@ -108,13 +108,16 @@ check_unplug_setting(VnicPciAddrSet *set, const VnicConfDevice *dev, GError **er
 {
     const VnicPciBus *bus = &set->buses[dev->addr.bus];
 
-    if (dev->kind != VNIC_CONF_DEV_INTERFACE || set->def->family != VNIC_MACHINE_Q35)
+    if (dev->kind != VNIC_CONF_DEV_INTERFACE || !vnic_pci_nic_denies_guest_unplug(set->def, dev) ||
+        !bus->hotplug)
         return TRUE;
-    if (vnic_pci_nic_denies_guest_unplug(set->def, dev) && bus->hotplug)
-        return fail(error, VNIC_PCI_ERROR_UNPLUG, set->def, dev, &dev->addr,
-                    "guest unplug is denied for this NIC, but its bus is hot-pluggable; "
-                    "use a slot on pcie.0 or a controller with <target hotplug='off'/>");
-    return TRUE;
+    return fail(error, VNIC_PCI_ERROR_UNPLUG, set->def, dev, &dev->addr,
+                set->def->family == VNIC_MACHINE_Q35
+                    ? "guest unplug is denied for this NIC, but its bus is hot-pluggable; "
+                      "use a slot on pcie.0 or a controller with <target hotplug='off'/>"
+                    : "guest unplug is denied for this NIC, but its bus is hot-pluggable; "
+                      "use a slot on a pci-bridge (which then has no hot-plug) or leave the "
+                      "address out");
 }
 
 static gboolean

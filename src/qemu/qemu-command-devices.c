@@ -10,8 +10,9 @@
  *                      chassis), pci-expander-bus → pxb, pcie-expander-bus →
  *                      pxb-pcie (bus_nr from <target busNr>, which planning
  *                      fills in; <target node> is refused);
- *                      <target hotplug='off'> on a pci-bridge refused (QEMU can
- *                      only switch ACPI hot-plug off for every bridge)
+ *                      <target hotplug='off'> on a pc pci-bridge: shpc=off,
+ *                      only when every pci-bridge has it (QEMU switches ACPI
+ *                      hot-plug off for all bridges at once, see globals)
  *   controller usb     piix3/piix4-usb-uhci, ich9-usb-ehci1, ich9-usb-uhci1-3
  *                      (<master startport> → masterbus/firstport, no id, as
  *                      libvirt), qemu-xhci/nec-usb-xhci (ports → p2/p3);
@@ -120,9 +121,17 @@ build_pci_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
     if (c->pci_model == VNIC_CONF_PCI_MODEL_PCI_ROOT ||
         c->pci_model == VNIC_CONF_PCI_MODEL_PCIE_ROOT)
         return TRUE;
-    if (c->hotplug == VNIC_TRISTATE_NO && c->pci_model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT)
+    gboolean bridge_off = c->hotplug == VNIC_TRISTATE_NO &&
+                          c->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE &&
+                          vnic_qemu_pc_bridges_without_hotplug(b->def);
+
+    if (c->hotplug == VNIC_TRISTATE_NO && c->pci_model != VNIC_CONF_PCI_MODEL_PCIE_ROOT_PORT &&
+        !bridge_off)
         return refuse(error, b, dev, "<target hotplug>", "off",
-                      "QEMU switches hot-plug off per root port only");
+                      c->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE
+                          ? "QEMU switches hot-plug off for every pci-bridge of a pc machine at "
+                            "once: give all of them <target hotplug='off'/> or none"
+                          : "QEMU switches hot-plug off per root port and pc pci-bridge only");
     if (!pci_controller_driver(b, dev, &driver, error))
         return FALSE;
     s = g_string_new(driver);
@@ -159,7 +168,11 @@ build_pci_controller(VnicQemuBuild *b, const VnicConfDevice *dev, GError **error
     opt_id(b, dev, s);
     if (!vnic_qemu_opt_pci(b, dev, s, error))
         return FALSE;
-    if (c->hotplug == VNIC_TRISTATE_NO)
+    /* a bridge: no SHPC (QEMU would hot-plug through it); the global in
+     * vnic_qemu_build_globals() takes its ACPI hot-plug */
+    if (bridge_off)
+        vnic_qemu_opt(s, "shpc", "off");
+    else if (c->hotplug == VNIC_TRISTATE_NO)
         vnic_qemu_opt(s, "hotplug", "off");
     vnic_qemu_build_add_pair(b, "-device", s);
     return TRUE;

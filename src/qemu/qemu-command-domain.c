@@ -408,7 +408,28 @@ vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error)
     if (b->def->family == VNIC_MACHINE_PC && root_bus != NULL &&
         root_bus->controller->hotplug == VNIC_TRISTATE_NO)
         add_global(b, "PIIX4_PM", "acpi-root-pci-hotplug", "off");
+    if (vnic_qemu_pc_bridges_without_hotplug(b->def))
+        add_global(b, "PIIX4_PM", "acpi-pci-hotplug-with-bridge-support", "off");
     return TRUE;
+}
+
+gboolean
+vnic_qemu_pc_bridges_without_hotplug(const VnicConfDomain *def)
+{
+    guint bridges = 0;
+
+    if (def->family != VNIC_MACHINE_PC)
+        return FALSE;
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
+        if (d->kind != VNIC_CONF_DEV_CONTROLLER || d->controller->type != VNIC_CONF_CONTROLLER_PCI ||
+            d->controller->pci_model != VNIC_CONF_PCI_MODEL_PCI_BRIDGE)
+            continue;
+        if (d->controller->hotplug != VNIC_TRISTATE_NO)
+            return FALSE;
+        bridges++;
+    }
+    return bridges > 0;
 }
 
 /* ---- <cputune> ------------------------------------------------------------ */

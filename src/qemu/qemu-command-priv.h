@@ -154,6 +154,11 @@ gboolean vnic_qemu_build_smp(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_clock(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_lifecycle(VnicQemuBuild *b, xmlNode *root, GError **error);
 gboolean vnic_qemu_build_globals(VnicQemuBuild *b, xmlNode *root, GError **error);
+/* pc: QEMU switches ACPI hot-plug off for all pci-bridges at once
+ * (PIIX4_PM.acpi-pci-hotplug-with-bridge-support); TRUE when the domain has
+ * pci-bridges and every one has <target hotplug='off'/> (the planner's
+ * choice for NICs whose guest unplug is denied, docs/pci.md). */
+gboolean vnic_qemu_pc_bridges_without_hotplug(const VnicConfDomain *def);
 
 /* qemu-command-boot.c: firmware, kernel boot, <sysinfo>. */
 gboolean vnic_qemu_build_boot(VnicQemuBuild *b, xmlNode *root, GError **error);

@@ -9,6 +9,15 @@
  * vnicd and vnic the test started has a socket or dir under it) and removes
  * the temp root unless the run failed.  So no test leaves a guest running,
  * even when it aborts or meson kills it on a timeout.
+ *
+ * The guard finds a run's processes through e2e-runs.c as well: the
+ * VNIC_E2E_RUN marker in their environment, or the temp root in their
+ * command line, cwd or fds (QEMUs that vnicd starts name nothing of the run
+ * but their log file, their stdout).  And when the guard itself is killed
+ * with the program (kill -9 of the whole test run), its run stays registered
+ * in BUILD/e2e-runs/: the next program of this build tree kills what the run
+ * left before it starts (e2e_runs_sweep()), and the leftover check
+ * (test-leftovers.c, last in the suite) fails on it.
  */
 #include "e2e-env.h"
 
@@ -26,6 +35,7 @@
 #include <unistd.h>
 
 #include "e2e-netns.h"
+#include "e2e-runs.h"
 
 #ifndef VNIC_E2E_SOURCE_ROOT
 #error "VNIC_E2E_SOURCE_ROOT must be defined by the build"
@@ -42,6 +52,7 @@ static struct {
     char *tmp_root;
     char **args;   /* argv with --keep-going: GTest keeps pointers into it */
     int guard_fd;
+    E2eRun *run;  /* this program's entry in BUILD/e2e-runs */
 } env = { .guard_fd = -1 };
 
 static const char *
@@ -157,8 +168,17 @@ guard_main(int read_fd)
      * temp dir; it does name the domain, which ends in the test's pid */
     g_autofree char *guest = g_strdup_printf("-%d,debug-threads", (int)test_pid);
     guint killed = e2e_proc_kill_matching(env.tmp_root) + e2e_proc_kill_matching(guest);
+    g_autoptr(GString) left = g_string_new(NULL);
+    if (env.run != NULL)
+        killed += e2e_run_clean(env.build_root, env.run, left);
     if (killed > 0)
         g_printerr("e2e guard: killed %u leftover process(es) of %s\n", killed, env.tmp_root);
+    /* the run stays registered while something of it is left: the next
+     * program and the leftover check see it */
+    if (left->len > 0)
+        g_printerr("e2e guard: left behind by %s:\n%s", env.tmp_root, left->str);
+    else if (env.run != NULL)
+        e2e_run_forget(env.run);
     g_autofree char *mark = g_build_filename(env.tmp_root, PASSED_MARK, NULL);
     if (g_file_test(mark, G_FILE_TEST_EXISTS) && g_getenv("VNIC_E2E_KEEP") == NULL)
         e2e_rm_rf(env.tmp_root);
@@ -185,6 +205,22 @@ start_guard(void)
     }
     close(fds[0]);
     env.guard_fd = fds[1];
+    g_autoptr(GError) error = NULL;
+    if (!e2e_run_set_guard(env.run, pid, &error))
+        g_printerr("e2e: cannot record the guard in %s: %s\n", env.run->file, error->message);
+}
+
+/* Kills what earlier runs of this build tree left when their guards were
+ * killed with them, then registers this run (before anything is started:
+ * every child inherits the marker). */
+static void
+register_run(void)
+{
+    e2e_runs_sweep(env.build_root);
+    g_autoptr(GError) error = NULL;
+    env.run = e2e_run_register(env.build_root, env.tmp_root, &error);
+    if (env.run == NULL)
+        cannot_run(g_strdup_printf("cannot register the run: %s", error->message));
 }
 
 /* argv plus --keep-going: a failed test case is reported and the next one
@@ -212,8 +248,19 @@ e2e_init(int *argc, char ***argv, E2eNeeds needs)
     if (!e2e_netns_enter(&error))
         cannot_run(error->message);
     make_tmp_root();
+    register_run();
     start_guard();
     g_test_message("e2e: temp root %s, build root %s", env.tmp_root, env.build_root);
+}
+
+void
+e2e_init_check(int *argc, char ***argv)
+{
+    add_keep_going(argc, argv);
+    g_test_init(argc, argv, NULL);
+    init_paths();
+    if (geteuid() != 0)
+        cannot_run("not root (needs to read every process's environment and fds)");
 }
 
 int

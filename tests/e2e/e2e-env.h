@@ -27,6 +27,11 @@ typedef enum {
  * (it must run while the process has a single thread). */
 void e2e_init(int *argc, char ***argv, E2eNeeds needs);
 
+/* For the leftover check (test-leftovers.c): g_test_init() and the paths
+ * only; no namespaces, no temp root, no guard, not registered as a run.
+ * Needs root like e2e_init(). */
+void e2e_init_check(int *argc, char ***argv);
+
 /* g_test_run(), then marks the temp root for removal when every test passed
  * (the guard removes it; a failed run keeps it and prints where).  Returns
  * g_test_run()'s result. */

@@ -6,17 +6,27 @@
  * of the test guest under plain QEMU: console commands, exit statuses, a
  * timeout with ^C recovery, udev's net_id name of a virtio NIC at slot 3
  * (ens3), and ACPI power-off via QMP system_powerdown.
+ *
+ * orphan: a run killed together with its guard (kill -9 of a whole test
+ * run) leaves a process that names nothing of the run but an fd, like a
+ * QEMU that vnicd started (empty environment, cwd /, its log in the run's
+ * temp root), and a /run/netns name; both survive, and the next run's sweep
+ * (e2e_runs_sweep(), what e2e_init() does first) kills the process, deletes
+ * the name and forgets the run.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "e2e.h"
+#include "e2e-runs.h"
 
 #ifndef VNIC_E2E_FAKE_VNICD
 #error "VNIC_E2E_FAKE_VNICD must be defined by the build"
@@ -225,6 +235,105 @@ test_guest_pc(void)
     E2E_CHECK(strstr(tail, "ACPI power button") != NULL, "console end:\n%s", tail);
 }
 
+#define ORPHAN_ENV "VNIC_E2E_HARNESS_ORPHAN"
+
+/* In the child run: starts the would-be orphan, tells the parent its pid
+ * through `pid_path`, and waits to be killed. */
+static void
+orphan_child(const char *pid_path)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *log = g_build_filename(e2e_tmp_root(), "orphan.log", NULL);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    E2E_CHECK(fd >= 0, "%s: %s", log, g_strerror(errno));
+    const char *argv[] = { "/bin/sleep", "300", NULL };
+    const char *envp[] = { NULL };
+    GPid pid = 0;
+    gboolean ok = g_spawn_async_with_fds("/", (char **)argv, (char **)envp, G_SPAWN_DEFAULT, NULL, NULL, &pid, -1,
+                                         fd, fd, &error);
+    close(fd);
+    E2E_CHECK(ok, "spawning the orphan: %s", error->message);
+    /* a named network namespace too, as test-migrate makes one */
+    g_autofree char *ns = g_strdup_printf("ip netns add vnic-orphan-%d", (int)getpid());
+    g_autoptr(E2eCmdResult) r = e2e_cmd_run((const char *const[]){ "sh", "-c", ns, NULL }, 30);
+    E2E_CHECK(r->status == 0, "%s: %s", ns, r->err);
+    g_autofree char *text = g_strdup_printf("%d\n", (int)pid);
+    E2E_CHECK(g_file_set_contents(pid_path, text, -1, &error), "%s", error->message);
+    g_usleep(60 * G_USEC_PER_SEC);
+}
+
+static const E2eRun *
+run_of_pid(GPtrArray *runs, GPid pid)
+{
+    for (guint i = 0; i < runs->len; i++)
+        if (((const E2eRun *)runs->pdata[i])->pid == pid)
+            return runs->pdata[i];
+    return NULL;
+}
+
+static void
+test_orphan(void)
+{
+    const char *child_pid_path = g_getenv(ORPHAN_ENV);
+    if (child_pid_path != NULL) {
+        orphan_child(child_pid_path);
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autofree char *self = g_file_read_link("/proc/self/exe", &error);
+    E2E_CHECK_NO_ERROR(error, "/proc/self/exe");
+    g_autofree char *dir = e2e_tmp_dir("orphan");
+    g_autofree char *pid_path = g_build_filename(dir, "orphan.pid", NULL);
+    g_autofree char *out_path = g_build_filename(dir, "child.out", NULL);
+    g_autofree char *env = g_strconcat(ORPHAN_ENV "=", pid_path, NULL);
+    /* the last word names our temp root: our guard kills the child if we die */
+    const char *argv[] = { self, "-p", "/e2e/harness/orphan", dir, NULL };
+    const char *env_add[] = { env, NULL };
+    g_autoptr(E2eChild) child = e2e_child_spawn_env(argv, env_add, out_path, NULL, &error);
+    E2E_CHECK_NO_ERROR(error, "the child run");
+    gint64 deadline = e2e_deadline(30);
+    while (!g_file_test(pid_path, G_FILE_TEST_EXISTS) && !e2e_child_exited(child) && e2e_ms_left(deadline) > 0)
+        g_usleep(20 * 1000);
+    g_autofree char *pid_text = NULL;
+    if (!g_file_get_contents(pid_path, &pid_text, NULL, NULL)) {
+        g_autofree char *out = e2e_file_tail(out_path, 20);
+        e2e_child_signal(child, SIGKILL);
+        g_test_fail_printf("the child run started no orphan within 30 s:\n%s", out);
+        return;
+    }
+    GPid orphan = (GPid)atoi(pid_text);
+
+    g_autoptr(GPtrArray) runs = e2e_runs_list(e2e_build_root());
+    const E2eRun *run = run_of_pid(runs, e2e_child_pid(child));
+    E2E_CHECK(run != NULL && run->guard_pid > 0, "the child run (pid %d) is not registered with its guard",
+              (int)e2e_child_pid(child));
+    g_autofree char *child_root = g_strdup(run->tmp_root);
+    /* kill -9 of the whole run: the program and its guard */
+    kill(run->guard_pid, SIGKILL);
+    e2e_child_signal(child, SIGKILL);
+    E2E_CHECK(e2e_child_wait(child, 10), "the child run outlived SIGKILL");
+    g_usleep(500 * 1000);
+    E2E_CHECK(e2e_proc_alive(orphan), "the orphan (pid %d) died with its run: nothing to test", (int)orphan);
+    g_autofree char *cmdline = e2e_proc_cmdline(orphan);
+    E2E_CHECK(strstr(cmdline, child_root) == NULL, "the orphan's command line names the run: %s", cmdline);
+
+    g_autofree char *ns = g_strdup_printf("/run/netns/vnic-orphan-%d", (int)e2e_child_pid(child));
+    E2E_CHECK(g_file_test(ns, G_FILE_TEST_EXISTS), "the child run's %s is not there", ns);
+
+    e2e_runs_sweep(e2e_build_root());
+    E2E_CHECK(!g_file_test(ns, G_FILE_TEST_EXISTS), "the sweep left %s", ns);
+    gboolean dead = FALSE;
+    for (int i = 0; i < 50 && !(dead = !e2e_proc_alive(orphan)); i++)
+        g_usleep(100 * 1000);
+    if (!dead)
+        kill(orphan, SIGKILL);
+    E2E_CHECK(dead, "the sweep left the orphan (pid %d) of run %s alive", (int)orphan, child_root);
+    g_autoptr(GPtrArray) after = e2e_runs_list(e2e_build_root());
+    E2E_CHECK(run_of_pid(after, e2e_child_pid(child)) == NULL, "the swept run %s is still registered", child_root);
+    e2e_rm_rf(child_root);
+    g_test_message("orphan %d of the killed run %s: killed by the sweep", (int)orphan, child_root);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,5 +343,6 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/harness/xml", test_xml);
     g_test_add_func("/e2e/harness/daemon-plumbing", test_daemon_plumbing);
     g_test_add_func("/e2e/harness/guest-pc", test_guest_pc);
+    g_test_add_func("/e2e/harness/orphan", test_orphan);
     return e2e_finish();
 }

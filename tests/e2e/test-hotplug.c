@@ -41,6 +41,12 @@
  *   refusals       detaching the deny NIC (detach-interface and
  *                  detach-device) is refused: PlacementError, "forbidden";
  *                  the guest keeps it
+ *   q35-guest-eject  inside the deny guest: /sys/bus/pci/slots has no slot
+ *                  at the deny NIC's address (an integrated endpoint on
+ *                  pcie.0 has no hot-plug slot, so the guest cannot eject
+ *                  it), but one for the first NIC's root port; the guest
+ *                  powers that slot off: vnicd forgets the NIC (domiflist),
+ *                  its tap goes, the guest loses it and keeps the deny NIC
  *   cleanup        destroy all, delete br0 and the veths, stop vnicd: no
  *                  link but lo, no process of the test, nothing but logs
  *                  in the run dir
@@ -1185,6 +1191,96 @@ test_refusals(void)
               DENY_NIC_MAC);
 }
 
+/* --- q35-guest-eject -------------------------------------------------------------------- */
+
+/* The deny domain's first NIC (examples/q35.xml's, behind a root port). */
+#define DENY_FIRST_MAC "52:54:00:37:00:01"
+
+/* The guest's hot-plug slots, one "NAME ADDRESS" line each ("0 0000:01:00"). */
+static char *
+guest_slots(Dom *dom, GError **error)
+{
+    char *out = NULL;
+    if (!guest_ok(dom, "for s in /sys/bus/pci/slots/*; do [ -e $s/address ] && echo \"${s##*/} $(cat $s/address)\"; "
+                       "done; true",
+                  &out, error))
+        return NULL;
+    return out;
+}
+
+/* The name of the slot at `bus_slot` ("0000:01:00") in guest_slots() output, or NULL. */
+static char *
+slot_named_at(const char *slots, const char *bus_slot)
+{
+    g_auto(GStrv) lines = g_strsplit(slots, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+        g_auto(GStrv) f = g_strsplit(g_strstrip(*l), " ", 2);
+        if (g_strv_length(f) == 2 && strcmp(f[1], bus_slot) == 0)
+            return g_strdup(f[0]);
+    }
+    return NULL;
+}
+
+/* "0000:01:00.0" → "0000:01:00" (a PCI address without its function). */
+static char *
+bus_slot_of(const char *address)
+{
+    return address != NULL && strlen(address) == 12 ? g_strndup(address, 10) : NULL;
+}
+
+static void
+test_q35_guest_eject(void)
+{
+    NEED_BOOTED(DENY);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *slots = guest_slots(DENY, &error);
+    E2E_CHECK_NO_ERROR(error, "the guest's /sys/bus/pci/slots");
+    g_test_message("guest slots:\n%s", slots);
+
+    g_autoptr(JsonObject) deny = pci_device_of_mac(DENY, DENY_NIC_MAC, &error);
+    E2E_CHECK(deny != NULL, "vnic pci --json does not list %s", DENY_NIC_MAC);
+    g_autofree char *deny_at = bus_slot_of(e2e_json_get_string(deny, "address"));
+    E2E_CHECK(deny_at != NULL, "odd address of %s", DENY_NIC_MAC);
+    g_autofree char *deny_slot = slot_named_at(slots, deny_at);
+    E2E_CHECK(deny_slot == NULL, "the guest has hot-plug slot %s at %s, the unplug-denied NIC's address", deny_slot,
+              deny_at);
+
+    g_autoptr(JsonObject) first = pci_device_of_mac(DENY, DENY_FIRST_MAC, &error);
+    E2E_CHECK(first != NULL, "vnic pci --json does not list %s", DENY_FIRST_MAC);
+    g_autofree char *first_at = bus_slot_of(e2e_json_get_string(first, "address"));
+    E2E_CHECK(first_at != NULL, "odd address of %s", DENY_FIRST_MAC);
+    g_autofree char *slot = slot_named_at(slots, first_at);
+    E2E_CHECK(slot != NULL, "no guest slot at %s, the address of %s (a NIC whose unplug is allowed)", first_at,
+              DENY_FIRST_MAC);
+    g_autoptr(JsonObject) listed = domiflist_mac(DENY, DENY_FIRST_MAC, NULL, &error);
+    E2E_CHECK_NO_ERROR(error, "domiflist");
+    E2E_CHECK(listed != NULL, "domiflist does not list %s", DENY_FIRST_MAC);
+    g_autofree char *tap = g_strdup(e2e_json_get_string(listed, "target"));
+    E2E_CHECK(tap != NULL && e2e_netns_has_link(tap), "tap %s of %s does not exist", or_none(tap), DENY_FIRST_MAC);
+
+    gint64 t = g_get_monotonic_time();
+    g_autofree char *eject = g_strdup_printf("echo 0 > /sys/bus/pci/slots/%s/power", slot);
+    E2E_CHECK(guest_ok(DENY, eject, NULL, &error), "%s", error->message);
+    /* vnicd's part: DEVICE_DELETED → netdev_del, the tap deleted, the NIC forgotten */
+    gint64 deadline = e2e_deadline(30);
+    for (;;) {
+        g_clear_pointer(&listed, json_object_unref);
+        listed = domiflist_mac(DENY, DENY_FIRST_MAC, NULL, &error);
+        E2E_CHECK_NO_ERROR(error, "domiflist");
+        if ((listed == NULL && !e2e_netns_has_link(tap)) || e2e_ms_left(deadline) == 0)
+            break;
+        g_usleep(100 * 1000);
+    }
+    E2E_CHECK(listed == NULL, "30 s after the guest ejected slot %s domiflist still lists %s", slot, DENY_FIRST_MAC);
+    E2E_CHECK(!e2e_netns_has_link(tap), "30 s after the guest ejected slot %s the tap %s is still there", slot, tap);
+    g_test_message("guest ejected slot %s (%s, %s): forgotten and its tap gone after %.2f s", slot, first_at,
+                   DENY_FIRST_MAC, elapsed_s(t));
+    g_autoptr(GPtrArray) gone = guest_wait_mac(DENY, DENY_FIRST_MAC, FALSE, NULL, &error);
+    E2E_CHECK_NO_ERROR(error, "the ejected NIC in the guest");
+    g_autoptr(GPtrArray) kept = guest_wait_mac(DENY, DENY_NIC_MAC, TRUE, NULL, &error);
+    E2E_CHECK_NO_ERROR(error, "the deny NIC in the guest after the eject");
+}
+
 /* --- cleanup ---------------------------------------------------------------------------- */
 
 /* Non-directory entries under `dir` (recursively) other than *.log. */
@@ -1297,6 +1393,7 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/hotplug/rollback", test_rollback);
     g_test_add_func("/e2e/hotplug/guest-unplug", test_guest_unplug);
     g_test_add_func("/e2e/hotplug/refusals", test_refusals);
+    g_test_add_func("/e2e/hotplug/q35-guest-eject", test_q35_guest_eject);
     g_test_add_func("/e2e/hotplug/cleanup", test_cleanup);
     int rc = e2e_finish();
     if (rc != 0)

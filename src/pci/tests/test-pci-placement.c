@@ -202,6 +202,39 @@ test_pc_domain_unplug_denied(void)
     g_assert_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_HOTPLUG);
 }
 
+/* pc, one NIC's guest unplug denied: it goes behind a pci-bridge without
+ * hot-plug in the highest root slot; pci.0 keeps hot-plug for the others. */
+static void
+test_pc_nic_unplug_denied(void)
+{
+    g_autofree char *xml = domain_xml("pc", "<features><acpi/></features>",
+        "<interface type='ethernet'><model type='virtio'/></interface>"
+        "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
+        "<vnic:unplug guest='deny'/></interface>"
+        "<interface type='ethernet'><model type='virtio'/></interface>");
+    g_autoptr(VnicConfDomain) def = plan_xml(xml, NIC_FIRST, -1);
+    g_autoptr(GError) error = NULL;
+    VnicConfPciAddr a;
+    const VnicConfDevice *root = vnic_conf_domain_find_controller(def, VNIC_CONF_CONTROLLER_PCI, 0);
+    const VnicConfDevice *bridge = vnic_conf_domain_find_controller(def, VNIC_CONF_CONTROLLER_PCI, 1);
+
+    g_assert_cmpint(root->controller->hotplug, !=, VNIC_TRISTATE_NO);
+    g_assert_nonnull(bridge);
+    g_assert_cmpint(bridge->controller->pci_model, ==, VNIC_CONF_PCI_MODEL_PCI_BRIDGE);
+    g_assert_cmpint(bridge->controller->hotplug, ==, VNIC_TRISTATE_NO);
+    assert_addr(bridge, "0000:00:1f.0");
+    assert_name(def, nth(def, VNIC_CONF_DEV_INTERFACE, 0), "ens3");
+    assert_addr(nth(def, VNIC_CONF_DEV_INTERFACE, 1), "0000:01:01.0");
+    assert_name(def, nth(def, VNIC_CONF_DEV_INTERFACE, 2), "ens4");
+    /* hot-plug: pci.0 only, never the bridge */
+    g_assert_true(vnic_pci_next_nic_address(def, &a, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(a.bus, ==, 0);
+    g_assert_cmpuint(a.slot, ==, 5);
+    /* the libvirt policy does not protect NICs: refused, not left unprotected */
+    g_free(plan_error(xml, LIBVIRT, -1, VNIC_PCI_ERROR_UNPLUG));
+}
+
 static void
 test_pc_1000_nics(void)
 {
@@ -302,6 +335,7 @@ register_placement_tests(void)
     g_test_add_func("/pci/names/no-acpi", test_names_without_acpi);
     g_test_add_func("/pci/unplug/q35-denied-integrated", test_q35_unplug_denied_is_integrated);
     g_test_add_func("/pci/unplug/pc-domain-denied", test_pc_domain_unplug_denied);
+    g_test_add_func("/pci/unplug/pc-nic-denied-behind-bridge", test_pc_nic_unplug_denied);
     g_test_add_func("/pci/capacity/pc-1000-nics", test_pc_1000_nics);
     g_test_add_func("/pci/capacity/q35-200-nics", test_q35_200_nics_and_beyond);
     g_test_add_func("/pci/nic-first/q35-legacy-nic", test_q35_legacy_nic_on_root_port);

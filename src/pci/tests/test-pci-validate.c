@@ -62,10 +62,22 @@ static const BadCase bad_cases[] = {
       "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
       "<vnic:unplug guest='deny'/>" ADDR("0x01", "0x00", "0x0") "</interface>",
       VNIC_PCI_ERROR_UNPLUG, { "interface #1", "guest unplug is denied", "hot-pluggable" } },
-    { "pc-per-device-deny", "pc",
+    /* pc: a per-NIC deny is a pci-bridge without hot-plug, never pci.0 */
+    { "pc-per-device-deny-on-root", "pc",
+      "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
+      "<vnic:unplug guest='deny'/>" ADDR("0x00", "0x05", "0x0") "</interface>",
+      VNIC_PCI_ERROR_UNPLUG, { "interface #1", "guest unplug is denied", "pci-bridge" } },
+    /* and the pci-bridges lose hot-plug: an allowed NIC cannot sit there */
+    { "pc-per-device-deny-allowed-on-bridge", "pc",
+      "<controller type='pci' index='1' model='pci-bridge'/>"
+      "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
+      "<vnic:unplug guest='deny'/></interface>" NIC_AT(ADDR("0x01", "0x03", "0x0")),
+      VNIC_PCI_ERROR_UNPLUG, { "interface #2", "allowed", "pci.0 only" } },
+    { "pc-per-device-deny-bridge-hotplug-on", "pc",
+      "<controller type='pci' index='1' model='pci-bridge'><target hotplug='on'/></controller>"
       "<interface type='ethernet' xmlns:vnic='urn:x-vnic:domain:1'><model type='virtio'/>"
       "<vnic:unplug guest='deny'/></interface>",
-      VNIC_PCI_ERROR_UNPLUG, { "interface #1", "impossible", "whole root bus" } },
+      VNIC_PCI_ERROR_UNPLUG, { "controller", "hotplug='on'", "every pci-bridge" } },
 };
 
 static void

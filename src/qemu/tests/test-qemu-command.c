@@ -144,6 +144,46 @@ test_hotplug_off_pc(void)
     g_assert_true(tq_argv_has(cmd, "PIIX4_PM.acpi-root-pci-hotplug=off"));
 }
 
+/* pc, a NIC whose guest unplug is denied: behind a pci-bridge without SHPC,
+ * and no ACPI hot-plug on bridges; pci.0 keeps its ACPI hot-plug. */
+static void
+test_hotplug_off_pc_bridge(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<devices>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/>"
+        "</interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><model type='virtio'/>"
+        "<vnic:unplug guest='deny'/></interface></devices></domain>");
+    g_autoptr(VnicQemuCommand) cmd = build_ok(def);
+    const char *bridge = tq_argv_find(cmd, "-device", "pci-bridge");
+
+    g_assert_nonnull(bridge);
+    g_assert_true(g_str_has_suffix(bridge, ",shpc=off"));
+    g_assert_true(tq_argv_has(cmd, "PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off"));
+    g_assert_false(tq_argv_has(cmd, "PIIX4_PM.acpi-root-pci-hotplug=off"));
+    g_assert_nonnull(tq_argv_find(cmd, "-device", "mac=52:54:00:00:00:02,bus=pci.1,addr=0x1"));
+}
+
+/* <target hotplug='off'/> on one pc pci-bridge but not another: QEMU has one
+ * switch for all of them. */
+static void
+test_hotplug_off_pc_one_bridge(void)
+{
+    g_autoptr(VnicConfDomain) def = tq_parse(
+        DOMAIN_HEAD("pc") "<devices>"
+        "<controller type='pci' index='1' model='pci-bridge'><target hotplug='off'/></controller>"
+        "<controller type='pci' index='2' model='pci-bridge'/>"
+        "</devices></domain>");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VnicQemuRuntime) rt = tq_describe_runtime(def);
+    g_autoptr(VnicQemuCommand) cmd = vnic_qemu_command_build(def, rt, &error);
+
+    g_assert_null(cmd);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "every pci-bridge"));
+}
+
 static void
 test_hotplug_off_root_port(void)
 {
@@ -697,6 +737,8 @@ void
 test_qemu_command_register(void)
 {
     g_test_add_func("/qemu/hotplug/device-args", test_hotplug_device_args);
+    g_test_add_func("/qemu/command/hotplug-off-pc-bridge", test_hotplug_off_pc_bridge);
+    g_test_add_func("/qemu/command/hotplug-off-pc-one-bridge", test_hotplug_off_pc_one_bridge);
     g_test_add_func("/qemu/hotplug/rom-bandwidth", test_hotplug_rom_bandwidth);
     g_test_add_func("/qemu/command/rom-vhost", test_rom_and_vhost);
     g_test_add_func("/qemu/command/vhostuser", test_vhostuser);
