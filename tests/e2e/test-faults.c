@@ -239,10 +239,29 @@ live_nics(GError **error)
  * domiflist lists has its tap, QEMU has exactly one tap netdev per NIC,
  * the ledger (<link> in the status file) one entry per link, and there is
  * no NIC link (but @foreign's) nobody lists. */
+/* A detach answers once QEMU's netdev is gone; the ledger keeps the link
+ * until the kernel confirms its deletion (docs/api.md, the detach promise),
+ * so give that a moment before comparing. */
+static void
+wait_ledger_settled(GHashTable *foreign)
+{
+    gint64 deadline = e2e_deadline(10);
+
+    for (;;) {
+        g_autoptr(GPtrArray) links = nic_links(foreign);
+        g_autofree char *status = status_text();
+
+        if (count_of(status, "<link ") == links->len || e2e_ms_left(deadline) <= 0)
+            return;
+        g_usleep(50 * 1000);
+    }
+}
+
 static void
 check_consistent(const char *when, GHashTable *foreign)
 {
     g_autoptr(GError) error = NULL;
+    wait_ledger_settled(foreign);
     g_autoptr(GPtrArray) nics = live_nics(&error);
     E2E_CHECK_NO_ERROR(error, "domiflist");
     g_autoptr(GPtrArray) links = nic_links(foreign);
