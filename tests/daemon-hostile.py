@@ -379,6 +379,19 @@ def test_big_attach_and_net_define():
     r = vnic("net-list", "--all")
     check("…and no network is defined", r.returncode == 0 and "slow" not in r.stdout,
           r.stdout + r.stderr)
+    # update-device and detach-device parse in the main loop: refused
+    # before parsing when bigger than an <interface> can be
+    path = os.path.join(tmp, "slow.xml")
+    with open(path, "w") as f:
+        f.write("<interface type='ethernet'><mac address='52:54:00:00:00:01'/>"
+                "<m:x xmlns:m='urn:x'>%s</m:x></interface>\n" % els)
+    for verb in ("update-device", "detach-device"):
+        t0 = time.monotonic()
+        r = vnic(verb, "hp", path, "--config")
+        took = time.monotonic() - t0
+        check(f"a 3 MB {verb}: refused unparsed, naming its size", r.returncode == 1 and
+              "more than the 65536 an <interface> may have" in r.stderr and took < 5,
+              f"{took:.2f} s: " + r.stderr)
     r = vnic("undefine", "hp")
     check("…and the domain undefines", r.returncode == 0, r.stderr)
 

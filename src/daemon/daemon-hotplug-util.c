@@ -127,6 +127,24 @@ vnic_hotplug_request_xml(VnicDomain *dom, VnicApiRequest *request, GError **erro
 }
 
 gboolean
+vnic_hotplug_small_xml_arg(VnicApiRequest *request, const char **xml, GError **error)
+{
+    gsize len;
+
+    if (!vnic_api_arg_string(request, "xml", TRUE, xml, error))
+        return FALSE;
+    len = strlen(*xml);
+    if (len > VNIC_OFF_LOOP_INLINE_MAX) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "%s: argument 'xml' is %" G_GSIZE_FORMAT " bytes, more than the %d an "
+                    "<interface> may have", vnic_api_request_get_command(request), len,
+                    VNIC_OFF_LOOP_INLINE_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 vnic_hotplug_check_unplug_setting(const VnicConfDomain *def, const VnicConfDevice *dev,
                                   GError **error)
 {

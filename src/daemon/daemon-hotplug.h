@@ -13,6 +13,11 @@ gboolean vnic_hotplug_resolve_flags(VnicDomain *dom, VnicApiRequest *request, gb
  * from attach-interface's arguments, or the NIC detached earlier with this
  * MAC (replug). */
 char *vnic_hotplug_request_xml(VnicDomain *dom, VnicApiRequest *request, GError **error);
+/* The request's "xml" for a command that parses it in the main loop
+ * (update-device, detach-device): an <interface> there is a few hundred
+ * bytes, so one of more than VNIC_OFF_LOOP_INLINE_MAX is refused before it
+ * is parsed, and a hostile one cannot stall the daemon. */
+gboolean vnic_hotplug_small_xml_arg(VnicApiRequest *request, const char **xml, GError **error);
 
 /* A hot-plugged NIC must not ask for what hot-plug cannot give: a denied
  * guest unplug needs an integrated endpoint (q35) or the whole root bus

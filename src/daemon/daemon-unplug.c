@@ -684,7 +684,7 @@ detach_target(VnicApiRequest *request, guint8 mac[6], gboolean *has_mac, const c
 
     *has_mac = FALSE;
     if (strcmp(vnic_api_request_get_command(request), "detach-device") == 0) {
-        if (!vnic_api_arg_string(request, "xml", TRUE, &xml, error) ||
+        if (!vnic_hotplug_small_xml_arg(request, &xml, error) ||
             !(dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), error)))
             return FALSE;
         if (!dev->nic->has_mac) {

@@ -193,7 +193,7 @@ update_job(VnicDomain *dom, VnicApiRequest *request)
     JsonArray *changed = json_array_new();
 
     if (!vnic_hotplug_resolve_flags(dom, request, &live, &config, &error) ||
-        !vnic_api_arg_string(request, "xml", TRUE, &xml, &error) ||
+        !vnic_hotplug_small_xml_arg(request, &xml, &error) ||
         !(live_dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), &error)) ||
         !(config_dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), &error)))
         goto fail;
