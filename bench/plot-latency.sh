@@ -59,7 +59,7 @@ set output '$out'
 set multiplot layout 1,2 title 'NIC hot-plug latency, request to reply (CDF; log scale)'
 set logscale x
 set grid
-set key bottom right
+set key top left
 set ylabel 'fraction of requests'
 set xlabel 'attach: request -> return (ms)'
 set yrange [0:1]
