@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -71,6 +72,31 @@ char *
 e2e_daemon_log_tail(E2eDaemon *d, guint max_lines)
 {
     return e2e_file_tail(d->log_path, max_lines);
+}
+
+char *
+e2e_daemon_status_text(E2eDaemon *d, const char *domain)
+{
+    g_autofree char *file = g_strconcat(domain, ".xml", NULL);
+    g_autofree char *path = g_build_filename(d->run_dir, "domains", file, NULL);
+    char *text = NULL;
+
+    return g_file_get_contents(path, &text, NULL, NULL) ? text : g_strdup("");
+}
+
+gboolean
+e2e_daemon_status_says(E2eDaemon *d, const char *domain, const char *needle, double timeout_s,
+                       gulong poll_us)
+{
+    gint64 deadline = e2e_deadline(timeout_s);
+
+    do {
+        g_autofree char *text = e2e_daemon_status_text(d, domain);
+        if (strstr(text, needle))
+            return TRUE;
+        g_usleep(poll_us);
+    } while (e2e_ms_left(deadline) > 0);
+    return FALSE;
 }
 
 gboolean

@@ -43,6 +43,14 @@ const char *e2e_daemon_run_dir(E2eDaemon *daemon);
 const char *e2e_daemon_log_path(E2eDaemon *daemon);
 char *e2e_daemon_log_tail(E2eDaemon *daemon, guint max_lines);
 
+/* The text of @domain's status file (RUN_DIR/domains/DOMAIN.xml), "" when
+ * it cannot be read. */
+char *e2e_daemon_status_text(E2eDaemon *daemon, const char *domain);
+/* Whether @domain's status file comes to contain @needle within @timeout_s,
+ * read every @poll_us microseconds. */
+gboolean e2e_daemon_status_says(E2eDaemon *daemon, const char *domain, const char *needle,
+                                double timeout_s, gulong poll_us);
+
 /* Kills the daemon if it runs (SIGKILL; use e2e_daemon_stop() first for a
  * clean stop).  Its QEMUs are left to the caller (or the e2e guard). */
 void e2e_daemon_free(E2eDaemon *daemon);

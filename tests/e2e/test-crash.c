@@ -98,17 +98,7 @@ vnet_links(void)
 static gboolean
 status_says(const char *needle, double timeout_s)
 {
-    g_autofree char *file = g_strconcat(S.xml->name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
-    gint64 deadline = e2e_deadline(timeout_s);
-
-    do {
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, needle))
-            return TRUE;
-        g_usleep(5 * 1000);
-    } while (e2e_ms_left(deadline) > 0);
-    return FALSE;
+    return e2e_daemon_status_says(S.daemon, S.xml->name, needle, timeout_s, 5 * 1000);
 }
 
 /* What a user checks after a restart: exactly the NICs @expected lists,
@@ -187,11 +177,7 @@ test_kill_mid_attach(void)
 static char *
 status_text(void)
 {
-    g_autofree char *file = g_strconcat(S.xml->name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
-    char *text = NULL;
-
-    return g_file_get_contents(path, &text, NULL, NULL) ? text : g_strdup("");
+    return e2e_daemon_status_text(S.daemon, S.xml->name);
 }
 
 /* A detached NIC's link whose deletion the kernel had not confirmed when

@@ -173,26 +173,14 @@ count_of(const char *text, const char *needle)
 static char *
 status_text(void)
 {
-    g_autofree char *file = g_strconcat(S.xml->name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
-    char *text = NULL;
-
-    return g_file_get_contents(path, &text, NULL, NULL) ? text : g_strdup("");
+    return e2e_daemon_status_text(S.daemon, S.xml->name);
 }
 
 /* Waits until the status file says @needle. */
 static gboolean
 status_says(const char *needle, double timeout_s)
 {
-    gint64 deadline = e2e_deadline(timeout_s);
-
-    do {
-        g_autofree char *text = status_text();
-        if (strstr(text, needle))
-            return TRUE;
-        g_usleep(5 * 1000);
-    } while (e2e_ms_left(deadline) > 0);
-    return FALSE;
+    return e2e_daemon_status_says(S.daemon, S.xml->name, needle, timeout_s, 5 * 1000);
 }
 
 /* Temp files vnicd's atomic writes left in @dir (recursively). */

@@ -423,17 +423,7 @@ guest_out(Guest *g, const char *cmd)
 static gboolean
 status_says(Guest *g, const char *needle, double timeout_s)
 {
-    g_autofree char *file = g_strconcat(g->xml->name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(e2e_daemon_run_dir(S.daemon), "domains", file, NULL);
-    gint64 deadline = e2e_deadline(timeout_s);
-
-    do {
-        g_autofree char *text = NULL;
-        if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, needle))
-            return TRUE;
-        g_usleep(500);
-    } while (e2e_ms_left(deadline) > 0);
-    return FALSE;
+    return e2e_daemon_status_says(S.daemon, g->xml->name, needle, timeout_s, 500);
 }
 
 /* Whether the guest still has a NIC with @mac. */
