@@ -118,3 +118,15 @@ e2e_guest_ifname(E2eConsole *console, const char *mac, double timeout_s, GError 
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no guest NIC with MAC %s", mac);
     return NULL;
 }
+
+char *
+e2e_guest_slot_at(const char *slots, const char *bus_slot)
+{
+    g_auto(GStrv) lines = g_strsplit(slots, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+        g_auto(GStrv) f = g_strsplit(g_strstrip(*l), " ", 2);
+        if (g_strv_length(f) == 2 && strcmp(f[1], bus_slot) == 0)
+            return g_strdup(f[0]);
+    }
+    return NULL;
+}

@@ -35,4 +35,13 @@ char *e2e_guest_ifname(E2eConsole *console, const char *mac, double timeout_s, G
  * then path), or NULL. */
 const char *e2e_guest_nic_preferred(const E2eGuestNic *nic);
 
+/* A guest shell command that prints the guest's PCI hot-plug slots
+ * (/sys/bus/pci/slots), one "NAME ADDRESS" line each ("3 0000:00:03"). */
+#define E2E_GUEST_SLOTS_CMD                                                        \
+    "for s in /sys/bus/pci/slots/*; do [ -e $s/address ] && echo \"${s##*/} $(cat $s/address)\"; " \
+    "done; true"
+/* The name of the slot at @bus_slot ("0000:01:00") in E2E_GUEST_SLOTS_CMD's
+ * output @slots, or NULL. */
+char *e2e_guest_slot_at(const char *slots, const char *bus_slot);
+
 G_END_DECLS

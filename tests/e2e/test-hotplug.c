@@ -1201,24 +1201,9 @@ static char *
 guest_slots(Dom *dom, GError **error)
 {
     char *out = NULL;
-    if (!guest_ok(dom, "for s in /sys/bus/pci/slots/*; do [ -e $s/address ] && echo \"${s##*/} $(cat $s/address)\"; "
-                       "done; true",
-                  &out, error))
+    if (!guest_ok(dom, E2E_GUEST_SLOTS_CMD, &out, error))
         return NULL;
     return out;
-}
-
-/* The name of the slot at `bus_slot` ("0000:01:00") in guest_slots() output, or NULL. */
-static char *
-slot_named_at(const char *slots, const char *bus_slot)
-{
-    g_auto(GStrv) lines = g_strsplit(slots, "\n", -1);
-    for (char **l = lines; *l != NULL; l++) {
-        g_auto(GStrv) f = g_strsplit(g_strstrip(*l), " ", 2);
-        if (g_strv_length(f) == 2 && strcmp(f[1], bus_slot) == 0)
-            return g_strdup(f[0]);
-    }
-    return NULL;
 }
 
 /* "0000:01:00.0" → "0000:01:00" (a PCI address without its function). */
@@ -1241,7 +1226,7 @@ test_q35_guest_eject(void)
     E2E_CHECK(deny != NULL, "vnic pci --json does not list %s", DENY_NIC_MAC);
     g_autofree char *deny_at = bus_slot_of(e2e_json_get_string(deny, "address"));
     E2E_CHECK(deny_at != NULL, "odd address of %s", DENY_NIC_MAC);
-    g_autofree char *deny_slot = slot_named_at(slots, deny_at);
+    g_autofree char *deny_slot = e2e_guest_slot_at(slots, deny_at);
     E2E_CHECK(deny_slot == NULL, "the guest has hot-plug slot %s at %s, the unplug-denied NIC's address", deny_slot,
               deny_at);
 
@@ -1249,7 +1234,7 @@ test_q35_guest_eject(void)
     E2E_CHECK(first != NULL, "vnic pci --json does not list %s", DENY_FIRST_MAC);
     g_autofree char *first_at = bus_slot_of(e2e_json_get_string(first, "address"));
     E2E_CHECK(first_at != NULL, "odd address of %s", DENY_FIRST_MAC);
-    g_autofree char *slot = slot_named_at(slots, first_at);
+    g_autofree char *slot = e2e_guest_slot_at(slots, first_at);
     E2E_CHECK(slot != NULL, "no guest slot at %s, the address of %s (a NIC whose unplug is allowed)", first_at,
               DENY_FIRST_MAC);
     g_autoptr(JsonObject) listed = domiflist_mac(DENY, DENY_FIRST_MAC, NULL, &error);

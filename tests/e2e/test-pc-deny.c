@@ -87,24 +87,9 @@ static char *
 guest_slots(GError **error)
 {
     char *out = NULL;
-    if (!guest_ok("for s in /sys/bus/pci/slots/*; do [ -e $s/address ] && echo \"${s##*/} $(cat $s/address)\"; "
-                  "done; true",
-                  &out, error))
+    if (!guest_ok(E2E_GUEST_SLOTS_CMD, &out, error))
         return NULL;
     return out;
-}
-
-/* The name of the guest's slot at `bus_slot` ("0000:00:03"), or NULL. */
-static char *
-slot_at(const char *slots, const char *bus_slot)
-{
-    g_auto(GStrv) lines = g_strsplit(slots, "\n", -1);
-    for (char **l = lines; *l != NULL; l++) {
-        g_auto(GStrv) f = g_strsplit(g_strstrip(*l), " ", 2);
-        if (g_strv_length(f) == 2 && strcmp(f[1], bus_slot) == 0)
-            return g_strdup(f[0]);
-    }
-    return NULL;
 }
 
 static gboolean
@@ -201,7 +186,7 @@ test_no_slot(void)
     g_test_message("guest slots:\n%s", slots);
     E2E_CHECK(strstr(slots, " 0000:01:") == NULL, "the guest has hot-plug slots on the deny NIC's bus 01:\n%s",
               slots);
-    g_autofree char *first = slot_at(slots, "0000:00:03");
+    g_autofree char *first = e2e_guest_slot_at(slots, "0000:00:03");
     E2E_CHECK(first != NULL, "no guest slot at 0000:00:03 (the first NIC):\n%s", slots);
 }
 
@@ -226,7 +211,7 @@ eject_and_check(const char *mac, const char *address, const char *tap)
     g_autofree char *slots = guest_slots(&error);
     E2E_CHECK_NO_ERROR(error, "the guest's slots");
     g_autofree char *bus_slot = address != NULL && strlen(address) == 12 ? g_strndup(address, 10) : NULL;
-    g_autofree char *slot = bus_slot != NULL ? slot_at(slots, bus_slot) : NULL;
+    g_autofree char *slot = bus_slot != NULL ? e2e_guest_slot_at(slots, bus_slot) : NULL;
     E2E_CHECK(slot != NULL, "no guest slot at %s (%s):\n%s", address, mac, slots);
     gint64 t = g_get_monotonic_time();
     g_autofree char *eject = g_strdup_printf("echo 0 > /sys/bus/pci/slots/%s/power", slot);
