@@ -181,50 +181,70 @@ update_config(VnicDomain *dom, VnicConfDevice **new, GError **error)
     return TRUE;
 }
 
+/* The <interface> @xml, parsed, with the MAC that names the NIC to update. */
+static VnicConfDevice *
+parse_interface(const char *xml, GError **error)
+{
+    g_autoptr(VnicConfDevice) dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), error);
+
+    if (dev == NULL)
+        return NULL;
+    if (!dev->nic->has_mac) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "update-device: the <interface> needs its <mac address>: the NIC "
+                    "to update is the one with that MAC");
+        return NULL;
+    }
+    return g_steal_pointer(&dev);
+}
+
+/* The update itself: the running NIC and/or the config, as the flags say.
+ * Fills @changed with what changed live. */
+static gboolean
+update_device(VnicDomain *dom, VnicApiRequest *request, JsonArray *changed, GError **error)
+{
+    g_autoptr(VnicConfDevice) live_dev = NULL, config_dev = NULL;
+    g_autofree char *mac = NULL;
+    const char *xml = NULL;
+    gboolean live = FALSE, config = FALSE;
+
+    /* parsed twice: update_config() takes one copy into the config */
+    if (!vnic_hotplug_resolve_flags(dom, request, &live, &config, error) ||
+        !vnic_hotplug_small_xml_arg(request, &xml, error) ||
+        !(live_dev = parse_interface(xml, error)) ||
+        !(config_dev = parse_interface(xml, error)))
+        return FALSE;
+    /* the config is checked first: a live change is not undone if it fails */
+    mac = vnic_conf_mac_format(live_dev->nic->mac);
+    if (config && !vnic_domain_find_interface(dom->config, mac)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
+                    "domain '%s' has no NIC with MAC %s in its config", dom->name, mac);
+        return FALSE;
+    }
+    if (live && !update_live(dom, live_dev, changed, error))
+        return FALSE;
+    if (config && !update_config(dom, &config_dev, error)) {
+        if (live)
+            g_prefix_error(error, "the running guest is updated, but not the config: ");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void
 update_job(VnicDomain *dom, VnicApiRequest *request)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VnicConfDevice) live_dev = NULL, config_dev = NULL;
-    const char *xml = NULL;
-    g_autofree char *mac = NULL;
-    gboolean live = FALSE, config = FALSE;
-    JsonObject *ret;
-    JsonArray *changed = json_array_new();
+    g_autoptr(JsonArray) changed = json_array_new();
 
-    if (!vnic_hotplug_resolve_flags(dom, request, &live, &config, &error) ||
-        !vnic_hotplug_small_xml_arg(request, &xml, &error) ||
-        !(live_dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), &error)) ||
-        !(config_dev = vnic_conf_interface_parse(NULL, xml, strlen(xml), &error)))
-        goto fail;
-    if (!live_dev->nic->has_mac) {
-        error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
-                            "update-device: the <interface> needs its <mac address>: the NIC "
-                            "to update is the one with that MAC");
-        goto fail;
+    if (update_device(dom, request, changed, &error)) {
+        JsonObject *ret = json_object_new();
+
+        json_object_set_array_member(ret, "changed", g_steal_pointer(&changed));
+        vnic_api_request_return_object(request, ret);
+    } else {
+        vnic_api_request_error(request, error);
     }
-    /* the config is checked first: a live change is not undone if it fails */
-    mac = vnic_conf_mac_format(live_dev->nic->mac);
-    if (config && !vnic_domain_find_interface(dom->config, mac)) {
-        error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_ARGUMENTS,
-                            "domain '%s' has no NIC with MAC %s in its config", dom->name, mac);
-        goto fail;
-    }
-    if (live && !update_live(dom, live_dev, changed, &error))
-        goto fail;
-    if (config && !update_config(dom, &config_dev, &error)) {
-        if (live)
-            g_prefix_error(&error, "the running guest is updated, but not the config: ");
-        goto fail;
-    }
-    ret = json_object_new();
-    json_object_set_array_member(ret, "changed", changed);
-    vnic_api_request_return_object(request, ret);
-    vnic_domain_job_done(dom);
-    return;
-fail:
-    json_array_unref(changed);
-    vnic_api_request_error(request, error);
     vnic_domain_job_done(dom);
 }
 
