@@ -74,6 +74,15 @@ e2e_daemon_log_tail(E2eDaemon *d, guint max_lines)
     return e2e_file_tail(d->log_path, max_lines);
 }
 
+void
+e2e_daemon_print_log_tail(E2eDaemon *d, guint max_lines)
+{
+    if (d != NULL) {
+        g_autofree char *log = e2e_daemon_log_tail(d, max_lines);
+        g_printerr("--- %s (last lines)\n%s\n", d->log_path, log);
+    }
+}
+
 char *
 e2e_daemon_status_text(E2eDaemon *d, const char *domain)
 {
@@ -288,6 +297,22 @@ e2e_daemon_api(E2eDaemon *d, const char *execute, const char *args_json, GError 
     if (conn == NULL)
         return NULL;
     return e2e_api_call(conn, execute, args_json, API_TIMEOUT_S, error);
+}
+
+char *
+e2e_daemon_hmp(E2eDaemon *d, const char *domain, const char *command, GError **error)
+{
+    g_autofree char *args = g_strdup_printf("{\"name\": \"%s\", \"command\": \"%s\", "
+                                            "\"hmp\": true}", domain, command);
+    g_autoptr(JsonObject) reply = e2e_daemon_api(d, "qemu-monitor-command", args, error);
+    const char *text = reply ? e2e_json_get_string(reply, "return") : NULL;
+
+    if (reply && !text) {
+        g_autofree char *s = e2e_json_object_to_string(reply);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "qemu-monitor-command: %s", s);
+        return NULL;
+    }
+    return g_strdup(text);
 }
 
 GPid

@@ -42,6 +42,9 @@ const char *e2e_daemon_state_dir(E2eDaemon *daemon);
 const char *e2e_daemon_run_dir(E2eDaemon *daemon);
 const char *e2e_daemon_log_path(E2eDaemon *daemon);
 char *e2e_daemon_log_tail(E2eDaemon *daemon, guint max_lines);
+/* A failed test's diagnostics: the last @max_lines of the log on stderr,
+ * headed by its path.  Nothing when @daemon is NULL. */
+void e2e_daemon_print_log_tail(E2eDaemon *daemon, guint max_lines);
 
 /* The text of @domain's status file (RUN_DIR/domains/DOMAIN.xml), "" when
  * it cannot be read. */
@@ -76,5 +79,10 @@ GPid e2e_daemon_running_pid(E2eDaemon *daemon, const char *name, GError **error)
  * returns the reply object ({"return"} or {"error"}).  See e2e_api_call(). */
 JsonObject *e2e_daemon_api(E2eDaemon *daemon, const char *execute, const char *args_json,
                            GError **error);
+/* The text HMP @command (e.g. "info network") prints in @domain's QEMU,
+ * through vnicd's qemu-monitor-command; NULL with @error naming the reply
+ * when it has no "return" text. */
+char *e2e_daemon_hmp(E2eDaemon *daemon, const char *domain, const char *command,
+                     GError **error);
 
 G_END_DECLS

@@ -114,6 +114,29 @@ e2e_netns_links_besides_lo(void)
     return g_string_free(s, FALSE);
 }
 
+static gboolean
+has_one_prefix(const char *name, const char *const *prefixes)
+{
+    for (guint i = 0; prefixes[i]; i++)
+        if (g_str_has_prefix(name, prefixes[i]))
+            return TRUE;
+    return FALSE;
+}
+
+GPtrArray *
+e2e_netns_links_matching(const char *const *prefixes, GHashTable *skip)
+{
+    g_autoptr(GPtrArray) all = e2e_netns_links();
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < all->len; i++) {
+        const char *name = g_ptr_array_index(all, i);
+        if (has_one_prefix(name, prefixes) && !(skip && g_hash_table_contains(skip, name)))
+            g_ptr_array_add(out, g_strdup(name));
+    }
+    return out;
+}
+
 struct _E2eNetnsPeer {
     E2eChild *holder;
 };

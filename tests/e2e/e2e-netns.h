@@ -23,6 +23,10 @@ gboolean e2e_netns_has_link(const char *name);
 char *e2e_netns_master_of(const char *link);
 /* The links other than lo, space separated ("" when there are none). */
 char *e2e_netns_links_besides_lo(void);
+/* The links whose names start with one of @prefixes (NULL-terminated: the
+ * kinds of link the caller counts, e.g. "vnet" for vnicd's taps), but those
+ * in @skip (a set of names, may be NULL). */
+GPtrArray *e2e_netns_links_matching(const char *const *prefixes, GHashTable *skip);
 
 /* A second network namespace beside the program's ("the peer"), for the
  * far end of a veth: held by a process (`unshare --net`) whose command

@@ -44,22 +44,6 @@ static struct {
         }                                                         \
     } while (0)
 
-/* QEMU's `info network`, through vnicd's qemu-monitor-command. */
-static char *
-info_network(GError **error)
-{
-    g_autofree char *args = g_strdup_printf("{\"name\": \"%s\", \"command\": \"info network\", "
-                                            "\"hmp\": true}", S.xml->name);
-    g_autoptr(JsonObject) reply = e2e_daemon_api(S.daemon, "qemu-monitor-command", args, error);
-    const char *text = reply ? e2e_json_get_string(reply, "return") : NULL;
-
-    if (reply && !text) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "qemu-monitor-command: no return");
-        return NULL;
-    }
-    return g_strdup(text);
-}
-
 /* The interfaces domiflist --json lists, as "alias=mac" words. */
 static char *
 domiflist_words(GError **error)
@@ -83,15 +67,11 @@ domiflist_words(GError **error)
 static char *
 vnet_links(void)
 {
-    g_autoptr(GPtrArray) links = e2e_netns_links();
-    g_autoptr(GString) s = g_string_new(NULL);
+    static const char *const vnet[] = {"vnet", NULL};
+    g_autoptr(GPtrArray) links = e2e_netns_links_matching(vnet, NULL);
 
-    for (guint i = 0; i < links->len; i++) {
-        const char *name = g_ptr_array_index(links, i);
-        if (g_str_has_prefix(name, "vnet"))
-            g_string_append_printf(s, "%s%s", s->len ? " " : "", name);
-    }
-    return g_string_free(g_steal_pointer(&s), FALSE);
+    g_ptr_array_add(links, NULL);
+    return g_strjoinv(" ", (char **)links->pdata);
 }
 
 /* Waits until the status file says @needle (a <nic> line). */
@@ -114,7 +94,7 @@ check_consistent(const char *expected, guint taps, const char *absent_netdev)
     g_autofree char *links = vnet_links();
     g_auto(GStrv) words = g_strsplit(links, " ", -1);
     E2E_CHECK((*links ? g_strv_length(words) : 0) == taps, "taps '%s', expected %u", links, taps);
-    g_autofree char *net = info_network(&error);
+    g_autofree char *net = e2e_daemon_hmp(S.daemon, S.xml->name, "info network", &error);
     E2E_CHECK_NO_ERROR(error, "info network");
     E2E_CHECK(strstr(net, absent_netdev) == NULL, "QEMU still has %s:\n%s", absent_netdev, net);
 }
@@ -274,15 +254,6 @@ test_detach_while_down(void)
               e2e_cmd_result_describe(again));
 }
 
-static void
-print_diagnostics(void)
-{
-    if (S.daemon != NULL) {
-        g_autofree char *log = e2e_daemon_log_tail(S.daemon, 60);
-        g_printerr("--- %s (last lines)\n%s\n", e2e_daemon_log_path(S.daemon), log);
-    }
-}
-
 int
 main(int argc, char **argv)
 {
@@ -293,6 +264,6 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/crash/detach-while-down", test_detach_while_down);
     int rc = e2e_finish();
     if (rc != 0)
-        print_diagnostics();
+        e2e_daemon_print_log_tail(S.daemon, 60);
     return rc;
 }

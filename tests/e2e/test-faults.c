@@ -122,42 +122,14 @@ vnicd_fds_settle(guint want)
     return n;
 }
 
-static gboolean
-is_nic_link(const char *name)
-{
-    return g_str_has_prefix(name, "vnet") || g_str_has_prefix(name, "macvtap") ||
-           g_str_has_prefix(name, "vnic-");
-}
+/* The NIC links of the namespace (vnetN, macvtapN, vnic-…). */
+static const char *const nic_link_prefixes[] = {"vnet", "macvtap", "vnic-", NULL};
 
-/* The NIC links of the namespace (vnetN, macvtapN, vnic-…), but @skip's. */
+/* The NIC links of the namespace, but @skip's. */
 static GPtrArray *
 nic_links(GHashTable *skip)
 {
-    g_autoptr(GPtrArray) all = e2e_netns_links();
-    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-
-    for (guint i = 0; i < all->len; i++) {
-        const char *name = g_ptr_array_index(all, i);
-        if (is_nic_link(name) && !(skip && g_hash_table_contains(skip, name)))
-            g_ptr_array_add(out, g_strdup(name));
-    }
-    return out;
-}
-
-static char *
-hmp(const char *name, const char *command, GError **error)
-{
-    g_autofree char *args = g_strdup_printf("{\"name\": \"%s\", \"command\": \"%s\", "
-                                            "\"hmp\": true}", name, command);
-    g_autoptr(JsonObject) reply = e2e_daemon_api(S.daemon, "qemu-monitor-command", args, error);
-    const char *text = reply ? e2e_json_get_string(reply, "return") : NULL;
-
-    if (reply && !text) {
-        g_autofree char *s = e2e_json_object_to_string(reply);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "qemu-monitor-command: %s", s);
-        return NULL;
-    }
-    return g_strdup(text);
+    return e2e_netns_links_matching(nic_link_prefixes, skip);
 }
 
 static guint
@@ -253,7 +225,7 @@ check_consistent(const char *when, GHashTable *foreign)
     g_autoptr(GPtrArray) nics = live_nics(&error);
     E2E_CHECK_NO_ERROR(error, "domiflist");
     g_autoptr(GPtrArray) links = nic_links(foreign);
-    g_autofree char *net = hmp(S.xml->name, "info network", &error);
+    g_autofree char *net = e2e_daemon_hmp(S.daemon, S.xml->name, "info network", &error);
     E2E_CHECK_NO_ERROR(error, "info network");
     g_autofree char *status = status_text();
     g_autofree char *nics_s = NULL, *links_s = NULL;
@@ -1022,15 +994,6 @@ test_destroy_stopped(void)
               "vnicd exits %d (%u fds at the end)", code, fds);
 }
 
-static void
-print_diagnostics(void)
-{
-    if (S.daemon != NULL) {
-        g_autofree char *log = e2e_daemon_log_tail(S.daemon, 80);
-        g_printerr("--- %s (last lines)\n%s\n", e2e_daemon_log_path(S.daemon), log);
-    }
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1051,6 +1014,6 @@ main(int argc, char **argv)
         umount2(e2e_daemon_run_dir(S.daemon), MNT_DETACH);
     }
     if (rc != 0)
-        print_diagnostics();
+        e2e_daemon_print_log_tail(S.daemon, 80);
     return rc;
 }
