@@ -502,23 +502,35 @@ heal_eject_round(Guest *g, guint round, gboolean *hit)
     return check_invariant(when);
 }
 
+/* A round on @g: FALSE when it failed; *@hit when it caught what it aims at. */
+typedef gboolean (*RoundFunc)(Guest *g, guint round, gboolean *hit);
+
+/* @rounds rounds of @round on the first guest; says how many hit ("NAME:
+ * N of M WHAT") and fails naming the first defect when a round failed. */
 static void
-test_heal_eject(void)
+run_rounds(const char *name, RoundFunc round, guint rounds, const char *what)
 {
-    NEED_START();
-    guint rounds = env_uint("VNIC_SOAK_HEAL_EJECTS", 2), failed = 0, hits = 0;
+    guint failed = 0, hits = 0;
     guint before = S.defects->len;
 
     for (guint r = 0; r < rounds; r++) {
         gboolean hit = FALSE;
-        if (!heal_eject_round(&S.guests[0], r, &hit))
+        if (!round(&S.guests[0], r, &hit))
             failed++;
         hits += hit;
     }
-    g_test_message("heal-eject: %u of %u rounds caught vnicd mid-restore", hits, rounds);
+    g_test_message("%s: %u of %u %s", name, hits, rounds, what);
     E2E_CHECK(failed == 0, "%u of %u rounds failed: %s", failed, rounds,
               S.defects->len > before ? (char *)g_ptr_array_index(S.defects, before)
                                       : "see the messages");
+}
+
+static void
+test_heal_eject(void)
+{
+    NEED_START();
+    run_rounds("heal-eject", heal_eject_round, env_uint("VNIC_SOAK_HEAL_EJECTS", 2),
+               "rounds caught vnicd mid-restore");
 }
 
 /* ---- vnicd killed while it makes a macvtap ------------------------------------------ */
@@ -595,20 +607,9 @@ static void
 test_kill_mid_macvtap(void)
 {
     NEED_START();
-    guint rounds = env_uint("VNIC_SOAK_MACVTAP_KILLS", 2), failed = 0, caught = 0;
-    guint before = S.defects->len;
-
-    for (guint r = 0; r < rounds; r++) {
-        gboolean c = FALSE;
-        if (!kill_mid_macvtap_round(&S.guests[0], r, &c))
-            failed++;
-        caught += c;
-    }
-    g_test_message("kill-mid-macvtap: %u of %u kills left a macvtap the ledger did not have",
-                   caught, rounds);
-    E2E_CHECK(failed == 0, "%u of %u rounds failed: %s", failed, rounds,
-              S.defects->len > before ? (char *)g_ptr_array_index(S.defects, before)
-                                      : "see the messages");
+    run_rounds("kill-mid-macvtap", kill_mid_macvtap_round,
+               env_uint("VNIC_SOAK_MACVTAP_KILLS", 2),
+               "kills left a macvtap the ledger did not have");
 }
 
 static void
