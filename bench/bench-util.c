@@ -97,6 +97,30 @@ bench_daemon_start(gboolean debug_log, gboolean run_tmpfs, GError **error)
     return g_steal_pointer(&d);
 }
 
+gboolean
+bench_daemon_stop_clean(E2eDaemon *daemon, GError **error)
+{
+    int code = -1;
+
+    if (!e2e_daemon_stop(daemon, &code, error))
+        return FALSE;
+    if (code != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "vnicd exited with %d on SIGTERM", code);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+int
+bench_main_end(gboolean ok, const GError *error, E2eDaemon **daemon, E2eJsonConn **conn)
+{
+    if (!ok)
+        bench_report_error(*daemon, "%s", error != NULL ? error->message : "unknown error");
+    g_clear_pointer(conn, e2e_json_conn_free);
+    g_clear_pointer(daemon, e2e_daemon_free);
+    return bench_finish(ok);
+}
+
 /* --- API ------------------------------------------------------------------------- */
 
 JsonObject *

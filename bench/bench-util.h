@@ -35,6 +35,14 @@ void bench_report_error(E2eDaemon *daemon, const char *fmt, ...) G_GNUC_PRINTF(2
  * vnicd's durable status writes wait for it); what QEMU logged there is
  * then gone with the program, even when it fails. */
 E2eDaemon *bench_daemon_start(gboolean debug_log, gboolean run_tmpfs, GError **error);
+/* Stops `daemon` (SIGTERM) and requires it to exit with 0: a bench's last
+ * step, so that a vnicd that cannot shut down cleanly fails the run. */
+gboolean bench_daemon_stop_clean(E2eDaemon *daemon, GError **error);
+/* The end of a bench's main(), after run(): reports `error` ("unknown
+ * error" when NULL) with the tail of `*daemon`'s log unless `ok`, closes
+ * `*conn` (may point to NULL), frees `*daemon`, and returns
+ * bench_finish(ok). */
+int bench_main_end(gboolean ok, const GError *error, E2eDaemon **daemon, E2eJsonConn **conn);
 
 /* The API: one request on `conn`; returns the "return" member (an error
  * reply becomes a GError "CLASS: desc").  `args` may be NULL; it is

@@ -814,14 +814,7 @@ run(GError **error)
            " KiB, this vnicd started with %d running), fds %u (idle %u), links left: %s\n",
            bench_rss_kib(e2e_daemon_pid(S.daemon)), rss_idle, P.guests, end_fds, idle_fds,
            links_left && *links_left ? links_left : "none");
-    int code = -1;
-    if (!e2e_daemon_stop(S.daemon, &code, error))
-        return FALSE;
-    if (code != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "vnicd exited with %d on SIGTERM", code);
-        return FALSE;
-    }
-    return TRUE;
+    return bench_daemon_stop_clean(S.daemon, error);
 }
 
 int
@@ -851,9 +844,5 @@ main(int argc, char **argv)
     bench_init("bench/scale", &argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNICD);
     g_autoptr(GError) error = NULL;
     gboolean ok = run(&error);
-    if (!ok)
-        bench_report_error(S.daemon, "%s", error != NULL ? error->message : "unknown error");
-    g_clear_pointer(&S.conn, e2e_json_conn_free);
-    g_clear_pointer(&S.daemon, e2e_daemon_free);
-    return bench_finish(ok);
+    return bench_main_end(ok, error, &S.daemon, &S.conn);
 }
