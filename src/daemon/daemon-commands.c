@@ -251,11 +251,17 @@ static void
 undefine_job(VnicDomain *dom, VnicApiRequest *request)
 {
     VnicDaemon *daemon = dom->daemon;
+    GError *error = NULL;
 
+    if (!vnic_migrate_check_not_incoming(dom, "undefine", &error)) {
+        vnic_api_request_fail(request, error);
+        vnic_domain_job_done(dom);
+        return;
+    }
     if (dom->state != VNIC_DOMAIN_SHUT_OFF) {
-        GError *error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
-                                    "domain '%s' is %s: destroy or shut it down first", dom->name,
-                                    vnic_domain_state_to_string(dom->state));
+        error = g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                            "domain '%s' is %s: destroy or shut it down first", dom->name,
+                            vnic_domain_state_to_string(dom->state));
         vnic_api_request_fail(request, error);
         vnic_domain_job_done(dom);
         return;

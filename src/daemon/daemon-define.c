@@ -5,6 +5,7 @@
  * same names.  Like libvirt, a name belongs to one uuid: redefining keeps
  * the uuid, and another domain's uuid is refused.
  */
+#include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 #include "qemu/qemu-command.h"
 
@@ -206,15 +207,19 @@ define_parse(gpointer data, GError **error)
 }
 
 /* Back on the main loop: the registry is checked now, when the definition
- * is stored, so two defines of one name in flight cannot both pass. */
+ * is stored, so two defines of one name in flight cannot both pass (nor
+ * one pass a migration that came in meanwhile).  @command: the request's,
+ * for the error. */
 static VnicDomain *
-store_definition(VnicDaemon *daemon, DefineWork *w, GError **error)
+store_definition(VnicDaemon *daemon, DefineWork *w, const char *command, GError **error)
 {
     g_autoptr(GRand) rand = g_rand_new();
     g_autoptr(VnicConfDomain) def = g_steal_pointer(&w->def);
     VnicDomain *dom;
 
-    if (!check_identity(daemon, def, error))
+    if (!vnic_migrate_check_not_incoming(g_hash_table_lookup(daemon->domains, def->name),
+                                         command, error) ||
+        !check_identity(daemon, def, error))
         return NULL;
     /* addresses libvirt keeps with a warning (the pci layer does not log) */
     for (guint i = 0; i < w->warnings->len; i++)
@@ -247,10 +252,11 @@ static void
 define_done(VnicApiRequest *request, gpointer data, GError *error)
 {
     DefineWork *w = data;
+    const char *command = vnic_api_request_get_command(request);
     VnicDomain *dom;
     JsonObject *ret;
 
-    if (error || !(dom = store_definition(w->daemon, w, &error))) {
+    if (error || !(dom = store_definition(w->daemon, w, command, &error))) {
         vnic_api_request_fail(request, error);
         return;
     }

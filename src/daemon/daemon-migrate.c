@@ -124,6 +124,20 @@ vnic_domain_migrating(const VnicDomain *dom)
     return dom->migration != NULL;
 }
 
+gboolean
+vnic_migrate_check_not_incoming(const VnicDomain *dom, const char *command, GError **error)
+{
+    const VnicMigration *mig = dom ? dom->migration : NULL;
+
+    if (mig == NULL || mig->role != VNIC_MIGRATION_DESTINATION)
+        return TRUE;
+    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_STATE,
+                "domain '%s' is migrating in (incoming migration, phase '%s'): %s is refused "
+                "until that migration ends (it completes, or domjobabort on the source rolls "
+                "it back)", dom->name, vnic_migration_phase_to_string(mig->phase), command);
+    return FALSE;
+}
+
 void
 vnic_migrate_save(VnicDomain *dom)
 {

@@ -51,6 +51,13 @@ void vnic_migration_free(VnicMigration *mig);
 
 /* TRUE while @dom has a migration job (either side). */
 gboolean vnic_domain_migrating(const VnicDomain *dom);
+/* FALSE with @error naming the domain and its migration when @dom (may be
+ * NULL) is migrating in: between migrate-prepare and the end of
+ * migrate-finish (or the rollback) the domain here is the migration's, and
+ * @command (define, undefine) would change or remove what its finish or
+ * rollback works on. */
+gboolean vnic_migrate_check_not_incoming(const VnicDomain *dom, const char *command,
+                                         GError **error);
 
 /* The status file's <migration role=… phase=… peer=… [defined='yes']/>
  * line, when migrating (defined: the destination had an inactive

@@ -1005,18 +1005,69 @@ test_source_vnicd_killed(void)
               "A's vnicd did not roll back its half from its status file");
 }
 
+/* Whether @result failed with the refusal of @command for g2 while it
+ * migrates in (daemon-migrate.c). */
+static gboolean
+refused_as_incoming(const E2eCmdResult *result, const char *command)
+{
+    g_autofree char *domain = g_strdup_printf("domain '%s' is migrating in", S.g2.name);
+    g_autofree char *refused = g_strdup_printf(": %s is refused", command);
+
+    return result->status != 0 && strstr(result->err, domain) && strstr(result->err, refused);
+}
+
+/* While g2 migrates in, B refuses to define it again (from @xml_path) or
+ * to undefine it, naming g2 and the migration: either would change or
+ * remove what the migration's finish or rollback works on. */
+static void
+check_incoming_refuses_definition(const char *xml_path)
+{
+    g_autoptr(E2eCmdResult) d = e2e_daemon_vnic(S.b, "define", xml_path, NULL);
+    g_autoptr(E2eCmdResult) u = e2e_daemon_vnic(S.b, "undefine", S.g2.name, NULL);
+    g_autofree char *d_said = e2e_cmd_result_describe(d), *u_said = e2e_cmd_result_describe(u);
+
+    g_test_message("define during the incoming migration: %s", d_said);
+    g_test_message("undefine during the incoming migration: %s", u_said);
+    E2E_CHECK(refused_as_incoming(d, "define"),
+              "define of g2 on B while it migrates in was not refused naming the migration: %s",
+              d_said);
+    E2E_CHECK(refused_as_incoming(u, "undefine"),
+              "undefine of g2 on B while it migrates in was not refused naming the migration: %s",
+              u_said);
+}
+
+/* A's inactive definition of g2, in a file (for a define on B). */
+static char *
+g2_definition_file(GError **error)
+{
+    g_autoptr(E2eCmdResult) x = e2e_daemon_vnic(S.a, "dumpxml", S.g2.name, "--inactive", NULL);
+    g_autofree char *path = g_build_filename(S.root, "g2-from-a.xml", NULL);
+
+    if (x->status != 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "dumpxml on A: %s", x->err);
+        return NULL;
+    }
+    return g_file_set_contents(path, x->out, -1, error) ? g_steal_pointer(&path) : NULL;
+}
+
 /* A slow migration of g2 that domjobabort on A ends mid-stream: the
- * migrate fails as aborted.  @b_incoming: check meanwhile that B runs the
- * incoming QEMU. */
+ * migrate fails as aborted.  Meanwhile B refuses define and undefine of
+ * g2; @b_incoming: and B runs the incoming QEMU. */
 static void
 abort_slow_migration(gboolean b_incoming)
 {
-    g_autoptr(E2eCmd) m = slow_migration();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml_path = g2_definition_file(&error);
+    g_autoptr(E2eCmd) m = NULL;
     g_autoptr(E2eCmdResult) ab = NULL;
     g_autoptr(E2eCmdResult) r = NULL;
 
+    E2E_CHECK(xml_path, "%s", error->message);
+    m = slow_migration();
     if (b_incoming)
         E2E_CHECK(b_qemu_pid() > 0, "B runs no incoming QEMU for its inactive domain");
+    /* a failed check here still ends the migration below */
+    check_incoming_refuses_definition(xml_path);
     ab = e2e_daemon_vnic(S.a, "domjobabort", S.g2.name, NULL);
     E2E_CHECK(ab->status == 0, "domjobabort: %s", ab->err);
     r = e2e_cmd_finish(g_steal_pointer(&m), MIGRATE_TIMEOUT_S);
