@@ -174,7 +174,9 @@ serialize_with_overlay(const VnicConfDomain *def, xmlNode *root, xmlNode *device
             return NULL;
         nonempty = nonempty || dev->node != NULL || dev->kind != VNIC_CONF_DEV_OTHER;
     }
-    text = vnic_conf_xml_serialize_splice(root, devices, nonempty, write_devices, &dw);
+    /* a NIC is about 200 bytes: one allocation for the whole text, usually */
+    text = vnic_conf_xml_serialize_splice(root, devices, nonempty, write_devices, &dw,
+                                          4096 + 256 * def->devices->len);
     if (dw.failed)
         g_clear_pointer(&text, g_free);
     return text;

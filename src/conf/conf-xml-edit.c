@@ -27,10 +27,13 @@ typedef struct {
     const char *value;
 } EditAttr;
 
-/* a child: a parsed node written as it is (elem NULL), or an element */
+/* a child: a parsed node written as it is (elem NULL), or an element; its
+ * rank in the order list @rank_in, kept (ranking scans a list of names) */
 typedef struct {
     const xmlNode *src;
     VnicConfXmlEditElem *elem;
+    const char *const *rank_in;
+    int rank;
 } EditKid;
 
 struct VnicConfXmlEditElem {
@@ -175,7 +178,7 @@ elem_over(VnicConfXmlOverlay *ov, const xmlNode *src)
             ov->overflow = TRUE;
             break;
         }
-        elem->kids[elem->n_kids++] = (EditKid) { cur, NULL };
+        elem->kids[elem->n_kids++] = (EditKid) { cur, NULL, NULL, -1 };
     }
     return elem;
 }
@@ -207,13 +210,18 @@ kid_matches(const EditKid *kid, const char *key)
 }
 
 static int
-kid_rank(const EditKid *kid, const char *const *order)
+kid_rank(EditKid *kid, const char *const *order)
 {
-    if (kid->elem == NULL)
-        return vnic_conf_xml_rank_of_node(order, kid->src);
-    if (kid->elem->src != NULL)
-        return vnic_conf_xml_rank_of_node(order, kid->elem->src);
-    return kid->elem->key != NULL ? vnic_conf_xml_rank_of_key(order, kid->elem->key) : -1;
+    const xmlNode *src = kid->elem != NULL ? kid->elem->src : kid->src;
+
+    if (kid->rank_in == order && order != NULL)
+        return kid->rank;
+    if (src != NULL)
+        kid->rank = vnic_conf_xml_rank_of_node(order, src);
+    else
+        kid->rank = kid->elem->key != NULL ? vnic_conf_xml_rank_of_key(order, kid->elem->key) : -1;
+    kid->rank_in = order;
+    return kid->rank;
 }
 
 /* ---- the edits ------------------------------------------------------------ */
@@ -246,7 +254,7 @@ vnic_conf_xml_edit_ensure(VnicConfXmlEdit e, const char *key, const char *const 
     VnicConfXmlEdit found;
     VnicConfXmlEditElem *parent = e.elem, *child;
     gboolean in_vnic = g_str_has_prefix(key, "vnic:");
-    int rank = vnic_conf_xml_rank_of_key(order, key);
+    int rank;
     guint at;
 
     if (e.node != NULL)
@@ -261,6 +269,7 @@ vnic_conf_xml_edit_ensure(VnicConfXmlEdit e, const char *key, const char *const 
         e.ov->overflow = TRUE;
         return (VnicConfXmlEdit) { .ov = e.ov };
     }
+    rank = vnic_conf_xml_rank_of_key(order, key);
     child->key = key;
     child->name = in_vnic ? key + 5 : key;
     child->ns = in_vnic ? e.ov->vnic_ns : NULL;
@@ -271,7 +280,7 @@ vnic_conf_xml_edit_ensure(VnicConfXmlEdit e, const char *key, const char *const 
     if (rank < 0)
         at = parent->n_kids;
     memmove(&parent->kids[at + 1], &parent->kids[at], (parent->n_kids - at) * sizeof(EditKid));
-    parent->kids[at] = (EditKid) { NULL, child };
+    parent->kids[at] = (EditKid) { NULL, child, order, rank };
     parent->n_kids++;
     return (VnicConfXmlEdit) { .elem = child, .parent = parent, .ov = e.ov };
 }
@@ -431,7 +440,7 @@ vnic_conf_xml_edit_add_text_child(VnicConfXmlEdit e, const char *name, const cha
     child->key = name;
     child->name = name;
     child->text = g_string_chunk_insert(e.ov->values, text);
-    parent->kids[parent->n_kids++] = (EditKid) { NULL, child };
+    parent->kids[parent->n_kids++] = (EditKid) { NULL, child, NULL, -1 };
     return (VnicConfXmlEdit) { .elem = child, .parent = parent, .ov = e.ov };
 }
 
@@ -450,12 +459,12 @@ write_elem(GString *out, const VnicConfXmlEditElem *elem, guint depth)
     for (guint i = 0; i < elem->n_attrs; i++) {
         g_string_append_c(out, ' ');
         vnic_conf_xml_write_qname(out, elem->attrs[i].ns, elem->attrs[i].name);
-        g_string_append_len(out, "='", 2);
+        vnic_conf_xml_append(out, "='", 2);
         vnic_conf_xml_write_escaped(out, elem->attrs[i].value, TRUE);
         g_string_append_c(out, '\'');
     }
     if (!any) {
-        g_string_append_len(out, "/>\n", 3);
+        vnic_conf_xml_append(out, "/>\n", 3);
         return;
     }
     if (elem->text != NULL) {
@@ -463,7 +472,7 @@ write_elem(GString *out, const VnicConfXmlEditElem *elem, guint depth)
         g_string_append_c(out, '>');
         vnic_conf_xml_write_escaped(out, elem->text, FALSE);
     } else {
-        g_string_append_len(out, ">\n", 2);
+        vnic_conf_xml_append(out, ">\n", 2);
         for (guint i = 0; i < elem->n_kids; i++) {
             if (elem->kids[i].elem != NULL)
                 write_elem(out, elem->kids[i].elem, depth + 1);
@@ -472,9 +481,9 @@ write_elem(GString *out, const VnicConfXmlEditElem *elem, guint depth)
         }
         vnic_conf_xml_write_indent(out, depth);
     }
-    g_string_append_len(out, "</", 2);
+    vnic_conf_xml_append(out, "</", 2);
     vnic_conf_xml_write_qname(out, elem->ns, elem->name);
-    g_string_append_len(out, ">\n", 2);
+    vnic_conf_xml_append(out, ">\n", 2);
 }
 
 gboolean

@@ -22,9 +22,13 @@
 gboolean
 vnic_conf_xml_key_matches(const xmlNode *node, const char *key)
 {
-    if (strncmp(key, "vnic:", 5) == 0)
-        return vnic_conf_xml_is_vnic(node) && strcmp((const char *) node->name, key + 5) == 0;
-    return vnic_conf_xml_is(node, key);
+    const char *name = (const char *) node->name;
+
+    /* the first letters first: this runs for every key of an order list */
+    if (key[0] == 'v' && strncmp(key, "vnic:", 5) == 0)
+        return vnic_conf_xml_is_vnic(node) && name[0] == key[5] && strcmp(name, key + 5) == 0;
+    return node->type == XML_ELEMENT_NODE && node->ns == NULL && name[0] == key[0] &&
+           strcmp(name, key) == 0;
 }
 
 int
@@ -219,24 +223,31 @@ escape_of(char c, gboolean in_attr)
     }
 }
 
+/* Which bytes escape_of() may change: bit 0 in text, bit 1 in attributes
+ * (a table, so the scan of a run costs one load a byte). */
+static const guint8 special[256] = {
+    ['&'] = 3, ['<'] = 3, ['>'] = 3, ['\''] = 3, ['"'] = 3, ['\r'] = 3, ['\n'] = 2, ['\t'] = 2,
+};
+
 /* @text escaped; the runs between escapes are appended whole, not one
  * character at a time. */
 void
 vnic_conf_xml_write_escaped(GString *out, const char *text, gboolean in_attr)
 {
+    const guint8 mask = in_attr ? 2 : 1;
     const char *run = text;
     const char *p = text;
 
     for (; *p != '\0'; p++) {
-        const char *esc = escape_of(*p, in_attr);
+        const char *esc;
 
-        if (esc == NULL)
+        if ((special[(guint8) *p] & mask) == 0 || (esc = escape_of(*p, in_attr)) == NULL)
             continue;
-        g_string_append_len(out, run, p - run);
-        g_string_append(out, esc);
+        vnic_conf_xml_append(out, run, p - run);
+        vnic_conf_xml_append_str(out, esc);
         run = p + 1;
     }
-    g_string_append_len(out, run, p - run);
+    vnic_conf_xml_append(out, run, p - run);
 }
 
 char *
@@ -319,10 +330,10 @@ void
 vnic_conf_xml_write_qname(GString *out, const xmlNs *ns, const char *name)
 {
     if (ns != NULL && ns->prefix != NULL) {
-        g_string_append(out, (const char *) ns->prefix);
+        vnic_conf_xml_append_str(out, (const char *) ns->prefix);
         g_string_append_c(out, ':');
     }
-    g_string_append(out, name);
+    vnic_conf_xml_append_str(out, name);
 }
 
 /* An attribute's value: its one text child as it is (the usual case, no
@@ -359,7 +370,7 @@ write_start_tag(const Writer *w, const xmlNode *node)
 
         g_string_append_c(w->out, ' ');
         vnic_conf_xml_write_qname(w->out, attr->ns, (const char *) attr->name);
-        g_string_append(w->out, "='");
+        vnic_conf_xml_append_str(w->out, "='");
         vnic_conf_xml_write_escaped(w->out, value, TRUE);
         g_string_append_c(w->out, '\'');
         xmlFree(to_free);
@@ -367,10 +378,10 @@ write_start_tag(const Writer *w, const xmlNode *node)
     for (guint i = 0; decls != NULL && i < decls->len; i++) {
         const NsDecl *d = &g_array_index(decls, NsDecl, i);
 
-        g_string_append(w->out, d->prefix != NULL ? " xmlns:" : " xmlns");
+        vnic_conf_xml_append_str(w->out, d->prefix != NULL ? " xmlns:" : " xmlns");
         if (d->prefix != NULL)
-            g_string_append(w->out, (const char *) d->prefix);
-        g_string_append(w->out, "='");
+            vnic_conf_xml_append_str(w->out, (const char *) d->prefix);
+        vnic_conf_xml_append_str(w->out, "='");
         vnic_conf_xml_write_escaped(w->out, d->href != NULL ? (const char *) d->href : "", TRUE);
         g_string_append_c(w->out, '\'');
     }
@@ -394,7 +405,7 @@ void
 vnic_conf_xml_write_indent(GString *out, guint depth)
 {
     for (guint i = 0; i < depth; i++)
-        g_string_append_len(out, "  ", 2);
+        vnic_conf_xml_append(out, "  ", 2);
 }
 
 static void
@@ -411,10 +422,10 @@ write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_lin
         vnic_conf_xml_write_indent(w->out, depth);
     write_start_tag(w, node);
     if (!any) {
-        g_string_append(w->out, in_line ? "/>" : "/>\n");
+        vnic_conf_xml_append_str(w->out, in_line ? "/>" : "/>\n");
         return;
     }
-    g_string_append(w->out, mixed ? ">" : ">\n");
+    vnic_conf_xml_append_str(w->out, mixed ? ">" : ">\n");
     for (const xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
         if (cur->type == XML_ELEMENT_NODE)
             write_element(w, cur, depth + 1, mixed);
@@ -425,17 +436,17 @@ write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_lin
         w->splice(w->out, depth + 1, w->splice_data);
     if (!mixed)
         vnic_conf_xml_write_indent(w->out, depth);
-    g_string_append(w->out, "</");
+    vnic_conf_xml_append_str(w->out, "</");
     vnic_conf_xml_write_qname(w->out, node->ns, (const char *) node->name);
-    g_string_append(w->out, in_line ? ">" : ">\n");
+    vnic_conf_xml_append_str(w->out, in_line ? ">" : ">\n");
 }
 
 char *
 vnic_conf_xml_serialize_splice(const xmlNode *node, const xmlNode *at, gboolean splice_nonempty,
-                               VnicConfXmlSpliceFunc splice, gpointer data)
+                               VnicConfXmlSpliceFunc splice, gpointer data, gsize size_hint)
 {
-    /* most of a domain's text is its devices: start big enough for a few */
-    Writer w = { g_string_sized_new(4096), node, NULL, at, splice_nonempty, splice, data };
+    Writer w = { g_string_sized_new(MAX(size_hint, 4096)), node, NULL, at, splice_nonempty,
+                 splice, data };
 
     g_return_val_if_fail(node != NULL && node->type == XML_ELEMENT_NODE, NULL);
     w.decls = g_array_new(FALSE, FALSE, sizeof(NsDecl));
@@ -447,7 +458,8 @@ vnic_conf_xml_serialize_splice(const xmlNode *node, const xmlNode *at, gboolean 
 char *
 vnic_conf_xml_serialize(const xmlNode *node)
 {
-    return vnic_conf_xml_serialize_splice(node, NULL, FALSE, NULL, NULL);
+    /* most of a domain's text is its devices: start big enough for a few */
+    return vnic_conf_xml_serialize_splice(node, NULL, FALSE, NULL, NULL, 4096);
 }
 
 void
