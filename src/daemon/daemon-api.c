@@ -115,6 +115,29 @@ connection_close(ApiConnection *c)
  * are still json-glib's (json_to_string).  Same JSON, compact, members in
  * their order. */
 
+/* g_string_append_len() without GLib 2.74's out-of-line insert: a copy
+ * when it fits (the reply's big string is thousands of runs). */
+static inline void
+append_len(GString *out, const char *text, gsize len)
+{
+    if (out->len + len < out->allocated_len) {
+        memcpy(out->str + out->len, text, len);
+        out->len += len;
+        out->str[out->len] = '\0';
+    } else {
+        g_string_append_len(out, text, len);
+    }
+}
+
+/* The bytes a JSON string cannot hold as they are: controls, '"', '\\'. */
+static const guint8 json_special[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static void
 write_json_string(GString *out, const char *s)
 {
@@ -126,24 +149,24 @@ write_json_string(GString *out, const char *s)
         unsigned char c = (unsigned char) *p;
         char esc[7] = "\\u00";
 
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!json_special[c])
             continue;
-        g_string_append_len(out, run, p - run);
+        append_len(out, run, p - run);
         if (c == '\0')
             break;
         run = p + 1;
         switch (c) {
-        case '"': g_string_append_len(out, "\\\"", 2); break;
-        case '\\': g_string_append_len(out, "\\\\", 2); break;
-        case '\n': g_string_append_len(out, "\\n", 2); break;
-        case '\t': g_string_append_len(out, "\\t", 2); break;
-        case '\r': g_string_append_len(out, "\\r", 2); break;
-        case '\b': g_string_append_len(out, "\\b", 2); break;
-        case '\f': g_string_append_len(out, "\\f", 2); break;
+        case '"': append_len(out, "\\\"", 2); break;
+        case '\\': append_len(out, "\\\\", 2); break;
+        case '\n': append_len(out, "\\n", 2); break;
+        case '\t': append_len(out, "\\t", 2); break;
+        case '\r': append_len(out, "\\r", 2); break;
+        case '\b': append_len(out, "\\b", 2); break;
+        case '\f': append_len(out, "\\f", 2); break;
         default:
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 0xf];
-            g_string_append_len(out, esc, 6);
+            append_len(out, esc, 6);
             break;
         }
     }
