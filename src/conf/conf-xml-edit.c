@@ -102,6 +102,16 @@ ns_in_scope(const VnicConfXmlOverlay *ov, const xmlNs *ns)
     return FALSE;
 }
 
+/* Whether @ns is vnic's under another prefix than the one the overlay gives
+ * new vnic elements: the tree's copy of the device declares the prefixes
+ * it uses on itself, and its new vnic elements then take that one. */
+static gboolean
+is_other_vnic_prefix(const VnicConfXmlOverlay *ov, const xmlNs *ns)
+{
+    return ns != NULL && ns->href != NULL && strcmp((const char *) ns->href, VNIC_CONF_NS) == 0 &&
+           (ov->vnic_ns == NULL || !xmlStrEqual(ns->prefix, ov->vnic_ns->prefix));
+}
+
 static gboolean
 subtree_is_plain(const VnicConfXmlOverlay *ov, const xmlNode *node, guint depth)
 {
@@ -109,11 +119,11 @@ subtree_is_plain(const VnicConfXmlOverlay *ov, const xmlNode *node, guint depth)
 
     if (node->type != XML_ELEMENT_NODE)
         return TRUE;
-    if (node->nsDef != NULL || !ns_in_scope(ov, node->ns))
+    if (node->nsDef != NULL || !ns_in_scope(ov, node->ns) || is_other_vnic_prefix(ov, node->ns))
         return FALSE;
     for (const xmlAttr *a = node->properties; a != NULL; a = a->next) {
         /* a value that is not one text node is what xmlNodeGetContent makes */
-        if (!ns_in_scope(ov, a->ns) || ++n_attrs > EDIT_MAX_ATTRS - EDIT_ADDED ||
+        if (!ns_in_scope(ov, a->ns) || is_other_vnic_prefix(ov, a->ns) || ++n_attrs > EDIT_MAX_ATTRS - EDIT_ADDED ||
             (a->children != NULL &&
              (a->children->next != NULL || a->children->type != XML_TEXT_NODE ||
               a->children->content == NULL)))

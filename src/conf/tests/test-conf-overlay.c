@@ -56,6 +56,7 @@ change_fields(VnicConfDomain *def)
         dev->nic->target_dev = i % 2 ? g_strdup_printf("vnic%ut", i) : NULL;
         g_free(dev->nic->model);
         dev->nic->model = i % 6 == 5 ? NULL : g_strdup("virtio");
+        dev->nic->reconnect = i % 2 ? VNIC_CONF_RECONNECT_DEFAULT : VNIC_CONF_RECONNECT_OFF;
     }
 }
 
@@ -132,11 +133,16 @@ test_edge_cases(void)
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
-        for (guint root = 0; root < 3; root++) {
-            /* no declarations, the test's prefixes, and a default namespace */
-            const char *decls = root == 0   ? ""
-                                : root == 1 ? " xmlns:x='urn:x' xmlns:v='urn:x-vnic:domain:1'"
-                                            : " xmlns:x='urn:x' xmlns='urn:default'";
+        for (guint root = 0; root < 4; root++) {
+            /* no declarations, the test's prefixes, a default namespace, and
+             * vnic's namespace under two prefixes (new vnic elements of a
+             * device that uses the second take that one in the tree) */
+            const char *decls =
+                root == 0   ? ""
+                : root == 1 ? " xmlns:x='urn:x' xmlns:v='urn:x-vnic:domain:1'"
+                : root == 2 ? " xmlns:x='urn:x' xmlns='urn:default'"
+                            : " xmlns:x='urn:x' xmlns:vnic='urn:x-vnic:domain:1' "
+                              "xmlns:v='urn:x-vnic:domain:1'";
             g_autofree char *xml = g_strdup_printf(
                 "<domain type='qemu'%s><name>e</name><memory>1024</memory>"
                 "<os><type machine='q35'>hvm</type></os><devices>%s</devices></domain>",
@@ -148,6 +154,14 @@ test_edge_cases(void)
                 continue;
             assert_same(def, what);
             change_fields(def);
+            assert_same(def, what);
+            /* and a new vnic element in every NIC */
+            for (guint d = 0; d < def->devices->len; d++) {
+                VnicConfDevice *dev = g_ptr_array_index(def->devices, d);
+
+                if (vnic_conf_device_is_nic(dev))
+                    dev->nic->reconnect = VNIC_CONF_RECONNECT_OFF;
+            }
             assert_same(def, what);
         }
     }
