@@ -8,10 +8,18 @@
  * element, where the first one was, however many the input had.  A domain built by
  * code, without a document, gets every element from its fields.
  *
+ * Only the domain's own elements are a tree: the devices (most of the text
+ * of a big domain) are written by the overlay of conf-xml-edit.h straight
+ * into the serializer's output, after <emulator>, unless a device holds
+ * something the overlay leaves to the tree (namespace declarations); then
+ * every device is copied into the tree as before.  Both give the same text
+ * (tests/test-conf-overlay.c).
+ *
  * Never fails and never changes @def; the result is stable: formatting what
  * parsing the output gives yields the same text.
  */
 #include "conf/conf-priv.h"
+#include "conf/conf-xml-edit.h"
 
 static const char *const domain_order[] = {
     "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
@@ -118,17 +126,60 @@ format_features(const VnicConfDomain *def, xmlNode *root)
         vnic_conf_xml_remove(features);
 }
 
-static void
-format_devices(const VnicConfDomain *def, xmlNode *root, VnicConfFormatFlags flags)
+/* The output <devices>, with <emulator>; the devices go in last (see
+ * vnic_conf_domain_format()). */
+static xmlNode *
+start_devices(const VnicConfDomain *def, xmlNode *root)
 {
     xmlNode *devices = vnic_conf_xml_ensure(root, "devices", domain_order);
 
     if (def->emulator != NULL)
         xmlNewTextChild(devices, NULL, (const xmlChar *) "emulator",
                         (const xmlChar *) def->emulator);
-    for (guint i = 0; i < def->devices->len; i++)
-        vnic_conf_format_device_node(g_ptr_array_index(def->devices, i), root->doc, devices,
-                                     flags);
+    return devices;
+}
+
+typedef struct {
+    const VnicConfDomain *def;
+    VnicConfXmlOverlay *ov;
+    VnicConfFormatFlags flags;
+    gboolean failed;
+} DeviceWriter;
+
+static void
+write_devices(GString *out, guint depth, gpointer data)
+{
+    DeviceWriter *dw = data;
+
+    for (guint i = 0; !dw->failed && i < dw->def->devices->len; i++)
+        dw->failed = !vnic_conf_format_device_overlay(g_ptr_array_index(dw->def->devices, i),
+                                                      dw->ov, out, depth, dw->flags);
+}
+
+/* The text, with the devices written by the overlay straight after the
+ * tree's <emulator>; NULL if a device needs the tree. */
+static char *
+serialize_with_overlay(const VnicConfDomain *def, xmlNode *root, xmlNode *devices,
+                       VnicConfFormatFlags flags)
+{
+    g_autoptr(VnicConfXmlOverlay) ov = vnic_conf_xml_overlay_new(root, devices);
+    DeviceWriter dw = { def, ov, flags, FALSE };
+    gboolean nonempty = FALSE;
+    char *text;
+
+    for (guint i = 0; i < def->devices->len; i++) {
+        const VnicConfDevice *dev = g_ptr_array_index(def->devices, i);
+
+        if (!vnic_conf_xml_overlay_can_write(ov, dev->node))
+            return NULL;
+        nonempty = nonempty || dev->node != NULL || dev->kind != VNIC_CONF_DEV_OTHER;
+    }
+    /* a NIC is about 200 bytes: one allocation for the whole text, usually */
+    text = vnic_conf_xml_serialize_splice(root, devices, nonempty, write_devices, &dw,
+                                          4096 + 256 * def->devices->len);
+    if (dw.failed)
+        g_clear_pointer(&text, g_free);
+    return text;
 }
 
 /* Whether the output has vnic elements, which are then declared on the root
@@ -183,23 +234,47 @@ format_reconnect(const VnicConfDomain *def, xmlNode *root)
                                      ? NULL : vnic_conf_reconnect_to_string(def->reconnect));
 }
 
-char *
-vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags)
+/* The domain without its devices as a tree; they are written by the
+ * overlay, or (@use_overlay FALSE, or a device it cannot write) added to
+ * the tree. */
+static char *
+format_domain(const VnicConfDomain *def, VnicConfFormatFlags flags, gboolean use_overlay)
 {
-    g_autoptr(xmlDoc) out = NULL;
-    xmlNode *root;
+    g_autoptr(xmlDoc) out = xmlNewDoc((const xmlChar *) "1.0");
+    xmlNode *root = start_root(def, out);
+    xmlNode *devices;
 
-    g_return_val_if_fail(def != NULL, NULL);
-
-    out = xmlNewDoc((const xmlChar *) "1.0");
-    root = start_root(def, out);
     if (uses_vnic_ns(def))
         vnic_conf_xml_vnic_ns(root);
     format_general(def, root);
     format_os(def, root);
     format_features(def, root);
-    format_devices(def, root, flags);
+    devices = start_devices(def, root);
     format_hotplug(def, root);
     format_reconnect(def, root);
+    if (use_overlay) {
+        char *text = serialize_with_overlay(def, root, devices, flags);
+
+        if (text != NULL)
+            return text;
+    }
+    for (guint i = 0; i < def->devices->len; i++)
+        vnic_conf_format_device_node(g_ptr_array_index(def->devices, i), out, devices, flags);
     return vnic_conf_xml_serialize(root);
+}
+
+char *
+vnic_conf_domain_format(const VnicConfDomain *def, VnicConfFormatFlags flags)
+{
+    g_return_val_if_fail(def != NULL, NULL);
+
+    return format_domain(def, flags, TRUE);
+}
+
+char *
+vnic_conf_domain_format_tree(const VnicConfDomain *def, VnicConfFormatFlags flags)
+{
+    g_return_val_if_fail(def != NULL, NULL);
+
+    return format_domain(def, flags, FALSE);
 }

@@ -85,5 +85,13 @@ const char *vnic_conf_nic_type_to_string(VnicConfNicType type);
  * added, for a carried-along device that has no source element. */
 xmlNode *vnic_conf_format_device_node(const VnicConfDevice *dev, xmlDoc *doc, xmlNode *parent,
                                       VnicConfFormatFlags flags);
+/* The same device written by an overlay into @out at @depth (no tree);
+ * FALSE if it needs the tree (see conf-xml-edit.h). */
+typedef struct VnicConfXmlOverlay VnicConfXmlOverlay;
+gboolean vnic_conf_format_device_overlay(const VnicConfDevice *dev, VnicConfXmlOverlay *ov,
+                                         GString *out, guint depth, VnicConfFormatFlags flags);
+/* conf-format.c: vnic_conf_domain_format() with every device formatted on
+ * a tree, the way the overlay is checked against (tests). */
+char *vnic_conf_domain_format_tree(const VnicConfDomain *def, VnicConfFormatFlags flags);
 
 G_END_DECLS

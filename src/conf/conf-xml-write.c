@@ -13,22 +13,26 @@
  * a prefix used but not declared inside the written subtree is declared on
  * the element using it.
  */
-#include "conf/conf-xml-util.h"
+#include "conf/conf-xml-edit.h"
 
 #include <string.h>
 
 /* ---- tree edits ---------------------------------------------------------- */
 
-static gboolean
-key_matches(const xmlNode *node, const char *key)
+gboolean
+vnic_conf_xml_key_matches(const xmlNode *node, const char *key)
 {
-    if (strncmp(key, "vnic:", 5) == 0)
-        return vnic_conf_xml_is_vnic(node) && strcmp((const char *) node->name, key + 5) == 0;
-    return vnic_conf_xml_is(node, key);
+    const char *name = (const char *) node->name;
+
+    /* the first letters first: this runs for every key of an order list */
+    if (key[0] == 'v' && strncmp(key, "vnic:", 5) == 0)
+        return vnic_conf_xml_is_vnic(node) && name[0] == key[5] && strcmp(name, key + 5) == 0;
+    return node->type == XML_ELEMENT_NODE && node->ns == NULL && name[0] == key[0] &&
+           strcmp(name, key) == 0;
 }
 
-static int
-rank_of_key(const char *const *order, const char *key)
+int
+vnic_conf_xml_rank_of_key(const char *const *order, const char *key)
 {
     for (int i = 0; order != NULL && order[i] != NULL; i++) {
         if (strcmp(order[i], key) == 0)
@@ -37,11 +41,11 @@ rank_of_key(const char *const *order, const char *key)
     return -1;
 }
 
-static int
-rank_of_node(const char *const *order, const xmlNode *node)
+int
+vnic_conf_xml_rank_of_node(const char *const *order, const xmlNode *node)
 {
     for (int i = 0; order != NULL && order[i] != NULL; i++) {
-        if (key_matches(node, order[i]))
+        if (vnic_conf_xml_key_matches(node, order[i]))
             return i;
     }
     return -1;
@@ -70,7 +74,7 @@ xmlNode *
 vnic_conf_xml_find(const xmlNode *parent, const char *key)
 {
     for (xmlNode *cur = parent->children; cur != NULL; cur = cur->next) {
-        if (key_matches(cur, key))
+        if (vnic_conf_xml_key_matches(cur, key))
             return cur;
     }
     return NULL;
@@ -80,7 +84,7 @@ xmlNode *
 vnic_conf_xml_ensure(xmlNode *parent, const char *key, const char *const *order)
 {
     xmlNode *child = vnic_conf_xml_find(parent, key);
-    int rank = rank_of_key(order, key);
+    int rank = vnic_conf_xml_rank_of_key(order, key);
     gboolean in_vnic = g_str_has_prefix(key, "vnic:");
 
     if (child != NULL)
@@ -88,7 +92,7 @@ vnic_conf_xml_ensure(xmlNode *parent, const char *key, const char *const *order)
     child = xmlNewDocNode(parent->doc, in_vnic ? vnic_conf_xml_vnic_ns(parent) : NULL,
                           (const xmlChar *) (in_vnic ? key + 5 : key), NULL);
     for (xmlNode *cur = parent->children; rank >= 0 && cur != NULL; cur = cur->next) {
-        if (rank_of_node(order, cur) > rank)
+        if (vnic_conf_xml_rank_of_node(order, cur) > rank)
             return xmlAddPrevSibling(cur, child);
     }
     return xmlAddChild(parent, child);
@@ -189,7 +193,12 @@ vnic_conf_xml_order_props(xmlNode *node, const char *const *order)
 typedef struct {
     GString *out;
     const xmlNode *top;   /* the element being written; nothing above is in scope */
-    GArray *decls;        /* of NsDecl: scratch for the element being started */
+    GArray *decls;        /* of NsDecl: scratch for the element being started; NULL: */
+                          /* write no declarations (the caller knows none is needed) */
+    const xmlNode *splice_at;   /* see vnic_conf_xml_serialize_splice() */
+    gboolean splice_nonempty;
+    VnicConfXmlSpliceFunc splice;
+    gpointer splice_data;
 } Writer;
 
 typedef struct {
@@ -214,24 +223,31 @@ escape_of(char c, gboolean in_attr)
     }
 }
 
+/* Which bytes escape_of() may change: bit 0 in text, bit 1 in attributes
+ * (a table, so the scan of a run costs one load a byte). */
+static const guint8 special[256] = {
+    ['&'] = 3, ['<'] = 3, ['>'] = 3, ['\''] = 3, ['"'] = 3, ['\r'] = 3, ['\n'] = 2, ['\t'] = 2,
+};
+
 /* @text escaped; the runs between escapes are appended whole, not one
  * character at a time. */
-static void
-write_escaped(GString *out, const char *text, gboolean in_attr)
+void
+vnic_conf_xml_write_escaped(GString *out, const char *text, gboolean in_attr)
 {
+    const guint8 mask = in_attr ? 2 : 1;
     const char *run = text;
     const char *p = text;
 
     for (; *p != '\0'; p++) {
-        const char *esc = escape_of(*p, in_attr);
+        const char *esc;
 
-        if (esc == NULL)
+        if ((special[(guint8) *p] & mask) == 0 || (esc = escape_of(*p, in_attr)) == NULL)
             continue;
-        g_string_append_len(out, run, p - run);
-        g_string_append(out, esc);
+        vnic_conf_xml_append(out, run, p - run);
+        vnic_conf_xml_append_str(out, esc);
         run = p + 1;
     }
-    g_string_append_len(out, run, p - run);
+    vnic_conf_xml_append(out, run, p - run);
 }
 
 char *
@@ -239,7 +255,7 @@ vnic_conf_xml_escape_attr(const char *text)
 {
     GString *out = g_string_sized_new(strlen(text));
 
-    write_escaped(out, text, TRUE);
+    vnic_conf_xml_write_escaped(out, text, TRUE);
     return g_string_free(out, FALSE);
 }
 
@@ -267,7 +283,7 @@ is_bound(const Writer *w, const GArray *decls, const xmlNode *scope, const xmlCh
 {
     const xmlNs *ns;
 
-    for (guint i = 0; i < decls->len; i++) {
+    for (guint i = 0; decls != NULL && i < decls->len; i++) {
         const NsDecl *d = &g_array_index(decls, NsDecl, i);
 
         if (xmlStrEqual(d->prefix, prefix))
@@ -310,12 +326,14 @@ collect_ns_decls(const Writer *w, const xmlNode *node, GArray *decls)
     }
 }
 
-static void
-write_qname(GString *out, const xmlNs *ns, const xmlChar *name)
+void
+vnic_conf_xml_write_qname(GString *out, const xmlNs *ns, const char *name)
 {
-    if (ns != NULL && ns->prefix != NULL)
-        g_string_append_printf(out, "%s:", (const char *) ns->prefix);
-    g_string_append(out, (const char *) name);
+    if (ns != NULL && ns->prefix != NULL) {
+        vnic_conf_xml_append_str(out, (const char *) ns->prefix);
+        g_string_append_c(out, ':');
+    }
+    vnic_conf_xml_append_str(out, name);
 }
 
 /* An attribute's value: its one text child as it is (the usual case, no
@@ -340,52 +358,54 @@ write_start_tag(const Writer *w, const xmlNode *node)
     /* one array for the whole run, not one per element */
     GArray *decls = w->decls;
 
-    g_array_set_size(decls, 0);
-    collect_ns_decls(w, node, decls);
+    if (decls != NULL) {
+        g_array_set_size(decls, 0);
+        collect_ns_decls(w, node, decls);
+    }
     g_string_append_c(w->out, '<');
-    write_qname(w->out, node->ns, node->name);
+    vnic_conf_xml_write_qname(w->out, node->ns, (const char *) node->name);
     for (const xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
         xmlChar *to_free;
         const char *value = attr_value(attr, &to_free);
 
         g_string_append_c(w->out, ' ');
-        write_qname(w->out, attr->ns, attr->name);
-        g_string_append(w->out, "='");
-        write_escaped(w->out, value, TRUE);
+        vnic_conf_xml_write_qname(w->out, attr->ns, (const char *) attr->name);
+        vnic_conf_xml_append_str(w->out, "='");
+        vnic_conf_xml_write_escaped(w->out, value, TRUE);
         g_string_append_c(w->out, '\'');
         xmlFree(to_free);
     }
-    for (guint i = 0; i < decls->len; i++) {
+    for (guint i = 0; decls != NULL && i < decls->len; i++) {
         const NsDecl *d = &g_array_index(decls, NsDecl, i);
 
-        g_string_append(w->out, d->prefix != NULL ? " xmlns:" : " xmlns");
+        vnic_conf_xml_append_str(w->out, d->prefix != NULL ? " xmlns:" : " xmlns");
         if (d->prefix != NULL)
-            g_string_append(w->out, (const char *) d->prefix);
-        g_string_append(w->out, "='");
-        write_escaped(w->out, d->href != NULL ? (const char *) d->href : "", TRUE);
+            vnic_conf_xml_append_str(w->out, (const char *) d->prefix);
+        vnic_conf_xml_append_str(w->out, "='");
+        vnic_conf_xml_write_escaped(w->out, d->href != NULL ? (const char *) d->href : "", TRUE);
         g_string_append_c(w->out, '\'');
     }
 }
 
-static gboolean
-is_text(const xmlNode *node)
+gboolean
+vnic_conf_xml_is_text(const xmlNode *node)
 {
     return (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) &&
            node->content != NULL && *node->content != '\0';
 }
 
-static gboolean
-is_written(const xmlNode *node)
+gboolean
+vnic_conf_xml_is_written(const xmlNode *node)
 {
-    return node->type == XML_ELEMENT_NODE || is_text(node);
+    return node->type == XML_ELEMENT_NODE || vnic_conf_xml_is_text(node);
 }
 
 /* Two spaces per level. */
-static void
-indent(GString *out, guint depth)
+void
+vnic_conf_xml_write_indent(GString *out, guint depth)
 {
     for (guint i = 0; i < depth; i++)
-        g_string_append_len(out, "  ", 2);
+        vnic_conf_xml_append(out, "  ", 2);
 }
 
 static void
@@ -394,39 +414,58 @@ write_element(const Writer *w, const xmlNode *node, guint depth, gboolean in_lin
     gboolean any = FALSE, mixed = in_line;
 
     for (const xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
-        any = any || is_written(cur);
-        mixed = mixed || is_text(cur);
+        any = any || vnic_conf_xml_is_written(cur);
+        mixed = mixed || vnic_conf_xml_is_text(cur);
     }
+    any = any || (node == w->splice_at && w->splice_nonempty);
     if (!in_line)
-        indent(w->out, depth);
+        vnic_conf_xml_write_indent(w->out, depth);
     write_start_tag(w, node);
     if (!any) {
-        g_string_append(w->out, in_line ? "/>" : "/>\n");
+        vnic_conf_xml_append_str(w->out, in_line ? "/>" : "/>\n");
         return;
     }
-    g_string_append(w->out, mixed ? ">" : ">\n");
+    vnic_conf_xml_append_str(w->out, mixed ? ">" : ">\n");
     for (const xmlNode *cur = node->children; cur != NULL; cur = cur->next) {
         if (cur->type == XML_ELEMENT_NODE)
             write_element(w, cur, depth + 1, mixed);
-        else if (is_text(cur))
-            write_escaped(w->out, (const char *) cur->content, FALSE);
+        else if (vnic_conf_xml_is_text(cur))
+            vnic_conf_xml_write_escaped(w->out, (const char *) cur->content, FALSE);
     }
+    if (node == w->splice_at)
+        w->splice(w->out, depth + 1, w->splice_data);
     if (!mixed)
-        indent(w->out, depth);
-    g_string_append(w->out, "</");
-    write_qname(w->out, node->ns, node->name);
-    g_string_append(w->out, in_line ? ">" : ">\n");
+        vnic_conf_xml_write_indent(w->out, depth);
+    vnic_conf_xml_append_str(w->out, "</");
+    vnic_conf_xml_write_qname(w->out, node->ns, (const char *) node->name);
+    vnic_conf_xml_append_str(w->out, in_line ? ">" : ">\n");
 }
 
 char *
-vnic_conf_xml_serialize(const xmlNode *node)
+vnic_conf_xml_serialize_splice(const xmlNode *node, const xmlNode *at, gboolean splice_nonempty,
+                               VnicConfXmlSpliceFunc splice, gpointer data, gsize size_hint)
 {
-    /* most of a domain's text is its devices: start big enough for a few */
-    Writer w = { g_string_sized_new(4096), node, NULL };
+    Writer w = { g_string_sized_new(MAX(size_hint, 4096)), node, NULL, at, splice_nonempty,
+                 splice, data };
 
     g_return_val_if_fail(node != NULL && node->type == XML_ELEMENT_NODE, NULL);
     w.decls = g_array_new(FALSE, FALSE, sizeof(NsDecl));
     write_element(&w, node, 0, FALSE);
     g_array_unref(w.decls);
     return g_string_free(w.out, FALSE);
+}
+
+char *
+vnic_conf_xml_serialize(const xmlNode *node)
+{
+    /* most of a domain's text is its devices: start big enough for a few */
+    return vnic_conf_xml_serialize_splice(node, NULL, FALSE, NULL, NULL, 4096);
+}
+
+void
+vnic_conf_xml_write_plain(GString *out, const xmlNode *node, guint depth)
+{
+    Writer w = { out, node, NULL, NULL, FALSE, NULL, NULL };
+
+    write_element(&w, node, depth, FALSE);
 }

@@ -25,18 +25,31 @@
 static void
 collect(VnicPciPlanner *p, GPtrArray *nics, GPtrArray *others)
 {
-    for (guint g = 0; g < VNIC_PCI_GROUP_COUNT; g++) {
-        for (guint i = 0; i < p->def->devices->len; i++) {
-            VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
-            VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+    /* one pass that sorts into groups, not one pass per group: each pass
+     * classified every device again */
+    GPtrArray *groups[VNIC_PCI_GROUP_COUNT] = { NULL };
 
-            if (!vnic_pci_planner_needs_address(p, dev) || cls.group != g)
-                continue;
-            if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT ||
-                cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
-                continue; /* root ports: collect_user_ports(); bridges: place_bridges() */
-            g_ptr_array_add(g == VNIC_PCI_GROUP_NIC ? nics : others, dev);
+    for (guint i = 0; i < p->def->devices->len; i++) {
+        VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
+        VnicPciDevClass cls = vnic_pci_classify(p->def, dev);
+
+        if (cls.connect == VNIC_PCI_CONNECT_ROOT_PORT ||
+            cls.connect == VNIC_PCI_CONNECT_PCIE_TO_PCI_BRIDGE)
+            continue; /* root ports: collect_user_ports(); bridges: place_bridges() */
+        if (cls.group >= VNIC_PCI_GROUP_COUNT || !vnic_pci_planner_needs_address(p, dev))
+            continue;
+        if (cls.group == VNIC_PCI_GROUP_NIC) {
+            g_ptr_array_add(nics, dev);
+            continue;
         }
+        if (groups[cls.group] == NULL)
+            groups[cls.group] = g_ptr_array_new();
+        g_ptr_array_add(groups[cls.group], dev);
+    }
+    for (guint g = 0; g < VNIC_PCI_GROUP_COUNT; g++) {
+        for (guint i = 0; groups[g] != NULL && i < groups[g]->len; i++)
+            g_ptr_array_add(others, g_ptr_array_index(groups[g], i));
+        g_clear_pointer(&groups[g], g_ptr_array_unref);
     }
 }
 

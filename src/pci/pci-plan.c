@@ -77,13 +77,18 @@ vnic_pci_planner_place(VnicPciPlanner *p, VnicConfDevice *dev, const VnicConfPci
 void
 vnic_pci_planner_place_primary_video(VnicPciPlanner *p, guint slot)
 {
+    /* the first video device is the primary one (asking each device
+     * whether it is scanned the list once per device) */
     for (guint i = 0; i < p->def->devices->len; i++) {
         VnicConfDevice *dev = g_ptr_array_index(p->def->devices, i);
         VnicConfPciAddr a = { .set = TRUE, .slot = slot };
 
+        if (dev->kind != VNIC_CONF_DEV_VIDEO)
+            continue;
         if (vnic_pci_device_is_primary_video(p->def, dev) && vnic_pci_planner_needs_address(p, dev) &&
             vnic_pci_addrset_slot_is_empty(p->set, 0, slot))
             vnic_pci_planner_place(p, dev, &a);
+        return;
     }
 }
 
@@ -323,10 +328,13 @@ check_pc_unplug_settings(const VnicConfDomain *def, GError **error)
         return TRUE;
     for (guint i = 0; i < def->devices->len; i++) {
         const VnicConfDevice *d = g_ptr_array_index(def->devices, i);
-        g_autofree char *what = vnic_conf_device_describe(def, d);
+        /* only for an error: describing counts the devices before @d, and
+         * doing it for each of them made planning quadratic */
+        g_autofree char *what = NULL;
 
         if (domain_denies && d->kind == VNIC_CONF_DEV_INTERFACE &&
             d->nic->guest_unplug == VNIC_TRISTATE_YES) {
+            what = vnic_conf_device_describe(def, d);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
                         "%s: <vnic:unplug guest='allow'/> is impossible on machine '%s' with "
                         "<vnic:hotplug guest-unplug='deny'/>: the domain's setting switches "
@@ -338,6 +346,7 @@ check_pc_unplug_settings(const VnicConfDomain *def, GError **error)
             d->controller->type == VNIC_CONF_CONTROLLER_PCI &&
             d->controller->pci_model == VNIC_CONF_PCI_MODEL_PCI_BRIDGE &&
             d->controller->hotplug == VNIC_TRISTATE_YES) {
+            what = vnic_conf_device_describe(def, d);
             g_set_error(error, VNIC_PCI_ERROR, VNIC_PCI_ERROR_UNPLUG,
                         "%s: <target hotplug='on'/> is impossible on machine '%s' with a NIC "
                         "whose guest unplug is denied: QEMU switches ACPI hot-plug off for "

@@ -417,6 +417,7 @@ test_built_by_code(void)
     g_autoptr(VnicConfDomain) def = vnic_conf_domain_new();
     g_autoptr(VnicConfDomain) back = NULL;
     g_autofree char *out = NULL;
+    g_autofree char *tree = NULL;
     g_autofree char *again = NULL;
     static const VnicConfDeviceKind kinds[] = {
         VNIC_CONF_DEV_DISK, VNIC_CONF_DEV_VIDEO, VNIC_CONF_DEV_SOUND, VNIC_CONF_DEV_RNG,
@@ -435,6 +436,8 @@ test_built_by_code(void)
         g_ptr_array_add(def->devices, build_device(kinds[i]));
     vnic_conf_domain_add_defaults(def);
     out = vnic_conf_domain_format(def, VNIC_CONF_FORMAT_STATUS);
+    tree = vnic_conf_domain_format_tree(def, VNIC_CONF_FORMAT_STATUS);
+    g_assert_cmpstr(out, ==, tree);
     assert_contains(out, "<domain type='kvm' xmlns:vnic='urn:x-vnic:domain:1'>\n"
                          "  <name>built</name>\n"
                          "  <memory unit='KiB'>65536</memory>\n"

@@ -13,6 +13,7 @@ void test_conf_rules_register(void);
 void test_conf_nic_register(void);
 void test_conf_reconnect_register(void);
 void test_conf_iface_build_register(void);
+void test_conf_overlay_register(void);
 
 /* Reads src/conf/tests/data/@name, or examples/@name. */
 char *tc_read_data(const char *name);

@@ -4,7 +4,8 @@
  * (every validation error: domain, code and message) and test-conf-format.c
  * (output, flags, round trips, interface snippets, MAC assignment) and
  * test-conf-paths.c (relative paths made absolute), test-conf-reconnect.c
- * (<vnic:reconnect>).
+ * (<vnic:reconnect>), test-conf-overlay.c (the formatter's overlay writes
+ * what its tree writes).
  */
 #include "test-conf-util.h"
 
@@ -23,6 +24,7 @@ main(int argc, char **argv)
     test_conf_nic_register();
     test_conf_reconnect_register();
     test_conf_iface_build_register();
+    test_conf_overlay_register();
     ret = g_test_run();
     /* libxml2's global state, so LeakSanitizer reports only real leaks */
     xmlCleanupParser();

@@ -236,6 +236,61 @@ script_limits(gpointer data)
     return NULL;
 }
 
+/* The reply writer's string escapes (daemon-api.c writes strings itself):
+ * every character that must be escaped, the other control characters,
+ * UTF-8 and a long run of plain text come back as they were sent, in a
+ * reply line json-glib parses, for a text as big as dumpxml's. */
+static gpointer
+script_string_escapes(gpointer data)
+{
+    GSocketConnection *conn = client_connect(current->ro_path);
+    GString *text = g_string_new("q\" bs\\ nl\n tab\t cr\r bf\b\f / \u00e9\u20ac <a b='c'>&amp;</a>");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) req = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *sent = NULL;
+    JsonObject *ret;
+
+    for (char c = 1; c < 0x20; c++)
+        g_string_append_c(text, c);
+    g_string_append_c(text, 0x7f);
+    for (guint i = 0; i < 20000; i++)
+        g_string_append(text, "plain ");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "execute");
+    json_builder_add_string_value(b, "echo");
+    json_builder_set_member_name(b, "arguments");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, text->str);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_string_value(b, "\"quoted\\id\"");
+    json_builder_end_object(b);
+    req = json_builder_get_root(b);
+    json_generator_set_root(gen, req);
+    sent = json_generator_to_data(gen, NULL);
+    client_send(conn, sent, strlen(sent));
+    client_send(conn, "\n", 1);
+    line = client_read_line(conn);
+    if (!json_parser_load_from_data(parser, line, -1, &error))
+        g_error("reply '%.200s' is not JSON: %s", line, error->message);
+    ret = json_object_get_object_member(json_node_get_object(json_parser_get_root(parser)),
+                                        "return");
+    g_assert_cmpstr(json_object_get_string_member(ret, "text"), ==, text->str);
+    g_assert_cmpint(json_object_get_int_member(ret, "n"), ==, 0);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(json_parser_get_root(parser)),
+                                                  "id"), ==, "\"quoted\\id\"");
+    g_assert_true(g_str_has_prefix(line, "{\"return\":{\"text\":\"q\\\" bs\\\\ nl\\n tab\\t cr\\r bf\\b\\f / "));
+    g_assert_nonnull(strstr(line, "\\u0001\\u0002"));
+    g_string_free(text, TRUE);
+    g_object_unref(conn);
+    return NULL;
+}
+
 /* Connects as @uid: setresuid(2) by syscall changes only this thread's
  * credentials (glibc's wrapper would change every thread's), and the
  * server sees the euid of connect() (SO_PEERCRED). */
@@ -579,6 +634,7 @@ static void test_describe(void) { run(script_describe); }
 static void test_read_only(void) { run(script_read_only); }
 static void test_events(void) { run(script_events); }
 static void test_limits(void) { run(script_limits); }
+static void test_string_escapes(void) { run(script_string_escapes); }
 static void test_connection_caps(void) { run_limited(script_connection_caps, &tight); }
 static void test_output_pause(void) { run_limited(script_output_pause, &tight_patient); }
 static void test_output_drop(void) { run_limited(script_output_drop, &tight); }
@@ -625,6 +681,7 @@ main(int argc, char **argv)
     g_test_add_func("/api/read-only-socket", test_read_only);
     g_test_add_func("/api/events", test_events);
     g_test_add_func("/api/json-limits", test_limits);
+    g_test_add_func("/api/string-escapes", test_string_escapes);
     g_test_add_func("/api/connection-caps", test_connection_caps);
     g_test_add_func("/api/output-pause", test_output_pause);
     g_test_add_func("/api/output-drop", test_output_drop);
