@@ -239,6 +239,7 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
     g_autoptr(VnicHostBackend) backend = NULL;
     g_autofree int *fds = NULL;
     const VnicHostLink *link;
+    VnicOwnedLink *owned = NULL;
     guint n_fds;
 
     VnicNic *nic = vnic_nic_new(dom, dev->alias, VNIC_NIC_PLANNED);
@@ -251,9 +252,12 @@ create_backend(VnicDomain *dom, VnicQemuRuntime *rt, VnicConfDevice *dev, GError
         return FALSE;
     link = vnic_host_backend_get_link(backend);
     if (vnic_host_backend_is_owned(backend))
-        vnic_domain_own_link(dom, link, dev->alias);
+        owned = vnic_domain_own_link(dom, link, dev->alias);
     if (vnic_host_backend_get_ifb(backend) != NULL)
         vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend), dev->alias);
+    /* vnicd's reference to the queues QEMU gets (the detach promise) */
+    if (owned && !(owned->queues = vnic_host_backend_ref_queues(backend, error)))
+        return FALSE;
     g_free(dev->nic->target_dev);
     dev->nic->target_dev = g_strdup(link->name);
     fds = vnic_host_backend_steal_fds(backend, &n_fds);

@@ -10,9 +10,11 @@
  * A backend owns its fds until they are stolen; it never owns the link:
  * vnic_host_backend_free() does not delete it.  But taps are never made
  * persistent (no TUNSETPERSIST): a tap lives exactly as long as some fd on
- * it is open.  vnicd passes the fds to QEMU and closes its own, so the tap
- * then lives as long as that QEMU, survives a vnicd restart, and vanishes
- * when QEMU exits or crashes: a dead QEMU cannot leak taps.  Freeing a
+ * it is open.  vnicd passes the fds to QEMU and keeps one reference to
+ * each (vnic_host_backend_ref_queues, for a quick netdev_del), so the tap
+ * lives until QEMU and vnicd both closed theirs; it survives a vnicd
+ * restart (QEMU's alone then) and cannot outlive a dead QEMU once vnicd
+ * cleaned up (or was killed too).  Freeing a
  * backend whose fds were not stolen therefore removes its tap too.
  * macvtaps are ordinary links and stay until vnic_host_link_delete().
  *
@@ -21,6 +23,7 @@
 #include "host/host-priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(vnic-host-error-quark, vnic_host_error)
@@ -316,4 +319,38 @@ vnic_host_backend_steal_fds(VnicHostBackend *backend, guint *n_fds)
     if (n_fds)
         *n_fds = (guint)len;
     return fds;
+}
+
+VnicHostQueueRefs *
+vnic_host_backend_ref_queues(const VnicHostBackend *backend, GError **error)
+{
+    g_autoptr(VnicHostQueueRefs) refs = g_new0(VnicHostQueueRefs, 1);
+    guint n;
+    const int *fds = vnic_host_backend_get_fds(backend, &n);
+
+    refs->fds = g_new(int, MAX(n, 1));
+    for (guint i = 0; i < n; i++) {
+        int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+
+        if (fd < 0) {
+            int e = errno;
+            g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_FAILED,
+                        "keeping a reference to queue %u of '%s': %s", i, backend->link->name,
+                        g_strerror(e));
+            return NULL;
+        }
+        refs->fds[refs->n_fds++] = fd;
+    }
+    return g_steal_pointer(&refs);
+}
+
+void
+vnic_host_queue_refs_free(VnicHostQueueRefs *refs)
+{
+    if (!refs)
+        return;
+    for (guint i = 0; i < refs->n_fds; i++)
+        vnic_host_closep(&refs->fds[i]);
+    g_free(refs->fds);
+    g_free(refs);
 }
