@@ -9,10 +9,11 @@
  * guest-initiated unplug.  Either way the end is the same:
  *   netdev_del → the NIC leaves the live definition (its slot is free
  *   again) → DEVICE_REMOVED and the reply → the owned links' deletion
- *   (vnicd's queue references closed, RTM_DELLINK) in a worker thread →
+ *   (RTM_DELLINK, vnicd's queue references closed) in a worker thread →
  *   later, once the kernel is done with each link: BACKEND_REMOVED.
- * (A link whose queues vnicd does not hold, after a vnicd restart: its
- * deletion starts first and netdev_del waits for its unlisting.)
+ * (A link whose queues vnicd does not hold — a vnicd restarted while QEMU
+ * ran takes them back from QEMU, daemon-reattach.c, but may not find them —
+ * is deleted first and netdev_del waits for its unlisting.)
  */
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-nic.h"
@@ -134,14 +135,14 @@ reply_done(VnicPendingUnplug *p)
  *      tap_put_queue) and netdev_del answers in QEMU's own time.
  *   2. netdev_del answered: the NIC leaves the live definition, the client
  *      hears "completed" (the guest released it, QEMU's netdev is gone).
- *   3. Then, each link in a worker thread: vnicd's references closed (the
- *      last ones: the RCU waits are paid here) and RTM_DELLINK.
+ *   3. Then, each link in a worker thread: RTM_DELLINK, and vnicd's
+ *      references closed (the last ones: the RCU waits are paid here).
  *   4. The kernel answers the RTM_DELLINK (the teardown is over): only now
  *      does the link leave the ledger, its name free for vnic to use again
  *      (daemon-hotplug.c avoids it until then), and BACKEND_REMOVED says so.
  * When vnicd holds no reference (a NIC of a QEMU re-attached after a vnicd
- * restart: references do not survive vnicd), QEMU's close would be the
- * last one and tear the tap down inside netdev_del; then 3 comes first and
+ * restart whose references could not be taken back from QEMU), QEMU's
+ * close would be the last one and tear the tap down inside netdev_del; then 3 comes first and
  * netdev_del waits until every link is unlisted (the link watch reports it
  * REMOVED) or its deletion returned: QEMU's close then has nothing left to
  * wait for (but for a macvtap's tap_put_queue).
@@ -359,8 +360,8 @@ link_deleted(GObject *source, GAsyncResult *res, gpointer data)
     finish_deletion(d);
 }
 
-/* What a deletion's thread works on: its own copies, and the queue
- * references it takes over from the ledger entry. */
+/* What a deletion's thread works on: its own copy of the link, and the
+ * queue references it takes over from the ledger entry. */
 typedef struct {
     VnicHostLink *link;
     VnicHostQueueRefs *queues;
@@ -374,16 +375,21 @@ link_deletion_work_free(LinkDeletionWork *w)
     g_free(w);
 }
 
-/* vnicd's queue references first (QEMU closed its own: these are the last,
- * and their close may wait for an RCU grace period), then the link. */
+/* The link first, then vnicd's queue references (QEMU closed its own:
+ * these are the last).  In that order the kernel detaches the queues in
+ * RTM_DELLINK, under the RTNL lock, where its grace periods are expedited,
+ * and the link is unlisted (its name free) as soon as can be; a macvtap
+ * queue's close then still waits for a normal grace period
+ * (tap_put_queue), but holds nothing anyone waits for. */
 static void
 delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     LinkDeletionWork *w = data;
     GError *error = NULL;
+    gboolean ok = vnic_host_link_delete(w->link, &error);
 
     g_clear_pointer(&w->queues, vnic_host_queue_refs_free);
-    if (vnic_host_link_delete(w->link, &error))
+    if (ok)
         g_task_return_boolean(task, TRUE);
     else
         g_task_return_error(task, error);
@@ -580,6 +586,9 @@ remove_released(VnicDomain *dom, const char *alias)
         delete_netdevs(c);
         return;
     }
+    if (links->len > 0)
+        g_debug("domain '%s': %s: no reference to its queues: its links go before netdev_del",
+                dom->name, alias);
     for (guint i = 0; i < links->len; i++)
         delete_link_async(c, g_ptr_array_index(links, i));
     if (c->unlisting == 0)

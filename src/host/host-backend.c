@@ -23,7 +23,6 @@
 #include "host/host-priv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(vnic-host-error-quark, vnic_host_error)
@@ -319,38 +318,4 @@ vnic_host_backend_steal_fds(VnicHostBackend *backend, guint *n_fds)
     if (n_fds)
         *n_fds = (guint)len;
     return fds;
-}
-
-VnicHostQueueRefs *
-vnic_host_backend_ref_queues(const VnicHostBackend *backend, GError **error)
-{
-    g_autoptr(VnicHostQueueRefs) refs = g_new0(VnicHostQueueRefs, 1);
-    guint n;
-    const int *fds = vnic_host_backend_get_fds(backend, &n);
-
-    refs->fds = g_new(int, MAX(n, 1));
-    for (guint i = 0; i < n; i++) {
-        int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
-
-        if (fd < 0) {
-            int e = errno;
-            g_set_error(error, VNIC_HOST_ERROR, VNIC_HOST_ERROR_FAILED,
-                        "keeping a reference to queue %u of '%s': %s", i, backend->link->name,
-                        g_strerror(e));
-            return NULL;
-        }
-        refs->fds[refs->n_fds++] = fd;
-    }
-    return g_steal_pointer(&refs);
-}
-
-void
-vnic_host_queue_refs_free(VnicHostQueueRefs *refs)
-{
-    if (!refs)
-        return;
-    for (guint i = 0; i < refs->n_fds; i++)
-        vnic_host_closep(&refs->fds[i]);
-    g_free(refs->fds);
-    g_free(refs);
 }

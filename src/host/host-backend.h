@@ -132,6 +132,12 @@ typedef struct {
  * with @error naming the link and the errno ("Too many open files"):
  * nothing is left open then. */
 VnicHostQueueRefs *vnic_host_backend_ref_queues(const VnicHostBackend *backend, GError **error);
+/* The references a vnicd restarted while QEMU (@pid) runs takes back: to
+ * every fd of that process on tap or macvtap @link (pidfd_getfd(2)).
+ * NULL with @error when there is none (VNIC_HOST_ERROR_NOT_FOUND) or the
+ * process cannot be read; never a part of what was found. */
+VnicHostQueueRefs *vnic_host_queue_refs_recover(int pid, const VnicHostLink *link,
+                                                GError **error);
 /* Closes the references and frees @refs.  May wait for the kernel (the
  * last reference of a queue): in a worker thread where that matters. */
 void vnic_host_queue_refs_free(VnicHostQueueRefs *refs);
