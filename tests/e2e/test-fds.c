@@ -4,13 +4,14 @@
  *
  * Two pc guests (examples/cloudstack-pc.xml copies, two NICs each) are
  * started (no need to wait for their boot: vnicd's fds do not depend on
- * it).  vnicd's open fds (/proc/PID/fd, by kind: socket, anon_inode:[pidfd],
+ * it; only the detach after the restart waits for the first one's).  vnicd's open fds (/proc/PID/fd, by kind: socket, anon_inode:[pidfd],
  * a path, …) are counted idle and with both running; vnicd is SIGKILLed and
  * started again, re-attaches both, and the count must be the very same,
  * kind by kind, tap queues included: vnicd holds one reference to each NIC
  * queue it handed QEMU (/dev/net/tun; the detach promise,
  * docs/performance.md), exactly one per queue (here 2 × 2), and a
- * restarted vnicd takes them back from QEMU (pidfd_getfd); a guest
+ * restarted vnicd takes them back from QEMU (pidfd_getfd), so a NIC
+ * detached after the restart takes its reference with it; a guest
  * destroyed takes its references with it.  Before the fix a started QEMU had two pidfds (GLib's child
  * watch and vnicd's own) and a re-attached one a single one: one fd more
  * per domain before a restart than after.  The second guest is paused
@@ -24,6 +25,7 @@
 
 #define GUESTS 2
 #define QUEUES_PER_GUEST 2 /* two NICs of one queue each */
+#define DETACHED_MAC "52:54:00:c5:00:02" /* the second NIC of examples/cloudstack-pc.xml */
 
 static struct {
     E2eDaemon *daemon;
@@ -186,6 +188,26 @@ test_restart(void)
     g_assert_cmpuint(reattached_q, ==, running_q);
     g_assert_cmpstr(reattached_s, ==, running_s);
     g_assert_cmpuint(reattached, ==, running);
+
+    /* a detach after the restart: the NIC's reference, taken back from
+     * QEMU, goes with it, and nothing else changes */
+    g_autoptr(E2eConsole) console = e2e_console_connect(S.xml[0]->serial_path, 90, &error);
+    g_assert_no_error(error);
+    g_assert_true(e2e_console_wait_ready(console, 180, &error));
+    g_assert_no_error(error);
+    g_autoptr(E2eCmdResult) det = e2e_daemon_vnic_timeout(S.daemon, 90, "detach-interface",
+                                                          S.xml[0]->name, "--mac", DETACHED_MAC,
+                                                          "--timeout", "60", NULL);
+    if (det->status != 0) {
+        g_autofree char *desc = e2e_cmd_result_describe(det);
+        g_error("detach after the restart: %s", desc);
+    }
+    guint detached, detached_q;
+    g_autofree char *detached_s = settled_census(&detached, &detached_q);
+    g_test_message("one NIC detached after the restart: %u (%s; tap queues x%u)", detached,
+                   detached_s, detached_q);
+    g_assert_cmpuint(detached_q, ==, running_q - 1);
+    g_assert_cmpstr(detached_s, ==, running_s);
 
     for (guint i = 0; i < GUESTS; i++)
         vnic_ok("destroy", S.xml[i]->name);
