@@ -171,9 +171,9 @@ vnic_domain_clear_unmanaged(VnicDomain *dom, const VnicConfDevice *dev)
 
 
 /* The ledger's links at stop.  A tap whose queues vnicd still holds (the
- * detach promise) outlived QEMU: its teardown (an RCU grace period or two)
- * is paid here, in RTM_DELLINK, no longer in QEMU's exit; the debug log
- * says how long it took. */
+ * detach promise: a QEMU that exited by itself, or crashed) outlived QEMU:
+ * its teardown (an RCU grace period or two) is paid here, in RTM_DELLINK,
+ * not in QEMU's exit; the debug log says how long it took. */
 static void
 delete_links_timed(VnicDomain *dom)
 {
@@ -536,6 +536,15 @@ check_running(VnicDomain *dom, VnicApiRequest *request)
     return FALSE;
 }
 
+void
+vnic_domain_drop_queue_refs(VnicDomain *dom)
+{
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        g_clear_pointer(&o->queues, vnic_host_queue_refs_free);
+    }
+}
+
 static void
 kill_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -556,6 +565,7 @@ vnic_domain_destroy_job(VnicDomain *dom, VnicApiRequest *request)
         return;
     dom->stop_reason = "destroyed";
     dom->state = VNIC_DOMAIN_STOPPING;
+    vnic_domain_drop_queue_refs(dom);
     vnic_qemu_process_kill_async(dom->process, DESTROY_GRACE_MS, NULL, kill_done,
                                  job_ctx_new(dom, request));
 }
@@ -599,6 +609,7 @@ vnic_domain_destroy(VnicDomain *dom, VnicApiRequest *request)
     g_message("domain '%s': destroy pre-empts the job holding it", dom->name);
     dom->stop_reason = "destroyed";
     dom->state = VNIC_DOMAIN_STOPPING;
+    vnic_domain_drop_queue_refs(dom);
     vnic_qemu_process_kill_async(dom->process, DESTROY_GRACE_MS, NULL, preempting_kill_done,
                                  job_ctx_new(dom, request));
 }
