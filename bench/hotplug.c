@@ -40,7 +40,8 @@
  * (q35 with -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off),
  * --floor-hold-fd (the floor keeps a reference to its tap, so QEMU's
  * close is not the tap's last: what netdev_del costs without the kernel's
- * teardown).  BENCH_HOTPLUG_DEBUG=/abs/file: vnicd with debug logging, its
+ * teardown; vnicd always does that, docs/performance.md "Detach promise",
+ * so this is the floor to hold its reply against).  BENCH_HOTPLUG_DEBUG=/abs/file: vnicd with debug logging, its
  * log copied there.
  * The guest runs under TCG, as examples/cloudstack-pc.xml says.
  * Everything goes at the end: the domain is destroyed, vnicd stopped, the

@@ -42,6 +42,7 @@ void
 vnic_owned_link_free(VnicOwnedLink *owned)
 {
     vnic_host_link_free(owned->link);
+    vnic_host_queue_refs_free(owned->queues);
     g_free(owned->alias);
     g_free(owned);
 }

@@ -545,6 +545,16 @@ new_backend(Step *s, VnicConfDevice *dev, GError **error)
     s->owned = vnic_domain_own_link(dom, vnic_host_backend_get_link(backend), s->nic->alias);
     if (vnic_host_backend_get_ifb(backend))
         vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend), s->nic->alias);
+    /* vnicd's reference to the new queues (the detach promise); the old
+     * link's went with its ledger entry above.  Without it the new links
+     * (and their ledger entries) go again. */
+    if (!(s->owned->queues = vnic_host_backend_ref_queues(backend, error))) {
+        vnic_domain_delete_nic_links(dom, s->nic->alias);
+        s->owned = NULL;
+        g_free(dev->nic->target_dev);
+        dev->nic->target_dev = g_steal_pointer(&old_name);
+        return FALSE;
+    }
     g_free(dev->nic->target_dev);
     dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
     s->fds = vnic_host_backend_steal_fds(backend, &s->n_fds);

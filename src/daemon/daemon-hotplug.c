@@ -387,6 +387,9 @@ plug_live(Attach *a, GError **error)
         if (vnic_host_backend_get_ifb(backend) != NULL)
             a->owned_ifb = vnic_domain_own_link(dom, vnic_host_backend_get_ifb(backend),
                                                 a->dev->alias);
+        /* vnicd's reference to the queues QEMU gets (the detach promise) */
+        if (a->owned && !(a->owned->queues = vnic_host_backend_ref_queues(backend, error)))
+            return FALSE;
         g_free(a->dev->nic->target_dev);
         a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
     }

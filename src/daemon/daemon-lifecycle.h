@@ -10,6 +10,11 @@
 /* Deletes every link in @dom's ledger that still exists; FALSE if one
  * could not be deleted (it stays in the ledger). */
 gboolean vnic_domain_delete_links(VnicDomain *dom);
+/* Closes vnicd's references to the queues of @dom's links (the detach
+ * promise) before vnicd stops QEMU itself (destroy, a migration's source):
+ * QEMU's exit is then the last close and frees its taps, as it would
+ * without them, and the cleanup does not wait for their teardown. */
+void vnic_domain_drop_queue_refs(VnicDomain *dom);
 
 /* Deletes every link in @dom's ledger that NIC @alias owns (its tap or
  * macvtap, an ifb shaping its <outbound>); one that cannot be deleted

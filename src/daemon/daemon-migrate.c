@@ -489,6 +489,7 @@ source_confirm(VnicMigration *mig)
     }
     dom->stop_reason = "migrated";
     dom->state = VNIC_DOMAIN_STOPPING;
+    vnic_domain_drop_queue_refs(dom);
     vnic_qemu_process_set_exit_func(dom->process, source_qemu_exit, dom, NULL);
     vnic_qemu_process_kill_async(dom->process, 3000, NULL, source_killed, mig);
 }

@@ -207,6 +207,25 @@ run_state_done(GObject *source, GAsyncResult *res, gpointer data)
         dom->state = VNIC_DOMAIN_PAUSED;
 }
 
+/* The references to the NICs' queues that died with the previous vnicd,
+ * taken back from QEMU (host-queues.c), so that a detach after a restart
+ * is as quick as before it (daemon-unplug.c).  A link whose queues are not
+ * found keeps none: its detach takes the slower path. */
+static void
+recover_queue_refs(VnicDomain *dom)
+{
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        g_autoptr(GError) error = NULL;
+
+        if (o->queues || o->link->kind == VNIC_HOST_LINK_IFB ||
+            vnic_domain_is_pending_link(dom, o))
+            continue;
+        if (!(o->queues = vnic_host_queue_refs_recover(dom->pid, o->link, &error)))
+            g_debug("domain '%s': NIC %s: %s", dom->name, o->alias, error->message);
+    }
+}
+
 static void
 attach_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -226,6 +245,7 @@ attach_done(GObject *source, GAsyncResult *res, gpointer data)
     vnic_qemu_process_set_exit_func(proc, vnic_domain_on_qemu_exit, dom, NULL);
     vnic_domain_watch_devices(dom);
     g_message("domain '%s': re-attached to QEMU %d", dom->name, dom->pid);
+    recover_queue_refs(dom);
     /* suspend/resume do not rewrite the status file: QEMU knows; sent
      * with the reconcile's query-pci, so the re-attach takes no longer */
     if (!sp->migrating)

@@ -7,9 +7,13 @@
  * progress and the job ends; the pending unplug stays recorded and
  * completes whenever the event comes.  An event nobody asked for is a
  * guest-initiated unplug.  Either way the end is the same:
- *   the owned links' deletion starts → netdev_del → the NIC leaves the live
- *   definition (its slot is free again) → DEVICE_REMOVED and the reply →
+ *   netdev_del → the NIC leaves the live definition (its slot is free
+ *   again) → DEVICE_REMOVED and the reply → the owned links' deletion
+ *   (RTM_DELLINK, vnicd's queue references closed) in a worker thread →
  *   later, once the kernel is done with each link: BACKEND_REMOVED.
+ * (A link whose queues vnicd does not hold — a vnicd restarted while QEMU
+ * ran takes them back from QEMU, daemon-reattach.c, but may not find them —
+ * is deleted first and netdev_del waits for its unlisting.)
  */
 #include "daemon/daemon-hotplug.h"
 #include "daemon/daemon-nic.h"
@@ -116,25 +120,33 @@ reply_done(VnicPendingUnplug *p)
     json_object_set_int_member(t, "cleanup-us", g_get_monotonic_time() - p->deleted_us);
     json_object_set_object_member(ret, "timings", t);
     vnic_api_request_return_object(p->request, ret);
+    g_debug("domain '%s': %s: reply written %" G_GINT64_FORMAT " us after DEVICE_DELETED",
+            p->dom->name, p->alias, g_get_monotonic_time() - p->deleted_us);
 }
 
 /* ---- completion ----------------------------------------------------------- */
 
-/* After DEVICE_DELETED, in this order:
- *   1. RTM_DELLINK of the NIC's links, each in a worker thread: the kernel
- *      unlists the link at once, then waits for an RCU grace period
- *      (~15–20 ms here) inside that call, so the main loop must not make it.
- *   2. netdev_del, once every link is unlisted (the link watch reports it
- *      REMOVED) or its deletion returned.  Not before: QEMU closing the last
- *      fd of a tap that still exists tears the tap down in QEMU's own close(),
- *      RCU wait included, and netdev_del would answer that much later.  Once
- *      the tap is unlisted, QEMU's close has nothing left to wait for.
- *   3. netdev_del answered: the NIC leaves the live definition, the client
+/* After DEVICE_DELETED, in this order, when vnicd holds a reference to
+ * every queue fd of the NIC's tap or macvtap (VnicOwnedLink.queues: taken
+ * when the fds went to QEMU, at start, hot-plug and heal):
+ *   1. netdev_del at once: QEMU's close of its fds is not the last
+ *      reference to the open files, so the kernel does not detach the
+ *      queue in it (no RCU grace period: tun's __tun_detach, macvtap's
+ *      tap_put_queue) and netdev_del answers in QEMU's own time.
+ *   2. netdev_del answered: the NIC leaves the live definition, the client
  *      hears "completed" (the guest released it, QEMU's netdev is gone).
+ *   3. Then, each link in a worker thread: RTM_DELLINK, and vnicd's
+ *      references closed (the last ones: the RCU waits are paid here).
  *   4. The kernel answers the RTM_DELLINK (the teardown is over): only now
  *      does the link leave the ledger, its name free for vnic to use again
  *      (daemon-hotplug.c avoids it until then), and BACKEND_REMOVED says so.
- * A vnicd killed between 3 and 4 finds the link in the status file with no
+ * When vnicd holds no reference (a NIC of a QEMU re-attached after a vnicd
+ * restart whose references could not be taken back from QEMU), QEMU's
+ * close would be the last one and tear the tap down inside netdev_del; then 3 comes first and
+ * netdev_del waits until every link is unlisted (the link watch reports it
+ * REMOVED) or its deletion returned: QEMU's close then has nothing left to
+ * wait for (but for a macvtap's tap_put_queue).
+ * A vnicd killed between 2 and 4 finds the link in the status file with no
  * NIC behind it; reconcile (daemon-reconcile.c) deletes or forgets it. */
 typedef struct {
     VnicDomain *dom;
@@ -142,10 +154,12 @@ typedef struct {
     VnicPendingUnplug *pending; /* taken from dom->unplugs, or NULL (guest) */
     guint unlisting;            /* links not yet unlisted (netdev_del waits) */
     gboolean netdev_del_sent;
+    gboolean links_after;       /* queues held: the links go after netdev_del */
     GPtrArray *deletions;       /* LinkDeletion*: the NIC's, finished after DEVICE_REMOVED */
 } Completion;
 
 static void finish_deletions(Completion *c);
+static void delete_nic_links_async(Completion *c);
 
 static void
 completion_free(Completion *c)
@@ -219,6 +233,8 @@ netdevs_deleted(GObject *source, GAsyncResult *res, gpointer data)
     if (c->pending)
         g_debug("domain '%s': %s: netdev_del done %" G_GINT64_FORMAT " us after DEVICE_DELETED",
                 c->dom->name, c->alias, g_get_monotonic_time() - c->pending->deleted_us);
+    if (c->links_after)
+        delete_nic_links_async(c);
     complete(c);
 }
 
@@ -231,6 +247,8 @@ delete_netdevs(Completion *c)
 
     c->netdev_del_sent = TRUE;
     if (!c->dom->process || !dev) { /* QEMU went meanwhile, and the NIC with it */
+        if (c->links_after)
+            delete_nic_links_async(c);
         complete(c);
         return;
     }
@@ -342,12 +360,36 @@ link_deleted(GObject *source, GAsyncResult *res, gpointer data)
     finish_deletion(d);
 }
 
+/* What a deletion's thread works on: its own copy of the link, and the
+ * queue references it takes over from the ledger entry. */
+typedef struct {
+    VnicHostLink *link;
+    VnicHostQueueRefs *queues;
+} LinkDeletionWork;
+
+static void
+link_deletion_work_free(LinkDeletionWork *w)
+{
+    vnic_host_link_free(w->link);
+    vnic_host_queue_refs_free(w->queues);
+    g_free(w);
+}
+
+/* The link first, then vnicd's queue references (QEMU closed its own:
+ * these are the last).  In that order the kernel detaches the queues in
+ * RTM_DELLINK, under the RTNL lock, where its grace periods are expedited,
+ * and the link is unlisted (its name free) as soon as can be; a macvtap
+ * queue's close then still waits for a normal grace period
+ * (tap_put_queue), but holds nothing anyone waits for. */
 static void
 delete_link_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
+    LinkDeletionWork *w = data;
     GError *error = NULL;
+    gboolean ok = vnic_host_link_delete(w->link, &error);
 
-    if (vnic_host_link_delete(data, &error))
+    g_clear_pointer(&w->queues, vnic_host_queue_refs_free);
+    if (ok)
         g_task_return_boolean(task, TRUE);
     else
         g_task_return_error(task, error);
@@ -357,6 +399,7 @@ static void
 delete_link_async(Completion *c, VnicOwnedLink *owned)
 {
     LinkDeletion *d = g_new0(LinkDeletion, 1);
+    LinkDeletionWork *w = g_new0(LinkDeletionWork, 1);
     GTask *task;
 
     d->daemon = c->dom->daemon;
@@ -368,11 +411,51 @@ delete_link_async(Completion *c, VnicOwnedLink *owned)
     owned->deletion = d;
     c->unlisting++;
     g_ptr_array_add(c->deletions, d);
+    w->link = vnic_host_link_copy(owned->link);
+    w->queues = g_steal_pointer(&owned->queues);
     task = g_task_new(NULL, NULL, link_deleted, d);
-    g_task_set_task_data(task, vnic_host_link_copy(owned->link),
-                         (GDestroyNotify)vnic_host_link_free);
+    g_task_set_task_data(task, w, (GDestroyNotify)link_deletion_work_free);
     g_task_run_in_thread(task, delete_link_thread);
     g_object_unref(task);
+}
+
+/* The NIC's links in the ledger that no deletion has taken yet. */
+static GPtrArray *
+nic_links(VnicDomain *dom, const char *alias)
+{
+    GPtrArray *links = g_ptr_array_new();
+
+    for (guint i = 0; i < dom->links->len; i++) {
+        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
+        if (g_strcmp0(o->alias, alias) == 0 && !o->deletion)
+            g_ptr_array_add(links, o);
+    }
+    return links;
+}
+
+/* Every link of the NIC: its deletion starts (looked up again: the domain
+ * may have stopped, and its ledger gone, while netdev_del ran). */
+static void
+delete_nic_links_async(Completion *c)
+{
+    g_autoptr(GPtrArray) links = nic_links(c->dom, c->alias);
+
+    c->links_after = FALSE;
+    for (guint i = 0; i < links->len; i++)
+        delete_link_async(c, g_ptr_array_index(links, i));
+}
+
+/* TRUE when vnicd holds the queues of every tap and macvtap in @links
+ * (the ifb has none): QEMU's netdev_del may then go first. */
+static gboolean
+queues_held(GPtrArray *links)
+{
+    for (guint i = 0; i < links->len; i++) {
+        const VnicOwnedLink *o = g_ptr_array_index(links, i);
+        if (o->link->kind != VNIC_HOST_LINK_IFB && !o->queues)
+            return FALSE;
+    }
+    return TRUE;
 }
 
 void
@@ -483,7 +566,7 @@ device_deleted(VnicDomain *dom, const char *alias)
 static void
 remove_released(VnicDomain *dom, const char *alias)
 {
-    g_autoptr(GPtrArray) links = g_ptr_array_new();
+    g_autoptr(GPtrArray) links = NULL;
     Completion *c;
     VnicConfDevice *dev = find_by_alias(dom->live, alias);
 
@@ -497,11 +580,15 @@ remove_released(VnicDomain *dom, const char *alias)
         g_clear_handle_id(&c->pending->timeout_id, g_source_remove);
         c->pending->deleted_us = g_get_monotonic_time();
     }
-    for (guint i = 0; i < dom->links->len; i++) {
-        VnicOwnedLink *o = g_ptr_array_index(dom->links, i);
-        if (g_strcmp0(o->alias, alias) == 0 && !o->deletion)
-            g_ptr_array_add(links, o);
+    links = nic_links(dom, alias);
+    if (links->len > 0 && queues_held(links)) {
+        c->links_after = TRUE;
+        delete_netdevs(c);
+        return;
     }
+    if (links->len > 0)
+        g_debug("domain '%s': %s: no reference to its queues: its links go before netdev_del",
+                dom->name, alias);
     for (guint i = 0; i < links->len; i++)
         delete_link_async(c, g_ptr_array_index(links, i));
     if (c->unlisting == 0)

@@ -44,11 +44,17 @@ typedef struct {
 
 /* A host link the domain created, and which NIC it backs.  A link whose
  * NIC has left the live definition is being deleted: it stays in the
- * ledger, its name reserved, until the kernel confirms (daemon-unplug.c). */
+ * ledger, its name reserved, until the kernel confirms (daemon-unplug.c).
+ * A tap or macvtap also holds vnicd's reference to every queue fd QEMU got
+ * (the detach promise: QEMU's close is not the last one, so netdev_del
+ * answers at once; docs/performance.md).  The entry is their one owner:
+ * freeing it closes them; an unplug's deletion takes them to its thread. */
 typedef struct {
     VnicHostLink *link;
     char *alias;              /* the NIC's device id (net0, …) */
     gpointer deletion;        /* the deletion under way (daemon-unplug.c), or NULL */
+    VnicHostQueueRefs *queues; /* NULL: none held (an ifb; a link re-attached after a
+                                * vnicd restart, whose references died with that vnicd) */
 } VnicOwnedLink;
 
 struct _VnicDomain {

@@ -10,9 +10,11 @@
  * A backend owns its fds until they are stolen; it never owns the link:
  * vnic_host_backend_free() does not delete it.  But taps are never made
  * persistent (no TUNSETPERSIST): a tap lives exactly as long as some fd on
- * it is open.  vnicd passes the fds to QEMU and closes its own, so the tap
- * then lives as long as that QEMU, survives a vnicd restart, and vanishes
- * when QEMU exits or crashes: a dead QEMU cannot leak taps.  Freeing a
+ * it is open.  vnicd passes the fds to QEMU and keeps one reference to
+ * each (vnic_host_backend_ref_queues, for a quick netdev_del), so the tap
+ * lives until QEMU and vnicd both closed theirs; it survives a vnicd
+ * restart (QEMU's alone then) and cannot outlive a dead QEMU once vnicd
+ * cleaned up (or was killed too).  Freeing a
  * backend whose fds were not stolen therefore removes its tap too.
  * macvtaps are ordinary links and stay until vnic_host_link_delete().
  *

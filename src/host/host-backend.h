@@ -21,9 +21,11 @@
  * else created under a recycled name or number is never touched.
  *
  * Taps are not persistent: a tap lives as long as some fd on it is open.
- * Once QEMU holds the fds (and vnicd closed its own) the tap lives as long as
- * QEMU, across vnicd restarts, and disappears when QEMU exits or crashes, so
- * a dead QEMU cannot leak taps.  macvtaps stay until deleted.
+ * QEMU holds the fds, and vnicd one reference of its own to each
+ * (vnic_host_backend_ref_queues): the tap lives until both closed, so
+ * across a vnicd restart (QEMU's alone then), and goes when QEMU exits
+ * and vnicd cleans up, or with a vnicd killed and QEMU gone, so a dead
+ * QEMU cannot leak taps.  macvtaps stay until deleted.
  *
  * A macvtap's queues are opened from its character device: /dev/tap<ifindex>
  * when that node is this macvtap's device (major:minor from
@@ -114,6 +116,32 @@ const int *vnic_host_backend_get_fds(const VnicHostBackend *backend, guint *n_fd
 /* Hands the fds over to the caller (the backend forgets them); free the
  * array with g_free. */
 int *vnic_host_backend_steal_fds(VnicHostBackend *backend, guint *n_fds);
+
+/* vnicd's own reference to the queue fds it handed QEMU: one dup() of each
+ * (the same open file, not a new queue).  While vnicd holds it, QEMU's
+ * close of a queue is never the last one, so netdev_del does not wait for
+ * the kernel's teardown (an RCU grace period: tun's __tun_detach,
+ * macvtap's tap_put_queue); vnicd closes it later, off the main loop
+ * (docs/performance.md "Detach promise").  The cost: one fd per queue. */
+typedef struct {
+    int *fds;
+    guint n_fds;
+} VnicHostQueueRefs;
+
+/* A reference to each of @backend's fds (before they are stolen), or NULL
+ * with @error naming the link and the errno ("Too many open files"):
+ * nothing is left open then. */
+VnicHostQueueRefs *vnic_host_backend_ref_queues(const VnicHostBackend *backend, GError **error);
+/* The references a vnicd restarted while QEMU (@pid) runs takes back: to
+ * every fd of that process on tap or macvtap @link (pidfd_getfd(2)).
+ * NULL with @error when there is none (VNIC_HOST_ERROR_NOT_FOUND) or the
+ * process cannot be read; never a part of what was found. */
+VnicHostQueueRefs *vnic_host_queue_refs_recover(int pid, const VnicHostLink *link,
+                                                GError **error);
+/* Closes the references and frees @refs.  May wait for the kernel (the
+ * last reference of a queue): in a worker thread where that matters. */
+void vnic_host_queue_refs_free(VnicHostQueueRefs *refs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicHostQueueRefs, vnic_host_queue_refs_free)
 
 /* Deletes @link if a link with exactly its name and ifindex exists.
  * Returns TRUE when the link is gone (deleted now, or already gone) and

@@ -77,8 +77,8 @@ sysfs_read(const char *name, const char *attr, GError **error)
 }
 
 /* The dev_t of macvtap @name's character device. */
-static gboolean
-macvtap_devnum(const char *name, guint ifindex, dev_t *ret, GError **error)
+gboolean
+vnic_host_macvtap_devnum(const char *name, guint ifindex, dev_t *ret, GError **error)
 {
     g_autofree char *index_text = sysfs_read(name, "ifindex", error);
     g_autofree char *attr = g_strdup_printf("macvtap/tap%u/dev", ifindex);
@@ -166,7 +166,7 @@ vnic_host_macvtap_open_queues(VnicHostBackend *backend, const char *devdir, cons
     gboolean ok = TRUE;
     dev_t devnum = 0;
 
-    if (!macvtap_devnum(name, ifindex, &devnum, error) ||
+    if (!vnic_host_macvtap_devnum(name, ifindex, &devnum, error) ||
         !macvtap_node(devdir, name, ifindex, devnum, &path, &temporary, error))
         return FALSE;
     for (guint i = 0; ok && i < queues; i++)

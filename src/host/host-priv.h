@@ -5,7 +5,8 @@
  * host-netlink.c  route netlink through libnl (VnicHostNl) and the public
  *                 operations on link records;
  * host-tap.c      ethernet and bridge backends (/dev/net/tun);
- * host-macvtap.c  direct backends (macvtap links and their /dev/tapN).
+ * host-macvtap.c  direct backends (macvtap links and their /dev/tapN);
+ * host-queues.c   vnicd's references to the queue fds QEMU holds.
  *
  * Not for use outside src/host except by src/host/tests.
  */
@@ -72,6 +73,10 @@ gboolean vnic_host_test_should_fail(void);
 /* The kernel's IFLA_INFO_KIND for a kind of link vnic creates ("tun",
  * "macvtap"). */
 const char *vnic_host_link_kind_to_kernel(VnicHostLinkKind kind);
+
+/* The device number of macvtap @name (@ifindex)'s /dev/tapN, from /sys
+ * (which must show vnicd's network namespace). */
+gboolean vnic_host_macvtap_devnum(const char *name, guint ifindex, dev_t *ret, GError **error);
 
 /* ---- host-netlink.c ---------------------------------------------------- */
 
