@@ -30,6 +30,7 @@ typedef struct {
     VnicOwnedLink *owned_ifb; /* the ifb shaping its <outbound>, if any */
     gint64 started_us;
     gint64 backend_us;
+    gint64 status_us;         /* the status writes before QEMU hears of the NIC */
 } Attach;
 
 static void
@@ -84,7 +85,11 @@ prepare_nic(const VnicConfDomain *def, VnicConfDevice *parsed, const VnicConfPci
             GError **error)
 {
     g_autoptr(VnicConfDevice) dev = parsed;
-    g_autoptr(GRand) rand = g_rand_new();
+    /* seeded once from /dev/urandom, not per attach (an open and a read) */
+    static GRand *rand;
+
+    if (!rand)
+        rand = g_rand_new();
 
     if (!vnic_conf_interface_check(def, dev, error) ||
         !vnic_hotplug_check_unplug_setting(def, dev, error) ||
@@ -135,6 +140,7 @@ attach_result(Attach *a, const VnicQemuHotplugTimings *t, const VnicConfDevice *
         json_object_set_string_member(ret, "target", dev->nic->target_dev);
     if (t) {
         json_object_set_int_member(timings, "backend-us", a->backend_us);
+        json_object_set_int_member(timings, "status-us", a->status_us);
         json_object_set_int_member(timings, "getfd-us", t->getfd_us);
         json_object_set_int_member(timings, "netdev-add-us", t->netdev_add_us);
         json_object_set_int_member(timings, "device-add-us", t->device_add_us);
@@ -337,6 +343,31 @@ avoid_reserved_names(VnicDomain *dom, VnicConfNic *nic)
     }
 }
 
+/* Whether creating @nic's backend makes a link that stays if vnicd is
+ * killed before QEMU holds its fds: a macvtap, or the ifb that may shape
+ * its <outbound> (host-bandwidth.c).  A tap alone does not: it is not
+ * persistent, and only vnicd's fds hold it until getfd, so it goes with
+ * vnicd; the status write after it (before getfd) is the one that
+ * records it for QEMU's sake.  Saves a status write per tap attach. */
+static gboolean
+backend_outlives_vnicd(const VnicConfNic *nic)
+{
+    VnicConfNicType type = vnic_conf_nic_backend_type(nic);
+
+    return (type != VNIC_CONF_NIC_ETHERNET && type != VNIC_CONF_NIC_BRIDGE) ||
+           nic->outbound.average > 0;
+}
+
+static gboolean
+write_status_timed(Attach *a, GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = vnic_state_write_status(a->dom, error);
+
+    a->status_us += g_get_monotonic_time() - t0;
+    return ok;
+}
+
 /* Creates the backend and starts the QMP sequence.  FALSE: nothing to undo
  * but what drop_backend() undoes. */
 static gboolean
@@ -367,13 +398,13 @@ plug_live(Attach *a, GError **error)
         nic->admin_up = nic->carrier = a->dev->nic->link_up != VNIC_TRISTATE_NO;
     }
     vnic_domain_warn_vhost(dom, dom->live, a->dev);
-    /* in the live definition and the status before its host link exists: a
-     * vnicd killed while the link is being made finds the NIC (its MAC, its
-     * lower device) after its restart, and with it a macvtap the ledger
-     * never got (daemon-reconcile.c) */
+    /* in the live definition and the status before a link that outlives
+     * vnicd exists: a vnicd killed while it is being made finds the NIC
+     * (its MAC, its lower device) after its restart, and with it a macvtap
+     * or ifb the ledger never got (daemon-reconcile.c) */
     g_ptr_array_add(dom->live->devices, a->dev);
     a->in_live = TRUE;
-    if (!vnic_state_write_status(dom, error))
+    if (backend_outlives_vnicd(a->dev->nic) && !write_status_timed(a, error))
         return FALSE;
     t0 = g_get_monotonic_time();
     avoid_reserved_names(dom, a->dev->nic);
@@ -395,7 +426,7 @@ plug_live(Attach *a, GError **error)
         vnic_nic_set_state(attach_nic(a), VNIC_NIC_BACKEND_READY, NULL, NULL);
     /* its link in the ledger before QEMU hears of it: a vnicd killed from
      * here on asks QEMU whether it got the NIC (daemon-reconcile.c) */
-    if (!vnic_state_write_status(dom, error))
+    if (!write_status_timed(a, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */
     if (!vnic_api_arg_string(a->request, "x-fail-step", FALSE, &fail_step, error))
