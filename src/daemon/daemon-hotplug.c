@@ -63,17 +63,24 @@ describe_nic(const Attach *a)
 }
 
 static void
+reply(Attach *a, const GError *error, JsonObject *ret)
+{
+    if (error) {
+        g_autofree char *nic = describe_nic(a);
+        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
+        g_warning("domain '%s': hot-plug of NIC %s failed: %s", a->dom->name, nic,
+                  error->message);
+        vnic_api_request_error(a->request, error);
+    } else
+        vnic_api_request_return_object(a->request, ret);
+}
+
+static void
 finish(Attach *a, const GError *error, JsonObject *ret)
 {
     VnicDomain *dom = a->dom;
 
-    if (error) {
-        g_autofree char *nic = describe_nic(a);
-        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
-        g_warning("domain '%s': hot-plug of NIC %s failed: %s", dom->name, nic, error->message);
-        vnic_api_request_error(a->request, error);
-    } else
-        vnic_api_request_return_object(a->request, ret);
+    reply(a, error, ret);
     attach_free(a);
     vnic_domain_job_done(dom);
 }
@@ -290,22 +297,26 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     dev = a->dev;
+    ret = attach_result(a, &t, dev, dom->live);
+    if (a->config && !attach_config(dom, &a->config_dev, &dev->addr, &error)) {
+        g_prefix_error(&error, "attached to the running guest, but not to the config: ");
+        g_clear_pointer(&ret, json_object_unref);
+    }
+    /* The reply first, then the rest (the NIC's state and its log line,
+     * the events): nothing else runs on the main loop until this returns,
+     * so no request can see the NIC other than plugged, and the client
+     * does not wait for what only the others need. */
+    reply(a, error, ret);
     if (vnic_domain_get_nic(dom, dev->alias))
         vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
         set_link_down(dom, dev->alias);
     write_status_soon(dom);
-    ret = attach_result(a, &t, dev, dom->live);
     ev = attach_result(a, NULL, dev, dom->live);
     json_object_remove_member(ev, "timings");
     vnic_daemon_emit(dom->daemon, "DEVICE_ADDED", dom->name, ev);
-    if (a->config && !attach_config(dom, &a->config_dev, &dev->addr, &error)) {
-        g_prefix_error(&error, "attached to the running guest, but not to the config: ");
-        json_object_unref(ret);
-        finish(a, error, NULL);
-        return;
-    }
-    finish(a, NULL, ret);
+    attach_free(a);
+    vnic_domain_job_done(dom);
 }
 
 /* Whether some domain's ledger still holds a link called @name whose
