@@ -15,6 +15,8 @@
 #include "daemon/daemon-nic.h"
 #include "host/host-linkwatch.h"
 
+#include <time.h>
+
 typedef struct {
     VnicDomain *dom;
     VnicApiRequest *request;
@@ -29,7 +31,9 @@ typedef struct {
     VnicOwnedLink *owned;     /* its ledger entry, once the backend exists */
     VnicOwnedLink *owned_ifb; /* the ifb shaping its <outbound>, if any */
     gint64 started_us;
+    gint64 started_cpu_us;    /* the main thread's CPU time then */
     gint64 backend_us;
+    gint64 status_us;         /* the status writes before QEMU hears of the NIC */
 } Attach;
 
 static void
@@ -59,17 +63,24 @@ describe_nic(const Attach *a)
 }
 
 static void
+reply(Attach *a, const GError *error, JsonObject *ret)
+{
+    if (error) {
+        g_autofree char *nic = describe_nic(a);
+        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
+        g_warning("domain '%s': hot-plug of NIC %s failed: %s", a->dom->name, nic,
+                  error->message);
+        vnic_api_request_error(a->request, error);
+    } else
+        vnic_api_request_return_object(a->request, ret);
+}
+
+static void
 finish(Attach *a, const GError *error, JsonObject *ret)
 {
     VnicDomain *dom = a->dom;
 
-    if (error) {
-        g_autofree char *nic = describe_nic(a);
-        /* the client sees the error; the log must too (vnicd(8) "LOGGING") */
-        g_warning("domain '%s': hot-plug of NIC %s failed: %s", dom->name, nic, error->message);
-        vnic_api_request_error(a->request, error);
-    } else
-        vnic_api_request_return_object(a->request, ret);
+    reply(a, error, ret);
     attach_free(a);
     vnic_domain_job_done(dom);
 }
@@ -84,7 +95,11 @@ prepare_nic(const VnicConfDomain *def, VnicConfDevice *parsed, const VnicConfPci
             GError **error)
 {
     g_autoptr(VnicConfDevice) dev = parsed;
-    g_autoptr(GRand) rand = g_rand_new();
+    /* seeded once from /dev/urandom, not per attach (an open and a read) */
+    static GRand *rand;
+
+    if (!rand)
+        rand = g_rand_new();
 
     if (!vnic_conf_interface_check(def, dev, error) ||
         !vnic_hotplug_check_unplug_setting(def, dev, error) ||
@@ -118,6 +133,19 @@ attach_config(VnicDomain *dom, VnicConfDevice **parsed, const VnicConfPciAddr *p
     return TRUE;
 }
 
+/* CPU time of the calling thread (vnicd's main loop, where an attach runs
+ * but for the parse of a big <interface>): what the attach costs vnicd,
+ * which the machine's load distorts far less than its wall time. */
+static gint64
+thread_cpu_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+        return 0;
+    return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static JsonObject *
 attach_result(Attach *a, const VnicQemuHotplugTimings *t, const VnicConfDevice *dev,
               const VnicConfDomain *def)
@@ -135,10 +163,12 @@ attach_result(Attach *a, const VnicQemuHotplugTimings *t, const VnicConfDevice *
         json_object_set_string_member(ret, "target", dev->nic->target_dev);
     if (t) {
         json_object_set_int_member(timings, "backend-us", a->backend_us);
+        json_object_set_int_member(timings, "status-us", a->status_us);
         json_object_set_int_member(timings, "getfd-us", t->getfd_us);
         json_object_set_int_member(timings, "netdev-add-us", t->netdev_add_us);
         json_object_set_int_member(timings, "device-add-us", t->device_add_us);
         json_object_set_int_member(timings, "total-us", g_get_monotonic_time() - a->started_us);
+        json_object_set_int_member(timings, "cpu-us", thread_cpu_us() - a->started_cpu_us);
     }
     json_object_set_object_member(ret, "timings", timings);
     return ret;
@@ -267,22 +297,26 @@ plugged(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     dev = a->dev;
+    ret = attach_result(a, &t, dev, dom->live);
+    if (a->config && !attach_config(dom, &a->config_dev, &dev->addr, &error)) {
+        g_prefix_error(&error, "attached to the running guest, but not to the config: ");
+        g_clear_pointer(&ret, json_object_unref);
+    }
+    /* The reply first, then the rest (the NIC's state and its log line,
+     * the events): nothing else runs on the main loop until this returns,
+     * so no request can see the NIC other than plugged, and the client
+     * does not wait for what only the others need. */
+    reply(a, error, ret);
     if (vnic_domain_get_nic(dom, dev->alias))
         vnic_nic_set_state(vnic_domain_get_nic(dom, dev->alias), VNIC_NIC_PLUGGED, NULL, NULL);
     if (dev->nic->link_up == VNIC_TRISTATE_NO)
         set_link_down(dom, dev->alias);
     write_status_soon(dom);
-    ret = attach_result(a, &t, dev, dom->live);
     ev = attach_result(a, NULL, dev, dom->live);
     json_object_remove_member(ev, "timings");
     vnic_daemon_emit(dom->daemon, "DEVICE_ADDED", dom->name, ev);
-    if (a->config && !attach_config(dom, &a->config_dev, &dev->addr, &error)) {
-        g_prefix_error(&error, "attached to the running guest, but not to the config: ");
-        json_object_unref(ret);
-        finish(a, error, NULL);
-        return;
-    }
-    finish(a, NULL, ret);
+    attach_free(a);
+    vnic_domain_job_done(dom);
 }
 
 /* Whether some domain's ledger still holds a link called @name whose
@@ -337,6 +371,31 @@ avoid_reserved_names(VnicDomain *dom, VnicConfNic *nic)
     }
 }
 
+/* Whether creating @nic's backend makes a link that stays if vnicd is
+ * killed before QEMU holds its fds: a macvtap, or the ifb that may shape
+ * its <outbound> (host-bandwidth.c).  A tap alone does not: it is not
+ * persistent, and only vnicd's fds hold it until getfd, so it goes with
+ * vnicd; the status write after it (before getfd) is the one that
+ * records it for QEMU's sake.  Saves a status write per tap attach. */
+static gboolean
+backend_outlives_vnicd(const VnicConfNic *nic)
+{
+    VnicConfNicType type = vnic_conf_nic_backend_type(nic);
+
+    return (type != VNIC_CONF_NIC_ETHERNET && type != VNIC_CONF_NIC_BRIDGE) ||
+           nic->outbound.average > 0;
+}
+
+static gboolean
+write_status_timed(Attach *a, GError **error)
+{
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = vnic_state_write_status(a->dom, error);
+
+    a->status_us += g_get_monotonic_time() - t0;
+    return ok;
+}
+
 /* Creates the backend and starts the QMP sequence.  FALSE: nothing to undo
  * but what drop_backend() undoes. */
 static gboolean
@@ -367,13 +426,13 @@ plug_live(Attach *a, GError **error)
         nic->admin_up = nic->carrier = a->dev->nic->link_up != VNIC_TRISTATE_NO;
     }
     vnic_domain_warn_vhost(dom, dom->live, a->dev);
-    /* in the live definition and the status before its host link exists: a
-     * vnicd killed while the link is being made finds the NIC (its MAC, its
-     * lower device) after its restart, and with it a macvtap the ledger
-     * never got (daemon-reconcile.c) */
+    /* in the live definition and the status before a link that outlives
+     * vnicd exists: a vnicd killed while it is being made finds the NIC
+     * (its MAC, its lower device) after its restart, and with it a macvtap
+     * or ifb the ledger never got (daemon-reconcile.c) */
     g_ptr_array_add(dom->live->devices, a->dev);
     a->in_live = TRUE;
-    if (!vnic_state_write_status(dom, error))
+    if (backend_outlives_vnicd(a->dev->nic) && !write_status_timed(a, error))
         return FALSE;
     t0 = g_get_monotonic_time();
     avoid_reserved_names(dom, a->dev->nic);
@@ -398,7 +457,7 @@ plug_live(Attach *a, GError **error)
         vnic_nic_set_state(attach_nic(a), VNIC_NIC_BACKEND_READY, NULL, NULL);
     /* its link in the ledger before QEMU hears of it: a vnicd killed from
      * here on asks QEMU whether it got the NIC (daemon-reconcile.c) */
-    if (!vnic_state_write_status(dom, error))
+    if (!write_status_timed(a, error))
         return FALSE;
     /* "x-fail-step" (tests only) makes QEMU refuse that step */
     if (!vnic_api_arg_string(a->request, "x-fail-step", FALSE, &fail_step, error))
@@ -455,6 +514,7 @@ vnic_domain_attach_job(VnicDomain *dom, VnicApiRequest *request)
     a->dom = dom;
     a->request = request;
     a->started_us = g_get_monotonic_time();
+    a->started_cpu_us = thread_cpu_us();
     if (!vnic_hotplug_resolve_flags(dom, request, &a->live, &a->config, &error) ||
         !(a->xml = vnic_hotplug_request_xml(dom, request, &error))) {
         finish(g_steal_pointer(&a), error, NULL);

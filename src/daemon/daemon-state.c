@@ -20,6 +20,8 @@
 #include "daemon/daemon-nic.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
@@ -65,6 +67,51 @@ vnic_state_write_file(const char *path, const char *text, GError **error)
     return g_file_set_contents_full(path, text, -1,
                                     G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                     0600, error);
+}
+
+/* A status file guards against vnicd being killed, not against the machine
+ * going down: once rename() returned, every later reader (vnicd restarted)
+ * sees the new content, fsync or not.  A machine that goes down takes the
+ * QEMUs and the links the file speaks of with it (the run dir is meant to
+ * be a tmpfs, /run/vnic), and a status file torn by that is skipped at
+ * start-up.  So no fsync: on a run dir on disk it cost 0.4 ms median, up to
+ * 5 ms under load, twice per attach before QEMU hears of the NIC
+ * (docs/performance.md "Hot-plug against QEMU's floor"). */
+static gboolean
+write_run_file(const char *path, const char *text, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *tmp = g_strconcat(path, ".XXXXXX", NULL);
+    gsize len = strlen(text), done = 0;
+    int fd, err = 0;
+
+    /* not g_file_set_contents_full(): even without _DURABLE it fsyncs a
+     * file that already exists */
+    if (g_mkdir_with_parents(dir, 0700) < 0 ||
+        (fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600)) < 0) {
+        err = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "writing %s: %s", path,
+                    g_strerror(err));
+        return FALSE;
+    }
+    while (done < len && err == 0) {
+        gssize n = write(fd, text + done, len - done);
+        if (n < 0 && errno != EINTR)
+            err = errno;
+        else if (n > 0)
+            done += (gsize)n;
+    }
+    if (close(fd) < 0 && err == 0)
+        err = errno;
+    if (err == 0 && rename(tmp, path) < 0)
+        err = errno;
+    if (err != 0) {
+        g_unlink(tmp);
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "writing %s: %s", path,
+                    g_strerror(err));
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
@@ -123,7 +170,7 @@ vnic_state_write_status(VnicDomain *dom, GError **error)
     vnic_migrate_append_status(s, dom);
     g_string_append(s, xml);
     g_string_append(s, "</domstatus>\n");
-    return vnic_state_write_file(path, s->str, error);
+    return write_run_file(path, s->str, error);
 }
 
 void

@@ -53,10 +53,12 @@ gboolean vnic_qemu_hotplug_nic_finish(GAsyncResult *result, VnicQemuHotplugTimin
 char *vnic_qemu_plug_fd_name(const char *alias, guint queue);
 
 /* getfd of each tap fd (as vnic-<@alias>-<i>) → netdev_add of the tap on
- * them → each step added, in order, one at a time.  A failing step undoes
- * the ones before it in reverse (their undo commands, closefd), so QEMU is
- * left as it was; the error is "<@what> failed at <step>: <QEMU's
- * message>". */
+ * them → each step added, in order.  Steps with an undo of their own go
+ * back to back without waiting for the replies before them; a step without
+ * an undo (device_add) waits until all before it succeeded.  A failing step
+ * undoes every step that succeeded, in reverse (their undo commands,
+ * closefd), so QEMU is left as it was; the error is "<@what> failed at
+ * <step>: <QEMU's message>" of the earliest step that failed. */
 typedef struct _VnicQemuPlug VnicQemuPlug;
 
 VnicQemuPlug *vnic_qemu_plug_new(const char *what, const char *alias);

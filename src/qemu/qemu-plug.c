@@ -3,14 +3,23 @@
  * qemu-hotplug.h).  Serves the NIC hot-plug (qemu-hotplug.c) and the hub
  * backends (qemu-hub.c).
  *
- * A small state machine on one GTask: getfd of each fd (if a tap is
- * plugged), then the steps in order, one at a time (a step may depend on
- * any before it: a device on a hubport, the hubport on the tap).  A
- * failure walks back through what succeeded: each step's undo in reverse
- * (netdev_del of a netdev it created, chardev-remove, ...), closefd of the
- * fds QEMU still holds under our names, and a flush when QEMU refused a
- * getfd after taking its fd.  The first error is the one reported; undo
- * errors are only debug-logged.
+ * A small state machine on one GTask over a list of steps: getfd of each
+ * fd (if a tap is plugged), then the steps added, in order.  QMP runs a
+ * monitor's commands one after the other, so a step that can be undone on
+ * its own (getfd, netdev_add) is sent without waiting for the replies
+ * before it: a step that depends on a failed one fails too (netdev_add on
+ * an fd name getfd did not set, a hubport on a netdev that is not there),
+ * and one that succeeded anyway is undone like any other.  A step with
+ * nothing to undo (device_add: the guest would see it) or whose undo also
+ * undoes the step before it waits until every earlier step succeeded.
+ * This saves a round trip per step to QEMU (docs/performance.md).
+ *
+ * A failure sends nothing more; once every command sent is answered, each
+ * step that succeeded is undone in reverse (netdev_del of a netdev it
+ * created, chardev-remove, closefd of the fds QEMU still holds under our
+ * names), then a flush when QEMU refused a getfd after taking its fd.  The
+ * error of the earliest failed step is the one reported; undo errors are
+ * only debug-logged.
  */
 #include "qemu/qemu-hotplug.h"
 
@@ -19,32 +28,52 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+typedef enum {
+    STEP_UNSENT,
+    STEP_SENT,
+    STEP_DONE,                /* succeeded: undone on rollback */
+    STEP_FAILED,
+    STEP_CONSUMED,            /* a getfd whose fd the tap's netdev_add took */
+} StepState;
+
 typedef struct {
     char *step;               /* for messages and fault injection */
     char *command;
     JsonObject *args;
-    char *undo_command;       /* sent when a later step fails, or NULL */
+    char *undo_command;       /* sent when a step fails, or NULL */
     JsonObject *undo_args;
     gboolean undo_takes_previous; /* that undo also undid the step before */
+    gboolean waits;           /* sent only after every earlier step succeeded */
+    int fd_index;             /* getfd: which of the plug's fds goes with it; else -1 */
     gboolean takes_fds;       /* the tap's netdev_add: QEMU took the fds */
+    StepState state;
+    gint64 sent_us;
 } PlugStep;
 
 struct _VnicQemuPlug {
     VnicQmpClient *qmp;
     char *what;               /* "hot-plug of net0": the error's subject */
     char *alias;              /* names the fds: vnic-<alias>-<i> */
-    int *fds;
+    int *fds;                 /* the tap's fds, owned; sent in send_step() only */
     guint n_fds;
-    GPtrArray *steps;         /* PlugStep* */
-    guint getfd_done;         /* fds QEMU holds under our names */
-    guint steps_done;
+    GPtrArray *steps;         /* PlugStep*: the getfds first, then the steps added */
+    guint sent;               /* steps sent, in order */
+    guint answered;           /* of those, answered (or failed by the client) */
+    guint undo_at;            /* rollback: steps below this still to look at */
     gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
     gboolean flush_close;
     char *fail_step;
-    gint64 step_started;
+    gint64 last_reply_us;     /* a step's time counts from this or its send */
     VnicQemuHotplugTimings timings;
-    GError *error;            /* the first failure, while undoing */
+    GError *error;            /* the earliest failure, while undoing */
+    guint error_index;
 };
+
+/* One command in flight: its reply goes to step @index. */
+typedef struct {
+    GTask *task;
+    guint index;
+} StepCall;
 
 static void
 plug_step_free(PlugStep *s)
@@ -69,6 +98,12 @@ static char *
 fdname(const VnicQemuPlug *p, guint i)
 {
     return vnic_qemu_plug_fd_name(p->alias, i);
+}
+
+static PlugStep *
+step_at(const VnicQemuPlug *p, guint i)
+{
+    return g_ptr_array_index(p->steps, i);
 }
 
 /* netdev_add of the tap on the fds passed as vnic-<alias>-<i>. */
@@ -100,6 +135,37 @@ vnic_qemu_plug_new(const char *what, const char *alias)
     return p;
 }
 
+static PlugStep *
+add_step(VnicQemuPlug *p, const char *step, const char *command, JsonObject *args,
+         const char *undo_command, JsonObject *undo_args)
+{
+    PlugStep *s = g_new0(PlugStep, 1);
+
+    s->step = g_strdup(step);
+    s->command = g_strdup(command);
+    s->args = args;
+    s->undo_command = g_strdup(undo_command);
+    s->undo_args = undo_args;
+    /* what cannot be undone on its own must not run after a failure */
+    s->waits = undo_command == NULL;
+    s->fd_index = -1;
+    g_ptr_array_add(p->steps, s);
+    return s;
+}
+
+/* getfd of fd @i as vnic-<alias>-<i>, undone with closefd. */
+static void
+add_getfd(VnicQemuPlug *p, guint i)
+{
+    g_autofree char *name = fdname(p, i);
+    JsonObject *args = json_object_new();
+    JsonObject *close_args = json_object_new();
+
+    json_object_set_string_member(args, "fdname", name);
+    json_object_set_string_member(close_args, "fdname", name);
+    add_step(p, VNIC_QEMU_STEP_GETFD, "getfd", args, "closefd", close_args)->fd_index = (int)i;
+}
+
 void
 vnic_qemu_plug_add_tap(VnicQemuPlug *p, const char *tap_id, int *fds, guint n_fds)
 {
@@ -114,8 +180,10 @@ vnic_qemu_plug_add_tap(VnicQemuPlug *p, const char *tap_id, int *fds, guint n_fd
                                                 "%s: no tap fd", p->what));
         return;
     }
+    for (guint i = 0; i < n_fds; i++)
+        add_getfd(p, i);
     vnic_qemu_plug_add(p, VNIC_QEMU_STEP_NETDEV_ADD, "netdev_add", tap_args(p, tap_id), tap_id);
-    ((PlugStep *)g_ptr_array_index(p->steps, 0))->takes_fds = TRUE;
+    step_at(p, p->steps->len - 1)->takes_fds = TRUE;
 }
 
 void
@@ -123,15 +191,12 @@ vnic_qemu_plug_add_full(VnicQemuPlug *p, const char *step, const char *command,
                         JsonObject *args, const char *undo_command, JsonObject *undo_args,
                         gboolean undo_takes_previous)
 {
-    PlugStep *s = g_new0(PlugStep, 1);
+    PlugStep *s = add_step(p, step, command, args, undo_command, undo_args);
 
-    s->step = g_strdup(step);
-    s->command = g_strdup(command);
-    s->args = args;
-    s->undo_command = g_strdup(undo_command);
-    s->undo_args = undo_args;
     s->undo_takes_previous = undo_takes_previous;
-    g_ptr_array_add(p->steps, s);
+    /* its undo would take a step that may have failed with it */
+    if (undo_takes_previous)
+        s->waits = TRUE;
 }
 
 void
@@ -172,28 +237,17 @@ vnic_qemu_plug_free(VnicQemuPlug *p)
     g_free(p);
 }
 
-static void getfd_done(GObject *source, GAsyncResult *res, gpointer data);
 static void step_done(GObject *source, GAsyncResult *res, gpointer data);
 static void undo_done(GObject *source, GAsyncResult *res, gpointer data);
 static void undo_next(GTask *task);
 
 static void
-send(GTask *task, const char *command, JsonObject *args, const int *fd, GAsyncReadyCallback cb)
+send(GTask *task, const char *command, JsonObject *args, const int *fd, GAsyncReadyCallback cb,
+     gpointer data)
 {
     vnic_qmp_client_execute_async(((VnicQemuPlug *)g_task_get_task_data(task))->qmp, command,
                                   args, fd, fd ? 1 : 0, 10000, g_task_get_cancellable(task), cb,
-                                  g_object_ref(task));
-}
-
-static void
-fail(GTask *task, const char *step, const GError *error)
-{
-    VnicQemuPlug *p = g_task_get_task_data(task);
-
-    if (p->error)
-        return; /* the first failure is the one reported */
-    p->error = g_error_copy(error);
-    g_prefix_error(&p->error, "%s failed at %s: ", p->what, step);
+                                  data);
 }
 
 static gboolean
@@ -202,83 +256,108 @@ failing(const VnicQemuPlug *p, const char *step)
     return g_strcmp0(p->fail_step, step) == 0;
 }
 
+/* Sends step @i.  A refused step: an argument QEMU does not know
+ * (device_add takes its properties as strings).  The tap's fds go to QEMU
+ * here and nowhere else, each with its getfd. */
 static void
-send_getfd(GTask *task)
+send_step(GTask *task, guint i)
 {
     VnicQemuPlug *p = g_task_get_task_data(task);
-    g_autoptr(JsonObject) args = json_object_new();
-    g_autofree char *name = fdname(p, p->getfd_done);
-
-    json_object_set_string_member(args, "fdname", name);
-    if (failing(p, VNIC_QEMU_STEP_GETFD))
-        json_object_set_boolean_member(args, "x-vnic-fault", TRUE);
-    p->step_started = g_get_monotonic_time();
-    send(task, "getfd", args, &p->fds[p->getfd_done], getfd_done);
-}
-
-/* A refused step: an argument QEMU does not know (device_add takes its
- * properties as strings). */
-static void
-send_step(GTask *task)
-{
-    VnicQemuPlug *p = g_task_get_task_data(task);
-    PlugStep *s = g_ptr_array_index(p->steps, p->steps_done);
+    PlugStep *s = step_at(p, i);
+    StepCall *call = g_new0(StepCall, 1);
 
     if (failing(p, s->step) && strcmp(s->command, "device_add") == 0)
         json_object_set_string_member(s->args, "x-vnic-fault", "1");
     else if (failing(p, s->step))
         json_object_set_boolean_member(s->args, "x-vnic-fault", TRUE);
-    p->step_started = g_get_monotonic_time();
-    send(task, s->command, s->args, NULL, step_done);
+    call->task = g_object_ref(task);
+    call->index = i;
+    s->state = STEP_SENT;
+    s->sent_us = g_get_monotonic_time();
+    send(task, s->command, s->args, s->fd_index >= 0 ? &p->fds[s->fd_index] : NULL, step_done,
+         call);
+}
+
+/* Sends what may go now: the next steps up to one that waits for the
+ * replies before it. */
+static void
+send_more(GTask *task)
+{
+    VnicQemuPlug *p = g_task_get_task_data(task);
+
+    while (p->sent < p->steps->len && !p->error) {
+        if (step_at(p, p->sent)->waits && p->answered < p->sent)
+            return;
+        send_step(task, p->sent++);
+    }
+}
+
+/* Keeps the error of the earliest failed step (replies may be handled out
+ * of order when the client fails them: timeout, close). */
+static void
+fail(VnicQemuPlug *p, guint i, const GError *error)
+{
+    if (p->error && p->error_index <= i)
+        return;
+    g_clear_error(&p->error);
+    p->error = g_error_copy(error);
+    p->error_index = i;
+    g_prefix_error(&p->error, "%s failed at %s: ", p->what, step_at(p, i)->step);
 }
 
 static void
-getfd_done(GObject *source, GAsyncResult *res, gpointer data)
+account_time(VnicQemuPlug *p, const PlugStep *s)
 {
-    g_autoptr(GTask) task = data;
-    VnicQemuPlug *p = g_task_get_task_data(task);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    gint64 now = g_get_monotonic_time();
+    /* QEMU works on a step once the one before it is answered */
+    gint64 took = now - MAX(s->sent_us, p->last_reply_us);
 
-    p->timings.getfd_us += g_get_monotonic_time() - p->step_started;
-    if (!ret) {
-        /* QEMU may refuse getfd before taking the fd it came with; it then
-         * keeps it until the next fd arrives: flush it (undo_next) */
-        p->flush_fd = TRUE;
-        fail(task, VNIC_QEMU_STEP_GETFD, error);
-        undo_next(task);
-    } else if (++p->getfd_done < p->n_fds) {
-        send_getfd(task);
-    } else {
-        send_step(task);
-    }
+    p->last_reply_us = now;
+    if (strcmp(s->command, "getfd") == 0)
+        p->timings.getfd_us += took;
+    else if (strcmp(s->command, "device_add") == 0)
+        p->timings.device_add_us += took;
+    else
+        p->timings.netdev_add_us += took;
 }
 
 static void
 step_done(GObject *source, GAsyncResult *res, gpointer data)
 {
-    g_autoptr(GTask) task = data;
+    g_autofree StepCall *call = data;
+    g_autoptr(GTask) task = call->task;
     VnicQemuPlug *p = g_task_get_task_data(task);
-    PlugStep *s = g_ptr_array_index(p->steps, p->steps_done);
+    PlugStep *s = step_at(p, call->index);
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
-    gint64 took = g_get_monotonic_time() - p->step_started;
 
-    if (strcmp(s->command, "device_add") == 0)
-        p->timings.device_add_us += took;
-    else
-        p->timings.netdev_add_us += took;
+    account_time(p, s);
+    p->answered++;
     if (!ret) {
-        fail(task, s->step, error);
-        undo_next(task);
-        return;
+        s->state = STEP_FAILED;
+        /* QEMU may refuse getfd before taking the fd it came with; it then
+         * keeps it until the next fd arrives: flush it (undo_next) */
+        if (s->fd_index >= 0)
+            p->flush_fd = TRUE;
+        fail(p, call->index, error);
+    } else {
+        s->state = STEP_DONE;
+        /* the tap's netdev_add took the fds out of the monitor */
+        for (guint i = 0; s->takes_fds && i < call->index; i++) {
+            if (step_at(p, i)->fd_index >= 0 && step_at(p, i)->state == STEP_DONE)
+                step_at(p, i)->state = STEP_CONSUMED;
+        }
     }
-    if (s->takes_fds)
-        p->getfd_done = 0; /* the tap's netdev_add took the fds out of the monitor */
-    if (++p->steps_done < p->steps->len)
-        send_step(task);
-    else
+    if (p->error) {
+        if (p->answered == p->sent) {
+            p->undo_at = p->sent;
+            undo_next(task);
+        }
+    } else if (p->answered == p->steps->len) {
         g_task_return_boolean(task, TRUE);
+    } else {
+        send_more(task);
+    }
 }
 
 static void
@@ -302,40 +381,38 @@ send_flush(GTask *task)
     g_autoptr(JsonObject) args = json_object_new();
 
     json_object_set_string_member(args, "fdname", "vnic-flush");
-    send(task, "getfd", args, null_fd >= 0 ? &null_fd : NULL, undo_done);
+    send(task, "getfd", args, null_fd >= 0 ? &null_fd : NULL, undo_done, g_object_ref(task));
     if (null_fd >= 0)
         close(null_fd); /* the client sent its own copy */
 }
 
 /* Undoes the last step that succeeded, one command at a time; when
- * nothing is left, fails the task with the first error. */
+ * nothing is left, fails the task with the earliest error. */
 static void
 undo_next(GTask *task)
 {
     VnicQemuPlug *p = g_task_get_task_data(task);
     g_autoptr(JsonObject) args = json_object_new();
 
-    while (p->steps_done > 0) {
-        PlugStep *s = g_ptr_array_index(p->steps, --p->steps_done);
-        if (s->undo_takes_previous && p->steps_done > 0)
-            p->steps_done--;
+    while (p->undo_at > 0) {
+        PlugStep *s = step_at(p, --p->undo_at);
+        if (s->state != STEP_DONE)
+            continue;
+        if (s->undo_takes_previous && p->undo_at > 0)
+            p->undo_at--;
         if (s->undo_command) {
-            send(task, s->undo_command, s->undo_args, NULL, undo_done);
+            send(task, s->undo_command, s->undo_args, NULL, undo_done, g_object_ref(task));
             return;
         }
     }
-    if (p->getfd_done > 0) {
-        g_autofree char *name = fdname(p, --p->getfd_done);
-        json_object_set_string_member(args, "fdname", name);
-        send(task, "closefd", args, NULL, undo_done);
-    } else if (p->flush_fd) {
+    if (p->flush_fd) {
         p->flush_fd = FALSE;
         p->flush_close = TRUE;
         send_flush(task);
     } else if (p->flush_close) {
         p->flush_close = FALSE;
         json_object_set_string_member(args, "fdname", "vnic-flush");
-        send(task, "closefd", args, NULL, undo_done);
+        send(task, "closefd", args, NULL, undo_done, g_object_ref(task));
     } else {
         g_task_return_error(task, g_steal_pointer(&p->error));
     }
@@ -354,10 +431,8 @@ vnic_qemu_plug_run_async(VnicQemuPlug *plug, VnicQmpClient *qmp, const char *fai
     plug->fail_step = g_strdup(fail_step);
     if (plug->error)
         g_task_return_error(task, g_steal_pointer(&plug->error));
-    else if (plug->n_fds > 0)
-        send_getfd(task);
     else if (plug->steps->len > 0)
-        send_step(task);
+        send_more(task);
     else
         g_task_return_boolean(task, TRUE);
     g_object_unref(task); /* each command in flight holds its own reference */

@@ -72,14 +72,6 @@ vnic_qmp_io_stop(VnicQmpClient *client)
     g_clear_object(&client->socket);
 }
 
-void
-vnic_qmp_io_want_write(VnicQmpClient *client)
-{
-    if (client->state == VNIC_QMP_STATE_CLOSED || client->socket == NULL ||
-        client->write_source != NULL || g_queue_is_empty(&client->outq))
-        return;
-    client->write_source = socket_source(client, G_IO_OUT, on_writable);
-}
 
 static void
 fail_literal(VnicQmpClient *client, VnicQmpErrorCode code, const char *message)
@@ -274,9 +266,12 @@ send_part(VnicQmpClient *client, VnicQmpPending *p, GError **error)
 
 /* Writes the queue until it is empty, the socket is full, or the head
  * carries fds while earlier fds are unanswered (QEMU's chardev keeps only
- * the latest fds received, so a second getfd in flight would steal them). */
-static void
-flush(VnicQmpClient *client)
+ * the latest fds received, so a second getfd in flight would steal them).
+ * FALSE: the head is still to be written (the socket is full, or, unless
+ * @may_fail, it failed: the write source meets that error again and
+ * closes the client from the main loop, not from the caller's code). */
+static gboolean
+flush(VnicQmpClient *client, gboolean may_fail)
 {
     VnicQmpPending *p;
 
@@ -287,13 +282,13 @@ flush(VnicQmpClient *client)
         if (p->fds != NULL && client->fd_inflight != NULL)
             break;
         n = send_part(client, p, &error);
-        if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            return;
+        if (n < 0 && (!may_fail || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+            return FALSE;
         if (n < 0) {
             vnic_qmp_client_fail(client, g_error_new(VNIC_QMP_ERROR, VNIC_QMP_ERROR_CLOSED,
                                                      "cannot write to the QMP socket: %s",
                                                      error->message));
-            return;
+            return FALSE;
         }
         p->written += (gsize) n;
         if (p->written == g_bytes_get_size(p->data)) {
@@ -303,6 +298,7 @@ flush(VnicQmpClient *client)
     }
     /* Empty, or held back: vnic_qmp_io_want_write() re-arms on the reply. */
     vnic_qmp_source_clear(&client->write_source);
+    return TRUE;
 }
 
 static gboolean
@@ -310,7 +306,22 @@ on_writable(GSocket *socket, GIOCondition condition, gpointer data)
 {
     VnicQmpClient *client = vnic_qmp_client_ref(data);
 
-    flush(client);
+    flush(client, TRUE);
     vnic_qmp_client_unref(client);
     return G_SOURCE_CONTINUE;
+}
+
+/* Writes at once what the socket takes, rather than on the next main-loop
+ * iteration: a command is on its way to QEMU when execute_async returns
+ * (one dispatch less per command, docs/performance.md).  Never fails the
+ * client here: this runs inside the caller's code. */
+void
+vnic_qmp_io_want_write(VnicQmpClient *client)
+{
+    if (client->state == VNIC_QMP_STATE_CLOSED || client->socket == NULL ||
+        client->write_source != NULL || g_queue_is_empty(&client->outq))
+        return;
+    if (client->state == VNIC_QMP_STATE_READY && flush(client, FALSE))
+        return;
+    client->write_source = socket_source(client, G_IO_OUT, on_writable);
 }

@@ -99,6 +99,8 @@ void vnic_qmp_client_set_max_message_size(VnicQmpClient *client, gsize max_bytes
  * caller keeps its fds open and owns them (it may close them as soon as
  * this returns).  QEMU keeps only the last fds it received, so a command
  * with fds is held back until the previous one with fds has been answered.
+ * A command is written before this returns when the socket takes it and
+ * nothing is held back before it; the rest goes from the main loop.
  *
  * @timeout_ms (0: none) counts from this call.  After a timeout or
  * cancellation, a late reply is dropped; a command not yet written is not
