@@ -9,9 +9,10 @@
  *   needed device gone        → set_link down (the guest sees carrier 0),
  *                               hub NIC: its dead tap netdev dropped; WAITING
  *   own tap/macvtap gone,     → a new backend under a name vnic owns, then
- *   its device present          hub swap (the NIC stays) or replug
- *                               (device_del + device_add at the same
- *                               address and MAC); set_link; PLUGGED
+ *   its device present          set_link and hub swap (the NIC stays; the
+ *                               carrier first: see hub_carrier_set) or
+ *                               replug (device_del + device_add at the same
+ *                               address and MAC) and set_link; PLUGGED
  *   bridge back, tap detached → re-enslave (and MTU), set_link up
  *   lower device oper up/down → set_link to match
  *
@@ -420,13 +421,51 @@ backend_in(Step *s, gboolean ok, const GError *error)
     restore_carrier(s);
 }
 
+/* The new backend is on the hub, the carrier already as it should be. */
 static void
 swapped(GObject *source, GAsyncResult *res, gpointer data)
 {
+    Step *s = data;
     g_autoptr(GError) error = NULL;
     gboolean ok = vnic_qemu_hub_finish(res, &error);
 
-    backend_in(data, ok, error);
+    if (!ok || !s->nic->dom) {
+        backend_in(s, ok, error);
+        return;
+    }
+    restored(s, s->how);
+    step_end(s);
+}
+
+/* A hub NIC gets its carrier before its new backend: while the hub has no
+ * backend nothing reaches the guest, so it handles the link change (a work
+ * item in virtio-net, then its link watch activating the qdisc that the
+ * loss deactivated) before the first frame.  The other way round, frames
+ * come with the carrier and are handled first (softirq): the guest's ARP
+ * for its answer hits the still inactive qdisc and is dropped, and it asks
+ * again only after its retransmit time, 1 s (docs/backends.md). */
+static void
+hub_carrier_set(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    VnicNic *nic = s->nic;
+    g_autoptr(GError) error = NULL;
+    VnicConfDevice *dev;
+
+    if (vnic_qemu_hub_finish(res, &error)) {
+        if (nic->dom)
+            nic->carrier = s->up;
+    } else if (nic->dom) {
+        g_warning("domain '%s': set_link %s: %s", nic->dom->name, nic->alias, error->message);
+        nic->dirty = TRUE; /* the carrier is compared again after the step */
+    }
+    if (!nic->dom || !(dev = nic_device(nic))) {
+        step_end(s);
+        return;
+    }
+    vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev), s->fds, s->n_fds,
+                             NULL, NULL, swapped, s);
+    forget_fds(s);
 }
 
 static void
@@ -581,9 +620,8 @@ restore(VnicNic *nic, VnicConfDevice *dev, const char *device)
     }
     write_status(dom); /* the new link is ours before QEMU hears of it */
     if (hub) {
-        vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev), s->fds,
-                                 s->n_fds, NULL, NULL, swapped, s);
-        forget_fds(s);
+        s->up = nic->admin_up;
+        vnic_qemu_set_link_async(qmp_of(nic), nic->alias, s->up, NULL, hub_carrier_set, s);
         return;
     }
     args = json_object_new();
