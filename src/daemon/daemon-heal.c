@@ -451,13 +451,8 @@ backend_in(Step *s, gboolean ok, const GError *error)
  * until the backend is in: what the guest sends meanwhile goes nowhere, as
  * over a cable with nothing at the other end.  Left behind by a vnicd
  * killed meanwhile, it only drops frames; the next restore deletes it and
- * adds it again. */
-
-static char *
-gap_port_id(const char *alias)
-{
-    return g_strconcat("hpgap-", alias, NULL);
-}
+ * adds it again, and a detach deletes it with the NIC's other netdevs
+ * (vnic_qemu_nic_netdev_ids). */
 
 static void
 swap_done(Step *s)
@@ -492,7 +487,7 @@ gap_port_deleted(GObject *source, GAsyncResult *res, gpointer data)
 static void
 gap_port_delete(Step *s, GAsyncReadyCallback callback)
 {
-    g_autofree char *id = gap_port_id(s->nic->alias);
+    g_autofree char *id = vnic_qemu_hub_gap_port_id(s->nic->alias);
     g_autoptr(JsonObject) args = json_object_new();
 
     json_object_set_string_member(args, "id", id);
@@ -557,6 +552,10 @@ hub_carrier_set(GObject *source, GAsyncResult *res, gpointer data)
         nic->dirty = TRUE; /* the carrier is compared again after the step */
     }
     s->carrier_first = TRUE;
+    if (!s->up) { /* domif-setlink down: no link change to wait for */
+        hub_swap(s);
+        return;
+    }
     s->timeout_id = g_timeout_add(GUEST_LINK_SETTLE_MS, carrier_settled, s);
 }
 
@@ -603,16 +602,14 @@ static void
 gap_port_add(Step *s)
 {
     VnicConfDevice *dev = s->nic->dom ? nic_device(s->nic) : NULL;
-    g_autofree char *id = gap_port_id(s->nic->alias);
-    g_autoptr(JsonObject) args = json_object_new();
+    g_autofree char *id = vnic_qemu_hub_gap_port_id(s->nic->alias);
+    g_autoptr(JsonObject) args = NULL;
 
     if (!dev) {
         step_end(s);
         return;
     }
-    json_object_set_string_member(args, "type", "hubport");
-    json_object_set_string_member(args, "id", id);
-    json_object_set_int_member(args, "hubid", vnic_qemu_hub_id(dev));
+    args = vnic_qemu_hub_port_args(id, vnic_qemu_hub_id(dev), NULL);
     vnic_qmp_client_execute_async(qmp_of(s->nic), "netdev_add", args, NULL, 0, 10000, NULL,
                                   gap_port_added, s);
 }
