@@ -866,6 +866,14 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         if (t3 < 0) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s, run %u: no echo reply within 30 s of "
                         "lowA's return", g->mode, i + 1);
+            if (trace != NULL) {
+                g_autofree char *all = e2e_console_transcript(g->console, 0);
+                g_autofree char *ftrace = NULL;
+                e2e_console_run(g->console, "cat /proc/net/arp; ip link show eth0; "
+                                "grep -v '^#' /sys/kernel/tracing/trace", 20, &ftrace, NULL, NULL);
+                printf("  heal %u failed; the guest: %s\n", i + 1, ftrace);
+                trace_finish(trace, i + 1, strlen(all) >= mark ? all + mark : all, 0);
+            }
             return FALSE;
         }
         /* consumed, so the next run waits for a fresh C0 (when it came is
