@@ -29,6 +29,17 @@
  *         loop in the guest that configures eth0 again (a replugged NIC
  *         comes back without its address).
  *
+ * Knobs (environment): RECONNECT_RUNS=N heals instead of 20;
+ * RECONNECT_HUB_ONLY=1 only the hub guest's heals (no throughput, no
+ * replug guest); RECONNECT_TRACE=1 prints for each heal a timeline of every
+ * hop from lowA's creation request: the links of both namespaces (appearing,
+ * operstate, flags, first move of each counter), the frames seen on them
+ * (AF_PACKET: ARP, echo requests/replies, IPv6), the guest's carrier,
+ * operstate and counters from its watcher, its ARP table, and its own
+ * ftrace (virtio-net's link change work, its link watch activating and
+ * deactivating the qdisc, ARP solicitations, every ARP frame it frees and
+ * why).  That is how the 1 s of docs/backends.md was found.
+ *
  * Targets (issue #8): gone → carrier down < 50 ms, back → traffic < 100 ms
  * (median of 20).  A benchmark, not a test: it prints numbers and targets
  * and asserts nothing about them (it fails only when something does not
@@ -40,11 +51,14 @@
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -64,13 +78,19 @@
 #define TARGET_GONE_MS 50.0
 #define TARGET_BACK_MS 100.0
 #define VNIC_NS "xmlns:vnic='urn:x-vnic:domain:1'"
+#define TRACE_MS 2500  /* how long a traced heal samples the links */
 
 static struct {
     E2eDaemon *daemon;
     E2eNetnsPeer *peer;
     int icmp;
     guint16 seq;
-} B = { .icmp = -1 };
+    /* RECONNECT_RUNS=N: N heals instead of RUNS; RECONNECT_HUB_ONLY=1: no
+     * throughput and no replug guest; RECONNECT_TRACE=1: a timeline of
+     * every hop for each heal (see trace_*) */
+    guint runs;
+    gboolean hub_only, trace;
+} B = { .icmp = -1, .runs = RUNS };
 
 typedef struct {
     const char *mode;
@@ -203,6 +223,288 @@ delete_lower(GError **error)
     err = rtnl_link_delete(host_nl, link);
     rtnl_link_put(link);
     return err >= 0 || nl_failed(err, "deleting lowA", error);
+}
+
+/* --- RECONNECT_TRACE: every hop, sampled -------------------------------------------------
+ *
+ * While a heal is measured, a thread dumps the links of both namespaces
+ * every 2 ms (RTM_GETLINK, its own sockets) and notes, from the creation
+ * request: each link that appears, every change of its operstate or flags,
+ * and the first time each of its counters moves (rx/tx packets, rx/tx
+ * dropped), then the counters' totals.  The echo requests go peer → lowB →
+ * lowA → macvtap → guest, the replies back the other way, so the first hop
+ * whose tx stays still while its rx moves is where they are held. */
+
+enum { ST_RX, ST_TX, ST_RX_DROP, ST_TX_DROP, N_ST };
+static const char *const st_names[N_ST] = { "rx_packets", "tx_packets", "rx_dropped", "tx_dropped" };
+static const rtnl_link_stat_id_t st_ids[N_ST] = { RTNL_LINK_RX_PACKETS, RTNL_LINK_TX_PACKETS,
+                                                  RTNL_LINK_RX_DROPPED, RTNL_LINK_TX_DROPPED };
+
+typedef struct {
+    const char *ns;
+    int ifindex;
+    char name[IFNAMSIZ];
+    guint8 operstate;
+    guint flags;
+    guint64 stat[N_ST];
+    gboolean moved[N_ST];
+} TraceLink;
+
+typedef struct {
+    struct nl_sock *host, *peer;
+    int pkt_host, pkt_peer;  /* AF_PACKET, every link of the namespace */
+    guint seen[2][64][4];    /* frames noted per namespace, ifindex, kind */
+    gint64 t0;
+    GString *log;
+    GArray *links;  /* TraceLink */
+    gint stop;
+    GThread *thread;
+} Trace;
+
+static gboolean
+traced_name(const char *name)
+{
+    return name && (strcmp(name, "lowA") == 0 || strcmp(name, "lowB") == 0 ||
+                    g_str_has_prefix(name, "macvtap") || g_str_has_prefix(name, "vnic-"));
+}
+
+static void
+trace_note(Trace *t, const TraceLink *l, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+trace_note(Trace *t, const TraceLink *l, const char *fmt, ...)
+{
+    va_list ap;
+    g_string_append_printf(t->log, "    %+8.1f ms  %s %-10s ", (g_get_monotonic_time() - t->t0) / 1e3,
+                           l->ns, l->name);
+    va_start(ap, fmt);
+    g_string_append_vprintf(t->log, fmt, ap);
+    va_end(ap);
+    g_string_append_c(t->log, '\n');
+}
+
+static void
+trace_state(Trace *t, const TraceLink *l, const char *what)
+{
+    char flags[128], oper[32];
+    trace_note(t, l, "%s operstate %s, flags %s", what,
+               rtnl_link_operstate2str(l->operstate, oper, sizeof oper),
+               rtnl_link_flags2str(l->flags, flags, sizeof flags));
+}
+
+static void
+trace_link(Trace *t, const char *ns, struct rtnl_link *link)
+{
+    TraceLink *l = NULL, now = { .ns = ns, .ifindex = rtnl_link_get_ifindex(link) };
+
+    if (!traced_name(rtnl_link_get_name(link)))
+        return;
+    g_strlcpy(now.name, rtnl_link_get_name(link), sizeof now.name);
+    now.operstate = rtnl_link_get_operstate(link);
+    now.flags = rtnl_link_get_flags(link);
+    for (int i = 0; i < N_ST; i++)
+        now.stat[i] = rtnl_link_get_stat(link, st_ids[i]);
+    for (guint i = 0; i < t->links->len; i++) {
+        TraceLink *c = &g_array_index(t->links, TraceLink, i);
+        if (c->ns == ns && c->ifindex == now.ifindex)
+            l = c;
+    }
+    if (l == NULL) {
+        g_array_append_val(t->links, now);
+        l = &g_array_index(t->links, TraceLink, t->links->len - 1);
+        trace_state(t, l, "present:");
+        return;
+    }
+    if (strcmp(l->name, now.name) != 0) {
+        trace_note(t, l, "renamed %s", now.name);
+        g_strlcpy(l->name, now.name, sizeof l->name);
+    }
+    if (l->operstate != now.operstate || l->flags != now.flags) {
+        l->operstate = now.operstate;
+        l->flags = now.flags;
+        trace_state(t, l, "now");
+    }
+    for (int i = 0; i < N_ST; i++) {
+        if (!l->moved[i] && now.stat[i] != l->stat[i]) {
+            l->moved[i] = TRUE;
+            trace_note(t, l, "%s moves (%" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT ")", st_names[i],
+                       l->stat[i], now.stat[i]);
+        }
+        if (l->moved[i])
+            continue;
+        l->stat[i] = now.stat[i];
+    }
+    /* the latest counters, for the totals (the baseline stays in stat[]
+     * only until the counter first moves) */
+    for (int i = 0; i < N_ST; i++)
+        if (l->moved[i])
+            l->stat[i] = now.stat[i];
+}
+
+static void
+trace_dump(Trace *t, struct nl_sock *sock, const char *ns)
+{
+    struct nl_cache *cache = NULL;
+    if (rtnl_link_alloc_cache(sock, AF_UNSPEC, &cache) < 0)
+        return;
+    for (struct nl_object *o = nl_cache_get_first(cache); o != NULL; o = nl_cache_get_next(o))
+        trace_link(t, ns, (struct rtnl_link *)o);
+    nl_cache_free(cache);
+}
+
+
+/* A frame seen on a link of `ns` (AF_PACKET: both directions): every ARP,
+ * the first echo request and the first 3 echo replies and IPv6 frames of
+ * each link and direction. */
+static void
+trace_frame(Trace *t, int which, const char *ns, const guint8 *f, gssize n,
+            const struct sockaddr_ll *from)
+{
+    TraceLink l = { .ns = ns, .ifindex = from->sll_ifindex };
+    const char *dir = from->sll_pkttype == PACKET_OUTGOING ? "out" : "in ";
+    guint16 type;
+    int kind;
+    char what[96];
+
+    if (n < 14)
+        return;
+    g_snprintf(l.name, sizeof l.name, "if%d", l.ifindex);
+    for (guint i = 0; i < t->links->len; i++) {
+        TraceLink *c = &g_array_index(t->links, TraceLink, i);
+        if (c->ns == ns && c->ifindex == l.ifindex)
+            g_strlcpy(l.name, c->name, sizeof l.name);
+    }
+    type = (guint16)(f[12] << 8 | f[13]);
+    if (type == 0x0806 && n >= 42) {
+        kind = -1;
+        g_snprintf(what, sizeof what, "ARP %s who-has %u.%u.%u.%u tell %u.%u.%u.%u",
+                   f[21] == 1 ? "request" : "reply", f[38], f[39], f[40], f[41], f[28], f[29], f[30],
+                   f[31]);
+    } else if (type == 0x0800 && n >= 14 + 20 + 8 && f[23] == IPPROTO_ICMP) {
+        const guint8 *icmp = f + 14 + (f[14] & 0xf) * 4;
+        if (icmp + 8 > f + n)
+            return;
+        kind = icmp[0] == ICMP_ECHO ? 0 : 1;
+        g_snprintf(what, sizeof what, "ICMP echo %s seq %u", kind == 0 ? "request" : "reply",
+                   icmp[6] << 8 | icmp[7]);
+    } else if (type == 0x86dd) {
+        kind = 2;
+        g_snprintf(what, sizeof what, "IPv6 next header %u", n > 20 ? f[20] : 0);
+    } else {
+        kind = 3;
+        g_snprintf(what, sizeof what, "ethertype 0x%04x", type);
+    }
+    if (kind >= 0) {
+        guint *count = &t->seen[which][MIN(l.ifindex, 63)][kind];
+        guint limit = kind == 0 ? 1 : 3;
+        if ((*count)++ >= limit * 2)
+            return;
+    }
+    trace_note(t, &l, "%s %s", dir, what);
+}
+
+static void
+trace_frames(Trace *t, int fd, int which, const char *ns)
+{
+    guint8 f[256];
+    struct sockaddr_ll from;
+    socklen_t len = sizeof from;
+    gssize n;
+    while ((n = recvfrom(fd, f, sizeof f, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &len)) > 0) {
+        trace_frame(t, which, ns, f, MIN(n, (gssize)sizeof f), &from);
+        len = sizeof from;
+    }
+}
+
+static gpointer
+trace_thread(gpointer data)
+{
+    Trace *t = data;
+    while (!g_atomic_int_get(&t->stop) && g_get_monotonic_time() - t->t0 < TRACE_MS * 1000) {
+        struct pollfd p[2] = { { .fd = t->pkt_host, .events = POLLIN },
+                               { .fd = t->pkt_peer, .events = POLLIN } };
+        trace_dump(t, t->host, "host");
+        trace_dump(t, t->peer, "peer");
+        gint64 next = g_get_monotonic_time() + 2000;
+        while (g_get_monotonic_time() < next) {
+            if (poll(p, 2, 1) > 0) {
+                trace_frames(t, t->pkt_host, 0, "host");
+                trace_frames(t, t->pkt_peer, 1, "peer");
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Starts sampling (when RECONNECT_TRACE is set); NULL otherwise. */
+static Trace *
+trace_start(GError **error)
+{
+    if (!B.trace)
+        return NULL;
+    Trace *t = g_new0(Trace, 1);
+    int fd;
+    t->host = nl_socket_alloc();
+    t->peer = nl_socket_alloc();
+    t->log = g_string_new(NULL);
+    t->links = g_array_new(FALSE, TRUE, sizeof(TraceLink));
+    if (nl_connect(t->host, NETLINK_ROUTE) < 0 ||
+        (fd = e2e_netns_peer_socket(B.peer, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, error)) < 0 ||
+        nl_socket_set_fd(t->peer, NETLINK_ROUTE, fd) < 0) {
+        g_prefix_error(error, "trace: ");
+        if (error != NULL && *error == NULL)
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "trace: netlink sockets");
+        return NULL;
+    }
+    t->pkt_host = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    t->pkt_peer = e2e_netns_peer_socket(B.peer, AF_PACKET, SOCK_RAW, htons(ETH_P_ALL), error);
+    if (t->pkt_host < 0 || t->pkt_peer < 0) {
+        if (error != NULL && *error == NULL)
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "trace: packet sockets: %s",
+                        g_strerror(errno));
+        return NULL;
+    }
+    trace_dump(t, t->host, "host"); /* the baseline: lowB's counters before */
+    trace_dump(t, t->peer, "peer");
+    t->t0 = g_get_monotonic_time();
+    t->thread = g_thread_new("trace", trace_thread, t);
+    return t;
+}
+
+/* Stops sampling and prints the timeline (host side, then the guest's own
+ * lines from `guest`, mapped to host time with `guest_offset_s`). */
+static void
+trace_finish(Trace *t, guint run, const char *guest, double guest_offset_s)
+{
+    if (t == NULL)
+        return;
+    g_atomic_int_set(&t->stop, 1);
+    g_thread_join(t->thread);
+    printf("  trace, heal %u (ms from lowA's creation request):\n%s", run, t->log->str);
+    for (guint i = 0; i < t->links->len; i++) {
+        TraceLink *l = &g_array_index(t->links, TraceLink, i);
+        printf("    totals %s %-10s", l->ns, l->name);
+        for (int k = 0; k < N_ST; k++)
+            printf(" %s %" G_GUINT64_FORMAT, st_names[k], l->stat[k]);
+        printf("\n");
+    }
+    /* the guest's lines: "@@T uptime c o rx tx@@" */
+    for (const char *p = guest; p != NULL && (p = strstr(p, "@@T ")) != NULL; p += 4) {
+        double up;
+        char c[8], o[24];
+        unsigned long long rx, tx;
+        if (sscanf(p, "@@T %lf %7s %23s %llu %llu@@", &up, c, o, &rx, &tx) == 5)
+            printf("    %+8.1f ms  guest eth0      carrier %s operstate %s rx_packets %llu "
+                   "tx_packets %llu\n", (up - guest_offset_s) * 1e3, c, o, rx, tx);
+    }
+    fflush(stdout);
+    nl_socket_free(t->host);
+    nl_socket_free(t->peer);
+    close(t->pkt_host);
+    close(t->pkt_peer);
+    g_string_free(t->log, TRUE);
+    g_array_free(t->links, TRUE);
+    g_free(t);
 }
 
 /* --- ICMP from the peer ------------------------------------------------------------------ */
@@ -465,6 +767,40 @@ guest_background(Guest *g, const char *loop, GError **error)
     return g_strstrip(pid);
 }
 
+/* RECONNECT_TRACE's watcher: as the plain one, and before each marker,
+ * and at each change of the operstate and at the first move of rx/tx
+ * packets after a carrier change (every move of tx), "@@T UPTIME CARRIER OPERSTATE RX TX@@"
+ * (the guest's clock, 10 ms steps). */
+#define TRACE_WATCHER                                                                              \
+    "f=/sys/class/net/eth0; s=$f/statistics; read p < $f/carrier; read po < $f/operstate; "      \
+    "read pr < $s/rx_packets; read pt < $s/tx_packets; n=0; m=0; while :; do c=; "                \
+    "read c < $f/carrier 2>/dev/null; if [ -n \"$c\" ]; then read o < $f/operstate; "             \
+    "read r < $s/rx_packets; read t < $s/tx_packets; e=0; [ \"$c\" != \"$p\" ] && e=1; "          \
+    "[ \"$o\" != \"$po\" ] && e=1; [ $n = 1 ] && [ \"$r\" != \"$pr\" ] && e=1 && n=0; "           \
+    "[ $m = 1 ] && [ \"$t\" != \"$pt\" ] && e=1; if [ $e = 1 ]; then read u x < /proc/uptime; " \
+    "echo \"@@T $u $c $o $r $t@@\"; fi; [ \"$c\" != \"$p\" ] && echo \"@@C$c@@\" && n=1 && m=1; "   \
+    "p=$c; po=$o; pr=$r; pt=$t; fi; usleep 1000; done"
+
+#define TRACE_GUEST_SETUP                                                                          \
+    "mount -t tracefs none /sys/kernel/tracing 2>/dev/null; cd /sys/kernel/tracing && "            \
+    "echo 'linkwatch_do_dev dev_activate dev_deactivate arp_solicit virtnet_config_changed_work' "  \
+    "> set_ftrace_filter && echo function > current_tracer && "                                   \
+    "echo 'protocol == 2054' > events/skb/kfree_skb/filter && echo 1 > events/skb/kfree_skb/enable && " \
+    "echo > trace; cd /"
+
+/* The guest's uptime on the trace line before its first @@C0@@ in `text`. */
+static double
+trace_c0_uptime(const char *text)
+{
+    const char *c0 = strstr(text, "@@C0@@"), *t = NULL;
+    double up = 0;
+    for (const char *p = text; (p = strstr(p, "@@T ")) != NULL && (c0 == NULL || p < c0); p += 4)
+        t = p;
+    if (t != NULL && sscanf(t, "@@T %lf", &up) == 1)
+        return up;
+    return 0;
+}
+
 /* `runs` deletions and re-creations of lowA with the carrier watcher
  * running.  `agent`: a loop in the guest that sets eth0 up with its
  * address whenever it lacks it, as a guest's network configuration would
@@ -475,18 +811,25 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
 {
     /* the watcher starts from the carrier it reads first, so it prints
      * nothing until a change; a NIC that is gone (replug) reads as "" */
-    g_autofree char *watcher = guest_background(g, "f=/sys/class/net/eth0/carrier; read p < $f; while :; do "
+    g_autofree char *watcher = guest_background(g, B.trace ? TRACE_WATCHER :
+                                                "f=/sys/class/net/eth0/carrier; read p < $f; while :; do "
                                                 "c=; read c < $f 2>/dev/null; [ -n \"$c\" ] && "
                                                 "[ \"$c\" != \"$p\" ] && echo \"@@C$c@@\" && p=$c; "
                                                 "usleep 1000; done", error);
     g_autofree char *configurer = NULL;
     if (watcher == NULL)
         return FALSE;
+    /* the guest's own view of its link and its drops: its tracer (ftrace:
+     * the link-watch steps, the ARP solicitations, every freed ARP frame) */
+    if (B.trace && !e2e_console_run(g->console, TRACE_GUEST_SETUP, 20, NULL, NULL, error))
+        return FALSE;
     if (agent && (configurer = guest_background(g, "while :; do ip link set eth0 up 2>/dev/null; "
                                                 "ip addr add " GUEST_IP "/24 dev eth0 2>/dev/null; "
                                                 "usleep 5000; done", error)) == NULL)
         return FALSE;
     for (guint i = 0; i < runs; i++) {
+        g_autofree char *before = B.trace ? e2e_console_transcript(g->console, 0) : NULL;
+        gsize mark = before != NULL ? strlen(before) : 0;
         gint64 t0 = g_get_monotonic_time();
         if (!delete_lower(error))
             return FALSE;
@@ -507,6 +850,13 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         if (g_get_monotonic_time() < back_at)
             g_usleep((gulong)(back_at - g_get_monotonic_time()));
 
+        g_autofree char *neigh_before = NULL, *neigh_after = NULL;
+        if (B.trace && !e2e_console_run(g->console, "cat /proc/net/arp", 10, &neigh_before, NULL, error))
+            return FALSE;
+        Trace *trace = trace_start(error);
+        if (B.trace && trace == NULL)
+            return FALSE;
+        gint64 gone_at = t0;
         t0 = g_get_monotonic_time();
         if (!make_lower(error))
             return FALSE;
@@ -516,6 +866,14 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         if (t3 < 0) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s, run %u: no echo reply within 30 s of "
                         "lowA's return", g->mode, i + 1);
+            if (trace != NULL) {
+                g_autofree char *all = e2e_console_transcript(g->console, 0);
+                g_autofree char *ftrace = NULL;
+                e2e_console_run(g->console, "cat /proc/net/arp; ip link show eth0; "
+                                "grep -v '^#' /sys/kernel/tracing/trace", 20, &ftrace, NULL, NULL);
+                printf("  heal %u failed; the guest: %s\n", i + 1, ftrace);
+                trace_finish(trace, i + 1, strlen(all) >= mark ? all + mark : all, 0);
+            }
             return FALSE;
         }
         /* consumed, so the next run waits for a fresh C0 (when it came is
@@ -525,6 +883,27 @@ measure_heals(Guest *g, guint runs, gboolean agent, Heals *h, GError **error)
         g_array_append_vals(h->back, &(double){ (t3 - t0) / 1e3 }, 1);
         if (!wait_state(g, "plugged", error))
             return FALSE;
+        if (trace != NULL) {
+            gint64 end = t0 + TRACE_MS * 1000;
+            if (g_get_monotonic_time() < end)
+                g_usleep((gulong)(end - g_get_monotonic_time()));
+            if (!e2e_console_run(g->console, "cat /proc/net/arp", 10, &neigh_after, NULL, error))
+                return FALSE;
+            printf("  guest neighbours before lowA came back: %s  and after: %s", neigh_before, neigh_after);
+            g_autofree char *ftrace = NULL;
+            if (!e2e_console_run(g->console, "grep -v '^#' /sys/kernel/tracing/trace; echo > /sys/kernel/tracing/trace",
+                                 20, &ftrace, NULL, error))
+                return FALSE;
+            printf("  the guest's ftrace (its clock, s):\n%s", ftrace);
+            g_autofree char *all = e2e_console_transcript(g->console, 0);
+            const char *text = strlen(all) >= mark ? all + mark : all;
+            /* C0 reached the bench at t2 (it was waiting for it): the
+             * guest's clock then, against lowA's creation */
+            double offset = trace_c0_uptime(text) - (double)(t2 - t0) / G_USEC_PER_SEC;
+            printf("  heal %u: echo reply after %.1f ms (lowA gone %.0f ms before)\n", i + 1,
+                   (t3 - t0) / 1e3, (t0 - gone_at) / 1e3);
+            trace_finish(trace, i + 1, text, offset);
+        }
     }
     g_autofree char *kill = g_strdup_printf("kill %s %s", watcher, configurer != NULL ? configurer : "");
     return e2e_console_run(g->console, kill, 10, NULL, NULL, error);
@@ -549,13 +928,17 @@ main(int argc, char **argv)
     heals_init(&hub_heals);
     heals_init(&replug_heals);
     bench_init("bench/reconnect", &argc, &argv, E2E_NEED_GUEST | E2E_NEED_VNIC | E2E_NEED_VNICD);
+    if (g_getenv("RECONNECT_RUNS") != NULL)
+        B.runs = (guint)CLAMP(g_ascii_strtoull(g_getenv("RECONNECT_RUNS"), NULL, 10), 1, 1000);
+    B.hub_only = g_strcmp0(g_getenv("RECONNECT_HUB_ONLY"), "1") == 0;
+    B.trace = g_strcmp0(g_getenv("RECONNECT_TRACE"), "1") == 0;
     ok = (B.peer = e2e_netns_peer_new(&error)) != NULL &&
          (B.icmp = e2e_netns_peer_socket(B.peer, AF_INET, SOCK_RAW, IPPROTO_ICMP, &error)) >= 0 &&
          nl_open(&error) && make_lower(&error) && (B.daemon = bench_daemon_start(FALSE, TRUE, &error)) != NULL;
-    ok = ok && guest_boot(&hub, &error) && guest_throughput(&hub, &error) &&
-         measure_heals(&hub, RUNS, FALSE, &hub_heals, &error);
+    ok = ok && guest_boot(&hub, &error) && (B.hub_only || guest_throughput(&hub, &error)) &&
+         measure_heals(&hub, B.runs, FALSE, &hub_heals, &error);
     if (ok) {
-        printf("a direct NIC (macvtap on veth lowA) on its hub (the default), pc guest, TCG, %d runs:\n", RUNS);
+        printf("a direct NIC (macvtap on veth lowA) on its hub (the default), pc guest, TCG, %u runs:\n", B.runs);
         print_heals(&hub_heals);
         fflush(stdout);
         g_autoptr(E2eCmdResult) r = e2e_daemon_vnic(B.daemon, "destroy", hub.xml->name, NULL);
@@ -563,6 +946,8 @@ main(int argc, char **argv)
         if (!ok)
             g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "destroy: %s", r->err);
     }
+    if (ok && B.hub_only)
+        return bench_finish(ok);
     ok = ok && guest_boot(&replug, &error) && guest_throughput(&replug, &error) &&
          measure_heals(&replug, REPLUG_RUNS, TRUE, &replug_heals, &error);
     if (ok) {

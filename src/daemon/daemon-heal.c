@@ -9,9 +9,10 @@
  *   needed device gone        → set_link down (the guest sees carrier 0),
  *                               hub NIC: its dead tap netdev dropped; WAITING
  *   own tap/macvtap gone,     → a new backend under a name vnic owns, then
- *   its device present          hub swap (the NIC stays) or replug
- *                               (device_del + device_add at the same
- *                               address and MAC); set_link; PLUGGED
+ *   its device present          set_link and hub swap (the NIC stays; the
+ *                               carrier first: see "restoring on the hub") or
+ *                               replug (device_del + device_add at the same
+ *                               address and MAC) and set_link; PLUGGED
  *   bridge back, tap detached → re-enslave (and MTU), set_link up
  *   lower device oper up/down → set_link to match
  *
@@ -29,6 +30,9 @@
 #include <net/if.h>
 
 #define REPLUG_TIMEOUT_MS 10000
+/* hub restore: from set_link up to the backend going in (see "restoring on
+ * the hub") */
+#define GUEST_LINK_SETTLE_MS 30
 
 /* ---- what a NIC depends on ------------------------------------------------ */
 
@@ -93,6 +97,10 @@ typedef struct {
     guint n_fds;
     VnicOwnedLink *owned;     /* restore: the new link's ledger entry */
     guint timeout_id;         /* replug: waiting for DEVICE_DELETED */
+    gboolean gap_port;        /* hub restore: its gap port is in QEMU (see gap_port_add) */
+    gboolean gap_retried;     /* hub restore: a leftover gap port was deleted once */
+    gboolean carrier_first;   /* hub restore: set_link went before the swap */
+    GError *swap_error;       /* hub restore: the swap failed (until the gap port is gone) */
 } Step;
 
 static void heal_later(VnicNic *nic);
@@ -141,6 +149,7 @@ step_end(Step *s)
 
     g_clear_handle_id(&s->timeout_id, g_source_remove);
     close_fds(s);
+    g_clear_error(&s->swap_error);
     g_free(s);
     nic->busy = FALSE;
     nic->step = NULL;
@@ -420,13 +429,189 @@ backend_in(Step *s, gboolean ok, const GError *error)
     restore_carrier(s);
 }
 
+/* ---- restoring on the hub: the carrier before the backend ----------------------
+ *
+ * The guest must see its carrier come up before the first frame reaches it.
+ * Its virtio-net handles a link change in a work item, and its link watch
+ * then activates the qdisc that the loss deactivated; frames are handled
+ * in softirq, before both.  Frames that come with the carrier make the
+ * guest answer while its qdisc still drops everything: its ARP request for
+ * the answer is dropped (QDISC_DROP) and it asks again only after its
+ * retransmit time, 1 s (docs/backends.md has the trace).  So set_link up
+ * goes first, while the hub has no backend and nothing arrives, and the
+ * backend follows GUEST_LINK_SETTLE_MS later (the swap's own round trips,
+ * a few ms, were too short for a TCG guest in 3 of 20 heals).  A guest
+ * slower than that to handle its link change still loses its first ARP.
+ *
+ * The hub must not be empty meanwhile: a hub port can receive only when
+ * another port can, so a frame the guest sends to a hub with no other port
+ * is queued in QEMU and the NIC's transmit waits for it, for good (the
+ * queue is flushed only when the tap's own queue is).  A gap port
+ * (hubport hpgap-<id>, no netdev) is on the hub from just before set_link
+ * until the backend is in: what the guest sends meanwhile goes nowhere, as
+ * over a cable with nothing at the other end.  Left behind by a vnicd
+ * killed meanwhile, it only drops frames; the next restore deletes it and
+ * adds it again, and a detach deletes it with the NIC's other netdevs
+ * (vnic_qemu_nic_netdev_ids). */
+
+static void
+swap_done(Step *s)
+{
+    VnicNic *nic = s->nic;
+
+    if (s->swap_error || !nic->dom) {
+        backend_in(s, s->swap_error == NULL, s->swap_error);
+        return;
+    }
+    if (!s->carrier_first) {
+        restore_carrier(s);
+        return;
+    }
+    restored(s, s->how);
+    step_end(s);
+}
+
+static void
+gap_port_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    if (!ret && s->nic->dom)
+        g_warning("domain '%s': netdev_del of %s's gap port: %s", s->nic->dom->name,
+                  s->nic->alias, error->message);
+    swap_done(s);
+}
+
+static void
+gap_port_delete(Step *s, GAsyncReadyCallback callback)
+{
+    g_autofree char *id = vnic_qemu_hub_gap_port_id(s->nic->alias);
+    g_autoptr(JsonObject) args = json_object_new();
+
+    json_object_set_string_member(args, "id", id);
+    vnic_qmp_client_execute_async(qmp_of(s->nic), "netdev_del", args, NULL, 0, 10000, NULL,
+                                  callback, s);
+}
+
+/* The new backend is on the hub (or not): the gap port goes, then the
+ * carrier if it did not go first. */
 static void
 swapped(GObject *source, GAsyncResult *res, gpointer data)
 {
+    Step *s = data;
     g_autoptr(GError) error = NULL;
-    gboolean ok = vnic_qemu_hub_finish(res, &error);
 
-    backend_in(data, ok, error);
+    if (!vnic_qemu_hub_finish(res, &error))
+        s->swap_error = g_steal_pointer(&error);
+    if (s->gap_port && s->nic->dom) {
+        gap_port_delete(s, gap_port_deleted);
+        return;
+    }
+    swap_done(s);
+}
+
+static void
+hub_swap(Step *s)
+{
+    VnicNic *nic = s->nic;
+    VnicConfDevice *dev = nic->dom ? nic_device(nic) : NULL;
+
+    if (!dev) {
+        step_end(s);
+        return;
+    }
+    vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev), s->fds, s->n_fds,
+                             NULL, NULL, swapped, s);
+    forget_fds(s);
+}
+
+static gboolean
+carrier_settled(gpointer data)
+{
+    Step *s = data;
+
+    s->timeout_id = 0;
+    hub_swap(s);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+hub_carrier_set(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    VnicNic *nic = s->nic;
+    g_autoptr(GError) error = NULL;
+
+    if (vnic_qemu_hub_finish(res, &error)) {
+        if (nic->dom)
+            nic->carrier = s->up;
+    } else if (nic->dom) {
+        g_warning("domain '%s': set_link %s: %s", nic->dom->name, nic->alias, error->message);
+        nic->dirty = TRUE; /* the carrier is compared again after the step */
+    }
+    s->carrier_first = TRUE;
+    if (!s->up) { /* domif-setlink down: no link change to wait for */
+        hub_swap(s);
+        return;
+    }
+    s->timeout_id = g_timeout_add(GUEST_LINK_SETTLE_MS, carrier_settled, s);
+}
+
+static void gap_port_add(Step *s);
+
+static void
+gap_port_stale_deleted(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, NULL);
+
+    gap_port_add(data);
+}
+
+static void
+gap_port_added(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Step *s = data;
+    VnicNic *nic = s->nic;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+
+    if (!nic->dom) {
+        step_end(s);
+        return;
+    }
+    if (!ret && !s->gap_retried) {
+        /* most likely one left by a vnicd killed during a restore */
+        s->gap_retried = TRUE;
+        gap_port_delete(s, gap_port_stale_deleted);
+        return;
+    }
+    if (!ret) {
+        /* without it the carrier must wait for the backend (see above) */
+        g_warning("domain '%s': the gap port of %s: %s", nic->dom->name, nic->alias,
+                  error->message);
+        hub_swap(s);
+        return;
+    }
+    s->gap_port = TRUE;
+    vnic_qemu_set_link_async(qmp_of(nic), nic->alias, s->up, NULL, hub_carrier_set, s);
+}
+
+static void
+gap_port_add(Step *s)
+{
+    VnicConfDevice *dev = s->nic->dom ? nic_device(s->nic) : NULL;
+    g_autofree char *id = vnic_qemu_hub_gap_port_id(s->nic->alias);
+    g_autoptr(JsonObject) args = NULL;
+
+    if (!dev) {
+        step_end(s);
+        return;
+    }
+    args = vnic_qemu_hub_port_args(id, vnic_qemu_hub_id(dev), NULL);
+    vnic_qmp_client_execute_async(qmp_of(s->nic), "netdev_add", args, NULL, 0, 10000, NULL,
+                                  gap_port_added, s);
 }
 
 static void
@@ -591,9 +776,8 @@ restore(VnicNic *nic, VnicConfDevice *dev, const char *device)
     }
     write_status(dom); /* the new link is ours before QEMU hears of it */
     if (hub) {
-        vnic_qemu_hub_swap_async(qmp_of(nic), nic->alias, vnic_qemu_hub_id(dev), s->fds,
-                                 s->n_fds, NULL, NULL, swapped, s);
-        forget_fds(s);
+        s->up = nic->admin_up;
+        gap_port_add(s);
         return;
     }
     args = json_object_new();

@@ -35,6 +35,12 @@ vnic_qemu_hub_nic_port_id(const char *id)
     return g_strconcat("hpnic-", id, NULL);
 }
 
+char *
+vnic_qemu_hub_gap_port_id(const char *id)
+{
+    return g_strconcat("hpgap-", id, NULL);
+}
+
 JsonObject *
 vnic_qemu_hub_port_args(const char *port_id, guint hubid, const char *netdev)
 {
@@ -179,6 +185,8 @@ vnic_qemu_nic_netdev_ids(const VnicConfDomain *def, const VnicConfDevice *dev)
     if (vnic_qemu_nic_on_hub(def, dev)) {
         g_ptr_array_add(ids, vnic_qemu_hub_port_id(dev->alias));
         g_ptr_array_add(ids, vnic_qemu_hub_nic_port_id(dev->alias));
+        /* there only during a restore, or left by a vnicd killed in one */
+        g_ptr_array_add(ids, vnic_qemu_hub_gap_port_id(dev->alias));
     }
     g_ptr_array_add(ids, NULL);
     return (char **)g_ptr_array_free(ids, FALSE);

@@ -30,9 +30,13 @@ gboolean vnic_qemu_nic_on_hub(const VnicConfDomain *def, const VnicConfDevice *d
 /* The hub of NIC @dev (which has its PCI address):
  * bus << 8 | slot << 3 | function. */
 guint vnic_qemu_hub_id(const VnicConfDevice *dev);
-/* "hp-<id>": the tap's hubport; "hpnic-<id>": the NIC's. */
+/* "hp-<id>": the tap's hubport; "hpnic-<id>": the NIC's; "hpgap-<id>": a
+ * port with no netdev that keeps the hub from being empty while a restore
+ * has set the NIC's carrier up but not yet attached its backend (a frame
+ * sent to an empty hub stalls the NIC's transmit; daemon-heal.c). */
 char *vnic_qemu_hub_port_id(const char *id);
 char *vnic_qemu_hub_nic_port_id(const char *id);
+char *vnic_qemu_hub_gap_port_id(const char *id);
 
 /* netdev_add's arguments for hubport @port_id on hub @hubid, peered with
  * netdev @netdev (NULL for the NIC's port, which the -device peers). */

@@ -404,15 +404,19 @@ compare_status(View *v, GPtrArray *out)
 }
 
 /* Whether netdev @name belongs to NIC @alias: its tap "host<alias>", or on
- * a hub its two hubports "hp-<alias>" and "hpnic-<alias>" (qemu-hub.h). */
+ * a hub its two hubports "hp-<alias>" and "hpnic-<alias>", and the gap
+ * port "hpgap-<alias>" of a restore (left by a vnicd killed during one; it
+ * goes at the NIC's next restore or detach) (qemu-hub.h). */
 static gboolean
 netdev_of(const char *name, const char *alias)
 {
     g_autofree char *host = g_strconcat("host", alias, NULL);
     g_autofree char *hp = g_strconcat("hp-", alias, NULL);
     g_autofree char *hpnic = g_strconcat("hpnic-", alias, NULL);
+    g_autofree char *hpgap = g_strconcat("hpgap-", alias, NULL);
 
-    return strcmp(name, host) == 0 || strcmp(name, hp) == 0 || strcmp(name, hpnic) == 0;
+    return strcmp(name, host) == 0 || strcmp(name, hp) == 0 || strcmp(name, hpnic) == 0 ||
+           strcmp(name, hpgap) == 0;
 }
 
 static void

@@ -155,11 +155,11 @@ test_on_hub_and_netdev_ids(void)
 
     g_assert_true(vnic_qemu_nic_on_hub(def, direct));
     g_assert_false(vnic_qemu_nic_on_hub(def, bridge));
-    assert_ids(def, direct, "hostua-d hp-ua-d hpnic-ua-d");
+    assert_ids(def, direct, "hostua-d hp-ua-d hpnic-ua-d hpgap-ua-d");
     assert_ids(def, bridge, "hostua-b");
     def->reconnect = VNIC_CONF_RECONNECT_HUB;
     g_assert_true(vnic_qemu_nic_on_hub(def, bridge));
-    assert_ids(def, bridge, "hostua-b hp-ua-b hpnic-ua-b");
+    assert_ids(def, bridge, "hostua-b hp-ua-b hpnic-ua-b hpgap-ua-b");
     direct->nic->reconnect = VNIC_CONF_RECONNECT_OFF;
     g_assert_false(vnic_qemu_nic_on_hub(def, direct));
     assert_ids(def, direct, "hostua-d");
