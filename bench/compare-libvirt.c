@@ -478,10 +478,18 @@ cycle_libvirt(Guest *g, guint n, HotplugMeasures *m, GError **error)
         return lv_fail(error, "detach-device");
     gint64 back = g_get_real_time();
     add(m->detach.lv, ms_since(t0));
-    g_mutex_lock(&S.lock);
-    gint64 deleted = S.deleted_us;
-    g_mutex_unlock(&S.lock);
-    if (deleted == 0) {
+    /* the event reaches this client on libvirt's event loop, apart from the
+     * reply: it may come a little after it (it carries QEMU's timestamp) */
+    gint64 deleted = 0, deadline = e2e_deadline(5);
+    for (;;) {
+        g_mutex_lock(&S.lock);
+        deleted = S.deleted_us;
+        g_mutex_unlock(&S.lock);
+        if (deleted != 0 || e2e_ms_left(deadline) == 0)
+            break;
+        g_usleep(1000);
+    }
+    if (deleted == 0 || deleted > back) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "libvirt's detach of %s returned before QEMU's DEVICE_DELETED (it gave up waiting)",
                     mac);
