@@ -37,7 +37,9 @@
  * the targets.  --samples DIR writes the raw attach and detach round trips,
  * one number in ms a line: DIR/attach-libvirt.dat, detach-libvirt.dat,
  * attach-vnic.dat, detach-vnic.dat (bench/plot-latency.sh draws them), and
- * request → NIC in the guest: attach-guest-libvirt.dat, attach-guest-vnic.dat.
+ * request → NIC in the guest: attach-guest-libvirt.dat, attach-guest-vnic.dat,
+ * and its QEMU's CPU time and run-queue wait: attach-guest-cpu-*.dat,
+ * attach-guest-wait-*.dat.
  * --cycles N changes CYCLES.  Asserts nothing about the numbers.
  * Everything it started goes at the end: domains destroyed and undefined,
  * libvirtd and virtlogd stopped (its own, by their pid files), the mounts
@@ -543,6 +545,60 @@ print_row(Measure *m)
            ok ? "met" : "MISSED");
 }
 
+typedef struct {
+    double v;
+    gboolean is_vn;
+} Ranked;
+
+static int
+cmp_ranked(gconstpointer a, gconstpointer b)
+{
+    double x = ((const Ranked *)a)->v, y = ((const Ranked *)b)->v;
+    return x < y ? -1 : x > y;
+}
+
+/* Mann-Whitney U of the two samples (ties get their mean rank): the share
+ * of (libvirt, vnic) pairs in which vnic's is the longer, and whether the
+ * two differ at the 5 % level (normal approximation, |z| >= 1.96).  The
+ * guests' own times spread by seconds and, on a loaded machine, fall in
+ * two clusters: a median ratio of 20 samples moves far more between runs
+ * than between the two sides, this does not. */
+static double
+share_vnic_longer(GArray *lv, GArray *vn, gboolean *out_differ)
+{
+    guint n1 = lv->len, n2 = vn->len, n = n1 + n2;
+    g_autofree Ranked *all = g_new(Ranked, n);
+    for (guint i = 0; i < n; i++)
+        all[i] = i < n1 ? (Ranked){ g_array_index(lv, double, i), FALSE }
+                        : (Ranked){ g_array_index(vn, double, i - n1), TRUE };
+    qsort(all, n, sizeof *all, cmp_ranked);
+    double rank_sum_vn = 0;
+    for (guint i = 0; i < n;) {
+        guint j = i;
+        while (j + 1 < n && all[j + 1].v == all[i].v)
+            j++;
+        for (guint k = i; k <= j; k++)
+            if (all[k].is_vn)
+                rank_sum_vn += (i + j) / 2.0 + 1;
+        i = j + 1;
+    }
+    double u = rank_sum_vn - n2 * (n2 + 1) / 2.0, mu = n1 * n2 / 2.0;
+    double var = n1 * n2 * (n + 1) / 12.0;
+    *out_differ = var > 0 && (u - mu) * (u - mu) >= 1.96 * 1.96 * var;
+    return n1 * n2 > 0 ? u / (n1 * n2) : 0;
+}
+
+static void
+print_spread(Measure *m)
+{
+    gboolean differ = FALSE;
+    double share = share_vnic_longer(m->lv, m->vn, &differ);
+    printf("| %-36s | %4.0f/%4.0f/%4.0f | %4.0f/%4.0f/%4.0f | %9.0f %% | %-8s |\n", m->what,
+           bench_percentile(m->lv, 25), bench_percentile(m->lv, 50), bench_percentile(m->lv, 75),
+           bench_percentile(m->vn, 25), bench_percentile(m->vn, 50), bench_percentile(m->vn, 75), 100 * share,
+           differ ? "yes" : "no");
+}
+
 static gboolean
 write_samples(const char *name, GArray *a, GError **error)
 {
@@ -575,6 +631,15 @@ report(Measure **rows, guint n_rows, HotplugMeasures *hp, GError **error)
     for (guint i = n_rows - 2; i < n_rows; i++)
         printf("| %-36s | %9.2f ms | %9.2f ms |\n", rows[i]->what, bench_median(rows[i]->lv),
                bench_median(rows[i]->vn));
+    /* the guest's own times: whether the two sides differ at all */
+    printf("\nthe guests' times and their QEMUs' share, quartiles p25/p50/p75 (ms); vnic longer: share of (libvirt, vnic) pairs "
+           "(50 %% = alike); differ: Mann-Whitney at 5 %%\n\n");
+    printf("| %-36s | %-14s | %-14s | %-11s | %-8s |\n", "", "libvirt", "vnic", "vnic longer", "differ");
+    printf("|--------------------------------------|----------------|----------------|-------------|----------|\n");
+    print_spread(&hp->guest);
+    print_spread(&hp->detach);
+    print_spread(&hp->cpu);
+    print_spread(&hp->wait);
     printf("\n(%u hot-plug cycles, %d defines, %d dumpxml, %d starts each)\n", S.cycles, DEFINE_RUNS, DUMP_RUNS,
            START_RUNS);
     if (S.samples_dir != NULL) {
@@ -584,7 +649,11 @@ report(Measure **rows, guint n_rows, HotplugMeasures *hp, GError **error)
             !write_samples("detach-libvirt.dat", hp->detach.lv, error) ||
             !write_samples("detach-vnic.dat", hp->detach.vn, error) ||
             !write_samples("attach-guest-libvirt.dat", hp->guest.lv, error) ||
-            !write_samples("attach-guest-vnic.dat", hp->guest.vn, error))
+            !write_samples("attach-guest-vnic.dat", hp->guest.vn, error) ||
+            !write_samples("attach-guest-cpu-libvirt.dat", hp->cpu.lv, error) ||
+            !write_samples("attach-guest-cpu-vnic.dat", hp->cpu.vn, error) ||
+            !write_samples("attach-guest-wait-libvirt.dat", hp->wait.lv, error) ||
+            !write_samples("attach-guest-wait-vnic.dat", hp->wait.vn, error))
             return FALSE;
         printf("raw samples (ms, one a line) in %s\n", S.samples_dir);
     }
