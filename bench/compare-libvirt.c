@@ -3,15 +3,15 @@
  * As root (run it through bench/compare-libvirt.sh, which installs libvirt
  * from Debian when it is absent).  In the harness' private network and
  * mount namespaces (the host's links and /etc, /run are untouched) it runs
- * its own libvirtd and virtlogd, as e2e-companion does: libvirt's
- * privileged directories are bind mounts of temp directories, a private
- * qemu.conf runs QEMU as root without relabelling or cgroups, and a
- * 'libvirt-qemu' user is added to bind-mounted copies of /etc/passwd and
- * /etc/group when the host has none.  Next to it one vnicd in temp dirs
- * (production logging, run dir on a tmpfs).  Both are driven over their
- * APIs from this one process: libvirt's C API (libvirt.so.0 and
- * libvirt-qemu.so.0, loaded at run time, so building needs no libvirt-dev)
- * and vnicd's JSON API.  Every measure alternates libvirt and vnic:
+ * its own libvirtd and virtlogd, set up by tests/e2e/e2e-libvirt.h as for
+ * e2e-companion (libvirt's directories bind-mounted from a temp dir, a
+ * libvirt-qemu user in bind-mounted copies of /etc/passwd and /etc/group, a
+ * qemu.conf running QEMU as root without relabelling or cgroups).  Next to
+ * it one vnicd in temp dirs (production logging, run dir on a tmpfs).  Both
+ * are driven over their APIs from this one process: libvirt's C API
+ * (libvirt.so.0 and libvirt-qemu.so.0, loaded at run time, so building
+ * needs no libvirt-dev) and vnicd's JSON API.  Every measure alternates
+ * libvirt and vnic:
  *   define, 100 NICs       a CloudStack-like pc domain (bench/conf-xml.c),
  *                          redefined DEFINE_RUNS times
  *   dumpxml --inactive     of one with 500 NICs, DUMP_RUNS times
@@ -19,36 +19,41 @@
  *                          guest), START_RUNS starts, each destroyed again
  *   attach, detach         both guests booted; CYCLES cycles of attaching an
  *                          ethernet virtio NIC (--live), the guest seeing
- *                          its MAC (polled over its serial console), and
- *                          detaching it:
+ *                          it, and detaching it (who goes first alternates):
  *      request → return        the API call
- *      request → NIC in guest  until the console says the MAC is there
+ *      request → NIC in guest  until the guest's console prints the marker
+ *                              of a loop of shell builtins sent to it before
+ *                              the request (the same for both guests)
  *      detach → completed      the API call (libvirt waits for the guest's
  *                              DEVICE_DELETED up to 5 s, vnicd until it)
  *      beyond DEVICE_DELETED   the return after QEMU's DEVICE_DELETED: for
  *                              libvirt from the event's QEMU timestamp (QMP
  *                              events through libvirt-qemu), for vnicd its
  *                              reply's cleanup-us
+ *   and, over request → NIC in guest, what each guest's QEMU got of the
+ *   CPUs (all its threads, /proc/PID/task/STAR/schedstat): CPU time and
+ *   run-queue wait
  * and prints the table of issue #12 (medians, ratio = libvirt / vnic) with
  * the targets.  --samples DIR writes the raw attach and detach round trips,
  * one number in ms a line: DIR/attach-libvirt.dat, detach-libvirt.dat,
- * attach-vnic.dat, detach-vnic.dat (bench/plot-latency.sh draws them).
+ * attach-vnic.dat, detach-vnic.dat (bench/plot-latency.sh draws them), and
+ * request → NIC in the guest: attach-guest-libvirt.dat, attach-guest-vnic.dat,
+ * and its QEMU's CPU time and run-queue wait: attach-guest-cpu-*.dat,
+ * attach-guest-wait-*.dat.
  * --cycles N changes CYCLES.  Asserts nothing about the numbers.
  * Everything it started goes at the end: domains destroyed and undefined,
  * libvirtd and virtlogd stopped (its own, by their pid files), the mounts
  * undone, mount points it created removed; the namespaces go with it.
  */
 #include <dlfcn.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "bench-util.h"
 #include "conf-xml.h"
+#include "e2e-libvirt.h"
 
 #define DEFINE_RUNS 20
 #define DUMP_RUNS 50
@@ -133,18 +138,10 @@ lv_fail(GError **error, const char *what)
     return FALSE;
 }
 
-/* --- the private libvirtd (as tests/e2e/test-companion.c runs it) -------------------- */
-
-static const char *const libvirt_dirs[] = {
-    "/etc/libvirt", "/run/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt",
-};
+/* --- the private libvirtd (tests/e2e/e2e-libvirt.h, as e2e-companion runs it) ------- */
 
 static struct {
-    char *dir;
-    gboolean created[G_N_ELEMENTS(libvirt_dirs)];
-    gboolean mounted[G_N_ELEMENTS(libvirt_dirs)];
-    gboolean passwd_mounted;
-    gboolean virtlogd_started, libvirtd_started;
+    E2eLibvirt *libvirt;
     VirConn conn;
     GThread *loop;
     gint stop_loop;
@@ -156,98 +153,6 @@ static struct {
     guint cycles;
     const char *samples_dir;
 } S;
-
-static gboolean
-bind_mount(const char *from, const char *to, GError **error)
-{
-    if (mount(from, to, NULL, MS_BIND, NULL) == 0)
-        return TRUE;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "bind mount %s on %s: %s", from, to,
-                g_strerror(errno));
-    return FALSE;
-}
-
-static gboolean
-private_users(GError **error)
-{
-    g_autofree char *passwd_path = g_build_filename(S.dir, "passwd", NULL);
-    g_autofree char *group_path = g_build_filename(S.dir, "group", NULL);
-    g_autofree char *passwd = NULL, *group = NULL;
-
-    if (!g_file_get_contents("/etc/passwd", &passwd, NULL, error) ||
-        !g_file_get_contents("/etc/group", &group, NULL, error))
-        return FALSE;
-    g_autoptr(GString) p = g_string_new(passwd);
-    g_autoptr(GString) g = g_string_new(group);
-    if (!g_regex_match_simple("^libvirt-qemu:", passwd, G_REGEX_MULTILINE, 0))
-        g_string_append(p, "libvirt-qemu:x:64055:64055:vnic bench:/nonexistent:/usr/sbin/nologin\n");
-    if (!g_regex_match_simple("^libvirt-qemu:", group, G_REGEX_MULTILINE, 0))
-        g_string_append(g, "libvirt-qemu:x:64055:\n");
-    if (!g_regex_match_simple("^kvm:", group, G_REGEX_MULTILINE, 0))
-        g_string_append(g, "kvm:x:64056:\n");
-    if (!g_file_set_contents(passwd_path, p->str, -1, error) ||
-        !g_file_set_contents(group_path, g->str, -1, error) || !bind_mount(passwd_path, "/etc/passwd", error))
-        return FALSE;
-    S.passwd_mounted = TRUE;
-    return bind_mount(group_path, "/etc/group", error);
-}
-
-static gboolean
-private_dirs(GError **error)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(libvirt_dirs); i++) {
-        g_autofree char *base = g_path_get_basename(libvirt_dirs[i]);
-        g_autofree char *mine = g_strdup_printf("%s/%zu-%s", S.dir, i, base);
-
-        if (g_mkdir_with_parents(mine, 0755) != 0)
-            return FALSE;
-        if (!g_file_test(libvirt_dirs[i], G_FILE_TEST_IS_DIR)) {
-            if (g_mkdir_with_parents(libvirt_dirs[i], 0755) != 0) {
-                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "mkdir %s: %s",
-                            libvirt_dirs[i], g_strerror(errno));
-                return FALSE;
-            }
-            S.created[i] = TRUE;
-        }
-        if (!bind_mount(mine, libvirt_dirs[i], error))
-            return FALSE;
-        S.mounted[i] = TRUE;
-    }
-    return TRUE;
-}
-
-static gboolean
-private_config(GError **error)
-{
-    g_autofree char *libvirtd = g_strdup_printf("log_outputs = \"3:file:%s/libvirtd.log\"\n", S.dir);
-    g_autofree char *virtlogd = g_strdup_printf("log_outputs = \"3:file:%s/virtlogd.log\"\n", S.dir);
-    const char *qemu = "user = \"root\"\n"
-                       "group = \"root\"\n"
-                       "dynamic_ownership = 0\n"
-                       "security_driver = \"none\"\n"
-                       "cgroup_controllers = [ ]\n";
-
-    return g_file_set_contents("/etc/libvirt/libvirtd.conf", libvirtd, -1, error) &&
-           g_file_set_contents("/etc/libvirt/virtlogd.conf", virtlogd, -1, error) &&
-           g_file_set_contents("/etc/libvirt/qemu.conf", qemu, -1, error);
-}
-
-static char *
-pid_file(const char *daemon)
-{
-    return g_strdup_printf("%s/%s.pid", S.dir, daemon);
-}
-
-static gboolean
-run_ok(const char *const *argv, GError **error)
-{
-    g_autoptr(E2eCmdResult) r = e2e_cmd_run(argv, 60);
-    if (r->status == 0)
-        return TRUE;
-    g_autofree char *desc = e2e_cmd_result_describe(r);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", desc);
-    return FALSE;
-}
 
 /* libvirt's event loop, in a thread: it carries the QMP events. */
 static void
@@ -280,18 +185,9 @@ on_qemu_event(VirConn conn, VirDom dom, const char *event, long long seconds, un
 static gboolean
 libvirt_start(GError **error)
 {
-    S.dir = e2e_tmp_dir("libvirt");
-    g_autofree char *logd_pid = pid_file("virtlogd"), *lvd_pid = pid_file("libvirtd");
-    if (!private_dirs(error) || !private_users(error) || !private_config(error))
+    S.libvirt = e2e_libvirt_new();
+    if (!e2e_libvirt_start(S.libvirt, error))
         return FALSE;
-    const char *const logd[] = { "virtlogd", "-d", "-p", logd_pid, "-f", "/etc/libvirt/virtlogd.conf", NULL };
-    if (!run_ok(logd, error))
-        return FALSE;
-    S.virtlogd_started = TRUE;
-    const char *const lvd[] = { "libvirtd", "-d", "-p", lvd_pid, "-f", "/etc/libvirt/libvirtd.conf", NULL };
-    if (!run_ok(lvd, error))
-        return FALSE;
-    S.libvirtd_started = TRUE;
     if (LV.event_register_impl() != 0 || LV.event_add_timeout(200, loop_tick, NULL, NULL) < 0)
         return lv_fail(error, "event loop");
     S.loop = g_thread_new("libvirt-events", event_loop, NULL);
@@ -306,25 +202,6 @@ libvirt_start(GError **error)
     return TRUE;
 }
 
-/* Stops a daemon this program started (by its pid file), SIGKILL after 15 s. */
-static void
-stop_daemon(const char *daemon)
-{
-    g_autofree char *path = pid_file(daemon);
-    g_autofree char *text = NULL;
-    gint64 pid;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) ||
-        !g_ascii_string_to_signed(g_strstrip(text), 10, 2, G_MAXINT, &pid, NULL))
-        return;
-    kill((pid_t)pid, SIGTERM);
-    gint64 deadline = e2e_deadline(15);
-    while (e2e_proc_alive((GPid)pid) && e2e_ms_left(deadline) > 0)
-        g_usleep(100 * 1000);
-    if (e2e_proc_alive((GPid)pid))
-        kill((pid_t)pid, SIGKILL);
-}
-
 static void
 libvirt_stop(void)
 {
@@ -336,20 +213,8 @@ libvirt_stop(void)
         g_thread_join(S.loop);
         S.loop = NULL;
     }
-    if (S.libvirtd_started)
-        stop_daemon("libvirtd");
-    if (S.virtlogd_started)
-        stop_daemon("virtlogd");
-    if (S.passwd_mounted) {
-        umount2("/etc/group", MNT_DETACH);
-        umount2("/etc/passwd", MNT_DETACH);
-    }
-    for (gsize i = 0; i < G_N_ELEMENTS(libvirt_dirs); i++) {
-        if (S.mounted[i] && umount2(libvirt_dirs[i], MNT_DETACH) == 0)
-            S.mounted[i] = FALSE;
-        if (S.created[i] && !S.mounted[i])
-            rmdir(libvirt_dirs[i]);
-    }
+    /* its own daemons (by their pid files), then its mounts */
+    g_clear_pointer(&S.libvirt, e2e_libvirt_free);
 }
 
 /* --- measures ------------------------------------------------------------------------ */
@@ -446,6 +311,7 @@ typedef struct {
     E2eDomainXml *xml;
     VirDom lv;                 /* libvirt's guest, or NULL for vnicd's */
     E2eConsole *console;
+    GPid pid;                  /* its QEMU, once booted */
 } Guest;
 
 static gboolean
@@ -468,6 +334,58 @@ measure_start(Guest *lv, Guest *vn, Measure *start, GError **error)
     return TRUE;
 }
 
+/* --- where the guest's time goes: its QEMU's threads, from the kernel ------------- */
+
+/* The pid of the QEMU whose command line starts "-name guest=NAME,". */
+static GPid
+qemu_pid(const char *name)
+{
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    g_autofree char *want = g_strdup_printf("guest=%s,", name);
+    const char *e;
+
+    while (proc != NULL && (e = g_dir_read_name(proc)) != NULL) {
+        gint64 pid;
+        if (!g_ascii_string_to_signed(e, 10, 1, G_MAXINT, &pid, NULL))
+            continue;
+        g_autofree char *path = g_strdup_printf("/proc/%s/cmdline", e);
+        g_autofree char *cmdline = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(path, &cmdline, &len, NULL))
+            continue;
+        for (gsize i = 0; i + 1 < len; i += strlen(cmdline + i) + 1)
+            if (g_str_equal(cmdline + i, "-name") && g_str_has_prefix(cmdline + i + strlen(cmdline + i) + 1, want))
+                return (GPid)pid;
+    }
+    return 0;
+}
+
+typedef struct {
+    guint64 run_ns, wait_ns;   /* all threads: on a CPU, runnable but waiting for one */
+} CpuSample;
+
+/* Sums /proc/PID/task/STAR/schedstat (ns on a CPU, ns waiting on a run queue). */
+static CpuSample
+cpu_sample(GPid pid)
+{
+    CpuSample s = { 0 };
+    g_autofree char *dir = g_strdup_printf("/proc/%d/task", (int)pid);
+    g_autoptr(GDir) tasks = g_dir_open(dir, 0, NULL);
+    const char *t;
+
+    while (tasks != NULL && (t = g_dir_read_name(tasks)) != NULL) {
+        g_autofree char *path = g_strdup_printf("%s/%s/schedstat", dir, t);
+        g_autofree char *text = NULL;
+        guint64 run = 0, wait = 0;
+        if (g_file_get_contents(path, &text, NULL, NULL) &&
+            sscanf(text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &run, &wait) == 2) {
+            s.run_ns += run;
+            s.wait_ns += wait;
+        }
+    }
+    return s;
+}
+
 /* Starts a guest for the hot-plug cycles and waits for its shell. */
 static gboolean
 boot(Guest *g, GError **error)
@@ -475,28 +393,49 @@ boot(Guest *g, GError **error)
     if (g->lv != NULL) {
         if (LV.create(g->lv) != 0)
             return lv_fail(error, "start");
-        if (!(g->console = e2e_console_connect(g->xml->serial_path, 30, error)))
+        if (!(g->console = e2e_console_connect(g->xml->serial_path, 30, error)) ||
+            !e2e_console_wait_ready(g->console, 300, error))
             return FALSE;
     } else {
         double start_s, boot_s;
-        return (g->console = bench_start_and_boot(S.daemon, g->xml, &start_s, &boot_s, error)) != NULL;
+        if (!(g->console = bench_start_and_boot(S.daemon, g->xml, &start_s, &boot_s, error)))
+            return FALSE;
     }
-    return e2e_console_wait_ready(g->console, 300, error);
+    if ((g->pid = qemu_pid(g->xml->name)) == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no QEMU with -name guest=%s", g->xml->name);
+        return FALSE;
+    }
+    return TRUE;
 }
 
-/* Waits (up to 10 s) until the guest has a NIC with `mac`. */
+/* The guest's side of an attach, watched the same way for both: a loop of
+ * shell builtins (no fork per poll, 1 ms) sent to the console BEFORE the
+ * request, which prints a marker once the guest has one more link than
+ * before.  (A loop that forks grep every 10 ms, sent after the API returned,
+ * started earlier for vnic, whose API returns sooner, and took a 20-25 ms
+ * grep + sleep period of the guest's only vCPU while it probed the NIC.) */
 static gboolean
-guest_has_mac(Guest *g, const char *mac, GError **error)
+watch_begin(Guest *g, guint n, GError **error)
 {
     g_autofree char *cmd = g_strdup_printf(
-        "n=0; while ! grep -qix '%s' /sys/class/net/*/address; do n=$((n+1)); "
-        "[ $n -ge 1000 ] && break; usleep 10000; done; grep -qix '%s' /sys/class/net/*/address",
-        mac, mac);
+        "set -- /sys/class/net/*; b=$#; while set -- /sys/class/net/*; [ $# -le $b ]; do usleep 1000; "
+        "done; echo SE''EN-%u\n", n);
+    return e2e_console_send(g->console, cmd, error);
+}
+
+/* Waits for the marker, then checks that the new link is the NIC `mac`. */
+static gboolean
+watch_end(Guest *g, guint n, const char *mac, GError **error)
+{
+    g_autofree char *pattern = g_strdup_printf("SEEN-%u\r?\n" E2E_GUEST_PROMPT, n);
+    if (!e2e_console_wait_for(g->console, pattern, 30, NULL, error))
+        return FALSE;
+    g_autofree char *check = g_strdup_printf("grep -qix '%s' /sys/class/net/*/address", mac);
     int status = -1;
-    if (!e2e_console_run(g->console, cmd, 30, NULL, &status, error))
+    if (!e2e_console_run(g->console, check, 30, NULL, &status, error))
         return FALSE;
     if (status != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the guest has no NIC %s 10 s after attach", mac);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the guest's new link is not the NIC %s", mac);
         return FALSE;
     }
     return TRUE;
@@ -504,7 +443,16 @@ guest_has_mac(Guest *g, const char *mac, GError **error)
 
 typedef struct {
     Measure ret, guest, detach, beyond;
+    Measure cpu, wait;         /* attach → NIC in the guest: QEMU's CPU time, run-queue wait */
 } HotplugMeasures;
+
+static void
+add_cpu(HotplugMeasures *m, gboolean lv, GPid pid, CpuSample before)
+{
+    CpuSample after = cpu_sample(pid);
+    add(lv ? m->cpu.lv : m->cpu.vn, (after.run_ns - before.run_ns) / 1e6);
+    add(lv ? m->wait.lv : m->wait.vn, (after.wait_ns - before.wait_ns) / 1e6);
+}
 
 static gboolean
 cycle_libvirt(Guest *g, guint n, HotplugMeasures *m, GError **error)
@@ -512,13 +460,17 @@ cycle_libvirt(Guest *g, guint n, HotplugMeasures *m, GError **error)
     g_autofree char *mac = g_strdup_printf("52:54:00:1b:%02x:%02x", n >> 8, n & 0xff);
     g_autofree char *xml = g_strdup_printf("<interface type='ethernet'><mac address='%s'/>"
                                            "<model type='virtio'/></interface>", mac);
+    if (!watch_begin(g, 2 * n, error))
+        return FALSE;
+    CpuSample cpu = cpu_sample(g->pid);
     gint64 t0 = g_get_monotonic_time();
     if (LV.attach(g->lv, xml, VIR_DOMAIN_AFFECT_LIVE) != 0)
         return lv_fail(error, "attach-device");
     add(m->ret.lv, ms_since(t0));
-    if (!guest_has_mac(g, mac, error))
+    if (!watch_end(g, 2 * n, mac, error))
         return FALSE;
     add(m->guest.lv, ms_since(t0));
+    add_cpu(m, TRUE, g->pid, cpu);
 
     g_mutex_lock(&S.lock);
     S.deleted_us = 0;
@@ -528,10 +480,18 @@ cycle_libvirt(Guest *g, guint n, HotplugMeasures *m, GError **error)
         return lv_fail(error, "detach-device");
     gint64 back = g_get_real_time();
     add(m->detach.lv, ms_since(t0));
-    g_mutex_lock(&S.lock);
-    gint64 deleted = S.deleted_us;
-    g_mutex_unlock(&S.lock);
-    if (deleted == 0) {
+    /* the event reaches this client on libvirt's event loop, apart from the
+     * reply: it may come a little after it (it carries QEMU's timestamp) */
+    gint64 deleted = 0, deadline = e2e_deadline(5);
+    for (;;) {
+        g_mutex_lock(&S.lock);
+        deleted = S.deleted_us;
+        g_mutex_unlock(&S.lock);
+        if (deleted != 0 || e2e_ms_left(deadline) == 0)
+            break;
+        g_usleep(1000);
+    }
+    if (deleted == 0 || deleted > back) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                     "libvirt's detach of %s returned before QEMU's DEVICE_DELETED (it gave up waiting)",
                     mac);
@@ -546,15 +506,19 @@ cycle_vnic(Guest *g, guint n, HotplugMeasures *m, GError **error)
 {
     g_autofree char *mac = g_strdup_printf("52:54:00:1c:%02x:%02x", n >> 8, n & 0xff);
     double ms;
+    if (!watch_begin(g, 2 * n + 1, error))
+        return FALSE;
+    CpuSample cpu = cpu_sample(g->pid);
     gint64 t0 = g_get_monotonic_time();
     if (!vnic_call("attach-interface",
                    bench_args("name", g->xml->name, "type", "ethernet", "mac", mac, "model", "virtio", NULL), &ms,
                    NULL, error))
         return FALSE;
     add(m->ret.vn, ms);
-    if (!guest_has_mac(g, mac, error))
+    if (!watch_end(g, 2 * n + 1, mac, error))
         return FALSE;
     add(m->guest.vn, ms_since(t0));
+    add_cpu(m, FALSE, g->pid, cpu);
     JsonNode *det = NULL;
     if (!vnic_call("detach-interface", bench_args("name", g->xml->name, "mac", mac, NULL), &ms, &det, error))
         return FALSE;
@@ -581,6 +545,60 @@ print_row(Measure *m)
            ok ? "met" : "MISSED");
 }
 
+typedef struct {
+    double v;
+    gboolean is_vn;
+} Ranked;
+
+static int
+cmp_ranked(gconstpointer a, gconstpointer b)
+{
+    double x = ((const Ranked *)a)->v, y = ((const Ranked *)b)->v;
+    return x < y ? -1 : x > y;
+}
+
+/* Mann-Whitney U of the two samples (ties get their mean rank): the share
+ * of (libvirt, vnic) pairs in which vnic's is the longer, and whether the
+ * two differ at the 5 % level (normal approximation, |z| >= 1.96).  The
+ * guests' own times spread by seconds and, on a loaded machine, fall in
+ * two clusters: a median ratio of 20 samples moves far more between runs
+ * than between the two sides, this does not. */
+static double
+share_vnic_longer(GArray *lv, GArray *vn, gboolean *out_differ)
+{
+    guint n1 = lv->len, n2 = vn->len, n = n1 + n2;
+    g_autofree Ranked *all = g_new(Ranked, n);
+    for (guint i = 0; i < n; i++)
+        all[i] = i < n1 ? (Ranked){ g_array_index(lv, double, i), FALSE }
+                        : (Ranked){ g_array_index(vn, double, i - n1), TRUE };
+    qsort(all, n, sizeof *all, cmp_ranked);
+    double rank_sum_vn = 0;
+    for (guint i = 0; i < n;) {
+        guint j = i;
+        while (j + 1 < n && all[j + 1].v == all[i].v)
+            j++;
+        for (guint k = i; k <= j; k++)
+            if (all[k].is_vn)
+                rank_sum_vn += (i + j) / 2.0 + 1;
+        i = j + 1;
+    }
+    double u = rank_sum_vn - n2 * (n2 + 1) / 2.0, mu = n1 * n2 / 2.0;
+    double var = n1 * n2 * (n + 1) / 12.0;
+    *out_differ = var > 0 && (u - mu) * (u - mu) >= 1.96 * 1.96 * var;
+    return n1 * n2 > 0 ? u / (n1 * n2) : 0;
+}
+
+static void
+print_spread(Measure *m)
+{
+    gboolean differ = FALSE;
+    double share = share_vnic_longer(m->lv, m->vn, &differ);
+    printf("| %-36s | %4.0f/%4.0f/%4.0f | %4.0f/%4.0f/%4.0f | %9.0f %% | %-8s |\n", m->what,
+           bench_percentile(m->lv, 25), bench_percentile(m->lv, 50), bench_percentile(m->lv, 75),
+           bench_percentile(m->vn, 25), bench_percentile(m->vn, 50), bench_percentile(m->vn, 75), 100 * share,
+           differ ? "yes" : "no");
+}
+
 static gboolean
 write_samples(const char *name, GArray *a, GError **error)
 {
@@ -603,8 +621,25 @@ report(Measure **rows, guint n_rows, HotplugMeasures *hp, GError **error)
            loadavg != NULL ? 14 : 0, loadavg != NULL ? loadavg : "", g_get_num_processors());
     printf("| %-36s | %12s | %12s | %-7s | %-26s | %-6s |\n", "measure", "libvirt", "vnic", "ratio", "target", "");
     printf("|--------------------------------------|--------------|--------------|---------|----------------------------|--------|\n");
-    for (guint i = 0; i < n_rows; i++)
+    for (guint i = 0; i < n_rows - 2; i++)
         print_row(rows[i]);
+    /* no targets: what the guests' QEMUs got of the CPUs while each waited
+     * for the NIC (all threads, /proc/PID/task/STAR/schedstat) */
+    printf("\nattach, request -> NIC in the guest: its QEMU's threads (medians, ms)\n\n");
+    printf("| %-36s | %12s | %12s |\n", "", "libvirt", "vnic");
+    printf("|--------------------------------------|--------------|--------------|\n");
+    for (guint i = n_rows - 2; i < n_rows; i++)
+        printf("| %-36s | %9.2f ms | %9.2f ms |\n", rows[i]->what, bench_median(rows[i]->lv),
+               bench_median(rows[i]->vn));
+    /* the guest's own times: whether the two sides differ at all */
+    printf("\nthe guests' times and their QEMUs' share, quartiles p25/p50/p75 (ms); vnic longer: share of (libvirt, vnic) pairs "
+           "(50 %% = alike); differ: Mann-Whitney at 5 %%\n\n");
+    printf("| %-36s | %-14s | %-14s | %-11s | %-8s |\n", "", "libvirt", "vnic", "vnic longer", "differ");
+    printf("|--------------------------------------|----------------|----------------|-------------|----------|\n");
+    print_spread(&hp->guest);
+    print_spread(&hp->detach);
+    print_spread(&hp->cpu);
+    print_spread(&hp->wait);
     printf("\n(%u hot-plug cycles, %d defines, %d dumpxml, %d starts each)\n", S.cycles, DEFINE_RUNS, DUMP_RUNS,
            START_RUNS);
     if (S.samples_dir != NULL) {
@@ -614,7 +649,11 @@ report(Measure **rows, guint n_rows, HotplugMeasures *hp, GError **error)
             !write_samples("detach-libvirt.dat", hp->detach.lv, error) ||
             !write_samples("detach-vnic.dat", hp->detach.vn, error) ||
             !write_samples("attach-guest-libvirt.dat", hp->guest.lv, error) ||
-            !write_samples("attach-guest-vnic.dat", hp->guest.vn, error))
+            !write_samples("attach-guest-vnic.dat", hp->guest.vn, error) ||
+            !write_samples("attach-guest-cpu-libvirt.dat", hp->cpu.lv, error) ||
+            !write_samples("attach-guest-cpu-vnic.dat", hp->cpu.vn, error) ||
+            !write_samples("attach-guest-wait-libvirt.dat", hp->wait.lv, error) ||
+            !write_samples("attach-guest-wait-vnic.dat", hp->wait.vn, error))
             return FALSE;
         printf("raw samples (ms, one a line) in %s\n", S.samples_dir);
     }
@@ -634,8 +673,10 @@ run(GError **error)
         .guest = { "attach, request -> NIC in the guest", ">= x1 (ahead of libvirt)", 1, 0, ms_array(), ms_array() },
         .detach = { "detach, request -> completed", ">= x1 (ahead of libvirt)", 1, 0, ms_array(), ms_array() },
         .beyond = { "detach, beyond DEVICE_DELETED", "vnic <= 2 ms", 0, 2.0, ms_array(), ms_array() },
+        .cpu = { "  QEMU's CPU time in it", "", 0, 0, ms_array(), ms_array() },
+        .wait = { "  QEMU's run-queue wait in it", "", 0, 0, ms_array(), ms_array() },
     };
-    Measure *rows[] = { &hp.ret, &hp.guest, &hp.detach, &hp.beyond, &def, &dump, &start };
+    Measure *rows[] = { &hp.ret, &hp.guest, &hp.detach, &hp.beyond, &def, &dump, &start, &hp.cpu, &hp.wait };
     Guest lv = { 0 }, vn = { 0 };
     gboolean ok = FALSE;
 
@@ -664,8 +705,10 @@ run(GError **error)
     if (!boot(&lv, error) || !boot(&vn, error))
         goto out;
     printf("  both guests booted; %u attach/detach cycles each, alternating\n", S.cycles);
+    /* who goes first alternates, so a drift of the machine hits both */
     for (guint n = 0; n < S.cycles; n++)
-        if (!cycle_libvirt(&lv, n, &hp, error) || !cycle_vnic(&vn, n, &hp, error))
+        if (n % 2 == 0 ? !cycle_libvirt(&lv, n, &hp, error) || !cycle_vnic(&vn, n, &hp, error)
+                       : !cycle_vnic(&vn, n, &hp, error) || !cycle_libvirt(&lv, n, &hp, error))
             goto out;
 
     if (!report(rows, G_N_ELEMENTS(rows), &hp, error))

@@ -3,17 +3,13 @@
  * `vnic plan`, hot-plugged where `vnic next-nic` says.
  *
  * The test runs its own libvirtd and virtlogd inside its private network and
- * mount namespaces (e2e-netns), so a system libvirt is never touched:
- * libvirt's privileged paths (/etc/libvirt, /run/libvirt, /var/lib/libvirt,
- * /var/log/libvirt, /var/cache/libvirt) are bind mounts of directories in
- * the temp root, visible only in the namespace; a mount point missing on
- * the host (libvirt-daemon-system not installed) is created empty and
- * removed again at the end.  libvirt's QEMU driver refuses to start without
- * a 'libvirt-qemu' user (Debian's build default, parsed before qemu.conf),
- * so /etc/passwd and /etc/group are bind mounts of copies with that user
- * added when the host has none.  The private qemu.conf runs QEMU as root
- * without relabelling or cgroups.  virsh and vnic reach this libvirtd as
- * qemu:///system: its socket is the namespace's /run/libvirt/libvirt-sock.
+ * mount namespaces (e2e-netns), so a system libvirt is never touched: the
+ * harness' e2e-libvirt.h sets them up (libvirt's directories bind-mounted
+ * from the temp root, a libvirt-qemu user in bind-mounted copies of
+ * /etc/passwd and /etc/group, a qemu.conf running QEMU as root without
+ * relabelling or cgroups) and stops only what it started.  virsh and vnic
+ * reach this libvirtd as qemu:///system: its socket is the namespace's
+ * /run/libvirt/libvirt-sock.
  *
  * Cases, in order:
  *   libvirtd   virtlogd -d, libvirtd -d; `virsh version` answers
@@ -39,13 +35,10 @@
  *   stop       virsh destroy + undefine; libvirtd and virtlogd get SIGTERM
  *              and exit; the mounts go, created mount points are removed
  */
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <unistd.h>
 
 #include "e2e.h"
+#include "e2e-libvirt.h"
 
 #define VIRSH_TIMEOUT 60
 
@@ -66,15 +59,8 @@ typedef struct {
     gboolean hot_plugged;
 } Dom;
 
-static const char *const libvirt_dirs[] = {
-    "/etc/libvirt", "/run/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt",
-};
-
 static struct {
-    char *dir;                     /* TMP/libvirt */
-    gboolean created[G_N_ELEMENTS(libvirt_dirs)];
-    gboolean mounted[G_N_ELEMENTS(libvirt_dirs)];
-    gboolean passwd_mounted;
+    E2eLibvirt *libvirt;           /* the private libvirtd */
     gboolean up;
     Dom dom[3];
 } S = {
@@ -150,115 +136,14 @@ write_file(const char *path, const char *text, GError **error)
 
 /* ---- the private libvirt ------------------------------------------------ */
 
-static gboolean
-bind(const char *from, const char *to, GError **error)
-{
-    if (mount(from, to, NULL, MS_BIND, NULL) == 0)
-        return TRUE;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "bind mount %s on %s: %s",
-                from, to, g_strerror(errno));
-    return FALSE;
-}
-
-/* /etc/passwd and /etc/group copies with a libvirt-qemu user and group
- * (and a kvm group) when the host has none. */
-static gboolean
-private_users(GError **error)
-{
-    g_autofree char *passwd_path = g_build_filename(S.dir, "passwd", NULL);
-    g_autofree char *group_path = g_build_filename(S.dir, "group", NULL);
-    g_autofree char *passwd = NULL;
-    g_autofree char *group = NULL;
-    g_autoptr(GString) p = NULL;
-    g_autoptr(GString) g = NULL;
-
-    if (!g_file_get_contents("/etc/passwd", &passwd, NULL, error) ||
-        !g_file_get_contents("/etc/group", &group, NULL, error))
-        return FALSE;
-    p = g_string_new(passwd);
-    g = g_string_new(group);
-    if (!g_regex_match_simple("^libvirt-qemu:", passwd, G_REGEX_MULTILINE, 0))
-        g_string_append(p, "libvirt-qemu:x:64055:64055:vnic e2e:/nonexistent:/usr/sbin/nologin\n");
-    if (!g_regex_match_simple("^libvirt-qemu:", group, G_REGEX_MULTILINE, 0))
-        g_string_append(g, "libvirt-qemu:x:64055:\n");
-    if (!g_regex_match_simple("^kvm:", group, G_REGEX_MULTILINE, 0))
-        g_string_append(g, "kvm:x:64056:\n");
-    if (!write_file(passwd_path, p->str, error) || !write_file(group_path, g->str, error) ||
-        !bind(passwd_path, "/etc/passwd", error))
-        return FALSE;
-    S.passwd_mounted = TRUE;
-    return bind(group_path, "/etc/group", error);
-}
-
-static gboolean
-private_dirs(GError **error)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(libvirt_dirs); i++) {
-        g_autofree char *base = g_path_get_basename(libvirt_dirs[i]);
-        g_autofree char *mine = g_strdup_printf("%s/%zu-%s", S.dir, i, base);
-
-        if (g_mkdir_with_parents(mine, 0755) != 0)
-            return FALSE;
-        if (!g_file_test(libvirt_dirs[i], G_FILE_TEST_IS_DIR)) {
-            if (g_mkdir_with_parents(libvirt_dirs[i], 0755) != 0) {
-                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "mkdir %s: %s",
-                            libvirt_dirs[i], g_strerror(errno));
-                return FALSE;
-            }
-            S.created[i] = TRUE;
-        }
-        if (!bind(mine, libvirt_dirs[i], error))
-            return FALSE;
-        S.mounted[i] = TRUE;
-    }
-    return TRUE;
-}
-
-static gboolean
-private_config(GError **error)
-{
-    g_autofree char *libvirtd = g_strdup_printf("log_outputs = \"3:file:%s/libvirtd.log\"\n",
-                                                S.dir);
-    g_autofree char *virtlogd = g_strdup_printf("log_outputs = \"3:file:%s/virtlogd.log\"\n",
-                                                S.dir);
-    /* QEMU as root, as this machine's tests run everything; no DAC
-     * relabelling of the test's files, no cgroups (vnicd's tests own those) */
-    const char *qemu = "user = \"root\"\n"
-                       "group = \"root\"\n"
-                       "dynamic_ownership = 0\n"
-                       "security_driver = \"none\"\n"
-                       "cgroup_controllers = [ ]\n";
-
-    return write_file("/etc/libvirt/libvirtd.conf", libvirtd, error) &&
-           write_file("/etc/libvirt/virtlogd.conf", virtlogd, error) &&
-           write_file("/etc/libvirt/qemu.conf", qemu, error);
-}
-
-static char *
-pid_file(const char *daemon)
-{
-    return g_strdup_printf("%s/%s.pid", S.dir, daemon);
-}
-
 static void
 test_libvirtd(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *virtlogd_pid = NULL;
-    g_autofree char *libvirtd_pid = NULL;
     gint64 deadline;
 
-    S.dir = e2e_tmp_dir("libvirt");
-    virtlogd_pid = pid_file("virtlogd");
-    libvirtd_pid = pid_file("libvirtd");
-    E2E_CHECK(private_dirs(&error) && private_users(&error) && private_config(&error), "%s",
-              error != NULL ? error->message : "private libvirt dirs");
-    g_autoptr(E2eCmdResult) logd = run(30, "virtlogd", "-d", "-p", virtlogd_pid, "-f",
-                                       "/etc/libvirt/virtlogd.conf", NULL);
-    CHECK_OK(logd);
-    g_autoptr(E2eCmdResult) lvd = run(30, "libvirtd", "-d", "-p", libvirtd_pid, "-f",
-                                      "/etc/libvirt/libvirtd.conf", NULL);
-    CHECK_OK(lvd);
+    S.libvirt = e2e_libvirt_new();
+    E2E_CHECK(e2e_libvirt_start(S.libvirt, &error), "private libvirtd: %s", error->message);
     deadline = e2e_deadline(60);
     for (;;) {
         g_autoptr(E2eCmdResult) version = VIRSH("version");
@@ -269,8 +154,7 @@ test_libvirtd(void)
         }
         if (e2e_ms_left(deadline) == 0) {
             g_autofree char *desc = e2e_cmd_result_describe(version);
-            g_autofree char *log = g_strdup_printf("%s/libvirtd.log", S.dir);
-            g_autofree char *tail = e2e_file_tail(log, 20);
+            g_autofree char *tail = e2e_libvirt_log_tail(S.libvirt, 20);
 
             g_test_fail_printf("libvirtd never answered: %s\nlibvirtd.log:\n%s", desc, tail);
             return;
@@ -278,43 +162,6 @@ test_libvirtd(void)
         g_usleep(300 * 1000);
     }
     S.up = TRUE;
-}
-
-/* Stops a daemon this test started (its pid file), SIGKILL after 15 s. */
-static gboolean
-stop_daemon(const char *daemon)
-{
-    g_autofree char *path = pid_file(daemon);
-    g_autofree char *text = NULL;
-    gint64 pid, deadline;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) ||
-        !g_ascii_string_to_signed(g_strstrip(text), 10, 2, G_MAXINT, &pid, NULL))
-        return FALSE;
-    kill((pid_t) pid, SIGTERM);
-    deadline = e2e_deadline(15);
-    while (e2e_proc_alive((GPid) pid) && e2e_ms_left(deadline) > 0)
-        g_usleep(100 * 1000);
-    if (!e2e_proc_alive((GPid) pid))
-        return TRUE;
-    kill((pid_t) pid, SIGKILL);
-    return FALSE;
-}
-
-static void
-undo_mounts(void)
-{
-    if (S.passwd_mounted) {
-        umount2("/etc/group", MNT_DETACH);
-        umount2("/etc/passwd", MNT_DETACH);
-        S.passwd_mounted = FALSE;
-    }
-    for (gsize i = 0; i < G_N_ELEMENTS(libvirt_dirs); i++) {
-        if (S.mounted[i] && umount2(libvirt_dirs[i], MNT_DETACH) == 0)
-            S.mounted[i] = FALSE;
-        if (S.created[i] && !S.mounted[i] && rmdir(libvirt_dirs[i]) == 0)
-            S.created[i] = FALSE;
-    }
 }
 
 /* ---- the guests --------------------------------------------------------- */
@@ -615,7 +462,7 @@ test_replug_pc(void)
 static void
 test_stop(void)
 {
-    NEED(S.dir != NULL, "/e2e/companion/libvirtd");
+    NEED(S.libvirt != NULL, "/e2e/companion/libvirtd");
     for (int i = 0; i < N_DOMS; i++) {
         Dom *dom = &S.dom[i];
 
@@ -630,12 +477,9 @@ test_stop(void)
         }
         g_clear_pointer(&dom->console, e2e_console_free);
     }
-    E2E_CHECK(!S.up || stop_daemon("libvirtd"), "libvirtd did not exit on SIGTERM");
-    E2E_CHECK(!S.up || stop_daemon("virtlogd"), "virtlogd did not exit on SIGTERM");
-    undo_mounts();
-    for (gsize i = 0; i < G_N_ELEMENTS(libvirt_dirs); i++)
-        E2E_CHECK(!S.mounted[i] && !S.created[i], "%s is still mounted or was left behind",
-                  libvirt_dirs[i]);
+    E2E_CHECK(e2e_libvirt_stop_daemons(S.libvirt), "libvirtd or virtlogd did not exit on SIGTERM");
+    E2E_CHECK(e2e_libvirt_undo_mounts(S.libvirt),
+              "a libvirt directory is still mounted, or a mount point was left behind");
 }
 
 /* libvirt's programs, checked before anything starts (e2e_init's rules:
@@ -683,9 +527,8 @@ main(int argc, char **argv)
     g_test_add_func("/e2e/companion/hotplug-acpi", test_hotplug_acpi);
     g_test_add_func("/e2e/companion/stop", test_stop);
     rc = e2e_finish();
-    if (rc != 0 && S.dir != NULL) {
-        g_autofree char *log = g_strdup_printf("%s/libvirtd.log", S.dir);
-        g_autofree char *tail = e2e_file_tail(log, 30);
+    if (rc != 0 && S.libvirt != NULL) {
+        g_autofree char *tail = e2e_libvirt_log_tail(S.libvirt, 30);
 
         g_printerr("libvirtd log:\n%s\n", tail);
         for (int i = 0; i < N_DOMS; i++) {
@@ -696,9 +539,9 @@ main(int argc, char **argv)
             }
         }
     }
-    undo_mounts();   /* after a failed case; the guard kills the daemons */
+    /* after a failed case: what is still up of it, and its mounts */
+    g_clear_pointer(&S.libvirt, e2e_libvirt_free);
     for (int i = 0; i < N_DOMS; i++)
         cleanup_dom(&S.dom[i]);
-    g_free(S.dir);
     return rc;
 }
