@@ -83,6 +83,18 @@ status_says(const char *needle, double timeout_s)
 
 /* What a user checks after a restart: exactly the NICs @expected lists,
  * one tap each, and no netdev in QEMU of a NIC that is not there. */
+/* Polls domiflist until it lists @expected or @seconds pass (the caller's
+ * check then reports what it lists). */
+static void
+wait_domiflist(const char *expected, int seconds)
+{
+    for (gint64 by = e2e_deadline(seconds); e2e_ms_left(by) > 0; g_usleep(50 * 1000)) {
+        g_autofree char *listed = domiflist_words(NULL);
+        if (g_strcmp0(listed, expected) == 0)
+            return;
+    }
+}
+
 static void
 check_consistent(const char *expected, guint taps, const char *absent_netdev)
 {
@@ -140,7 +152,9 @@ test_kill_mid_attach(void)
     E2E_CHECK(strstr(links_then, " ") != NULL, "the attach had made no second tap: '%s'",
               links_then);
     E2E_CHECK(e2e_daemon_start(S.daemon, &error), "restart: %s", error->message);
-    /* re-attach runs as a job: the first query waits for it */
+    /* domiflist answers at once, also while the re-attach's reconcile (a
+     * job) is still rolling the cut attach back: wait for its end */
+    wait_domiflist("net0=" BOOT_MAC, 10);
     check_consistent("net0=" BOOT_MAC, 1, "hostnet1");
     if (g_test_failed())
         return;
@@ -188,7 +202,7 @@ test_pending_link_at_restart(void)
     E2E_CHECK(g_file_set_contents(path, edited, -1, &error), "%s", error->message);
 
     E2E_CHECK(e2e_daemon_start(S.daemon, &error), "restart: %s", error->message);
-    /* re-attach runs as a job: the first query waits for it */
+    /* nothing changes in domiflist here; the pending link goes below */
     check_consistent("net0=" BOOT_MAC " net1=52:54:00:3c:00:02", 2, "hostnet2");
     gint64 deadline = e2e_deadline(10);
     while (e2e_netns_has_link(PENDING_LINK) && e2e_ms_left(deadline) > 0)
@@ -240,11 +254,7 @@ test_detach_while_down(void)
     /* on a loaded machine the kill can beat device_del (the status says
      * unplugging first): the restarted vnicd sends it again, and the guest
      * lets go a little later */
-    for (gint64 gone_by = e2e_deadline(30); e2e_ms_left(gone_by) > 0; g_usleep(200 * 1000)) {
-        g_autofree char *listed = domiflist_words(NULL);
-        if (g_strcmp0(listed, "net0=" BOOT_MAC) == 0)
-            break;
-    }
+    wait_domiflist("net0=" BOOT_MAC, 30);
     check_consistent("net0=" BOOT_MAC, 1, "hostnet1");
     if (g_test_failed())
         return;
