@@ -469,12 +469,12 @@ write_elem(GString *out, const VnicConfXmlEditElem *elem, guint depth)
     for (guint i = 0; i < elem->n_attrs; i++) {
         g_string_append_c(out, ' ');
         vnic_conf_xml_write_qname(out, elem->attrs[i].ns, elem->attrs[i].name);
-        vnic_conf_xml_append(out, "='", 2);
+        vnic_text_append(out, "='", 2);
         vnic_conf_xml_write_escaped(out, elem->attrs[i].value, TRUE);
         g_string_append_c(out, '\'');
     }
     if (!any) {
-        vnic_conf_xml_append(out, "/>\n", 3);
+        vnic_text_append(out, "/>\n", 3);
         return;
     }
     if (elem->text != NULL) {
@@ -482,7 +482,7 @@ write_elem(GString *out, const VnicConfXmlEditElem *elem, guint depth)
         g_string_append_c(out, '>');
         vnic_conf_xml_write_escaped(out, elem->text, FALSE);
     } else {
-        vnic_conf_xml_append(out, ">\n", 2);
+        vnic_text_append(out, ">\n", 2);
         for (guint i = 0; i < elem->n_kids; i++) {
             if (elem->kids[i].elem != NULL)
                 write_elem(out, elem->kids[i].elem, depth + 1);
@@ -491,9 +491,9 @@ write_elem(GString *out, const VnicConfXmlEditElem *elem, guint depth)
         }
         vnic_conf_xml_write_indent(out, depth);
     }
-    vnic_conf_xml_append(out, "</", 2);
+    vnic_text_append(out, "</", 2);
     vnic_conf_xml_write_qname(out, elem->ns, elem->name);
-    vnic_conf_xml_append(out, ">\n", 2);
+    vnic_text_append(out, ">\n", 2);
 }
 
 gboolean

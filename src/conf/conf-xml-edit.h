@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include "conf/conf-text.h"
 #include "conf/conf-xml-util.h"
 
 #include <string.h>
@@ -81,24 +82,10 @@ VnicConfXmlEdit vnic_conf_xml_overlay_start(VnicConfXmlOverlay *ov, const xmlNod
 gboolean vnic_conf_xml_overlay_write(VnicConfXmlOverlay *ov, VnicConfXmlEdit e, GString *out,
                                      guint depth);
 
-/* g_string_append_len() without GLib 2.74's out-of-line insert (a sixth of
- * formatting a big domain went there): a copy when it fits. */
-static inline void
-vnic_conf_xml_append(GString *out, const char *text, gsize len)
-{
-    if (out->len + len < out->allocated_len) {
-        memcpy(out->str + out->len, text, len);
-        out->len += len;
-        out->str[out->len] = '\0';
-    } else {
-        g_string_append_len(out, text, len);
-    }
-}
-
 static inline void
 vnic_conf_xml_append_str(GString *out, const char *text)
 {
-    vnic_conf_xml_append(out, text, strlen(text));
+    vnic_text_append(out, text, strlen(text));
 }
 
 /* Serializer pieces the overlay writes with (conf-xml-write.c). */

@@ -243,11 +243,11 @@ vnic_conf_xml_write_escaped(GString *out, const char *text, gboolean in_attr)
 
         if ((special[(guint8) *p] & mask) == 0 || (esc = escape_of(*p, in_attr)) == NULL)
             continue;
-        vnic_conf_xml_append(out, run, p - run);
+        vnic_text_append(out, run, p - run);
         vnic_conf_xml_append_str(out, esc);
         run = p + 1;
     }
-    vnic_conf_xml_append(out, run, p - run);
+    vnic_text_append(out, run, p - run);
 }
 
 char *
@@ -405,7 +405,7 @@ void
 vnic_conf_xml_write_indent(GString *out, guint depth)
 {
     for (guint i = 0; i < depth; i++)
-        vnic_conf_xml_append(out, "  ", 2);
+        vnic_text_append(out, "  ", 2);
 }
 
 static void

@@ -20,6 +20,7 @@
 #include "daemon/daemon-api-priv.h"
 
 #include "daemon/daemon-error.h"
+#include "conf/conf-text.h"
 
 #include <errno.h>
 #include <gio/gunixsocketaddress.h>
@@ -115,20 +116,6 @@ connection_close(ApiConnection *c)
  * are still json-glib's (json_to_string).  Same JSON, compact, members in
  * their order. */
 
-/* g_string_append_len() without GLib 2.74's out-of-line insert: a copy
- * when it fits (the reply's big string is thousands of runs). */
-static inline void
-append_len(GString *out, const char *text, gsize len)
-{
-    if (out->len + len < out->allocated_len) {
-        memcpy(out->str + out->len, text, len);
-        out->len += len;
-        out->str[out->len] = '\0';
-    } else {
-        g_string_append_len(out, text, len);
-    }
-}
-
 /* The bytes a JSON string cannot hold as they are: controls, '"', '\\'. */
 static const guint8 json_special[256] = {
     [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
@@ -151,22 +138,22 @@ write_json_string(GString *out, const char *s)
 
         if (!json_special[c])
             continue;
-        append_len(out, run, p - run);
+        vnic_text_append(out, run, p - run);
         if (c == '\0')
             break;
         run = p + 1;
         switch (c) {
-        case '"': append_len(out, "\\\"", 2); break;
-        case '\\': append_len(out, "\\\\", 2); break;
-        case '\n': append_len(out, "\\n", 2); break;
-        case '\t': append_len(out, "\\t", 2); break;
-        case '\r': append_len(out, "\\r", 2); break;
-        case '\b': append_len(out, "\\b", 2); break;
-        case '\f': append_len(out, "\\f", 2); break;
+        case '"': vnic_text_append(out, "\\\"", 2); break;
+        case '\\': vnic_text_append(out, "\\\\", 2); break;
+        case '\n': vnic_text_append(out, "\\n", 2); break;
+        case '\t': vnic_text_append(out, "\\t", 2); break;
+        case '\r': vnic_text_append(out, "\\r", 2); break;
+        case '\b': vnic_text_append(out, "\\b", 2); break;
+        case '\f': vnic_text_append(out, "\\f", 2); break;
         default:
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 0xf];
-            append_len(out, esc, 6);
+            vnic_text_append(out, esc, 6);
             break;
         }
     }
