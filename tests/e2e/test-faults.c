@@ -40,7 +40,9 @@
  *   link-race          a thread takes the names vnicd is about to use (the
  *                      lowest free vnetN and macvtapN, created as persistent
  *                      taps and as macvtaps) in a tight loop during 6
- *                      attaches: every attach succeeds on another name, and
+ *                      attaches, each attach starting only after the thread
+ *                      took one more name (so the race is real however fast
+ *                      attaches are): every attach succeeds on another name, and
  *                      every foreign link keeps its ifindex; a --target
  *                      naming a foreign link is refused ("already exists")
  *   qmp-stopped        QEMU stopped (SIGSTOP): an attach and a detach end
@@ -695,7 +697,7 @@ typedef struct {
     gint stop;
     GHashTable *taken;   /* name -> ifindex (GUINT_TO_POINTER) */
     GMutex lock;
-    guint n;
+    gint n;              /* names taken (atomic) */
 } Racer;
 
 /* The lowest N for which @prefix N is not a link. */
@@ -730,8 +732,8 @@ racer_thread(gpointer data)
 {
     Racer *r = data;
 
-    while (!g_atomic_int_get(&r->stop) && r->n < 24) {
-        gboolean mac = r->n % 2 == 1;
+    while (!g_atomic_int_get(&r->stop) && g_atomic_int_get(&r->n) < 24) {
+        gboolean mac = g_atomic_int_get(&r->n) % 2 == 1;
         g_autofree char *name = lowest_free(mac ? "macvtap" : "vnet");
         gboolean ok;
 
@@ -752,11 +754,25 @@ racer_thread(gpointer data)
             g_mutex_lock(&r->lock);
             g_hash_table_insert(r->taken, g_strdup(name), GUINT_TO_POINTER(index));
             g_mutex_unlock(&r->lock);
-            r->n++;
+            g_atomic_int_inc(&r->n);
         }
-        g_usleep(20 * 1000);
+        g_usleep(2 * 1000);
     }
     return NULL;
+}
+
+/* Waits until the racer has taken more than @n names: each attach then
+ * finds the name it would pick first taken, however fast attaches are
+ * compared with the racer (with 20 ms naps it once got only one name in
+ * during all six). */
+static gboolean
+racer_took_more_than(Racer *r, guint n)
+{
+    gint64 deadline = e2e_deadline(10);
+
+    while ((guint)g_atomic_int_get(&r->n) <= n && e2e_ms_left(deadline) > 0)
+        g_usleep(1000);
+    return (guint)g_atomic_int_get(&r->n) > n;
 }
 
 static gboolean
@@ -767,23 +783,21 @@ sh(const char *cmd)
     return r->status == 0;
 }
 
+/* The attaches against the racer and the checks; returns at the first
+ * failed check, and the caller removes the foreign links either way (left
+ * behind, they would fail every later case's link count). */
 static void
-test_link_race(void)
+link_race_run(Racer *r)
 {
-    NEED_START();
-    Racer r = { 0 };
     GHashTableIter iter;
     gpointer key, value;
     g_autoptr(GString) failures = g_string_new(NULL);
-    g_autoptr(GPtrArray) macs = g_ptr_array_new_with_free_func(g_free);
 
-    E2E_CHECK(sh("ip link add vfault0 type veth peer name vfault1 && ip link set vfault0 up && "
-                 "ip link set vfault1 up"), "veth for the macvtaps");
-    r.taken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_mutex_init(&r.lock);
-    GThread *thread = g_thread_new("racer", racer_thread, &r);
+    GThread *thread = g_thread_new("racer", racer_thread, r);
     for (guint i = 0; i < 6; i++) {
         g_autofree char *mac = next_mac();
+        if (!racer_took_more_than(r, i))
+            g_string_append_printf(failures, "the racer took no name before attach %u\n", i + 1);
         g_autoptr(E2eCmdResult) a = i % 2
             ? e2e_daemon_vnic_timeout(S.daemon, 90, "attach-interface", S.xml->name, "--type",
                                       "direct", "--source", "vfault0", "--mac", mac, NULL)
@@ -792,13 +806,12 @@ test_link_race(void)
             g_autofree char *described = e2e_cmd_result_describe(a);
             g_string_append_printf(failures, "%s\n", described);
         }
-        g_ptr_array_add(macs, g_strdup(mac));
     }
-    g_atomic_int_set(&r.stop, 1);
+    g_atomic_int_set(&r->stop, 1);
     g_thread_join(thread);
     guint intact = 0;
     g_autoptr(GString) moved = g_string_new(NULL);
-    g_hash_table_iter_init(&iter, r.taken);
+    g_hash_table_iter_init(&iter, r->taken);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
         if (if_nametoindex(key) == GPOINTER_TO_UINT(value))
             intact++;
@@ -806,13 +819,13 @@ test_link_race(void)
             g_string_append_printf(moved, " %s(%u→%u)", (char *)key, GPOINTER_TO_UINT(value),
                                    if_nametoindex(key));
     }
-    g_test_message("link-race: %u foreign links taken during 6 attaches", r.n);
+    g_test_message("link-race: %d foreign links taken during 6 attaches", r->n);
     E2E_CHECK(failures->len == 0, "attaches failed:\n%s", failures->str);
     E2E_CHECK(moved->len == 0, "foreign links changed:%s", moved->str);
-    E2E_CHECK(r.n >= 4, "the racer took only %u names", r.n);
-    check_consistent("racing", r.taken);
+    E2E_CHECK(r->n >= 6, "the racer took only %d names", r->n);
+    check_consistent("racing", r->taken);
     /* a <target dev> naming a foreign link: refused, the link untouched */
-    g_hash_table_iter_init(&iter, r.taken);
+    g_hash_table_iter_init(&iter, r->taken);
     if (g_hash_table_iter_next(&iter, &key, &value)) {
         g_autofree char *mac = next_mac();
         g_autoptr(E2eCmdResult) t = e2e_daemon_vnic_timeout(S.daemon, 90, "attach-interface",
@@ -828,9 +841,25 @@ test_link_race(void)
     g_autoptr(GPtrArray) nics = live_nics(NULL);
     for (guint i = 0; nics && i < nics->len; i++) {
         const char *target = strrchr(g_ptr_array_index(nics, i), '=') + 1;
-        E2E_CHECK(!g_hash_table_contains(r.taken, target), "NIC %s is on a foreign link",
+        E2E_CHECK(!g_hash_table_contains(r->taken, target), "NIC %s is on a foreign link",
                   (char *)g_ptr_array_index(nics, i));
     }
+    E2E_CHECK(intact > 0, "no foreign link");
+}
+
+static void
+test_link_race(void)
+{
+    NEED_START();
+    Racer r = { 0 };
+    GHashTableIter iter;
+    gpointer key;
+
+    E2E_CHECK(sh("ip link add vfault0 type veth peer name vfault1 && ip link set vfault0 up && "
+                 "ip link set vfault1 up"), "veth for the macvtaps");
+    r.taken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_mutex_init(&r.lock);
+    link_race_run(&r);
     g_hash_table_iter_init(&iter, r.taken);
     while (g_hash_table_iter_next(&iter, &key, NULL)) {
         g_autofree char *cmd = g_strdup_printf("ip link del '%s'", (char *)key);
@@ -840,7 +869,6 @@ test_link_race(void)
      * (their backends dropped, which is daemon-heal's, not this test's) */
     g_mutex_clear(&r.lock);
     g_hash_table_unref(r.taken);
-    E2E_CHECK(intact > 0, "no foreign link");
 }
 
 /* ---- qmp-stopped -------------------------------------------------------- */
