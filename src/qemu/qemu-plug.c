@@ -17,9 +17,15 @@
  * A failure sends nothing more; once every command sent is answered, each
  * step that succeeded is undone in reverse (netdev_del of a netdev it
  * created, chardev-remove, closefd of the fds QEMU still holds under our
- * names), then a flush when QEMU refused a getfd after taking its fd.  The
- * error of the earliest failed step is the one reported; undo errors are
- * only debug-logged.
+ * names), then a flush when QEMU refused a getfd after taking its fd.  A
+ * step whose reply did not come in time is undone too: QEMU reads its
+ * commands in order, so when a stopped QEMU runs on, it runs the late
+ * step and then its undo (an undo of a step that failed after all fails
+ * harmlessly).  The undo commands go out back to back as well: none
+ * depends on another's reply, and against a QEMU that does not answer
+ * they time out together instead of one after the other.  The error of
+ * the earliest failed step is the one reported; undo errors are only
+ * debug-logged.
  */
 #include "qemu/qemu-hotplug.h"
 
@@ -33,6 +39,7 @@ typedef enum {
     STEP_SENT,
     STEP_DONE,                /* succeeded: undone on rollback */
     STEP_FAILED,
+    STEP_UNKNOWN,             /* no reply in time: QEMU may still run it; undone */
     STEP_CONSUMED,            /* a getfd whose fd the tap's netdev_add took */
 } StepState;
 
@@ -59,9 +66,8 @@ struct _VnicQemuPlug {
     GPtrArray *steps;         /* PlugStep*: the getfds first, then the steps added */
     guint sent;               /* steps sent, in order */
     guint answered;           /* of those, answered (or failed by the client) */
-    guint undo_at;            /* rollback: steps below this still to look at */
+    guint undo_pending;       /* rollback: undo commands not answered yet */
     gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
-    gboolean flush_close;
     char *fail_step;
     gint64 last_reply_us;     /* a step's time counts from this or its send */
     VnicQemuHotplugTimings timings;
@@ -239,7 +245,7 @@ vnic_qemu_plug_free(VnicQemuPlug *p)
 
 static void step_done(GObject *source, GAsyncResult *res, gpointer data);
 static void undo_done(GObject *source, GAsyncResult *res, gpointer data);
-static void undo_next(GTask *task);
+static void undo_all(GTask *task);
 
 static void
 send(GTask *task, const char *command, JsonObject *args, const int *fd, GAsyncReadyCallback cb,
@@ -334,9 +340,10 @@ step_done(GObject *source, GAsyncResult *res, gpointer data)
     account_time(p, s);
     p->answered++;
     if (!ret) {
-        s->state = STEP_FAILED;
+        s->state = g_error_matches(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_TIMEOUT) ? STEP_UNKNOWN
+                                                                                  : STEP_FAILED;
         /* QEMU may refuse getfd before taking the fd it came with; it then
-         * keeps it until the next fd arrives: flush it (undo_next) */
+         * keeps it until the next fd arrives: flush it (undo_all) */
         if (s->fd_index >= 0)
             p->flush_fd = TRUE;
         fail(p, call->index, error);
@@ -349,10 +356,8 @@ step_done(GObject *source, GAsyncResult *res, gpointer data)
         }
     }
     if (p->error) {
-        if (p->answered == p->sent) {
-            p->undo_at = p->sent;
-            undo_next(task);
-        }
+        if (p->answered == p->sent)
+            undo_all(task);
     } else if (p->answered == p->steps->len) {
         g_task_return_boolean(task, TRUE);
     } else {
@@ -360,16 +365,29 @@ step_done(GObject *source, GAsyncResult *res, gpointer data)
     }
 }
 
+/* One undo command answered (or failed: only logged); the last one fails
+ * the task with the earliest error. */
 static void
 undo_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     g_autoptr(GTask) task = data;
+    VnicQemuPlug *p = g_task_get_task_data(task);
     g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) ret = vnic_qmp_client_execute_finish(res, &error);
+    g_autoptr(JsonNode) ret = res ? vnic_qmp_client_execute_finish(res, &error) : NULL;
 
-    if (!ret)
+    if (res && !ret)
         g_debug("plug undo: %s", error->message);
-    undo_next(task);
+    if (--p->undo_pending == 0)
+        g_task_return_error(task, g_steal_pointer(&p->error));
+}
+
+static void
+send_undo(GTask *task, const char *command, JsonObject *args, const int *fd)
+{
+    VnicQemuPlug *p = g_task_get_task_data(task);
+
+    p->undo_pending++;
+    send(task, command, args, fd, undo_done, g_object_ref(task));
 }
 
 /* Hands QEMU a throwaway fd under a name we then close: this makes it let
@@ -378,44 +396,37 @@ static void
 send_flush(GTask *task)
 {
     int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    g_autoptr(JsonObject) args = json_object_new();
+    g_autoptr(JsonObject) getfd = json_object_new();
+    g_autoptr(JsonObject) closefd = json_object_new();
 
-    json_object_set_string_member(args, "fdname", "vnic-flush");
-    send(task, "getfd", args, null_fd >= 0 ? &null_fd : NULL, undo_done, g_object_ref(task));
+    json_object_set_string_member(getfd, "fdname", "vnic-flush");
+    send_undo(task, "getfd", getfd, null_fd >= 0 ? &null_fd : NULL);
     if (null_fd >= 0)
         close(null_fd); /* the client sent its own copy */
+    json_object_set_string_member(closefd, "fdname", "vnic-flush");
+    send_undo(task, "closefd", closefd, NULL);
 }
 
-/* Undoes the last step that succeeded, one command at a time; when
- * nothing is left, fails the task with the earliest error. */
+/* Undoes, in reverse, every step that succeeded or may still run, then
+ * flushes a refused fd; the task fails once all of it is answered. */
 static void
-undo_next(GTask *task)
+undo_all(GTask *task)
 {
     VnicQemuPlug *p = g_task_get_task_data(task);
-    g_autoptr(JsonObject) args = json_object_new();
 
-    while (p->undo_at > 0) {
-        PlugStep *s = step_at(p, --p->undo_at);
-        if (s->state != STEP_DONE)
+    p->undo_pending = 1; /* this function's own hold: a reply may come at once */
+    for (guint i = p->sent; i-- > 0;) {
+        PlugStep *s = step_at(p, i);
+        if (s->state != STEP_DONE && s->state != STEP_UNKNOWN)
             continue;
-        if (s->undo_takes_previous && p->undo_at > 0)
-            p->undo_at--;
-        if (s->undo_command) {
-            send(task, s->undo_command, s->undo_args, NULL, undo_done, g_object_ref(task));
-            return;
-        }
+        if (s->undo_takes_previous && i > 0)
+            i--;
+        if (s->undo_command)
+            send_undo(task, s->undo_command, s->undo_args, NULL);
     }
-    if (p->flush_fd) {
-        p->flush_fd = FALSE;
-        p->flush_close = TRUE;
+    if (p->flush_fd)
         send_flush(task);
-    } else if (p->flush_close) {
-        p->flush_close = FALSE;
-        json_object_set_string_member(args, "fdname", "vnic-flush");
-        send(task, "closefd", args, NULL, undo_done, g_object_ref(task));
-    } else {
-        g_task_return_error(task, g_steal_pointer(&p->error));
-    }
+    undo_done(NULL, NULL, g_object_ref(task));
 }
 
 void
