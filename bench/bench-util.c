@@ -76,8 +76,12 @@ E2eDaemon *
 bench_daemon_start(gboolean debug_log, gboolean run_tmpfs, GError **error)
 {
     g_autofree char *env = g_find_program_in_path("env");
-    const char *const quiet[] = { env, "-u", "G_MESSAGES_DEBUG", e2e_vnicd_binary(), NULL };
-    g_autoptr(E2eDaemon) d = e2e_daemon_new(!debug_log && env != NULL ? quiet : NULL);
+    /* as in production: without the tests' cache verification (it formats
+     * every XML it serves from a cache again), and quiet unless asked */
+    const char *const quiet[] = { env, "-u", "G_MESSAGES_DEBUG", "-u", "VNICD_VERIFY_CACHES",
+                                  e2e_vnicd_binary(), NULL };
+    const char *const debug[] = { env, "-u", "VNICD_VERIFY_CACHES", e2e_vnicd_binary(), NULL };
+    g_autoptr(E2eDaemon) d = e2e_daemon_new(env == NULL ? NULL : debug_log ? debug : quiet);
     /* /run is a tmpfs on a real host; the harness' temp root may sit on a
      * disk, where every status file write (vnicd makes them durable) would
      * wait for it.  The mount is private to our mount namespace and goes

@@ -9,6 +9,8 @@
 #include "daemon/daemon-migrate.h"
 #include "daemon/daemon-nic.h"
 
+#include <string.h>
+
 VnicDomain *
 vnic_domain_new(VnicDaemon *daemon, VnicConfDomain *config)
 {
@@ -29,6 +31,7 @@ vnic_domain_free(VnicDomain *dom)
         return;
     g_free(dom->name);
     vnic_conf_domain_free(dom->config);
+    g_free(dom->config_xml);
     vnic_conf_domain_free(dom->live);
     g_ptr_array_unref(dom->links);
     g_clear_pointer(&dom->removed, g_hash_table_unref);
@@ -36,6 +39,37 @@ vnic_domain_free(VnicDomain *dom)
     vnic_domain_clear_nics(dom);
     vnic_migration_free(dom->migration);
     g_free(dom);
+}
+
+static gboolean
+verify_caches(void)
+{
+    static int verify = -1;
+
+    if (verify < 0)
+        verify = g_getenv("VNICD_VERIFY_CACHES") != NULL;
+    return verify;
+}
+
+const char *
+vnic_domain_config_xml(VnicDomain *dom)
+{
+    if (!dom->config_xml) {
+        dom->config_xml = vnic_conf_domain_format(dom->config, VNIC_CONF_FORMAT_INACTIVE);
+    } else if (verify_caches()) {
+        g_autofree char *fresh = vnic_conf_domain_format(dom->config, VNIC_CONF_FORMAT_INACTIVE);
+
+        if (strcmp(fresh, dom->config_xml) != 0)
+            g_error("domain '%s': its config changed without being stored: cached XML\n%s\n"
+                    "differs from\n%s", dom->name, dom->config_xml, fresh);
+    }
+    return dom->config_xml;
+}
+
+void
+vnic_domain_config_changed(VnicDomain *dom)
+{
+    g_clear_pointer(&dom->config_xml, g_free);
 }
 
 void

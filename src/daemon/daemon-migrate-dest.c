@@ -560,6 +560,7 @@ store_definition(VnicDomain *dom, VnicMigration *mig)
     if (mig->persistent && mig->incoming_config) {
         vnic_conf_domain_free(dom->config);
         dom->config = g_steal_pointer(&mig->incoming_config);
+        vnic_domain_config_changed(dom); /* stored below, unless marking it fails */
     }
     /* the marker first: a crash in between leaves it transient, not persistent */
     if (!mig->persistent && !vnic_domain_mark_transient(dom, &error))

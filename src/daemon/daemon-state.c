@@ -120,7 +120,11 @@ vnic_state_write_config(VnicDaemon *daemon, VnicDomain *dom, GError **error)
     g_autofree char *path = config_path(daemon, dom->name);
     g_autofree char *xml = vnic_conf_domain_format(dom->config, VNIC_CONF_FORMAT_INACTIVE);
 
-    return vnic_state_write_file(path, xml, error);
+    vnic_domain_config_changed(dom);
+    if (!vnic_state_write_file(path, xml, error))
+        return FALSE; /* the caller puts the old config back, or keeps the new one */
+    dom->config_xml = g_steal_pointer(&xml); /* dumpxml --inactive serves it */
+    return TRUE;
 }
 
 void

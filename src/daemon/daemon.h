@@ -61,6 +61,8 @@ struct _VnicDomain {
     VnicDaemon *daemon;       /* borrowed back-pointer */
     char *name;
     VnicConfDomain *config;   /* planned persistent definition */
+    char *config_xml;         /* config as inactive XML, as last stored, or NULL: see
+                               * vnic_domain_config_xml() */
     VnicConfDomain *live;     /* planned running definition, NULL when shut off */
     VnicDomainState state;
     VnicQemuProcess *process; /* NULL when shut off */
@@ -113,6 +115,15 @@ struct _VnicDaemon {
 /* daemon-domain.c */
 VnicDomain *vnic_domain_new(VnicDaemon *daemon, VnicConfDomain *config);
 void vnic_domain_free(VnicDomain *dom);
+/* @dom's config as inactive XML (dumpxml --inactive), borrowed until the
+ * config changes.  Formatted once per change: every change of dom->config
+ * ends in vnic_state_write_config(), which keeps the XML it stored here (or
+ * drops it when the write fails); anything that replaces dom->config
+ * without storing it calls vnic_domain_config_changed().  With
+ * VNICD_VERIFY_CACHES set (the e2e tests), each use compares it with a
+ * fresh format and aborts on a difference. */
+const char *vnic_domain_config_xml(VnicDomain *dom);
+void vnic_domain_config_changed(VnicDomain *dom);
 const char *vnic_domain_state_to_string(VnicDomainState state);
 VnicDomain *vnic_daemon_lookup(VnicDaemon *daemon, const char *name, GError **error);
 void vnic_domain_job_queue(VnicDomain *dom, VnicJobFunc func, VnicApiRequest *request);

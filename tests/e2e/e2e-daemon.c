@@ -4,7 +4,9 @@
  * expected to stay in the foreground (no fork) and to create its control
  * socket when it is ready; it is started as
  *   ARGV_PREFIX --state-dir DIR/state --run-dir DIR/run --socket DIR/vnicd.sock
- * with G_MESSAGES_DEBUG=all, its stdout and stderr appended to DIR/vnicd.log.
+ * with G_MESSAGES_DEBUG=all and VNICD_VERIFY_CACHES=1 (vnicd checks what it
+ * serves from a cache against a fresh computation and aborts on a
+ * difference), its stdout and stderr appended to DIR/vnicd.log.
  */
 #include "e2e-daemon.h"
 
@@ -160,7 +162,8 @@ e2e_daemon_start(E2eDaemon *d, GError **error)
     g_autofree char *cmdline = g_strjoinv(" ", (char **)argv->pdata);
     log_line(d, cmdline);
     g_test_message("e2e: starting %s", cmdline);
-    const char *const env_add[] = { "G_MESSAGES_DEBUG=all", NULL };
+    /* VNICD_VERIFY_CACHES: vnicd checks each cached formatted XML against a fresh format */
+    const char *const env_add[] = { "G_MESSAGES_DEBUG=all", "VNICD_VERIFY_CACHES=1", NULL };
     d->child = e2e_child_spawn_env((const char *const *)argv->pdata, env_add, d->log_path, NULL, error);
     if (d->child == NULL)
         return FALSE;
