@@ -53,42 +53,41 @@ vnic_state_log_path(VnicDomain *dom)
     return g_build_filename(dom->daemon->opts.run_dir, "logs", file, NULL);
 }
 
-gboolean
-vnic_state_write_file(const char *path, const char *text, GError **error)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        int err = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "creating %s: %s", dir,
-                    g_strerror(err));
-        return FALSE;
-    }
-    return g_file_set_contents_full(path, text, -1,
-                                    G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                    0600, error);
-}
-
-/* A status file guards against vnicd being killed, not against the machine
+/* Replaces @path with @text atomically: a temp file beside it
+ * (PATH.XXXXXX), renamed over it, so a reader sees the old or the new
+ * content, never half.  @durable: fsync()ed before the rename, so once
+ * vnicd replies, the content survives the machine going down (as
+ * libvirt's config writes: the rename itself reaches the disk with the
+ * filesystem's next commit).
+ *
+ * Not g_file_set_contents_full(): it fallocate()s every file first (and
+ * fsyncs a file that already exists even without _DURABLE), which made a
+ * durable config write 0.50 ms instead of 0.35 ms on this machine's disk.
+ *
+ * A status file guards against vnicd being killed, not against the machine
  * going down: once rename() returned, every later reader (vnicd restarted)
  * sees the new content, fsync or not.  A machine that goes down takes the
  * QEMUs and the links the file speaks of with it (the run dir is meant to
  * be a tmpfs, /run/vnic), and a status file torn by that is skipped at
- * start-up.  So no fsync: on a run dir on disk it cost 0.4 ms median, up to
- * 5 ms under load, twice per attach before QEMU hears of the NIC
- * (docs/performance.md "Hot-plug against QEMU's floor"). */
+ * start-up.  So status files are not durable: on a run dir on disk the
+ * fsync cost 0.4 ms median, up to 5 ms under load, twice per attach before
+ * QEMU hears of the NIC (docs/performance.md "Hot-plug against QEMU's
+ * floor"). */
 static gboolean
-write_run_file(const char *path, const char *text, GError **error)
+replace_file(const char *path, const char *text, gboolean durable, GError **error)
 {
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *tmp = g_strconcat(path, ".XXXXXX", NULL);
     gsize len = strlen(text), done = 0;
     int fd, err = 0;
 
-    /* not g_file_set_contents_full(): even without _DURABLE it fsyncs a
-     * file that already exists */
-    if (g_mkdir_with_parents(dir, 0700) < 0 ||
-        (fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600)) < 0) {
+    if (g_mkdir_with_parents(dir, 0700) < 0) {
+        err = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "creating %s: %s", dir,
+                    g_strerror(err));
+        return FALSE;
+    }
+    if ((fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600)) < 0) {
         err = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "writing %s: %s", path,
                     g_strerror(err));
@@ -101,6 +100,8 @@ write_run_file(const char *path, const char *text, GError **error)
         else if (n > 0)
             done += (gsize)n;
     }
+    if (err == 0 && durable && fsync(fd) < 0)
+        err = errno;
     if (close(fd) < 0 && err == 0)
         err = errno;
     if (err == 0 && rename(tmp, path) < 0)
@@ -112,6 +113,18 @@ write_run_file(const char *path, const char *text, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+vnic_state_write_file(const char *path, const char *text, GError **error)
+{
+    return replace_file(path, text, TRUE, error);
+}
+
+static gboolean
+write_run_file(const char *path, const char *text, GError **error)
+{
+    return replace_file(path, text, FALSE, error);
 }
 
 gboolean
@@ -202,8 +215,7 @@ load_config_file(const char *path, GError **error)
     return def;
 }
 
-/* vnic_state_write_file() writes NAME.xml.XXXXXX (g_file_set_contents)
- * beside NAME.xml and renames it over: a vnicd killed between the two
+/* replace_file() writes NAME.xml.XXXXXX beside NAME.xml and renames it over: a vnicd killed between the two
  * leaves the temp file behind, for ever.  Only vnicd writes these dirs and
  * it is starting, so any such file is stale. */
 static void
