@@ -213,7 +213,6 @@ define_parse(gpointer data, GError **error)
 static VnicDomain *
 store_definition(VnicDaemon *daemon, DefineWork *w, const char *command, GError **error)
 {
-    g_autoptr(GRand) rand = g_rand_new();
     g_autoptr(VnicConfDomain) def = g_steal_pointer(&w->def);
     VnicDomain *dom;
 
@@ -224,7 +223,7 @@ store_definition(VnicDaemon *daemon, DefineWork *w, const char *command, GError 
     /* addresses libvirt keeps with a warning (the pci layer does not log) */
     for (guint i = 0; i < w->warnings->len; i++)
         g_message("define '%s': %s", def->name, (const char *)g_ptr_array_index(w->warnings, i));
-    vnic_conf_domain_assign_macs(def, rand);
+    vnic_conf_domain_assign_macs(def, vnic_daemon_mac_rand());
 
     dom = g_hash_table_lookup(daemon->domains, def->name);
     if (dom) {

@@ -154,6 +154,16 @@ vnic_domain_job_done(VnicDomain *dom)
     run_next(dom);
 }
 
+GRand *
+vnic_daemon_mac_rand(void)
+{
+    static GRand *rand;
+
+    if (!rand)
+        rand = g_rand_new();
+    return rand;
+}
+
 void
 vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain, JsonObject *data)
 {
