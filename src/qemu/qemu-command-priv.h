@@ -22,6 +22,10 @@ typedef struct _VnicQemuNames VnicQemuNames;
 
 VnicQemuNames *vnic_qemu_names_new(const VnicConfDomain *def);
 void vnic_qemu_names_free(VnicQemuNames *names);
+/* vnic_qemu_expected_pci() with @names of @def already built; without
+ * @with_messages the rows have no 'what' (define's check drops them). */
+GPtrArray *vnic_qemu_expected_pci_named(const VnicConfDomain *def, const VnicQemuNames *names,
+                                        gboolean with_messages, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnicQemuNames, vnic_qemu_names_free)
 /* Borrowed; NULL for a device without an id. */
 const char *vnic_qemu_names_get(const VnicQemuNames *names, const VnicConfDevice *dev);

@@ -568,14 +568,15 @@ vnic_qemu_command_build(const VnicConfDomain *def, const VnicQemuRuntime *rt, GE
     vnic_qemu_build_add(&b, emulator);
     ok = check_domain(def, error) && add_domain_options(&b, error) &&
          vnic_qemu_chardev_reserve_ports(&b, error) && add_devices(&b, error);
+    /* a described runtime is define's check: the rows' messages are for a
+     * running QEMU's verification only */
+    if (ok)
+        cmd->expected_pci = vnic_qemu_expected_pci_named(def, b.names, !rt->describing, error);
     vnic_qemu_names_free(b.names);
     g_hash_table_unref(b.vs_ports);
     g_hash_table_unref(b.iothreads);
     g_free(b.watchdog_action);
-    if (!ok)
-        return NULL;
-    cmd->expected_pci = vnic_qemu_expected_pci(def, error);
-    if (cmd->expected_pci == NULL)
+    if (!ok || cmd->expected_pci == NULL)
         return NULL;
     g_ptr_array_add(cmd->argv, NULL);
     return g_steal_pointer(&cmd);

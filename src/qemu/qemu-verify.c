@@ -24,6 +24,14 @@ GPtrArray *
 vnic_qemu_expected_pci(const VnicConfDomain *def, GError **error)
 {
     g_autoptr(VnicQemuNames) names = vnic_qemu_names_new(def);
+
+    return vnic_qemu_expected_pci_named(def, names, TRUE, error);
+}
+
+GPtrArray *
+vnic_qemu_expected_pci_named(const VnicConfDomain *def, const VnicQemuNames *names,
+                             gboolean with_messages, GError **error)
+{
     g_autoptr(GPtrArray) rows =
         g_ptr_array_new_with_free_func((GDestroyNotify) vnic_qemu_pci_expect_free);
 
@@ -49,7 +57,8 @@ vnic_qemu_expected_pci(const VnicConfDomain *def, GError **error)
         exp->on_root = strcmp(bus, "pci.0") == 0 || strcmp(bus, "pcie.0") == 0;
         exp->slot = dev->addr.slot;
         exp->function = dev->addr.function;
-        exp->what = vnic_conf_device_describe(def, dev);
+        if (with_messages)
+            exp->what = vnic_conf_device_describe(def, dev);
         g_ptr_array_add(rows, exp);
     }
     return g_steal_pointer(&rows);
