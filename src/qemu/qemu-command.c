@@ -86,14 +86,15 @@ vnic_qemu_opt(GString *s, const char *key, const char *value)
 {
     if (s->len > 0)
         g_string_append_c(s, ',');
-    if (key != NULL)
-        g_string_append_printf(s, "%s=", key);
-    /* QEMU's option syntax: a comma inside a value is written twice */
-    for (const char *p = value; *p != '\0'; p++) {
-        if (*p == ',')
-            g_string_append_c(s, ',');
-        g_string_append_c(s, *p);
+    if (key != NULL) {
+        g_string_append(s, key);
+        g_string_append_c(s, '=');
     }
+    /* QEMU's option syntax: a comma inside a value is written twice.  In
+     * runs, not per character (a define builds a command line to check it) */
+    for (const char *comma; (comma = strchr(value, ',')) != NULL; value = comma + 1)
+        g_string_append_c(g_string_append_len(s, value, comma - value + 1), ',');
+    g_string_append(s, value);
 }
 
 void
