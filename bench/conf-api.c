@@ -1,7 +1,7 @@
 /* bench/conf-api.c: define and dumpxml of big domains over vnicd's API.
  *
  * As root, in a private network namespace (the e2e harness), one vnicd run
- * as in production (warnings-only logging, run dir on a tmpfs): the API
+ * as in production (the default log level, message; run dir on a tmpfs): the API
  * round trip, as the client measures it, of
  *   - `define` of a CloudStack-like pc domain with 100 NICs (bench/conf-xml.c),
  *     DEFINE_RUNS times (a redefinition of the same name each time: parse,

@@ -2,7 +2,7 @@
  * over QEMU's own, memory.
  *
  * As root, in a private network namespace (the e2e harness), with one vnicd
- * in temp dirs, run as in production (warnings-only logging, run dir on a
+ * in temp dirs, run as in production (default log level, run dir on a
  * tmpfs like /run):
  *   1. memory: vnicd's VmRSS idle, then with 50 domains defined (copies of
  *      examples/cloudstack-pc.xml): the growth per domain;
@@ -283,7 +283,7 @@ run(GError **error)
     g_autoptr(JsonNode) version = bench_api(S.conn, "query-version", NULL, 10, NULL, error);
     if (version == NULL)
         return FALSE;
-    printf("bench/daemon: vnicd %s as in production (warnings-only log, run dir on a tmpfs)\n",
+    printf("bench/daemon: vnicd %s as in production (default log level, run dir on a tmpfs)\n",
            bench_json_str(version, "version"));
 
     /* 1. memory, idle and with DOMAINS domains */

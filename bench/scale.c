@@ -2,7 +2,7 @@
  *
  * As root, in the e2e harness' private network and mount namespaces (every
  * QEMU, tap and vnicd of the run is gone with the program, even on failure),
- * one vnicd as in production (warnings-only log, run dir on a tmpfs):
+ * one vnicd as in production (default log level, run dir on a tmpfs):
  *
  *   1. start-up with many defined: DEFINED domains defined (GUESTS of them
  *      the guests below, the rest inactive fillers), vnicd restarted
