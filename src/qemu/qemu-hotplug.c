@@ -73,10 +73,19 @@ vnic_qemu_plug_add_device(VnicQemuPlug *plug, const VnicConfDomain *def,
     GError *error = NULL;
     JsonObject *device = vnic_qemu_nic_device_args(def, dev, netdev_id, &error);
 
-    if (!device)
+    JsonObject *del;
+
+    if (!device) {
         vnic_qemu_plug_set_error(plug, error);
-    else
-        vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_DEVICE_ADD, "device_add", device, NULL);
+        return;
+    }
+    del = json_object_new();
+    json_object_set_string_member(del, "id", json_object_get_string_member(device, "id"));
+    vnic_qemu_plug_add(plug, VNIC_QEMU_STEP_DEVICE_ADD, "device_add", device, NULL);
+    /* a device_add QEMU answers late may have added the NIC: the guest is
+     * asked to release it again (its DEVICE_DELETED then names no NIC
+     * vnicd knows, or an earlier one of an id being attached: ignored) */
+    vnic_qemu_plug_set_late_undo(plug, "device_del", del);
 }
 
 void

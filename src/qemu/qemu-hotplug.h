@@ -76,6 +76,13 @@ void vnic_qemu_plug_add(VnicQemuPlug *plug, const char *step, const char *comman
 void vnic_qemu_plug_add_full(VnicQemuPlug *plug, const char *step, const char *command,
                              JsonObject *args, const char *undo_command, JsonObject *undo_args,
                              gboolean undo_takes_previous);
+/* The last step added, when its reply does not come in time (QEMU may
+ * still run it, before the undo commands, which it reads after it): undone
+ * with @command and @args (taken) then.  For steps that need no undo when
+ * they fail, such as device_add (device_del). */
+void vnic_qemu_plug_set_late_undo(VnicQemuPlug *plug, const char *command, JsonObject *args);
+/* Each command's reply timeout (default 10 s; tests). */
+void vnic_qemu_plug_set_reply_timeout(VnicQemuPlug *plug, guint ms);
 /* A plug whose steps could not be built: running it just returns @error
  * (taken). */
 void vnic_qemu_plug_set_error(VnicQemuPlug *plug, GError *error);

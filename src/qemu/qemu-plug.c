@@ -21,7 +21,10 @@
  * step whose reply did not come in time is undone too: QEMU reads its
  * commands in order, so when a stopped QEMU runs on, it runs the late
  * step and then its undo (an undo of a step that failed after all fails
- * harmlessly).  The undo commands go out back to back as well: none
+ * harmlessly); a step with nothing to undo when it fails (device_add) may
+ * have a late undo for that case (device_del: QEMU may have added the NIC
+ * after all, and the guest would keep a NIC with no backend).  The undo
+ * commands go out back to back as well: none
  * depends on another's reply, and against a QEMU that does not answer
  * they time out together instead of one after the other.  The error of
  * the earliest failed step is the one reported; undo errors are only
@@ -50,6 +53,8 @@ typedef struct {
     char *undo_command;       /* sent when a step fails, or NULL */
     JsonObject *undo_args;
     gboolean undo_takes_previous; /* that undo also undid the step before */
+    char *late_undo_command;  /* sent only when its reply did not come in time, or NULL */
+    JsonObject *late_undo_args;
     gboolean waits;           /* sent only after every earlier step succeeded */
     int fd_index;             /* getfd: which of the plug's fds goes with it; else -1 */
     gboolean takes_fds;       /* the tap's netdev_add: QEMU took the fds */
@@ -70,6 +75,7 @@ struct _VnicQemuPlug {
     gboolean flush_fd;        /* a getfd was refused: QEMU may hold its fd */
     char *fail_step;
     gint64 last_reply_us;     /* a step's time counts from this or its send */
+    guint reply_timeout_ms;   /* per command: 10 s, shorter in tests */
     VnicQemuHotplugTimings timings;
     GError *error;            /* the earliest failure, while undoing */
     guint error_index;
@@ -91,6 +97,9 @@ plug_step_free(PlugStep *s)
     g_free(s->undo_command);
     if (s->undo_args)
         json_object_unref(s->undo_args);
+    g_free(s->late_undo_command);
+    if (s->late_undo_args)
+        json_object_unref(s->late_undo_args);
     g_free(s);
 }
 
@@ -138,6 +147,7 @@ vnic_qemu_plug_new(const char *what, const char *alias)
     p->what = g_strdup(what);
     p->alias = g_strdup(alias);
     p->steps = g_ptr_array_new_with_free_func((GDestroyNotify)plug_step_free);
+    p->reply_timeout_ms = 10000;
     return p;
 }
 
@@ -219,6 +229,25 @@ vnic_qemu_plug_add(VnicQemuPlug *p, const char *step, const char *command, JsonO
 }
 
 void
+vnic_qemu_plug_set_late_undo(VnicQemuPlug *p, const char *command, JsonObject *args)
+{
+    PlugStep *s;
+
+    g_return_if_fail(p->steps->len > 0);
+    s = step_at(p, p->steps->len - 1);
+    g_free(s->late_undo_command);
+    g_clear_pointer(&s->late_undo_args, json_object_unref);
+    s->late_undo_command = g_strdup(command);
+    s->late_undo_args = args;
+}
+
+void
+vnic_qemu_plug_set_reply_timeout(VnicQemuPlug *p, guint ms)
+{
+    p->reply_timeout_ms = ms;
+}
+
+void
 vnic_qemu_plug_set_error(VnicQemuPlug *p, GError *error)
 {
     g_clear_error(&p->error);
@@ -252,7 +281,9 @@ send(GTask *task, const char *command, JsonObject *args, const int *fd, GAsyncRe
      gpointer data)
 {
     vnic_qmp_client_execute_async(((VnicQemuPlug *)g_task_get_task_data(task))->qmp, command,
-                                  args, fd, fd ? 1 : 0, 10000, g_task_get_cancellable(task), cb,
+                                  args, fd, fd ? 1 : 0,
+                                  ((VnicQemuPlug *)g_task_get_task_data(task))->reply_timeout_ms,
+                                  g_task_get_cancellable(task), cb,
                                   data);
 }
 
@@ -423,6 +454,8 @@ undo_all(GTask *task)
             i--;
         if (s->undo_command)
             send_undo(task, s->undo_command, s->undo_args, NULL);
+        else if (s->state == STEP_UNKNOWN && s->late_undo_command)
+            send_undo(task, s->late_undo_command, s->late_undo_args, NULL);
     }
     if (p->flush_fd)
         send_flush(task);
