@@ -67,6 +67,19 @@ expect(TestPeer *peer, const char *execute, const char *key, const char *value)
     return cmd;
 }
 
+/* The tap's getfd and netdev_add, answered: the device_add that follows. */
+static JsonObject *
+answer_tap_steps(TestPeer *peer)
+{
+    g_autoptr(JsonObject) getfd = expect(peer, "getfd", "fdname", "vnic-net9-0");
+    g_autoptr(JsonObject) netdev = NULL;
+
+    test_peer_reply(peer, getfd, "{}");
+    netdev = expect(peer, "netdev_add", "id", "hostnet9");
+    test_peer_reply(peer, netdev, "{}");
+    return expect(peer, "device_add", "id", "net9");
+}
+
 static void
 reply_error(TestPeer *peer, JsonObject *cmd, const char *desc)
 {
@@ -91,15 +104,11 @@ test_late_device_add(void)
 {
     g_autoptr(TestPeer) peer = NULL;
     g_autoptr(VnicQmpClient) client = test_connect_fake(&peer);
-    g_autoptr(JsonObject) getfd = NULL, netdev = NULL, device = NULL, del = NULL, ndel = NULL;
+    g_autoptr(JsonObject) device = NULL, del = NULL, ndel = NULL;
     Done d = { 0 };
 
     start_plug(client, &d);
-    getfd = expect(peer, "getfd", "fdname", "vnic-net9-0");
-    test_peer_reply(peer, getfd, "{}");
-    netdev = expect(peer, "netdev_add", "id", "hostnet9");
-    test_peer_reply(peer, netdev, "{}");
-    device = expect(peer, "device_add", "id", "net9");
+    device = answer_tap_steps(peer);
     /* no reply in time: the undo commands follow it */
     del = expect(peer, "device_del", "id", "net9");
     ndel = expect(peer, "netdev_del", "id", "hostnet9");
@@ -119,15 +128,11 @@ test_refused_device_add(void)
 {
     g_autoptr(TestPeer) peer = NULL;
     g_autoptr(VnicQmpClient) client = test_connect_fake(&peer);
-    g_autoptr(JsonObject) getfd = NULL, netdev = NULL, device = NULL, ndel = NULL;
+    g_autoptr(JsonObject) device = NULL, ndel = NULL;
     Done d = { 0 };
 
     start_plug(client, &d);
-    getfd = expect(peer, "getfd", "fdname", "vnic-net9-0");
-    test_peer_reply(peer, getfd, "{}");
-    netdev = expect(peer, "netdev_add", "id", "hostnet9");
-    test_peer_reply(peer, netdev, "{}");
-    device = expect(peer, "device_add", "id", "net9");
+    device = answer_tap_steps(peer);
     reply_error(peer, device, "Duplicate device ID 'net9'");
     ndel = expect(peer, "netdev_del", "id", "hostnet9");
     test_peer_reply(peer, ndel, "{}");
