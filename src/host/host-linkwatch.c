@@ -315,6 +315,10 @@ vnic_host_link_watch_new(VnicHostLinkWatchFunc func, gpointer user_data, GDestro
     w->source = g_unix_fd_source_new(nl_socket_get_fd(w->events), G_IO_IN | G_IO_ERR);
     g_source_set_callback(w->source, G_SOURCE_FUNC(on_readable), w, NULL);
     g_source_set_static_name(w->source, "vnic-link-watch");
+    /* not taken off the poll set while dispatched (which wakes the context
+     * twice per batch of events, qmp-client-io.c): no nested main loop
+     * runs from on_readable() */
+    g_source_set_can_recurse(w->source, TRUE);
     g_source_attach(w->source, g_main_context_get_thread_default());
     /* Only now: on failure above the caller keeps @user_data. */
     w->func = func;

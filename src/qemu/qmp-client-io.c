@@ -31,6 +31,12 @@ socket_source(VnicQmpClient *client, GIOCondition condition, GSocketSourceFunc f
     GSource *source = g_socket_create_source(client->socket, condition, NULL);
 
     g_source_set_callback(source, G_SOURCE_FUNC(func), client, NULL);
+    /* GLib takes a source that may not recurse off the poll set while it
+     * is dispatched and puts it back after, and each change writes the
+     * context's wake-up eventfd: two writes, a read and one more poll()
+     * per reply, three replies per NIC attach.  Nothing runs a nested
+     * main loop from these callbacks, so none is re-entered either way. */
+    g_source_set_can_recurse(source, TRUE);
     g_source_attach(source, client->context);
     return source;
 }
