@@ -384,14 +384,34 @@ vnic_api_request_subscribe(VnicApiRequest *request)
     request->conn->subscribed = TRUE;
 }
 
+static gboolean
+anyone_subscribed(const VnicApiServer *server)
+{
+    for (const GList *l = server->connections; l; l = l->next) {
+        if (((const ApiConnection *)l->data)->subscribed)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 void
 vnic_api_server_emit(VnicApiServer *server, const char *event, JsonObject *data)
 {
-    g_autoptr(JsonNode) msg = json_node_new(JSON_NODE_OBJECT);
-    JsonObject *obj = json_object_new(), *ts = json_object_new();
-    gint64 now = g_get_real_time();
+    g_autoptr(JsonNode) msg = NULL;
+    JsonObject *obj, *ts;
+    gint64 now;
     g_autofree char *line = NULL;
 
+    /* most of the time nobody listens: then the line is not worth making
+     * (three events per NIC attach, one of them before QEMU hears of it) */
+    if (!anyone_subscribed(server)) {
+        json_object_unref(data);
+        return;
+    }
+    msg = json_node_new(JSON_NODE_OBJECT);
+    obj = json_object_new();
+    ts = json_object_new();
+    now = g_get_real_time();
     json_object_set_string_member(obj, "event", event);
     json_object_set_object_member(obj, "data", data);
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
