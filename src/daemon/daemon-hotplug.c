@@ -407,6 +407,7 @@ plug_live(Attach *a, GError **error)
     guint n_fds;
     gint64 t0;
     const char *fail_step = NULL;
+    VnicNic *record;
 
     if (!(a->dev = prepare_nic(dom->live, g_steal_pointer(&a->parsed), NULL, error)))
         return FALSE;
@@ -453,8 +454,11 @@ plug_live(Attach *a, GError **error)
         a->dev->nic->target_dev = g_strdup(vnic_host_backend_get_link(backend)->name);
     }
     a->backend_us = g_get_monotonic_time() - t0;
+    /* announced once QEMU has the first commands (below): two log lines
+     * and an event less before getfd, written while QEMU works instead;
+     * a failure before that announces it first (vnic_nic_set_state) */
     if (backend)
-        vnic_nic_set_state(attach_nic(a), VNIC_NIC_BACKEND_READY, NULL, NULL);
+        vnic_nic_set_state_quietly(attach_nic(a), VNIC_NIC_BACKEND_READY);
     /* its link in the ledger before QEMU hears of it: a vnicd killed from
      * here on asks QEMU whether it got the NIC (daemon-reconcile.c) */
     if (!write_status_timed(a, error))
@@ -466,8 +470,13 @@ plug_live(Attach *a, GError **error)
     if (backend == NULL)
         n_fds = 0;
     /* the QMP sequence takes the fds whatever happens */
+    record = attach_nic(a);
     vnic_qemu_hotplug_nic_async(vnic_qemu_process_get_qmp(dom->process), dom->live, a->dev, fds,
                                 n_fds, fail_step, NULL, plugged, a);
+    /* plugged() runs from a later main-loop iteration (GTask): @record is
+     * still the NIC's */
+    if (record)
+        vnic_nic_announce(record);
     return TRUE;
 }
 

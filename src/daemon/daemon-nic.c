@@ -122,12 +122,34 @@ emit_state(VnicNic *nic, VnicNicState previous)
     vnic_daemon_emit(nic->dom->daemon, "NIC_STATE", nic->dom->name, ev);
 }
 
-gboolean
-vnic_nic_set_state(VnicNic *nic, VnicNicState state, const char *waiting_for, const char *reason)
+static void
+announce(VnicNic *nic, VnicNicState previous)
+{
+    g_message("domain '%s': NIC %s: %s -> %s%s%s", nic->dom->name, nic->alias,
+              vnic_nic_state_to_string(previous), vnic_nic_state_to_string(nic->state),
+              nic->reason ? ": " : "", nic->reason ? nic->reason : "");
+    emit_state(nic, previous);
+}
+
+void
+vnic_nic_announce(VnicNic *nic)
+{
+    if (!nic->unannounced)
+        return;
+    nic->unannounced = FALSE;
+    announce(nic, nic->announce_from);
+}
+
+/* The transition itself; FALSE when refused, or when it changes nothing
+ * (*@changed FALSE then). */
+static gboolean
+change_state(VnicNic *nic, VnicNicState state, const char *waiting_for, const char *reason,
+             gboolean *changed)
 {
     VnicNicState previous = nic->state;
     gboolean same = previous == state;
 
+    *changed = FALSE;
     if (!same && !(allowed[previous] & BIT(state))) {
         g_critical("domain '%s': NIC %s: no transition from %s to %s", nic->dom->name, nic->alias,
                    vnic_nic_state_to_string(previous), vnic_nic_state_to_string(state));
@@ -141,12 +163,44 @@ vnic_nic_set_state(VnicNic *nic, VnicNicState state, const char *waiting_for, co
     nic->reason = g_strdup(reason);
     g_free(nic->waiting_for);
     nic->waiting_for = state == VNIC_NIC_WAITING ? g_strdup(waiting_for) : NULL;
-    g_message("domain '%s': NIC %s: %s -> %s%s%s", nic->dom->name, nic->alias,
-              vnic_nic_state_to_string(previous), vnic_nic_state_to_string(state),
-              reason ? ": " : "", reason ? reason : "");
-    emit_state(nic, previous);
+    *changed = TRUE;
+    return TRUE;
+}
+
+gboolean
+vnic_nic_set_state(VnicNic *nic, VnicNicState state, const char *waiting_for, const char *reason)
+{
+    VnicNicState previous;
+    gboolean changed;
+
+    /* the held-back transition first: the log and the events keep the order */
+    vnic_nic_announce(nic);
+    previous = nic->state;
+    if (!change_state(nic, state, waiting_for, reason, &changed))
+        return FALSE;
+    if (!changed)
+        return TRUE;
+    announce(nic, previous);
     if (state == VNIC_NIC_GONE)
         g_hash_table_remove(nic->dom->nics, nic->alias);
+    return TRUE;
+}
+
+gboolean
+vnic_nic_set_state_quietly(VnicNic *nic, VnicNicState state)
+{
+    VnicNicState previous;
+    gboolean changed;
+
+    g_return_val_if_fail(state != VNIC_NIC_GONE && state != VNIC_NIC_WAITING, FALSE);
+    vnic_nic_announce(nic);
+    previous = nic->state;
+    if (!change_state(nic, state, NULL, NULL, &changed))
+        return FALSE;
+    if (changed) {
+        nic->unannounced = TRUE;
+        nic->announce_from = previous;
+    }
     return TRUE;
 }
 

@@ -2,7 +2,8 @@
  *
  * Every NIC of a running domain's live definition has exactly one VnicNic,
  * owned by its VnicDomain (dom->nics, by device id).  Its state says what
- * exists of it outside vnicd, and only vnic_nic_set_state() changes it:
+ * exists of it outside vnicd, and only vnic_nic_set_state() (or
+ * vnic_nic_set_state_quietly()) changes it:
  *
  *   PLANNED ──► BACKEND_READY ──► PLUGGED ◄────────────┐
  *      │             │             │   │  ▲             │
@@ -77,6 +78,8 @@ struct _VnicNic {
     GSList *waiters;          /* vnic_nic_when_idle()'s, run when the step ends */
     guint restores;           /* how many times a backend was restored */
     gint64 lost_us;           /* monotonic time the backend was lost, 0 when not */
+    gboolean unannounced;     /* vnic_nic_set_state_quietly(): not logged or emitted yet */
+    VnicNicState announce_from; /* the state it left then */
 };
 typedef struct _VnicNic VnicNic;
 
@@ -100,6 +103,14 @@ void vnic_domain_clear_nics(VnicDomain *dom);
  * @nic.  WAITING takes @waiting_for (else ignored). */
 gboolean vnic_nic_set_state(VnicNic *nic, VnicNicState state, const char *waiting_for,
                             const char *reason);
+/* vnic_nic_set_state() without a reason, whose log line and NIC_STATE
+ * event wait for vnic_nic_announce() (any later transition of @nic makes
+ * them first): for a state that must reach the status file before the
+ * next externally visible step, but whose announcement need not delay
+ * that step.  The caller announces before it returns to the main loop. */
+gboolean vnic_nic_set_state_quietly(VnicNic *nic, VnicNicState state);
+/* Logs and emits what vnic_nic_set_state_quietly() held back, if any. */
+void vnic_nic_announce(VnicNic *nic);
 
 /* The carrier the guest should see: asked up, and a backend that works. */
 gboolean vnic_nic_wants_carrier(const VnicNic *nic);
