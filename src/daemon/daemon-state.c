@@ -73,21 +73,34 @@ vnic_state_log_path(VnicDomain *dom)
  * fsync cost 0.4 ms median, up to 5 ms under load, twice per attach before
  * QEMU hears of the NIC (docs/performance.md "Hot-plug against QEMU's
  * floor"). */
+/* The temp file beside @path, in @tmp (…XXXXXX, filled in), or -1 with
+ * errno.  Its dir is made (0700) only when it is missing: it nearly always
+ * exists, and making sure first cost a mkdir() and a stat() per status
+ * write. */
+static int
+open_temp(const char *path, char *tmp)
+{
+    g_autofree char *dir = NULL;
+    gsize n = strlen(tmp);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
+
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0700) < 0)
+        return -1;
+    memcpy(tmp + n - 6, "XXXXXX", 6); /* the failed try may have filled it in */
+    return g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
+}
+
 static gboolean
 replace_file(const char *path, const char *text, gboolean durable, GError **error)
 {
-    g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *tmp = g_strconcat(path, ".XXXXXX", NULL);
     gsize len = strlen(text), done = 0;
     int fd, err = 0;
 
-    if (g_mkdir_with_parents(dir, 0700) < 0) {
-        err = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "creating %s: %s", dir,
-                    g_strerror(err));
-        return FALSE;
-    }
-    if ((fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600)) < 0) {
+    if ((fd = open_temp(path, tmp)) < 0) {
         err = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "writing %s: %s", path,
                     g_strerror(err));
