@@ -95,18 +95,13 @@ prepare_nic(const VnicConfDomain *def, VnicConfDevice *parsed, const VnicConfPci
             GError **error)
 {
     g_autoptr(VnicConfDevice) dev = parsed;
-    /* seeded once from /dev/urandom, not per attach (an open and a read) */
-    static GRand *rand;
-
-    if (!rand)
-        rand = g_rand_new();
 
     if (!vnic_conf_interface_check(def, dev, error) ||
         !vnic_hotplug_check_unplug_setting(def, dev, error) ||
         !vnic_qemu_hotplug_check_nic(def, dev, error))
         return NULL;
     if (!dev->nic->has_mac)
-        vnic_hotplug_assign_mac(def, dev, rand);
+        vnic_hotplug_assign_mac(def, dev, vnic_daemon_mac_rand());
     if (!dev->addr.set && prefer && vnic_pci_check_hotplug_address(def, prefer, NULL))
         dev->addr = *prefer;
     if (dev->addr.set ? !vnic_pci_check_hotplug_address(def, &dev->addr, error)

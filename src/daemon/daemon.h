@@ -131,8 +131,9 @@ void vnic_domain_job_done(VnicDomain *dom);
 void vnic_owned_link_free(VnicOwnedLink *owned);
 void vnic_daemon_emit(VnicDaemon *daemon, const char *event, const char *domain,
                       JsonObject *data);
-/* The generator of the MACs vnicd picks (main loop only): seeded once from
- * /dev/urandom, not per define or attach (an open and a read each). */
+/* The generator of the MACs vnicd picks, at define and attach (main loop
+ * only): seeded once from /dev/urandom, not per request (an open and a
+ * read each). */
 GRand *vnic_daemon_mac_rand(void);
 
 /* daemon-define.c */
