@@ -119,8 +119,9 @@ JsonObject *
 vnic_qmp_parse_message(const char *line, gsize len, GError **error)
 {
     /* Mutable nodes: replies are handed to callers, who may edit them. */
-    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(JsonParser) parser = NULL;
     g_autoptr(GError) parse_error = NULL;
+    JsonObject *plain;
     JsonNode *root;
 
     if (!nesting_within(line, len, VNIC_QMP_MAX_NESTING)) {
@@ -128,6 +129,10 @@ vnic_qmp_parse_message(const char *line, gsize len, GError **error)
                     "QEMU sent JSON nested deeper than %u levels", VNIC_QMP_MAX_NESTING);
         return NULL;
     }
+    /* nearly every line: a JsonParser only for the rest */
+    if ((plain = vnic_qmp_parse_plain(line, len)))
+        return plain;
+    parser = json_parser_new();
     if (!json_parser_load_from_data(parser, line, (gssize) len, &parse_error)) {
         g_set_error(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL, "malformed JSON from QEMU: %s",
                     parse_error->message);

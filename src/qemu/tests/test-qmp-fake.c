@@ -485,11 +485,70 @@ test_parse_nesting(void)
     g_assert_true(json_object_has_member(ok, "return"));
 }
 
+/* What JsonParser makes of @line: its object's text and its members'
+ * value types, or NULL when it refuses the line. */
+static char *
+parser_view(const char *line)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root;
+
+    if (!json_parser_load_from_data(parser, line, -1, NULL))
+        return NULL;
+    root = json_parser_get_root(parser);
+    return JSON_NODE_HOLDS_OBJECT(root) ? json_to_string(root, FALSE) : NULL;
+}
+
+static char *
+plain_view(JsonObject *object)
+{
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), object);
+
+    return json_to_string(node, FALSE);
+}
+
+/* The plain-JSON reader (qmp-client-json.c) gives JsonParser's nodes for
+ * what it takes, and leaves all else to JsonParser. */
+static void
+test_parse_plain(void)
+{
+    const char *same[] = {
+        "{\"return\": {}, \"id\": \"vnic-34\"}\r\n",
+        "{\"timestamp\": {\"seconds\": 1701525136, \"microseconds\": 449512}, \"event\": "
+        "\"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/net2/virtio-backend\"}}",
+        "{\"return\": [{\"a\": -12, \"b\": [true, false, null, []], \"c\": \"x\\\"y\\\\z\\n\\/\"}]}",
+        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}}, "
+        "\"capabilities\": [\"oob\"]}}",
+        "{\"return\": \"caf\xc3\xa9\", \"n\": 0, \"m\": 999999999999999999}",
+        "  {}  ",
+    };
+    const char *elsewhere[] = {
+        "{\"return\": 1.5}", "{\"return\": 1e3}", "{\"s\": \"\\u00e9\"}",
+        "{\"a\": 1, \"a\": 2}", "{\"a\": 0123}", "{\"a\": -0}", "{\"a\": 1234567890123456789}",
+        "{\"a\": tru}", "{\"a\": truex}", "{\"a\": \"tab\there\"}", "{\"a\": \"\xff\"}",
+        "{\"a\": 1,}", "{\"a\" 1}", "{\"a\": 1} x", "[1]", "{\"a\": [1,]}", "{\"a\": \"open",
+        "{'a': 1}",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(same); i++) {
+        g_autoptr(JsonObject) plain = vnic_qmp_parse_plain(same[i], strlen(same[i]));
+        g_autofree char *expected = parser_view(same[i]);
+        g_autofree char *got = NULL;
+
+        g_assert_nonnull(plain);
+        got = plain_view(plain);
+        g_assert_cmpstr(got, ==, expected);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(elsewhere); i++)
+        g_assert_null(vnic_qmp_parse_plain(elsewhere[i], strlen(elsewhere[i])));
+}
+
 void
 test_qmp_fake_register(void)
 {
     g_test_add_func("/qmp/errors/codes", test_error_codes);
     g_test_add_func("/qmp/parse/nesting", test_parse_nesting);
+    g_test_add_func("/qmp/parse/plain", test_parse_plain);
     test_add_fd_checked("/qmp/fake/handshake", test_handshake);
     test_add_fd_checked("/qmp/fake/connect-errors", test_connect_errors);
     test_add_fd_checked("/qmp/fake/connect-bad-fd", test_connect_bad_fd);
