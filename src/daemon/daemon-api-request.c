@@ -10,6 +10,7 @@
 #include "daemon/daemon-api-priv.h"
 
 #include "daemon/daemon-error.h"
+#include "qemu/qmp-client.h"
 
 #include <errno.h>
 #include <math.h>
@@ -220,11 +221,31 @@ numbers_are_safe(JsonNode *n)
     return TRUE;
 }
 
+/* A plain request (nearly all are) without a JsonParser: some 15 us less
+ * per request (qmp-client-json.c), sealed as the immutable parser's. */
+static JsonObject *
+parse_plain(const char *line, gsize len)
+{
+    JsonObject *obj = vnic_json_parse_plain(line, len);
+    g_autoptr(JsonNode) root = NULL;
+
+    if (!obj)
+        return NULL;
+    json_object_seal(obj);
+    root = json_node_init_object(json_node_alloc(), obj);
+    if (!numbers_are_safe(root)) {
+        json_object_unref(obj);
+        return NULL; /* JsonParser's path says why */
+    }
+    return obj;
+}
+
 static JsonObject *
 parse_object(const char *line, gsize len, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(JsonParser) parser = NULL;
     g_autoptr(GError) parse_error = NULL;
+    JsonObject *plain;
     JsonNode *root;
 
     if (!g_utf8_validate(line, (gssize)len, NULL)) {
@@ -234,6 +255,9 @@ parse_object(const char *line, gsize len, GError **error)
     }
     if (!check_nesting(line, len, error))
         return NULL;
+    if ((plain = parse_plain(line, len)))
+        return plain;
+    parser = json_parser_new_immutable();
     if (!json_parser_load_from_data(parser, line, (gssize)len, &parse_error)) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                     "request is not valid JSON: %s", parse_error->message);

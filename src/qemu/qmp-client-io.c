@@ -130,7 +130,7 @@ vnic_qmp_parse_message(const char *line, gsize len, GError **error)
         return NULL;
     }
     /* nearly every line: a JsonParser only for the rest */
-    if ((plain = vnic_qmp_parse_plain(line, len)))
+    if ((plain = vnic_json_parse_plain(line, len)))
         return plain;
     parser = json_parser_new();
     if (!json_parser_load_from_data(parser, line, (gssize) len, &parse_error)) {

@@ -4,7 +4,7 @@
  * scanner is set up anew for every line, and little of it stays in the
  * caches between replies), three replies per NIC attach, for lines like
  *   {"return": {}, "id": "vnic-34"}
- * vnic_qmp_parse_plain() reads the plain subset of JSON that QEMU's
+ * vnic_json_parse_plain() reads the plain subset of JSON that QEMU's
  * replies and events are made of: objects, arrays, strings without
  * \u escapes, integers of up to 18 digits, true, false, null.  It builds
  * the same nodes JsonParser would (mutable, members in order).  Anything
@@ -253,7 +253,7 @@ read_value(Reader *r)
 }
 
 JsonObject *
-vnic_qmp_parse_plain(const char *line, gsize len)
+vnic_json_parse_plain(const char *line, gsize len)
 {
     Reader r = { line, line + len };
     g_autoptr(JsonNode) root = NULL;

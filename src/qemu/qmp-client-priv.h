@@ -112,10 +112,6 @@ JsonObject *vnic_qmp_parse_message(const char *line, gsize len, GError **error);
 /* Destroys and drops a stored source; *source becomes NULL. */
 void vnic_qmp_source_clear(GSource **source);
 
-/* qmp-client-json.c */
-/* @line as a JSON object when it is plain JSON (see there), the same as
- * JsonParser makes of it; NULL when it is not: JsonParser decides then. */
-JsonObject *vnic_qmp_parse_plain(const char *line, gsize len);
 void vnic_qmp_io_start(VnicQmpClient *client);
 void vnic_qmp_io_stop(VnicQmpClient *client);
 void vnic_qmp_io_want_write(VnicQmpClient *client);

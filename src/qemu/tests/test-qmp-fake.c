@@ -531,7 +531,7 @@ test_parse_plain(void)
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(same); i++) {
-        g_autoptr(JsonObject) plain = vnic_qmp_parse_plain(same[i], strlen(same[i]));
+        g_autoptr(JsonObject) plain = vnic_json_parse_plain(same[i], strlen(same[i]));
         g_autofree char *expected = parser_view(same[i]);
         g_autofree char *got = NULL;
 
@@ -540,7 +540,7 @@ test_parse_plain(void)
         g_assert_cmpstr(got, ==, expected);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(elsewhere); i++)
-        g_assert_null(vnic_qmp_parse_plain(elsewhere[i], strlen(elsewhere[i])));
+        g_assert_null(vnic_json_parse_plain(elsewhere[i], strlen(elsewhere[i])));
 }
 
 void
