@@ -150,5 +150,8 @@ void vnic_qmp_client_set_close_func(VnicQmpClient *client, VnicQmpCloseFunc func
  * anything else: JsonParser decides then.  QEMU's replies and vnic's API
  * requests nearly always are plain, and JsonParser costs a multiple. */
 JsonObject *vnic_json_parse_plain(const char *line, gsize len);
+/* Appends @object to @out as JsonGenerator writes it (compact) and TRUE,
+ * when it holds no double; else FALSE and @out as it was. */
+gboolean vnic_json_write_plain(GString *out, JsonObject *object);
 
 G_END_DECLS

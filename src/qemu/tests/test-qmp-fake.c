@@ -543,12 +543,60 @@ test_parse_plain(void)
         g_assert_null(vnic_json_parse_plain(elsewhere[i], strlen(elsewhere[i])));
 }
 
+static char *
+generator_text(JsonObject *object)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), object);
+
+    json_generator_set_root(gen, node);
+    return json_generator_to_data(gen, NULL);
+}
+
+/* The plain writer (qmp-client-json.c) writes what JsonGenerator writes,
+ * and leaves objects with doubles to it. */
+static void
+test_write_plain(void)
+{
+    g_autoptr(JsonObject) obj = json_object_new();
+    g_autoptr(JsonObject) inner = json_object_new();
+    g_autoptr(JsonArray) array = json_array_new();
+    g_autoptr(GString) all = g_string_new(NULL);
+    g_autoptr(GString) out = g_string_new("x");
+    g_autofree char *expected = NULL;
+
+    for (int c = 1; c < 256; c++)
+        g_string_append_c(all, (char)c);
+    json_object_set_string_member(inner, "driver", "virtio-net-pci");
+    json_object_set_int_member(inner, "acpi-index", -7);
+    json_object_set_boolean_member(inner, "x-up", FALSE);
+    json_object_set_null_member(inner, "nothing");
+    json_array_add_int_element(array, G_MAXINT64);
+    json_array_add_string_element(array, "caf\xc3\xa9 \"q\" \\ /");
+    json_array_add_object_element(array, json_object_new());
+    json_array_add_array_element(array, json_array_new());
+    json_object_set_string_member(obj, "execute", "device_add");
+    json_object_set_object_member(obj, "arguments", json_object_ref(inner));
+    json_object_set_array_member(obj, "list", json_array_ref(array));
+    json_object_set_string_member(obj, all->str, all->str);
+    json_object_set_boolean_member(obj, "yes", TRUE);
+    expected = generator_text(obj);
+    g_assert_true(vnic_json_write_plain(out, obj));
+    g_assert_cmpstr(out->str + 1, ==, expected);
+
+    json_object_set_double_member(inner, "ratio", 0.5);
+    g_string_assign(out, "x");
+    g_assert_false(vnic_json_write_plain(out, obj));
+    g_assert_cmpstr(out->str, ==, "x");
+}
+
 void
 test_qmp_fake_register(void)
 {
     g_test_add_func("/qmp/errors/codes", test_error_codes);
     g_test_add_func("/qmp/parse/nesting", test_parse_nesting);
     g_test_add_func("/qmp/parse/plain", test_parse_plain);
+    g_test_add_func("/qmp/write/plain", test_write_plain);
     test_add_fd_checked("/qmp/fake/handshake", test_handshake);
     test_add_fd_checked("/qmp/fake/connect-errors", test_connect_errors);
     test_add_fd_checked("/qmp/fake/connect-bad-fd", test_connect_bad_fd);
