@@ -36,7 +36,8 @@ run_fuzz() { # DIR
     CC=clang meson setup "$dir" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
       >/dev/null || return 1
   fi
-  ninja -C "$dir" fuzz/fuzz-domain fuzz/fuzz-interface fuzz/fuzz-qmp fuzz/fuzz-api >/dev/null ||
+  ninja -C "$dir" fuzz/fuzz-domain fuzz/fuzz-interface fuzz/fuzz-qmp fuzz/fuzz-api \
+    fuzz/fuzz-json >/dev/null ||
     return 1
   meson test -C "$dir" --no-rebuild --suite fuzz --print-errorlogs
   local rc=$?
