@@ -36,11 +36,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *line = (const char *)data;
-    g_autoptr(JsonObject) plain = vnic_json_parse_plain(line, size);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    gboolean parsed = json_parser_load_from_data(parser, line, (gssize)size, NULL);
-    JsonNode *root = parsed ? json_parser_get_root(parser) : NULL;
-    gboolean is_object = root != NULL && JSON_NODE_HOLDS_OBJECT(root);
+    g_autoptr(JsonObject) plain = NULL;
+    g_autoptr(JsonParser) parser = NULL;
+    JsonNode *root = NULL;
+    gboolean is_object;
+
+    /* as vnicd's callers bound it: both parsers recurse per level */
+    if (!vnic_json_nesting_within(line, size, 128))
+        return 0;
+    plain = vnic_json_parse_plain(line, size);
+    parser = json_parser_new();
+    if (json_parser_load_from_data(parser, line, (gssize)size, NULL))
+        root = json_parser_get_root(parser);
+    is_object = root != NULL && JSON_NODE_HOLDS_OBJECT(root);
 
     if (plain) {
         g_autofree char *mine = object_to_string(plain);

@@ -134,37 +134,16 @@ vnic_api_request_describe_commands(VnicApiRequest *request)
     return ret;
 }
 
-/* json-glib's parser recurses once per nesting level: a line of a few
- * million '[' would overflow the stack.  This scan, which keeps no stack,
- * refuses such a line before the parser sees it.  Brackets inside strings
- * do not count; an unbalanced line is left to the parser to refuse. */
+/* A line nesting deeper than any request needs is refused before a parser
+ * recurses into it (vnic_json_nesting_within()). */
 static gboolean
 check_nesting(const char *line, gsize len, GError **error)
 {
-    gboolean in_string = FALSE;
-    guint depth = 0;
-
-    for (gsize i = 0; i < len; i++) {
-        char ch = line[i];
-
-        if (in_string) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_string = FALSE;
-        } else if (ch == '"') {
-            in_string = TRUE;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > VNIC_API_MAX_DEPTH) {
-                g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
-                            "request nests deeper than %u levels", VNIC_API_MAX_DEPTH);
-                return FALSE;
-            }
-        } else if ((ch == ']' || ch == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return TRUE;
+    if (vnic_json_nesting_within(line, len, VNIC_API_MAX_DEPTH))
+        return TRUE;
+    g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                "request nests deeper than %u levels", VNIC_API_MAX_DEPTH);
+    return FALSE;
 }
 
 /* JSON numbers are doubles to most clients: an integer beyond 2^53 loses

@@ -85,36 +85,6 @@ fail_literal(VnicQmpClient *client, VnicQmpErrorCode code, const char *message)
     vnic_qmp_client_fail(client, g_error_new_literal(VNIC_QMP_ERROR, code, message));
 }
 
-/* json-glib recurses once per nesting level; QEMU's messages nest a few
- * levels, a QEMU gone bad (it runs the guest's device models) could send
- * millions.  Counted without a stack before parsing; brackets in strings
- * do not count. */
-static gboolean
-nesting_within(const char *line, gsize len, guint max)
-{
-    gboolean in_string = FALSE;
-    guint depth = 0;
-
-    for (gsize i = 0; i < len; i++) {
-        char ch = line[i];
-
-        if (in_string) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_string = FALSE;
-        } else if (ch == '"') {
-            in_string = TRUE;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > max)
-                return FALSE;
-        } else if ((ch == ']' || ch == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return TRUE;
-}
-
 JsonObject *
 vnic_qmp_parse_message(const char *line, gsize len, GError **error)
 {
@@ -124,7 +94,9 @@ vnic_qmp_parse_message(const char *line, gsize len, GError **error)
     JsonObject *plain;
     JsonNode *root;
 
-    if (!nesting_within(line, len, VNIC_QMP_MAX_NESTING)) {
+    /* QEMU's messages nest a few levels; a QEMU gone bad (it runs the
+     * guest's device models) could send millions */
+    if (!vnic_json_nesting_within(line, len, VNIC_QMP_MAX_NESTING)) {
         g_set_error(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL,
                     "QEMU sent JSON nested deeper than %u levels", VNIC_QMP_MAX_NESTING);
         return NULL;

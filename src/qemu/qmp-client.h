@@ -150,6 +150,11 @@ void vnic_qmp_client_set_close_func(VnicQmpClient *client, VnicQmpCloseFunc func
  * anything else: JsonParser decides then.  QEMU's replies and vnic's API
  * requests nearly always are plain, and JsonParser costs a multiple. */
 JsonObject *vnic_json_parse_plain(const char *line, gsize len);
+/* json-glib's parser and the plain reader recurse once per nesting level:
+ * a line of a few million '[' would overflow the stack.  FALSE when @line
+ * nests deeper than @max, counted without a stack before parsing; brackets
+ * in strings do not count, an unbalanced line is left to the parser. */
+gboolean vnic_json_nesting_within(const char *line, gsize len, guint max);
 /* Appends @object to @out as JsonGenerator writes it (compact) and TRUE,
  * when it holds no double; else FALSE and @out as it was. */
 gboolean vnic_json_write_plain(GString *out, JsonObject *object);
