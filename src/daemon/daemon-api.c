@@ -20,7 +20,7 @@
 #include "daemon/daemon-api-priv.h"
 
 #include "daemon/daemon-error.h"
-#include "conf/conf-text.h"
+#include "qemu/qmp-client.h"
 
 #include <errno.h>
 #include <gio/gunixsocketaddress.h>
@@ -107,115 +107,14 @@ connection_close(ApiConnection *c)
     connection_unref(c);
 }
 
-/* ---- the reply line --------------------------------------------------------
- *
- * json-glib's generator escapes a string one character at a time, each an
- * append: for dumpxml's 100 KiB of XML that was most of a millisecond.  The
- * reply's objects, arrays and strings are written here, a string's runs of
- * characters that need no escape appended whole; numbers, booleans and null
- * are still json-glib's (json_to_string).  Same JSON, compact, members in
- * their order. */
-
-/* The bytes a JSON string cannot hold as they are: controls, '"', '\\'. */
-static const guint8 json_special[256] = {
-    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
-    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
-    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
-    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
-    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
-static void
-write_json_string(GString *out, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    const char *run = s != NULL ? s : "";
-
-    g_string_append_c(out, '"');
-    for (const char *p = run;; p++) {
-        unsigned char c = (unsigned char) *p;
-        char esc[7] = "\\u00";
-
-        if (!json_special[c])
-            continue;
-        vnic_text_append(out, run, p - run);
-        if (c == '\0')
-            break;
-        run = p + 1;
-        switch (c) {
-        case '"': vnic_text_append(out, "\\\"", 2); break;
-        case '\\': vnic_text_append(out, "\\\\", 2); break;
-        case '\n': vnic_text_append(out, "\\n", 2); break;
-        case '\t': vnic_text_append(out, "\\t", 2); break;
-        case '\r': vnic_text_append(out, "\\r", 2); break;
-        case '\b': vnic_text_append(out, "\\b", 2); break;
-        case '\f': vnic_text_append(out, "\\f", 2); break;
-        default:
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xf];
-            vnic_text_append(out, esc, 6);
-            break;
-        }
-    }
-    g_string_append_c(out, '"');
-}
-
-static void
-write_json_node(GString *out, JsonNode *node)
-{
-    switch (JSON_NODE_TYPE(node)) {
-    case JSON_NODE_OBJECT: {
-        JsonObjectIter iter;
-        const char *name;
-        JsonNode *member;
-        gboolean first = TRUE;
-
-        g_string_append_c(out, '{');
-        json_object_iter_init_ordered(&iter, json_node_get_object(node));
-        while (json_object_iter_next_ordered(&iter, &name, &member)) {
-            if (!first)
-                g_string_append_c(out, ',');
-            first = FALSE;
-            write_json_string(out, name);
-            g_string_append_c(out, ':');
-            write_json_node(out, member);
-        }
-        g_string_append_c(out, '}');
-        break;
-    }
-    case JSON_NODE_ARRAY: {
-        JsonArray *array = json_node_get_array(node);
-
-        g_string_append_c(out, '[');
-        for (guint i = 0; i < json_array_get_length(array); i++) {
-            if (i > 0)
-                g_string_append_c(out, ',');
-            write_json_node(out, json_array_get_element(array, i));
-        }
-        g_string_append_c(out, ']');
-        break;
-    }
-    case JSON_NODE_VALUE:
-        if (json_node_get_value_type(node) == G_TYPE_STRING) {
-            write_json_string(out, json_node_get_string(node));
-            break;
-        }
-        G_GNUC_FALLTHROUGH;
-    default: {
-        g_autofree char *text = json_to_string(node, FALSE);
-
-        g_string_append(out, text);
-        break;
-    }
-    }
-}
+/* ---- the reply line: vnic_json_append() (qmp-client-json.c) ---------- */
 
 static char *
 json_line(JsonNode *node)
 {
     GString *out = g_string_sized_new(256);
 
-    write_json_node(out, node);
+    vnic_json_append(out, node);
     g_string_append_c(out, '\n');
     return g_string_free(out, FALSE);
 }

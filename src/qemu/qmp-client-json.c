@@ -1,5 +1,6 @@
 /* qmp-client-json.c: the JSON QEMU sends most, read without JsonParser,
- * and the commands vnicd sends, written without JsonGenerator.
+ * and the lines vnicd sends (QMP commands, API replies), written without
+ * JsonGenerator.
  *
  * A JsonParser costs some 16 us of CPU per QMP line inside vnicd (its
  * scanner is set up anew for every line, and little of it stays in the
@@ -15,12 +16,13 @@
  * and how it says so, stays the rule.  Nesting is bounded by the caller
  * (vnic_json_nesting_within()).
  *
- * vnic_json_write_plain() is the other way: a command's line as
- * JsonGenerator writes it, without one (4 to 9 us of CPU per command
- * inside vnicd), unless a double is in it (the generator's format then).
+ * vnic_json_append() is the other way, for QMP commands and API replies
+ * (below).
  */
 #include "qemu/qmp-client-priv.h"
+#include "conf/conf-text.h"
 
+#include <math.h>
 #include <string.h>
 
 gboolean
@@ -284,68 +286,125 @@ read_value(Reader *r)
     }
 }
 
-/* ---- writing ------------------------------------------------------------- */
+/* ---- writing -------------------------------------------------------------
+ *
+ * json-glib's generator escapes a string one character at a time, each an
+ * append (for dumpxml's 100 KiB of XML most of a millisecond), and costs a
+ * generator object per line (4 to 9 us of CPU per QMP command inside
+ * vnicd).  Objects, arrays, strings, integers, booleans and null are
+ * written here, a string's runs of characters that need no escape appended
+ * whole.  Compact, members in
+ * their order.  Every control character is escaped (JsonGenerator leaves
+ * 0x1f as it is, which strict JSON readers refuse), DEL is not. */
 
-/* @text as a JSON string, escaped byte for byte as JsonGenerator (1.6)
- * escapes it: /qmp/write/plain compares the two over every byte. */
+/* The bytes a JSON string cannot hold as they are: controls, '"', '\\'. */
+static const guint8 json_special[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static void
-write_string(GString *out, const char *text)
+write_string(GString *out, const char *s)
 {
-    g_string_append_c(out, '"');
-    for (const char *p = text; *p; p++) {
-        guchar c = (guchar)*p;
+    static const char hex[] = "0123456789abcdef";
+    const char *run = s != NULL ? s : "";
 
+    g_string_append_c(out, '"');
+    for (const char *p = run;; p++) {
+        unsigned char c = (unsigned char) *p;
+        char esc[7] = "\\u00";
+
+        if (!json_special[c])
+            continue;
+        vnic_text_append(out, run, p - run);
+        if (c == '\0')
+            break;
+        run = p + 1;
         switch (c) {
-        case '"': g_string_append(out, "\\\""); break;
-        case '\\': g_string_append(out, "\\\\"); break;
-        case '\b': g_string_append(out, "\\b"); break;
-        case '\f': g_string_append(out, "\\f"); break;
-        case '\n': g_string_append(out, "\\n"); break;
-        case '\r': g_string_append(out, "\\r"); break;
-        case '\t': g_string_append(out, "\\t"); break;
+        case '"': vnic_text_append(out, "\\\"", 2); break;
+        case '\\': vnic_text_append(out, "\\\\", 2); break;
+        case '\n': vnic_text_append(out, "\\n", 2); break;
+        case '\t': vnic_text_append(out, "\\t", 2); break;
+        case '\r': vnic_text_append(out, "\\r", 2); break;
+        case '\b': vnic_text_append(out, "\\b", 2); break;
+        case '\f': vnic_text_append(out, "\\f", 2); break;
         default:
-            /* JsonGenerator's own rule, 0x1f as it is included */
-            if (c < 0x1f || c == 0x7f)
-                g_string_append_printf(out, "\\u%04x", c);
-            else
-                g_string_append_c(out, (char)c);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xf];
+            vnic_text_append(out, esc, 6);
+            break;
         }
     }
     g_string_append_c(out, '"');
 }
 
-static gboolean write_node(GString *out, JsonNode *node);
-
-static gboolean
-write_object(GString *out, JsonObject *object)
+/* A double as JsonGenerator means it (g_ascii_dtostr, the shortest text
+ * that reads back the same, ".0" after an integral one so it stays a
+ * double), but valid: json-glib 1.6 writes 3e52 as "3e+52.0", which its
+ * own parser refuses.  JSON has no infinity or NaN: null (no JSON read
+ * makes one, nor does vnic). */
+static void
+write_double(GString *out, double d)
 {
-    JsonObjectIter iter;
-    const char *name;
-    JsonNode *member;
-    gboolean first = TRUE;
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-    g_string_append_c(out, '{');
-    json_object_iter_init_ordered(&iter, object);
-    while (json_object_iter_next_ordered(&iter, &name, &member)) {
-        if (!first)
-            g_string_append_c(out, ',');
-        first = FALSE;
-        write_string(out, name);
-        g_string_append_c(out, ':');
-        if (!write_node(out, member))
-            return FALSE;
+    if (!isfinite(d)) {
+        g_string_append(out, "null");
+        return;
     }
-    g_string_append_c(out, '}');
-    return TRUE;
+    g_ascii_dtostr(buf, sizeof(buf), d);
+    g_string_append(out, buf);
+    if (strpbrk(buf, ".eE") == NULL)
+        g_string_append(out, ".0");
 }
 
-/* FALSE for what JsonGenerator should write (a double, its own format) */
-static gboolean
-write_node(GString *out, JsonNode *node)
+static void
+write_value(GString *out, JsonNode *node)
+{
+    switch (json_node_get_value_type(node)) {
+    case G_TYPE_STRING:
+        write_string(out, json_node_get_string(node));
+        return;
+    case G_TYPE_INT64:
+        g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(node));
+        return;
+    case G_TYPE_BOOLEAN:
+        g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
+        return;
+    case G_TYPE_DOUBLE:
+        write_double(out, json_node_get_double(node));
+        return;
+    default: /* no other type is held by a JSON value */
+        g_string_append(out, "null");
+    }
+}
+
+void
+vnic_json_append(GString *out, JsonNode *node)
 {
     switch (JSON_NODE_TYPE(node)) {
-    case JSON_NODE_OBJECT:
-        return write_object(out, json_node_get_object(node));
+    case JSON_NODE_OBJECT: {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+        gboolean first = TRUE;
+
+        g_string_append_c(out, '{');
+        json_object_iter_init_ordered(&iter, json_node_get_object(node));
+        while (json_object_iter_next_ordered(&iter, &name, &member)) {
+            if (!first)
+                g_string_append_c(out, ',');
+            first = FALSE;
+            write_string(out, name);
+            g_string_append_c(out, ':');
+            vnic_json_append(out, member);
+        }
+        g_string_append_c(out, '}');
+        break;
+    }
     case JSON_NODE_ARRAY: {
         JsonArray *array = json_node_get_array(node);
 
@@ -353,42 +412,18 @@ write_node(GString *out, JsonNode *node)
         for (guint i = 0; i < json_array_get_length(array); i++) {
             if (i > 0)
                 g_string_append_c(out, ',');
-            if (!write_node(out, json_array_get_element(array, i)))
-                return FALSE;
+            vnic_json_append(out, json_array_get_element(array, i));
         }
         g_string_append_c(out, ']');
-        return TRUE;
+        break;
     }
+    case JSON_NODE_VALUE:
+        write_value(out, node);
+        break;
     case JSON_NODE_NULL:
         g_string_append(out, "null");
-        return TRUE;
-    case JSON_NODE_VALUE:
-        switch (json_node_get_value_type(node)) {
-        case G_TYPE_STRING:
-            write_string(out, json_node_get_string(node));
-            return TRUE;
-        case G_TYPE_INT64:
-            g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(node));
-            return TRUE;
-        case G_TYPE_BOOLEAN:
-            g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
-            return TRUE;
-        default:
-            return FALSE;
-        }
+        break;
     }
-    return FALSE;
-}
-
-gboolean
-vnic_json_write_plain(GString *out, JsonObject *object)
-{
-    gsize start = out->len;
-
-    if (write_object(out, object))
-        return TRUE;
-    g_string_truncate(out, start);
-    return FALSE;
 }
 
 JsonObject *

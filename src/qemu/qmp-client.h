@@ -155,8 +155,8 @@ JsonObject *vnic_json_parse_plain(const char *line, gsize len);
  * nests deeper than @max, counted without a stack before parsing; brackets
  * in strings do not count, an unbalanced line is left to the parser. */
 gboolean vnic_json_nesting_within(const char *line, gsize len, guint max);
-/* Appends @object to @out as JsonGenerator writes it (compact) and TRUE,
- * when it holds no double; else FALSE and @out as it was. */
-gboolean vnic_json_write_plain(GString *out, JsonObject *object);
+/* Appends @node to @out as compact JSON, members in their order: the one
+ * writer of QMP commands and API replies (qmp-client-json.c). */
+void vnic_json_append(GString *out, JsonNode *node);
 
 G_END_DECLS

@@ -544,17 +544,17 @@ test_parse_plain(void)
 }
 
 static char *
-generator_text(JsonObject *object)
+generator_text(JsonNode *node)
 {
     g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), object);
 
     json_generator_set_root(gen, node);
     return json_generator_to_data(gen, NULL);
 }
 
-/* The plain writer (qmp-client-json.c) writes what JsonGenerator writes,
- * and leaves objects with doubles to it. */
+/* vnic's writer (qmp-client-json.c): JSON that JsonParser reads back as
+ * what was written, every byte of a string included, with each control
+ * character escaped (JsonGenerator leaves 0x1f raw); doubles too. */
 static void
 test_write_plain(void)
 {
@@ -562,15 +562,21 @@ test_write_plain(void)
     g_autoptr(JsonObject) inner = json_object_new();
     g_autoptr(JsonArray) array = json_array_new();
     g_autoptr(GString) all = g_string_new(NULL);
-    g_autoptr(GString) out = g_string_new("x");
-    g_autofree char *expected = NULL;
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *expected = NULL, *got = NULL;
+    g_autoptr(GError) error = NULL;
 
-    for (int c = 1; c < 256; c++)
+    /* every ASCII byte, and UTF-8 beyond (JsonParser refuses invalid UTF-8) */
+    for (int c = 1; c < 128; c++)
         g_string_append_c(all, (char)c);
+    g_string_append(all, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xa7");
     json_object_set_string_member(inner, "driver", "virtio-net-pci");
     json_object_set_int_member(inner, "acpi-index", -7);
     json_object_set_boolean_member(inner, "x-up", FALSE);
     json_object_set_null_member(inner, "nothing");
+    json_object_set_double_member(inner, "ratio", 0.5);
     json_array_add_int_element(array, G_MAXINT64);
     json_array_add_string_element(array, "caf\xc3\xa9 \"q\" \\ /");
     json_array_add_object_element(array, json_object_new());
@@ -580,14 +586,16 @@ test_write_plain(void)
     json_object_set_array_member(obj, "list", json_array_ref(array));
     json_object_set_string_member(obj, all->str, all->str);
     json_object_set_boolean_member(obj, "yes", TRUE);
-    expected = generator_text(obj);
-    g_assert_true(vnic_json_write_plain(out, obj));
-    g_assert_cmpstr(out->str + 1, ==, expected);
-
-    json_object_set_double_member(inner, "ratio", 0.5);
-    g_string_assign(out, "x");
-    g_assert_false(vnic_json_write_plain(out, obj));
-    g_assert_cmpstr(out->str, ==, "x");
+    root = json_node_init_object(json_node_alloc(), obj);
+    vnic_json_append(out, root);
+    for (gsize i = 0; i < out->len; i++)
+        g_assert_cmpuint((guchar)out->str[i], >=, 0x20); /* every control escaped */
+    g_assert_true(json_parser_load_from_data(parser, out->str, (gssize)out->len, &error));
+    g_assert_no_error(error);
+    expected = generator_text(root);
+    got = generator_text(json_parser_get_root(parser));
+    g_assert_cmpstr(got, ==, expected);
+    g_assert_nonnull(strstr(out->str, "\"acpi-index\":-7,\"x-up\":false,\"nothing\":null"));
 }
 
 void
