@@ -200,6 +200,36 @@ numbers_are_safe(JsonNode *n)
     return TRUE;
 }
 
+/* JsonParser (json-glib 1.6) reads a lone surrogate escape such as
+ * \udb33 into bytes that are not UTF-8: a name or value made of them would
+ * go into logs and files, and back to the client in a reply no JSON reader
+ * takes.  Depth is bounded by check_nesting(). */
+static gboolean
+strings_are_utf8(JsonNode *n)
+{
+    if (JSON_NODE_HOLDS_OBJECT(n)) {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+
+        json_object_iter_init(&iter, json_node_get_object(n));
+        while (json_object_iter_next(&iter, &name, &member)) {
+            if (!g_utf8_validate(name, -1, NULL) || !strings_are_utf8(member))
+                return FALSE;
+        }
+    } else if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+            if (!strings_are_utf8(json_array_get_element(a, i)))
+                return FALSE;
+        }
+    } else if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING) {
+        return g_utf8_validate(json_node_get_string(n), -1, NULL);
+    }
+    return TRUE;
+}
+
 /* A plain request (nearly all are) without a JsonParser: some 15 us less
  * per request (qmp-client-json.c), sealed as the immutable parser's. */
 static JsonObject *
@@ -238,8 +268,12 @@ parse_object(const char *line, gsize len, GError **error)
         return plain;
     parser = json_parser_new_immutable();
     if (!json_parser_load_from_data(parser, line, (gssize)len, &parse_error)) {
+        /* its message quotes the text it stopped at, which after a lone
+         * surrogate escape is not UTF-8: the reply must stay JSON */
+        g_autofree char *message = g_utf8_make_valid(parse_error->message, -1);
+
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
-                    "request is not valid JSON: %s", parse_error->message);
+                    "request is not valid JSON: %s", message);
         return NULL;
     }
     root = json_parser_get_root(parser);
@@ -251,6 +285,11 @@ parse_object(const char *line, gsize len, GError **error)
     if (!numbers_are_safe(root)) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                     "request has a number outside JSON's safe range (integers up to 2^53 - 1)");
+        return NULL;
+    }
+    if (!strings_are_utf8(root)) {
+        g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
+                    "request has a string that is not valid UTF-8 (a lone surrogate escape)");
         return NULL;
     }
     return json_object_ref(json_node_get_object(root));

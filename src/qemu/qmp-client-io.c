@@ -106,8 +106,12 @@ vnic_qmp_parse_message(const char *line, gsize len, GError **error)
         return plain;
     parser = json_parser_new();
     if (!json_parser_load_from_data(parser, line, (gssize) len, &parse_error)) {
+        /* it quotes the text it stopped at, not always UTF-8: the message
+         * may reach a client's reply */
+        g_autofree char *message = g_utf8_make_valid(parse_error->message, -1);
+
         g_set_error(error, VNIC_QMP_ERROR, VNIC_QMP_ERROR_PROTOCOL, "malformed JSON from QEMU: %s",
-                    parse_error->message);
+                    message);
         return NULL;
     }
     root = json_parser_get_root(parser);

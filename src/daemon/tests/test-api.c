@@ -205,7 +205,8 @@ expect_json(GSocketConnection *conn, const char *needle)
 
 /* A line nested a million levels deep is refused before json-glib's
  * recursive parser sees it (it overflowed the stack); numbers JSON cannot
- * carry exactly are refused with a reply that is itself JSON. */
+ * carry exactly, and a lone surrogate escape (which json-glib reads into
+ * bytes that are not UTF-8), are refused with a reply that is itself JSON. */
 static gpointer
 script_limits(gpointer data)
 {
@@ -216,6 +217,8 @@ script_limits(gpointer data)
     const char *big_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\"},\"id\":1152921504606846976}\n";
     const char *big_arg = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"x\",\"n\":-1e300000},\"id\":7}\n";
     const char *ok_id = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"[[[{\\\"\"},\"id\":9007199254740991}\n";
+    const char *surrogate = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"\\udb33x\"},\"id\":8}\n";
+    const char *surrogate_end = "{\"execute\":\"echo\",\"arguments\":{\"text\":\"\\udb33\"},\"id\":8}\n";
 
     for (gsize i = 0; i < deep; i++)
         g_string_append_c(line, '[');
@@ -229,6 +232,11 @@ script_limits(gpointer data)
     expect_json(conn, "outside JSON's safe range");
     client_send(conn, big_arg, strlen(big_arg));
     expect_json(conn, "outside JSON's safe range");
+    client_send(conn, surrogate, strlen(surrogate));
+    expect_json(conn, "not valid UTF-8 (a lone surrogate escape)");
+    /* json-glib refuses this one, quoting bytes that are not UTF-8 */
+    client_send(conn, surrogate_end, strlen(surrogate_end));
+    expect_json(conn, "request is not valid JSON");
     /* brackets in a string do not count; 2^53 - 1 is still fine */
     client_send(conn, ok_id, strlen(ok_id));
     expect_json(conn, "\"id\":9007199254740991");
