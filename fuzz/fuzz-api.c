@@ -1,7 +1,8 @@
 /* fuzz-api.c: libFuzzer harness for the API request parser, with vnicd's
  * own command table.  The first byte picks the socket (read-only or not)
  * and whether the peer passed its check; the rest is one request line.
- * Beyond crashes: an id kept for the reply must serialize to JSON. */
+ * Beyond crashes: an id kept for the reply must serialize to JSON, and a
+ * refusal's message (also in the reply) must be UTF-8. */
 #include "daemon/daemon-api-priv.h"
 #include "daemon/daemon.h"
 
@@ -35,6 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.conn = &c;
     cmd = vnic_api_parse_request(&c, (const char *)data + 1, size - 1, &r, &error);
     g_assert((cmd == NULL) != (error == NULL));
+    /* the error goes into the reply: it must be UTF-8 for that to be JSON */
+    if (error && !g_utf8_validate(error->message, -1, NULL))
+        g_error("a refusal's message is not UTF-8: %s", error->message);
     if (r.id) {
         /* the reply echoes the id: it must come out as JSON that parses */
         g_autofree char *text = json_to_string(r.id, FALSE);
