@@ -168,64 +168,55 @@ number_is_safe(JsonNode *n)
     return TRUE;
 }
 
-/* Depth is bounded by check_nesting(), so recursing here is too. */
+/* JsonParser (json-glib 1.6) reads a lone surrogate escape such as
+ * \udb33 into bytes that are not UTF-8: a name or value made of them would
+ * go into logs and files, and back to the client in a reply no JSON reader
+ * takes. */
+typedef enum {
+    CHECK_NUMBERS, /* number_is_safe() */
+    CHECK_STRINGS, /* member names and strings are UTF-8 */
+} ValueCheck;
+
 static gboolean
-numbers_are_safe(JsonNode *n)
+value_passes(JsonNode *n, ValueCheck check)
+{
+    if (check == CHECK_NUMBERS)
+        return number_is_safe(n);
+    return json_node_get_value_type(n) != G_TYPE_STRING ||
+           g_utf8_validate(json_node_get_string(n), -1, NULL);
+}
+
+/* Every value in @n passes @check.  Depth is bounded by check_nesting(), so
+ * recursing here is too. */
+static gboolean
+values_pass(JsonNode *n, ValueCheck check)
 {
     switch (JSON_NODE_TYPE(n)) {
     case JSON_NODE_VALUE:
-        return number_is_safe(n);
+        return value_passes(n, check);
     case JSON_NODE_ARRAY: {
         JsonArray *a = json_node_get_array(n);
         for (guint i = 0; i < json_array_get_length(a); i++) {
-            if (!numbers_are_safe(json_array_get_element(a, i)))
+            if (!values_pass(json_array_get_element(a, i), check))
                 return FALSE;
         }
         return TRUE;
     }
     case JSON_NODE_OBJECT: {
         JsonObjectIter iter;
+        const char *name;
         JsonNode *member;
 
         json_object_iter_init(&iter, json_node_get_object(n));
-        while (json_object_iter_next(&iter, NULL, &member)) {
-            if (!numbers_are_safe(member))
+        while (json_object_iter_next(&iter, &name, &member)) {
+            if ((check == CHECK_STRINGS && !g_utf8_validate(name, -1, NULL)) ||
+                !values_pass(member, check))
                 return FALSE;
         }
         return TRUE;
     }
     case JSON_NODE_NULL:
         return TRUE;
-    }
-    return TRUE;
-}
-
-/* JsonParser (json-glib 1.6) reads a lone surrogate escape such as
- * \udb33 into bytes that are not UTF-8: a name or value made of them would
- * go into logs and files, and back to the client in a reply no JSON reader
- * takes.  Depth is bounded by check_nesting(). */
-static gboolean
-strings_are_utf8(JsonNode *n)
-{
-    if (JSON_NODE_HOLDS_OBJECT(n)) {
-        JsonObjectIter iter;
-        const char *name;
-        JsonNode *member;
-
-        json_object_iter_init(&iter, json_node_get_object(n));
-        while (json_object_iter_next(&iter, &name, &member)) {
-            if (!g_utf8_validate(name, -1, NULL) || !strings_are_utf8(member))
-                return FALSE;
-        }
-    } else if (JSON_NODE_HOLDS_ARRAY(n)) {
-        JsonArray *a = json_node_get_array(n);
-
-        for (guint i = 0; i < json_array_get_length(a); i++) {
-            if (!strings_are_utf8(json_array_get_element(a, i)))
-                return FALSE;
-        }
-    } else if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING) {
-        return g_utf8_validate(json_node_get_string(n), -1, NULL);
     }
     return TRUE;
 }
@@ -242,7 +233,7 @@ parse_plain(const char *line, gsize len)
         return NULL;
     json_object_seal(obj);
     root = json_node_init_object(json_node_alloc(), obj);
-    if (!numbers_are_safe(root)) {
+    if (!values_pass(root, CHECK_NUMBERS)) {
         json_object_unref(obj);
         return NULL; /* JsonParser's path says why */
     }
@@ -282,12 +273,12 @@ parse_object(const char *line, gsize len, GError **error)
                     "request must be a JSON object");
         return NULL;
     }
-    if (!numbers_are_safe(root)) {
+    if (!values_pass(root, CHECK_NUMBERS)) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                     "request has a number outside JSON's safe range (integers up to 2^53 - 1)");
         return NULL;
     }
-    if (!strings_are_utf8(root)) {
+    if (!values_pass(root, CHECK_STRINGS)) {
         g_set_error(error, VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_INVALID_REQUEST,
                     "request has a string that is not valid UTF-8 (a lone surrogate escape)");
         return NULL;
