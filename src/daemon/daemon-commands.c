@@ -171,6 +171,7 @@ cmd_dumpxml(VnicApiRequest *request, gpointer data)
     GError *error = NULL;
     const VnicConfDomain *def;
     g_autofree char *xml = NULL;
+    const char *text;
     JsonObject *ret;
 
     if (!dom)
@@ -188,21 +189,17 @@ cmd_dumpxml(VnicApiRequest *request, gpointer data)
     }
     /* the live definition while running, unless the config is asked for */
     def = dom->live && !(flags_text && strcmp(flags_text, "inactive") == 0) ? dom->live : dom->config;
-    ret = json_object_new();
-    if (def == dom->config && flags == VNIC_CONF_FORMAT_INACTIVE && (secure || !has_secrets(def))) {
-        /* what the config file holds, formatted once per change */
-        json_object_set_string_member(ret, "xml", vnic_domain_config_xml(dom));
-        vnic_api_request_return_object(request, ret);
-        return;
-    }
-    xml = secure ? vnic_conf_domain_format(def, flags) : format_without_secrets(def, flags);
-    if (xml == NULL) { /* cannot happen: the same XML parsed before */
-        json_object_unref(ret);
+    if (def == dom->config && flags == VNIC_CONF_FORMAT_INACTIVE && (secure || !has_secrets(def)))
+        text = vnic_domain_config_xml(dom); /* what the config file holds, formatted once per change */
+    else
+        text = xml = secure ? vnic_conf_domain_format(def, flags) : format_without_secrets(def, flags);
+    if (text == NULL) { /* cannot happen: the same XML parsed before */
         vnic_api_request_fail(request, g_error_new(VNIC_DAEMON_ERROR, VNIC_DAEMON_ERROR_GENERIC,
                                   "domain '%s': cannot reparse its XML", dom->name));
         return;
     }
-    json_object_set_string_member(ret, "xml", xml);
+    ret = json_object_new();
+    json_object_set_string_member(ret, "xml", text);
     vnic_api_request_return_object(request, ret);
 }
 
