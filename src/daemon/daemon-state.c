@@ -53,26 +53,6 @@ vnic_state_log_path(VnicDomain *dom)
     return g_build_filename(dom->daemon->opts.run_dir, "logs", file, NULL);
 }
 
-/* Replaces @path with @text atomically: a temp file beside it
- * (PATH.XXXXXX), renamed over it, so a reader sees the old or the new
- * content, never half.  @durable: fsync()ed before the rename, so once
- * vnicd replies, the content survives the machine going down (as
- * libvirt's config writes: the rename itself reaches the disk with the
- * filesystem's next commit).
- *
- * Not g_file_set_contents_full(): it fallocate()s every file first (and
- * fsyncs a file that already exists even without _DURABLE), which made a
- * durable config write 0.50 ms instead of 0.35 ms on this machine's disk.
- *
- * A status file guards against vnicd being killed, not against the machine
- * going down: once rename() returned, every later reader (vnicd restarted)
- * sees the new content, fsync or not.  A machine that goes down takes the
- * QEMUs and the links the file speaks of with it (the run dir is meant to
- * be a tmpfs, /run/vnic), and a status file torn by that is skipped at
- * start-up.  So status files are not durable: on a run dir on disk the
- * fsync cost 0.4 ms median, up to 5 ms under load, twice per attach before
- * QEMU hears of the NIC (docs/performance.md "Hot-plug against QEMU's
- * floor"). */
 /* The temp file beside @path, in @tmp (…XXXXXX, filled in), or -1 with
  * errno.  Its dir is made (0700) only when it is missing: it nearly always
  * exists, and making sure first cost a mkdir() and a stat() per status
@@ -93,6 +73,26 @@ open_temp(const char *path, char *tmp)
     return g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
 }
 
+/* Replaces @path with @text atomically: a temp file beside it
+ * (PATH.XXXXXX), renamed over it, so a reader sees the old or the new
+ * content, never half.  @durable: fsync()ed before the rename, so once
+ * vnicd replies, the content survives the machine going down (as
+ * libvirt's config writes: the rename itself reaches the disk with the
+ * filesystem's next commit).
+ *
+ * Not g_file_set_contents_full(): it fallocate()s every file first (and
+ * fsyncs a file that already exists even without _DURABLE), which made a
+ * durable config write 0.50 ms instead of 0.35 ms on this machine's disk.
+ *
+ * A status file guards against vnicd being killed, not against the machine
+ * going down: once rename() returned, every later reader (vnicd restarted)
+ * sees the new content, fsync or not.  A machine that goes down takes the
+ * QEMUs and the links the file speaks of with it (the run dir is meant to
+ * be a tmpfs, /run/vnic), and a status file torn by that is skipped at
+ * start-up.  So status files are not durable: on a run dir on disk the
+ * fsync cost 0.4 ms median, up to 5 ms under load, twice per attach before
+ * QEMU hears of the NIC (docs/performance.md "Hot-plug against QEMU's
+ * floor"). */
 static gboolean
 replace_file(const char *path, const char *text, gboolean durable, GError **error)
 {
@@ -228,8 +228,8 @@ load_config_file(const char *path, GError **error)
     return def;
 }
 
-/* replace_file() writes NAME.xml.XXXXXX beside NAME.xml and renames it over: a vnicd killed between the two
- * leaves the temp file behind, for ever.  Only vnicd writes these dirs and
+/* replace_file() writes NAME.xml.XXXXXX beside NAME.xml and renames it
+ * over: a vnicd killed between the two leaves the temp file behind, for ever.  Only vnicd writes these dirs and
  * it is starting, so any such file is stale. */
 static void
 remove_stale_temp_files(const char *base, const char *sub)

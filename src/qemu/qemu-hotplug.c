@@ -72,7 +72,6 @@ vnic_qemu_plug_add_device(VnicQemuPlug *plug, const VnicConfDomain *def,
 {
     GError *error = NULL;
     JsonObject *device = vnic_qemu_nic_device_args(def, dev, netdev_id, &error);
-
     JsonObject *del;
 
     if (!device) {

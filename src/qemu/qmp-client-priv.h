@@ -111,7 +111,6 @@ void vnic_qmp_client_connect_disarm(VnicQmpClient *client);
 JsonObject *vnic_qmp_parse_message(const char *line, gsize len, GError **error);
 /* Destroys and drops a stored source; *source becomes NULL. */
 void vnic_qmp_source_clear(GSource **source);
-
 void vnic_qmp_io_start(VnicQmpClient *client);
 void vnic_qmp_io_stop(VnicQmpClient *client);
 void vnic_qmp_io_want_write(VnicQmpClient *client);
